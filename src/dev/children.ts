@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+/** Child processes of `npm run dev`, each with its output prefixed by its name. */
+
+const colours = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
+let next = 0;
+
+export function prefixLines(stream: Readable, prefix: string, out: NodeJS.WritableStream): void {
+  createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
+}
+
+export function label(name: string): string {
+  const colour = process.stdout.isTTY ? colours[next++ % colours.length] : '';
+  return `${colour}[${name.padEnd(8)}]${colour ? '\x1b[0m' : ''}`;
+}
+
+export function spawnPrefixed(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = label(name);
+  prefixLines(child.stdout!, prefix, process.stdout);
+  prefixLines(child.stderr!, prefix, process.stderr);
+  return child;
+}
+
+/** Runs a TypeScript entry point of this project with tsx, as `npm run worker` would. */
+export function spawnTsx(name: string, entry: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawnPrefixed(name, process.execPath, [require.resolve('tsx/cli'), entry], env);
+}

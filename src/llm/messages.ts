@@ -1,0 +1,50 @@
+/**
+ * The provider-neutral conversation that workflow state stores. Converters in src/llm/anthropic.ts
+ * and src/llm/openai.ts map it to and from each wire format. Pure data: workflows import it.
+ */
+
+export interface ToolCall {
+  /** Provider-issued id, echoed back with the result. */
+  id: string;
+  /** Name as offered to the model, e.g. `everything-get-sum`. */
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type Message =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean };
+
+export type AssistantMessage = Extract<Message, { role: 'assistant' }>;
+export type ToolResultMessage = Extract<Message, { role: 'tool' }>;
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  inputSchema: Record<string, unknown>;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'other';
+
+export interface LlmRequest {
+  provider: 'anthropic' | 'openai';
+  model: string;
+  system?: string;
+  messages: Message[];
+  tools: ToolDefinition[];
+  maxTokens: number;
+  temperature?: number;
+}
+
+export interface LlmResponse {
+  message: AssistantMessage;
+  stopReason: StopReason;
+  usage: TokenUsage;
+}

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { searchAttributeNames } from '../workflows/definitions';
+
+/** Starts `temporal server start-dev` with our custom search attributes, and waits until it answers. */
+
+export interface DevServerOptions {
+  cliPath: string;
+  ip?: string;
+  port?: number;
+  /** A UI port, or `false` for a headless server. */
+  uiPort?: number | false;
+  /** SQLite file for a persistent server; absent means in-memory. */
+  dbFile?: string;
+  namespace?: string;
+  /** Where the server's own output goes; default: discarded. */
+  stdio?: 'inherit' | 'pipe' | 'ignore';
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, ip, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function devServerArgs(options: DevServerOptions & { port: number }): string[] {
+  const args = ['server', 'start-dev', '--ip', options.ip ?? '127.0.0.1', '--port', String(options.port)];
+  if (options.uiPort === false) args.push('--headless');
+  else if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const name of searchAttributeNames) args.push('--search-attribute', `${name}=Keyword`);
+  args.push('--log-level', 'warn');
+  return args;
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
+export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const child = spawn(options.cliPath, devServerArgs({ ...options, ip, port }), {
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+  });
+  const address = `${ip}:${port}`;
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`temporal server exited early (code ${code}, signal ${signal})`))),
+  );
+  exited.catch(() => undefined);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    const up = await Promise.race([temporalAnswers(address, 1000), exited]);
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal server did not answer at ${address} in time`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address,
+    uiUrl: options.uiPort === false ? undefined : `http://${ip}:${options.uiPort ?? 8233}`,
+    process: child,
+    stop: () => stopProcess(child),
+  };
+}
+
+/** SIGTERM, then SIGKILL if the process lingers. */
+export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await done;
+  clearTimeout(timer);
+}

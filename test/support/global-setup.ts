@@ -1,0 +1,17 @@
+import { findTemporalCli } from '../../temporal/cli';
+import { startDevServer, type DevServer } from '../../temporal/dev-server';
+
+declare global {
+  var temporalTestServer: DevServer | undefined;
+}
+
+/** One headless Temporal dev server on free ports for the whole integration suite. */
+export default async function globalSetup(): Promise<void> {
+  const cli = findTemporalCli({ log: (line) => process.stderr.write(`${line}\n`) });
+  const server = await startDevServer({ cliPath: cli.path, uiPort: false });
+  // Jest workers are forked after this runs, so they inherit the address.
+  process.env.TEMPORAL_TEST_ADDRESS = server.address;
+  process.env.TEMPORAL_TEST_CLI_PATH = cli.path;
+  globalThis.temporalTestServer = server;
+  process.stderr.write(`\nTemporal dev server (${cli.source}: ${cli.path}) at ${server.address}\n`);
+}

@@ -1,0 +1,43 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities/contracts';
+import { FailureTypes } from '../activities/contracts';
+
+/**
+ * Activity stubs with the timeouts and retry policies of each kind of call. Each call gets its own
+ * `summary` so the Web UI says what it is. Heartbeat timeouts are short so that a worker that dies
+ * mid-call is noticed in seconds; start-to-close is long because real models can be slow.
+ */
+
+const retryableBackoff = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+} as const;
+
+const llmOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: {
+    ...retryableBackoff,
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [FailureTypes.ProviderRequestRejected, FailureTypes.MissingApiKey],
+  },
+};
+
+const mcpOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: { ...retryableBackoff, maximumAttempts: 8, nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer] },
+};
+
+export function llmActivity(summary: string): Activities['llmGenerate'] {
+  return proxyActivities<Activities>({ ...llmOptions, summary }).llmGenerate;
+}
+
+export function mcpCallToolActivity(summary: string): Activities['mcpCallTool'] {
+  return proxyActivities<Activities>({ ...mcpOptions, summary }).mcpCallTool;
+}
+
+export function mcpListToolsActivity(summary: string): Activities['mcpListTools'] {
+  return proxyActivities<Activities>({ ...mcpOptions, summary }).mcpListTools;
+}

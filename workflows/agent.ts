@@ -1,0 +1,161 @@
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { McpCallToolResult } from '../activities/contracts';
+import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
+import {
+  finalText,
+  inputAsUserMessage,
+  llmSummary,
+  routeToolCall,
+  toolSummary,
+  unknownToolText,
+} from '../src/patterns/agent';
+import {
+  answerText,
+  approvalDecisionSchema,
+  approvalPrompt,
+  denialText,
+  humanInputPrompt,
+  humanInputTool,
+  noAnswerText,
+} from '../src/patterns/human-input';
+import { matchesAny } from '../src/mcp/naming';
+import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
+import { llmActivity, mcpCallToolActivity, mcpListToolsActivity } from './activities';
+import type { RunUsage } from './definitions';
+import { runToCompletion } from './lifecycle';
+import { RunControl, type RunControlCarry } from './run-control';
+
+export interface AgentResult {
+  text: string;
+  /** LLM turns taken. */
+  iterations: number;
+  stopReason: 'final_answer' | 'max_iterations';
+  usage: RunUsage;
+}
+
+/** The loop's state at a turn boundary, handed to the next run on continue-as-new. */
+interface AgentCarry {
+  messages: Message[];
+  tools: ToolDefinition[];
+  iteration: number;
+  control: RunControlCarry;
+}
+
+export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?: AgentCarry };
+
+/**
+ * History grows with every turn because each LLM activity carries the conversation. Past this
+ * size (or when Temporal suggests it) the loop continues as new at a turn boundary.
+ */
+const CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
+
+export async function agentWorkflow(args: AgentWorkflowInput): Promise<AgentResult> {
+  const control = new RunControl(args.name, 'agent', args.carry?.control);
+  return runToCompletion(control, () => agentLoop(args, control));
+}
+
+async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise<AgentResult> {
+  const agent = args.spec.agent;
+  const tools = args.carry?.tools ?? (await listTools(agent, control));
+  const offered = tools.map((t) => t.name);
+  const messages: Message[] = args.carry?.messages ?? [inputAsUserMessage(args.input)];
+  let iteration = args.carry?.iteration ?? 0;
+
+  while (iteration < agent.max_iterations) {
+    iteration++;
+    await control.checkpoint();
+    control.setStep(`llm turn ${iteration} · ${agent.name}`, iteration);
+    const reply = await llmActivity(llmSummary(agent.provider, agent.model, agent.name, iteration))({
+      provider: agent.provider,
+      model: agent.model,
+      system: agent.instruction,
+      messages,
+      tools,
+      maxTokens: agent.max_tokens,
+      temperature: agent.temperature,
+    });
+    control.usage.llmCalls++;
+    control.usage.inputTokens += reply.usage.inputTokens;
+    control.usage.outputTokens += reply.usage.outputTokens;
+    messages.push(reply.message);
+
+    const calls = reply.message.toolCalls;
+    if (calls.length === 0) {
+      return { text: reply.message.content, iterations: iteration, stopReason: 'final_answer', usage: control.usage };
+    }
+    control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${iteration} · ${agent.name}`);
+    messages.push(...(await Promise.all(calls.map((call) => runToolCall(call, agent, offered, control)))));
+
+    if (iteration < agent.max_iterations && historyIsLarge()) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof agentWorkflow>({
+        ...args,
+        carry: { messages, tools, iteration, control: control.carry() },
+      });
+    }
+  }
+  return { text: finalText(messages), iterations: iteration, stopReason: 'max_iterations', usage: control.usage };
+}
+
+function historyIsLarge(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historySize > CONTINUE_AS_NEW_BYTES;
+}
+
+async function listTools(agent: ResolvedAgent, control: RunControl): Promise<ToolDefinition[]> {
+  control.setStep(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
+  const perServer = await Promise.all(
+    agent.servers.map(async (server) => {
+      await control.checkpoint();
+      return mcpListToolsActivity(`list tools · ${server}`)({ server });
+    }),
+  );
+  const tools = perServer.flat();
+  return agent.human_input ? [...tools, humanInputTool] : tools;
+}
+
+async function runToolCall(
+  call: ToolCall,
+  agent: ResolvedAgent,
+  offered: readonly string[],
+  control: RunControl,
+): Promise<ToolResultMessage> {
+  const result = (content: string, isError: boolean): ToolResultMessage => ({
+    role: 'tool',
+    toolCallId: call.id,
+    name: call.name,
+    content,
+    isError,
+  });
+  const route = routeToolCall(call.name, offered, agent.servers, agent.human_input);
+  const timeout = agent.input_timeout_seconds;
+
+  if (route.kind === 'unknown') return result(unknownToolText(call.name, offered), true);
+
+  if (route.kind === 'human_input') {
+    const outcome = await control.requestInput(
+      { kind: 'input', prompt: humanInputPrompt(call.arguments) },
+      timeout,
+    );
+    return outcome.answered ? result(answerText(outcome.value), false) : result(noAnswerText('input', timeout), true);
+  }
+
+  if (matchesAny(agent.approve_tools, call.name)) {
+    const outcome = await control.requestInput(
+      { kind: 'approval', prompt: approvalPrompt(call.name), tool: call.name, args: call.arguments },
+      timeout,
+    );
+    if (!outcome.answered) return result(noAnswerText('approval', timeout, call.name), true);
+    const decision = approvalDecisionSchema.parse(outcome.value);
+    if (!decision.approved) return result(denialText(call.name, decision.reason), true);
+  }
+
+  await control.checkpoint();
+  const reply: McpCallToolResult = await mcpCallToolActivity(toolSummary(call.name))({
+    server: route.server,
+    tool: route.tool,
+    arguments: call.arguments,
+  });
+  control.usage.toolCalls++;
+  return result(reply.content, reply.isError);
+}
