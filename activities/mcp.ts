@@ -1,0 +1,104 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolDefinition } from '../src/llm/messages';
+import { toolResultText } from '../src/mcp/content';
+import { errorMessage, isRequestTimeout, McpConnectionError, UnknownMcpServerError } from '../src/mcp/errors';
+import { namespacedToolName } from '../src/mcp/naming';
+import type { McpPool } from '../src/mcp/pool';
+import { McpServerConfigError } from '../src/mcp/transports';
+import { type Activities, FailureTypes, type McpCallToolInput, type McpCallToolResult } from './contracts';
+
+/** Often enough that a heartbeat timeout of a few seconds notices a dead worker. */
+const HEARTBEAT_INTERVAL_MS = 1000;
+
+export type McpActivities = Pick<Activities, 'mcpListTools' | 'mcpCallTool'>;
+
+/**
+ * MCP activities over the worker's pool. Only what Temporal should act on fails the activity: an
+ * unknown server or impossible server config (not retryable), an unreachable server (retryable).
+ * Whatever the server answers, errors included, is a result for the model.
+ */
+export function createMcpActivities(pool: McpPool): McpActivities {
+  async function mcpListTools({ server }: { server: string }): Promise<ToolDefinition[]> {
+    const tools = await inActivity(() => pool.listTools(server));
+    return tools.map((tool) => toolDefinition(server, tool));
+  }
+
+  async function mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult> {
+    const { server, tool } = input;
+    return inActivity(async (signal) => {
+      const offered = await findOfferedTool(pool, server, tool);
+      if (!offered.found) return unknownTool(server, tool, offered.available);
+      try {
+        const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal });
+        return { content: toolResultText(result), isError: result.isError === true };
+      } catch (error) {
+        if (signal.aborted || error instanceof McpConnectionError) throw error;
+        if (isRequestTimeout(error)) return timedOut(server, tool, pool.settings(server).read_timeout_seconds);
+        return { content: errorMessage(error), isError: true };
+      }
+    });
+  }
+
+  return { mcpListTools, mcpCallTool };
+}
+
+export function toolDefinition(server: string, tool: Tool): ToolDefinition {
+  return {
+    name: namespacedToolName(server, tool.name),
+    description: tool.description ?? tool.title ?? '',
+    inputSchema: tool.inputSchema as Record<string, unknown>,
+  };
+}
+
+/** A miss on the cached list is checked once against a fresh list: the server may have added it. */
+async function findOfferedTool(
+  pool: McpPool,
+  server: string,
+  tool: string,
+): Promise<{ found: true } | { found: false; available: string[] }> {
+  const cached = await pool.listTools(server);
+  if (cached.some((t) => t.name === tool)) return { found: true };
+  const fresh = await pool.listTools(server, { refresh: true });
+  if (fresh.some((t) => t.name === tool)) return { found: true };
+  return { found: false, available: fresh.map((t) => namespacedToolName(server, t.name)) };
+}
+
+function unknownTool(server: string, tool: string, available: string[]): McpCallToolResult {
+  const list = available.length ? available.join(', ') : '(none)';
+  return { content: `Unknown tool "${tool}" on server "${server}". Available: ${list}`, isError: true };
+}
+
+function timedOut(server: string, tool: string, seconds: number | undefined): McpCallToolResult {
+  const limit = seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000;
+  return { content: `Tool "${tool}" on server "${server}" did not answer within ${limit} seconds.`, isError: true };
+}
+
+/** Heartbeats while `run` is in flight, passes the cancellation signal, and maps failures for Temporal. */
+async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const signal = context.cancellationSignal;
+  const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  try {
+    return await run(signal);
+  } catch (error) {
+    throw signal.aborted ? signal.reason : temporalFailure(error);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+function temporalFailure(error: unknown): unknown {
+  if (error instanceof UnknownMcpServerError) {
+    return ApplicationFailure.create({ type: FailureTypes.UnknownMcpServer, message: error.message, nonRetryable: true });
+  }
+  if (error instanceof McpServerConfigError) {
+    return ApplicationFailure.create({ type: FailureTypes.McpConnectionFailed, message: error.message, nonRetryable: true });
+  }
+  if (error instanceof McpConnectionError) {
+    return ApplicationFailure.create({ type: FailureTypes.McpConnectionFailed, message: error.message });
+  }
+  return error;
+}

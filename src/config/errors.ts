@@ -1,0 +1,42 @@
+import { formatProblem, type Problem } from './problems';
+
+/** The config file (or the environment) is unusable; start-up stops with every problem listed. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  /** One line per problem, `key.path: what is wrong`. */
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+
+  static fromProblems(source: string, problems: readonly Problem[]): ConfigError {
+    return new ConfigError(source, problems.map(formatProblem));
+  }
+}
+
+/** A run names neither a config workflow nor a pattern type (the API answers 404). */
+export class UnknownWorkflowError extends Error {
+  readonly code = 'unknown_workflow';
+
+  constructor(readonly workflowName: string) {
+    super(`No workflow or pattern type is named "${workflowName}".`);
+    this.name = 'UnknownWorkflowError';
+  }
+}
+
+/** A spec that cannot run: malformed, or naming agents or servers that do not exist (the API answers 400). */
+export class SpecError extends Error {
+  readonly code = 'invalid_spec';
+  /** One line per problem, `spec.agent.servers[0]: unknown MCP server "x"`. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly Problem[]) {
+    const lines = problems.map(formatProblem);
+    super(`Invalid spec: ${lines.join('; ')}`);
+    this.name = 'SpecError';
+    this.problems = lines;
+  }
+}

@@ -1,0 +1,179 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from './errors';
+import { interpolateEnv } from './interpolate';
+import { formatPath, zodIssueProblems, type Problem } from './problems';
+import { configSchema, type Config } from './schema';
+import { isRecord } from './values';
+
+export const CONFIG_FILE_NAME = 'mcp_agent.config.yaml';
+export const SECRETS_FILE_NAME = 'mcp_agent.secrets.yaml';
+
+export interface LoadConfigOptions {
+  /** A config file to use; wins over MCP_AGENT_CONFIG. Relative to `cwd`. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the search for the config file starts; defaults to the process's working directory. */
+  cwd?: string;
+}
+
+/** Contract section 2: these variables win over the file. */
+const envOverrides: readonly { variable: string; path: readonly string[] }[] = [
+  { variable: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'] },
+  { variable: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'] },
+  { variable: 'TEMPORAL_TASK_QUEUE', path: ['temporal', 'task_queue'] },
+  { variable: 'ANTHROPIC_API_KEY', path: ['anthropic', 'api_key'] },
+  { variable: 'ANTHROPIC_BASE_URL', path: ['anthropic', 'base_url'] },
+  { variable: 'OPENAI_API_KEY', path: ['openai', 'api_key'] },
+  { variable: 'OPENAI_BASE_URL', path: ['openai', 'base_url'] },
+  { variable: 'COHERE_API_KEY', path: ['cohere', 'api_key'] },
+  { variable: 'LOG_LEVEL', path: ['logger', 'level'] },
+];
+
+function findUpwards(start: string, fileName: string): string | undefined {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, fileName);
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * The config file in use: `options.path`, else MCP_AGENT_CONFIG, else `mcp_agent.config.yaml` in
+ * the working directory or a parent. A file named explicitly must exist; finding none by search is
+ * fine and means defaults.
+ */
+export function locateConfigFile(options: LoadConfigOptions = {}): string | undefined {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const named = options.path ?? (options.env ?? process.env).MCP_AGENT_CONFIG;
+  if (!named) return findUpwards(cwd, CONFIG_FILE_NAME);
+  const file = path.resolve(cwd, named);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    const how = options.path ? 'given' : 'named by MCP_AGENT_CONFIG';
+    throw new ConfigError(file, [`the config file ${how} does not exist`]);
+  }
+  return file;
+}
+
+function readYamlMapping(file: string): Record<string, unknown> {
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true, merge: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((error) => {
+        const where = error.linePos ? `${file}:${error.linePos[0].line}:${error.linePos[0].col}` : file;
+        const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:$/, '');
+        return `${where}: ${message}`;
+      }),
+    );
+  }
+  const content: unknown = doc.toJS();
+  if (content === null || content === undefined) return {};
+  if (!isRecord(content)) {
+    throw new ConfigError(file, ['the top level must be a mapping of sections (temporal, mcp, agents, ...)']);
+  }
+  return content;
+}
+
+/** Mappings merge key by key; anything else in `over` (arrays included) replaces what `base` had. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = merged[key];
+    merged[key] = isRecord(current) && isRecord(value) ? deepMerge(current, value) : value;
+  }
+  return merged;
+}
+
+function withValueAt(target: Record<string, unknown>, keys: readonly string[], value: string): Record<string, unknown> {
+  const [key, ...rest] = keys;
+  if (rest.length === 0) return { ...target, [key]: value };
+  const child = isRecord(target[key]) ? target[key] : {};
+  return { ...target, [key]: withValueAt(child, rest, value) };
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  // An empty variable counts as unset, as `FOO= npm run dev` usually means "not this one".
+  return envOverrides.reduce((acc, { variable, path: keys }) => {
+    const value = env[variable];
+    return value ? withValueAt(acc, keys, value) : acc;
+  }, raw);
+}
+
+/** A problem with a value that came from the environment names the variable too. */
+function withOverrideSource(problem: Problem, env: NodeJS.ProcessEnv): Problem {
+  const override = envOverrides.find((o) => env[o.variable] && formatPath(o.path) === formatPath(problem.path));
+  return override ? { ...problem, message: `${problem.message} (from ${override.variable})` } : problem;
+}
+
+/** Paths in the file are relative to the file, so a config behaves the same from any working directory. */
+function resolveRelativePaths(config: Config, baseDir: string): Config {
+  const servers = Object.fromEntries(
+    Object.entries(config.mcp.servers).map(([name, server]) => [
+      name,
+      server.transport === 'stdio' ? { ...server, cwd: path.resolve(baseDir, server.cwd ?? '.') } : server,
+    ]),
+  );
+  const functions = Object.fromEntries(
+    Object.entries(config.functions).map(([name, fn]) => [
+      name,
+      fn.module.startsWith('.') ? { ...fn, module: path.resolve(baseDir, fn.module) } : fn,
+    ]),
+  );
+  return { ...config, mcp: { ...config.mcp, servers }, functions };
+}
+
+/**
+ * Reads, merges and validates the configuration: defaults, then the config file, then
+ * `mcp_agent.secrets.yaml` beside it, then the environment. Throws ConfigError listing every problem.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const file = locateConfigFile({ ...options, env, cwd });
+
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    raw = readYamlMapping(file);
+    const secrets = path.join(path.dirname(file), SECRETS_FILE_NAME);
+    if (existsSync(secrets)) raw = deepMerge(raw, readYamlMapping(secrets));
+  }
+
+  const interpolated = interpolateEnv(raw, env);
+  const parsed = configSchema.safeParse(applyEnvOverrides(interpolated.value as Record<string, unknown>, env), {
+    reportInput: true,
+  });
+  const problems = [
+    ...interpolated.problems,
+    ...(parsed.success ? [] : zodIssueProblems(parsed.error.issues).map((p) => withOverrideSource(p, env))),
+  ];
+  const source = file ?? 'no config file; defaults and environment';
+  if (problems.length > 0 || !parsed.success) throw ConfigError.fromProblems(source, problems);
+  return resolveRelativePaths(parsed.data, file ? path.dirname(file) : cwd);
+}
+
+export interface RuntimeSettings {
+  /** API bind address (HOST). */
+  host: string;
+  /** API port (PORT). */
+  port: number;
+  /** Base of the Web UI links in API replies (TEMPORAL_UI_URL), without a trailing slash. */
+  temporalUiUrl: string;
+}
+
+/** Per-process settings that live only in the environment (contract section 2). */
+export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const portText = env.PORT || '3000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535) {
+    throw new ConfigError('environment', [
+      `PORT: must be a whole number from 0 to 65535, got ${JSON.stringify(portText)}`,
+    ]);
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port,
+    temporalUiUrl: (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/+$/, ''),
+  };
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { agentDefinitionSchema, patternSpecSchema, providerSchema, workflowTypeByPattern } from '../spec/schema';
+import { agentServerProblems, specReferenceProblems, type KnownNames } from './references';
+import { isRecord } from './values';
+
+/**
+ * The whole `mcp_agent.config.yaml` (contract section 3). Every section is optional and fills its
+ * own defaults, so an empty file, or none at all, is a working config. Objects are strict: a
+ * misspelt key is an error rather than a silently ignored setting.
+ */
+
+/** Names appear in tool names, URLs and log lines, so they are single words. */
+const nameSchema = z.string().regex(/^\S+$/, 'must be non-empty and contain no whitespace');
+
+const temporalSchema = z
+  .object({
+    address: z.string().min(1).default('localhost:7233'),
+    namespace: z.string().min(1).default('default'),
+    task_queue: z.string().min(1).default('mcp-agent'),
+    max_concurrent_activities: z.number().int().positive().optional(),
+    max_concurrent_workflow_tasks: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const loggerSchema = z
+  .object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .strict();
+
+const anthropicSchema = z
+  .object({
+    api_key: z.string().min(1).optional(),
+    base_url: z.url().optional(),
+    default_model: z.string().min(1).default('claude-sonnet-4-5'),
+  })
+  .strict();
+
+const openaiSchema = z
+  .object({
+    api_key: z.string().min(1).optional(),
+    base_url: z.url().describe('Any OpenAI-compatible server: Ollama, vLLM, LM Studio').optional(),
+    default_model: z.string().min(1).default('gpt-4o-mini'),
+    embedding_model: z.string().min(1).default('text-embedding-3-small'),
+  })
+  .strict();
+
+const cohereSchema = z
+  .object({
+    api_key: z.string().min(1).optional(),
+    embedding_model: z.string().min(1).default('embed-english-v3.0'),
+  })
+  .strict();
+
+export const mcpTransportSchema = z.enum(['stdio', 'streamable_http', 'sse', 'websocket']);
+export type McpTransport = z.infer<typeof mcpTransportSchema>;
+
+const urlSchemesByTransport: Record<Exclude<McpTransport, 'stdio'>, readonly string[]> = {
+  streamable_http: ['http:', 'https:'],
+  sse: ['http:', 'https:'],
+  websocket: ['ws:', 'wss:'],
+};
+
+const mcpServerFields = z
+  .object({
+    transport: mcpTransportSchema
+      .describe('Inferred when absent: stdio with `command`, streamable_http with `url`')
+      .optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().min(1).describe('Relative to the config file; defaults to its folder').optional(),
+    url: z.url().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    description: z.string().describe('What the server offers; routers read it').optional(),
+    read_timeout_seconds: z.number().positive().default(60),
+    allowed_tools: z
+      .array(z.string().min(1))
+      .describe("Globs of the server's own tool names to offer; all of them by default")
+      .default(['*']),
+  })
+  .strict();
+
+type McpServerFields = z.output<typeof mcpServerFields>;
+
+function inferTransport(server: McpServerFields): McpTransport | undefined {
+  if (server.transport) return server.transport;
+  if (server.command && !server.url) return 'stdio';
+  if (server.url && !server.command) return 'streamable_http';
+  return undefined;
+}
+
+function checkMcpServer(server: McpServerFields, ctx: z.RefinementCtx): void {
+  const transport = inferTransport(server);
+  if (!transport) {
+    const message = server.command
+      ? 'set either command (stdio) or url (streamable_http), not both, or choose with transport'
+      : 'needs command (stdio) or url (streamable_http, sse, websocket)';
+    ctx.addIssue({ code: 'custom', path: [], message });
+    return;
+  }
+  if (transport === 'stdio') {
+    if (!server.command) {
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'required by the stdio transport' });
+    }
+    if (server.url) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'not used by the stdio transport' });
+    }
+    return;
+  }
+  if (server.command) {
+    ctx.addIssue({ code: 'custom', path: ['command'], message: `not used by the ${transport} transport` });
+  }
+  if (!server.url) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: `required by the ${transport} transport` });
+  } else if (URL.canParse(server.url) && !urlSchemesByTransport[transport].includes(new URL(server.url).protocol)) {
+    const schemes = urlSchemesByTransport[transport].map((s) => s.slice(0, -1)).join(' or ');
+    ctx.addIssue({ code: 'custom', path: ['url'], message: `the ${transport} transport needs a ${schemes} URL` });
+  }
+}
+
+export const mcpServerSchema = mcpServerFields
+  .superRefine(checkMcpServer)
+  .transform((server) => ({ ...server, transport: inferTransport(server) as McpTransport }));
+export type McpServerConfig = z.output<typeof mcpServerSchema>;
+
+const functionSchema = z
+  .object({
+    module: z.string().min(1).describe('Relative to the config file when it starts with "."'),
+    export: z.string().min(1),
+    description: z.string().optional(),
+  })
+  .strict();
+
+const apiSchema = z
+  .object({
+    tokens: z
+      .array(z.string().min(1))
+      .describe('Bearer tokens; none means no auth, so keep the API bound to localhost')
+      .default([]),
+  })
+  .strict();
+
+function recordKeys(value: unknown, ...path: string[]): Set<string> {
+  let node = value;
+  for (const key of path) node = isRecord(node) ? node[key] : undefined;
+  return new Set(isRecord(node) ? Object.keys(node) : []);
+}
+
+function entriesOf(value: unknown, key: string): [string, unknown][] {
+  return isRecord(value) && isRecord(value[key]) ? Object.entries(value[key]) : [];
+}
+
+/** Cross-references between sections, which no single field's schema can see. */
+function checkReferences(config: unknown, ctx: z.RefinementCtx): void {
+  const known: KnownNames = { servers: recordKeys(config, 'mcp', 'servers'), agents: recordKeys(config, 'agents') };
+  const agents = entriesOf(config, 'agents');
+  const workflows = entriesOf(config, 'workflows');
+  const problems = [
+    ...agents.flatMap(([name, agent]) => agentServerProblems(agent, ['agents', name], known)),
+    ...workflows.flatMap(([name, spec]) => specReferenceProblems(spec, ['workflows', name], known)),
+  ];
+  for (const [name] of workflows) {
+    if (Object.hasOwn(workflowTypeByPattern, name)) {
+      problems.push({
+        path: ['workflows', name],
+        message: `"${name}" is a pattern type, kept for ad-hoc runs; choose another workflow name`,
+      });
+    }
+  }
+  for (const problem of problems) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+}
+
+export const configSchema = z
+  .object({
+    temporal: temporalSchema.prefault({}),
+    logger: loggerSchema.prefault({}),
+    default_provider: providerSchema.describe('Used by agents that name no provider').default('openai'),
+    anthropic: anthropicSchema.prefault({}),
+    openai: openaiSchema.prefault({}),
+    cohere: cohereSchema.prefault({}),
+    mcp: z.object({ servers: z.record(nameSchema, mcpServerSchema).default({}) }).strict().prefault({}),
+    agents: z.record(nameSchema, agentDefinitionSchema).default({}),
+    workflows: z.record(nameSchema, patternSpecSchema).default({}),
+    functions: z
+      .record(nameSchema, functionSchema)
+      .describe('Plain TypeScript functions the worker loads and runs as activities')
+      .default({}),
+    api: apiSchema.prefault({}),
+  })
+  .strict()
+  .superRefine(checkReferences, { when: () => true })
+  .meta({ title: 'mcp-agent-temporal configuration (mcp_agent.config.yaml)' });
+
+export type Config = z.output<typeof configSchema>;
+/** What may be written in the file: every default still optional. */
+export type ConfigInput = z.input<typeof configSchema>;

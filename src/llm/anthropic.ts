@@ -1,0 +1,131 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { LlmRequest, LlmResponse, Message, StopReason, ToolCall } from './messages';
+import { isRecord } from './records';
+
+/**
+ * Pure mapping between the provider-neutral conversation and the Anthropic Messages API.
+ *
+ * Sampling temperature is not sent: @anthropic-ai/sdk 1.x no longer has the parameter, the
+ * Messages API having deprecated it.
+ */
+
+type AnthropicParams = Anthropic.MessageCreateParamsNonStreaming;
+type AnthropicMessageParam = Anthropic.UserMessageParam | Anthropic.AssistantMessageParam;
+type AnthropicBlockParam = Anthropic.ContentBlockParam;
+
+/** The parts of an Anthropic `Message` the conversion reads; every SDK `Message` is one. */
+export interface AnthropicReply {
+  content: ReadonlyArray<{ type: string; text?: unknown; id?: unknown; name?: unknown; input?: unknown }>;
+  stop_reason: string | null;
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_creation_input_tokens?: number | null;
+    cache_read_input_tokens?: number | null;
+  };
+}
+
+export function toAnthropicParams(request: LlmRequest): AnthropicParams {
+  const params: AnthropicParams = {
+    model: request.model,
+    max_tokens: request.maxTokens,
+    messages: toAnthropicMessages(request.messages),
+  };
+  if (request.system) params.system = request.system;
+  if (request.tools.length > 0) {
+    params.tools = request.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: { type: 'object', ...tool.inputSchema },
+    }));
+  }
+  return params;
+}
+
+/**
+ * Anthropic wants tool results inside a user message, and every result of one assistant turn in
+ * the same message; merging each message into a predecessor of the same role gives exactly that.
+ */
+export function toAnthropicMessages(messages: readonly Message[]): AnthropicMessageParam[] {
+  const merged: AnthropicMessageParam[] = [];
+  for (const message of messages) {
+    const next = toAnthropicMessage(message);
+    const last = merged.at(-1);
+    if (last && last.role === next.role) {
+      last.content = [...asBlocks(last.content), ...asBlocks(next.content)];
+    } else {
+      merged.push(next);
+    }
+  }
+  return merged;
+}
+
+function toAnthropicMessage(message: Message): AnthropicMessageParam {
+  switch (message.role) {
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant': {
+      const blocks: AnthropicBlockParam[] = [];
+      if (message.content) blocks.push({ type: 'text', text: message.content });
+      for (const call of message.toolCalls) {
+        blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+      }
+      return { role: 'assistant', content: blocks.length > 0 ? blocks : message.content };
+    }
+    case 'tool': {
+      const result: Anthropic.ToolResultBlockParam = {
+        type: 'tool_result',
+        tool_use_id: message.toolCallId,
+        content: message.content,
+      };
+      if (message.isError) result.is_error = true;
+      return { role: 'user', content: [result] };
+    }
+  }
+}
+
+function asBlocks(content: Anthropic.MessageContentParam): AnthropicBlockParam[] {
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+}
+
+export function fromAnthropicReply(reply: AnthropicReply): LlmResponse {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of reply.content) {
+    if (block.type === 'text' && typeof block.text === 'string') {
+      text += block.text;
+    } else if (block.type === 'tool_use') {
+      toolCalls.push({
+        id: String(block.id),
+        name: String(block.name),
+        arguments: isRecord(block.input) ? block.input : {},
+      });
+    }
+  }
+  const { usage } = reply;
+  return {
+    message: { role: 'assistant', content: text, toolCalls },
+    stopReason: anthropicStopReason(reply.stop_reason),
+    usage: {
+      // Cached prompt tokens are reported apart from `input_tokens`, but they are still input.
+      inputTokens:
+        usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0),
+      outputTokens: usage.output_tokens,
+    },
+  };
+}
+
+function anthropicStopReason(reason: string | null): StopReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'end_turn';
+    case 'tool_use':
+      return 'tool_use';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'max_tokens';
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,75 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../activities/contracts';
+import type { TokenLimitField } from './openai';
+
+/**
+ * Provider SDK clients, one per (provider, key, base URL) per worker process so connections are
+ * reused across activities. The SDKs never retry: Temporal does, with the policy the workflow set.
+ */
+
+/** A provider's section of the config file (`anthropic:` / `openai:`); other keys are ignored. */
+export interface ProviderSettings {
+  api_key?: string | null;
+  base_url?: string | null;
+}
+
+/**
+ * A backstop only: the activity's start-to-close timeout bounds a call, and heartbeats notice a
+ * dead worker. Generous because local models can take minutes for one long answer.
+ */
+export const PROVIDER_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** OpenAI-compatible servers such as Ollama take no key, but the SDK insists on one. */
+const PLACEHOLDER_API_KEY = 'unused';
+
+const OPENAI_API_URL = /^https?:\/\/api\.openai\.com(\/|$)/i;
+
+const clients = new Map<string, Anthropic | OpenAI>();
+
+export function anthropicClient(settings: ProviderSettings = {}): Anthropic {
+  const apiKey = nonEmpty(settings.api_key);
+  if (!apiKey) throw missingApiKey('Anthropic', 'ANTHROPIC_API_KEY', 'anthropic');
+  const baseURL = nonEmpty(settings.base_url);
+  return cached(['anthropic', apiKey, baseURL], () =>
+    new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: PROVIDER_REQUEST_TIMEOUT_MS }),
+  );
+}
+
+export function openAiClient(settings: ProviderSettings = {}): OpenAI {
+  const baseURL = nonEmpty(settings.base_url);
+  const apiKey = nonEmpty(settings.api_key) ?? (baseURL ? PLACEHOLDER_API_KEY : undefined);
+  if (!apiKey) throw missingApiKey('OpenAI', 'OPENAI_API_KEY', 'openai');
+  return cached(['openai', apiKey, baseURL], () =>
+    new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: PROVIDER_REQUEST_TIMEOUT_MS }),
+  );
+}
+
+/** OpenAI itself wants `max_completion_tokens`; compatible servers behind a base URL know `max_tokens`. */
+export function openAiTokenLimitField(settings: ProviderSettings = {}): TokenLimitField {
+  const baseURL = nonEmpty(settings.base_url);
+  return !baseURL || OPENAI_API_URL.test(baseURL) ? 'max_completion_tokens' : 'max_tokens';
+}
+
+function cached<C extends Anthropic | OpenAI>(key: [string, string, string | undefined], create: () => C): C {
+  const id = JSON.stringify(key);
+  const existing = clients.get(id);
+  if (existing) return existing as C;
+  const client = create();
+  clients.set(id, client);
+  return client;
+}
+
+function missingApiKey(label: string, variable: string, section: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.MissingApiKey,
+    message: `No ${label} API key: set ${variable} (or ${section}.api_key in the config file)`,
+    nonRetryable: true,
+  });
+}
+
+function nonEmpty(value: string | null | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}

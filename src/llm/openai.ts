@@ -1,0 +1,138 @@
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import type { LlmRequest, LlmResponse, Message, StopReason, ToolCall } from './messages';
+import { isRecord } from './records';
+
+/**
+ * Pure mapping between the provider-neutral conversation and OpenAI Chat Completions, which
+ * OpenAI-compatible servers (Ollama, vLLM, LM Studio) speak too.
+ */
+
+/**
+ * OpenAI's reasoning models reject `max_tokens` and want `max_completion_tokens`, while several
+ * compatible servers (Ollama, LM Studio) understand only `max_tokens`.
+ */
+export type TokenLimitField = 'max_tokens' | 'max_completion_tokens';
+
+/** The parts of a `ChatCompletion` the conversion reads; every SDK `ChatCompletion` is one. */
+export interface OpenAiReply {
+  choices: ReadonlyArray<{
+    message: {
+      content: string | null;
+      refusal?: string | null;
+      tool_calls?: ReadonlyArray<{ id: string; type: string; function?: { name: string; arguments: string } }>;
+    };
+    finish_reason: string | null;
+  }>;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+/** Where arguments that are not a JSON object are kept, so the tool sees them and can say so. */
+export const RAW_ARGUMENTS_KEY = '_raw';
+
+/** Chat Completions has no error flag on tool results, so the flag travels in the text. */
+export const TOOL_ERROR_PREFIX = 'Error: ';
+
+export function toOpenAiParams(
+  request: LlmRequest,
+  tokenLimitField: TokenLimitField = 'max_tokens',
+): ChatCompletionCreateParamsNonStreaming {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (request.system) messages.push({ role: 'system', content: request.system });
+  messages.push(...request.messages.map(toOpenAiMessage));
+  const params: ChatCompletionCreateParamsNonStreaming = {
+    model: request.model,
+    messages,
+    [tokenLimitField]: request.maxTokens,
+  };
+  if (request.temperature !== undefined) params.temperature = request.temperature;
+  if (request.tools.length > 0) {
+    params.tools = request.tools.map((tool) => ({
+      type: 'function',
+      function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
+    }));
+  }
+  return params;
+}
+
+function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      if (message.toolCalls.length === 0) return { role: 'assistant', content: message.content };
+      return {
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+        })),
+      };
+    case 'tool':
+      return {
+        role: 'tool',
+        tool_call_id: message.toolCallId,
+        content: message.isError ? TOOL_ERROR_PREFIX + message.content : message.content,
+      };
+  }
+}
+
+export function fromOpenAiReply(reply: OpenAiReply): LlmResponse {
+  const choice = reply.choices[0];
+  const toolCalls: ToolCall[] = (choice?.message.tool_calls ?? []).flatMap((call, index) =>
+    call.type === 'function' && call.function
+      ? [{ id: call.id || `call_${index}`, name: call.function.name, arguments: parseArguments(call.function.arguments) }]
+      : [],
+  );
+  const finishReason = choice?.finish_reason ?? null;
+  return {
+    message: {
+      role: 'assistant',
+      content: choice?.message.content ?? choice?.message.refusal ?? '',
+      toolCalls,
+    },
+    // Some compatible servers answer `stop` even when the message carries tool calls.
+    stopReason: toolCalls.length > 0 ? 'tool_use' : openAiStopReason(finishReason),
+    usage: {
+      inputTokens: reply.usage?.prompt_tokens ?? 0,
+      outputTokens: reply.usage?.completion_tokens ?? 0,
+    },
+  };
+}
+
+/**
+ * Models sometimes emit arguments that are not JSON, or not an object. That is the model's mistake
+ * to correct, not a reason to fail the activity: the text goes to the tool under `_raw`, and the
+ * tool's complaint goes back to the model.
+ */
+export function parseArguments(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  const parsed = parseJsonOrUndefined(text);
+  return isRecord(parsed) ? parsed : { [RAW_ARGUMENTS_KEY]: text };
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function openAiStopReason(reason: string | null): StopReason {
+  switch (reason) {
+    case 'stop':
+      return 'end_turn';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_use';
+    case 'length':
+      return 'max_tokens';
+    default:
+      return 'other';
+  }
+}

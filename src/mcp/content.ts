@@ -1,0 +1,36 @@
+import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * Models read text, and workflow history should not carry base64 blobs, so binary parts become a
+ * one-line summary and only text reaches the model.
+ */
+export function toolResultText(result: Pick<CallToolResult, 'content' | 'structuredContent'>): string {
+  const parts = (result.content ?? []).map(contentBlockText);
+  const hasText = (result.content ?? []).some((block) => block.type === 'text');
+  if (!hasText && result.structuredContent !== undefined) parts.unshift(JSON.stringify(result.structuredContent));
+  return parts.join('\n');
+}
+
+export function contentBlockText(block: ContentBlock): string {
+  switch (block.type) {
+    case 'text':
+      return block.text;
+    case 'image':
+    case 'audio':
+      return `[${block.type} ${block.mimeType}, ${base64Bytes(block.data)} bytes]`;
+    case 'resource': {
+      const { resource } = block;
+      if ('text' in resource && typeof resource.text === 'string') return resource.text;
+      const size = 'blob' in resource && typeof resource.blob === 'string' ? `, ${base64Bytes(resource.blob)} bytes` : '';
+      return `[resource ${resource.uri}${resource.mimeType ? ` ${resource.mimeType}` : ''}${size}]`;
+    }
+    case 'resource_link':
+      return `[resource ${block.uri}${block.name ? ` (${block.name})` : ''}]`;
+    default:
+      return `[${(block as { type: string }).type} content]`;
+  }
+}
+
+function base64Bytes(data: string): number {
+  return Buffer.byteLength(data, 'base64');
+}

@@ -1,0 +1,219 @@
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type CallToolResult, type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage, isConnectionLoss, McpConnectionError } from './errors';
+import type { McpPoolLogger, McpServerSettings } from './pool';
+import { filterAllowedTools, listAllTools } from './tool-list';
+import { openTransport, type OpenedTransport } from './transports';
+
+const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
+const TERMINATE_WAIT_MS = 2000;
+
+interface Session {
+  client: Client;
+  transport: Transport;
+  closed: boolean;
+  /** Every tool the server offers (before `allowed_tools`); dropped on list_changed. */
+  tools?: Promise<Tool[]>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * One configured server inside one worker process: a lazily opened session that every activity on
+ * the process shares, its tool list cache, and reconnection when the session dies.
+ */
+export class ServerConnection {
+  private pending?: Promise<Session>;
+  private live?: Session;
+  private connects = 0;
+  private shutDown = false;
+
+  constructor(
+    readonly name: string,
+    readonly settings: McpServerSettings,
+    private readonly log: McpPoolLogger,
+  ) {}
+
+  /** How many connections were opened so far (each reconnect counts). */
+  get connectCount(): number {
+    return this.connects;
+  }
+
+  get isConnected(): boolean {
+    return this.live !== undefined && !this.live.closed;
+  }
+
+  /**
+   * Tools after `allowed_tools`, from the cache unless `refresh` or the session is new. The fetch
+   * is shared by concurrent callers, so no single caller's cancellation may abort it.
+   */
+  async tools(options: { refresh?: boolean } = {}): Promise<Tool[]> {
+    const all = await this.withSession('tools/list', undefined, (session) => {
+      if (options.refresh || !session.tools) session.tools = this.fetchTools(session);
+      return session.tools;
+    });
+    return filterAllowedTools(all, this.settings.allowed_tools);
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
+    return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
+      const result = await session.client.callTool(
+        { name: tool, arguments: args },
+        undefined,
+        this.requestOptions(options.signal),
+      );
+      return result as CallToolResult;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.shutDown = true;
+    const pending = this.pending;
+    this.pending = undefined;
+    this.live = undefined;
+    const session = await pending?.catch(() => undefined);
+    if (!session) return;
+    session.closed = true;
+    // Tells an HTTP server it may forget the session now rather than when it times out; an
+    // unresponsive server must not hold up worker shutdown (closing the client aborts the request).
+    if (session.transport instanceof StreamableHTTPClientTransport) {
+      await Promise.race([
+        session.transport.terminateSession().catch(() => undefined),
+        sleep(TERMINATE_WAIT_MS, undefined, { ref: false }),
+      ]);
+    }
+    await session.client.close();
+  }
+
+  /**
+   * Runs a request on the shared session. If the connection turns out to be gone (the request
+   * could not be sent, or the transport closed before the answer came), the session is dropped
+   * and the request is sent once more on a fresh one. A request that reached the server before the
+   * drop may therefore run twice; that is the same at-least-once contract a Temporal activity retry
+   * gives, and retrying here keeps the new session on this worker and costs no retry backoff.
+   * A second loss is thrown, for Temporal to retry later.
+   */
+  private async withSession<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    run: (session: Session) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.session();
+      try {
+        return await run(session);
+      } catch (error) {
+        if (signal?.aborted || !(session.closed || isConnectionLoss(error))) throw error;
+        this.drop(session);
+        if (attempt >= 2) {
+          throw new McpConnectionError(this.name, `connection lost during ${operation}: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        this.log.warn(
+          { server: this.name, operation, err: errorMessage(error) },
+          'MCP connection lost; reconnecting and retrying once',
+        );
+      }
+    }
+  }
+
+  /** Concurrent first uses share one connecting promise. */
+  private session(): Promise<Session> {
+    if (this.shutDown) {
+      return Promise.reject(new McpConnectionError(this.name, 'the connection pool is closed'));
+    }
+    if (!this.pending) {
+      const attempt = this.connect();
+      this.pending = attempt;
+      attempt.catch(() => {
+        if (this.pending === attempt) this.pending = undefined;
+      });
+    }
+    return this.pending;
+  }
+
+  private async connect(): Promise<Session> {
+    this.connects++;
+    const started = Date.now();
+    const opened = openTransport(this.name, this.settings, (line) =>
+      this.log.debug({ server: this.name, stderr: line }, 'MCP server stderr'),
+    );
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const session: Session = { client, transport: opened.transport, closed: false };
+    client.onclose = () => {
+      session.closed = true;
+      this.forget(session);
+      this.log.info({ server: this.name }, 'MCP connection closed');
+    };
+    client.onerror = (error) => {
+      // Closing a session aborts its streams, which the transport reports as errors: not news.
+      if (!session.closed) this.log.warn({ server: this.name, err: errorMessage(error) }, 'MCP transport error');
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      session.tools = undefined;
+      this.log.debug({ server: this.name }, 'MCP tool list changed');
+    });
+    try {
+      await client.connect(opened.transport, this.requestOptions(undefined));
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw new McpConnectionError(this.name, await connectFailure(error, opened), { cause: error });
+    }
+    if (session.closed || this.shutDown) {
+      await client.close();
+      throw new McpConnectionError(this.name, 'the connection closed while it was being opened');
+    }
+    this.live = session;
+    this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects }, 'MCP server connected');
+    return session;
+  }
+
+  private fetchTools(session: Session): Promise<Tool[]> {
+    // Servers that offer only resources or prompts answer tools/list with MethodNotFound.
+    if (!session.client.getServerCapabilities()?.tools) return Promise.resolve([]);
+    const fetched = listAllTools(
+      (cursor) => session.client.listTools(cursor ? { cursor } : undefined, this.requestOptions(undefined)),
+      (pages, count) =>
+        this.log.warn({ server: this.name, pages, tools: count }, 'MCP tool list truncated: too many pages'),
+    );
+    fetched.catch(() => {
+      if (session.tools === fetched) session.tools = undefined;
+    });
+    return fetched;
+  }
+
+  private drop(session: Session): void {
+    this.forget(session);
+    session.closed = true;
+    session.client.close().catch((error) =>
+      this.log.warn({ server: this.name, err: errorMessage(error) }, 'closing a dropped MCP session failed'),
+    );
+  }
+
+  private forget(session: Session): void {
+    if (this.live !== session) return;
+    this.live = undefined;
+    this.pending = undefined;
+  }
+
+  private requestOptions(signal: AbortSignal | undefined): RequestOptions {
+    const seconds = this.settings.read_timeout_seconds;
+    return { signal, ...(seconds ? { timeout: seconds * 1000 } : {}) };
+  }
+}
+
+async function connectFailure(error: unknown, opened: OpenedTransport): Promise<string> {
+  // Let the child's last stderr lines drain through readline before quoting them.
+  await nextTurn();
+  const stderr = opened.recentStderr();
+  const reason = `could not connect: ${errorMessage(error)}`;
+  return stderr.length ? `${reason}\nserver stderr:\n${stderr.join('\n')}` : reason;
+}

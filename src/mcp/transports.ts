@@ -1,0 +1,112 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { McpServerSettings, McpTransportKind } from './pool';
+
+/** A server definition that can never connect: retrying will not help, the config must change. */
+export class McpServerConfigError extends Error {
+  constructor(
+    readonly server: string,
+    problem: string,
+  ) {
+    super(`MCP server "${server}": ${problem}`);
+    this.name = 'McpServerConfigError';
+  }
+}
+
+/** `transport:` wins; otherwise a command means stdio and a url means streamable HTTP. */
+export function transportKind(server: string, settings: McpServerSettings): McpTransportKind {
+  const kind = settings.transport ?? (settings.command ? 'stdio' : settings.url ? 'streamable_http' : undefined);
+  if (!kind) throw new McpServerConfigError(server, 'needs either `command` (stdio) or `url`');
+  if (kind === 'stdio' && !settings.command) {
+    throw new McpServerConfigError(server, 'the stdio transport needs `command`');
+  }
+  if (kind !== 'stdio' && !settings.url) {
+    throw new McpServerConfigError(server, `the ${kind} transport needs \`url\``);
+  }
+  return kind;
+}
+
+const STDERR_LINES_KEPT = 20;
+
+export interface OpenedTransport {
+  transport: Transport;
+  /** The last lines a stdio server wrote to stderr: usually why it failed to start. */
+  recentStderr(): string[];
+}
+
+/**
+ * Builds the SDK transport for one server. Stdio children get the SDK's safe inherited
+ * environment (HOME, LOGNAME, PATH, SHELL, TERM, USER; see getDefaultEnvironment) overlaid with the
+ * server's own `env`, so worker secrets such as API keys are not handed to every tool server.
+ */
+export function openTransport(
+  server: string,
+  settings: McpServerSettings,
+  onStderrLine: (line: string) => void,
+): OpenedTransport {
+  const kind = transportKind(server, settings);
+  if (kind === 'stdio') return openStdio(settings, onStderrLine);
+  const url = parseUrl(server, settings.url as string);
+  const requestInit: RequestInit | undefined = settings.headers ? { headers: settings.headers } : undefined;
+  switch (kind) {
+    case 'streamable_http':
+      return withoutStderr(new StreamableHTTPClientTransport(url, { requestInit }));
+    case 'sse':
+      return withoutStderr(new SSEClientTransport(url, { requestInit }));
+    case 'websocket':
+      return withoutStderr(openWebSocket(server, settings, url));
+  }
+}
+
+function openStdio(settings: McpServerSettings, onStderrLine: (line: string) => void): OpenedTransport {
+  const transport = new StdioClientTransport({
+    command: settings.command as string,
+    args: settings.args,
+    env: settings.env,
+    cwd: settings.cwd,
+    // Piped (not inherited) so the worker's log carries it and connect errors can quote it.
+    stderr: 'pipe',
+  });
+  const recent: string[] = [];
+  // With stderr 'pipe' the SDK hands out a PassThrough before the process starts.
+  const stderr = transport.stderr as Readable | null;
+  if (stderr) {
+    createInterface({ input: stderr }).on('line', (line) => {
+      recent.push(line);
+      if (recent.length > STDERR_LINES_KEPT) recent.shift();
+      onStderrLine(line);
+    });
+  }
+  return { transport, recentStderr: () => [...recent] };
+}
+
+function openWebSocket(server: string, settings: McpServerSettings, url: URL): Transport {
+  if (settings.headers) {
+    throw new McpServerConfigError(server, 'the websocket transport cannot send custom `headers`');
+  }
+  // The SDK's transport uses the global WebSocket, which Node has unflagged only from 22 on.
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+    throw new McpServerConfigError(
+      server,
+      'the websocket transport needs a global WebSocket (Node 22+, or Node 20 with --experimental-websocket)',
+    );
+  }
+  return new WebSocketClientTransport(url);
+}
+
+function parseUrl(server: string, url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new McpServerConfigError(server, `invalid url "${url}"`);
+  }
+}
+
+function withoutStderr(transport: Transport): OpenedTransport {
+  return { transport, recentStderr: () => [] };
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ConfigInput } from '../../src/config/schema';
+import { resolveRun } from '../../src/config/resolve';
+import { searchAttributes } from '../../workflows/definitions';
+import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
+import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from './harness';
+import { startScriptedProvider, type ScriptedProvider } from './scripted-provider';
+
+/**
+ * Everything an agent test drives: the scripted provider (both wire formats), the fixture MCP server
+ * over streamable HTTP and stdio, server-everything over stdio, and an in-process worker.
+ */
+
+export const projectRoot = path.resolve(__dirname, '..', '..');
+const everythingEntry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+const fixtureEntry = path.join(projectRoot, 'test', 'fixtures', 'mcp-fixture-server.ts');
+const tsxCli = require.resolve('tsx/cli');
+
+export interface AgentEnv {
+  provider: ScriptedProvider;
+  worker: TestWorker;
+  fixtureUrl: string;
+  /** Starts a run of a config workflow, or an ad-hoc spec when `spec` is given. */
+  start(name: string, input: unknown, spec?: unknown): Promise<WorkflowHandle>;
+  close(): Promise<void>;
+}
+
+export function mcpServers(fixtureUrl: string): NonNullable<ConfigInput['mcp']>['servers'] {
+  return {
+    everything: { command: process.execPath, args: [everythingEntry, 'stdio'] },
+    fixture: { url: fixtureUrl },
+    local: { command: process.execPath, args: [tsxCli, fixtureEntry, 'stdio'] },
+  };
+}
+
+export async function startAgentEnv(
+  configFor: (provider: ScriptedProvider, fixtureUrl: string) => ConfigInput,
+): Promise<AgentEnv> {
+  const provider = await startScriptedProvider();
+  const fixture = await startFixtureHttpServer();
+  const config = testConfig(configFor(provider, fixture.url), uniqueTaskQueue('agent'));
+  const worker = await startTestWorker(config);
+  let counter = 0;
+  return {
+    provider,
+    worker,
+    fixtureUrl: fixture.url,
+    async start(name, input, spec) {
+      const run = resolveRun(config, name, spec);
+      return worker.client.workflow.start(run.workflowType, {
+        taskQueue: worker.taskQueue,
+        workflowId: `${name}-test-${Date.now()}-${++counter}`,
+        args: [{ name: run.name, spec: run.spec, input }],
+        typedSearchAttributes: [
+          { key: searchAttributes.workflow, value: run.name },
+          { key: searchAttributes.pattern, value: run.spec.type },
+          { key: searchAttributes.status, value: 'running' },
+        ],
+      });
+    },
+    async close() {
+      await worker.stop();
+      await fixture.close();
+      await provider.close();
+    },
+  };
+}
+
+/** Base config pointing both providers at the scripted server. */
+export function providerConfig(provider: ScriptedProvider): ConfigInput {
+  return {
+    anthropic: { api_key: 'test-key', base_url: provider.anthropicBaseUrl },
+    openai: { api_key: 'test-key', base_url: provider.openaiBaseUrl },
+  };
+}
+
+/** Polls `check` until it returns a truthy value (tests wait on workflow state this way). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

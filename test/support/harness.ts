@@ -1,0 +1,63 @@
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { configSchema, type Config, type ConfigInput } from '../../src/config/schema';
+import { createWorker, type AgentWorker } from '../../worker/create';
+import { testTemporalAddress } from './temporal-env';
+
+/** In-process workers and clients against the suite's Temporal dev server. */
+
+// Activity failures are expected in many tests; the SDK's own log of them is noise here.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** Workflows bundled once per test process: bundling is the slow part of starting a worker. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
+  });
+  return bundle;
+}
+
+let taskQueueCounter = 0;
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${++taskQueueCounter}`;
+}
+
+/** A full config from a partial one, with the suite's Temporal address. */
+export function testConfig(input: ConfigInput, taskQueue: string): Config {
+  return configSchema.parse({
+    ...input,
+    temporal: { ...input.temporal, address: testTemporalAddress(), task_queue: taskQueue },
+  });
+}
+
+export interface TestWorker extends AgentWorker {
+  client: Client;
+  taskQueue: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(config: Config): Promise<TestWorker> {
+  const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const agentWorker = await createWorker({ config, connection: nativeConnection, workflowBundle: await workflowBundle() });
+  const running = agentWorker.worker.run();
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return {
+    ...agentWorker,
+    client,
+    taskQueue: config.temporal.task_queue,
+    config,
+    async stop() {
+      if (agentWorker.worker.getState() === 'RUNNING') agentWorker.worker.shutdown();
+      await running;
+      await agentWorker.pool.close();
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake LLM provider that speaks both wire formats over real HTTP, so tests drive the real SDK
+ * clients. Each model name has its own FIFO queue of replies; tests use unique model names and can
+ * share one server.
+ *
+ *   Anthropic: POST {anthropicBaseUrl}/v1/messages
+ *   OpenAI:    POST {openaiBaseUrl}/chat/completions
+ */
+
+export type ProviderName = 'anthropic' | 'openai';
+
+export interface ScriptedToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  id?: string;
+}
+
+export interface ScriptedSuccess {
+  text?: string;
+  toolCalls?: ScriptedToolCall[];
+  usage?: { input: number; output: number };
+  delayMs?: number;
+}
+
+export interface ScriptedError {
+  status: number;
+  /** Put into the provider's own error body; ignored when `body` is given. */
+  message?: string;
+  /** Sent verbatim instead of the provider's error body. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+export type ScriptedReply = ScriptedSuccess | ScriptedError | ((request: RecordedRequest) => ScriptedReply);
+
+export interface RecordedRequest {
+  model: string;
+  provider: ProviderName;
+  body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  /** Epoch milliseconds of arrival. */
+  at: number;
+  /** How the exchange ended: a reply was written, or the client went away first. */
+  settled: Promise<'replied' | 'disconnected'>;
+}
+
+export interface ScriptedProvider {
+  url: string;
+  anthropicBaseUrl: string;
+  openaiBaseUrl: string;
+  script(model: string, replies: ScriptedReply[]): void;
+  requests(model?: string): RecordedRequest[];
+  /** Resolves with the n-th (1-based) request for the model once it has arrived. */
+  waitForRequest(model: string, n?: number): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_USAGE = { input: 10, output: 5 };
+
+const ROUTES: Record<string, ProviderName> = {
+  '/v1/messages': 'anthropic',
+  '/v1/chat/completions': 'openai',
+};
+
+export async function startScriptedProvider(): Promise<ScriptedProvider> {
+  const queues = new Map<string, ScriptedReply[]>();
+  const received: RecordedRequest[] = [];
+  const waiters: Array<{ model: string; n: number; resolve: (request: RecordedRequest) => void }> = [];
+  let sequence = 0;
+
+  function record(request: RecordedRequest): void {
+    received.push(request);
+    const count = received.filter((r) => r.model === request.model).length;
+    for (const waiter of waiters.filter((w) => w.model === request.model && w.n === count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(request);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const provider = req.method === 'POST' ? ROUTES[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
+    if (!provider) {
+      sendJson(res, 404, { error: { message: `scripted provider: no route ${req.method} ${req.url}` } });
+      return;
+    }
+    const body = parseBody(await readBody(req));
+    const model = typeof body.model === 'string' ? body.model : '';
+    let settle: (outcome: 'replied' | 'disconnected') => void = () => undefined;
+    const settled = new Promise<'replied' | 'disconnected'>((resolve) => (settle = resolve));
+    res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
+    const request: RecordedRequest = { model, provider, body, headers: req.headers, at: Date.now(), settled };
+    record(request);
+
+    let reply = queues.get(model)?.shift();
+    while (typeof reply === 'function') reply = reply(request);
+    if (!reply) {
+      sendError(res, provider, { status: 500, message: `no scripted reply for model ${model}` });
+      return;
+    }
+    if (reply.delayMs && !(await waitUnlessClosed(reply.delayMs, res))) return;
+    sequence += 1;
+    if ('status' in reply) sendError(res, provider, reply);
+    else sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, reply, sequence) : openAiBody(model, reply, sequence));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: `scripted provider failed: ${String(error)}` } });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    anthropicBaseUrl: url,
+    openaiBaseUrl: `${url}/v1`,
+    script(model, replies) {
+      queues.set(model, [...(queues.get(model) ?? []), ...replies]);
+    },
+    requests(model) {
+      return model === undefined ? [...received] : received.filter((r) => r.model === model);
+    },
+    waitForRequest(model, n = 1) {
+      const already = received.filter((r) => r.model === model)[n - 1];
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve) => waiters.push({ model, n, resolve }));
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function anthropicBody(model: string, reply: ScriptedSuccess, sequence: number): unknown {
+  const usage = reply.usage ?? DEFAULT_USAGE;
+  const toolCalls = reply.toolCalls ?? [];
+  const content: unknown[] = [];
+  if (reply.text !== undefined || toolCalls.length === 0) content.push({ type: 'text', text: reply.text ?? '', citations: null });
+  toolCalls.forEach((call, index) => {
+    content.push({ type: 'tool_use', id: call.id ?? `toolu_${sequence}_${index}`, name: call.name, input: call.arguments });
+  });
+  return {
+    id: `msg_${sequence}`,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content,
+    stop_reason: toolCalls.length > 0 ? 'tool_use' : 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: usage.input,
+      output_tokens: usage.output,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    },
+  };
+}
+
+function openAiBody(model: string, reply: ScriptedSuccess, sequence: number): unknown {
+  const usage = reply.usage ?? DEFAULT_USAGE;
+  const toolCalls = reply.toolCalls ?? [];
+  const message: Record<string, unknown> = { role: 'assistant', content: reply.text ?? null, refusal: null };
+  if (toolCalls.length > 0) {
+    message.tool_calls = toolCalls.map((call, index) => ({
+      id: call.id ?? `call_${sequence}_${index}`,
+      type: 'function',
+      function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+    }));
+  }
+  return {
+    id: `chatcmpl-${sequence}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: toolCalls.length > 0 ? 'tool_calls' : 'stop' }],
+    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+  };
+}
+
+function sendError(res: ServerResponse, provider: ProviderName, reply: ScriptedError): void {
+  const message = reply.message ?? `scripted ${reply.status}`;
+  const body =
+    reply.body !== undefined
+      ? reply.body
+      : provider === 'anthropic'
+        ? { type: 'error', error: { type: anthropicErrorType(reply.status), message } }
+        : { error: { message, type: openAiErrorType(reply.status), param: null, code: null } };
+  sendJson(res, reply.status, body, reply.headers);
+}
+
+function anthropicErrorType(status: number): string {
+  const types: Record<number, string> = {
+    400: 'invalid_request_error',
+    401: 'authentication_error',
+    403: 'permission_error',
+    404: 'not_found_error',
+    413: 'request_too_large',
+    429: 'rate_limit_error',
+    529: 'overloaded_error',
+  };
+  return types[status] ?? 'api_error';
+}
+
+function openAiErrorType(status: number): string {
+  if (status === 429) return 'rate_limit_exceeded';
+  return status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** False when the client hung up first: an aborted request must not keep the test waiting. */
+function waitUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    res.once('close', onClose);
+  });
+}

@@ -1,0 +1,31 @@
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError } from '../src/config/errors';
+import { loadConfig } from '../src/config/load';
+import { createLogger } from '../src/logging';
+import { createWorker } from './create';
+
+/**
+ * `npm run worker`: one worker process. Start as many as you like on one task queue; Temporal
+ * shares the work among them. SIGINT/SIGTERM stop polling, let in-flight calls finish within the
+ * grace time, and hand the rest back to Temporal for another worker.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('worker', config.logger.level);
+  const { address, namespace, task_queue: taskQueue } = config.temporal;
+  const connection = await NativeConnection.connect({ address });
+  const { worker, pool } = await createWorker({ config, connection, logger });
+  logger.info({ address, namespace, taskQueue, servers: Object.keys(config.mcp.servers) }, 'worker polling');
+  try {
+    await worker.run();
+  } finally {
+    await pool.close();
+    await connection.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});
