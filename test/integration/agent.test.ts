@@ -4,6 +4,7 @@ import { humanInputSignal, InputRejection, pauseSignal, provideInputUpdate, resu
 import type { AgentResult } from '../../workflows/agent';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolNamesOffered, toolResultsSeen } from '../support/requests';
+import { fetchHistories, maybeRecord, replayFailures } from '../support/replay';
 
 /**
  * The agent loop end to end: a real Temporal dev server, the real Anthropic and OpenAI SDK clients
@@ -277,4 +278,12 @@ test('max_iterations bounds the loop', async () => {
   const handle = await env.start('agent', 'loop', adHoc(model, { servers: ['fixture'], max_iterations: 2 }));
   expect(await handle.result()).toMatchObject({ stopReason: 'max_iterations', iterations: 2, text: 'still thinking' });
   expect(env.provider.requests(model)).toHaveLength(2);
+});
+
+test('every run above replays deterministically from its history', async () => {
+  const histories = await fetchHistories(env.handles);
+  expect(histories.length).toBeGreaterThanOrEqual(10);
+  expect(await replayFailures(histories)).toEqual([]);
+  const label = (id: string) => id.replace(/-test-\d+-(\d+)$/, '-$1');
+  for (const history of histories) maybeRecord(`agent-${label(history.workflowId)}`, history.workflowId);
 });

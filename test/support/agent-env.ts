@@ -21,6 +21,8 @@ export interface AgentEnv {
   provider: ScriptedProvider;
   worker: TestWorker;
   fixtureUrl: string;
+  /** Every run this env started, for replay checks. */
+  handles: WorkflowHandle[];
   /** Starts a run of a config workflow, or an ad-hoc spec when `spec` is given. */
   start(name: string, input: unknown, spec?: unknown): Promise<WorkflowHandle>;
   close(): Promise<void>;
@@ -42,13 +44,15 @@ export async function startAgentEnv(
   const config = testConfig(configFor(provider, fixture.url), uniqueTaskQueue('agent'));
   const worker = await startTestWorker(config);
   let counter = 0;
+  const handles: WorkflowHandle[] = [];
   return {
     provider,
     worker,
     fixtureUrl: fixture.url,
+    handles,
     async start(name, input, spec) {
       const run = resolveRun(config, name, spec);
-      return worker.client.workflow.start(run.workflowType, {
+      const handle = await worker.client.workflow.start(run.workflowType, {
         taskQueue: worker.taskQueue,
         workflowId: `${name}-test-${Date.now()}-${++counter}`,
         args: [{ name: run.name, spec: run.spec, input }],
@@ -58,6 +62,8 @@ export async function startAgentEnv(
           { key: searchAttributes.status, value: 'running' },
         ],
       });
+      handles.push(handle);
+      return handle;
     },
     async close() {
       await worker.stop();

@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { execFileSync } from 'node:child_process';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { workflowBundle } from './harness';
+import { testTemporalAddress } from './temporal-env';
+
+/**
+ * Replay checks: today's workflow code must reproduce the commands of every recorded history.
+ * Histories recorded from an earlier version live in test/fixtures/histories and catch changes
+ * that would break running workflows (those need `patched()`).
+ */
+
+export const historiesDir = path.resolve(__dirname, '..', 'fixtures', 'histories');
+
+export interface NamedHistory {
+  workflowId: string;
+  history: temporal.api.history.v1.IHistory;
+}
+
+export async function fetchHistories(handles: WorkflowHandle[]): Promise<NamedHistory[]> {
+  return Promise.all(handles.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
+}
+
+/** Replays each history and returns the ids whose replay failed, with why. */
+export async function replayFailures(histories: NamedHistory[]): Promise<{ workflowId: string; error: string }[]> {
+  const failures: { workflowId: string; error: string }[] = [];
+  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
+  for await (const result of results) {
+    if (result.error) failures.push({ workflowId: result.workflowId, error: String(result.error) });
+  }
+  return failures;
+}
+
+export function loadRecordedHistories(): NamedHistory[] {
+  return readdirSync(historiesDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(path.join(historiesDir, f), 'utf8'))) }));
+}
+
+/**
+ * With RECORD_HISTORIES=1, the suite writes fresh fixtures for the replay test, exported by the
+ * Temporal CLI in the same JSON the Web UI downloads.
+ */
+export function maybeRecord(label: string, workflowId: string): void {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const cli = process.env.TEMPORAL_TEST_CLI_PATH ?? 'temporal';
+  const json = execFileSync(cli, ['workflow', 'show', '--output', 'json', '--address', testTemporalAddress(), '-w', workflowId]);
+  mkdirSync(historiesDir, { recursive: true });
+  writeFileSync(path.join(historiesDir, `${label}.json`), json);
+}
