@@ -60,15 +60,17 @@ async function main(): Promise<void> {
     const cli = findTemporalCli({ log: say });
     say(`Temporal CLI: ${cli.path} (found via ${cli.source})`);
     const { ip, port } = hostPort(address);
-    const dbFile = path.join(projectRoot, '.temporal', 'dev.db');
+    // The UI listens where TEMPORAL_UI_URL says, so the links in API replies lead to it.
+    const uiPort = Number(new URL(settings.temporalUiUrl).port || 8233);
+    const dbFile = path.resolve('.temporal', 'dev.db');
     const server = spawnPrefixed(
       'temporal',
       cli.path,
-      devServerArgs({ cliPath: cli.path, ip, port, uiPort: 8233, dbFile, namespace: config.temporal.namespace }),
+      devServerArgs({ cliPath: cli.path, ip, port, uiPort, dbFile, namespace: config.temporal.namespace }),
     );
     watch('temporal', server);
     await waitUntilAnswers(address, server, 60_000);
-    say(`Temporal at ${address}, Web UI at http://${ip}:8233, history kept in ${path.relative(process.cwd(), dbFile)}`);
+    say(`Temporal at ${address}, Web UI at ${settings.temporalUiUrl}, history kept in ${path.relative(process.cwd(), dbFile)}`);
   }
 
   watch('worker', spawnTsx('worker', path.join(projectRoot, 'worker', 'main.ts')));

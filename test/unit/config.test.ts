@@ -542,9 +542,9 @@ describe('mcp_agent.config.schema.json', () => {
   });
 });
 
-describe('mcp_agent.config.example.yaml', () => {
+describe('mcp_agent.config.yaml (the shipped config)', () => {
   it('is a valid config', () => {
-    const example = path.resolve(__dirname, '..', '..', 'mcp_agent.config.example.yaml');
+    const example = path.resolve(__dirname, '..', '..', 'mcp_agent.config.yaml');
     const config = loadConfig({ path: example, env: {} });
     expect(resolveRun(config, 'calc').spec.agent.servers).toEqual(['everything']);
   });
