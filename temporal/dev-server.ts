@@ -16,8 +16,6 @@ export interface DevServerOptions {
   /** SQLite file for a persistent server; absent means in-memory. */
   dbFile?: string;
   namespace?: string;
-  /** Where the server's own output goes; default: discarded. */
-  stdio?: 'inherit' | 'pipe' | 'ignore';
   readyTimeoutMs?: number;
 }
 
@@ -65,16 +63,37 @@ export async function temporalAnswers(address: string, timeoutMs = 2000): Promis
   }
 }
 
+/**
+ * Starts a server and waits until it answers. A server on a port picked here is retried once on
+ * another port, since a free port can be taken between the check and the server's own bind.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  try {
+    return await startOnce(options);
+  } catch (err) {
+    if (options.port !== undefined) throw err;
+    return startOnce(options);
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
-  const child = spawn(options.cliPath, devServerArgs({ ...options, ip, port }), {
-    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
-  });
+  const child = spawn(options.cliPath, devServerArgs({ ...options, ip, port }), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Keep the tail of the server's output to explain an early exit.
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString().split('\n').filter(Boolean));
+    tail.splice(0, Math.max(0, tail.length - 20));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const address = `${ip}:${port}`;
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`temporal server exited early (code ${code}, signal ${signal})`))),
+    child.once('exit', (code, signal) =>
+      reject(new Error(`temporal server exited early (code ${code}, signal ${signal}):\n${tail.join('\n')}`)),
+    ),
   );
   exited.catch(() => undefined);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
