@@ -1,0 +1,74 @@
+import {
+  finalText,
+  inputAsUserMessage,
+  llmSummary,
+  routeToolCall,
+  toolSummary,
+  unknownToolText,
+} from '../../src/patterns/agent';
+import {
+  answerText,
+  approvalDecisionSchema,
+  denialText,
+  humanInputPrompt,
+  noAnswerText,
+} from '../../src/patterns/human-input';
+
+describe('agent loop pieces', () => {
+  test('the run input becomes the first user message; structured input as JSON', () => {
+    expect(inputAsUserMessage('hi')).toEqual({ role: 'user', content: 'hi' });
+    expect(inputAsUserMessage({ city: 'Paris' })).toEqual({ role: 'user', content: '{\n  "city": "Paris"\n}' });
+  });
+
+  test('tool calls route to human input, an MCP server, or nowhere', () => {
+    const offered = ['everything-get-sum', 'human_input'];
+    expect(routeToolCall('human_input', offered, ['everything'], true)).toEqual({ kind: 'human_input' });
+    expect(routeToolCall('human_input', offered, ['everything'], false)).toEqual({ kind: 'unknown' });
+    expect(routeToolCall('everything-get-sum', offered, ['everything'], false)).toEqual({
+      kind: 'mcp',
+      server: 'everything',
+      tool: 'get-sum',
+    });
+    // A tool the turn did not offer is unknown even if its server exists (allowed_tools filtered it).
+    expect(routeToolCall('everything-get-env', offered, ['everything'], false)).toEqual({ kind: 'unknown' });
+  });
+
+  test('readable texts for the model and the Web UI', () => {
+    expect(unknownToolText('x-y', ['a-b'])).toBe('Unknown tool "x-y". Available tools: a-b.');
+    expect(unknownToolText('x-y', [])).toContain('none');
+    expect(llmSummary('openai', 'gpt-4o', 'calculator', 2)).toBe('llm openai/gpt-4o · calculator · turn 2');
+    expect(toolSummary('everything-get-sum')).toBe('tool everything-get-sum');
+  });
+
+  test('the final text is the last assistant text', () => {
+    expect(
+      finalText([
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'first', toolCalls: [] },
+        { role: 'tool', toolCallId: '1', name: 't', content: 'r', isError: false },
+        { role: 'assistant', content: '', toolCalls: [{ id: '2', name: 't', arguments: {} }] },
+      ]),
+    ).toBe('first');
+    expect(finalText([])).toBe('');
+  });
+});
+
+describe('human input and approvals', () => {
+  test('an approval is {approved, reason?} and nothing else', () => {
+    expect(approvalDecisionSchema.safeParse({ approved: true }).success).toBe(true);
+    expect(approvalDecisionSchema.safeParse({ approved: false, reason: 'no' }).success).toBe(true);
+    expect(approvalDecisionSchema.safeParse(true).success).toBe(false);
+    expect(approvalDecisionSchema.safeParse({ approved: 'yes' }).success).toBe(false);
+    expect(approvalDecisionSchema.safeParse({ approved: true, extra: 1 }).success).toBe(false);
+  });
+
+  test('answers, denials and timeouts read clearly to the model', () => {
+    expect(answerText('Paris')).toBe('Paris');
+    expect(answerText({ n: 1 })).toBe('{"n":1}');
+    expect(denialText('fs-delete', 'too risky')).toContain('denied the call to fs-delete: too risky');
+    expect(noAnswerText('input', 60)).toContain('within 60 seconds');
+    expect(noAnswerText('approval', 60, 'fs-delete')).toContain('fs-delete was not approved');
+    expect(humanInputPrompt({ prompt: 'Which city?' })).toBe('Which city?');
+    expect(humanInputPrompt({})).toBe('The agent asks for your input.');
+  });
+});

