@@ -1,7 +1,8 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { McpCallToolResult } from '../activities/contracts';
 import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
 import {
+  conversationTooLarge,
   finalText,
   inputAsUserMessage,
   llmSummary,
@@ -63,6 +64,8 @@ async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise
 
   while (iteration < agent.max_iterations) {
     iteration++;
+    const tooLarge = conversationTooLarge(messages);
+    if (tooLarge) throw ApplicationFailure.nonRetryable(tooLarge, 'ConversationTooLarge');
     await control.checkpoint();
     control.setStep(`llm turn ${iteration} · ${agent.name}`, iteration);
     const reply = await llmActivity(llmSummary(agent.provider, agent.model, agent.name, iteration))({

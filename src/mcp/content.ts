@@ -4,11 +4,23 @@ import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/typ
  * Models read text, and workflow history should not carry base64 blobs, so binary parts become a
  * one-line summary and only text reaches the model.
  */
+/**
+ * A tool result travels in Temporal history as the activity's result and again in every later LLM
+ * request of the run, and one payload may not exceed 2 MB. Longer results are cut here, with a
+ * note that tells the model so.
+ */
+export const MAX_TOOL_RESULT_CHARS = 256 * 1024;
+
 export function toolResultText(result: Pick<CallToolResult, 'content' | 'structuredContent'>): string {
   const parts = (result.content ?? []).map(contentBlockText);
   const hasText = (result.content ?? []).some((block) => block.type === 'text');
   if (!hasText && result.structuredContent !== undefined) parts.unshift(JSON.stringify(result.structuredContent));
-  return parts.join('\n');
+  return clip(parts.join('\n'), MAX_TOOL_RESULT_CHARS);
+}
+
+export function clip(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, limit)}\n[… ${text.length - limit} more characters cut: the tool's result was too long]`;
 }
 
 export function contentBlockText(block: ContentBlock): string {

@@ -47,3 +47,18 @@ export function finalText(messages: readonly Message[]): string {
   }
   return '';
 }
+
+/**
+ * Temporal refuses any payload over 2 MB, and the conversation is the bulk of each LLM activity's
+ * input. A run whose conversation outgrows this fails with a clear message instead of retrying a
+ * workflow task that can never succeed.
+ */
+export const MAX_CONVERSATION_CHARS = 1_800_000;
+
+export function conversationTooLarge(messages: readonly Message[]): string | undefined {
+  const size = JSON.stringify(messages).length;
+  return size > MAX_CONVERSATION_CHARS
+    ? `The conversation has grown to ${(size / 1e6).toFixed(1)} MB, more than one Temporal payload may carry (2 MB). ` +
+        'Lower max_iterations or use tools that return less.'
+    : undefined;
+}

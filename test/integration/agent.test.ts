@@ -287,3 +287,24 @@ test('every run above replays deterministically from its history', async () => {
   const label = (id: string) => id.replace(/-test-\d+-(\d+)$/, '-$1');
   for (const history of histories) maybeRecord(`agent-${label(history.workflowId)}`, history.workflowId);
 });
+
+test('a long conversation continues as new at a turn boundary and keeps its state', async () => {
+  const model = uniqueModel('long');
+  const chunk = 'x'.repeat(100_000);
+  env.provider.script(model, [
+    ...Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'fixture-echo', arguments: { text: chunk } }] })),
+    { text: 'done at last' },
+  ]);
+  const handle = await env.start('agent', 'echo a lot', adHoc(model, { servers: ['fixture'] }));
+  const result = (await handle.result()) as AgentResult;
+  expect(result).toMatchObject({ text: 'done at last', iterations: 7, stopReason: 'final_answer' });
+  expect(result.usage).toMatchObject({ llmCalls: 7, toolCalls: 6 });
+
+  const latest = env.worker.client.workflow.getHandle(handle.workflowId);
+  const described = await latest.describe();
+  expect(described.runId).not.toBe(handle.firstExecutionRunId);
+  // The run that finished saw the whole conversation: all six tool results went to the last turn.
+  const last = env.provider.requests(model).at(-1)!;
+  expect(toolResultsSeen(last)).toHaveLength(6);
+  expect(described.historySize).toBeLessThan(6 * 1024 * 1024);
+});

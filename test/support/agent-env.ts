@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ConfigInput } from '../../src/config/schema';
 import { resolveRun } from '../../src/config/resolve';
 import { searchAttributes } from '../../workflows/definitions';
@@ -24,7 +24,7 @@ export interface AgentEnv {
   /** Every run this env started, for replay checks. */
   handles: WorkflowHandle[];
   /** Starts a run of a config workflow, or an ad-hoc spec when `spec` is given. */
-  start(name: string, input: unknown, spec?: unknown): Promise<WorkflowHandle>;
+  start(name: string, input: unknown, spec?: unknown): Promise<WorkflowHandleWithFirstExecutionRunId>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { toolResultText } from '../../src/mcp/content';
+import { clip, MAX_TOOL_RESULT_CHARS, toolResultText } from '../../src/mcp/content';
 
 const PNG_BYTES = Buffer.from('not really a png, but 34 bytes....');
 
@@ -50,5 +50,15 @@ describe('toolResultText', () => {
 
   it('is empty for a result with nothing in it', () => {
     expect(toolResultText({ content: [] })).toBe('');
+  });
+});
+
+describe('oversized results', () => {
+  it('cuts text past the limit and says so', () => {
+    const long = 'y'.repeat(MAX_TOOL_RESULT_CHARS + 10);
+    const text = toolResultText({ content: [{ type: 'text', text: long }] });
+    expect(text.startsWith('y'.repeat(MAX_TOOL_RESULT_CHARS))).toBe(true);
+    expect(text).toContain('10 more characters cut');
+    expect(clip('short', 10)).toBe('short');
   });
 });

@@ -1,4 +1,5 @@
 import {
+  conversationTooLarge,
   finalText,
   inputAsUserMessage,
   llmSummary,
@@ -38,6 +39,11 @@ describe('agent loop pieces', () => {
     expect(unknownToolText('x-y', [])).toContain('none');
     expect(llmSummary('openai', 'gpt-4o', 'calculator', 2)).toBe('llm openai/gpt-4o · calculator · turn 2');
     expect(toolSummary('everything-get-sum')).toBe('tool everything-get-sum');
+  });
+
+  test('a conversation too large for one Temporal payload is named before it breaks a workflow task', () => {
+    expect(conversationTooLarge([{ role: 'user', content: 'small' }])).toBeUndefined();
+    expect(conversationTooLarge([{ role: 'user', content: 'z'.repeat(2_000_000) }])).toMatch(/2\.0 MB.*2 MB/);
   });
 
   test('the final text is the last assistant text', () => {

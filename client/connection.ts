@@ -1,0 +1,30 @@
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import type { Config } from '../src/config/schema';
+
+/**
+ * A Temporal client for processes that answer people (API, CLI, MCP server). The connection is
+ * lazy, so such a process starts while Temporal is down and works once it answers; gRPC reconnects
+ * by itself. Retries of unavailable calls stop after about two seconds (the SDK default is about
+ * twenty) so a request fails fast with "Temporal unavailable" instead of hanging.
+ */
+
+export interface TemporalClient {
+  connection: Connection;
+  client: Client;
+}
+
+const RETRY_ATTEMPTS = 5;
+
+export function connectClient(config: Config): TemporalClient {
+  const connection = Connection.lazy({
+    address: config.temporal.address,
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))],
+  });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return { connection, client };
+}
+
+/** Resolves when the Temporal frontend answers within `timeoutMs`; throws its error otherwise. */
+export async function checkTemporal(client: Client, timeoutMs = 2000): Promise<void> {
+  await client.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+}

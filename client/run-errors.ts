@@ -1,0 +1,59 @@
+/**
+ * Why an operation on a run could not be done, in terms any front end (API, CLI, MCP server) can
+ * turn into its own answer. Each carries a stable snake_case `code`.
+ */
+
+export class RunNotFoundError extends Error {
+  readonly code = 'run_not_found';
+
+  constructor(readonly runId: string) {
+    super(`No run has the id "${runId}".`);
+    this.name = 'RunNotFoundError';
+  }
+}
+
+export class RunClosedError extends Error {
+  readonly code = 'run_closed';
+
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(`Run "${runId}" is already ${status.replace(/_/g, ' ')}.`);
+    this.name = 'RunClosedError';
+  }
+}
+
+/** A start with an id that an earlier run with a different workflow or input already holds. */
+export class RunIdInUseError extends Error {
+  readonly code = 'id_in_use';
+
+  constructor(readonly runId: string) {
+    super(`The id "${runId}" belongs to an existing run with a different workflow or input.`);
+    this.name = 'RunIdInUseError';
+  }
+}
+
+export type InputRejectionCode = 'nothing_pending' | 'wrong_request_id' | 'invalid_value';
+
+/** The run's `provide_input` validator turned the input down. */
+export class InputRejectedError extends Error {
+  constructor(
+    readonly code: InputRejectionCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'InputRejectedError';
+  }
+}
+
+/** No worker took the request in time, so the run could not answer. */
+export class WorkerUnavailableError extends Error {
+  readonly code = 'worker_unavailable';
+
+  constructor(readonly runId: string) {
+    super(`No worker answered for run "${runId}" in time; check that a worker is running on its task queue.`);
+    this.name = 'WorkerUnavailableError';
+  }
+}

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { workflowTypeByPattern } from '../src/spec/schema';
+import type { RunState, RunUsage } from '../workflows/definitions';
+
+/**
+ * The Run object of contract section 6, and the pure function that builds it from what Temporal
+ * says about a workflow execution. The zod schema is the single source of the shape: the API
+ * serialises and documents with it, the CLI and MCP server hand the same objects on.
+ */
+
+export const runStatusSchema = z.enum([
+  'running',
+  'paused',
+  'waiting_for_input',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+]);
+export type RunViewStatus = z.infer<typeof runStatusSchema>;
+
+export const runErrorSchema = z.object({
+  code: z.string().describe('snake_case failure type, e.g. provider_request_rejected'),
+  message: z.string().describe("The root cause's message"),
+});
+export type RunError = z.infer<typeof runErrorSchema>;
+
+export const pendingInputSchema = z.object({
+  requestId: z.string(),
+  kind: z.enum(['input', 'approval']),
+  prompt: z.string(),
+  tool: z.string().optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const runUsageSchema = z.object({
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  llmCalls: z.number(),
+  toolCalls: z.number(),
+});
+
+export const runSchema = z
+  .object({
+    runId: z.string().describe('The Temporal workflow ID'),
+    workflow: z.string().describe('Config workflow name, or the pattern type of an ad-hoc run'),
+    pattern: z.string(),
+    status: runStatusSchema,
+    input: z.unknown(),
+    result: z.unknown().optional().describe('Present once completed; an agent gives {text, ...}'),
+    error: runErrorSchema.optional().describe('Present once failed, cancelled, terminated or timed out'),
+    pendingInput: pendingInputSchema.optional(),
+    usage: runUsageSchema,
+    startedAt: z.string().describe('ISO 8601'),
+    closedAt: z.string().optional().describe('ISO 8601'),
+    links: z.object({
+      self: z.string().describe('This run in the API'),
+      ui: z.string().describe('This run in the Temporal Web UI'),
+    }),
+  })
+  .meta({ id: 'Run' });
+export type Run = z.infer<typeof runSchema>;
+
+/** How a closed run ended, as far as `handle.result()` tells. */
+export type RunOutcome = { result: unknown } | { failure: unknown };
+
+/** Everything a Run is made of, gathered by client/runs.ts. */
+export interface RunFacts {
+  workflowId: string;
+  workflowType: string;
+  executionStatus: WorkflowExecutionStatusName;
+  startTime: Date;
+  closeTime?: Date;
+  /** Values of the McpAgent* search attributes. */
+  searchAttributes: { workflow?: string; pattern?: string; status?: string };
+  input: unknown;
+  /** The `state` query's answer, when a worker gave one. */
+  state?: RunState;
+  outcome?: RunOutcome;
+}
+
+export interface RunLinkBase {
+  /** Base of the Web UI, e.g. http://localhost:8233. */
+  uiUrl: string;
+  namespace: string;
+}
+
+const closedStatusByExecution: Partial<Record<WorkflowExecutionStatusName, RunViewStatus>> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+};
+
+const openStatuses: ReadonlySet<string> = new Set<RunViewStatus>(['running', 'paused', 'waiting_for_input']);
+
+export function isClosedExecution(status: WorkflowExecutionStatusName): boolean {
+  return closedStatusByExecution[status] !== undefined;
+}
+
+export function isClosedRunStatus(status: RunViewStatus): boolean {
+  return !openStatuses.has(status);
+}
+
+/**
+ * Temporal's execution status decides for a closed run (the workflow cannot report being
+ * terminated); for an open one the workflow's own word, from the query or the status search
+ * attribute, says whether it is paused or waiting. A CONTINUED_AS_NEW execution is the middle of
+ * a chain that goes on, so it counts as running.
+ */
+export function runStatus(executionStatus: WorkflowExecutionStatusName, reported?: string): RunViewStatus {
+  const closed = closedStatusByExecution[executionStatus];
+  if (closed) return closed;
+  if (executionStatus === 'PAUSED') return 'paused';
+  return reported !== undefined && openStatuses.has(reported) ? (reported as RunViewStatus) : 'running';
+}
+
+/** `ProviderRequestRejected` → `provider_request_rejected`, `HTTPError` → `http_error`. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toLowerCase();
+}
+
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && current !== null && !chain.includes(current); ) {
+    chain.push(current);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}
+
+function failureKindCode(failure: unknown): string | undefined {
+  if (failure instanceof CancelledFailure) return 'cancelled';
+  if (failure instanceof TerminatedFailure) return 'terminated';
+  if (failure instanceof TimeoutFailure) return 'timed_out';
+  return undefined;
+}
+
+/**
+ * A failed run's error as people read it: the most specific application failure type names the
+ * code, the root cause's message explains it. Wrappers (WorkflowFailedError, ActivityFailure) and
+ * stacks stay out.
+ */
+export function failureView(error: unknown): RunError {
+  const chain = causeChain(error);
+  const typed = chain.filter((e): e is ApplicationFailure => e instanceof ApplicationFailure && !!e.type).pop();
+  const code = typed?.type ? snakeCase(typed.type) : (chain.map(failureKindCode).find(Boolean) ?? 'workflow_failed');
+  const messages = chain.map((e) => (e instanceof Error ? e.message : String(e))).filter((m) => m.trim() !== '');
+  return { code, message: messages.pop() ?? 'The run failed.' };
+}
+
+export function runLinks(runId: string, base: RunLinkBase): Run['links'] {
+  const id = encodeURIComponent(runId);
+  return {
+    self: `/runs/${id}`,
+    ui: `${base.uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(base.namespace)}/workflows/${id}`,
+  };
+}
+
+const noUsage: RunUsage = { inputTokens: 0, outputTokens: 0, llmCalls: 0, toolCalls: 0 };
+
+function usageIn(value: unknown): RunUsage | undefined {
+  const parsed = runUsageSchema.safeParse(typeof value === 'object' && value !== null ? (value as { usage?: unknown }).usage : undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function patternOfWorkflowType(workflowType: string): string | undefined {
+  return Object.entries(workflowTypeByPattern).find(([, type]) => type === workflowType)?.[0];
+}
+
+/**
+ * Usage comes from the live state when a worker answered the query, else from a completed
+ * result that carries it (an agent's does), else it is unknown and reads as zero.
+ */
+export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
+  const { state, outcome } = facts;
+  const status = runStatus(facts.executionStatus, state?.status ?? facts.searchAttributes.status);
+  const open = openStatuses.has(status);
+  const result = outcome && 'result' in outcome ? outcome.result : undefined;
+  return {
+    runId: facts.workflowId,
+    workflow: facts.searchAttributes.workflow ?? state?.workflow ?? facts.workflowType,
+    pattern: facts.searchAttributes.pattern ?? state?.pattern ?? patternOfWorkflowType(facts.workflowType) ?? facts.workflowType,
+    status,
+    input: facts.input ?? null,
+    ...(outcome && 'result' in outcome && { result }),
+    ...(outcome && 'failure' in outcome && { error: failureView(outcome.failure) }),
+    ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
+    usage: state?.usage ?? usageIn(result) ?? noUsage,
+    startedAt: facts.startTime.toISOString(),
+    ...(facts.closeTime && !open && { closedAt: facts.closeTime.toISOString() }),
+    links: runLinks(facts.workflowId, links),
+  };
+}

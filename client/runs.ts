@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import {
+  isGrpcDeadlineError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { isRecord } from '../src/config/values';
+import type { ResolvedSpec, WorkflowInput } from '../src/spec/schema';
+import {
+  InputRejection,
+  pauseSignal,
+  provideInputUpdate,
+  resumeSignal,
+  searchAttributes,
+  stateQuery,
+  type HumanInput,
+  type RunState,
+} from '../workflows/definitions';
+import {
+  InputRejectedError,
+  RunClosedError,
+  RunIdInUseError,
+  RunNotFoundError,
+  WorkerUnavailableError,
+  type InputRejectionCode,
+} from './run-errors';
+import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
+import {
+  buildRun,
+  isClosedExecution,
+  runStatus,
+  type Run,
+  type RunFacts,
+  type RunLinkBase,
+  type RunOutcome,
+  type RunViewStatus,
+} from './run-view';
+
+/**
+ * Run operations over the Temporal client, each answering with a Run (contract section 6). A
+ * run's id is its workflow ID; handles carry no run ID, so a continued-as-new chain is followed to
+ * its latest execution.
+ *
+ * Where a Run's parts come from:
+ * - status, times, workflow and pattern: `describe()` (or the visibility listing) and the McpAgent*
+ *   search attributes; for an open run the `state` query refines the status and adds pendingInput
+ *   and usage.
+ * - input: the memo when the run started with a small input (see MEMO_INPUT_MAX_BYTES), else the
+ *   first history event of the chain's first execution.
+ * - result and error: `handle.result()` of a closed run; usage of a closed run from its result,
+ *   or from the query (a replay on a worker) when the result has none.
+ */
+
+export interface RunsClientOptions {
+  client: Client;
+  taskQueue: string;
+  /** Base of the Web UI links. */
+  uiUrl: string;
+  /** How long a `state` query may wait for a worker before the Run is built without it. */
+  queryTimeoutMs?: number;
+  /** How long delivering input may wait for a worker. */
+  updateTimeoutMs?: number;
+}
+
+export interface StartRunRequest {
+  /** Config workflow name, or the pattern type of an ad-hoc run. */
+  name: string;
+  workflowType: string;
+  spec: ResolvedSpec;
+  input: unknown;
+  /** The workflow ID to use; default `<name>-<uuid>`. */
+  id?: string;
+}
+
+export interface StartedRun {
+  run: Run;
+  /** False when an identical earlier start already made this run. */
+  created: boolean;
+}
+
+export interface RunListFilter {
+  status?: RunViewStatus;
+  workflow?: string;
+  limit: number;
+}
+
+const LIST_PAGE_SIZE = 100;
+
+/** Visibility's names for closed execution statuses. */
+const executionStatusByRunStatus: Partial<Record<RunViewStatus, string>> = {
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  timed_out: 'TimedOut',
+};
+
+const rejectionCodes: Record<string, InputRejectionCode> = {
+  [InputRejection.NothingPending]: 'nothing_pending',
+  [InputRejection.WrongRequest]: 'wrong_request_id',
+  [InputRejection.InvalidValue]: 'invalid_value',
+};
+
+/** A string literal for a visibility query (backslashes are not accepted there; callers refuse them). */
+function visibilityLiteral(value: string): string {
+  return `'${value.replace(/'/g, "\\'")}'`;
+}
+
+/** The visibility query for a listing: our runs only, each continued-as-new chain once. */
+export function listQuery(filter: Omit<RunListFilter, 'limit'>): string {
+  const clauses = [`${searchAttributes.workflow.name} IS NOT NULL`, `ExecutionStatus != 'ContinuedAsNew'`];
+  if (filter.workflow !== undefined) clauses.push(`${searchAttributes.workflow.name} = ${visibilityLiteral(filter.workflow)}`);
+  if (filter.status !== undefined) {
+    const closed = executionStatusByRunStatus[filter.status];
+    clauses.push(
+      closed
+        ? `ExecutionStatus = '${closed}'`
+        : `ExecutionStatus = 'Running' AND ${searchAttributes.status.name} = '${filter.status}'`,
+    );
+  }
+  return clauses.join(' AND ');
+}
+
+/** Keys sorted at every level, so equal values compare equal whatever order their keys came in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+type ExecutionInfo = Pick<
+  WorkflowExecutionInfo,
+  'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
+> & { firstRunId?: string };
+
+export class RunsClient {
+  private readonly client: Client;
+  private readonly taskQueue: string;
+  private readonly links: RunLinkBase;
+  private readonly queryTimeoutMs: number;
+  private readonly updateTimeoutMs: number;
+
+  constructor(options: RunsClientOptions) {
+    this.client = options.client;
+    this.taskQueue = options.taskQueue;
+    this.links = { uiUrl: options.uiUrl, namespace: options.client.options.namespace };
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+    this.updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Starts a run. An id that is taken, by an open or a closed run, is idempotent when that run has
+   * the same workflow and input (the existing run comes back, `created: false`), and a conflict
+   * otherwise.
+   */
+  async start(request: StartRunRequest): Promise<StartedRun> {
+    const workflowId = request.id ?? `${request.name}-${randomUUID()}`;
+    const args: WorkflowInput = { name: request.name, spec: request.spec, input: request.input };
+    try {
+      await this.client.workflow.start(request.workflowType, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [args],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: inputMemo(request.input),
+        typedSearchAttributes: [
+          { key: searchAttributes.workflow, value: request.name },
+          { key: searchAttributes.pattern, value: request.spec.type },
+          { key: searchAttributes.status, value: 'running' },
+        ],
+        staticSummary: runSummary(request.name, request.input),
+        staticDetails: runDetails(request.spec),
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const existing = await this.view(workflowId, { query: false });
+      const same = existing.workflow === request.name && canonicalJson(existing.input) === canonicalJson(request.input);
+      if (!same) throw new RunIdInUseError(workflowId);
+      return { run: existing, created: false };
+    }
+    return { run: await this.view(workflowId, { query: false }), created: true };
+  }
+
+  get(runId: string): Promise<Run> {
+    return this.view(runId, { query: true });
+  }
+
+  /** Runs newest first, built from the listing alone: no query per run, and no result or error. */
+  async list(filter: RunListFilter): Promise<Run[]> {
+    const infos: ExecutionInfo[] = [];
+    const listing = this.client.workflow.list({ query: listQuery(filter), pageSize: Math.min(filter.limit, LIST_PAGE_SIZE) });
+    for await (const info of listing) {
+      if (infos.length >= filter.limit) break;
+      infos.push({ ...info, firstRunId: info.raw.firstRunId ?? undefined });
+    }
+    return Promise.all(
+      infos.map(async (info) => buildRun(await this.facts(info, { state: undefined, outcome: undefined }), this.links)),
+    );
+  }
+
+  /**
+   * The run once it closes or `waitSeconds` pass, whichever is first. The wait is an aborted long
+   * poll, not a timer beside one, so nothing keeps polling after the caller has its answer.
+   */
+  async waitForClose(runId: string, waitSeconds: number): Promise<Run> {
+    const handle = this.client.workflow.getHandle(runId);
+    const info = await this.describe(handle);
+    if (!isClosedExecution(info.status.name) && waitSeconds > 0) {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), waitSeconds * 1000);
+      try {
+        await this.client.withAbortSignal(abort.signal, () => handle.result());
+      } catch {
+        // Closed with a failure, or the wait ran out: the view below says which.
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.get(runId);
+  }
+
+  async pause(runId: string): Promise<Run> {
+    await this.whileOpen(runId, (handle) => handle.signal(pauseSignal));
+    return this.get(runId);
+  }
+
+  async resume(runId: string): Promise<Run> {
+    await this.whileOpen(runId, (handle) => handle.signal(resumeSignal));
+    return this.get(runId);
+  }
+
+  async cancel(runId: string): Promise<Run> {
+    await this.whileOpen(runId, (handle) => handle.cancel());
+    return this.get(runId);
+  }
+
+  /** Delivers input through the `provide_input` Update, so a refusal comes back as an answer. */
+  async provideInput(runId: string, input: HumanInput): Promise<Run> {
+    const args: HumanInput = { value: input.value, ...(input.requestId !== undefined && { requestId: input.requestId }) };
+    await this.whileOpen(runId, async (handle) => {
+      try {
+        await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () =>
+          handle.executeUpdate(provideInputUpdate, { args: [args] }),
+        );
+      } catch (error) {
+        throw this.updateError(runId, error);
+      }
+    });
+    return this.get(runId);
+  }
+
+  private updateError(runId: string, error: unknown): unknown {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      const code = error.cause.type ? rejectionCodes[error.cause.type] : undefined;
+      if (code) return new InputRejectedError(code, error.cause.message, error.cause.details?.[0]);
+    }
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
+      return new WorkerUnavailableError(runId);
+    }
+    return error;
+  }
+
+  /** Runs `action` on an open run: 404 for none, "closed" when it has ended (or ends meanwhile). */
+  private async whileOpen(runId: string, action: (handle: WorkflowHandle) => Promise<unknown>): Promise<void> {
+    const handle = this.client.workflow.getHandle(runId);
+    const info = await this.describe(handle);
+    if (isClosedExecution(info.status.name)) throw new RunClosedError(runId, runStatus(info.status.name));
+    try {
+      await action(handle);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const now = await this.describe(handle);
+      throw new RunClosedError(runId, runStatus(now.status.name));
+    }
+  }
+
+  private async describe(handle: WorkflowHandle): Promise<ExecutionInfo> {
+    try {
+      const description = await handle.describe();
+      return { ...description, firstRunId: description.raw.workflowExecutionInfo?.firstRunId ?? undefined };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(handle.workflowId);
+      throw error;
+    }
+  }
+
+  private async view(runId: string, options: { query: boolean }): Promise<Run> {
+    const handle = this.client.workflow.getHandle(runId);
+    const info = await this.describe(handle);
+    const closed = isClosedExecution(info.status.name);
+    const outcome = closed ? await this.outcome(handle) : undefined;
+    const resultHasUsage = outcome !== undefined && 'result' in outcome && isRecord(outcome.result) && 'usage' in outcome.result;
+    const state = options.query && !resultHasUsage ? await this.queryState(handle) : undefined;
+    return buildRun(await this.facts(info, { state, outcome }), this.links);
+  }
+
+  private async facts(info: ExecutionInfo, live: Pick<RunFacts, 'state' | 'outcome'>): Promise<RunFacts> {
+    const fromMemo = memoInput(info.memo);
+    return {
+      workflowId: info.workflowId,
+      workflowType: info.type,
+      executionStatus: info.status.name,
+      startTime: info.startTime,
+      closeTime: info.closeTime,
+      searchAttributes: {
+        workflow: info.typedSearchAttributes.get(searchAttributes.workflow),
+        pattern: info.typedSearchAttributes.get(searchAttributes.pattern),
+        status: info.typedSearchAttributes.get(searchAttributes.status),
+      },
+      input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, info.firstRunId ?? info.runId),
+      ...live,
+    };
+  }
+
+  private async outcome(handle: WorkflowHandle): Promise<RunOutcome> {
+    try {
+      return { result: await handle.result() };
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) return { failure: error };
+      throw error;
+    }
+  }
+
+  /** The live state, or nothing when no worker answers in time (the Run then rests on describe). */
+  private async queryState(handle: WorkflowHandle): Promise<RunState | undefined> {
+    try {
+      return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(stateQuery));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The `input` of the workflow argument in the execution's first event, fetched alone. */
+  private async inputFromHistory(workflowId: string, runId: string): Promise<unknown> {
+    const response = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.links.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: 1,
+    });
+    const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const [argument] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, started?.input?.payloads);
+    return isRecord(argument) ? argument.input : undefined;
+  }
+}

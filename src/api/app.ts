@@ -1,0 +1,84 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { RunsClient } from '../../client/runs';
+import type { Config } from '../config/schema';
+import { requireBearerTokens } from './auth';
+import { ApiError, toApiError } from './errors';
+import { healthRoutes } from './routes/health';
+import { runRoutes } from './routes/runs';
+import { workflowRoutes } from './routes/workflows';
+import { zodValidatorCompiler } from './validation';
+
+export interface ApiDeps {
+  config: Config;
+  /** A client for `config.temporal`'s namespace; the task queue comes from the config too. */
+  client: Client;
+  /** Base of the Web UI links in Run objects (TEMPORAL_UI_URL). */
+  uiUrl: string;
+  logger: FastifyBaseLogger;
+}
+
+/**
+ * JSON bodies only (a text body gets 415 "send JSON" rather than a confusing type error), and an
+ * empty one counts as no body: `POST /runs/x/pause` needs none.
+ */
+function acceptJsonBodiesOnly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
+}
+
+/** The HTTP API of contract section 6, ready to `listen` or to `inject` in tests. */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  acceptJsonBodiesOnly(app);
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, apiError.message);
+    return reply.code(apiError.status).send(apiError.body());
+  });
+  app.setNotFoundHandler((request) => {
+    throw new ApiError(404, 'not_found', `There is no route ${request.method} ${request.url.split('?', 1)[0]}.`);
+  });
+  requireBearerTokens(app, deps.config.api.tokens);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'mcp-agent-temporal',
+        description: 'AI agents as durable Temporal workflows over the Model Context Protocol.',
+        version: '0.1.0',
+      },
+      ...(deps.config.api.tokens.length > 0 && {
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      }),
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const runs = new RunsClient({ client: deps.client, taskQueue: deps.config.temporal.task_queue, uiUrl: deps.uiUrl });
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  await routes.register(healthRoutes, { client: deps.client });
+  await routes.register(workflowRoutes, { config: deps.config, runs });
+  await routes.register(runRoutes, { runs });
+  return app;
+}

@@ -1,0 +1,110 @@
+import { isGrpcServiceError } from '@temporalio/client';
+import {
+  InputRejectedError,
+  RunClosedError,
+  RunIdInUseError,
+  RunNotFoundError,
+  WorkerUnavailableError,
+} from '../../client/run-errors';
+import { SpecError, UnknownWorkflowError } from '../config/errors';
+import { RequestValidationError, requestProblems } from './validation';
+
+/**
+ * Every failure becomes `{"error": {"code", "message", "details"?}}` with a status that says whose
+ * fault it is: 4xx for the caller's request, 503 while Temporal or the workers cannot be reached,
+ * 500 (with a generic message, the real error logged) for our own bugs. No stack ever leaves.
+ */
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  body(): ApiErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details !== undefined && { details: this.details }) } };
+  }
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** Temporal's gRPC errors arrive wrapped (ServiceError → cause); any link in the chain counts. */
+export function isTemporalUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (isGrpcServiceError(current) && (current.code === GRPC_UNAVAILABLE || current.code === GRPC_DEADLINE_EXCEEDED)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export const temporalUnavailable = (): ApiError =>
+  new ApiError(503, 'temporal_unavailable', 'Temporal is not reachable right now; try again shortly.');
+
+/** Fastify's own request errors (body parsing, content type) by their codes. */
+const fastifyErrors: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is empty but says it is JSON.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Send the request body as application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', message: 'The request body is too large.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'invalid_request',
+    message: 'The Content-Length header does not match the body.',
+  },
+};
+
+function statusCodeOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function validationError(error: RequestValidationError): ApiError {
+  const problems = requestProblems(error);
+  const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return new ApiError(400, 'invalid_request', `The request is not valid: ${summary}.`, problems);
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof RequestValidationError) return validationError(error);
+  if (error instanceof UnknownWorkflowError) return new ApiError(404, 'workflow_not_found', error.message);
+  if (error instanceof SpecError) {
+    return new ApiError(400, 'invalid_spec', `The spec cannot run: ${error.problems.join('; ')}.`, error.problems);
+  }
+  if (error instanceof RunNotFoundError) return new ApiError(404, error.code, error.message);
+  if (error instanceof RunClosedError) return new ApiError(409, error.code, error.message);
+  if (error instanceof RunIdInUseError) return new ApiError(409, error.code, error.message);
+  if (error instanceof InputRejectedError) {
+    return new ApiError(error.code === 'nothing_pending' ? 409 : 422, error.code, error.message, error.details);
+  }
+  if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
+  if (isTemporalUnavailable(error)) return temporalUnavailable();
+
+  const known = fastifyErrors[codeOf(error) ?? ''];
+  if (known) return new ApiError(known.status, known.code, known.message);
+  const status = statusCodeOf(error);
+  if (status !== undefined && status >= 400 && status < 500 && error instanceof Error) {
+    return new ApiError(status, 'bad_request', error.message);
+  }
+  return new ApiError(500, 'internal', 'Something went wrong on our side; the error has been logged.');
+}

@@ -1,0 +1,47 @@
+import { connectClient } from '../../client/connection';
+import { ConfigError } from '../config/errors';
+import { loadConfig, runtimeSettings } from '../config/load';
+import { createLogger } from '../logging';
+import { buildApp } from './app';
+
+/**
+ * `npm run api`: the HTTP API process. It starts whether or not Temporal is up (the connection is
+ * lazy; /health says 503 meanwhile) and closes the server, then the connection, on SIGINT/SIGTERM.
+ */
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const settings = runtimeSettings();
+  const logger = createLogger('api', config.logger.level);
+  const { connection, client } = connectClient(config);
+  const app = await buildApp({ config, client, uiUrl: settings.temporalUiUrl, logger });
+
+  if (config.api.tokens.length === 0 && !LOOPBACK_HOSTS.has(settings.host)) {
+    logger.warn({ host: settings.host }, 'no api.tokens configured: anyone who can reach this address can start and control runs');
+  }
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await connection.close();
+  };
+  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop(signal));
+
+  await app.listen({ host: settings.host, port: settings.port });
+  logger.info(
+    { temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.task_queue },
+    'API ready; OpenAPI document at /docs/json',
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { runSchema, runStatusSchema } from '../../client/run-view';
+
+/**
+ * Request and response shapes of the HTTP API (contract section 6). Routes validate and
+ * serialise with these, and the OpenAPI document at /docs/json is generated from them.
+ */
+
+export { runSchema };
+
+/** Any JSON value, but present: a JSON body cannot carry `undefined`, so absence is the only miss. */
+const jsonValue = (description: string) =>
+  z
+    .unknown()
+    .refine((value) => value !== undefined, { message: 'required' })
+    .describe(description);
+
+export const MAX_LIST_LIMIT = 500;
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_WAIT_SECONDS = 60;
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('snake_case, stable'),
+      message: z.string().describe('A sentence for people'),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const healthSchema = z.object({ ok: z.literal(true), temporal: z.literal('reachable') });
+
+export const workflowsSchema = z.object({
+  workflows: z.array(
+    z.object({
+      name: z.string(),
+      type: z.string().describe('Pattern type'),
+      description: z.string(),
+    }),
+  ),
+});
+
+export const workflowNameParams = z.object({
+  name: z.string().min(1).describe('A config workflow name, or a pattern type for an ad-hoc run'),
+});
+
+export const startRunBody = z
+  .object({
+    input: jsonValue('What the run works on: a string for an agent, or any JSON'),
+    id: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^\S+$/, 'must contain no whitespace')
+      .optional()
+      .describe('Workflow ID to use; the same id with the same input returns the existing run'),
+    spec: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Only for ad-hoc runs (when :name is a pattern type); `type` may be left out')
+      .meta({ examples: [{ agent: { instruction: 'Add numbers.', servers: ['everything'] } }] }),
+  })
+  .strict();
+
+export const runIdParams = z.object({ runId: z.string().min(1) });
+
+export const listRunsQuery = z
+  .object({
+    status: runStatusSchema.optional(),
+    workflow: z
+      .string()
+      .min(1)
+      .regex(/^[^\s\\]+$/, 'must be a workflow name (no whitespace or backslashes)')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  })
+  .strict();
+
+export const resultQuery = z
+  .object({
+    wait: z.coerce
+      .number()
+      .min(0)
+      .default(0)
+      .describe(`Seconds to wait for the run to close; at most ${MAX_WAIT_SECONDS} are used`),
+  })
+  .strict();
+
+export const provideInputBody = z
+  .object({
+    value: jsonValue('The answer: any JSON for input; {approved, reason?} for an approval'),
+    requestId: z.string().min(1).optional().describe("The pending request's id; default the oldest one"),
+  })
+  .strict();
+
+export const runsListSchema = z.object({ runs: z.array(runSchema) });

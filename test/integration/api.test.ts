@@ -1,0 +1,352 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { connectClient, type TemporalClient } from '../../client/connection';
+import { MEMO_INPUT_MAX_BYTES } from '../../client/run-metadata';
+import { buildApp } from '../../src/api/app';
+import type { Config, ConfigInput } from '../../src/config/schema';
+import { freePort } from '../../temporal/dev-server';
+import { eventually } from '../support/agent-env';
+import { listenForTests, type ApiHttp } from '../support/api-http';
+import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
+import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+
+/**
+ * The HTTP API against the suite's Temporal dev server, with an in-process worker whose models
+ * are scripted. Each test scripts its own model name, so runs never take each other's replies.
+ */
+
+const UI_URL = 'http://ui.test';
+const silent = pino({ level: 'silent' });
+
+interface RunningApi {
+  api: ApiHttp;
+  close(): Promise<void>;
+}
+
+async function startApi(config: Config): Promise<RunningApi> {
+  const temporal: TemporalClient = connectClient(config);
+  const app: FastifyInstance = await buildApp({ config, client: temporal.client, uiUrl: UI_URL, logger: silent });
+  const api = await listenForTests(app);
+  return {
+    api,
+    async close() {
+      await app.close();
+      await temporal.connection.close();
+    },
+  };
+}
+
+function configFor(openaiBaseUrl: string): ConfigInput {
+  return {
+    default_provider: 'openai',
+    openai: { api_key: 'test-key', base_url: openaiBaseUrl },
+    agents: { calculator: { instruction: 'You add numbers.', model: 'api-calc' } },
+    workflows: {
+      calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' },
+      other: { type: 'agent', agent: 'calculator' },
+    },
+  };
+}
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
+
+/** An ad-hoc agent with its own scripted model. */
+function adhocAgent(model: string, extra: Record<string, unknown> = {}) {
+  return { agent: { instruction: 'You help.', provider: 'openai', model, ...extra } };
+}
+
+describe('API without a worker', () => {
+  let running: RunningApi;
+
+  beforeAll(async () => {
+    running = await startApi(testConfig(configFor('http://127.0.0.1:9/v1'), uniqueTaskQueue('api-idle')));
+  });
+
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('reports Temporal reachable', async () => {
+    const reply = await running.api.get('/health');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ ok: true, temporal: 'reachable' });
+  });
+
+  it('lists the config workflows', async () => {
+    const reply = await running.api.get('/workflows');
+    expect(reply.status).toBe(200);
+    expect(reply.body.workflows).toEqual([
+      { name: 'calc', type: 'agent', description: 'Adds numbers' },
+      { name: 'other', type: 'agent', description: '' },
+    ]);
+  });
+
+  it.each([
+    ['GET', '/runs/no-such-run'],
+    ['GET', '/runs/no-such-run/result?wait=1'],
+    ['POST', '/runs/no-such-run/pause'],
+    ['POST', '/runs/no-such-run/resume'],
+    ['POST', '/runs/no-such-run/cancel'],
+  ])('answers %s %s for an unknown run with 404 run_not_found', async (method, path) => {
+    const reply = await running.api.request(method, path);
+    expect(reply.status).toBe(404);
+    expect(reply.body.error).toEqual({ code: 'run_not_found', message: 'No run has the id "no-such-run".' });
+  });
+
+  it('answers input for an unknown run with 404 run_not_found', async () => {
+    const reply = await running.api.post('/runs/no-such-run/input', { value: 'hi' });
+    expect(reply.status).toBe(404);
+    expect(reply.body.error.code).toBe('run_not_found');
+  });
+});
+
+describe('API with Temporal down', () => {
+  let running: RunningApi;
+
+  beforeAll(async () => {
+    const deadAddress = `127.0.0.1:${await freePort()}`;
+    const config = testConfig({}, uniqueTaskQueue('api-dead'));
+    running = await startApi({ ...config, temporal: { ...config.temporal, address: deadAddress } });
+  });
+
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('starts anyway and says Temporal is unavailable, with 503', async () => {
+    const health = await running.api.get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body.error.code).toBe('temporal_unavailable');
+    const run = await running.api.get('/runs/anything');
+    expect(run.status).toBe(503);
+    expect(run.body.error.code).toBe('temporal_unavailable');
+  });
+});
+
+describe('API runs with a worker', () => {
+  let provider: ScriptedProvider;
+  let worker: TestWorker;
+  let running: RunningApi;
+  let api: ApiHttp;
+
+  beforeAll(async () => {
+    provider = await startScriptedProvider();
+    const config = testConfig(configFor(provider.openaiBaseUrl), uniqueTaskQueue('api'));
+    worker = await startTestWorker(config);
+    running = await startApi(config);
+    api = running.api;
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await worker?.stop();
+    await provider?.close();
+  });
+
+  /** Starts an ad-hoc run, then pauses it; its first reply asks for a tool that does not exist, so it stops at turn 2. */
+  async function startPausedRun(model: string): Promise<string> {
+    provider.script(model, [{ toolCalls: [{ name: 'no_such_tool', arguments: {} }] }, { text: 'finished' }]);
+    const started = await api.post('/workflows/agent/run', { input: 'go', spec: adhocAgent(model) });
+    expect(started.status).toBe(202);
+    const paused = await api.post(`/runs/${started.body.runId}/pause`);
+    expect(paused.status).toBe(202);
+    await eventually(async () => {
+      await provider.waitForRequest(model, 1);
+      return (await api.get(`/runs/${started.body.runId}`)).body.status === 'paused';
+    });
+    return started.body.runId;
+  }
+
+  it('starts a configured agent and returns its result through the long poll', async () => {
+    provider.script('api-calc', [{ text: 'The sum is 5.', usage: { input: 12, output: 4 } }]);
+    const id = uniqueId('calc');
+    const started = await api.post('/workflows/calc/run', { input: 'add 2 and 3', id });
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toBe(`/runs/${id}`);
+    expect(started.body).toMatchObject({
+      runId: id,
+      workflow: 'calc',
+      pattern: 'agent',
+      input: 'add 2 and 3',
+      links: { self: `/runs/${id}`, ui: `${UI_URL}/namespaces/default/workflows/${id}` },
+    });
+    expect(['running', 'completed']).toContain(started.body.status);
+
+    const result = await api.get(`/runs/${id}/result?wait=30`);
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({
+      runId: id,
+      status: 'completed',
+      result: { text: 'The sum is 5.' },
+      usage: { inputTokens: 12, outputTokens: 4, llmCalls: 1, toolCalls: 0 },
+    });
+    expect(result.body.closedAt).toEqual(expect.any(String));
+
+    const fetched = await api.get(`/runs/${id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(result.body);
+
+    // What the Web UI shows for the run.
+    const description = await worker.client.workflow.getHandle(id).describe();
+    expect(await description.staticSummary()).toBe('calc: add 2 and 3');
+    expect(await description.staticDetails()).toContain('- calculator: openai/api-calc · servers: none');
+  });
+
+  it('treats the same id with the same input as the same run, and anything else as a conflict', async () => {
+    provider.script('api-calc', [{ text: '7' }]);
+    const id = uniqueId('idem');
+    const first = await api.post('/workflows/calc/run', { input: { a: 3, b: 4 }, id });
+    expect(first.status).toBe(202);
+
+    const again = await api.post('/workflows/calc/run', { input: { b: 4, a: 3 }, id });
+    expect(again.status).toBe(202);
+    expect(again.body.runId).toBe(id);
+    expect(again.body.startedAt).toBe(first.body.startedAt);
+
+    const differentInput = await api.post('/workflows/calc/run', { input: { a: 3, b: 5 }, id });
+    expect(differentInput.status).toBe(409);
+    expect(differentInput.body.error.code).toBe('id_in_use');
+
+    const differentWorkflow = await api.post('/workflows/other/run', { input: { a: 3, b: 4 }, id });
+    expect(differentWorkflow.status).toBe(409);
+
+    // Still the same run once it has closed.
+    await api.get(`/runs/${id}/result?wait=30`);
+    const afterClose = await api.post('/workflows/calc/run', { input: { a: 3, b: 4 }, id });
+    expect(afterClose.status).toBe(202);
+    expect(afterClose.body).toMatchObject({ runId: id, status: 'completed', result: { text: '7' } });
+  });
+
+  it('answers controls on a closed run with 409 run_closed', async () => {
+    provider.script('api-calc', [{ text: 'done' }]);
+    const started = await api.post('/workflows/calc/run', { input: 'quick' });
+    const runId: string = started.body.runId;
+    expect(runId).toMatch(/^calc-[0-9a-f-]{36}$/);
+    expect((await api.get(`/runs/${runId}/result?wait=30`)).body.status).toBe('completed');
+
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const reply = await api.post(`/runs/${runId}/${action}`);
+      expect(reply.status).toBe(409);
+      expect(reply.body.error).toEqual({ code: 'run_closed', message: `Run "${runId}" is already completed.` });
+    }
+    const input = await api.post(`/runs/${runId}/input`, { value: 'late' });
+    expect(input.status).toBe(409);
+    expect(input.body.error.code).toBe('run_closed');
+  });
+
+  it('lists runs filtered by status and workflow', async () => {
+    provider.script('api-calc', [{ text: 'listed' }]);
+    const id = uniqueId('listed');
+    await api.post('/workflows/calc/run', { input: 'list me', id });
+    await api.get(`/runs/${id}/result?wait=30`);
+
+    // Visibility catches up with a run's close a moment later.
+    const listed = await eventually(async () => {
+      const reply = await api.get('/runs?status=completed&workflow=calc');
+      return reply.body.runs?.some((run: { runId: string }) => run.runId === id) && reply.body.runs;
+    });
+    expect(listed.every((run: { status: string; workflow: string }) => run.status === 'completed' && run.workflow === 'calc')).toBe(
+      true,
+    );
+    expect(listed.find((run: { runId: string }) => run.runId === id)).toMatchObject({
+      input: 'list me',
+      pattern: 'agent',
+      links: { self: `/runs/${id}` },
+    });
+
+    const running = await api.get('/runs?status=running&workflow=calc');
+    expect(running.status).toBe(200);
+    expect(running.body.runs.map((run: { runId: string }) => run.runId)).not.toContain(id);
+    const otherWorkflow = await api.get('/runs?workflow=other');
+    expect(otherWorkflow.body.runs.map((run: { runId: string }) => run.runId)).not.toContain(id);
+    const limited = await api.get('/runs?limit=1');
+    expect(limited.body.runs).toHaveLength(1);
+  });
+
+  it('pauses and resumes a run, and says it is still going meanwhile', async () => {
+    const runId = await startPausedRun(uniqueId('m-pause'));
+
+    const waiting = await api.get(`/runs/${runId}/result?wait=1`);
+    expect(waiting.status).toBe(202);
+    expect(waiting.headers.get('retry-after')).toBe('1');
+    expect(waiting.body.status).toBe('paused');
+
+    const nothing = await api.post(`/runs/${runId}/input`, { value: 'unasked' });
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.error.code).toBe('nothing_pending');
+
+    const resumed = await api.post(`/runs/${runId}/resume`);
+    expect(resumed.status).toBe(202);
+    expect(resumed.body.runId).toBe(runId);
+
+    const result = await api.get(`/runs/${runId}/result?wait=30`);
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ status: 'completed', result: { text: 'finished' }, usage: { llmCalls: 2 } });
+  });
+
+  it('cancels a run', async () => {
+    const runId = await startPausedRun(uniqueId('m-cancel'));
+    const cancelled = await api.post(`/runs/${runId}/cancel`);
+    expect(cancelled.status).toBe(202);
+
+    const result = await api.get(`/runs/${runId}/result?wait=30`);
+    expect(result.status).toBe(200);
+    expect(result.body.status).toBe('cancelled');
+    expect(result.body.error.code).toBe('cancelled');
+    expect(result.body).not.toHaveProperty('result');
+  });
+
+  it('delivers human input to the pending request, refusing a wrong request id', async () => {
+    const model = uniqueId('m-human');
+    provider.script(model, [
+      { toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which numbers?' } }] },
+      { text: 'You said 2 and 3.' },
+    ]);
+    const started = await api.post('/workflows/agent/run', { input: 'add numbers I give you', spec: adhocAgent(model, { human_input: true }) });
+    const runId: string = started.body.runId;
+
+    const waiting = await eventually(async () => {
+      const reply = await api.get(`/runs/${runId}`);
+      return reply.body.status === 'waiting_for_input' && reply.body;
+    });
+    expect(waiting.pendingInput).toMatchObject({ kind: 'input', prompt: 'Which numbers?' });
+    const requestId: string = waiting.pendingInput.requestId;
+
+    const wrong = await api.post(`/runs/${runId}/input`, { value: '2 and 3', requestId: 'not-a-request' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.code).toBe('wrong_request_id');
+
+    const accepted = await api.post(`/runs/${runId}/input`, { value: '2 and 3', requestId });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.pendingInput).toBeUndefined();
+
+    const result = await api.get(`/runs/${runId}/result?wait=30`);
+    expect(result.body).toMatchObject({ status: 'completed', result: { text: 'You said 2 and 3.' } });
+    const secondTurn = await provider.waitForRequest(model, 2);
+    expect(JSON.stringify(secondTurn.body.messages)).toContain('2 and 3');
+  });
+
+  it('reports a failed run with a readable error code and message', async () => {
+    const model = uniqueId('m-fail');
+    provider.script(model, [{ status: 400, message: 'The model m-fail does not exist.' }]);
+    const started = await api.post('/workflows/agent/run', { input: 'hi', spec: adhocAgent(model) });
+
+    const result = await api.get(`/runs/${started.body.runId}/result?wait=30`);
+    expect(result.status).toBe(200);
+    expect(result.body.status).toBe('failed');
+    expect(result.body.error.code).toBe('provider_request_rejected');
+    expect(result.body.error.message).toContain('does not exist');
+  });
+
+  it('shows an input too large for the memo, read from history', async () => {
+    provider.script('api-calc', [{ text: 'long read' }]);
+    const input = `numbers: ${'1 '.repeat(MEMO_INPUT_MAX_BYTES)}`;
+    const started = await api.post('/workflows/calc/run', { input });
+    expect(started.status).toBe(202);
+    expect(started.body.input).toBe(input);
+    expect(started.body.links.ui).toContain(encodeURIComponent(started.body.runId));
+    const result = await api.get(`/runs/${started.body.runId}/result?wait=30`);
+    expect(result.body).toMatchObject({ status: 'completed', input });
+  });
+});

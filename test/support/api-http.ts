@@ -1,0 +1,49 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Real HTTP against an API listening on a free port. Jest cannot load the ESM-only packages behind
+ * Fastify's `inject` (light-my-request → cookie), and a real socket tests more anyway.
+ */
+
+export interface ApiReply {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body, or the text when it is not JSON. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read replies of many shapes
+}
+
+export interface ApiHttp {
+  url: string;
+  request(method: string, path: string, options?: { json?: unknown; body?: string; headers?: Record<string, string> }): Promise<ApiReply>;
+  get(path: string, headers?: Record<string, string>): Promise<ApiReply>;
+  post(path: string, json?: unknown): Promise<ApiReply>;
+}
+
+export async function listenForTests(app: FastifyInstance): Promise<ApiHttp> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const request: ApiHttp['request'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body = options.body;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    }
+    const response = await fetch(`${url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON (the docs page): keep the text.
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return {
+    url,
+    request,
+    get: (path, headers) => request('GET', path, { headers }),
+    post: (path, json) => request('POST', path, { json }),
+  };
+}

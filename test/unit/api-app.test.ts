@@ -1,0 +1,182 @@
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/api/app';
+import { configSchema, type ConfigInput } from '../../src/config/schema';
+import { listenForTests, type ApiHttp } from '../support/api-http';
+
+/**
+ * Requests the API answers before it needs Temporal. The client points at a closed port and is
+ * lazy, so any route that did reach Temporal would fail these tests with a 503.
+ */
+
+const baseConfig: ConfigInput = {
+  agents: { calculator: { instruction: 'You add numbers.' } },
+  workflows: { calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' } },
+};
+
+let connection: Connection;
+
+async function appWith(config: ConfigInput = baseConfig): Promise<FastifyInstance> {
+  const parsed = configSchema.parse({ ...config, temporal: { address: '127.0.0.1:1' } });
+  const client = new Client({ connection, namespace: parsed.temporal.namespace });
+  return buildApp({ config: parsed, client, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
+}
+
+beforeAll(() => {
+  connection = Connection.lazy({ address: '127.0.0.1:1' });
+});
+
+afterAll(async () => {
+  await connection.close();
+});
+
+describe('the API without Temporal', () => {
+  let app: FastifyInstance;
+  let api: ApiHttp;
+
+  beforeAll(async () => {
+    app = await appWith();
+    api = await listenForTests(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('lists the config workflows', async () => {
+    const reply = await api.get('/workflows');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ workflows: [{ name: 'calc', type: 'agent', description: 'Adds numbers' }] });
+  });
+
+  it('answers malformed JSON with 400 invalid_json', async () => {
+    const reply = await api.request('POST', '/workflows/calc/run', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"input": ',
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('invalid_json');
+  });
+
+  it('lists every body problem by path', async () => {
+    const reply = await api.post('/workflows/calc/run', { inputs: 'x', id: 'has space' });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('invalid_request');
+    expect(reply.body.error.details).toEqual(
+      expect.arrayContaining([
+        { path: 'body.input', message: 'required' },
+        { path: 'body.inputs', message: 'unknown key' },
+        { path: 'body.id', message: 'must contain no whitespace' },
+      ]),
+    );
+  });
+
+  it('treats an empty JSON body as a missing one', async () => {
+    const reply = await api.request('POST', '/workflows/calc/run', { headers: { 'content-type': 'application/json' }, body: '' });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toMatchObject({ code: 'invalid_request', details: [{ path: 'body' }] });
+  });
+
+  it('accepts JSON only', async () => {
+    const reply = await api.request('POST', '/workflows/calc/run', {
+      headers: { 'content-type': 'text/plain' },
+      body: 'add 2 and 3',
+    });
+    expect(reply.status).toBe(415);
+    expect(reply.body.error.code).toBe('unsupported_media_type');
+  });
+
+  it('validates list and wait parameters', async () => {
+    const list = await api.get('/runs?status=sleeping&limit=501');
+    expect(list.status).toBe(400);
+    expect(list.body.error.details.map((d: { path: string }) => d.path)).toEqual(['query.status', 'query.limit']);
+    const wait = await api.get('/runs/r1/result?wait=-1');
+    expect(wait.status).toBe(400);
+    expect(wait.body.error.details).toEqual([{ path: 'query.wait', message: 'too small: expected number to be >=0' }]);
+  });
+
+  it('answers an unknown route with 404 not_found', async () => {
+    const reply = await api.get('/nowhere?x=1');
+    expect(reply.status).toBe(404);
+    expect(reply.body).toEqual({ error: { code: 'not_found', message: 'There is no route GET /nowhere.' } });
+  });
+
+  it('answers an unknown workflow name with 404 workflow_not_found', async () => {
+    const reply = await api.post('/workflows/nope/run', { input: 'hi' });
+    expect(reply.status).toBe(404);
+    expect(reply.body.error.code).toBe('workflow_not_found');
+  });
+
+  it('answers a spec that cannot run with 400 invalid_spec', async () => {
+    const adhoc = await api.post('/workflows/agent/run', { input: 'hi', spec: { agent: 'ghost' } });
+    expect(adhoc.status).toBe(400);
+    expect(adhoc.body.error).toMatchObject({ code: 'invalid_spec', details: ['spec.agent: unknown agent "ghost"'] });
+    const missing = await api.post('/workflows/agent/run', { input: 'hi' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.code).toBe('invalid_spec');
+    const configured = await api.post('/workflows/calc/run', { input: 'hi', spec: { agent: 'calculator' } });
+    expect(configured.status).toBe(400);
+    expect(configured.body.error.code).toBe('invalid_spec');
+  });
+
+  it('serves an OpenAPI document of every route, and a page for it', async () => {
+    const reply = await api.get('/docs/json');
+    expect(reply.status).toBe(200);
+    const doc = reply.body;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/runs',
+      '/runs/{runId}',
+      '/runs/{runId}/cancel',
+      '/runs/{runId}/input',
+      '/runs/{runId}/pause',
+      '/runs/{runId}/result',
+      '/runs/{runId}/resume',
+      '/workflows',
+      '/workflows/{name}/run',
+    ]);
+    expect(Object.keys(doc.paths['/workflows/{name}/run'].post.responses)).toEqual(['202', '400', '404', '409', '503']);
+    expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
+    const page = await api.get('/docs/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
+});
+
+describe('bearer tokens', () => {
+  let app: FastifyInstance;
+  let api: ApiHttp;
+
+  beforeAll(async () => {
+    app = await appWith({ ...baseConfig, api: { tokens: ['s3cret', 'other'] } });
+    api = await listenForTests(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('turns away requests without a configured token', async () => {
+    for (const authorization of [undefined, 'Bearer wrong', 'Basic s3cret', 'Bearer s3cret2']) {
+      const reply = await api.get('/workflows', authorization ? { authorization } : {});
+      expect(reply.status).toBe(401);
+      expect(reply.headers.get('www-authenticate')).toBe('Bearer');
+      expect(reply.body.error.code).toBe('unauthorized');
+    }
+  });
+
+  it('lets a configured token in', async () => {
+    for (const token of ['s3cret', 'other']) {
+      const reply = await api.get('/workflows', { authorization: `Bearer ${token}` });
+      expect(reply.status).toBe(200);
+    }
+  });
+
+  it('keeps the docs open and documents the scheme', async () => {
+    const reply = await api.get('/docs/json');
+    expect(reply.status).toBe(200);
+    expect(reply.body.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+  });
+});

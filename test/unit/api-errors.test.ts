@@ -1,0 +1,111 @@
+import { ServiceError } from '@temporalio/client';
+import {
+  InputRejectedError,
+  RunClosedError,
+  RunIdInUseError,
+  RunNotFoundError,
+  WorkerUnavailableError,
+} from '../../client/run-errors';
+import { ApiError, isTemporalUnavailable, toApiError } from '../../src/api/errors';
+import { RequestValidationError } from '../../src/api/validation';
+import { SpecError, UnknownWorkflowError } from '../../src/config/errors';
+
+function grpcError(code: number): Error {
+  return Object.assign(new Error(`${code} grpc failure`), { code, details: 'grpc failure', metadata: {} });
+}
+
+function mapped(error: unknown): { status: number; code: string; message: string; details?: unknown } {
+  const apiError = toApiError(error);
+  return { status: apiError.status, ...apiError.body().error };
+}
+
+describe('toApiError', () => {
+  it.each([
+    [new RunNotFoundError('r1'), 404, 'run_not_found'],
+    [new RunClosedError('r1', 'timed_out'), 409, 'run_closed'],
+    [new RunIdInUseError('r1'), 409, 'id_in_use'],
+    [new InputRejectedError('nothing_pending', 'The run is not waiting for input.'), 409, 'nothing_pending'],
+    [new InputRejectedError('wrong_request_id', 'No pending request has id "x".'), 422, 'wrong_request_id'],
+    [new InputRejectedError('invalid_value', 'Send {"approved": true}.'), 422, 'invalid_value'],
+    [new UnknownWorkflowError('nope'), 404, 'workflow_not_found'],
+    [new WorkerUnavailableError('r1'), 503, 'worker_unavailable'],
+  ])('maps %p to %i %s with its own message', (error, status, code) => {
+    expect(mapped(error)).toMatchObject({ status, code, message: error.message });
+  });
+
+  it('says when a closed run ended, in words', () => {
+    expect(mapped(new RunClosedError('r1', 'timed_out')).message).toBe('Run "r1" is already timed out.');
+  });
+
+  it('lists spec problems as details', () => {
+    const error = new SpecError([{ path: ['spec', 'agent'], message: 'unknown agent "x"' }]);
+    expect(mapped(error)).toEqual({
+      status: 400,
+      code: 'invalid_spec',
+      message: 'The spec cannot run: spec.agent: unknown agent "x".',
+      details: ['spec.agent: unknown agent "x"'],
+    });
+  });
+
+  it('passes the details of an input rejection on', () => {
+    const error = new InputRejectedError('wrong_request_id', 'No pending request has id "x".', { pending: ['input-1'] });
+    expect(mapped(error).details).toEqual({ pending: ['input-1'] });
+  });
+
+  it('lists validation problems by path within the request part', () => {
+    const error = new RequestValidationError([
+      { code: 'custom', path: ['input'], message: 'required', input: undefined },
+      { code: 'unrecognized_keys', path: [], keys: ['inputs'], message: 'Unrecognized key: "inputs"', input: {} },
+    ]);
+    error.validationContext = 'body';
+    expect(mapped(error)).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      message: 'The request is not valid: body.input: required; body.inputs: unknown key.',
+      details: [
+        { path: 'body.input', message: 'required' },
+        { path: 'body.inputs', message: 'unknown key' },
+      ],
+    });
+  });
+
+  it('maps Fastify body errors to our codes', () => {
+    const invalidJson = Object.assign(new Error('Body is not valid JSON'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 });
+    const mediaType = Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    expect(mapped(invalidJson)).toMatchObject({ status: 400, code: 'invalid_json' });
+    expect(mapped(mediaType)).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+  });
+
+  it('keeps other client errors as the 4xx they are', () => {
+    const error = Object.assign(new Error('Too many requests'), { statusCode: 429 });
+    expect(mapped(error)).toEqual({ status: 429, code: 'bad_request', message: 'Too many requests' });
+  });
+
+  it('answers 503 when Temporal is unreachable, wrapped or not', () => {
+    expect(mapped(new ServiceError('Failed to describe workflow', { cause: grpcError(14) }))).toMatchObject({
+      status: 503,
+      code: 'temporal_unavailable',
+    });
+    expect(mapped(grpcError(4)).code).toBe('temporal_unavailable');
+  });
+
+  it('hides anything else behind a generic 500', () => {
+    const apiError = toApiError(new TypeError('secret internals at /srv/app.js:12'));
+    expect(apiError.status).toBe(500);
+    expect(apiError.body()).toEqual({
+      error: { code: 'internal', message: 'Something went wrong on our side; the error has been logged.' },
+    });
+  });
+
+  it('leaves an ApiError as it is', () => {
+    const error = new ApiError(401, 'unauthorized', 'Send a token.');
+    expect(toApiError(error)).toBe(error);
+  });
+});
+
+describe('isTemporalUnavailable', () => {
+  it('is false for gRPC errors that are answers, such as NOT_FOUND', () => {
+    expect(isTemporalUnavailable(new ServiceError('not found', { cause: grpcError(5) }))).toBe(false);
+    expect(isTemporalUnavailable(new Error('plain'))).toBe(false);
+  });
+});
