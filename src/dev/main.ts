@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { findTemporalCli, projectRoot } from '../../temporal/cli';
 import { devServerArgs, stopProcess, temporalAnswers } from '../../temporal/dev-server';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     // The UI listens where TEMPORAL_UI_URL says, so the links in API replies lead to it.
     const uiPort = Number(new URL(settings.temporalUiUrl).port || 8233);
     const dbFile = path.resolve('.temporal', 'dev.db');
+    mkdirSync(path.dirname(dbFile), { recursive: true });
     const server = spawnPrefixed(
       'temporal',
       cli.path,
