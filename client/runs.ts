@@ -7,6 +7,7 @@ import {
   type Client,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
@@ -139,6 +140,29 @@ type ExecutionInfo = Pick<
   'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
 > & { firstRunId?: string };
 
+/**
+ * How every run starts: an id never reused, the input in the memo when small, the search
+ * attributes that filter runs, and the Web UI's summary and details.
+ */
+export function startOptions(request: StartRunRequest, workflowId: string, taskQueue: string) {
+  const args: WorkflowInput = { name: request.name, spec: request.spec, input: request.input };
+  return {
+    taskQueue,
+    workflowId,
+    args: [args],
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    memo: inputMemo(request.input),
+    typedSearchAttributes: [
+      { key: searchAttributes.workflow, value: request.name },
+      { key: searchAttributes.pattern, value: request.spec.type },
+      { key: searchAttributes.status, value: 'running' },
+    ],
+    staticSummary: runSummary(request.name, request.input),
+    staticDetails: runDetails(request.spec),
+  } satisfies WorkflowStartOptions<(input: WorkflowInput) => Promise<unknown>>;
+}
+
 export class RunsClient {
   private readonly client: Client;
   private readonly taskQueue: string;
@@ -161,23 +185,8 @@ export class RunsClient {
    */
   async start(request: StartRunRequest): Promise<StartedRun> {
     const workflowId = request.id ?? `${request.name}-${randomUUID()}`;
-    const args: WorkflowInput = { name: request.name, spec: request.spec, input: request.input };
     try {
-      await this.client.workflow.start(request.workflowType, {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [args],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: inputMemo(request.input),
-        typedSearchAttributes: [
-          { key: searchAttributes.workflow, value: request.name },
-          { key: searchAttributes.pattern, value: request.spec.type },
-          { key: searchAttributes.status, value: 'running' },
-        ],
-        staticSummary: runSummary(request.name, request.input),
-        staticDetails: runDetails(request.spec),
-      });
+      await this.client.workflow.start(request.workflowType, startOptions(request, workflowId, this.taskQueue));
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const existing = await this.view(workflowId, { query: false });

@@ -119,7 +119,10 @@ export class RunControl {
 
   /** A step boundary: returns at once unless paused, else when resumed. */
   async checkpoint(): Promise<void> {
-    if (this.paused) await condition(() => !this.paused);
+    if (!this.paused) return;
+    setCurrentDetails(`paused before: ${this.step}`);
+    await condition(() => !this.paused);
+    setCurrentDetails(this.step);
   }
 
   /** Marks the run closed so the status search attribute is right in the final history. */

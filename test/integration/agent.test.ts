@@ -1,5 +1,5 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { humanInputSignal, InputRejection, pauseSignal, provideInputUpdate, resumeSignal, stateQuery } from '../../workflows/definitions';
 import type { AgentResult } from '../../workflows/agent';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
@@ -42,6 +42,15 @@ async function rejection(update: Promise<unknown>): Promise<{ type?: string; mes
   throw new Error('the update was accepted');
 }
 
+async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes && e.userMetadata?.summary
+      ? [defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never)]
+      : [],
+  );
+}
+
 let modelCounter = 0;
 const uniqueModel = (label: string) => `${label}-${++modelCounter}-${Date.now()}`;
 
@@ -76,6 +85,15 @@ test('a configured agent makes a tool round trip through server-everything over 
   ]);
   const described = await handle.describe();
   expect(described.typedSearchAttributes.get({ name: 'McpAgentStatus', type: 'KEYWORD' } as never)).toBe('completed');
+  // What the Web UI shows: the run's summary and details, and a summary on every activity.
+  expect(await described.staticSummary()).toBe('calc: What is 2 + 40?');
+  expect(await described.staticDetails()).toContain('calculator');
+  expect(await activitySummaries(handle)).toEqual([
+    'list tools · everything',
+    'llm openai/calc-openai · calculator · turn 1',
+    'tool everything-get-sum',
+    'llm openai/calc-openai · calculator · turn 2',
+  ]);
 });
 
 test('parallel tool calls in one turn run as concurrent activities (Anthropic, streamable HTTP)', async () => {
@@ -208,6 +226,8 @@ test('pause holds the run at the next step boundary; resume carries on', async (
   await new Promise((r) => setTimeout(r, 1500));
   const state = await handle.query(stateQuery);
   expect(state.status).toBe('paused');
+  const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toMatch(/^paused before: 1 tool call · turn 1/);
   expect(await activityTypes(handle)).toEqual(['mcpListTools', 'llmGenerate']);
   expect(env.provider.requests(model)).toHaveLength(1);
   expect(await rejection(handle.executeUpdate(provideInputUpdate, { args: [{ value: 'hello' }] }))).toMatchObject({

@@ -61,7 +61,7 @@ test('serves the API, the Web UI and a worker that completes a tool round trip',
     { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 19, b: 23 } }] },
     { text: '42' },
   ]);
-  const workflows = await (await fetch(`${api}/workflows`)).json();
+  const workflows = (await (await fetch(`${api}/workflows`)).json()) as { workflows: unknown[] };
   expect(workflows.workflows).toContainEqual(expect.objectContaining({ name: 'calc', type: 'agent' }));
 
   const started = await fetch(`${api}/workflows/calc/run`, {
@@ -70,7 +70,7 @@ test('serves the API, the Web UI and a worker that completes a tool round trip',
     body: JSON.stringify({ input: 'What is 19 + 23?' }),
   });
   expect(started.status).toBe(202);
-  const run = await started.json();
+  const run = (await started.json()) as { runId: string; links: { ui: string } };
   expect(run.links.ui).toBe(`${ui}/namespaces/default/workflows/${run.runId}`);
 
   const done = await (await fetch(`${api}/runs/${run.runId}/result?wait=30`)).json();

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ConfigInput } from '../../src/config/schema';
 import { resolveRun } from '../../src/config/resolve';
-import { searchAttributes } from '../../workflows/definitions';
+import { startOptions } from '../../client/runs';
 import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from './harness';
 import { startScriptedProvider, type ScriptedProvider } from './scripted-provider';
@@ -52,16 +52,10 @@ export async function startAgentEnv(
     handles,
     async start(name, input, spec) {
       const run = resolveRun(config, name, spec);
-      const handle = await worker.client.workflow.start(run.workflowType, {
-        taskQueue: worker.taskQueue,
-        workflowId: `${name}-test-${Date.now()}-${++counter}`,
-        args: [{ name: run.name, spec: run.spec, input }],
-        typedSearchAttributes: [
-          { key: searchAttributes.workflow, value: run.name },
-          { key: searchAttributes.pattern, value: run.spec.type },
-          { key: searchAttributes.status, value: 'running' },
-        ],
-      });
+      const handle = await worker.client.workflow.start(
+        run.workflowType,
+        startOptions({ ...run, input }, `${name}-test-${Date.now()}-${++counter}`, worker.taskQueue),
+      );
       handles.push(handle);
       return handle;
     },
