@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -155,7 +156,12 @@ export class ServerConnection {
     };
     client.onerror = (error) => {
       // Closing a session aborts its streams, which the transport reports as errors: not news.
-      if (!session.closed) this.log.warn({ server: this.name, err: errorMessage(error) }, 'MCP transport error');
+      if (session.closed) return;
+      this.log.warn({ server: this.name, err: errorMessage(error) }, 'MCP transport error');
+      // A legacy SSE session lives exactly as long as its stream. Left alone, the SDK's EventSource
+      // would reconnect by itself to a new server session that was never initialised and carry on
+      // with it, so a broken stream ends the session and the next request connects afresh.
+      if (error instanceof SseError && this.live === session) this.drop(session);
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       session.tools = undefined;

@@ -1,6 +1,6 @@
 /**
  * The MCP pool and activities against real servers: server-everything and our fixture over stdio
- * and streamable HTTP. No Temporal server needed: MockActivityEnvironment supplies the activity
+ * streamable HTTP and legacy HTTP+SSE. No Temporal server needed: MockActivityEnvironment supplies the activity
  * context (heartbeats, cancellation) and the activity functions run for real.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,12 @@ import { FailureTypes, type McpCallToolInput, type McpCallToolResult } from '../
 import { createMcpActivities } from '../../activities/mcp';
 import type { ToolDefinition } from '../../src/llm/messages';
 import { McpPool, type McpServerSettings } from '../../src/mcp/pool';
-import { type FixtureHttpServer, startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
+import {
+  type FixtureHttpServer,
+  type FixtureSseServer,
+  startFixtureHttpServer,
+  startFixtureSseServer,
+} from '../fixtures/mcp-fixture-server';
 
 jest.setTimeout(60_000);
 
@@ -46,6 +51,13 @@ async function expectFailure(promise: Promise<unknown>): Promise<ApplicationFail
   return error as ApplicationFailure;
 }
 
+/** Polls until `condition` holds; the deadline only turns a hang into a clear failure. */
+async function waitUntil(condition: () => boolean, what: string, deadlineMs = 20_000): Promise<void> {
+  for (const started = Date.now(); !condition(); await sleep(50)) {
+    if (Date.now() - started > deadlineMs) throw new Error(`gave up waiting until ${what}`);
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -57,6 +69,7 @@ function isAlive(pid: number): boolean {
 
 describe('MCP pool and activities', () => {
   let http: FixtureHttpServer;
+  let sse: FixtureSseServer;
   let pool: McpPool;
   let activities: ReturnType<typeof createMcpActivities>;
   let scratch: string;
@@ -69,11 +82,13 @@ describe('MCP pool and activities', () => {
   beforeAll(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'mcp-pool-test-'));
     http = await startFixtureHttpServer();
+    sse = await startFixtureSseServer();
     pool = new McpPool({
       everything: everythingOverStdio(),
       fxstdio: fixtureOverStdio(),
       fxhttp: { url: http.url },
       fxhttp_timeout: { url: http.url, read_timeout_seconds: 1 },
+      fxsse: { transport: 'sse', url: sse.url },
       fxstdio_limited: fixtureOverStdio({ allowed_tools: ['add', 'e*'] }),
       missing_binary: { command: path.join(scratch, 'no-such-server') },
       exits_at_start: { command: process.execPath, args: ['-e', 'console.error("bad server config: boom"); process.exit(3)'] },
@@ -84,6 +99,7 @@ describe('MCP pool and activities', () => {
   afterAll(async () => {
     await pool.close();
     await http.close();
+    await sse.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -182,6 +198,58 @@ describe('MCP pool and activities', () => {
         isError: false,
       });
       expect(pool.connectCount('fxhttp')).toBe(connectsBefore + 1);
+    });
+  });
+
+  describe('fixture over legacy HTTP+SSE', () => {
+    it('lists its tools with the server prefix', async () => {
+      expect((await list('fxsse')).map((t) => t.name)).toEqual(
+        expect.arrayContaining(['fxsse-add', 'fxsse-echo', 'fxsse-fail', 'fxsse-slow', 'fxsse-whoami']),
+      );
+    });
+
+    it('calls a tool', async () => {
+      expect(await call({ server: 'fxsse', tool: 'add', arguments: { a: 2, b: 3 } })).toEqual({
+        content: '5',
+        isError: false,
+      });
+    });
+
+    it("returns the tool's own error as an error result", async () => {
+      expect(await call({ server: 'fxsse', tool: 'fail', arguments: { message: 'disk full' } })).toEqual({
+        content: 'disk full',
+        isError: true,
+      });
+    });
+
+    it('reuses one session for every call', async () => {
+      const first = await call({ server: 'fxsse', tool: 'whoami', arguments: {} });
+      const second = await call({ server: 'fxsse', tool: 'echo', arguments: { text: 'hi' } });
+      expect(first.content).toBe(String(process.pid));
+      expect(second.content).toBe('hi');
+      expect(pool.connectCount('fxsse')).toBe(1);
+      expect(sse.openSessions()).toBe(1);
+    });
+
+    it('opens and initialises a new session when the server restarted', async () => {
+      await call({ server: 'fxsse', tool: 'whoami', arguments: {} });
+      const connectsBefore = pool.connectCount('fxsse');
+      await sse.close();
+      await sleep(200);
+      sse = await startFixtureSseServer(sse.port);
+      // Either the pool noticed its stream end, or the SDK's EventSource reconnected on its own to a
+      // session of the new server that nobody initialised; the pool must not carry on with that one.
+      await waitUntil(
+        () => !pool.isConnected('fxsse') || sse.openSessions() > 0,
+        'the pool notices the lost SSE stream',
+      );
+
+      expect(await call({ server: 'fxsse', tool: 'add', arguments: { a: 1, b: 1 } })).toEqual({
+        content: '2',
+        isError: false,
+      });
+      expect(pool.connectCount('fxsse')).toBe(connectsBefore + 1);
+      expect(sse.openSessions()).toBe(1);
     });
   });
 
