@@ -43,6 +43,15 @@ function isRootTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
   return branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0;
 }
 
+/** A complaint that the value lacks the key that would make it this shape (`type`, `function`). */
+function missesIdentifyingKey(issue: z.core.$ZodIssue): boolean {
+  if (issue.code === 'invalid_type') return issue.path.length === 1 && issue.input === undefined;
+  if (issue.code === 'invalid_union' && issue.discriminator) {
+    return !isRecord(issue.input) || issue.input[issue.discriminator] === undefined;
+  }
+  return false;
+}
+
 function unionProblems(issue: z.core.$ZodIssueInvalidUnion, path: readonly PropertyKey[]): Problem[] {
   if (issue.inclusive !== false && issue.discriminator && issue.options) {
     const options = issue.options.map((o) => JSON.stringify(o)).join(', ');
@@ -56,6 +65,10 @@ function unionProblems(issue: z.core.$ZodIssueInvalidUnion, path: readonly Prope
   // A string-or-object union given an object: only the object branch's complaints say anything useful.
   const matching = issue.errors.filter((branch) => !isRootTypeMismatch(branch));
   if (matching.length === 1) return zodIssueProblems(matching[0], path);
+  // Of several object shapes (a node: function, pattern or agent), the value was meant for the
+  // one whose identifying key it has.
+  const fitting = matching.filter((branch) => !branch.some(missesIdentifyingKey));
+  if (fitting.length === 1) return zodIssueProblems(fitting[0], path);
   if (matching.length === 0 && issue.errors.length > 0) {
     const expected = issue.errors.map((branch) => (branch[0] as z.core.$ZodIssueInvalidType).expected);
     const received = 'input' in issue ? `, received ${describeType(issue.input)}` : '';

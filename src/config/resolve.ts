@@ -2,10 +2,14 @@ import {
   agentDefinitionSchema,
   patternSpecSchema,
   workflowTypeByPattern,
-  type AgentNode,
+  type AgentDefinition,
+  type Node,
   type PatternSpec,
   type PatternType,
   type ResolvedAgent,
+  type ResolvedEmbedding,
+  type ResolvedModel,
+  type ResolvedNode,
   type ResolvedSpec,
 } from '../spec/schema';
 import { SpecError, UnknownWorkflowError } from './errors';
@@ -37,37 +41,152 @@ export interface WorkflowListing {
 }
 
 function knownNames(config: Config): KnownNames {
-  return { servers: new Set(Object.keys(config.mcp.servers)), agents: new Set(Object.keys(config.agents)) };
+  return {
+    servers: new Set(Object.keys(config.mcp.servers)),
+    agents: new Set(Object.keys(config.agents)),
+    functions: new Set(Object.keys(config.functions)),
+  };
 }
 
 function isPatternType(name: string): name is PatternType {
   return Object.hasOwn(workflowTypeByPattern, name);
 }
 
-function resolveNode(config: Config, node: AgentNode, fallbackName: string, path: Path): ResolvedAgent {
+function agentFrom(config: Config, definition: unknown, name: string, path: Path): ResolvedAgent {
+  const parsed = agentDefinitionSchema.safeParse(definition, { reportInput: true });
+  if (!parsed.success) throw new SpecError(zodIssueProblems(parsed.error.issues, path));
+  const agent: AgentDefinition = parsed.data;
+  const provider = agent.provider ?? config.default_provider;
+  return { ...agent, name, provider, model: agent.model ?? config[provider].default_model };
+}
+
+function patternModel(config: Config, spec: { provider?: ResolvedModel['provider']; model?: string }): ResolvedModel {
+  const provider = spec.provider ?? config.default_provider;
+  return { provider, model: spec.model ?? config[provider].default_model };
+}
+
+function embeddingModel(config: Config, provider: ResolvedEmbedding['provider'] = 'openai'): ResolvedEmbedding {
+  return { provider, model: config[provider].embedding_model };
+}
+
+/** One node, named by itself when it can be, else by `fallbackName`. */
+function resolveNode(config: Config, node: Node, fallbackName: string, path: Path): ResolvedNode {
   const problems = nodeReferenceProblems(node, path, knownNames(config));
   if (problems.length > 0) throw new SpecError(problems);
-  const name = typeof node === 'string' ? node : fallbackName;
-  const parsed = agentDefinitionSchema.safeParse(typeof node === 'string' ? config.agents[node] : node, {
-    reportInput: true,
+  if (typeof node === 'string') return { kind: 'agent', name: node, agent: agentFrom(config, config.agents[node], node, path) };
+  if ('function' in node) return { kind: 'function', name: node.name ?? node.function, function: node.function };
+  const name = node.name ?? fallbackName;
+  if ('type' in node) return { kind: 'pattern', name, spec: resolveSpec(config, node, name, path) };
+  return { kind: 'agent', name, agent: agentFrom(config, node, name, path) };
+}
+
+/** A list of nodes with names unique within it, so results keyed by name never collide. */
+function resolveNodes(config: Config, nodes: Node[], prefix: string, path: Path): ResolvedNode[] {
+  const seen = new Map<string, number>();
+  return nodes.map((node, index) => {
+    const resolved = resolveNode(config, node, `${prefix}-${index + 1}`, [...path, index]);
+    const count = (seen.get(resolved.name) ?? 0) + 1;
+    seen.set(resolved.name, count);
+    return count > 1 ? { ...resolved, name: `${resolved.name}-${count}` } : resolved;
   });
-  if (!parsed.success) throw new SpecError(zodIssueProblems(parsed.error.issues, path));
-  const provider = parsed.data.provider ?? config.default_provider;
-  return { ...parsed.data, name, provider, model: parsed.data.model ?? config[provider].default_model };
 }
 
 /**
  * An agent node as a run needs it: a name looked up in `agents`, or an inline definition with its
  * defaults filled, named `fallbackName`. Provider and model fall back to the config's defaults.
  */
-export function resolveAgent(config: Config, node: AgentNode, fallbackName: string): ResolvedAgent {
-  return resolveNode(config, node, fallbackName, []);
+export function resolveAgent(config: Config, node: string | AgentDefinition, fallbackName: string): ResolvedAgent {
+  const resolved = resolveNode(config, node, fallbackName, []);
+  if (resolved.kind !== 'agent') throw new SpecError([{ path: [], message: 'must be an agent' }]);
+  return resolved.agent;
+}
+
+function describe(config: Config, names: string[], section: 'servers' | 'functions'): { name: string; description: string }[] {
+  const entries: Record<string, { description?: string }> = section === 'servers' ? config.mcp.servers : config.functions;
+  return names.map((name) => ({ name, description: entries[name]?.description ?? '' }));
 }
 
 function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path): ResolvedSpec {
   switch (spec.type) {
-    case 'agent':
-      return { type: 'agent', agent: resolveNode(config, spec.agent, name, [...path, 'agent']) };
+    case 'agent': {
+      const node = resolveNode(config, spec.agent, name, [...path, 'agent']);
+      if (node.kind !== 'agent') {
+        throw new SpecError([{ path: [...path, 'agent'], message: 'an agent pattern runs an agent: name one or define it inline' }]);
+      }
+      return { type: 'agent', agent: node.agent };
+    }
+    case 'orchestrator':
+      return {
+        type: 'orchestrator',
+        agents: resolveNodes(config, spec.agents, 'agent', [...path, 'agents']),
+        ...(spec.planner !== undefined && { planner: resolveNode(config, spec.planner, 'planner', [...path, 'planner']) }),
+        plan_type: spec.plan_type,
+        max_iterations: spec.max_iterations,
+        llm: patternModel(config, spec),
+      };
+    case 'router':
+      return {
+        type: 'router',
+        method: spec.method,
+        agents: resolveNodes(config, spec.agents, 'agent', [...path, 'agents']),
+        servers: describe(config, spec.servers, 'servers'),
+        functions: describe(config, spec.functions, 'functions'),
+        top_k: spec.top_k,
+        then: spec.then,
+        ...(spec.threshold !== undefined && { threshold: spec.threshold }),
+        embedding: embeddingModel(config, spec.embedding_provider),
+        llm: patternModel(config, spec),
+      };
+    case 'intent_classifier':
+      return {
+        type: 'intent_classifier',
+        method: spec.method,
+        intents: spec.intents,
+        top_k: spec.top_k,
+        ...(spec.threshold !== undefined && { threshold: spec.threshold }),
+        embedding: embeddingModel(config, spec.embedding_provider),
+        llm: patternModel(config, spec),
+      };
+    case 'parallel':
+      return {
+        type: 'parallel',
+        fan_out: resolveNodes(config, spec.fan_out, 'branch', [...path, 'fan_out']),
+        ...(spec.fan_in !== undefined && { fan_in: resolveNode(config, spec.fan_in, 'fan_in', [...path, 'fan_in']) }),
+      };
+    case 'evaluator_optimizer':
+      return {
+        type: 'evaluator_optimizer',
+        optimizer: resolveNode(config, spec.optimizer, 'optimizer', [...path, 'optimizer']),
+        evaluator:
+          typeof spec.evaluator === 'string' && !Object.hasOwn(config.agents, spec.evaluator)
+            ? { kind: 'criteria', criteria: spec.evaluator }
+            : resolveNode(config, spec.evaluator, 'evaluator', [...path, 'evaluator']),
+        min_rating: spec.min_rating,
+        max_refinements: spec.max_refinements,
+        llm: patternModel(config, spec),
+      };
+    case 'swarm': {
+      const agents = spec.agents.map((agent, index) => agentFrom(config, config.agents[agent], agent, [...path, 'agents', index]));
+      const members = new Set(spec.agents);
+      const handoffProblems = agents.flatMap((agent, index) =>
+        agent.handoffs
+          .filter((target) => !members.has(target))
+          .map((target) => ({
+            path: ['agents', spec.agents[index], 'handoffs'],
+            message: `"${target}" is not one of the swarm's agents (${spec.agents.join(', ')})`,
+          })),
+      );
+      if (handoffProblems.length > 0) throw new SpecError(handoffProblems);
+      const functionNames = [...new Set(agents.flatMap((agent) => agent.functions))];
+      return {
+        type: 'swarm',
+        agents,
+        start: spec.start ?? spec.agents[0],
+        context_variables: spec.context_variables,
+        max_turns: spec.max_turns,
+        functions: Object.fromEntries(describe(config, functionNames, 'functions').map((f) => [f.name, f.description])),
+      };
+    }
   }
 }
 

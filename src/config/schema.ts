@@ -153,7 +153,11 @@ function entriesOf(value: unknown, key: string): [string, unknown][] {
 
 /** Cross-references between sections, which no single field's schema can see. */
 function checkReferences(config: unknown, ctx: z.RefinementCtx): void {
-  const known: KnownNames = { servers: recordKeys(config, 'mcp', 'servers'), agents: recordKeys(config, 'agents') };
+  const known: KnownNames = {
+    servers: recordKeys(config, 'mcp', 'servers'),
+    agents: recordKeys(config, 'agents'),
+    functions: recordKeys(config, 'functions'),
+  };
   const agents = entriesOf(config, 'agents');
   const workflows = entriesOf(config, 'workflows');
   const problems = [

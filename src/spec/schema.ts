@@ -9,8 +9,11 @@ import { z } from 'zod';
 export const providerSchema = z.enum(['anthropic', 'openai']);
 export type Provider = z.infer<typeof providerSchema>;
 
+const nameField = z.string().min(1).describe('Names the node in results and in the Web UI');
+
 export const agentDefinitionSchema = z
   .object({
+    name: nameField.optional(),
     instruction: z.string().min(1).default('You are a helpful agent.'),
     description: z.string().optional(),
     servers: z.array(z.string().min(1)).default([]),
@@ -22,29 +25,183 @@ export const agentDefinitionSchema = z
     human_input: z.boolean().default(false),
     approve_tools: z.array(z.string().min(1)).default([]),
     input_timeout_seconds: z.number().positive().default(86_400),
+    /** Swarm: the agents this one may hand the conversation to. */
+    handoffs: z.array(z.string().min(1)).default([]),
+    /** Config `functions:` this agent may call as tools (swarm context variables flow through them). */
+    functions: z.array(z.string().min(1)).default([]),
   })
   .strict();
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
 
-/** A node names a configured agent or defines one inline; later patterns may stand here too. */
-export const agentNodeSchema = z.union([z.string().min(1), agentDefinitionSchema]);
-export type AgentNode = z.infer<typeof agentNodeSchema>;
+/** Plain code from the config's `functions:` standing where an agent may. */
+export const functionNodeSchema = z.object({ function: z.string().min(1), name: nameField.optional() }).strict();
+export type FunctionNode = z.infer<typeof functionNodeSchema>;
 
-export const agentPatternSchema = z
+export const ratingSchema = z.enum(['poor', 'fair', 'good', 'excellent']);
+export type Rating = z.infer<typeof ratingSchema>;
+
+const common = { name: nameField.optional(), description: z.string().optional() };
+const methodSchema = z.enum(['llm', 'embedding']);
+/** The model that does a pattern's own thinking (planning, routing, classifying). */
+const modelChoice = { provider: providerSchema.optional(), model: z.string().min(1).optional() };
+
+/**
+ * A node is a configured agent's name, an inline agent, an inline pattern (`{type: ...}`) or a
+ * function (`{function: name}`): any pattern may stand wherever an agent may, at any depth. The
+ * parsed types are spelled out below because TypeScript cannot infer a recursive schema's type.
+ */
+export type Node = string | AgentDefinition | FunctionNode | PatternSpec;
+
+export const nodeSchema: z.ZodType<Node, unknown> = z.lazy(() =>
+  z.union([z.string().min(1), functionNodeSchema, patternSpecSchema, agentDefinitionSchema]),
+);
+
+interface Common {
+  name?: string;
+  description?: string;
+}
+interface ModelChoice {
+  provider?: Provider;
+  model?: string;
+}
+type Method = 'llm' | 'embedding';
+export type Intent = { name: string; description: string; examples: string[] };
+
+export type PatternSpec =
+  | ({ type: 'agent'; agent: Node } & Common)
+  | ({ type: 'orchestrator'; agents: Node[]; planner?: Node; plan_type: 'full' | 'iterative'; max_iterations: number } & ModelChoice & Common)
+  | ({
+      type: 'router';
+      method: Method;
+      agents: Node[];
+      servers: string[];
+      functions: string[];
+      top_k: number;
+      then: 'run' | 'classify';
+      threshold?: number;
+      embedding_provider?: 'openai' | 'cohere';
+    } & ModelChoice &
+      Common)
+  | ({
+      type: 'intent_classifier';
+      method: Method;
+      intents: Intent[];
+      top_k: number;
+      threshold?: number;
+      embedding_provider?: 'openai' | 'cohere';
+    } & ModelChoice &
+      Common)
+  | ({ type: 'parallel'; fan_out: Node[]; fan_in?: Node } & Common)
+  | ({ type: 'evaluator_optimizer'; optimizer: Node; evaluator: Node; min_rating: Rating; max_refinements: number } & ModelChoice & Common)
+  | ({ type: 'swarm'; agents: string[]; start?: string; context_variables: Record<string, unknown>; max_turns: number } & Common);
+export type PatternType = PatternSpec['type'];
+
+export const agentPatternSchema = z.object({ type: z.literal('agent'), agent: nodeSchema, ...common }).strict();
+
+export const orchestratorSchema = z
   .object({
-    type: z.literal('agent'),
-    agent: agentNodeSchema,
-    description: z.string().optional(),
+    type: z.literal('orchestrator'),
+    agents: z.array(nodeSchema).min(1),
+    planner: nodeSchema.optional(),
+    plan_type: z.enum(['full', 'iterative']).default('full'),
+    max_iterations: z.number().int().min(1).max(50).default(5),
+    ...modelChoice,
+    ...common,
   })
   .strict();
 
-export const patternSpecSchema = z.discriminatedUnion('type', [agentPatternSchema]);
-export type PatternSpec = z.infer<typeof patternSpecSchema>;
-export type PatternType = PatternSpec['type'];
+export const routerSchema = z
+  .object({
+    type: z.literal('router'),
+    method: methodSchema.default('llm'),
+    agents: z.array(nodeSchema).default([]),
+    servers: z.array(z.string().min(1)).default([]),
+    functions: z.array(z.string().min(1)).default([]),
+    top_k: z.number().int().min(1).default(1),
+    then: z.enum(['run', 'classify']).default('run'),
+    /** Routes scoring below this are dropped (embedding similarity, or LLM confidence 0..1). */
+    threshold: z.number().min(0).max(1).optional(),
+    embedding_provider: z.enum(['openai', 'cohere']).optional(),
+    ...modelChoice,
+    ...common,
+  })
+  .strict();
+
+export const intentSchema = z
+  .object({ name: z.string().min(1), description: z.string().default(''), examples: z.array(z.string()).default([]) })
+  .strict();
+
+export const intentClassifierSchema = z
+  .object({
+    type: z.literal('intent_classifier'),
+    method: methodSchema.default('llm'),
+    intents: z.array(intentSchema).min(1),
+    top_k: z.number().int().min(1).default(1),
+    threshold: z.number().min(0).max(1).optional(),
+    embedding_provider: z.enum(['openai', 'cohere']).optional(),
+    ...modelChoice,
+    ...common,
+  })
+  .strict();
+
+export const parallelSchema = z
+  .object({
+    type: z.literal('parallel'),
+    fan_out: z.array(nodeSchema).min(1),
+    fan_in: nodeSchema.optional(),
+    ...common,
+  })
+  .strict();
+
+export const evaluatorOptimizerSchema = z
+  .object({
+    type: z.literal('evaluator_optimizer'),
+    optimizer: nodeSchema,
+    /** An evaluator node, or criteria text for a default evaluator. */
+    evaluator: nodeSchema,
+    min_rating: ratingSchema.default('good'),
+    max_refinements: z.number().int().min(0).max(20).default(3),
+    ...modelChoice,
+    ...common,
+  })
+  .strict();
+
+export const swarmSchema = z
+  .object({
+    type: z.literal('swarm'),
+    agents: z.array(z.string().min(1)).min(1),
+    start: z.string().min(1).optional(),
+    context_variables: z.record(z.string(), z.unknown()).default({}),
+    max_turns: z.number().int().min(1).max(200).default(20),
+    ...common,
+  })
+  .strict();
+
+export const patternSpecSchema: z.ZodType<PatternSpec, unknown> = z.discriminatedUnion('type', [
+  agentPatternSchema,
+  orchestratorSchema,
+  routerSchema,
+  intentClassifierSchema,
+  parallelSchema,
+  evaluatorOptimizerSchema,
+  swarmSchema,
+]);
 
 /** An agent with every name looked up and every default filled: what a workflow runs. */
 export interface ResolvedAgent extends AgentDefinition {
   name: string;
+  provider: Provider;
+  model: string;
+}
+
+/** A node after resolution: self-contained, so a config change never alters a running workflow. */
+export type ResolvedNode =
+  | { kind: 'agent'; name: string; agent: ResolvedAgent }
+  | { kind: 'pattern'; name: string; spec: ResolvedSpec }
+  | { kind: 'function'; name: string; function: string };
+
+/** Where a pattern thinks for itself (planner fallback, router, classifier, default evaluator). */
+export interface ResolvedModel {
   provider: Provider;
   model: string;
 }
@@ -54,7 +211,77 @@ export interface ResolvedAgentPattern {
   agent: ResolvedAgent;
 }
 
-export type ResolvedSpec = ResolvedAgentPattern;
+export interface ResolvedOrchestrator {
+  type: 'orchestrator';
+  agents: ResolvedNode[];
+  planner?: ResolvedNode;
+  plan_type: 'full' | 'iterative';
+  max_iterations: number;
+  llm: ResolvedModel;
+}
+
+export interface ResolvedRouter {
+  type: 'router';
+  method: 'llm' | 'embedding';
+  agents: ResolvedNode[];
+  servers: { name: string; description: string }[];
+  functions: { name: string; description: string }[];
+  top_k: number;
+  then: 'run' | 'classify';
+  threshold?: number;
+  embedding: ResolvedEmbedding;
+  llm: ResolvedModel;
+}
+
+export interface ResolvedEmbedding {
+  provider: 'openai' | 'cohere';
+  model: string;
+}
+
+export interface ResolvedIntentClassifier {
+  type: 'intent_classifier';
+  method: 'llm' | 'embedding';
+  intents: Intent[];
+  top_k: number;
+  threshold?: number;
+  embedding: ResolvedEmbedding;
+  llm: ResolvedModel;
+}
+
+export interface ResolvedParallel {
+  type: 'parallel';
+  fan_out: ResolvedNode[];
+  fan_in?: ResolvedNode;
+}
+
+export interface ResolvedEvaluatorOptimizer {
+  type: 'evaluator_optimizer';
+  optimizer: ResolvedNode;
+  /** An evaluator node, or criteria for the default evaluator. */
+  evaluator: ResolvedNode | { kind: 'criteria'; criteria: string };
+  min_rating: Rating;
+  max_refinements: number;
+  llm: ResolvedModel;
+}
+
+export interface ResolvedSwarm {
+  type: 'swarm';
+  agents: ResolvedAgent[];
+  start: string;
+  context_variables: Record<string, unknown>;
+  max_turns: number;
+  /** Descriptions of the functions the swarm's agents may call, by name. */
+  functions: Record<string, string>;
+}
+
+export type ResolvedSpec =
+  | ResolvedAgentPattern
+  | ResolvedOrchestrator
+  | ResolvedRouter
+  | ResolvedIntentClassifier
+  | ResolvedParallel
+  | ResolvedEvaluatorOptimizer
+  | ResolvedSwarm;
 
 /** The single argument of every pattern workflow (contract section 5). */
 export interface WorkflowInput<S extends ResolvedSpec = ResolvedSpec> {
@@ -65,4 +292,10 @@ export interface WorkflowInput<S extends ResolvedSpec = ResolvedSpec> {
 
 export const workflowTypeByPattern: Record<PatternType, string> = {
   agent: 'agentWorkflow',
+  orchestrator: 'orchestratorWorkflow',
+  router: 'routerWorkflow',
+  intent_classifier: 'intentClassifierWorkflow',
+  parallel: 'parallelWorkflow',
+  evaluator_optimizer: 'evaluatorOptimizerWorkflow',
+  swarm: 'swarmWorkflow',
 };

@@ -10,6 +10,8 @@ const calculator: ResolvedAgent = {
   max_iterations: 10,
   max_tokens: 4096,
   human_input: false,
+  handoffs: [],
+  functions: [],
   approve_tools: [],
   input_timeout_seconds: 60,
 };

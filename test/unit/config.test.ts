@@ -5,6 +5,12 @@ import { ConfigError, SpecError, UnknownWorkflowError } from '../../src/config/e
 import { loadConfig, runtimeSettings } from '../../src/config/load';
 import { listWorkflows, resolveAgent, resolveRun } from '../../src/config/resolve';
 import { CONFIG_JSON_SCHEMA_PATH, renderConfigJsonSchema } from '../../src/config/write-json-schema';
+import type { ResolvedAgent, ResolvedSpec } from '../../src/spec/schema';
+
+function agentOf(spec: ResolvedSpec): ResolvedAgent {
+  if (spec.type !== 'agent') throw new Error(`expected an agent spec, got ${spec.type}`);
+  return spec.agent;
+}
 
 let dir: string;
 
@@ -274,7 +280,7 @@ workflows:
         'agents.finder.servers[1]: unknown MCP server "fetc"',
         'workflows.find.agent: unknown agent "findr"',
         'workflows.inline.agent.servers[0]: unknown MCP server "nowhere"',
-        'workflows.weird.type: unknown value "planner"; expected one of "agent"',
+        expect.stringMatching(/^workflows\.weird\.type: unknown value "planner"; expected one of "agent", "orchestrator"/),
       ]),
     );
     expect(error.problems).toHaveLength(7);
@@ -410,6 +416,8 @@ describe('resolveRun', () => {
           human_input: false,
           approve_tools: [],
           input_timeout_seconds: 86_400,
+          handoffs: [],
+          functions: [],
         },
       },
     });
@@ -419,7 +427,7 @@ describe('resolveRun', () => {
 
   it('names an inline agent of a config workflow after the workflow', () => {
     const run = resolveRun(load(runnableConfig), 'scribe');
-    expect(run.spec.agent).toMatchObject({ name: 'scribe', servers: ['fetch'], instruction: 'Write notes.' });
+    expect(agentOf(run.spec)).toMatchObject({ name: 'scribe', servers: ['fetch'], instruction: 'Write notes.' });
     expect(run.description).toBeUndefined();
   });
 
@@ -428,8 +436,8 @@ describe('resolveRun', () => {
     const run = resolveRun(config, 'agent', { agent: { instruction: 'Echo.', servers: ['everything'], model: 'm1' } });
     expect(run.name).toBe('agent');
     expect(run.workflowType).toBe('agentWorkflow');
-    expect(run.spec.agent).toMatchObject({ name: 'agent', instruction: 'Echo.', provider: 'anthropic', model: 'm1' });
-    expect(resolveRun(config, 'agent', { type: 'agent', agent: 'writer' }).spec.agent.name).toBe('writer');
+    expect(agentOf(run.spec)).toMatchObject({ name: 'agent', instruction: 'Echo.', provider: 'anthropic', model: 'm1' });
+    expect(agentOf(resolveRun(config, 'agent', { type: 'agent', agent: 'writer' }).spec).name).toBe('writer');
   });
 
   it('throws UnknownWorkflowError for a name that is neither a workflow nor a pattern type', () => {
@@ -491,6 +499,8 @@ describe('resolveAgent', () => {
       human_input: false,
       approve_tools: [],
       input_timeout_seconds: 86_400,
+      handoffs: [],
+      functions: [],
     });
   });
 
@@ -546,6 +556,6 @@ describe('mcp_agent.config.yaml (the shipped config)', () => {
   it('is a valid config', () => {
     const example = path.resolve(__dirname, '..', '..', 'mcp_agent.config.yaml');
     const config = loadConfig({ path: example, env: {} });
-    expect(resolveRun(config, 'calc').spec.agent.servers).toEqual(['everything']);
+    expect(agentOf(resolveRun(config, 'calc').spec).servers).toEqual(['everything']);
   });
 });
