@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worke
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../src/config/schema';
+import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 
 export interface WorkerOptions {
@@ -26,6 +27,8 @@ export interface AgentWorker {
  */
 export async function createWorker(options: WorkerOptions): Promise<AgentWorker> {
   const { config } = options;
+  // Before anything is opened: a function that cannot load stops start-up with a ConfigError.
+  const functions = loadFunctions(config.functions);
   const pool = new McpPool(config.mcp.servers, options.logger);
   const worker = await Worker.create({
     connection: options.connection,
@@ -35,7 +38,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(config, pool),
+    activities: createActivities(config, pool, functions),
     ...(config.temporal.max_concurrent_activities && {
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
     }),
@@ -45,6 +48,9 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // In-flight LLM and tool calls get this long to finish on shutdown before they are cancelled
     // and handed back to Temporal for another worker to retry.
     shutdownGraceTime: '20 seconds',
+    // A run's next workflow task goes first to the worker that ran the last one. If that worker
+    // died, waiting the default 10 s before another may take it shows as a stalled run.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
   return { worker, pool };
 }

@@ -77,14 +77,12 @@ async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise
       maxTokens: agent.max_tokens,
       temperature: agent.temperature,
     });
-    control.usage.llmCalls++;
-    control.usage.inputTokens += reply.usage.inputTokens;
-    control.usage.outputTokens += reply.usage.outputTokens;
+    control.recordLlmCall(reply.usage);
     messages.push(reply.message);
 
     const calls = reply.message.toolCalls;
     if (calls.length === 0) {
-      return { text: reply.message.content, iterations: iteration, stopReason: 'final_answer', usage: control.usage };
+      return { text: reply.message.content, iterations: iteration, stopReason: 'final_answer', usage: control.totalUsage() };
     }
     control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${iteration} · ${agent.name}`);
     messages.push(...(await Promise.all(calls.map((call) => runToolCall(call, agent, offered, control)))));
@@ -97,7 +95,7 @@ async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise
       });
     }
   }
-  return { text: finalText(messages), iterations: iteration, stopReason: 'max_iterations', usage: control.usage };
+  return { text: finalText(messages), iterations: iteration, stopReason: 'max_iterations', usage: control.totalUsage() };
 }
 
 function historyIsLarge(): boolean {
@@ -159,6 +157,6 @@ async function runToolCall(
     tool: route.tool,
     arguments: call.arguments,
   });
-  control.usage.toolCalls++;
+  control.recordToolCall();
   return result(reply.content, reply.isError);
 }

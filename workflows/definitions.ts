@@ -34,15 +34,25 @@ export interface RunState {
   /** What the run is doing now, in words (also the Web UI's current details). */
   step: string;
   iteration: number;
+  /** The run's own request, else the first of a running child's (its requestId names the child). */
   pendingInput?: PendingInput;
+  /** Usage of the whole tree: this run and every child, running or finished. */
   usage: RunUsage;
   /** Inputs that arrived by signal before anything asked for them, kept for the next request. */
   queuedInputs: number;
+  /** Running child workflows (nested patterns and agents), as they last reported. */
+  children: ChildRunState[];
+}
+
+export interface ChildRunState extends RunState {
+  workflowId: string;
 }
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const humanInputSignal = defineSignal<[HumanInput]>('human_input');
+/** A child workflow tells its parent how it is doing, so the parent's `state` shows the tree. */
+export const childStateSignal = defineSignal<[ChildRunState]>('child_state');
 export const stateQuery = defineQuery<RunState>('state');
 export const provideInputUpdate = defineUpdate<{ requestId: string }, [HumanInput]>('provide_input');
 
@@ -52,6 +62,9 @@ export const InputRejection = {
   WrongRequest: 'WrongRequestId',
   InvalidValue: 'InvalidInputValue',
 } as const;
+
+/** A child's request as its parent shows it: `<child workflow id>::<the child's request id>`. */
+export const CHILD_REQUEST_SEPARATOR = '::';
 
 export const searchAttributes = {
   workflow: defineSearchAttributeKey('McpAgentWorkflow', 'KEYWORD'),

@@ -1,13 +1,19 @@
 import {
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { TokenUsage } from '../src/llm/messages';
 import type { PatternType } from '../src/spec/schema';
-import { approvalDecisionSchema, type ApprovalDecision } from '../src/patterns/human-input';
+import { approvalDecisionSchema } from '../src/patterns/human-input';
+import { addUsage, emptyUsage } from '../src/patterns/usage';
 import {
+  CHILD_REQUEST_SEPARATOR,
+  childStateSignal,
   humanInputSignal,
   InputRejection,
   pauseSignal,
@@ -15,6 +21,7 @@ import {
   resumeSignal,
   searchAttributes,
   stateQuery,
+  type ChildRunState,
   type HumanInput,
   type PendingInput,
   type RunState,
@@ -24,8 +31,10 @@ import {
 
 /**
  * The part of every pattern workflow that people talk to: pause/resume, human input, the `state`
- * query, status search attributes and the Web UI's current details. Construct it first thing in
- * the workflow, before any await, so that no early signal finds a handler missing.
+ * query, status search attributes and the Web UI's current details. It also keeps the run's child
+ * workflows in the loop: pause and resume go down to them, their state comes up by signal, and
+ * input for a child's request is delivered through here. Construct it first thing in the
+ * workflow, before any await, so that no early signal finds a handler missing.
  */
 
 interface OpenRequest extends PendingInput {
@@ -42,6 +51,9 @@ export interface RunControlCarry {
   requestCounter: number;
 }
 
+/** Where input for a request goes: one of this run's own requests, or a child's. */
+type InputTarget = { own: OpenRequest } | { child: ChildRunState; request: PendingInput };
+
 export class RunControl {
   private paused: boolean;
   private closedStatus?: RunStatus;
@@ -50,8 +62,12 @@ export class RunControl {
   private readonly open: OpenRequest[] = [];
   private readonly queued: HumanInput[];
   private requestCounter: number;
-  readonly usage: RunUsage;
+  /** This run's own LLM and tool calls, plus those of children that have finished. */
+  private readonly usage: RunUsage;
+  private readonly children = new Map<string, ChildRunState>();
+  private childCounter = 0;
   private lastStatus?: RunStatus;
+  private lastReport?: string;
 
   constructor(
     private readonly workflow: string,
@@ -59,20 +75,20 @@ export class RunControl {
     carry?: RunControlCarry,
   ) {
     this.paused = carry?.paused ?? false;
-    this.usage = carry?.usage ?? { inputTokens: 0, outputTokens: 0, llmCalls: 0, toolCalls: 0 };
+    this.usage = carry?.usage ?? emptyUsage();
     this.queued = carry?.queued ?? [];
     this.requestCounter = carry?.requestCounter ?? 0;
 
-    setHandler(pauseSignal, () => {
-      this.paused = true;
-      this.publishStatus();
-    });
-    setHandler(resumeSignal, () => {
-      this.paused = false;
-      this.publishStatus();
-    });
+    setHandler(pauseSignal, () => this.setPaused(true));
+    setHandler(resumeSignal, () => this.setPaused(false));
     setHandler(humanInputSignal, (input) => {
       this.deliver(input);
+    });
+    setHandler(childStateSignal, (state) => {
+      if (this.children.has(state.workflowId)) {
+        this.children.set(state.workflowId, state);
+        this.publish();
+      }
     });
     setHandler(stateQuery, () => this.state());
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input) }), {
@@ -82,7 +98,7 @@ export class RunControl {
       { key: searchAttributes.workflow, value: workflow },
       { key: searchAttributes.pattern, value: pattern },
     ]);
-    this.publishStatus();
+    this.publish();
   }
 
   carry(): RunControlCarry {
@@ -92,22 +108,40 @@ export class RunControl {
   status(): RunStatus {
     if (this.closedStatus) return this.closedStatus;
     if (this.paused) return 'paused';
-    if (this.open.some((r) => !r.answer)) return 'waiting_for_input';
+    if (this.pendingInput()) return 'waiting_for_input';
     return 'running';
   }
 
   state(): RunState {
-    const pending = this.open.find((r) => !r.answer);
     return {
       workflow: this.workflow,
       pattern: this.pattern,
       status: this.status(),
       step: this.step,
       iteration: this.iteration,
-      pendingInput: pending && pendingView(pending),
-      usage: { ...this.usage },
+      pendingInput: this.pendingInput(),
+      usage: this.totalUsage(),
       queuedInputs: this.queued.length,
+      children: [...this.children.values()],
     };
+  }
+
+  /** Usage of the whole tree so far. */
+  totalUsage(): RunUsage {
+    return [...this.children.values()].reduce((sum, child) => addUsage(sum, child.usage), { ...this.usage });
+  }
+
+  /** Records one LLM call of this run. */
+  recordLlmCall(tokens: TokenUsage): void {
+    this.usage.llmCalls++;
+    this.usage.inputTokens += tokens.inputTokens;
+    this.usage.outputTokens += tokens.outputTokens;
+    this.publish();
+  }
+
+  recordToolCall(): void {
+    this.usage.toolCalls++;
+    this.publish();
   }
 
   /** Says what the run does now, in the state query and in the Web UI. */
@@ -115,6 +149,7 @@ export class RunControl {
     this.step = step;
     if (iteration !== undefined) this.iteration = iteration;
     setCurrentDetails(step);
+    this.publish();
   }
 
   /** A step boundary: returns at once unless paused, else when resumed. */
@@ -129,88 +164,179 @@ export class RunControl {
   close(status: 'completed' | 'failed' | 'cancelled'): void {
     this.closedStatus = status;
     this.setStep(status);
-    this.publishStatus();
+  }
+
+  /** A deterministic, readable workflow ID for the next child: `<this run>/<name>-<n>`. */
+  nextChildId(name: string): string {
+    return `${workflowInfo().workflowId}/${name.replace(/[^\w.-]+/g, '_')}-${++this.childCounter}`;
+  }
+
+  childStarted(workflowId: string, name: string, pattern: PatternType): void {
+    this.children.set(workflowId, {
+      workflowId,
+      workflow: name,
+      pattern,
+      status: 'running',
+      step: 'starting',
+      iteration: 0,
+      usage: emptyUsage(),
+      queuedInputs: 0,
+      children: [],
+    });
+    // A child started in the same instant as a pause must not run on.
+    if (this.paused) void this.signalChild(workflowId, pauseSignal);
+    this.publish();
+  }
+
+  /** The child's final usage (from its result when it has one) joins this run's own. */
+  childFinished(workflowId: string, usage?: RunUsage): void {
+    const child = this.children.get(workflowId);
+    this.children.delete(workflowId);
+    const final = usage ?? child?.usage;
+    if (final) Object.assign(this.usage, addUsage(this.usage, final));
+    this.publish();
   }
 
   /**
    * Asks a person for input and waits until it comes or `timeoutSeconds` pass. Input that arrived
    * early by signal (queued) answers at once.
    */
-  async requestInput(
-    request: Omit<PendingInput, 'requestId'>,
-    timeoutSeconds: number,
-  ): Promise<InputOutcome> {
+  async requestInput(request: Omit<PendingInput, 'requestId'>, timeoutSeconds: number): Promise<InputOutcome> {
     const open: OpenRequest = { ...request, requestId: `${request.kind}-${++this.requestCounter}` };
     const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === open.requestId);
-    if (early >= 0 && this.acceptable(open, this.queued[early].value)) {
+    if (early >= 0 && acceptable(open, this.queued[early].value)) {
       open.answer = { value: this.queued.splice(early, 1)[0].value };
     }
     this.open.push(open);
-    this.publishStatus();
+    this.publish();
     try {
       const answered = open.answer ? true : await condition(() => open.answer !== undefined, timeoutSeconds * 1000);
       return answered && open.answer ? { answered: true, value: open.answer.value } : { answered: false };
     } finally {
       this.open.splice(this.open.indexOf(open), 1);
-      this.publishStatus();
+      this.publish();
     }
   }
 
-  /** Delivers input to the named request, or the oldest open one; queues it when nothing asks. */
+  private setPaused(paused: boolean): void {
+    this.paused = paused;
+    for (const child of this.children.keys()) void this.signalChild(child, paused ? pauseSignal : resumeSignal);
+    this.publish();
+  }
+
+  private pendingInput(): PendingInput | undefined {
+    const own = this.open.find((r) => !r.answer);
+    if (own) return pendingView(own);
+    for (const child of this.children.values()) {
+      if (child.pendingInput) {
+        return {
+          ...child.pendingInput,
+          requestId: `${child.workflowId}${CHILD_REQUEST_SEPARATOR}${child.pendingInput.requestId}`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Delivers input to its request, here or in a child; queues it when nothing asks. */
   private deliver(input: HumanInput): string {
     const target = this.findTarget(input.requestId);
-    if (!target || !this.acceptable(target, input.value)) {
+    if (target && 'child' in target) {
+      void this.signalChild(target.child.workflowId, humanInputSignal, {
+        requestId: target.request.requestId,
+        value: input.value,
+      });
+      return `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
+    }
+    if (!target || !acceptable(target.own, input.value)) {
       this.queued.push(input);
+      this.publish();
       return input.requestId ?? 'queued';
     }
-    target.answer = { value: input.value };
-    this.publishStatus();
-    return target.requestId;
+    target.own.answer = { value: input.value };
+    this.publish();
+    return target.own.requestId;
   }
 
   private validate(input: HumanInput): void {
-    if (!this.open.some((r) => !r.answer)) {
-      throw ApplicationFailure.create({
-        type: InputRejection.NothingPending,
-        message: 'The run is not waiting for input.',
-      });
+    if (!this.pendingInput()) {
+      throw ApplicationFailure.create({ type: InputRejection.NothingPending, message: 'The run is not waiting for input.' });
     }
     const target = this.findTarget(input.requestId);
     if (!target) {
       throw ApplicationFailure.create({
         type: InputRejection.WrongRequest,
         message: `No pending request has id "${input.requestId}".`,
-        details: [{ pending: this.open.filter((r) => !r.answer).map((r) => r.requestId) }],
+        details: [{ pending: this.pendingInput()?.requestId }],
       });
     }
-    if (!this.acceptable(target, input.value)) {
+    const request = 'own' in target ? target.own : target.request;
+    if (!acceptable(request, input.value)) {
       throw ApplicationFailure.create({
         type: InputRejection.InvalidValue,
-        message: `Request "${target.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`,
+        message: `Request "${request.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`,
       });
     }
   }
 
-  private findTarget(requestId: string | undefined): OpenRequest | undefined {
+  private findTarget(requestId: string | undefined): InputTarget | undefined {
     const waiting = this.open.filter((r) => !r.answer);
-    return requestId === undefined ? waiting[0] : waiting.find((r) => r.requestId === requestId);
+    if (requestId === undefined) {
+      if (waiting[0]) return { own: waiting[0] };
+      const child = [...this.children.values()].find((c) => c.pendingInput);
+      return child?.pendingInput && { child, request: child.pendingInput };
+    }
+    const own = waiting.find((r) => r.requestId === requestId);
+    if (own) return { own };
+    const cut = requestId.indexOf(CHILD_REQUEST_SEPARATOR);
+    if (cut < 0) return undefined;
+    const child = this.children.get(requestId.slice(0, cut));
+    const inner = requestId.slice(cut + CHILD_REQUEST_SEPARATOR.length);
+    // The child's own pending request, or one deeper down that it shows under its own prefix.
+    return child?.pendingInput?.requestId === inner ? { child, request: child.pendingInput } : undefined;
   }
 
-  private acceptable(request: OpenRequest, value: unknown): boolean {
-    return request.kind !== 'approval' || approvalDecisionSchema.safeParse(value).success;
+  /** Fire and forget: a child that has just closed cannot take signals, and that is fine. */
+  private async signalChild(workflowId: string, signal: typeof pauseSignal | typeof resumeSignal): Promise<void>;
+  private async signalChild(workflowId: string, signal: typeof humanInputSignal, input: HumanInput): Promise<void>;
+  private async signalChild(
+    workflowId: string,
+    signal: typeof pauseSignal | typeof resumeSignal | typeof humanInputSignal,
+    input?: HumanInput,
+  ): Promise<void> {
+    const child = getExternalWorkflowHandle(workflowId);
+    try {
+      if (input === undefined) await child.signal(signal as typeof pauseSignal | typeof resumeSignal);
+      else await child.signal(signal as typeof humanInputSignal, input);
+    } catch {
+      // The child closed before the signal reached it.
+    }
   }
 
-  private publishStatus(): void {
+  /** Keeps the status search attribute current and, in a child, tells the parent. */
+  private publish(): void {
     const status = this.status();
-    if (status === this.lastStatus) return;
-    this.lastStatus = status;
-    upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+    if (status !== this.lastStatus) {
+      this.lastStatus = status;
+      upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+    }
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    const report: ChildRunState = { ...this.state(), workflowId: workflowInfo().workflowId };
+    const text = JSON.stringify(report);
+    if (text === this.lastReport) return;
+    this.lastReport = text;
+    void getExternalWorkflowHandle(parent.workflowId, parent.runId)
+      .signal(childStateSignal, report)
+      .catch(() => undefined);
   }
+}
+
+function acceptable(request: PendingInput, value: unknown): boolean {
+  return request.kind !== 'approval' || approvalDecisionSchema.safeParse(value).success;
 }
 
 function pendingView(request: OpenRequest): PendingInput {
   const { requestId, kind, prompt, tool, args } = request;
   return { requestId, kind, prompt, ...(tool !== undefined && { tool }), ...(args !== undefined && { args }) };
 }
-
-export type { ApprovalDecision };

@@ -35,6 +35,7 @@ const liveState: RunState = {
   pendingInput: { requestId: 'input-1', kind: 'input', prompt: 'Which numbers?' },
   usage: { inputTokens: 30, outputTokens: 12, llmCalls: 2, toolCalls: 1 },
   queuedInputs: 0,
+  children: [],
 };
 
 function workflowFailure(cause: Error): WorkflowFailedError {
