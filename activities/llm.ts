@@ -41,12 +41,12 @@ async function generate(request: LlmRequest, deps: LlmActivityDeps, signal: Abor
   switch (request.provider) {
     case 'anthropic': {
       const reply = await anthropicClient(deps.anthropic).messages.create(toAnthropicParams(request), { signal });
-      return fromAnthropicReply(reply);
+      return fromAnthropicReply(reply, request.output);
     }
     case 'openai': {
       const params = toOpenAiParams(request, openAiTokenLimitField(deps.openai));
       const reply = await openAiClient(deps.openai).chat.completions.create(params, { signal });
-      return fromOpenAiReply(reply);
+      return fromOpenAiReply(reply, request.output);
     }
   }
 }

@@ -41,3 +41,27 @@ export function mcpCallToolActivity(summary: string): Activities['mcpCallTool'] 
 export function mcpListToolsActivity(summary: string): Activities['mcpListTools'] {
   return proxyActivities<Activities>({ ...mcpOptions, summary }).mcpListTools;
 }
+
+const embedOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: {
+    ...retryableBackoff,
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [FailureTypes.ProviderRequestRejected, FailureTypes.MissingApiKey],
+  },
+};
+
+/** User code: a few attempts for infrastructure hiccups; its own errors come back as results. */
+const functionOptions: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { ...retryableBackoff, maximumAttempts: 3 },
+};
+
+export function embedActivity(summary: string): Activities['embed'] {
+  return proxyActivities<Activities>({ ...embedOptions, summary }).embed;
+}
+
+export function callFunctionActivity(summary: string): Activities['callFunction'] {
+  return proxyActivities<Activities>({ ...functionOptions, summary }).callFunction;
+}
