@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { LlmRequest, LlmResponse, Message, StopReason, ToolCall } from './messages';
+import type { LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
 import { isRecord } from './records';
 
 /**
@@ -32,14 +32,24 @@ export function toAnthropicParams(request: LlmRequest): AnthropicParams {
     messages: toAnthropicMessages(request.messages),
   };
   if (request.system) params.system = request.system;
-  if (request.tools.length > 0) {
-    params.tools = request.tools.map((tool) => ({
-      name: tool.name,
-      description: tool.description,
-      input_schema: { type: 'object', ...tool.inputSchema },
-    }));
+  const tools: Anthropic.Tool[] = request.tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    input_schema: { type: 'object', ...tool.inputSchema },
+  }));
+  if (request.output) {
+    // The Messages API's native structured output: one tool whose input is the object, forced.
+    tools.push(outputTool(request.output));
+    params.tool_choice = { type: 'tool', name: request.output.name };
   }
+  if (tools.length > 0) params.tools = tools;
   return params;
+}
+
+function outputTool(output: OutputSchema): Anthropic.Tool {
+  const tool: Anthropic.Tool = { name: output.name, input_schema: { type: 'object', ...output.schema } };
+  if (output.description) tool.description = output.description;
+  return tool;
 }
 
 /**
@@ -88,12 +98,19 @@ function asBlocks(content: Anthropic.MessageContentParam): AnthropicBlockParam[]
   return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
 }
 
-export function fromAnthropicReply(reply: AnthropicReply): LlmResponse {
+/**
+ * With `output` requested, the forced tool's input is the structured value: it is not a tool call
+ * to run, and the message shows it as JSON text so the conversation reads as the model's answer.
+ */
+export function fromAnthropicReply(reply: AnthropicReply, output?: OutputSchema): LlmResponse {
   let text = '';
   const toolCalls: ToolCall[] = [];
+  let structured: { value: unknown } | undefined;
   for (const block of reply.content) {
     if (block.type === 'text' && typeof block.text === 'string') {
       text += block.text;
+    } else if (block.type === 'tool_use' && output && block.name === output.name && !structured) {
+      structured = { value: block.input };
     } else if (block.type === 'tool_use') {
       toolCalls.push({
         id: String(block.id),
@@ -103,9 +120,11 @@ export function fromAnthropicReply(reply: AnthropicReply): LlmResponse {
     }
   }
   const { usage } = reply;
-  return {
-    message: { role: 'assistant', content: text, toolCalls },
-    stopReason: anthropicStopReason(reply.stop_reason),
+  const stopReason = anthropicStopReason(reply.stop_reason);
+  const response: LlmResponse = {
+    message: { role: 'assistant', content: structured ? JSON.stringify(structured.value) : text, toolCalls },
+    // The forced output tool ends the turn; `tool_use` would claim there are tools to run.
+    stopReason: structured && toolCalls.length === 0 && stopReason === 'tool_use' ? 'end_turn' : stopReason,
     usage: {
       // Cached prompt tokens are reported apart from `input_tokens`, but they are still input.
       inputTokens:
@@ -113,6 +132,8 @@ export function fromAnthropicReply(reply: AnthropicReply): LlmResponse {
       outputTokens: usage.output_tokens,
     },
   };
+  if (structured) response.structured = structured.value;
+  return response;
 }
 
 function anthropicStopReason(reason: string | null): StopReason {

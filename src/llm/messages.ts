@@ -33,6 +33,15 @@ export interface TokenUsage {
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'other';
 
+/** The object a structured request wants back, which each provider is asked for its own native way. */
+export interface OutputSchema {
+  /** Sent to the provider as a schema or tool name, so letters, digits, `_` and `-` only. */
+  name: string;
+  description?: string;
+  /** JSON Schema of the wanted object. */
+  schema: Record<string, unknown>;
+}
+
 export interface LlmRequest {
   provider: 'anthropic' | 'openai';
   model: string;
@@ -41,10 +50,16 @@ export interface LlmRequest {
   tools: ToolDefinition[];
   maxTokens: number;
   temperature?: number;
+  output?: OutputSchema;
 }
 
 export interface LlmResponse {
   message: AssistantMessage;
   stopReason: StopReason;
   usage: TokenUsage;
+  /**
+   * With `output` requested: the reply parsed as JSON, not yet checked against the schema. Absent
+   * when the reply could not be parsed.
+   */
+  structured?: unknown;
 }

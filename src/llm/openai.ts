@@ -2,7 +2,8 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import type { LlmRequest, LlmResponse, Message, StopReason, ToolCall } from './messages';
+import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
+import type { LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
 import { isRecord } from './records';
 
 /**
@@ -54,7 +55,19 @@ export function toOpenAiParams(
       function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
     }));
   }
+  if (request.output) params.response_format = responseFormat(request.output);
   return params;
+}
+
+/**
+ * Not `strict`: strict mode accepts only a subset of JSON Schema (every property required, no
+ * `additionalProperties` but false), which ordinary zod schemas do not meet; the workflow
+ * validates the reply anyway.
+ */
+function responseFormat(output: OutputSchema): ResponseFormatJSONSchema {
+  const jsonSchema: ResponseFormatJSONSchema['json_schema'] = { name: output.name, schema: output.schema, strict: false };
+  if (output.description) jsonSchema.description = output.description;
+  return { type: 'json_schema', json_schema: jsonSchema };
 }
 
 function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
@@ -81,7 +94,8 @@ function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
   }
 }
 
-export function fromOpenAiReply(reply: OpenAiReply): LlmResponse {
+/** With `output` requested, the reply's text is the structured value as JSON. */
+export function fromOpenAiReply(reply: OpenAiReply, output?: OutputSchema): LlmResponse {
   const choice = reply.choices[0];
   const toolCalls: ToolCall[] = (choice?.message.tool_calls ?? []).flatMap((call, index) =>
     call.type === 'function' && call.function
@@ -89,7 +103,7 @@ export function fromOpenAiReply(reply: OpenAiReply): LlmResponse {
       : [],
   );
   const finishReason = choice?.finish_reason ?? null;
-  return {
+  const response: LlmResponse = {
     message: {
       role: 'assistant',
       content: choice?.message.content ?? choice?.message.refusal ?? '',
@@ -102,6 +116,18 @@ export function fromOpenAiReply(reply: OpenAiReply): LlmResponse {
       outputTokens: reply.usage?.completion_tokens ?? 0,
     },
   };
+  const structured = output && choice?.message.content ? parseStructured(choice.message.content) : undefined;
+  if (structured !== undefined) response.structured = structured;
+  return response;
+}
+
+/**
+ * Compatible servers that ignore `response_format` tend to wrap the JSON in a Markdown code fence;
+ * the value inside is still the answer.
+ */
+export function parseStructured(text: string): unknown {
+  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/i.exec(text.trim());
+  return parseJsonOrUndefined(fenced ? fenced[1] : text);
 }
 
 /**
