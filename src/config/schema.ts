@@ -48,6 +48,7 @@ const openaiSchema = z
 const cohereSchema = z
   .object({
     api_key: z.string().min(1).optional(),
+    base_url: z.url().describe("Default https://api.cohere.com; a gateway speaking Cohere's v2 API").optional(),
     embedding_model: z.string().min(1).default('embed-english-v3.0'),
   })
   .strict();

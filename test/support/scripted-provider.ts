@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createEmbeddingRoutes, type ScriptedEmbeddings } from './scripted-embeddings';
 
 /**
  * A fake LLM provider that speaks both wire formats over real HTTP, so tests drive the real SDK
@@ -8,6 +9,8 @@ import type { AddressInfo } from 'node:net';
  *
  *   Anthropic: POST {anthropicBaseUrl}/v1/messages
  *   OpenAI:    POST {openaiBaseUrl}/chat/completions
+ *
+ * Embeddings (OpenAI and Cohere) are served by ./scripted-embeddings.ts, scripted through `embeddings`.
  */
 
 export type ProviderName = 'anthropic' | 'openai';
@@ -35,7 +38,21 @@ export interface ScriptedError {
   delayMs?: number;
 }
 
-export type ScriptedReply = ScriptedSuccess | ScriptedError | ((request: RecordedRequest) => ScriptedReply);
+/**
+ * A structured-output reply in the provider's native way: OpenAI's JSON text, or Anthropic's call of
+ * the forced tool (the request's `tool_choice`, else its first tool) with `json` as the input.
+ */
+export interface ScriptedStructured {
+  json: unknown;
+  usage?: { input: number; output: number };
+  delayMs?: number;
+}
+
+export type ScriptedReply =
+  | ScriptedSuccess
+  | ScriptedStructured
+  | ScriptedError
+  | ((request: RecordedRequest) => ScriptedReply);
 
 export interface RecordedRequest {
   model: string;
@@ -52,6 +69,8 @@ export interface ScriptedProvider {
   url: string;
   anthropicBaseUrl: string;
   openaiBaseUrl: string;
+  cohereBaseUrl: string;
+  embeddings: ScriptedEmbeddings;
   script(model: string, replies: ScriptedReply[]): void;
   requests(model?: string): RecordedRequest[];
   /** Resolves with the n-th (1-based) request for the model once it has arrived. */
@@ -69,6 +88,7 @@ const ROUTES: Record<string, ProviderName> = {
 export async function startScriptedProvider(): Promise<ScriptedProvider> {
   const queues = new Map<string, ScriptedReply[]>();
   const received: RecordedRequest[] = [];
+  const embeddings = createEmbeddingRoutes();
   const waiters: Array<{ model: string; n: number; resolve: (request: RecordedRequest) => void }> = [];
   let sequence = 0;
 
@@ -82,6 +102,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await embeddings.handle(req, res)) return;
     const provider = req.method === 'POST' ? ROUTES[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
     if (!provider) {
       sendJson(res, 404, { error: { message: `scripted provider: no route ${req.method} ${req.url}` } });
@@ -103,8 +124,12 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     }
     if (reply.delayMs && !(await waitUnlessClosed(reply.delayMs, res))) return;
     sequence += 1;
-    if ('status' in reply) sendError(res, provider, reply);
-    else sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, reply, sequence) : openAiBody(model, reply, sequence));
+    if ('status' in reply) {
+      sendError(res, provider, reply);
+      return;
+    }
+    const success = 'json' in reply ? structuredAsSuccess(provider, body, reply) : reply;
+    sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, success, sequence) : openAiBody(model, success, sequence));
   }
 
   const server = createServer((req, res) => {
@@ -119,6 +144,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     url,
     anthropicBaseUrl: url,
     openaiBaseUrl: `${url}/v1`,
+    cohereBaseUrl: url,
+    embeddings,
     script(model, replies) {
       queues.set(model, [...(queues.get(model) ?? []), ...replies]);
     },
@@ -135,6 +162,19 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+function structuredAsSuccess(provider: ProviderName, body: Record<string, unknown>, reply: ScriptedStructured): ScriptedSuccess {
+  if (provider === 'openai') return { text: JSON.stringify(reply.json), usage: reply.usage };
+  // Anthropic's tool input is always an object; tests may still send anything to see it rejected.
+  return { toolCalls: [{ name: forcedToolName(body), arguments: reply.json as Record<string, unknown> }], usage: reply.usage };
+}
+
+function forcedToolName(body: Record<string, unknown>): string {
+  const choice = body.tool_choice as { name?: unknown } | undefined;
+  if (typeof choice?.name === 'string') return choice.name;
+  const [first] = Array.isArray(body.tools) ? (body.tools as Array<{ name?: unknown }>) : [];
+  return typeof first?.name === 'string' ? first.name : 'output';
 }
 
 function anthropicBody(model: string, reply: ScriptedSuccess, sequence: number): unknown {

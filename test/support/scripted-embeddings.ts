@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Deterministic fake embeddings, served in both providers' wire formats by the scripted provider,
+ * so tests drive the real OpenAI SDK and real fetch. Texts sharing words get similar vectors.
+ *
+ *   OpenAI: POST {openaiBaseUrl}/embeddings  (/v1/embeddings)
+ *   Cohere: POST {cohereBaseUrl}/v2/embed
+ *
+ * Every request succeeds with fake vectors unless a test scripted something else for its model.
+ */
+
+export type EmbeddingProviderName = 'openai' | 'cohere';
+
+export const FAKE_EMBEDDING_DIMENSIONS = 64;
+
+/** The providers' own limits of texts per request, enforced so batching is tested for real. */
+const MAX_TEXTS: Record<EmbeddingProviderName, number> = { openai: 2048, cohere: 96 };
+
+const ROUTES: Record<string, EmbeddingProviderName> = { '/v1/embeddings': 'openai', '/v2/embed': 'cohere' };
+
+/**
+ * One request's fate. With `status` of 400 or more: that error, in the provider's error format
+ * unless `body` is given. Without: 200 with fake vectors, or `body` verbatim. `delayMs` comes first.
+ */
+export interface ScriptedEmbeddingStep {
+  status?: number;
+  message?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+export interface RecordedEmbeddingRequest {
+  provider: EmbeddingProviderName;
+  model: string;
+  texts: string[];
+  body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  /** How the exchange ended: a reply was written, or the client went away first. */
+  settled: Promise<'replied' | 'disconnected'>;
+}
+
+export interface ScriptedEmbeddings {
+  /** The model's next requests meet these steps, in order; requests after them get fake vectors. */
+  script(model: string, steps: ScriptedEmbeddingStep[]): void;
+  requests(model?: string): RecordedEmbeddingRequest[];
+  /** Resolves with the n-th (1-based) request for the model once it has arrived. */
+  waitForRequest(model: string, n?: number): Promise<RecordedEmbeddingRequest>;
+}
+
+export interface EmbeddingRoutes extends ScriptedEmbeddings {
+  /** Answers the request when it is for an embeddings route; false when it is not. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
+/** Bag of words hashed into a fixed number of dimensions, L2-normalised; all zeros for no words. */
+export function fakeEmbedding(text: string): number[] {
+  const vector = new Array<number>(FAKE_EMBEDDING_DIMENSIONS).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    vector[createHash('sha256').update(word).digest().readUInt32BE(0) % FAKE_EMBEDDING_DIMENSIONS] += 1;
+  }
+  const norm = Math.hypot(...vector);
+  return norm === 0 ? vector : vector.map((x) => x / norm);
+}
+
+export function createEmbeddingRoutes(): EmbeddingRoutes {
+  const steps = new Map<string, ScriptedEmbeddingStep[]>();
+  const received: RecordedEmbeddingRequest[] = [];
+  const waiters: Array<{ model: string; n: number; resolve: (request: RecordedEmbeddingRequest) => void }> = [];
+  let sequence = 0;
+
+  function record(request: RecordedEmbeddingRequest): void {
+    received.push(request);
+    const count = received.filter((r) => r.model === request.model).length;
+    for (const waiter of waiters.filter((w) => w.model === request.model && w.n === count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(request);
+    }
+  }
+
+  return {
+    async handle(req, res) {
+      const provider = req.method === 'POST' ? ROUTES[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
+      if (!provider) return false;
+      const body = parseBody(await readBody(req));
+      const model = typeof body.model === 'string' ? body.model : '';
+      const texts = textsOf(provider, body);
+      let settle: (outcome: 'replied' | 'disconnected') => void = () => undefined;
+      const settled = new Promise<'replied' | 'disconnected'>((resolve) => (settle = resolve));
+      res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
+      record({ provider, model, texts, body, headers: req.headers, settled });
+
+      const step = steps.get(model)?.shift() ?? {};
+      if (step.delayMs && !(await waitUnlessClosed(step.delayMs, res))) return true;
+      sequence += 1;
+      if (step.status !== undefined && step.status >= 400) {
+        const message = step.message ?? `scripted ${step.status}`;
+        sendJson(res, step.status, step.body !== undefined ? step.body : errorBody(provider, message, sequence), step.headers);
+        return true;
+      }
+      const problem = invalidRequest(provider, body, texts);
+      if (problem) sendJson(res, 400, errorBody(provider, problem, sequence));
+      else sendJson(res, step.status ?? 200, step.body !== undefined ? step.body : successBody(provider, model, body, texts, sequence), step.headers);
+      return true;
+    },
+    script(model, more) {
+      steps.set(model, [...(steps.get(model) ?? []), ...more]);
+    },
+    requests(model) {
+      return model === undefined ? [...received] : received.filter((r) => r.model === model);
+    },
+    waitForRequest(model, n = 1) {
+      const already = received.filter((r) => r.model === model)[n - 1];
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve) => waiters.push({ model, n, resolve }));
+    },
+  };
+}
+
+function textsOf(provider: EmbeddingProviderName, body: Record<string, unknown>): string[] {
+  const texts = provider === 'openai' ? body.input : body.texts;
+  if (typeof texts === 'string') return [texts];
+  return Array.isArray(texts) ? texts.filter((text): text is string => typeof text === 'string') : [];
+}
+
+/** What the real API would refuse, so a request the activity builds wrongly fails the test. */
+function invalidRequest(provider: EmbeddingProviderName, body: Record<string, unknown>, texts: string[]): string | undefined {
+  if (!body.model) return 'model is required';
+  if (texts.length === 0) return 'no texts to embed';
+  if (texts.length > MAX_TEXTS[provider]) return `at most ${MAX_TEXTS[provider]} texts per request, got ${texts.length}`;
+  if (provider === 'cohere' && body.input_type !== 'search_query' && body.input_type !== 'search_document') {
+    return `unsupported input_type ${JSON.stringify(body.input_type)}`;
+  }
+  return undefined;
+}
+
+function successBody(
+  provider: EmbeddingProviderName,
+  model: string,
+  body: Record<string, unknown>,
+  texts: string[],
+  sequence: number,
+): unknown {
+  const vectors = texts.map(fakeEmbedding);
+  const tokens = texts.reduce((sum, text) => sum + (text.match(/\S+/g)?.length ?? 0), 0);
+  if (provider === 'openai') {
+    return {
+      object: 'list',
+      data: vectors.map((vector, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  }
+  return {
+    id: `embed-${sequence}`,
+    embeddings: { float: vectors },
+    texts,
+    meta: { api_version: { version: '2' }, billed_units: { input_tokens: tokens } },
+    response_type: 'embeddings_by_type',
+  };
+}
+
+function errorBody(provider: EmbeddingProviderName, message: string, sequence: number): unknown {
+  return provider === 'openai'
+    ? { error: { message, type: 'invalid_request_error', param: null, code: null } }
+    : { id: `embed-error-${sequence}`, message };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** False when the client hung up first: an aborted request must not keep the test waiting. */
+function waitUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    res.once('close', onClose);
+  });
+}
