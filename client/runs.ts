@@ -113,9 +113,16 @@ function visibilityLiteral(value: string): string {
   return `'${value.replace(/'/g, "\\'")}'`;
 }
 
-/** The visibility query for a listing: our runs only, each continued-as-new chain once. */
+/**
+ * The visibility query for a listing: our runs only, each continued-as-new chain once, and no
+ * children of composed runs (they show in their parent's state).
+ */
 export function listQuery(filter: Omit<RunListFilter, 'limit'>): string {
-  const clauses = [`${searchAttributes.workflow.name} IS NOT NULL`, `ExecutionStatus != 'ContinuedAsNew'`];
+  const clauses = [
+    `${searchAttributes.workflow.name} IS NOT NULL`,
+    `ExecutionStatus != 'ContinuedAsNew'`,
+    'ParentWorkflowId IS NULL',
+  ];
   if (filter.workflow !== undefined) clauses.push(`${searchAttributes.workflow.name} = ${visibilityLiteral(filter.workflow)}`);
   if (filter.status !== undefined) {
     const closed = executionStatusByRunStatus[filter.status];

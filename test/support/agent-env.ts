@@ -5,6 +5,7 @@ import { resolveRun } from '../../src/config/resolve';
 import { startOptions } from '../../client/runs';
 import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from './harness';
+import { fetchTreeHistories, maybeRecord, replayFailures } from './replay';
 import { startScriptedProvider, type ScriptedProvider } from './scripted-provider';
 
 /**
@@ -60,6 +61,7 @@ export async function startAgentEnv(
       return handle;
     },
     async close() {
+      await checkReplay(worker, handles);
       await worker.stop();
       await fixture.close();
       await provider.close();
@@ -84,4 +86,20 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Every run a test file made, and every child of theirs, must replay on the current workflow code.
+ * With RECORD_HISTORIES=1 they also become the fixtures of test/integration/replay.test.ts.
+ */
+async function checkReplay(worker: TestWorker, handles: WorkflowHandle[]): Promise<void> {
+  const closed = [];
+  for (const handle of handles) {
+    if ((await handle.describe()).status.name !== 'RUNNING') closed.push(handle.workflowId);
+  }
+  const histories = await fetchTreeHistories(worker.client, closed);
+  const failures = await replayFailures(histories);
+  if (failures.length > 0) throw new Error(`histories that do not replay:\n${JSON.stringify(failures, null, 2)}`);
+  const file = path.basename(expect.getState().testPath ?? 'run', '.test.ts');
+  histories.forEach((history, index) => maybeRecord(`${file}-${index + 1}`, history.workflowId));
 }

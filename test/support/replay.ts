@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -23,6 +23,21 @@ export interface NamedHistory {
 
 export async function fetchHistories(handles: WorkflowHandle[]): Promise<NamedHistory[]> {
   return Promise.all(handles.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
+}
+
+/** The runs and, recursively, every child workflow they started. */
+export async function fetchTreeHistories(client: Client, workflowIds: string[]): Promise<NamedHistory[]> {
+  const histories: NamedHistory[] = [];
+  for (let queue = [...workflowIds]; queue.length > 0; ) {
+    const workflowId = queue.shift()!;
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    histories.push({ workflowId, history });
+    for (const event of history.events ?? []) {
+      const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (child) queue.push(child);
+    }
+  }
+  return histories;
 }
 
 /** Replays each history and returns the ids whose replay failed, with why. */

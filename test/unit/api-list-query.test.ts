@@ -1,7 +1,7 @@
 import { canonicalJson, listQuery } from '../../client/runs';
 
 describe('listQuery', () => {
-  const base = "McpAgentWorkflow IS NOT NULL AND ExecutionStatus != 'ContinuedAsNew'";
+  const base = "McpAgentWorkflow IS NOT NULL AND ExecutionStatus != 'ContinuedAsNew' AND ParentWorkflowId IS NULL";
 
   it('lists our runs, each continued-as-new chain once', () => {
     expect(listQuery({})).toBe(base);
