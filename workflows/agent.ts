@@ -1,30 +1,13 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type { McpCallToolResult } from '../activities/contracts';
-import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
-import {
-  conversationTooLarge,
-  finalText,
-  inputAsUserMessage,
-  llmSummary,
-  routeToolCall,
-  toolSummary,
-  unknownToolText,
-} from '../src/patterns/agent';
-import {
-  answerText,
-  approvalDecisionSchema,
-  approvalPrompt,
-  denialText,
-  humanInputPrompt,
-  humanInputTool,
-  noAnswerText,
-} from '../src/patterns/human-input';
-import { matchesAny } from '../src/mcp/naming';
+import type { Message, ToolDefinition } from '../src/llm/messages';
+import { conversationTooLarge, finalText, functionTools, inputAsUserMessage, llmSummary } from '../src/patterns/agent';
+import { humanInputTool } from '../src/patterns/human-input';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
-import { llmActivity, mcpCallToolActivity, mcpListToolsActivity } from './activities';
+import { llmActivity, mcpListToolsActivity } from './activities';
 import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
 import { RunControl, type RunControlCarry } from './run-control';
+import { runToolCall } from './tool-calls';
 
 export interface AgentResult {
   text: string;
@@ -85,7 +68,8 @@ async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise
       return { text: reply.message.content, iterations: iteration, stopReason: 'final_answer', usage: control.totalUsage() };
     }
     control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${iteration} · ${agent.name}`);
-    messages.push(...(await Promise.all(calls.map((call) => runToolCall(call, agent, offered, control)))));
+    const outcomes = await Promise.all(calls.map((call) => runToolCall(call, { agent, offered, control })));
+    messages.push(...outcomes.map((outcome) => outcome.message));
 
     if (iteration < agent.max_iterations && historyIsLarge()) {
       await condition(allHandlersFinished);
@@ -111,52 +95,7 @@ async function listTools(agent: ResolvedAgent, control: RunControl): Promise<Too
       return mcpListToolsActivity(`list tools · ${server}`)({ server });
     }),
   );
-  const tools = perServer.flat();
+  // Runs started before agents could call functions carry specs without `functions`.
+  const tools = [...perServer.flat(), ...functionTools(agent.functions ?? [], agent.function_descriptions)];
   return agent.human_input ? [...tools, humanInputTool] : tools;
-}
-
-async function runToolCall(
-  call: ToolCall,
-  agent: ResolvedAgent,
-  offered: readonly string[],
-  control: RunControl,
-): Promise<ToolResultMessage> {
-  const result = (content: string, isError: boolean): ToolResultMessage => ({
-    role: 'tool',
-    toolCallId: call.id,
-    name: call.name,
-    content,
-    isError,
-  });
-  const route = routeToolCall(call.name, offered, agent.servers, agent.human_input);
-  const timeout = agent.input_timeout_seconds;
-
-  if (route.kind === 'unknown') return result(unknownToolText(call.name, offered), true);
-
-  if (route.kind === 'human_input') {
-    const outcome = await control.requestInput(
-      { kind: 'input', prompt: humanInputPrompt(call.arguments) },
-      timeout,
-    );
-    return outcome.answered ? result(answerText(outcome.value), false) : result(noAnswerText('input', timeout), true);
-  }
-
-  if (matchesAny(agent.approve_tools, call.name)) {
-    const outcome = await control.requestInput(
-      { kind: 'approval', prompt: approvalPrompt(call.name), tool: call.name, args: call.arguments },
-      timeout,
-    );
-    if (!outcome.answered) return result(noAnswerText('approval', timeout, call.name), true);
-    const decision = approvalDecisionSchema.parse(outcome.value);
-    if (!decision.approved) return result(denialText(call.name, decision.reason), true);
-  }
-
-  await control.checkpoint();
-  const reply: McpCallToolResult = await mcpCallToolActivity(toolSummary(call.name))({
-    server: route.server,
-    tool: route.tool,
-    arguments: call.arguments,
-  });
-  control.recordToolCall();
-  return result(reply.content, reply.isError);
 }

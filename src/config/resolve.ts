@@ -57,7 +57,14 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
   if (!parsed.success) throw new SpecError(zodIssueProblems(parsed.error.issues, path));
   const agent: AgentDefinition = parsed.data;
   const provider = agent.provider ?? config.default_provider;
-  return { ...agent, name, provider, model: agent.model ?? config[provider].default_model };
+  const descriptions = agent.functions.map((fn) => [fn, config.functions[fn]?.description ?? ''] as const);
+  return {
+    ...agent,
+    name,
+    provider,
+    model: agent.model ?? config[provider].default_model,
+    ...(descriptions.length > 0 && { function_descriptions: Object.fromEntries(descriptions) }),
+  };
 }
 
 function patternModel(config: Config, spec: { provider?: ResolvedModel['provider']; model?: string }): ResolvedModel {

@@ -1,6 +1,8 @@
-import type { Message } from '../llm/messages';
+import { functionToolDefinition } from '../functions/tools';
+import type { Message, ToolDefinition } from '../llm/messages';
 import { splitToolName } from '../mcp/naming';
 import { HUMAN_INPUT_TOOL } from './human-input';
+import { asText } from './nodes';
 
 /** Pure pieces of the agent loop, shared by workflows/agent.ts and unit tests. */
 
@@ -12,19 +14,45 @@ export function inputAsUserMessage(input: unknown): Message {
 
 export type ToolRoute =
   | { kind: 'human_input' }
+  | { kind: 'function'; name: string }
   | { kind: 'mcp'; server: string; tool: string }
   | { kind: 'unknown' };
 
-/** Which way a tool call goes: the built-in human_input tool, an MCP server, or nowhere. */
+/**
+ * Which way a tool call goes: the built-in human_input tool, one of the agent's config functions,
+ * an MCP server, or nowhere. A function's tool is named exactly like the function, so it is
+ * matched before a `<server>-<tool>` split could claim the name.
+ */
 export function routeToolCall(
   name: string,
   offered: readonly string[],
   servers: readonly string[],
   humanInput: boolean,
+  functions: readonly string[] = [],
 ): ToolRoute {
   if (name === HUMAN_INPUT_TOOL && humanInput) return { kind: 'human_input' };
-  const split = offered.includes(name) ? splitToolName(name, servers) : undefined;
+  if (!offered.includes(name)) return { kind: 'unknown' };
+  if (functions.includes(name)) return { kind: 'function', name };
+  const split = splitToolName(name, servers);
   return split ? { kind: 'mcp', ...split } : { kind: 'unknown' };
+}
+
+/**
+ * An agent's config functions as tools. The config may leave a function undescribed; the model
+ * still gets a sentence saying what calling it does.
+ */
+export function functionTools(names: readonly string[], descriptions: Readonly<Record<string, string>> = {}): ToolDefinition[] {
+  return names.map((name) => functionToolDefinition(name, descriptions[name] || `Runs the function "${name}".`));
+}
+
+/** A function's answer as the text of a tool result: its value, or its error. */
+export function functionResultText(reply: { value: unknown; isError: boolean; error?: string }): string {
+  if (reply.isError) return reply.error ?? 'The function failed.';
+  return asText(reply.value);
+}
+
+export function functionSummary(name: string): string {
+  return `function ${name}`;
 }
 
 export function unknownToolText(name: string, offered: readonly string[]): string {

@@ -192,6 +192,8 @@ export interface ResolvedAgent extends AgentDefinition {
   name: string;
   provider: Provider;
   model: string;
+  /** What the config says each of `functions` does, for the model's tool list. */
+  function_descriptions?: Record<string, string>;
 }
 
 /** A node after resolution: self-contained, so a config change never alters a running workflow. */

@@ -1,6 +1,9 @@
 import {
   conversationTooLarge,
   finalText,
+  functionResultText,
+  functionSummary,
+  functionTools,
   inputAsUserMessage,
   llmSummary,
   routeToolCall,
@@ -32,6 +35,39 @@ describe('agent loop pieces', () => {
     });
     // A tool the turn did not offer is unknown even if its server exists (allowed_tools filtered it).
     expect(routeToolCall('everything-get-env', offered, ['everything'], false)).toEqual({ kind: 'unknown' });
+  });
+
+  test('a config function is a tool named exactly like it, routed before any server split', () => {
+    const offered = ['everything-get-sum', 'lookup_order', 'fixture-add'];
+    expect(routeToolCall('lookup_order', offered, ['everything'], false, ['lookup_order'])).toEqual({
+      kind: 'function',
+      name: 'lookup_order',
+    });
+    // A function whose name looks like `<server>-<tool>` is still the function.
+    expect(routeToolCall('fixture-add', offered, ['fixture'], false, ['fixture-add'])).toEqual({
+      kind: 'function',
+      name: 'fixture-add',
+    });
+    // Not offered this turn: unknown, even though the agent lists it.
+    expect(routeToolCall('start_refund', offered, [], false, ['start_refund'])).toEqual({ kind: 'unknown' });
+  });
+
+  test('function tools take free-form arguments and a description, written for the model when the config has none', () => {
+    const [described, bare] = functionTools(['lookup_order', 'start_refund'], { lookup_order: 'Finds an order by id' });
+    expect(described).toEqual({
+      name: 'lookup_order',
+      description: 'Finds an order by id',
+      inputSchema: { type: 'object', additionalProperties: true },
+    });
+    expect(bare.description).toBe('Runs the function "start_refund".');
+  });
+
+  test("a function's value or error is the tool result text", () => {
+    expect(functionResultText({ value: 'done', isError: false })).toBe('done');
+    expect(functionResultText({ value: { id: 'A-1' }, isError: false })).toBe('{\n  "id": "A-1"\n}');
+    expect(functionResultText({ value: null, isError: false })).toBe('null');
+    expect(functionResultText({ value: null, isError: true, error: 'No order with id "B".' })).toBe('No order with id "B".');
+    expect(functionSummary('lookup_order')).toBe('function lookup_order');
   });
 
   test('readable texts for the model and the Web UI', () => {

@@ -1,0 +1,75 @@
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
+import {
+  branchesByName,
+  branchesText,
+  branchRole,
+  FAN_IN_ROLE,
+  fanInPrompt,
+  nodeFailureMessage,
+} from '../src/patterns/parallel';
+import type { ResolvedParallel, WorkflowInput } from '../src/spec/schema';
+import type { RunUsage } from './definitions';
+import { runToCompletion } from './lifecycle';
+import { runNode } from './nodes';
+import { RunControl } from './run-control';
+
+export interface ParallelResult {
+  /** The fan-in's answer; without a fan-in, every branch's answer under a header naming it. */
+  text: string;
+  /** Each branch's answer, keyed by branch name. */
+  branches: Record<string, string>;
+  /** The fan-in's answer, when the spec has a fan-in. */
+  fan_in?: string;
+  usage: RunUsage;
+}
+
+/**
+ * Every `fan_out` node works on the same input at once; then the `fan_in` node, if any, combines
+ * their answers. An agent or pattern fan-in gets one text laying out the task and each branch's
+ * answer under its name (fanInPrompt). A function fan-in gets the answers keyed by branch name:
+ * its args are `{input: {<branch name>: <answer text>, ...}}`.
+ */
+export async function parallelWorkflow(args: WorkflowInput<ResolvedParallel>): Promise<ParallelResult> {
+  const control = new RunControl(args.name, 'parallel');
+  return runToCompletion(control, () => fanOutAndIn(args, control));
+}
+
+async function fanOutAndIn({ spec, input }: WorkflowInput<ResolvedParallel>, control: RunControl): Promise<ParallelResult> {
+  const count = spec.fan_out.length;
+  control.setStep(`${count} branch${count > 1 ? 'es' : ''} running`);
+  const answers = await Promise.all(
+    spec.fan_out.map((node, index) => failingAs('Branch', node.name, runNode(node, input, control, branchRole(index, count)))),
+  );
+  const branches = branchesByName(answers);
+  if (!spec.fan_in) return { text: branchesText(answers), branches, usage: control.totalUsage() };
+
+  const fanIn = spec.fan_in;
+  control.setStep(`${FAN_IN_ROLE} · ${fanIn.name}`);
+  const fanInInput = fanIn.kind === 'function' ? branches : fanInPrompt(input, answers);
+  const combined = await failingAs('Fan-in', fanIn.name, runNode(fanIn, fanInInput, control, FAN_IN_ROLE));
+  return { text: combined.text, branches, fan_in: combined.text, usage: control.totalUsage() };
+}
+
+/** A node's failure as the run's failure, saying which node failed and why in one line. */
+async function failingAs<T>(part: 'Branch' | 'Fan-in', name: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+    const cause = innermostCause(err);
+    throw ApplicationFailure.create({
+      message: nodeFailureMessage(part, name, cause.message),
+      type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause.name,
+      nonRetryable: true,
+    });
+  }
+}
+
+/** Past the child-workflow and activity wrappers to the failure that says what went wrong. */
+function innermostCause(err: TemporalFailure): TemporalFailure {
+  let current = err;
+  while ((current instanceof ChildWorkflowFailure || current instanceof ActivityFailure) && current.cause instanceof TemporalFailure) {
+    current = current.cause;
+  }
+  return current;
+}

@@ -1,0 +1,82 @@
+import type { CallFunctionResult } from '../activities/contracts';
+import type { ToolCall, ToolResultMessage } from '../src/llm/messages';
+import { matchesAny } from '../src/mcp/naming';
+import { functionResultText, functionSummary, routeToolCall, toolSummary, unknownToolText } from '../src/patterns/agent';
+import {
+  answerText,
+  approvalDecisionSchema,
+  approvalPrompt,
+  denialText,
+  humanInputPrompt,
+  noAnswerText,
+} from '../src/patterns/human-input';
+import type { ResolvedAgent } from '../src/spec/schema';
+import { callFunctionActivity, mcpCallToolActivity } from './activities';
+import type { RunControl } from './run-control';
+
+/**
+ * One tool call of a model turn, as the agent loop and the swarm both run it: the human_input tool,
+ * the approval a person gives first when the agent's `approve_tools` names the tool, then the MCP
+ * tool or config function as an activity. Whatever goes wrong on the tool's side is an answer for
+ * the model, never a failure of the run.
+ */
+
+export interface ToolCallScope {
+  /** The agent that made the call: its servers, functions, human_input and approve_tools apply. */
+  agent: ResolvedAgent;
+  /** The tool names the turn offered; anything else is an unknown tool. */
+  offered: readonly string[];
+  control: RunControl;
+  /** The swarm's context variables, which a function sees and may change; a plain agent has none. */
+  contextVariables?: Record<string, unknown>;
+}
+
+export interface ToolCallOutcome {
+  message: ToolResultMessage;
+  /** Set when a function ran: the swarm takes context variables and transfers from it. */
+  functionReply?: CallFunctionResult;
+}
+
+export async function runToolCall(call: ToolCall, scope: ToolCallScope): Promise<ToolCallOutcome> {
+  const { agent, offered, control } = scope;
+  const result = (content: string, isError: boolean): ToolCallOutcome => ({
+    message: { role: 'tool', toolCallId: call.id, name: call.name, content, isError },
+  });
+  const route = routeToolCall(call.name, offered, agent.servers, agent.human_input, agent.functions ?? []);
+  const timeout = agent.input_timeout_seconds;
+
+  if (route.kind === 'unknown') return result(unknownToolText(call.name, offered), true);
+
+  if (route.kind === 'human_input') {
+    const outcome = await control.requestInput({ kind: 'input', prompt: humanInputPrompt(call.arguments) }, timeout);
+    return outcome.answered ? result(answerText(outcome.value), false) : result(noAnswerText('input', timeout), true);
+  }
+
+  if (matchesAny(agent.approve_tools, call.name)) {
+    const outcome = await control.requestInput(
+      { kind: 'approval', prompt: approvalPrompt(call.name), tool: call.name, args: call.arguments },
+      timeout,
+    );
+    if (!outcome.answered) return result(noAnswerText('approval', timeout, call.name), true);
+    const decision = approvalDecisionSchema.parse(outcome.value);
+    if (!decision.approved) return result(denialText(call.name, decision.reason), true);
+  }
+
+  await control.checkpoint();
+  if (route.kind === 'function') {
+    const reply = await callFunctionActivity(functionSummary(route.name))({
+      name: route.name,
+      args: call.arguments,
+      ...(scope.contextVariables !== undefined && { contextVariables: scope.contextVariables }),
+    });
+    control.recordToolCall();
+    return { ...result(functionResultText(reply), reply.isError), functionReply: reply };
+  }
+  const reply = await mcpCallToolActivity(toolSummary(call.name))({
+    server: route.server,
+    tool: route.tool,
+    arguments: call.arguments,
+  });
+  control.recordToolCall();
+  return result(reply.content, reply.isError);
+}
