@@ -1,0 +1,143 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { pauseSignal, provideInputUpdate, resumeSignal, stateQuery } from '../../workflows/definitions';
+import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { toolResultsSeen } from '../support/requests';
+
+/**
+ * Patterns inside patterns: nested runs are child workflows, and pause, resume, cancel and input
+ * sent to the parent reach them; usage adds up across the tree.
+ */
+
+let env: AgentEnv;
+
+beforeAll(async () => {
+  env = await startAgentEnv((provider, fixtureUrl) => ({ ...providerConfig(provider), mcp: { servers: mcpServers(fixtureUrl) } }));
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+let counter = 0;
+const model = (label: string) => `compose-${label}-${++counter}-${Date.now()}`;
+const agent = (name: string, m: string, extra: Record<string, unknown> = {}, provider = 'openai') => ({
+  name,
+  instruction: `You are ${name}.`,
+  provider,
+  model: m,
+  ...extra,
+});
+
+test('an evaluator-optimizer whose optimizer is an orchestrator', async () => {
+  const lead = model('lead');
+  const writer = model('writer');
+  const evaluator = model('evaluator');
+  const plan = (description: string) => ({
+    json: { steps: [{ description, tasks: [{ description, agent: 'writer' }] }], is_complete: true },
+  });
+  // The orchestrator plans and synthesizes with its own model: plan, synthesis, for each attempt.
+  env.provider.script(lead, [plan('Write a haiku'), { text: 'final one' }, plan('Improve the haiku'), { text: 'final two' }]);
+  env.provider.script(writer, [{ text: 'first haiku' }, { text: 'second haiku' }]);
+  env.provider.script(evaluator, [
+    { json: { rating: 'fair', feedback: 'Needs imagery.', needs_improvement: true, focus_areas: ['imagery'] } },
+    { json: { rating: 'excellent', feedback: 'Lovely.', needs_improvement: false, focus_areas: [] } },
+  ]);
+  const handle = await env.start('evaluator_optimizer', 'Write a haiku about rain', {
+    type: 'evaluator_optimizer',
+    optimizer: { type: 'orchestrator', name: 'team', agents: [agent('writer', writer)], provider: 'openai', model: lead },
+    evaluator: 'Rate the haiku for imagery.',
+    provider: 'anthropic',
+    model: evaluator,
+    min_rating: 'good',
+    max_refinements: 2,
+  });
+  const result = (await handle.result()) as { text: string; attempts: { rating: string }[]; usage: { llmCalls: number } };
+  expect(result.attempts.map((a) => a.rating)).toEqual(['fair', 'excellent']);
+  expect(result.text).toBe('final two');
+  // Evaluator 2 + (plan + writer + synthesis) × 2, added up across the tree.
+  expect(result.usage.llmCalls).toBe(8);
+  // The second attempt's orchestrator was told what the evaluator wanted.
+  expect(JSON.stringify(env.provider.requests(lead)[2].body)).toContain('Needs imagery.');
+});
+
+async function childIds(handle: { query: (q: typeof stateQuery) => Promise<{ children: { workflowId: string }[] }> }, n: number) {
+  return eventually(async () => {
+    const ids = (await handle.query(stateQuery)).children.map((c) => c.workflowId);
+    return ids.length === n ? ids : undefined;
+  });
+}
+
+test('pause and resume of a parent reach its running children; usage adds up across the tree', async () => {
+  const [a, b] = [model('pa'), model('pb')];
+  for (const m of [a, b]) {
+    env.provider.script(m, [
+      { toolCalls: [{ name: 'fixture-add', arguments: { a: 1, b: 1 } }], delayMs: 1200 },
+      { text: `answer of ${m}` },
+    ]);
+  }
+  const handle = await env.start('parallel', 'go', {
+    type: 'parallel',
+    fan_out: [agent('alpha', a, { servers: ['fixture'] }), agent('beta', b, { servers: ['fixture'] }, 'anthropic')],
+  });
+  const ids = await childIds(handle, 2);
+  await Promise.all([env.provider.waitForRequest(a, 1), env.provider.waitForRequest(b, 1)]);
+  await handle.signal(pauseSignal);
+  const paused = await eventually(async () => {
+    const state = await handle.query(stateQuery);
+    return state.status === 'paused' && state.children.every((c) => c.status === 'paused') ? state : undefined;
+  });
+  expect(paused.children.map((c) => c.workflow).sort()).toEqual(['alpha', 'beta']);
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const id of ids) {
+    const history = await env.worker.client.workflow.getHandle(id).fetchHistory();
+    const tools = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'mcpCallTool');
+    expect(tools).toHaveLength(0);
+  }
+  expect(env.provider.requests(a)).toHaveLength(1);
+
+  await handle.signal(resumeSignal);
+  const result = (await handle.result()) as { branches: Record<string, string>; usage: { llmCalls: number; toolCalls: number } };
+  expect(result.branches).toEqual({ alpha: `answer of ${a}`, beta: `answer of ${b}` });
+  expect(result.usage).toMatchObject({ llmCalls: 4, toolCalls: 2 });
+});
+
+test('cancelling a parent cancels its children and their calls in flight', async () => {
+  const [a, b] = [model('ca'), model('cb')];
+  env.provider.script(a, [{ text: 'never', delayMs: 60_000 }]);
+  env.provider.script(b, [{ text: 'never', delayMs: 60_000 }]);
+  const handle = await env.start('parallel', 'go', {
+    type: 'parallel',
+    fan_out: [agent('alpha', a), agent('beta', b)],
+  });
+  const ids = await childIds(handle, 2);
+  const inFlight = await Promise.all([env.provider.waitForRequest(a, 1), env.provider.waitForRequest(b, 1)]);
+  await handle.cancel();
+  await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  for (const id of ids) {
+    await eventually(async () => (await env.worker.client.workflow.getHandle(id).describe()).status.name === 'CANCELLED');
+  }
+  expect(await Promise.all(inFlight.map((r) => r.settled))).toEqual(['disconnected', 'disconnected']);
+});
+
+test('a nested agent waiting for input shows as the parent pending input, and input through the parent reaches it', async () => {
+  const [asker, other] = [model('asker'), model('other')];
+  env.provider.script(asker, [
+    { toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which colour?' } }] },
+    { text: 'Blue it is.' },
+  ]);
+  env.provider.script(other, [{ text: 'done' }]);
+  const handle = await env.start('parallel', 'go', {
+    type: 'parallel',
+    fan_out: [agent('asker', asker, { human_input: true }), agent('other', other)],
+  });
+  const pending = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+  expect(pending).toMatchObject({ kind: 'input', prompt: 'Which colour?' });
+  expect(pending.requestId).toMatch(/\/asker-\d+::input-1$/);
+  expect((await handle.query(stateQuery)).status).toBe('waiting_for_input');
+
+  await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: pending.requestId, value: 'blue' }] });
+  const result = (await handle.result()) as { branches: Record<string, string> };
+  expect(result.branches.asker).toBe('Blue it is.');
+  expect(toolResultsSeen(env.provider.requests(asker)[1])[0].content).toBe('blue');
+});
