@@ -1,11 +1,12 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { Message, ToolDefinition } from '../src/llm/messages';
-import { conversationTooLarge, finalText, functionTools, inputAsUserMessage, llmSummary } from '../src/patterns/agent';
+import { finalText, functionTools, inputAsUserMessage } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
-import { llmActivity, mcpListToolsActivity } from './activities';
+import { mcpListToolsActivity } from './activities';
 import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
+import { llmTurn } from './llm-turn';
 import { RunControl, type RunControlCarry } from './run-control';
 import { runToolCall } from './tool-calls';
 
@@ -47,27 +48,10 @@ async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise
 
   while (iteration < agent.max_iterations) {
     iteration++;
-    const tooLarge = conversationTooLarge(messages);
-    if (tooLarge) throw ApplicationFailure.nonRetryable(tooLarge, 'ConversationTooLarge');
-    await control.checkpoint();
-    control.setStep(`llm turn ${iteration} · ${agent.name}`, iteration);
-    const reply = await llmActivity(llmSummary(agent.provider, agent.model, agent.name, iteration))({
-      provider: agent.provider,
-      model: agent.model,
-      system: agent.instruction,
-      messages,
-      tools,
-      maxTokens: agent.max_tokens,
-      temperature: agent.temperature,
-    });
-    control.recordLlmCall(reply.usage);
-    messages.push(reply.message);
-
-    const calls = reply.message.toolCalls;
+    const { text, calls } = await llmTurn({ agent, system: agent.instruction, messages, tools, turn: iteration, control });
     if (calls.length === 0) {
-      return { text: reply.message.content, iterations: iteration, stopReason: 'final_answer', usage: control.totalUsage() };
+      return { text, iterations: iteration, stopReason: 'final_answer', usage: control.totalUsage() };
     }
-    control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${iteration} · ${agent.name}`);
     const outcomes = await Promise.all(calls.map((call) => runToolCall(call, { agent, offered, control })));
     messages.push(...outcomes.map((outcome) => outcome.message));
 

@@ -1,12 +1,13 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
-import { conversationTooLarge, finalText, functionTools, inputAsUserMessage, llmSummary } from '../src/patterns/agent';
+import { finalText, functionTools, inputAsUserMessage } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
 import type { ResolvedAgent, ResolvedSwarm, WorkflowInput } from '../src/spec/schema';
-import { llmActivity, mcpListToolsActivity } from './activities';
+import { mcpListToolsActivity } from './activities';
 import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
+import { llmTurn } from './llm-turn';
 import { RunControl } from './run-control';
 import { runToolCall } from './tool-calls';
 
@@ -70,25 +71,15 @@ async function swarmLoop({ spec, input }: WorkflowInput<ResolvedSwarm>, control:
     // The agent that speaks this turn; its calls run with its tools even if one of them hands over.
     const agent = active;
     const tools = await toolsOf(agent);
-    const tooLarge = conversationTooLarge(messages);
-    if (tooLarge) throw ApplicationFailure.nonRetryable(tooLarge, 'ConversationTooLarge');
-    await control.checkpoint();
-    control.setStep(`llm turn ${turn} · ${agent.name}`, turn);
-    const reply = await llmActivity(llmSummary(agent.provider, agent.model, agent.name, turn))({
-      provider: agent.provider,
-      model: agent.model,
+    const { text, calls } = await llmTurn({
+      agent,
       system: swarmSystemPrompt(agent.instruction, contextVariables),
       messages,
       tools,
-      maxTokens: agent.max_tokens,
-      temperature: agent.temperature,
+      turn,
+      control,
     });
-    control.recordLlmCall(reply.usage);
-    messages.push(reply.message);
-
-    const calls = reply.message.toolCalls;
-    if (calls.length === 0) return finish(reply.message.content, turn, 'final_answer');
-    control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${turn} · ${agent.name}`);
+    if (calls.length === 0) return finish(text, turn, 'final_answer');
     const offered = tools.map((tool) => tool.name);
     // One after another, unlike the agent loop: each function sees the context variables the one
     // before it left, and transfers take effect in the order the model asked for them.
