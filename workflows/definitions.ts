@@ -46,6 +46,11 @@ export interface RunState {
 
 export interface ChildRunState extends RunState {
   workflowId: string;
+  /**
+   * Counts the child's reports: signals sent in one workflow task may arrive in any order, so the
+   * parent keeps the newest.
+   */
+  sequence: number;
 }
 
 export const pauseSignal = defineSignal('pause');

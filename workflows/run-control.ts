@@ -68,6 +68,7 @@ export class RunControl {
   private childCounter = 0;
   private lastStatus?: RunStatus;
   private lastReport?: string;
+  private reportSequence = 0;
 
   constructor(
     private readonly workflow: string,
@@ -85,7 +86,8 @@ export class RunControl {
       this.deliver(input);
     });
     setHandler(childStateSignal, (state) => {
-      if (this.children.has(state.workflowId)) {
+      const known = this.children.get(state.workflowId);
+      if (known && state.sequence > known.sequence) {
         this.children.set(state.workflowId, state);
         this.publish();
       }
@@ -182,6 +184,7 @@ export class RunControl {
       usage: emptyUsage(),
       queuedInputs: 0,
       children: [],
+      sequence: 0,
     });
     // A child started in the same instant as a pause must not run on.
     if (this.paused) void this.signalChild(workflowId, pauseSignal);
@@ -322,10 +325,11 @@ export class RunControl {
     }
     const parent = workflowInfo().parent;
     if (!parent) return;
-    const report: ChildRunState = { ...this.state(), workflowId: workflowInfo().workflowId };
-    const text = JSON.stringify(report);
+    const state = this.state();
+    const text = JSON.stringify(state);
     if (text === this.lastReport) return;
     this.lastReport = text;
+    const report: ChildRunState = { ...state, workflowId: workflowInfo().workflowId, sequence: ++this.reportSequence };
     void getExternalWorkflowHandle(parent.workflowId, parent.runId)
       .signal(childStateSignal, report)
       .catch(() => undefined);

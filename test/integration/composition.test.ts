@@ -141,3 +141,34 @@ test('a nested agent waiting for input shows as the parent pending input, and in
   expect(result.branches.asker).toBe('Blue it is.');
   expect(toolResultsSeen(env.provider.requests(asker)[1])[0].content).toBe('blue');
 });
+
+test('a parallel run with a router branch: the router picks a route and its answer joins the fan-in', async () => {
+  const [critic, router, poet, editor, writer] = ['critic', 'router', 'poet', 'editor', 'writer'].map(model);
+  env.provider.script(critic, [{ text: 'Too long.' }]);
+  env.provider.script(router, [{ json: { categories: [{ category: 'editor', confidence: 0.9, reasoning: 'It is an edit.' }] } }]);
+  env.provider.script(editor, [{ text: 'Trimmed.' }]);
+  env.provider.script(writer, [{ text: 'Combined: trimmed and shorter.' }]);
+  const handle = await env.start('parallel', 'Edit this paragraph.', {
+    type: 'parallel',
+    fan_out: [
+      agent('critic', critic),
+      {
+        type: 'router',
+        name: 'desk',
+        method: 'llm',
+        agents: [agent('poet', poet, { description: 'Writes verse' }), agent('editor', editor, { description: 'Edits prose' })],
+        provider: 'anthropic',
+        model: router,
+      },
+    ],
+    fan_in: agent('writer', writer),
+  });
+  const result = (await handle.result()) as { text: string; branches: Record<string, string>; usage: { llmCalls: number } };
+  expect(result.branches).toEqual({ critic: 'Too long.', desk: 'Trimmed.' });
+  expect(result.text).toBe('Combined: trimmed and shorter.');
+  expect(result.usage.llmCalls).toBe(4);
+  expect(env.provider.requests(poet)).toHaveLength(0);
+  const fanInPrompt = JSON.stringify(env.provider.requests(writer)[0].body);
+  expect(fanInPrompt).toContain('Too long.');
+  expect(fanInPrompt).toContain('Trimmed.');
+});
