@@ -53,7 +53,11 @@ export async function replayFailures(histories: NamedHistory[]): Promise<{ workf
 export function loadRecordedHistories(): NamedHistory[] {
   return readdirSync(historiesDir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(path.join(historiesDir, f), 'utf8'))) }));
+    .map((f) => ({
+      // Child workflow ids derive from the parent's, so replay needs the id the run really had.
+      workflowId: decodeURIComponent(f.replace(/\.json$/, '').split('__')[1] ?? f),
+      history: historyFromJSON(JSON.parse(readFileSync(path.join(historiesDir, f), 'utf8'))),
+    }));
 }
 
 /**
@@ -63,7 +67,11 @@ export function loadRecordedHistories(): NamedHistory[] {
 export function maybeRecord(label: string, workflowId: string): void {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const cli = process.env.TEMPORAL_TEST_CLI_PATH ?? 'temporal';
-  const json = execFileSync(cli, ['workflow', 'show', '--output', 'json', '--address', testTemporalAddress(), '-w', workflowId]);
+  const json = execFileSync(cli, ['workflow', 'show', '--output', 'json', '--address', testTemporalAddress(), '-w', workflowId], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // Multi-megabyte histories (the continue-as-new test's) would bloat the repository for little gain.
+  if (json.length > 1024 * 1024) return;
   mkdirSync(historiesDir, { recursive: true });
-  writeFileSync(path.join(historiesDir, `${label}.json`), json);
+  writeFileSync(path.join(historiesDir, `${label}__${encodeURIComponent(workflowId)}.json`), json);
 }
