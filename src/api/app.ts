@@ -10,8 +10,10 @@ import {
 } from 'fastify-type-provider-zod';
 import { RunsClient } from '../../client/runs';
 import type { Config } from '../config/schema';
+import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
+import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
 import { workflowRoutes } from './routes/workflows';
@@ -80,5 +82,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await routes.register(healthRoutes, { client: deps.client });
   await routes.register(workflowRoutes, { config: deps.config, runs });
   await routes.register(runRoutes, { runs });
+  await routes.register(runEventRoutes, { client: deps.client });
+  await app.register(mcpRoutes, { config: deps.config, runs });
   return app;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEventId, runEventSchema } from '../../client/run-events';
 import { runSchema, runStatusSchema } from '../../client/run-view';
 
 /**
@@ -95,3 +96,15 @@ export const provideInputBody = z
   .strict();
 
 export const runsListSchema = z.object({ runs: z.array(runSchema) });
+
+/** Other headers pass through untouched: the validated object replaces `request.headers`. */
+export const runEventsHeaders = z.looseObject({
+  'last-event-id': z
+    .string()
+    .refine((id) => parseEventId(id) !== undefined, 'must be an event id of this stream, like 0-12')
+    .optional()
+    .describe('Resume after this event: the id of the last event received'),
+});
+
+/** What each SSE `data:` line of `GET /runs/:runId/events` holds. */
+export { runEventSchema };

@@ -41,11 +41,13 @@ export interface TestWorker extends AgentWorker {
   stop(): Promise<void>;
 }
 
+/** A worker on the config's Temporal address: the suite's server for configs from `testConfig`. */
 export async function startTestWorker(config: Config): Promise<TestWorker> {
-  const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const { address } = config.temporal;
+  const nativeConnection = await NativeConnection.connect({ address });
   const agentWorker = await createWorker({ config, connection: nativeConnection, workflowBundle: await workflowBundle() });
   const running = agentWorker.worker.run();
-  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
     ...agentWorker,

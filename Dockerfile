@@ -1,0 +1,16 @@
+# One image for both app processes; docker-compose.yml picks `npm run worker` or `npm run api` by
+# command. The config and secrets are mounted at run time (see .dockerignore), never built in.
+FROM node:20-slim
+
+WORKDIR /app
+
+# Dependencies first, so a code change reuses this layer. Dev dependencies stay: the shipped config
+# starts server-everything, a dev dependency, from node_modules.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+COPY . .
+
+USER node
+EXPOSE 3000
+CMD ["npm", "run", "api"]

@@ -1,0 +1,433 @@
+import { z } from 'zod';
+import {
+  defaultFailureConverter,
+  defaultPayloadConverter,
+  type FailureConverter,
+  type PayloadConverter,
+} from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import { isRecord } from '../src/config/values';
+import { namespacedToolName } from '../src/mcp/naming';
+import {
+  humanInputSignal,
+  pauseSignal,
+  provideInputUpdate,
+  resumeSignal,
+  searchAttributes,
+} from '../workflows/definitions';
+import { failureView } from './run-view';
+
+/**
+ * A run's live events (contract section 6, `GET /runs/:runId/events`), read from its Temporal
+ * history and nothing else. RunEventMapper turns history events, fed in order, into RunEvents;
+ * most need context from earlier events (a completed activity names only the event that scheduled
+ * it), which the mapper keeps.
+ *
+ * Event ids are `<execution>-<history event id>`: the execution counts the runs of a
+ * continued-as-new chain from 0, because history event ids restart with every run. Compared as
+ * pairs, they only grow.
+ */
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Payload = temporal.api.common.v1.IPayload;
+type ProtoFailure = temporal.api.failure.v1.IFailure;
+type Int64 = { toString(): string } | number | null | undefined;
+
+export const runEventTypes = [
+  'run_started',
+  'llm_started',
+  'llm_finished',
+  'tool_started',
+  'tool_finished',
+  'input_requested',
+  'input_received',
+  'paused',
+  'resumed',
+  'child_started',
+  'child_finished',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+] as const;
+export type RunEventType = (typeof runEventTypes)[number];
+
+/** The events after which a run has nothing more to say. */
+export const closingRunEventTypes: readonly RunEventType[] = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
+
+export const runEventSchema = z
+  .object({
+    id: z.string().describe('`<execution>-<history event id>`; send the last one back as Last-Event-ID to resume'),
+    type: z.enum(runEventTypes).describe('Also the SSE `event:` name'),
+    at: z.string().describe('ISO 8601, when Temporal recorded it'),
+    data: z.record(z.string(), z.unknown()).describe('A few small fields per type; long strings are cut'),
+  })
+  .meta({ id: 'RunEvent' });
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+export interface EventPosition {
+  /** Which execution of the continued-as-new chain, from 0. */
+  execution: number;
+  /** The history event id within that execution. */
+  event: number;
+}
+
+export function formatEventId(position: EventPosition): string {
+  return `${position.execution}-${position.event}`;
+}
+
+export function parseEventId(text: string): EventPosition | undefined {
+  const match = /^(\d{1,9})-(\d{1,15})$/.exec(text.trim());
+  return match ? { execution: Number(match[1]), event: Number(match[2]) } : undefined;
+}
+
+/** Where a history event of the chain's `execution`-th run stands in the stream. */
+export function positionOf(event: HistoryEvent, execution: number): EventPosition {
+  return { execution, event: int(event.eventId) };
+}
+
+export function isAfter(position: EventPosition, cursor: EventPosition | undefined): boolean {
+  if (!cursor) return true;
+  return position.execution !== cursor.execution ? position.execution > cursor.execution : position.event > cursor.event;
+}
+
+const PREVIEW_CHARS = 200;
+
+/** A value as at most PREVIEW_CHARS characters of text, so events stay small whatever the payloads hold. */
+export function preview(value: unknown, max = PREVIEW_CHARS): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function int(value: Int64): number {
+  return typeof value === 'number' ? value : Number(value?.toString() ?? 0);
+}
+
+/** `llm openai/gpt-4o · calculator · turn 2` and `planner · turn 1` both name their turn. */
+function turnIn(summary: string | undefined): number | undefined {
+  const match = summary && /\bturn (\d+)\b/.exec(summary);
+  return match ? Number(match[1]) : undefined;
+}
+
+type EventBody = { type: RunEventType; data: Record<string, unknown> };
+
+interface ScheduledActivity {
+  activityType: string;
+  /** What started and finished events of the activity both say about it. */
+  facts: Record<string, unknown>;
+}
+
+interface InitiatedChild {
+  workflowId: string;
+  workflowType?: string;
+  summary?: string;
+}
+
+const activityEventTypes: Record<string, { started: RunEventType; finished: RunEventType }> = {
+  llmGenerate: { started: 'llm_started', finished: 'llm_finished' },
+  mcpCallTool: { started: 'tool_started', finished: 'tool_finished' },
+  callFunction: { started: 'tool_started', finished: 'tool_finished' },
+};
+
+export interface RunEventMapperOptions {
+  payloadConverter?: PayloadConverter;
+  failureConverter?: FailureConverter;
+}
+
+/**
+ * Maps a chain's history events, fed one at a time in order from its first event, to RunEvents.
+ * Feed even the events a client has already seen: they are the context of later ones.
+ *
+ * What comes from where:
+ * - llm and tool events: llmGenerate, mcpCallTool and callFunction activities, started when
+ *   scheduled (Temporal records an activity's start only once it ends), finished when they
+ *   complete, fail, time out or are cancelled. Listing tools and embeddings are not shown.
+ * - paused / resumed: the `pause` and `resume` signals that change whether the run is paused.
+ * - input_requested: the McpAgentStatus search attribute turning to waiting_for_input; the
+ *   request's prompt is not in history, the Run's `pendingInput` has it.
+ * - input_received: a `provide_input` Update completed, or a `human_input` signal.
+ * - child events: child workflows (agents and nested patterns of a composed run), each a run with
+ *   its own events under its workflow id.
+ * - A continued-as-new run's own start and close are not shown: to a client it is one run.
+ */
+export class RunEventMapper {
+  private readonly payloadConverter: PayloadConverter;
+  private readonly failureConverter: FailureConverter;
+  private readonly activities = new Map<number, ScheduledActivity>();
+  private readonly children = new Map<number, InitiatedChild>();
+  private readonly updates = new Map<number, string>();
+  private paused = false;
+  private waitingForInput = false;
+
+  constructor(options: RunEventMapperOptions = {}) {
+    this.payloadConverter = options.payloadConverter ?? defaultPayloadConverter;
+    this.failureConverter = options.failureConverter ?? defaultFailureConverter;
+  }
+
+  /** The RunEvent of one history event of the chain's `execution`-th run, if it makes one. */
+  map(event: HistoryEvent, execution: number): RunEvent | undefined {
+    const body = this.body(event, execution);
+    if (!body) return undefined;
+    return {
+      id: formatEventId(positionOf(event, execution)),
+      type: body.type,
+      at: optionalTsToDate(event.eventTime)?.toISOString() ?? new Date(0).toISOString(),
+      data: body.data,
+    };
+  }
+
+  private body(event: HistoryEvent, execution: number): EventBody | undefined {
+    const id = int(event.eventId);
+    if (event.workflowExecutionStartedEventAttributes) {
+      return execution === 0 ? this.runStarted(event.workflowExecutionStartedEventAttributes) : undefined;
+    }
+    if (event.activityTaskScheduledEventAttributes) return this.activityScheduled(id, event);
+    if (event.activityTaskCompletedEventAttributes) {
+      const { scheduledEventId, result } = event.activityTaskCompletedEventAttributes;
+      return this.activityCompleted(int(scheduledEventId), this.decode(result?.payloads?.[0]));
+    }
+    if (event.activityTaskFailedEventAttributes) {
+      const { scheduledEventId, failure } = event.activityTaskFailedEventAttributes;
+      return this.activityEnded(int(scheduledEventId), { error: preview(failure?.message ?? '') });
+    }
+    if (event.activityTaskTimedOutEventAttributes) {
+      return this.activityEnded(int(event.activityTaskTimedOutEventAttributes.scheduledEventId), { error: 'timed out' });
+    }
+    if (event.activityTaskCanceledEventAttributes) {
+      return this.activityEnded(int(event.activityTaskCanceledEventAttributes.scheduledEventId), { cancelled: true });
+    }
+    if (event.workflowExecutionSignaledEventAttributes) return this.signaled(event.workflowExecutionSignaledEventAttributes);
+    if (event.workflowExecutionUpdateAcceptedEventAttributes) {
+      const name = event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name;
+      if (name) this.updates.set(id, name);
+      return undefined;
+    }
+    if (event.workflowExecutionUpdateCompletedEventAttributes) {
+      return this.updateCompleted(event.workflowExecutionUpdateCompletedEventAttributes);
+    }
+    if (event.upsertWorkflowSearchAttributesEventAttributes) {
+      const fields = event.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields;
+      return this.statusChanged(this.decode(fields?.[searchAttributes.status.name]));
+    }
+    return this.childEvent(id, event) ?? this.closeEvent(event);
+  }
+
+  private runStarted(attributes: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes): EventBody {
+    const argument = this.decode(attributes.input?.payloads?.[0]);
+    const spec = isRecord(argument) && isRecord(argument.spec) ? argument.spec : {};
+    const parent = attributes.parentWorkflowExecution?.workflowId;
+    return {
+      type: 'run_started',
+      data: {
+        workflowType: attributes.workflowType?.name,
+        ...(isRecord(argument) && typeof argument.name === 'string' && { workflow: argument.name }),
+        ...(typeof spec.type === 'string' && { pattern: spec.type }),
+        ...(isRecord(argument) && argument.input !== undefined && { input: preview(argument.input) }),
+        ...(parent && { parent }),
+      },
+    };
+  }
+
+  private activityScheduled(id: number, event: HistoryEvent): EventBody | undefined {
+    const attributes = event.activityTaskScheduledEventAttributes!;
+    const activityType = attributes.activityType?.name ?? '';
+    const types = activityEventTypes[activityType];
+    if (!types) return undefined;
+    const summary = this.decodeString(event.userMetadata?.summary);
+    const input = this.decode(attributes.input?.payloads?.[0]);
+    const turn = turnIn(summary);
+    const facts = {
+      ...activityFacts(activityType, isRecord(input) ? input : {}),
+      ...(turn !== undefined && { turn }),
+      ...(summary && { summary }),
+    };
+    this.activities.set(id, { activityType, facts });
+    const started = activityType === 'mcpCallTool' && isRecord(input) ? { arguments: preview(input.arguments) } : {};
+    return { type: types.started, data: { ...facts, ...started } };
+  }
+
+  private activityCompleted(scheduledEventId: number, result: unknown): EventBody | undefined {
+    const scheduled = this.activities.get(scheduledEventId);
+    if (!scheduled) return undefined;
+    return this.activityEnded(scheduledEventId, activityOutcome(scheduled.activityType, isRecord(result) ? result : {}));
+  }
+
+  private activityEnded(scheduledEventId: number, outcome: Record<string, unknown>): EventBody | undefined {
+    const scheduled = this.activities.get(scheduledEventId);
+    const types = scheduled && activityEventTypes[scheduled.activityType];
+    if (!scheduled || !types) return undefined;
+    this.activities.delete(scheduledEventId);
+    const failed = 'error' in outcome || 'cancelled' in outcome;
+    const isError = types.finished === 'tool_finished' && failed ? { isError: true } : {};
+    return { type: types.finished, data: { ...scheduled.facts, ...outcome, ...isError } };
+  }
+
+  private signaled(attributes: temporal.api.history.v1.IWorkflowExecutionSignaledEventAttributes): EventBody | undefined {
+    switch (attributes.signalName) {
+      case pauseSignal.name:
+        if (this.paused) return undefined;
+        this.paused = true;
+        return { type: 'paused', data: {} };
+      case resumeSignal.name:
+        if (!this.paused) return undefined;
+        this.paused = false;
+        return { type: 'resumed', data: {} };
+      case humanInputSignal.name: {
+        const input = this.decode(attributes.input?.payloads?.[0]);
+        this.waitingForInput = false;
+        const requestId = isRecord(input) && typeof input.requestId === 'string' ? { requestId: input.requestId } : {};
+        return { type: 'input_received', data: { ...requestId, via: 'signal' } };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private updateCompleted(
+    attributes: temporal.api.history.v1.IWorkflowExecutionUpdateCompletedEventAttributes,
+  ): EventBody | undefined {
+    const name = this.updates.get(int(attributes.acceptedEventId));
+    const success = attributes.outcome?.success;
+    if (name !== provideInputUpdate.name || !success) return undefined;
+    const reply = this.decode(success.payloads?.[0]);
+    this.waitingForInput = false;
+    const requestId = isRecord(reply) && typeof reply.requestId === 'string' ? { requestId: reply.requestId } : {};
+    return { type: 'input_received', data: { ...requestId, via: 'update' } };
+  }
+
+  /**
+   * Status changes, as the workflow reports them: waiting_for_input once per wait (a pause in
+   * the middle of one changes the status but is the same wait), running again after it.
+   */
+  private statusChanged(status: unknown): EventBody | undefined {
+    if (status === 'running') this.waitingForInput = false;
+    if (status !== 'waiting_for_input' || this.waitingForInput) return undefined;
+    this.waitingForInput = true;
+    return { type: 'input_requested', data: {} };
+  }
+
+  private childEvent(id: number, event: HistoryEvent): EventBody | undefined {
+    const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (initiated) {
+      const summary = this.decodeString(event.userMetadata?.summary);
+      this.children.set(id, {
+        workflowId: initiated.workflowId ?? '',
+        workflowType: initiated.workflowType?.name ?? undefined,
+        ...(summary && { summary }),
+      });
+      return undefined;
+    }
+    const started = event.childWorkflowExecutionStartedEventAttributes;
+    if (started) {
+      const child = this.children.get(int(started.initiatedEventId));
+      return child && { type: 'child_started', data: { ...child } };
+    }
+    const ended = childOutcome(event);
+    if (!ended) return undefined;
+    const child = this.children.get(ended.initiatedEventId);
+    if (!child) return undefined;
+    this.children.delete(ended.initiatedEventId);
+    const error = ended.failure ? { error: this.failure(ended.failure) } : {};
+    return { type: 'child_finished', data: { ...child, status: ended.status, ...error } };
+  }
+
+  private closeEvent(event: HistoryEvent): EventBody | undefined {
+    if (event.workflowExecutionCompletedEventAttributes) {
+      const result = this.decode(event.workflowExecutionCompletedEventAttributes.result?.payloads?.[0]);
+      return { type: 'completed', data: resultFacts(result) };
+    }
+    if (event.workflowExecutionFailedEventAttributes) {
+      return { type: 'failed', data: this.failure(event.workflowExecutionFailedEventAttributes.failure) };
+    }
+    if (event.workflowExecutionCanceledEventAttributes) return { type: 'cancelled', data: {} };
+    if (event.workflowExecutionTerminatedEventAttributes) {
+      const reason = event.workflowExecutionTerminatedEventAttributes.reason;
+      return { type: 'terminated', data: reason ? { reason: preview(reason) } : {} };
+    }
+    if (event.workflowExecutionTimedOutEventAttributes) return { type: 'timed_out', data: {} };
+    return undefined;
+  }
+
+  /** The same code and message a Run's `error` has. */
+  private failure(failure: ProtoFailure | null | undefined): { code: string; message: string } {
+    if (!failure) return { code: 'workflow_failed', message: 'The run failed.' };
+    const view = failureView(this.failureConverter.failureToError(failure, this.payloadConverter));
+    return { code: view.code, message: preview(view.message) };
+  }
+
+  private decode(payload: Payload | null | undefined): unknown {
+    if (!payload) return undefined;
+    try {
+      return this.payloadConverter.fromPayload(payload);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private decodeString(payload: Payload | null | undefined): string | undefined {
+    const value = this.decode(payload);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+}
+
+/** What an activity's input says about the call: the model of an LLM turn, the name of a tool. */
+function activityFacts(activityType: string, input: Record<string, unknown>): Record<string, unknown> {
+  if (activityType === 'llmGenerate') return { provider: input.provider, model: input.model };
+  if (activityType === 'mcpCallTool') {
+    const server = String(input.server ?? '');
+    const tool = String(input.tool ?? '');
+    return { tool: namespacedToolName(server, tool), server };
+  }
+  return { tool: input.name, kind: 'function' };
+}
+
+function activityOutcome(activityType: string, result: Record<string, unknown>): Record<string, unknown> {
+  if (activityType === 'llmGenerate') {
+    const usage = isRecord(result.usage) ? result.usage : {};
+    const message = isRecord(result.message) ? result.message : {};
+    const calls = Array.isArray(message.toolCalls) ? message.toolCalls : [];
+    return {
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      stopReason: result.stopReason,
+      toolCalls: calls.map((call) => (isRecord(call) ? call.name : undefined)),
+      ...(typeof message.content === 'string' && message.content !== '' && { text: preview(message.content) }),
+    };
+  }
+  if (activityType === 'mcpCallTool') return { isError: result.isError === true, result: preview(result.content ?? '') };
+  return {
+    isError: result.isError === true,
+    ...(result.isError === true ? { error: preview(result.error ?? '') } : { result: preview(result.value ?? null) }),
+  };
+}
+
+/** A closed run's usage and, when it has one, the start of its text answer. */
+function resultFacts(result: unknown): Record<string, unknown> {
+  if (!isRecord(result)) return result === undefined ? {} : { result: preview(result) };
+  return {
+    ...(typeof result.text === 'string' && { text: preview(result.text) }),
+    ...(isRecord(result.usage) && { usage: result.usage }),
+  };
+}
+
+interface ChildOutcome {
+  initiatedEventId: number;
+  status: 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out';
+  failure?: ProtoFailure | null;
+}
+
+function childOutcome(event: HistoryEvent): ChildOutcome | undefined {
+  const completed = event.childWorkflowExecutionCompletedEventAttributes;
+  if (completed) return { initiatedEventId: int(completed.initiatedEventId), status: 'completed' };
+  const failed = event.childWorkflowExecutionFailedEventAttributes;
+  if (failed) return { initiatedEventId: int(failed.initiatedEventId), status: 'failed', failure: failed.failure };
+  const cancelled = event.childWorkflowExecutionCanceledEventAttributes;
+  if (cancelled) return { initiatedEventId: int(cancelled.initiatedEventId), status: 'cancelled' };
+  const terminated = event.childWorkflowExecutionTerminatedEventAttributes;
+  if (terminated) return { initiatedEventId: int(terminated.initiatedEventId), status: 'terminated' };
+  const timedOut = event.childWorkflowExecutionTimedOutEventAttributes;
+  if (timedOut) return { initiatedEventId: int(timedOut.initiatedEventId), status: 'timed_out' };
+  return undefined;
+}

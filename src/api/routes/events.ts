@@ -1,0 +1,77 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { openRunEventStream } from '../../../client/run-event-stream';
+import { parseEventId } from '../../../client/run-events';
+import { errorBodySchema, runEventSchema, runEventsHeaders, runIdParams } from '../schemas';
+import { formatSseComment, formatSseMessage, SSE_HEADERS, writeSse } from '../sse';
+
+export interface RunEventRouteOptions {
+  client: Client;
+}
+
+/** Often enough for proxies with a 30 to 60 s idle timeout to keep the connection. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /runs/:runId/events`: the run's events as Server-Sent Events until it closes. An unknown
+ * run gets a JSON 404 before the stream starts. A client that goes away aborts the history long
+ * poll in flight, so it costs nothing from then on; closing the API ends every stream.
+ */
+export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async (app, { client }) => {
+  const streams = new Set<AbortController>();
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.abort();
+  });
+
+  app.get(
+    '/runs/:runId/events',
+    {
+      schema: {
+        summary: 'The run as it happens: Server-Sent Events until it closes',
+        description: [
+          'Each message has `id` (resume with it as Last-Event-ID), `event` (the type) and one `data` line with',
+          'the RunEvent as JSON. The stream ends after `completed`, `failed`, `cancelled`, `terminated` or',
+          '`timed_out`; an EventSource would reconnect, so close it on those. `: ping` comments come every 15 s.',
+        ].join(' '),
+        tags: ['runs'],
+        params: runIdParams,
+        headers: runEventsHeaders,
+        response: {
+          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: runEventSchema } } },
+          400: errorBodySchema,
+          404: errorBodySchema,
+          503: errorBodySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      const abort = new AbortController();
+      const events = await openRunEventStream({
+        client,
+        runId: request.params.runId,
+        after: lastEventId === undefined ? undefined : parseEventId(lastEventId),
+        signal: abort.signal,
+      });
+
+      reply.hijack();
+      const response = reply.raw;
+      response.writeHead(200, SSE_HEADERS);
+      response.flushHeaders();
+      response.on('close', () => abort.abort());
+      streams.add(abort);
+      const heartbeat = setInterval(() => response.write(formatSseComment('ping')), HEARTBEAT_MS);
+      try {
+        for await (const event of events) {
+          await writeSse(response, formatSseMessage({ id: event.id, event: event.type, data: event }), abort.signal);
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) request.log.warn({ err: error }, 'run event stream broke off');
+      } finally {
+        clearInterval(heartbeat);
+        streams.delete(abort);
+        response.end();
+      }
+    },
+  );
+};

@@ -1,0 +1,153 @@
+import type { Run, RunViewStatus } from '../../client/run-view';
+import { CliError, ExitCode } from './exit-codes';
+import { readSse, type SseEvent } from './sse';
+
+/**
+ * The HTTP API as the CLI uses it. Every failure becomes a CliError with the exit code that says
+ * whose it is: 3 when the API answered with an error (its own message is shown), 4 when it could
+ * not be reached.
+ */
+
+export interface WorkflowSummary {
+  name: string;
+  type: string;
+  description: string;
+}
+
+export interface StartRunRequest {
+  input: unknown;
+  id?: string;
+  spec?: Record<string, unknown>;
+}
+
+export interface ListRunsFilter {
+  status?: RunViewStatus;
+  workflow?: string;
+  limit?: number;
+}
+
+export interface InputRequest {
+  value: unknown;
+  requestId?: string;
+}
+
+/** A reply's parsed body and the text it came from, which `--json` prints verbatim. */
+export interface ApiReply<T> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export type RunControl = 'pause' | 'resume' | 'cancel';
+
+/** undici reports a refused connection as `TypeError: fetch failed` with the system error as its cause. */
+function unreachableReason(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  if (cause instanceof Error) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function apiErrorMessage(status: number, statusText: string, text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.message === 'string') {
+      return `${body.error.message} (HTTP ${status}${typeof body.error.code === 'string' ? ` ${body.error.code}` : ''})`;
+    }
+  } catch {
+    // Not our API's error shape; say what came back instead.
+  }
+  return `the API answered HTTP ${status} ${statusText}`.trimEnd();
+}
+
+export class ApiClient {
+  private readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly token?: string,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  workflows(): Promise<ApiReply<{ workflows: WorkflowSummary[] }>> {
+    return this.json('GET', '/workflows');
+  }
+
+  startRun(workflow: string, request: StartRunRequest): Promise<ApiReply<Run>> {
+    return this.json('POST', `/workflows/${encodeURIComponent(workflow)}/run`, request);
+  }
+
+  run(runId: string): Promise<ApiReply<Run>> {
+    return this.json('GET', runPath(runId));
+  }
+
+  /** 200 once the run has closed, 202 if it is still open after `waitSeconds`. */
+  result(runId: string, waitSeconds: number): Promise<ApiReply<Run>> {
+    return this.json('GET', `${runPath(runId)}/result?wait=${waitSeconds}`);
+  }
+
+  listRuns(filter: ListRunsFilter): Promise<ApiReply<{ runs: Run[] }>> {
+    const query = new URLSearchParams();
+    if (filter.status) query.set('status', filter.status);
+    if (filter.workflow) query.set('workflow', filter.workflow);
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    const search = query.toString();
+    return this.json('GET', search ? `/runs?${search}` : '/runs');
+  }
+
+  control(runId: string, action: RunControl): Promise<ApiReply<Run>> {
+    return this.json('POST', `${runPath(runId)}/${action}`);
+  }
+
+  provideInput(runId: string, request: InputRequest): Promise<ApiReply<Run>> {
+    return this.json('POST', `${runPath(runId)}/input`, request);
+  }
+
+  /** The run's event stream from the start, or from after `lastEventId`; it ends when the run closes. */
+  async *events(runId: string, lastEventId?: string): AsyncGenerator<SseEvent> {
+    const response = await this.fetch('GET', `${runPath(runId)}/events`, {
+      accept: 'text/event-stream',
+      ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
+    });
+    if (!response.ok) throw new CliError(ExitCode.ApiError, apiErrorMessage(response.status, response.statusText, await response.text()));
+    if (!response.body) return;
+    try {
+      yield* readSse(response.body);
+    } catch (error) {
+      throw new CliError(ExitCode.Unreachable, `lost the event stream from ${this.baseUrl}: ${unreachableReason(error)}`);
+    }
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<ApiReply<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.fetch(method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new CliError(ExitCode.Unreachable, `lost the connection to ${this.baseUrl}: ${unreachableReason(error)}`);
+    }
+    if (!response.ok) throw new CliError(ExitCode.ApiError, apiErrorMessage(response.status, response.statusText, text));
+    try {
+      return { status: response.status, body: JSON.parse(text) as T, text };
+    } catch {
+      throw new CliError(ExitCode.ApiError, `${this.baseUrl}${path} did not answer with JSON; is that the mcp-agent API?`);
+    }
+  }
+
+  private async fetch(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    } catch (error) {
+      throw new CliError(ExitCode.Unreachable, `cannot reach the API at ${this.baseUrl}: ${unreachableReason(error)}`);
+    }
+  }
+}
+
+function runPath(runId: string): string {
+  return `/runs/${encodeURIComponent(runId)}`;
+}

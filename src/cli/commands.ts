@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Run } from '../../client/run-view';
+import type { CliCommand, GlobalOptions } from './args';
+import { ApiClient, type ApiReply, type RunControl } from './api-client';
+import { ExitCode } from './exit-codes';
+import { followRun, type StreamedEvent } from './follow';
+import { formatRun, formatRunList, formatWorkflows } from './format';
+import { formatEvent, formatPendingInput } from './format-event';
+import type { ApiSettings } from './settings';
+
+/**
+ * What each command does. API commands print the API's reply (verbatim with --json) and return
+ * their exit code; failures arrive as CliErrors that main turns into a message and a code.
+ */
+
+const projectRoot = path.resolve(__dirname, '..', '..');
+
+type Print = (text: string) => void;
+const print: Print = (text) => process.stdout.write(`${text}\n`);
+
+const controlMessages: Record<RunControl, string> = {
+  pause: 'Pause requested: the run stops at its next step boundary.',
+  resume: 'Resume requested.',
+  cancel: 'Cancel requested.',
+};
+
+/** 0 when the run completed, 1 when it ended any other way. */
+export function exitCodeOf(run: Run): ExitCode {
+  return run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+}
+
+function printRun(reply: ApiReply<Run>, options: GlobalOptions, message?: string): void {
+  if (options.json) print(reply.text);
+  else print(message ? `${message}\n${formatRun(reply.body)}` : formatRun(reply.body));
+}
+
+/** Event lines; under input_requested, the request itself, which only the Run has. */
+function eventPrinter(client: ApiClient, runId: string, options: GlobalOptions): (event: StreamedEvent) => Promise<void> {
+  return async (event) => {
+    if (options.json) return print(event.json);
+    print(formatEvent(event, new Date()));
+    if (event.name !== 'input_requested') return;
+    const pending = (await client.run(runId)).body.pendingInput;
+    if (pending) print(formatPendingInput(runId, pending));
+  };
+}
+
+async function runCommand(client: ApiClient, command: Extract<CliCommand, { name: 'run' }>, options: GlobalOptions): Promise<ExitCode> {
+  const started = await client.startRun(command.workflow, {
+    input: command.input,
+    ...(command.id !== undefined && { id: command.id }),
+    ...(command.spec !== undefined && { spec: command.spec }),
+  });
+  if (!command.wait) {
+    printRun(started, options);
+    return ExitCode.Ok;
+  }
+  const runId = started.body.runId;
+  if (!options.json) print(`Started ${runId}; following its events (Ctrl-C stops following, not the run).`);
+  // With --json, stdout carries only the final Run, so a script can parse it whole.
+  const closed = await followRun(client, runId, options.json ? () => undefined : eventPrinter(client, runId, options));
+  if (options.json) print(closed.text);
+  else print(`\n${formatRun(closed.body)}`);
+  return exitCodeOf(closed.body);
+}
+
+async function watchCommand(client: ApiClient, runId: string, options: GlobalOptions): Promise<ExitCode> {
+  const closed = await followRun(client, runId, eventPrinter(client, runId, options));
+  return exitCodeOf(closed.body);
+}
+
+/** Runs a TypeScript entry point of this project in a child process, passing signals on, and exits as it does. */
+function runEntryPoint(entry: string): Promise<number> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, entry)], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function serveCommand(): Promise<number> {
+  // Loaded only here: the MCP server brings the Temporal client, which other commands never need.
+  const { serveStdio } = require('../mcp-server/stdio') as typeof import('../mcp-server/stdio');
+  await serveStdio();
+  return ExitCode.Ok;
+}
+
+export async function runCliCommand(
+  command: Exclude<CliCommand, { name: 'help' | 'version' }>,
+  options: GlobalOptions,
+  api: () => ApiSettings,
+): Promise<number> {
+  if (command.name === 'serve') return serveCommand();
+  if (command.name === 'dev') return runEntryPoint(path.join('src', 'dev', 'main.ts'));
+
+  const settings = api();
+  const client = new ApiClient(settings.baseUrl, settings.token);
+  switch (command.name) {
+    case 'workflows': {
+      const reply = await client.workflows();
+      print(options.json ? reply.text : formatWorkflows(reply.body.workflows));
+      return ExitCode.Ok;
+    }
+    case 'run':
+      return runCommand(client, command, options);
+    case 'status':
+      printRun(await client.run(command.runId), options);
+      return ExitCode.Ok;
+    case 'list': {
+      const { name: _name, ...filter } = command;
+      const reply = await client.listRuns(filter);
+      print(options.json ? reply.text : formatRunList(reply.body.runs));
+      return ExitCode.Ok;
+    }
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+      printRun(await client.control(command.runId, command.name), options, controlMessages[command.name]);
+      return ExitCode.Ok;
+    case 'input': {
+      const reply = await client.provideInput(command.runId, {
+        value: command.value,
+        ...(command.requestId !== undefined && { requestId: command.requestId }),
+      });
+      printRun(reply, options, 'Input delivered.');
+      return ExitCode.Ok;
+    }
+    case 'watch':
+      return watchCommand(client, command.runId, options);
+  }
+}

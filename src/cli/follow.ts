@@ -1,0 +1,84 @@
+import { isClosedRunStatus, type Run } from '../../client/run-view';
+import type { ApiClient, ApiReply } from './api-client';
+import { CliError, ExitCode } from './exit-codes';
+import type { SseEvent } from './sse';
+
+/**
+ * Following a run live (`watch`, `run --wait`): its event stream until the run closes, then the
+ * closed Run. A stream that ends while the run is still open (a proxy's idle timeout, an API
+ * restart) is picked up again where it stopped, by Last-Event-ID.
+ */
+
+/** One event of `GET /runs/:runId/events`, whose `data:` is a RunEvent `{id, type, at, data}`. */
+export interface StreamedEvent {
+  /** The SSE event name, the RunEvent's type: run_started, llm_finished, tool_started, completed, ... */
+  name: string;
+  id?: string;
+  /** ISO 8601, when Temporal recorded it. */
+  at?: string;
+  data: Record<string, unknown>;
+  /** The `data:` text as the API sent it, for --json. */
+  json: string;
+}
+
+export const CLOSING_EVENTS: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed_out']);
+
+/** Reconnects in a row that bring no event before following gives up. */
+const MAX_IDLE_RECONNECTS = 5;
+const RECONNECT_DELAY_MS = 1000;
+const RESULT_WAIT_SECONDS = 60;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads an event leniently: a field the CLI does not know, or a text `data:`, still shows. */
+export function streamedEvent(sse: SseEvent): StreamedEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(sse.data);
+  } catch {
+    parsed = { text: sse.data };
+  }
+  const event = isRecord(parsed) ? parsed : { value: parsed };
+  const data = isRecord(event.data) ? event.data : event;
+  return {
+    name: sse.event,
+    ...(sse.id !== undefined && { id: sse.id }),
+    ...(typeof event.at === 'string' && { at: event.at }),
+    data,
+    json: sse.data,
+  };
+}
+
+/** The run once closed, by the API's long poll. */
+export async function closedRun(client: ApiClient, runId: string): Promise<ApiReply<Run>> {
+  for (;;) {
+    const reply = await client.result(runId, RESULT_WAIT_SECONDS);
+    if (reply.status === 200 && isClosedRunStatus(reply.body.status)) return reply;
+  }
+}
+
+export async function followRun(
+  client: ApiClient,
+  runId: string,
+  onEvent: (event: StreamedEvent) => void | Promise<void>,
+): Promise<ApiReply<Run>> {
+  let lastEventId: string | undefined;
+  for (let idleReconnects = 0; ; ) {
+    let received = false;
+    let closing = false;
+    for await (const sse of client.events(runId, lastEventId)) {
+      const event = streamedEvent(sse);
+      lastEventId = event.id ?? lastEventId;
+      received = true;
+      closing ||= CLOSING_EVENTS.has(event.name);
+      await onEvent(event);
+    }
+    if (closing || isClosedRunStatus((await client.run(runId)).body.status)) return closedRun(client, runId);
+    idleReconnects = received ? 0 : idleReconnects + 1;
+    if (idleReconnects > MAX_IDLE_RECONNECTS) {
+      throw new CliError(ExitCode.Unreachable, `the event stream of ${runId} keeps ending while the run is still open`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+  }
+}

@@ -1,0 +1,111 @@
+import type { PendingInput } from '../../workflows/definitions';
+import type { StreamedEvent } from './follow';
+import { answerHint, clockTime, oneLine, pendingSummary, usageLine } from './format';
+
+/**
+ * One line per run event for `watch` and `run --wait`: when it happened, what, and the few facts
+ * that matter (turn, model, tool, tokens, errors). Pure; the time is shown in the local time zone.
+ */
+
+const NAME_WIDTH = 15;
+const PREVIEW = 80;
+
+type Data = Record<string, unknown>;
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const number = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+const quoted = (value: unknown): string => JSON.stringify(oneLine(value, PREVIEW));
+
+function turn(data: Data): string | undefined {
+  const n = number(data.turn);
+  return n === undefined ? undefined : `turn ${n}`;
+}
+
+function model(data: Data): string | undefined {
+  const name = text(data.model);
+  if (!name) return undefined;
+  return text(data.provider) ? `${data.provider as string}/${name}` : name;
+}
+
+function tokens(data: Data): string | undefined {
+  const input = number(data.inputTokens);
+  const output = number(data.outputTokens);
+  if (input === undefined && output === undefined) return undefined;
+  return `${input ?? 0} in / ${output ?? 0} out tokens`;
+}
+
+function llmFinished(data: Data): (string | undefined)[] {
+  const calls = Array.isArray(data.toolCalls) ? data.toolCalls.filter((call): call is string => typeof call === 'string') : [];
+  const answer = calls.length > 0 ? `calls ${calls.join(', ')}` : text(data.text) && quoted(data.text);
+  return [turn(data), model(data), tokens(data), answer];
+}
+
+function toolFinished(data: Data): (string | undefined)[] {
+  const outcome = data.isError === true ? `error: ${oneLine(data.error ?? data.result ?? 'failed', PREVIEW)}` : data.cancelled === true ? 'cancelled' : text(data.result) && `→ ${oneLine(data.result, PREVIEW)}`;
+  return [turn(data), text(data.tool), outcome];
+}
+
+function errorText(value: unknown): string | undefined {
+  if (typeof value === 'object' && value !== null) {
+    const { code, message } = value as { code?: unknown; message?: unknown };
+    if (typeof message === 'string') return typeof code === 'string' ? `${code}: ${message}` : message;
+  }
+  return text(value);
+}
+
+function details(name: string, data: Data): (string | undefined)[] {
+  switch (name) {
+    case 'run_started': {
+      const workflow = text(data.workflow) ?? text(data.workflowType);
+      const pattern = text(data.pattern);
+      return [
+        workflow && pattern && pattern !== workflow ? `${workflow} (${pattern})` : workflow,
+        data.input !== undefined ? `input ${quoted(data.input)}` : undefined,
+        text(data.parent) && `child of ${data.parent as string}`,
+      ];
+    }
+    case 'llm_started':
+      return [turn(data), model(data)];
+    case 'llm_finished':
+      return llmFinished(data);
+    case 'tool_started':
+      return [turn(data), text(data.tool), text(data.arguments) && oneLine(data.arguments, PREVIEW)];
+    case 'tool_finished':
+      return toolFinished(data);
+    case 'input_requested':
+      return ['the run waits for an answer'];
+    case 'input_received':
+      return [text(data.requestId) && `request ${data.requestId as string}`];
+    case 'child_started':
+      return [text(data.workflowId), text(data.summary) ?? text(data.workflowType)];
+    case 'child_finished':
+      return [text(data.workflowId), text(data.status), errorText(data.error)];
+    case 'completed': {
+      const usage = typeof data.usage === 'object' && data.usage !== null ? usageLine(data.usage as Parameters<typeof usageLine>[0]) : undefined;
+      return [data.text !== undefined ? quoted(data.text) : data.result !== undefined ? quoted(data.result) : undefined, usage];
+    }
+    case 'failed':
+      return [errorText(data)];
+    case 'terminated':
+      return [text(data.reason)];
+    case 'paused':
+    case 'resumed':
+    case 'cancelled':
+    case 'timed_out':
+      return [];
+    default:
+      return [Object.keys(data).length > 0 ? oneLine(data, 120) : undefined];
+  }
+}
+
+export function formatEvent(event: Pick<StreamedEvent, 'name' | 'at' | 'data'>, receivedAt: Date): string {
+  const at = event.at !== undefined && !Number.isNaN(Date.parse(event.at)) ? new Date(event.at) : receivedAt;
+  const facts = details(event.name, event.data).filter((fact): fact is string => !!fact);
+  return `${clockTime(at)}  ${event.name.padEnd(NAME_WIDTH)}  ${facts.join(' · ')}`.trimEnd();
+}
+
+/** What is asked, and how to answer, under an input_requested line (history has no prompt; the Run does). */
+export function formatPendingInput(runId: string, pending: PendingInput): string {
+  const indent = ' '.repeat(clockTime(new Date(0)).length + NAME_WIDTH + 4);
+  return `${indent}${pendingSummary(pending)}\n${indent}${answerHint(runId, pending)}`;
+}

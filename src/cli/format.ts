@@ -1,0 +1,125 @@
+import type { Run } from '../../client/run-view';
+import type { PendingInput } from '../../workflows/definitions';
+import type { WorkflowSummary } from './api-client';
+
+/**
+ * What `mcp-agent` prints for people (`--json` prints the API's JSON instead). Pure functions of
+ * their arguments; times are shown in the local time zone.
+ */
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export function clockTime(date: Date): string {
+  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+}
+
+export function localDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ${clockTime(date)}`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Any value on one line, cut to `max` characters. */
+export function oneLine(value: unknown, max: number): string {
+  const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))).replace(/\s+/g, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Rows as columns padded to their widest cell; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Continuation lines of a labelled value line up under its first line. */
+function labelled(label: string, value: string): string {
+  const indent = ' '.repeat(10);
+  return `${label.padEnd(10)}${value.split('\n').join(`\n${indent}`)}`;
+}
+
+export function usageLine(usage: Run['usage']): string {
+  return [
+    `${usage.inputTokens} input + ${usage.outputTokens} output tokens`,
+    plural(usage.llmCalls, 'LLM call'),
+    plural(usage.toolCalls, 'tool call'),
+  ].join(' · ');
+}
+
+/** An agent's result is `{text, ...}`: the text is what people want; anything else reads as JSON. */
+export function resultText(result: unknown): string {
+  const text = (result as { text?: unknown } | null)?.text;
+  if (typeof text === 'string') return text;
+  return typeof result === 'string' ? result : JSON.stringify(result, null, 2);
+}
+
+/** A shell word for the reply hint; plain ids stay bare. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `input 1f3c: Which numbers?`, with the tool call an approval is about. */
+export function pendingSummary(pending: PendingInput): string {
+  const call = pending.tool ? ` · ${pending.tool} ${oneLine(pending.args ?? {}, 120)}` : '';
+  return `${pending.kind} ${pending.requestId}: ${pending.prompt}${call}`;
+}
+
+export function answerHint(runId: string, pending: PendingInput): string {
+  const example = pending.kind === 'approval' ? `'{"approved": true}'` : `'<answer>'`;
+  return `answer: mcp-agent input ${shellWord(runId)} ${example} --request-id ${shellWord(pending.requestId)}`;
+}
+
+function pendingLines(run: Run): string[] {
+  const pending = run.pendingInput;
+  if (!pending) return [];
+  return [labelled('waiting', pendingSummary(pending)), labelled('', answerHint(run.runId, pending))];
+}
+
+export function formatRun(run: Run): string {
+  const closed = run.closedAt
+    ? `${localDateTime(run.closedAt)} (after ${duration(Date.parse(run.closedAt) - Date.parse(run.startedAt))})`
+    : undefined;
+  const lines = [
+    labelled('run', run.runId),
+    labelled('workflow', run.workflow === run.pattern ? run.workflow : `${run.workflow} (${run.pattern})`),
+    labelled('status', run.status),
+    labelled('input', oneLine(run.input, 200)),
+    ...pendingLines(run),
+    labelled('usage', usageLine(run.usage)),
+    labelled('started', localDateTime(run.startedAt)),
+    ...(closed ? [labelled('closed', closed)] : []),
+    ...(run.error ? [labelled('error', `${run.error.code}: ${run.error.message}`)] : []),
+    ...(run.result !== undefined ? [labelled('result', resultText(run.result))] : []),
+  ];
+  return lines.join('\n');
+}
+
+export function formatRunList(runs: readonly Run[]): string {
+  if (runs.length === 0) return 'No runs.';
+  return table([
+    ['RUN ID', 'WORKFLOW', 'STATUS', 'STARTED', 'INPUT'],
+    ...runs.map((run) => [run.runId, run.workflow, run.status, localDateTime(run.startedAt), oneLine(run.input, 60)]),
+  ]);
+}
+
+export function formatWorkflows(workflows: readonly WorkflowSummary[]): string {
+  if (workflows.length === 0) return 'No workflows in the config; ad-hoc runs take a pattern type and --spec.';
+  return table([['NAME', 'TYPE', 'DESCRIPTION'], ...workflows.map((w) => [w.name, w.type, w.description])]);
+}

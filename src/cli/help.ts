@@ -1,0 +1,46 @@
+/** `mcp-agent --help`: every command, the options, where the API is, and the exit codes. */
+
+export const HELP_TEXT = `Usage: mcp-agent <command> [arguments] [options]
+
+Runs and controls agent workflows through the mcp-agent HTTP API.
+
+Commands:
+  workflows                         the config's workflows
+  run <name> [input]                start a run of a config workflow, or of a pattern type with --spec
+      --id ID                         the run's id (the same id and input again returns the same run)
+      --spec JSON|@file               the spec of an ad-hoc run, e.g. '{"agent": {"instruction": "..."}}'
+      --wait                          follow the run's events until it closes, then show the result
+  status <runId>                    one run
+  list                              runs, newest first
+      --status S                      running, paused, waiting_for_input, completed, failed,
+                                      cancelled, terminated or timed_out
+      --workflow W                    only runs of this workflow
+      --limit N                       at most N runs (default 50)
+  pause <runId>                     pause at the next step boundary
+  resume <runId>                    resume a paused run
+  cancel <runId>                    cancel the run and its running activities
+  input <runId> <value>             answer the pending input or approval request; the value is
+                                    JSON when it parses as JSON, else text
+      --request-id R                  the request to answer (default: the oldest pending one)
+  watch <runId>                     print the run's events as they happen until it closes
+  serve                             the MCP server over stdio (for MCP clients to start)
+  dev                               Temporal, a worker and the API on this machine (npm run dev)
+
+Options:
+  --api URL        the API (default: MCP_AGENT_API_URL, else http://HOST:PORT, i.e. http://127.0.0.1:3000)
+  --token TOKEN    bearer token for the API (default: MCP_AGENT_API_TOKEN)
+  --json           print the API's JSON (watch: one JSON object per event and line)
+  -h, --help       this help
+  --version        the version
+
+Input and values are JSON when they parse as JSON ('{"a": 1}', 42, true), else text ("add 2 and 3").
+A value that starts with "-" goes after "--": mcp-agent input RUN_ID -- -5
+
+Exit codes:
+  0  success; for run --wait and watch: the run completed
+  1  the run failed, was cancelled or terminated, or timed out
+  2  usage error: bad arguments
+  3  the API answered with an error (unknown run or workflow, conflict, rejected input,
+     Temporal unavailable); its message is printed on stderr
+  4  the API cannot be reached
+`;

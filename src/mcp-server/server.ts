@@ -1,0 +1,216 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { isClosedRunStatus, type Run } from '../../client/run-view';
+import type { RunsClient } from '../../client/runs';
+import { toApiError } from '../api/errors';
+import { MAX_WAIT_SECONDS, provideInputBody, runSchema, startRunBody, workflowNameParams, workflowsSchema } from '../api/schemas';
+import { listWorkflows, resolveRun } from '../config/resolve';
+import type { Config } from '../config/schema';
+
+/**
+ * The workflows as MCP tools (contract section 8), so any MCP client can list, run, watch,
+ * pause, resume, answer and cancel runs. Inputs reuse the API's request schemas and every result
+ * is the API's Run object; failures are tool errors carrying the API's `{"error": {code, message}}`
+ * body, so a model reads why and can try again.
+ */
+
+export interface McpServerLogger {
+  error(details: object, message: string): void;
+}
+
+export interface WorkflowsMcpServerOptions {
+  config: Config;
+  runs: RunsClient;
+  /** Where failures on our side (Temporal unreachable, our bugs) are logged; callers see only code and message. */
+  logger?: McpServerLogger;
+}
+
+export const MCP_SERVER_NAME = 'mcp-agent';
+
+/** While a run is awaited, a progress notification this often keeps clients' request timeouts from firing. */
+const PROGRESS_INTERVAL_MS = 5000;
+
+const runIdShape = { run_id: z.string().min(1).describe('The run id (its Temporal workflow ID)') };
+
+export const runToolInput = z
+  .object({
+    name: workflowNameParams.shape.name,
+    ...startRunBody.shape,
+    spec: startRunBody.shape.spec.describe('Only for ad-hoc runs (when `name` is a pattern type); `type` may be left out'),
+    wait_seconds: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(`Seconds to wait for the run to close before answering; at most ${MAX_WAIT_SECONDS} are used`),
+  })
+  .strict();
+
+export const runIdInput = z.object(runIdShape).strict();
+
+/**
+ * The Run schema without its OpenAPI id: with one, its JSON Schema is a `$ref` to a definition,
+ * and MCP wants an output schema whose top level is an object.
+ */
+export const runOutput = z.object(runSchema.shape);
+
+export const provideInputToolInput = z
+  .object({ ...runIdShape, value: provideInputBody.shape.value, request_id: provideInputBody.shape.requestId })
+  .strict();
+
+type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+function success(value: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
+}
+
+/**
+ * An error result has no structuredContent: clients check structured content against the tool's
+ * output schema, and an error body is not a Run.
+ */
+function failure(error: unknown, logger: McpServerLogger | undefined): CallToolResult {
+  const apiError = toApiError(error);
+  if (apiError.status >= 500) logger?.error({ err: error }, apiError.message);
+  return { content: [{ type: 'text', text: JSON.stringify(apiError.body()) }], isError: true };
+}
+
+async function answer(work: () => Promise<Record<string, unknown>>, logger: McpServerLogger | undefined): Promise<CallToolResult> {
+  try {
+    return success(await work());
+  } catch (error) {
+    return failure(error, logger);
+  }
+}
+
+/** Sends progress while `work` runs, if the client asked for it by giving a progress token. */
+async function withProgress<T>(extra: ToolExtra, message: string, work: Promise<T>): Promise<T> {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) return work;
+  let progress = 0;
+  const timer = setInterval(() => {
+    progress += 1;
+    extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }).catch(() => {
+      // The client went away; the wait ends by itself.
+    });
+  }, PROGRESS_INTERVAL_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function startRun(runs: RunsClient, config: Config, input: z.infer<typeof runToolInput>, extra: ToolExtra): Promise<Run> {
+  // The spec is resolved now, so a later config change never alters this run.
+  const resolved = resolveRun(config, input.name, input.spec);
+  const { run } = await runs.start({ ...resolved, input: input.input, id: input.id });
+  const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
+  if (wait === 0 || isClosedRunStatus(run.status)) return run;
+  return withProgress(extra, `waiting for run ${run.runId}`, runs.waitForClose(run.runId, wait));
+}
+
+export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpServerOptions): McpServer {
+  const server = new McpServer(
+    { name: MCP_SERVER_NAME, version: '0.1.0' },
+    {
+      instructions:
+        'Runs AI agent workflows on Temporal. workflows-list names them; workflows-run starts one and returns its Run ' +
+        '(runId, status, result once completed); follow a run with workflows-get_status, answer a waiting_for_input ' +
+        'run with workflows-provide_input.',
+    },
+  );
+
+  server.registerTool(
+    'workflows-list',
+    {
+      title: 'List workflows',
+      description: 'The workflows this server can run, from its config file, with their pattern type.',
+      outputSchema: workflowsSchema,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async () => answer(async () => ({ workflows: listWorkflows(config) }), logger),
+  );
+
+  server.registerTool(
+    'workflows-run',
+    {
+      title: 'Run a workflow',
+      description:
+        'Starts a run of a config workflow (or of an ad-hoc `spec` when `name` is a pattern type such as "agent") and ' +
+        'returns the Run. With wait_seconds it answers once the run closes or that time passes, whichever is first; ' +
+        'a run still going can be followed with workflows-get_status.',
+      inputSchema: runToolInput,
+      outputSchema: runOutput,
+      // Idempotent only with an `id`; without one every call starts another run.
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    async (input, extra) => answer(() => startRun(runs, config, input, extra), logger),
+  );
+
+  server.registerTool(
+    'workflows-get_status',
+    {
+      title: 'Get a run',
+      description:
+        'The Run: status (running, paused, waiting_for_input, completed, failed, cancelled, terminated, timed_out), ' +
+        'result or error once closed, the pending input request while waiting, and token usage.',
+      inputSchema: runIdInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ run_id }) => answer(() => runs.get(run_id), logger),
+  );
+
+  server.registerTool(
+    'workflows-pause',
+    {
+      title: 'Pause a run',
+      description: 'Pauses the run at its next step boundary; workflows-resume lets it go on.',
+      inputSchema: runIdInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ run_id }) => answer(() => runs.pause(run_id), logger),
+  );
+
+  server.registerTool(
+    'workflows-resume',
+    {
+      title: 'Resume a run',
+      description: 'Resumes a paused run.',
+      inputSchema: runIdInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ run_id }) => answer(() => runs.resume(run_id), logger),
+  );
+
+  server.registerTool(
+    'workflows-provide_input',
+    {
+      title: 'Answer a run',
+      description:
+        "Answers the run's pending request (see pendingInput in its Run): any JSON value for an input request, " +
+        '{"approved": true|false, "reason"?: "..."} for an approval. request_id defaults to the oldest pending request.',
+      inputSchema: provideInputToolInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async ({ run_id, value, request_id }) => answer(() => runs.provideInput(run_id, { value, requestId: request_id }), logger),
+  );
+
+  server.registerTool(
+    'workflows-cancel',
+    {
+      title: 'Cancel a run',
+      description: 'Cancels the run and its running activities; the run ends as cancelled.',
+      inputSchema: runIdInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ run_id }) => answer(() => runs.cancel(run_id), logger),
+  );
+
+  return server;
+}

@@ -1,0 +1,395 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { connectClient, type TemporalClient } from '../../client/connection';
+import type { Run } from '../../client/run-view';
+import { buildApp } from '../../src/api/app';
+import type { ConfigInput } from '../../src/config/schema';
+import { freePort, stopProcess } from '../../temporal/dev-server';
+import { eventually, mcpServers, projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { listenForTests, type ApiHttp } from '../support/api-http';
+import { testTemporalAddress } from '../support/temporal-env';
+
+/**
+ * Every command of `mcp-agent` as a user runs it: `node bin/mcp-agent.js ...` in a subprocess,
+ * against the HTTP API on a free port and an in-process worker (scripted models, real MCP servers),
+ * checking what it prints, on which stream, and its exit code.
+ */
+
+const BIN = path.join(projectRoot, 'bin', 'mcp-agent.js');
+const TOKEN = 'cli-test-token';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface CliProcess {
+  child: ChildProcess;
+  /** Everything printed to stdout so far. */
+  stdout(): string;
+  done: Promise<CliResult>;
+}
+
+let env: AgentEnv;
+let temporal: TemporalClient;
+let app: FastifyInstance;
+let api: ApiHttp;
+
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, MCP_AGENT_API_URL: api.url, MCP_AGENT_API_TOKEN: TOKEN, ...extra };
+}
+
+function startCli(args: string[], environment: NodeJS.ProcessEnv = cliEnv()): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, stdout: () => stdout, done };
+}
+
+const cli = (...args: string[]) => startCli(args).done;
+
+/** The JSON a `--json` command printed, checked to be all it printed. */
+function json(result: CliResult) {
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+let counter = 0;
+const unique = (label: string) => `${label}-${process.pid}-${Date.now()}-${++counter}`;
+
+function adhocSpec(model: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ agent: { instruction: 'You help.', provider: 'openai', model, ...extra } });
+}
+
+/** The API itself, for what a test checks beside the CLI. */
+const apiGet = async (route: string) => (await api.get(route, { authorization: `Bearer ${TOKEN}` })).body;
+const apiRun = (runId: string): Promise<Run> => apiGet(`/runs/${encodeURIComponent(runId)}`);
+
+function configFor(fixtureUrl: string, openaiBaseUrl: string): ConfigInput {
+  return {
+    default_provider: 'openai',
+    openai: { api_key: 'test-key', base_url: openaiBaseUrl },
+    mcp: { servers: mcpServers(fixtureUrl) },
+    agents: { calculator: { instruction: 'You add numbers.', model: 'cli-calc', servers: ['everything'] } },
+    workflows: { calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' } },
+    api: { tokens: [TOKEN] },
+  };
+}
+
+beforeAll(async () => {
+  env = await startAgentEnv((provider, fixtureUrl) => ({
+    ...providerConfig(provider),
+    ...configFor(fixtureUrl, provider.openaiBaseUrl),
+  }));
+  temporal = connectClient(env.worker.config);
+  app = await buildApp({ config: env.worker.config, client: temporal.client, uiUrl: 'http://ui.test', logger: pino({ level: 'silent' }) });
+  api = await listenForTests(app);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await temporal?.connection.close();
+  await env?.close();
+});
+
+/** Starts an ad-hoc run whose first reply calls a tool that does not exist, and pauses it before its second turn. */
+async function pausedRun(model: string): Promise<string> {
+  // The first reply comes late enough for the pause (another process) to arrive before the second turn.
+  env.provider.script(model, [{ toolCalls: [{ name: 'no_such_tool', arguments: {} }], delayMs: 3000 }, { text: 'finished' }]);
+  const started = json(await cli('run', 'agent', 'go', '--spec', adhocSpec(model), '--json'));
+  const paused = await cli('pause', started.runId);
+  expect(paused).toMatchObject({ code: 0, stderr: '' });
+  expect(paused.stdout).toContain('Pause requested: the run stops at its next step boundary.');
+  await eventually(async () => (await apiRun(started.runId)).status === 'paused');
+  return started.runId;
+}
+
+describe('reading', () => {
+  it('lists the workflows as columns, or as the API JSON', async () => {
+    const readable = await cli('workflows');
+    expect(readable).toMatchObject({ code: 0, stderr: '' });
+    expect(readable.stdout).toBe('NAME  TYPE   DESCRIPTION\ncalc  agent  Adds numbers\n');
+    expect(json(await cli('workflows', '--json'))).toEqual({ workflows: [{ name: 'calc', type: 'agent', description: 'Adds numbers' }] });
+  });
+
+  it('prints help with the exit codes, and the version', async () => {
+    const help = await cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: mcp-agent <command>');
+    expect(help.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 .*\n[\s\S]* {2}4 /);
+    expect((await cli('--version')).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('running', () => {
+  it('runs a config workflow with --wait: one line per event, then the result, exit 0', async () => {
+    env.provider.script('cli-calc', [
+      { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 2, b: 3 } }], usage: { input: 20, output: 6 } },
+      { text: 'The sum is 5.', usage: { input: 30, output: 4 } },
+    ]);
+    const id = unique('calc');
+    const result = await cli('run', 'calc', 'add 2 and 3', '--id', id, '--wait');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe(`Started ${id}; following its events (Ctrl-C stops following, not the run).`);
+    const events = lines.filter((line) => /^\d\d:\d\d:\d\d {2}\w/.test(line)).map((line) => line.slice(10));
+    expect(events).toEqual([
+      'run_started      calc (agent) · input "add 2 and 3"',
+      'llm_started      turn 1 · openai/cli-calc',
+      'llm_finished     turn 1 · openai/cli-calc · 20 in / 6 out tokens · calls everything-get-sum',
+      'tool_started     everything-get-sum · {"a":2,"b":3}',
+      'tool_finished    everything-get-sum · → The sum of 2 and 3 is 5.',
+      'llm_started      turn 2 · openai/cli-calc',
+      'llm_finished     turn 2 · openai/cli-calc · 30 in / 4 out tokens · "The sum is 5."',
+      'completed        "The sum is 5." · 50 input + 10 output tokens · 2 LLM calls · 1 tool call',
+    ]);
+    expect(result.stdout).toContain(`\nrun       ${id}\nworkflow  calc (agent)\nstatus    completed\n`);
+    expect(result.stdout).toMatch(/\nresult {4}The sum is 5\.\n$/);
+  });
+
+  it('starts an ad-hoc run and answers --json with the Run; status shows it as the API does', async () => {
+    const model = unique('m-adhoc');
+    env.provider.script(model, [{ text: 'Hello back.' }]);
+    const id = unique('adhoc');
+    const started = json(await cli('run', 'agent', '{"greeting": "hello"}', '--spec', adhocSpec(model), '--id', id, '--json'));
+    expect(started).toMatchObject({ runId: id, workflow: 'agent', pattern: 'agent', input: { greeting: 'hello' } });
+
+    await apiGet(`/runs/${id}/result?wait=30`);
+    expect(json(await cli('status', id, '--json'))).toEqual(await apiRun(id));
+    const readable = await cli('status', id);
+    expect(readable.code).toBe(0);
+    expect(readable.stdout).toMatch(/^run {7}\S+\nworkflow {2}agent\nstatus {4}completed\ninput {5}\{"greeting":"hello"\}\n/);
+    expect(readable.stdout).toContain('usage     10 input + 5 output tokens · 1 LLM call · 0 tool calls\n');
+    expect(readable.stdout).toContain('result    Hello back.\n');
+  });
+
+  it('reads a spec from a file with --spec @file', async () => {
+    const model = unique('m-file');
+    env.provider.script(model, [{ text: 'From a file.' }]);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-cli-')), 'spec.json');
+    writeFileSync(file, adhocSpec(model));
+    const done = json(await cli('run', 'agent', 'go', '--spec', `@${file}`, '--wait', '--json'));
+    expect(done).toMatchObject({ status: 'completed', result: { text: 'From a file.' } });
+  });
+
+  it('exits 1 when a waited-for run fails, showing why', async () => {
+    const model = unique('m-fail');
+    env.provider.script(model, [{ status: 400, message: `The model ${model} does not exist.` }]);
+    const result = await cli('run', 'agent', 'hi', '--spec', adhocSpec(model), '--wait');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/\d\d:\d\d:\d\d {2}failed {11}provider_request_rejected: .*does not exist/);
+    expect(result.stdout).toMatch(/\nerror {5}provider_request_rejected: .*does not exist\.\n/);
+  });
+
+  it('lists runs with filters, as columns or JSON', async () => {
+    env.provider.script('cli-calc', [{ text: 'listed' }]);
+    const id = unique('listed');
+    json(await cli('run', 'calc', 'list me', '--id', id, '--wait', '--json'));
+    // Visibility catches up with a run's close a moment later.
+    const listed = await eventually(async () => {
+      const runs: Run[] = json(await cli('list', '--status', 'completed', '--workflow', 'calc', '--json')).runs;
+      return runs.some((run) => run.runId === id) && runs;
+    });
+    expect(listed.every((run) => run.status === 'completed' && run.workflow === 'calc')).toBe(true);
+
+    const table = await cli('list', '--workflow', 'calc', '--limit', '50');
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^RUN ID +WORKFLOW +STATUS +STARTED +INPUT$/);
+    const row = rows.find((line) => line.startsWith(`${id} `));
+    expect(row).toMatch(new RegExp(`^${id} +calc +completed +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +list me$`));
+    expect(header.indexOf('STATUS')).toBe(row!.indexOf('completed'));
+    expect(json(await cli('list', '--limit', '1', '--json')).runs).toHaveLength(1);
+  });
+});
+
+describe('controlling', () => {
+  it('pauses and resumes a run; watch follows it to the end, exit 0', async () => {
+    const runId = await pausedRun(unique('m-pause'));
+    const resumed = await cli('resume', runId);
+    expect(resumed).toMatchObject({ code: 0, stderr: '' });
+    expect(resumed.stdout).toMatch(/^Resume requested\.\nrun {7}/);
+
+    const watched = await cli('watch', runId);
+    expect(watched).toMatchObject({ code: 0, stderr: '' });
+    const names = watched.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(/\s+/)[1]);
+    expect(names[0]).toBe('run_started');
+    expect(names.at(-1)).toBe('completed');
+    expect(names.indexOf('paused')).toBeGreaterThan(0);
+    expect(names.indexOf('resumed')).toBeGreaterThan(names.indexOf('paused'));
+    expect(names.filter((name) => name === 'llm_finished')).toHaveLength(2);
+  });
+
+  it('cancels a run: watch then exits 1; controls of a closed run exit 3 with the API message', async () => {
+    const runId = await pausedRun(unique('m-cancel'));
+    const cancelled = await cli('cancel', runId, '--json');
+    expect(json(cancelled).runId).toBe(runId);
+
+    const watched = await cli('watch', runId, '--json');
+    expect(watched.code).toBe(1);
+    const events = watched.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ type: 'run_started', id: expect.any(String), at: expect.any(String) });
+    expect(events.at(-1)).toMatchObject({ type: 'cancelled' });
+
+    const status = await cli('status', runId);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('status    cancelled\n');
+
+    const late = await cli('pause', runId);
+    expect(late.code).toBe(3);
+    expect(late.stdout).toBe('');
+    expect(late.stderr).toBe(`mcp-agent: Run "${runId}" is already cancelled. (HTTP 409 run_closed)\n`);
+  });
+
+  it('answers a pending request while run --wait shows it, refusing a wrong request id', async () => {
+    const model = unique('m-human');
+    env.provider.script(model, [
+      { toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which numbers?' } }] },
+      { text: 'You said 2 and 3.' },
+    ]);
+    const id = unique('human');
+    const waiting = startCli(['run', 'agent', 'add numbers I give you', '--id', id, '--spec', adhocSpec(model, { human_input: true }), '--wait']);
+    const run = await eventually(async () => {
+      const current = await apiRun(id).catch(() => undefined);
+      return current?.status === 'waiting_for_input' && current;
+    });
+    const requestId = run.pendingInput!.requestId;
+    await eventually(async () => waiting.stdout().includes(`input ${requestId}: Which numbers?`));
+
+    const wrong = await cli('input', id, '2 and 3', '--request-id', 'not-a-request');
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/^mcp-agent: .*\(HTTP 422 wrong_request_id\)\n$/);
+
+    const answered = await cli('input', id, '2 and 3', '--request-id', requestId);
+    expect(answered).toMatchObject({ code: 0, stderr: '' });
+    expect(answered.stdout).toMatch(/^Input delivered\.\nrun {7}/);
+
+    const result = await waiting.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/input_requested {2}the run waits for an answer\n {27}input \S+: Which numbers\?\n {27}answer: mcp-agent input /);
+    expect(result.stdout).toContain(`input_received   request ${requestId}`);
+    expect(result.stdout).toMatch(/\nresult {4}You said 2 and 3\.\n$/);
+  });
+});
+
+describe('errors and exit codes', () => {
+  it('exits 2 on bad arguments, before calling the API', async () => {
+    const result = await startCli(['status'], cliEnv({ MCP_AGENT_API_URL: 'http://127.0.0.1:9' })).done;
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'mcp-agent: status: missing runId (usage: status <runId>)\nmcp-agent: see "mcp-agent --help"\n' });
+  });
+
+  it('exits 3 with the API message for an unknown run or workflow', async () => {
+    expect(await cli('status', 'no-such-run')).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'mcp-agent: No run has the id "no-such-run". (HTTP 404 run_not_found)\n',
+    });
+    const unknown = await cli('run', 'no-such-workflow', 'x');
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('(HTTP 404 workflow_not_found)');
+    const watch = await cli('watch', 'no-such-run');
+    expect(watch.code).toBe(3);
+    expect(watch.stderr).toContain('(HTTP 404 run_not_found)');
+  });
+
+  it('sends the token from --token or MCP_AGENT_API_TOKEN, and exits 3 without one', async () => {
+    const withoutToken = await startCli(['workflows'], cliEnv({ MCP_AGENT_API_TOKEN: '' })).done;
+    expect(withoutToken.code).toBe(3);
+    expect(withoutToken.stderr).toContain('(HTTP 401 unauthorized)');
+    const withFlag = await startCli(['workflows', '--token', TOKEN], cliEnv({ MCP_AGENT_API_TOKEN: '' })).done;
+    expect(withFlag.code).toBe(0);
+  });
+
+  it('exits 4 when nothing answers at the API address', async () => {
+    const port = await freePort();
+    const result = await startCli(['list', '--api', `http://127.0.0.1:${port}`]).done;
+    expect(result).toEqual({ code: 4, stdout: '', stderr: `mcp-agent: cannot reach the API at http://127.0.0.1:${port}: ECONNREFUSED\n` });
+  });
+});
+
+describe('processes', () => {
+  it('serve: the MCP server over stdio', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-cli-serve-'));
+    const configFile = path.join(dir, 'mcp_agent.config.yaml');
+    const { temporal: temporalConfig } = env.worker.config;
+    writeFileSync(
+      configFile,
+      stringify({
+        temporal: { address: temporalConfig.address, namespace: temporalConfig.namespace, task_queue: temporalConfig.task_queue },
+        logger: { level: 'warn' },
+        openai: { api_key: 'test-key', base_url: env.provider.openaiBaseUrl },
+        workflows: { calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' } },
+        agents: { calculator: { instruction: 'You add numbers.', provider: 'openai', model: 'cli-calc' } },
+      }),
+    );
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'serve'],
+      env: { ...(process.env as Record<string, string>), MCP_AGENT_CONFIG: configFile },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'cli-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toEqual(expect.arrayContaining(['workflows-list', 'workflows-run', 'workflows-get_status']));
+      const listed = await client.callTool({ name: 'workflows-list', arguments: {} });
+      expect(JSON.stringify(listed.structuredContent ?? listed.content)).toContain('Adds numbers');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('dev: the API and a worker on an existing Temporal server; SIGINT stops them, exit 0', async () => {
+    const port = await freePort();
+    const { API_TOKEN: _unset, ...environment } = process.env;
+    const dev = startCli(['dev'], {
+      ...environment,
+      MCP_AGENT_CONFIG: path.join(projectRoot, 'mcp_agent.config.yaml'),
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TEMPORAL_TASK_QUEUE: unique('cli-dev'),
+      PORT: String(port),
+      OPENAI_API_KEY: 'test-key',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      await eventually(async () => {
+        if (dev.child.exitCode !== null) throw new Error(`mcp-agent dev exited early:\n${dev.stdout()}`);
+        return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200;
+      }, 90_000);
+      const workflows = await startCli(['workflows', '--api', `http://127.0.0.1:${port}`]).done;
+      expect(workflows.code).toBe(0);
+      expect(workflows.stdout).toMatch(/^calc +agent /m);
+
+      dev.child.kill('SIGINT');
+      const stopped = await dev.done;
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout).toContain('stopping');
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    } finally {
+      if (dev.child.exitCode === null) await stopProcess(dev.child, 30_000);
+    }
+  });
+});

@@ -1,0 +1,163 @@
+import type { Run } from '../../client/run-view';
+import { formatEvent, formatPendingInput } from '../../src/cli/format-event';
+import { duration, formatRun, formatRunList, formatWorkflows, oneLine, resultText, table } from '../../src/cli/format';
+
+const originalTz = process.env.TZ;
+beforeAll(() => {
+  process.env.TZ = 'UTC';
+});
+afterAll(() => {
+  process.env.TZ = originalTz;
+});
+
+function run(overrides: Partial<Run> = {}): Run {
+  return {
+    runId: 'calc-1',
+    workflow: 'calc',
+    pattern: 'agent',
+    status: 'completed',
+    input: 'add 2 and 3',
+    usage: { inputTokens: 12, outputTokens: 4, llmCalls: 1, toolCalls: 0 },
+    startedAt: '2025-03-04T05:06:07.000Z',
+    links: { self: '/runs/calc-1', ui: 'http://ui/namespaces/default/workflows/calc-1' },
+    ...overrides,
+  };
+}
+
+describe('formatRun', () => {
+  it('shows a completed run compactly, its result text last', () => {
+    const text = formatRun(run({ result: { text: 'The sum is 5.\nThat is all.' }, closedAt: '2025-03-04T05:06:09.500Z' }));
+    expect(text).toBe(
+      [
+        'run       calc-1',
+        'workflow  calc (agent)',
+        'status    completed',
+        'input     add 2 and 3',
+        'usage     12 input + 4 output tokens · 1 LLM call · 0 tool calls',
+        'started   2025-03-04 05:06:07',
+        'closed    2025-03-04 05:06:09 (after 2.5 s)',
+        'result    The sum is 5.',
+        '          That is all.',
+      ].join('\n'),
+    );
+  });
+
+  it('shows the pending request and how to answer it', () => {
+    const text = formatRun(
+      run({
+        runId: 'ad hoc',
+        workflow: 'agent',
+        status: 'waiting_for_input',
+        pendingInput: { requestId: 'q-1', kind: 'approval', prompt: 'Allow this call?', tool: 'fs-delete', args: { path: '/tmp/x' } },
+      }),
+    );
+    expect(text).toContain('workflow  agent\n');
+    expect(text).toContain('waiting   approval q-1: Allow this call? · fs-delete {"path":"/tmp/x"}\n');
+    expect(text).toContain(`          answer: mcp-agent input 'ad hoc' '{"approved": true}' --request-id q-1\n`);
+    expect(text).not.toContain('closed');
+  });
+
+  it('shows the error of a failed run and a non-text result as JSON', () => {
+    expect(formatRun(run({ status: 'failed', error: { code: 'provider_request_rejected', message: 'No such model.' } }))).toContain(
+      'error     provider_request_rejected: No such model.',
+    );
+    expect(formatRun(run({ result: { route: 'math', score: 0.9 } }))).toContain('result    {\n            "route": "math",');
+  });
+});
+
+describe('formatRunList and formatWorkflows', () => {
+  it('lines runs up in columns', () => {
+    const text = formatRunList([run(), run({ runId: 'agent-22', workflow: 'agent', status: 'running', input: { a: 1 } })]);
+    expect(text.split('\n')).toEqual([
+      'RUN ID    WORKFLOW  STATUS     STARTED              INPUT',
+      'calc-1    calc      completed  2025-03-04 05:06:07  add 2 and 3',
+      'agent-22  agent     running    2025-03-04 05:06:07  {"a":1}',
+    ]);
+    expect(formatRunList([])).toBe('No runs.');
+  });
+
+  it('lines workflows up in columns', () => {
+    expect(formatWorkflows([{ name: 'calc', type: 'agent', description: 'Adds numbers' }, { name: 'research', type: 'orchestrator', description: '' }])).toBe(
+      'NAME      TYPE          DESCRIPTION\ncalc      agent         Adds numbers\nresearch  orchestrator',
+    );
+  });
+});
+
+describe('small helpers', () => {
+  it('cuts values to one line', () => {
+    expect(oneLine('a\n  b', 10)).toBe('a b');
+    expect(oneLine('abcdefghijkl', 5)).toBe('abcd…');
+    expect(oneLine({ x: [1] }, 20)).toBe('{"x":[1]}');
+  });
+
+  it('reads durations', () => {
+    expect(duration(250)).toBe('250 ms');
+    expect(duration(2500)).toBe('2.5 s');
+    expect(duration(125_000)).toBe('2 min 5 s');
+    expect(duration(3_900_000)).toBe('1 h 5 min');
+  });
+
+  it('takes the text of an agent result', () => {
+    expect(resultText({ text: 'hi', usage: {} })).toBe('hi');
+    expect(resultText('plain')).toBe('plain');
+    expect(resultText([1, 2])).toBe('[\n  1,\n  2\n]');
+  });
+
+  it('pads every column but the last', () => {
+    expect(table([['a', 'bb', 'c'], ['ccc', 'd', '']])).toBe('a    bb  c\nccc  d');
+  });
+});
+
+describe('formatEvent', () => {
+  const at = '2025-03-04T05:06:07.000Z';
+  const line = (name: string, data: Record<string, unknown>) => formatEvent({ name, at, data }, new Date(0));
+
+  it('shows the time, the event and its facts', () => {
+    expect(line('run_started', { workflow: 'calc', pattern: 'agent', input: 'add 2 and 3' })).toBe(
+      '05:06:07  run_started      calc (agent) · input "add 2 and 3"',
+    );
+    expect(line('llm_started', { provider: 'openai', model: 'gpt-4o', turn: 2 })).toBe('05:06:07  llm_started      turn 2 · openai/gpt-4o');
+    expect(line('llm_finished', { provider: 'openai', model: 'gpt-4o', turn: 2, inputTokens: 120, outputTokens: 30, toolCalls: ['everything-get-sum', 'fixture-echo'] })).toBe(
+      '05:06:07  llm_finished     turn 2 · openai/gpt-4o · 120 in / 30 out tokens · calls everything-get-sum, fixture-echo',
+    );
+    expect(line('llm_finished', { model: 'm', turn: 3, inputTokens: 5, outputTokens: 2, toolCalls: [], text: 'The sum is 5.' })).toBe(
+      '05:06:07  llm_finished     turn 3 · m · 5 in / 2 out tokens · "The sum is 5."',
+    );
+  });
+
+  it('shows tools with their arguments, results and errors', () => {
+    expect(line('tool_started', { tool: 'everything-get-sum', turn: 1, arguments: '{"a":2,"b":3}' })).toBe(
+      '05:06:07  tool_started     turn 1 · everything-get-sum · {"a":2,"b":3}',
+    );
+    expect(line('tool_finished', { tool: 'everything-get-sum', turn: 1, isError: false, result: 'The sum of 2 and 3 is 5.' })).toBe(
+      '05:06:07  tool_finished    turn 1 · everything-get-sum · → The sum of 2 and 3 is 5.',
+    );
+    expect(line('tool_finished', { tool: 'no_such_tool', turn: 1, isError: true, error: 'Unknown tool' })).toBe(
+      '05:06:07  tool_finished    turn 1 · no_such_tool · error: Unknown tool',
+    );
+  });
+
+  it('shows how a run and its children end', () => {
+    expect(line('completed', { text: 'The sum is 5.', usage: { inputTokens: 12, outputTokens: 4, llmCalls: 1, toolCalls: 0 } })).toBe(
+      '05:06:07  completed        "The sum is 5." · 12 input + 4 output tokens · 1 LLM call · 0 tool calls',
+    );
+    expect(line('failed', { code: 'provider_request_rejected', message: 'No such model.' })).toBe(
+      '05:06:07  failed           provider_request_rejected: No such model.',
+    );
+    expect(line('cancelled', {})).toBe('05:06:07  cancelled');
+    expect(line('child_finished', { workflowId: 'r-child-1', status: 'failed', error: { code: 'x', message: 'broke' } })).toBe(
+      '05:06:07  child_finished   r-child-1 · failed · x: broke',
+    );
+    expect(line('input_received', { requestId: 'q-1', via: 'update' })).toBe('05:06:07  input_received   request q-1');
+  });
+
+  it('shows an event type it does not know with its data, at the time it arrived when it has none', () => {
+    expect(formatEvent({ name: 'something_new', data: { a: 1 } }, new Date('2025-01-01T10:20:30Z'))).toBe('10:20:30  something_new    {"a":1}');
+  });
+
+  it('puts the pending request under input_requested', () => {
+    expect(formatPendingInput('r1', { requestId: 'q-1', kind: 'input', prompt: 'Which numbers?' })).toBe(
+      `${' '.repeat(27)}input q-1: Which numbers?\n${' '.repeat(27)}answer: mcp-agent input r1 '<answer>' --request-id q-1`,
+    );
+  });
+});

@@ -1,0 +1,238 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_FILE_NAME, runtimeSettings, SECRETS_FILE_NAME } from '../../src/config/load';
+import { configSchema } from '../../src/config/schema';
+import { searchAttributeNames } from '../../workflows/definitions';
+
+/**
+ * docker-compose.yml, the Dockerfile and the files they mount, read as files: there is no Docker
+ * engine here, so nothing runs `docker compose`. The values are compared with the ones the code
+ * uses (defaults, file names, search attributes), so a change on either side shows up here.
+ */
+
+const root = path.resolve(__dirname, '..', '..');
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+
+interface Healthcheck {
+  test: string | string[];
+}
+interface BindMount {
+  type: string;
+  source: string;
+  target: string;
+  read_only?: boolean;
+}
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string | string[];
+  entrypoint?: string | string[];
+  container_name?: string;
+  ports?: string[];
+  environment?: Record<string, string | null>;
+  volumes?: Array<string | BindMount>;
+  healthcheck?: Healthcheck;
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+/** What Compose makes of `${VAR:-default}` with nothing set in the shell; a bare `${VAR}` has no such value. */
+function withComposeDefaults(value: string): string {
+  return value.replace(/\$\{\w+(?::-([^}]*))?\}/g, (whole, fallback?: string) => {
+    if (fallback === undefined) throw new Error(`${whole} has no default`);
+    return fallback;
+  });
+}
+
+const words = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(' ') : (value ?? ''));
+
+function env(service: string): Record<string, string | null> {
+  return services[service].environment ?? {};
+}
+
+function envValue(service: string, name: string): string {
+  const value = env(service)[name];
+  if (typeof value !== 'string') throw new Error(`${service} sets no value for ${name}`);
+  return withComposeDefaults(value);
+}
+
+/** A published port `[ip:]host:container` as numbers. */
+function published(service: string): Array<{ host: number; container: number }> {
+  return (services[service].ports ?? []).map((spec) => {
+    const parts = withComposeDefaults(spec).split(':');
+    return { host: Number(parts[parts.length - 2]), container: Number(parts[parts.length - 1]) };
+  });
+}
+
+function binds(service: string): BindMount[] {
+  return (services[service].volumes ?? []).filter((v): v is BindMount => typeof v !== 'string');
+}
+
+/** A short-syntax volume `source:target[:mode]`. */
+function shortVolume(service: string, target: string): { source: string; mode?: string } {
+  for (const volume of services[service].volumes ?? []) {
+    if (typeof volume !== 'string') continue;
+    const [source, to, mode] = volume.split(':');
+    if (to === target) return { source, mode };
+  }
+  throw new Error(`${service} mounts nothing at ${target}`);
+}
+
+const portOf = (address: string) => Number(new URL(address.includes('://') ? address : `tcp://${address}`).port);
+
+/** Contract section 2, plus MCP_AGENT_CONFIG's value that the compose file sets. */
+const contractEnvironment = [
+  'MCP_AGENT_CONFIG',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_UI_URL',
+  'HOST',
+  'PORT',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_BASE_URL',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'COHERE_API_KEY',
+  'LOG_LEVEL',
+];
+
+/** Variables the shipped config reads through `${VAR}`. */
+const configVariables = [...read(CONFIG_FILE_NAME).matchAll(/\$\{(\w+)/g)].map((m) => m[1]);
+
+const appServices = ['worker', 'api'];
+
+describe('docker-compose.yml', () => {
+  it('has the database, Temporal, its setup steps, the Web UI, the worker and the API', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['api', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+    );
+  });
+
+  it.each([
+    ['worker', 'worker'],
+    ['api', 'api'],
+  ])('runs `npm run %s` in the %s service, a script package.json has', (script, service) => {
+    expect(words(services[service].command)).toBe(`npm run ${script}`);
+    expect(packageScripts[script]).toEqual(expect.any(String));
+  });
+
+  it('builds both app services from the Dockerfile into one image', () => {
+    for (const service of appServices) {
+      expect(services[service].build).toBe('.');
+      expect(services[service].image).toBe(services.api.image);
+    }
+  });
+
+  it('publishes the API, the Web UI and the Temporal frontend on the contract default ports', () => {
+    const defaults = runtimeSettings({});
+    expect(published('api')).toEqual([{ host: defaults.port, container: defaults.port }]);
+    expect(envValue('api', 'PORT')).toBe(String(defaults.port));
+    expect(published('temporal-ui')).toEqual([{ host: portOf(defaults.temporalUiUrl), container: 8080 }]);
+    const frontendPort = portOf(configSchema.parse({}).temporal.address);
+    expect(published('temporal')).toEqual([{ host: frontendPort, container: frontendPort }]);
+  });
+
+  it('lets the worker scale: no container name and no published port', () => {
+    expect(services.worker).not.toHaveProperty('container_name');
+    expect(services.worker).not.toHaveProperty('ports');
+  });
+
+  it('gives the app services only contract variables, or ones the shipped config reads', () => {
+    for (const service of appServices) {
+      const unknown = Object.keys(env(service)).filter((name) => !contractEnvironment.includes(name) && !configVariables.includes(name));
+      expect({ service, unknown }).toEqual({ service, unknown: [] });
+    }
+  });
+
+  it('points the app services at the Temporal service, and the API at all interfaces with the UI link base', () => {
+    for (const service of appServices) expect(envValue(service, 'TEMPORAL_ADDRESS')).toBe('temporal:7233');
+    expect(envValue('api', 'HOST')).toBe('0.0.0.0');
+    expect(envValue('api', 'TEMPORAL_UI_URL')).toBe(runtimeSettings({}).temporalUiUrl);
+  });
+
+  it('mounts the config and the secrets beside it read-only, from files of the usual names', () => {
+    for (const service of appServices) {
+      const configPath = envValue(service, 'MCP_AGENT_CONFIG');
+      const mounts = binds(service);
+      const config = mounts.find((m) => m.target === configPath);
+      const secrets = mounts.find((m) => m.target === path.posix.join(path.posix.dirname(configPath), SECRETS_FILE_NAME));
+      expect(config).toMatchObject({ type: 'bind', read_only: true });
+      expect(secrets).toMatchObject({ type: 'bind', read_only: true });
+      expect(path.basename(withComposeDefaults(config!.source))).toBe(CONFIG_FILE_NAME);
+      expect(path.basename(withComposeDefaults(secrets!.source))).toBe(SECRETS_FILE_NAME);
+    }
+  });
+
+  it('registers exactly the search attributes the workflows set', () => {
+    const registered = envValue('temporal-setup', 'SEARCH_ATTRIBUTES').split(/\s+/);
+    expect(registered.sort()).toEqual([...searchAttributeNames].sort());
+  });
+
+  it.each([
+    ['temporal-schema', '/scripts/setup-postgres-schema.sh'],
+    ['temporal-setup', '/scripts/setup-search-attributes.sh'],
+  ])('runs %s from the script in temporal/, mounted read-only', (service, target) => {
+    expect(services[service].image).toMatch(/^temporalio\/admin-tools:/);
+    expect(words(services[service].entrypoint)).toContain(target);
+    const { source, mode } = shortVolume(service, target);
+    expect(mode).toBe('ro');
+    expect(existsSync(path.join(root, source))).toBe(true);
+  });
+
+  it('gives the Temporal server a dynamic config file that exists in the mounted folder', () => {
+    const { source } = shortVolume('temporal', '/etc/temporal/config/dynamicconfig');
+    const file = envValue('temporal', 'DYNAMIC_CONFIG_FILE_PATH');
+    expect(path.posix.dirname(file)).toBe('/etc/temporal/config/dynamicconfig');
+    const dynamicConfig = parse(read(path.join(source, path.posix.basename(file)))) as Record<string, Array<{ value: unknown }>>;
+    expect(dynamicConfig['limit.historySize.error'][0].value).toEqual(expect.any(Number));
+    expect(dynamicConfig['limit.historyCount.error'][0].value).toEqual(expect.any(Number));
+  });
+
+  it('has health checks: pg_isready, the Temporal frontend, and the API at GET /health', () => {
+    expect(words(services.postgres.healthcheck?.test)).toContain('pg_isready');
+    expect(words(services.temporal.healthcheck?.test)).toContain('7233');
+    expect(words(services.api.healthcheck?.test)).toMatch(/fetch\('http:\/\/127\.0\.0\.1:.*\/health'\)/);
+    expect(read('temporal/setup-search-attributes.sh')).toContain('temporal operator cluster health');
+  });
+
+  it('starts each part once what it needs is ready', () => {
+    const dependsOn = (service: string) => services[service].depends_on ?? {};
+    expect(dependsOn('temporal-schema').postgres.condition).toBe('service_healthy');
+    expect(dependsOn('temporal')['temporal-schema'].condition).toBe('service_completed_successfully');
+    expect(dependsOn('temporal-setup').temporal.condition).toBe('service_healthy');
+    for (const service of [...appServices, 'temporal-ui']) {
+      expect(dependsOn(service)['temporal-setup'].condition).toBe('service_completed_successfully');
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const instructions = dockerfile
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const dockerignore = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+
+  it('builds on node:20-slim and installs with npm ci', () => {
+    expect(instructions[0]).toBe('FROM node:20-slim');
+    expect(instructions.some((line) => /^RUN npm ci\b/.test(line))).toBe(true);
+  });
+
+  it('copies neither the config nor the secrets, and the build context leaves them out', () => {
+    const copies = instructions.filter((line) => /^(COPY|ADD)\b/.test(line));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const line of copies) expect(line).not.toMatch(/mcp_agent\.(config|secrets)\.yaml/);
+    expect(dockerignore).toEqual(
+      expect.arrayContaining([CONFIG_FILE_NAME, SECRETS_FILE_NAME, 'node_modules', '.temporal', '.tools']),
+    );
+  });
+});
