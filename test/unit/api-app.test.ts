@@ -130,6 +130,7 @@ describe('the API without Temporal', () => {
       '/runs',
       '/runs/{runId}',
       '/runs/{runId}/cancel',
+      '/runs/{runId}/events',
       '/runs/{runId}/input',
       '/runs/{runId}/pause',
       '/runs/{runId}/result',
