@@ -19,6 +19,9 @@ export function connectClient(config: Config): TemporalClient {
   const connection = Connection.lazy({
     address: config.temporal.address,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))],
+    // The SDK's own 128 MB default goes under a key gRPC ignores, leaving replies capped at 4 MB:
+    // too small for the history of a long run that has continued as new.
+    channelArgs: { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
   });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return { connection, client };

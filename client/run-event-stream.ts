@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { RunNotFoundError } from './run-errors';
@@ -69,16 +69,60 @@ async function* executionEvents(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<HistoryEvent, void> {
   let nextPageToken: Uint8Array | undefined;
-  do {
+  let pageSize = SERVER_PAGE_SIZE;
+  for (;;) {
     const request = {
       namespace: client.options.namespace,
       execution: { workflowId, runId },
       waitNewEvent: true,
+      maximumPageSize: pageSize,
       ...(nextPageToken && { nextPageToken }),
     };
     const poll = () => client.workflowService.getWorkflowExecutionHistory(request);
-    const response = signal ? await client.withAbortSignal(signal, poll) : await poll();
+    let response: Awaited<ReturnType<typeof poll>>;
+    try {
+      response = signal ? await abortable(client, signal, poll) : await poll();
+    } catch (error) {
+      pageSize = smallerPageSize(error, pageSize);
+      continue;
+    }
     yield* response.history?.events ?? [];
-    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
-  } while (nextPageToken);
+    if (!response.nextPageToken || response.nextPageToken.length === 0) return;
+    nextPageToken = response.nextPageToken;
+  }
+}
+
+/** 0 asks for the server's own page size (up to 1000 events). */
+const SERVER_PAGE_SIZE = 0;
+const FIRST_SMALLER_PAGE_SIZE = 64;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/**
+ * A page can hold more than the gRPC channel takes in one message: 4 MB unless the connection
+ * raises `grpc.max_receive_message_length` (the SDK's own 128 MB default goes under a key grpc-js
+ * ignores), while events carry payloads of up to 2 MB and a closed execution comes in big pages.
+ * Such a page is asked for again in fewer events, down to one; any other error is rethrown.
+ */
+function smallerPageSize(error: unknown, pageSize: number): number {
+  const tooLarge =
+    isGrpcServiceError(error) && error.code === GRPC_RESOURCE_EXHAUSTED && /larger than max/i.test(error.message);
+  if (!tooLarge || pageSize === 1) throw error;
+  return pageSize === SERVER_PAGE_SIZE ? FIRST_SMALLER_PAGE_SIZE : Math.max(1, Math.floor(pageSize / 4));
+}
+
+/**
+ * Runs one call under its own abort signal, linked to the stream's for as long as the call lasts:
+ * the SDK adds a listener to the signal it is given and never removes it, which on a stream's
+ * long-lived signal would pile up one listener per poll.
+ */
+async function abortable<T>(client: Client, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const callAbort = new AbortController();
+  const forward = () => callAbort.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await client.withAbortSignal(callAbort.signal, call);
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
 }

@@ -30,7 +30,6 @@ function countHistoryCalls(calls: HistoryCalls): Interceptor {
         calls.started++;
         calls.inFlight++;
         next(metadata, {
-          ...listener,
           onReceiveStatus(status, nextStatus) {
             calls.inFlight--;
             nextStatus(status);
@@ -178,6 +177,27 @@ test('Last-Event-ID from any point resumes with exactly the events after it', as
   }
 });
 
+test('a run that continues as new streams as one run, its ids growing across executions', async () => {
+  const model = uniqueModel('events-long');
+  const chunk = 'x'.repeat(100_000);
+  env.provider.script(model, [
+    ...Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'fixture-echo', arguments: { text: chunk } }] })),
+    { text: 'done at last' },
+  ]);
+  const runId = await startRun('agent', { agent: agent(model, { servers: ['fixture'] }) });
+  const events = await allEvents(runId);
+
+  const turn = ['llm_started', 'llm_finished', 'tool_started', 'tool_finished'];
+  expect(events.map((e) => e.type)).toEqual(['run_started', ...Array(6).fill(turn).flat(), 'llm_started', 'llm_finished', 'completed']);
+  expectIncreasingIds(events);
+  expect(events.at(-1)!.id).toMatch(/^[1-9]\d*-/);
+  expect(events.filter((e) => e.type === 'llm_started').map((e) => e.data.turn)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+  const lastOfFirst = events.findIndex((e) => !e.id.startsWith('0-')) - 1;
+  expect(await allEvents(runId, { 'last-event-id': events[lastOfFirst].id })).toEqual(events.slice(lastOfFirst + 1));
+  expect(await allEvents(runId, { 'last-event-id': events[lastOfFirst + 1].id })).toEqual(events.slice(lastOfFirst + 2));
+});
+
 test('a paused run waiting for input shows each step, and a reconnect picks up where it left off', async () => {
   const model = uniqueModel('events-human');
   env.provider.script(model, [
@@ -247,14 +267,17 @@ test('a composed run shows its children start and finish, and each child has a s
   expect(child[3].data).toMatchObject({ text: 'It will not.' });
 });
 
-test('a failed run ends its stream with failed, code and message', async () => {
+test('a failed run ends its stream with failed and the Run\'s error', async () => {
   const model = uniqueModel('events-fail');
   env.provider.script(model, [{ status: 400, message: `The model ${model} does not exist.` }]);
   const runId = await startRun('agent', { agent: agent(model) });
   const events = await allEvents(runId);
   expect(events.map((e) => e.type)).toEqual(['run_started', 'llm_started', 'llm_finished', 'failed']);
   expect(events[2].data.error).toContain('does not exist');
-  expect(events[3].data).toEqual({ code: 'provider_request_rejected', message: `The model ${model} does not exist.` });
+  // The same error as the Run's.
+  const run = (await api.get(`/runs/${runId}`)).body;
+  expect(run.error.code).toBe('provider_request_rejected');
+  expect(events[3].data).toEqual(run.error);
 });
 
 test('an unknown run is a JSON 404, a malformed Last-Event-ID a JSON 400, and the route is in the OpenAPI document', async () => {
