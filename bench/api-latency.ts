@@ -30,29 +30,13 @@ import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startScriptedProvider } from '../test/support/scripted-provider';
 import { createWorker } from '../worker/create';
+import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';
 
 const WORKFLOW = 'bench';
 const MODEL = 'bench-api-latency';
 const INPUT = 'What is 2 + 3?';
 const WARM_UP_REQUESTS = 20;
 const RUNS_DONE_TIMEOUT_MS = 180_000;
-
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-/** Nearest-rank percentile of an unsorted sample. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const ms = (value: number) => `${value.toFixed(1)} ms`;
-const round = (value: number) => Math.round(value * 100) / 100;
 
 function benchConfig(address: string, openaiBaseUrl: string): Config {
   return configSchema.parse({
@@ -251,13 +235,6 @@ async function main(): Promise<void> {
   } finally {
     await closeAll(closers);
   }
-}
-
-/** Runs every closer even when one fails, so the dev server never outlives the bench. */
-async function closeAll(closers: ReadonlyArray<() => Promise<void>>): Promise<void> {
-  const failures: unknown[] = [];
-  for (const close of closers) await close().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
 }
 
 main().catch((error: unknown) => {

@@ -33,6 +33,7 @@ import { toolResultsSeen } from '../test/support/requests';
 import { startScriptedProvider, type ProviderName, type ScriptedProvider, type ScriptedReply } from '../test/support/scripted-provider';
 import { createWorker } from '../worker/create';
 import type { AgentResult } from '../workflows/agent';
+import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';
 
 const WARM_UP_RUNS = 2;
 const THROUGHPUT_RUNS = 50;
@@ -53,23 +54,7 @@ const variants: Variant[] = [
 
 const variantLabel = (v: Pick<Variant, 'provider' | 'tool' | 'transport'>) => `${v.provider} + ${v.tool} (${v.transport})`;
 
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-/** Nearest-rank percentile of an unsorted sample. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 const median = (values: readonly number[]) => percentile(values, 50);
-const ms = (value: number) => `${value.toFixed(1)} ms`;
-const round = (value: number) => Math.round(value * 100) / 100;
 
 /** K turns that each call the variant's tool once, then a final answer. */
 function script(variant: Variant, turns: number): ScriptedReply[] {
@@ -328,13 +313,6 @@ async function main(): Promise<void> {
   } finally {
     await closeAll(closers);
   }
-}
-
-/** Runs every closer even when one fails, so the dev server never outlives the bench. */
-async function closeAll(closers: ReadonlyArray<() => Promise<void>>): Promise<void> {
-  const failures: unknown[] = [];
-  for (const close of closers) await close().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
 }
 
 main().catch((error: unknown) => {
