@@ -2,6 +2,7 @@ import { isClosedRunStatus, type Run } from '../../client/run-view';
 import type { ApiClient, ApiReply } from './api-client';
 import { CliError, ExitCode } from './exit-codes';
 import type { SseEvent } from './sse';
+import { closingRunEventTypes } from '../../client/run-events';
 
 /**
  * Following a run live (`watch`, `run --wait`): its event stream until the run closes, then the
@@ -21,7 +22,7 @@ export interface StreamedEvent {
   json: string;
 }
 
-export const CLOSING_EVENTS: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed_out']);
+const CLOSING_EVENTS: ReadonlySet<string> = new Set(closingRunEventTypes);
 
 /** Reconnects in a row that bring no event before following gives up. */
 const MAX_IDLE_RECONNECTS = 5;
