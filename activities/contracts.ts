@@ -66,15 +66,3 @@ export interface Activities {
   /** One configured function (`functions:` in the config). */
   callFunction(input: CallFunctionInput): Promise<CallFunctionResult>;
 }
-
-/** Failure types activities raise; workflows and the API recognise them by these names. */
-export const FailureTypes = {
-  ProviderRequestRejected: 'ProviderRequestRejected',
-  ProviderUnavailable: 'ProviderUnavailable',
-  MissingApiKey: 'MissingApiKey',
-  /** The provider answered 2xx with something unusable, such as fewer vectors than texts. */
-  ProviderReplyMalformed: 'ProviderReplyMalformed',
-  UnknownMcpServer: 'UnknownMcpServer',
-  McpConnectionFailed: 'McpConnectionFailed',
-  UnknownFunction: 'UnknownFunction',
-} as const;

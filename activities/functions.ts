@@ -5,7 +5,8 @@ import type { FunctionContext } from '../src/functions/convention';
 import { jsonValueProblem } from '../src/functions/json-value';
 import type { FunctionRegistry } from '../src/functions/registry';
 import { thrownMessage } from '../src/functions/thrown-message';
-import { type Activities, type CallFunctionInput, type CallFunctionResult, FailureTypes } from './contracts';
+import { FailureTypes } from '../src/failure-types';
+import type { Activities, CallFunctionInput, CallFunctionResult } from './contracts';
 
 export type FunctionActivities = Pick<Activities, 'callFunction'>;
 

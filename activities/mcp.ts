@@ -8,7 +8,8 @@ import { errorMessage, isRequestTimeout, McpConnectionError, UnknownMcpServerErr
 import { namespacedToolName } from '../src/mcp/naming';
 import type { McpPool } from '../src/mcp/pool';
 import { McpServerConfigError } from '../src/mcp/transports';
-import { type Activities, FailureTypes, type McpCallToolInput, type McpCallToolResult } from './contracts';
+import { FailureTypes } from '../src/failure-types';
+import type { Activities, McpCallToolInput, McpCallToolResult } from './contracts';
 
 /** Often enough that a heartbeat timeout of a few seconds notices a dead worker. */
 const HEARTBEAT_INTERVAL_MS = 1000;

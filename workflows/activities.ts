@@ -1,6 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/contracts';
-import { FailureTypes } from '../activities/contracts';
+import { FailureTypes } from '../src/failure-types';
 
 /**
  * Activity stubs with the timeouts and retry policies of each kind of call. Each call gets its own

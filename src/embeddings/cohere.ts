@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type EmbedInput } from '../../activities/contracts';
+import { type EmbedInput } from '../../activities/contracts';
+import { FailureTypes } from '../failure-types';
 import { PROVIDER_REQUEST_TIMEOUT_MS, type ProviderSettings } from '../llm/clients';
 import { isRetryableStatus, retryDelayMs, type HeaderLookup } from '../llm/errors';
 import { isRecord } from '../llm/records';

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type EmbedInput } from '../../activities/contracts';
+import { type EmbedInput } from '../../activities/contracts';
+import { FailureTypes } from '../failure-types';
 
 /**
  * A provider's vectors, checked before they reach the cache: a short or malformed answer would

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../../activities/contracts';
+import { FailureTypes } from '../failure-types';
 import type { TokenLimitField } from './openai';
 
 /**

@@ -9,7 +9,7 @@ import {
   APIError as OpenAiApiError,
 } from 'openai';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../../activities/contracts';
+import { FailureTypes } from '../failure-types';
 import type { LlmRequest } from './messages';
 import { isRecord } from './records';
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { FailureTypes } from '../../activities/contracts';
+import { FailureTypes } from '../../src/failure-types';
 import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';

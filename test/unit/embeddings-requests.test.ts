@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../../activities/contracts';
+import { FailureTypes } from '../../src/failure-types';
 import { inBatches } from '../../src/embeddings/batches';
 import { cohereEmbedRequest, cohereEndpoint, cohereStatusFailure } from '../../src/embeddings/cohere';
 import { checkedVectors } from '../../src/embeddings/vectors';

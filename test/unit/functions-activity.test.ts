@@ -3,7 +3,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createFunctionActivities } from '../../activities/functions';
-import { type CallFunctionResult, FailureTypes } from '../../activities/contracts';
+import { type CallFunctionResult } from '../../activities/contracts';
+import { FailureTypes } from '../../src/failure-types';
 import { loadFunctions } from '../../src/functions/registry';
 
 /** callFunction in a mock activity context: nothing else needs to run. */

@@ -1,7 +1,7 @@
 import * as AnthropicSdk from '@anthropic-ai/sdk';
 import * as OpenAiSdk from 'openai';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../../activities/contracts';
+import { FailureTypes } from '../../src/failure-types';
 import { isRetryableStatus, providerFailure, retryDelayMs } from '../../src/llm/errors';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');

@@ -1,0 +1,14 @@
+/**
+ * Failure types activities raise; workflows (retry policies) and the API recognise them by these
+ * names. Plain constants, so workflow code can import them.
+ */
+export const FailureTypes = {
+  ProviderRequestRejected: 'ProviderRequestRejected',
+  ProviderUnavailable: 'ProviderUnavailable',
+  MissingApiKey: 'MissingApiKey',
+  /** The provider answered 2xx with something unusable, such as fewer vectors than texts. */
+  ProviderReplyMalformed: 'ProviderReplyMalformed',
+  UnknownMcpServer: 'UnknownMcpServer',
+  McpConnectionFailed: 'McpConnectionFailed',
+  UnknownFunction: 'UnknownFunction',
+} as const;
