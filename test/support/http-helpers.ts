@@ -37,3 +37,29 @@ export function waitUnlessClosed(ms: number, res: ServerResponse): Promise<boole
     res.once('close', onClose);
   });
 }
+
+/** What a scripted server received, per model, with a way to wait for the n-th request. */
+export class RequestLog<T extends { model: string }> {
+  private readonly received: T[] = [];
+  private readonly waiters: { model: string; n: number; resolve: (request: T) => void }[] = [];
+
+  record(request: T): void {
+    this.received.push(request);
+    const count = this.requests(request.model).length;
+    for (const waiter of this.waiters.filter((w) => w.model === request.model && w.n === count)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve(request);
+    }
+  }
+
+  requests(model?: string): T[] {
+    return model === undefined ? [...this.received] : this.received.filter((r) => r.model === model);
+  }
+
+  /** Resolves with the n-th (1-based) request for the model once it has arrived. */
+  waitForRequest(model: string, n = 1): Promise<T> {
+    const already = this.requests(model)[n - 1];
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve) => this.waiters.push({ model, n, resolve }));
+  }
+}

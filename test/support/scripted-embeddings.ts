@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { parseBody, readBody, sendJson, waitUnlessClosed } from './http-helpers';
+import { parseBody, readBody, RequestLog, sendJson, waitUnlessClosed } from './http-helpers';
 
 /**
  * Deterministic fake embeddings, served in both providers' wire formats by the scripted provider,
@@ -68,18 +68,8 @@ export function fakeEmbedding(text: string): number[] {
 
 export function createEmbeddingRoutes(): EmbeddingRoutes {
   const steps = new Map<string, ScriptedEmbeddingStep[]>();
-  const received: RecordedEmbeddingRequest[] = [];
-  const waiters: Array<{ model: string; n: number; resolve: (request: RecordedEmbeddingRequest) => void }> = [];
+  const log = new RequestLog<RecordedEmbeddingRequest>();
   let sequence = 0;
-
-  function record(request: RecordedEmbeddingRequest): void {
-    received.push(request);
-    const count = received.filter((r) => r.model === request.model).length;
-    for (const waiter of waiters.filter((w) => w.model === request.model && w.n === count)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(request);
-    }
-  }
 
   return {
     async handle(req, res) {
@@ -91,7 +81,7 @@ export function createEmbeddingRoutes(): EmbeddingRoutes {
       let settle: (outcome: 'replied' | 'disconnected') => void = () => undefined;
       const settled = new Promise<'replied' | 'disconnected'>((resolve) => (settle = resolve));
       res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
-      record({ provider, model, texts, body, headers: req.headers, settled });
+      log.record({ provider, model, texts, body, headers: req.headers, settled });
 
       const step = steps.get(model)?.shift() ?? {};
       if (step.delayMs && !(await waitUnlessClosed(step.delayMs, res))) return true;
@@ -109,14 +99,8 @@ export function createEmbeddingRoutes(): EmbeddingRoutes {
     script(model, more) {
       steps.set(model, [...(steps.get(model) ?? []), ...more]);
     },
-    requests(model) {
-      return model === undefined ? [...received] : received.filter((r) => r.model === model);
-    },
-    waitForRequest(model, n = 1) {
-      const already = received.filter((r) => r.model === model)[n - 1];
-      if (already) return Promise.resolve(already);
-      return new Promise((resolve) => waiters.push({ model, n, resolve }));
-    },
+    requests: (model) => log.requests(model),
+    waitForRequest: (model, n) => log.waitForRequest(model, n),
   };
 }
 

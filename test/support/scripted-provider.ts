@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEmbeddingRoutes, type ScriptedEmbeddings } from './scripted-embeddings';
-import { parseBody, readBody, sendJson, waitUnlessClosed } from './http-helpers';
+import { parseBody, readBody, RequestLog, sendJson, waitUnlessClosed } from './http-helpers';
 
 /**
  * A fake LLM provider that speaks both wire formats over real HTTP, so tests drive the real SDK
@@ -88,19 +88,9 @@ const ROUTES: Record<string, ProviderName> = {
 
 export async function startScriptedProvider(): Promise<ScriptedProvider> {
   const queues = new Map<string, ScriptedReply[]>();
-  const received: RecordedRequest[] = [];
+  const log = new RequestLog<RecordedRequest>();
   const embeddings = createEmbeddingRoutes();
-  const waiters: Array<{ model: string; n: number; resolve: (request: RecordedRequest) => void }> = [];
   let sequence = 0;
-
-  function record(request: RecordedRequest): void {
-    received.push(request);
-    const count = received.filter((r) => r.model === request.model).length;
-    for (const waiter of waiters.filter((w) => w.model === request.model && w.n === count)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(request);
-    }
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await embeddings.handle(req, res)) return;
@@ -115,7 +105,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     const settled = new Promise<'replied' | 'disconnected'>((resolve) => (settle = resolve));
     res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
     const request: RecordedRequest = { model, provider, body, headers: req.headers, at: Date.now(), settled };
-    record(request);
+    log.record(request);
 
     let reply = queues.get(model)?.shift();
     while (typeof reply === 'function') reply = reply(request);
@@ -150,14 +140,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     script(model, replies) {
       queues.set(model, [...(queues.get(model) ?? []), ...replies]);
     },
-    requests(model) {
-      return model === undefined ? [...received] : received.filter((r) => r.model === model);
-    },
-    waitForRequest(model, n = 1) {
-      const already = received.filter((r) => r.model === model)[n - 1];
-      if (already) return Promise.resolve(already);
-      return new Promise((resolve) => waiters.push({ model, n, resolve }));
-    },
+    requests: (model) => log.requests(model),
+    waitForRequest: (model, n) => log.waitForRequest(model, n),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
