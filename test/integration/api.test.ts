@@ -1,12 +1,8 @@
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { connectClient, type TemporalClient } from '../../client/connection';
 import { MEMO_INPUT_MAX_BYTES } from '../../client/run-metadata';
-import { buildApp } from '../../src/api/app';
-import type { Config, ConfigInput } from '../../src/config/schema';
+import type { ConfigInput } from '../../src/config/schema';
 import { freePort } from '../../temporal/dev-server';
 import { eventually } from '../support/agent-env';
-import { listenForTests, type ApiHttp } from '../support/api-http';
+import { startApi, TEST_UI_URL, type ApiHttp, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
 
@@ -15,26 +11,7 @@ import { startScriptedProvider, type ScriptedProvider } from '../support/scripte
  * are scripted. Each test scripts its own model name, so runs never take each other's replies.
  */
 
-const UI_URL = 'http://ui.test';
-const silent = pino({ level: 'silent' });
 
-interface RunningApi {
-  api: ApiHttp;
-  close(): Promise<void>;
-}
-
-async function startApi(config: Config): Promise<RunningApi> {
-  const temporal: TemporalClient = connectClient(config);
-  const app: FastifyInstance = await buildApp({ config, client: temporal.client, uiUrl: UI_URL, logger: silent });
-  const api = await listenForTests(app);
-  return {
-    api,
-    async close() {
-      await app.close();
-      await temporal.connection.close();
-    },
-  };
-}
 
 function configFor(openaiBaseUrl: string): ConfigInput {
   return {
@@ -169,7 +146,7 @@ describe('API runs with a worker', () => {
       workflow: 'calc',
       pattern: 'agent',
       input: 'add 2 and 3',
-      links: { self: `/runs/${id}`, ui: `${UI_URL}/namespaces/default/workflows/${id}` },
+      links: { self: `/runs/${id}`, ui: `${TEST_UI_URL}/namespaces/default/workflows/${id}` },
     });
     expect(['running', 'completed']).toContain(started.body.status);
 

@@ -11,20 +11,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { stringify } from 'yaml';
-import { connectClient, type TemporalClient } from '../../client/connection';
-import { buildApp } from '../../src/api/app';
-import type { Config, ConfigInput } from '../../src/config/schema';
+import type { ConfigInput } from '../../src/config/schema';
 import { eventually, projectRoot } from '../support/agent-env';
-import { listenForTests, type ApiHttp } from '../support/api-http';
+import { startApi, TEST_UI_URL, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
 import { testTemporalAddress } from '../support/temporal-env';
 
-const UI_URL = 'http://ui.test';
-const silent = pino({ level: 'silent' });
 const stdioEntry = path.join(projectRoot, 'src', 'mcp-server', 'stdio.ts');
 
 const TOOL_NAMES = [
@@ -73,23 +67,6 @@ interface McpConnection {
   close(): Promise<void>;
 }
 
-interface RunningApi {
-  api: ApiHttp;
-  close(): Promise<void>;
-}
-
-async function startApi(config: Config): Promise<RunningApi> {
-  const temporal: TemporalClient = connectClient(config);
-  const app: FastifyInstance = await buildApp({ config, client: temporal.client, uiUrl: UI_URL, logger: silent });
-  const api = await listenForTests(app);
-  return {
-    api,
-    async close() {
-      await app.close();
-      await temporal.connection.close();
-    },
-  };
-}
 
 async function connectHttp(url: string, headers: Record<string, string> = {}): Promise<McpConnection> {
   const client = new Client({ name: 'mcp-server-test', version: '1.0.0' });
@@ -110,7 +87,7 @@ async function connectStdio(config: ConfigInput, taskQueue: string): Promise<Mcp
       MCP_AGENT_CONFIG: configFile,
       TEMPORAL_ADDRESS: testTemporalAddress(),
       TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_UI_URL: UI_URL,
+      TEMPORAL_UI_URL: TEST_UI_URL,
     },
     stderr: 'pipe',
   });
@@ -225,7 +202,7 @@ describe('MCP server', () => {
         input: 'add 2 and 3',
         result: { text: 'The sum is 5.' },
         usage: { inputTokens: 12, outputTokens: 4, llmCalls: 1, toolCalls: 0 },
-        links: { self: `/runs/${id}`, ui: `${UI_URL}/namespaces/default/workflows/${id}` },
+        links: { self: `/runs/${id}`, ui: `${TEST_UI_URL}/namespaces/default/workflows/${id}` },
       });
       expect(ran.structured).toEqual(ran.body);
 

@@ -1,5 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { connectClient } from '../../client/connection';
+import { buildApp } from '../../src/api/app';
+import type { Config } from '../../src/config/schema';
 
 /**
  * Real HTTP against an API listening on a free port. Jest cannot load the ESM-only packages behind
@@ -45,5 +49,27 @@ export async function listenForTests(app: FastifyInstance): Promise<ApiHttp> {
     request,
     get: (path, headers) => request('GET', path, { headers }),
     post: (path, json) => request('POST', path, { json }),
+  };
+}
+
+/** The Web UI base tests give the API, so Run links are predictable. */
+export const TEST_UI_URL = 'http://ui.test';
+
+export interface RunningApi {
+  api: ApiHttp;
+  close(): Promise<void>;
+}
+
+/** The real API app, on its own Temporal connection from `config`, listening on a free port. */
+export async function startApi(config: Config): Promise<RunningApi> {
+  const temporal = connectClient(config);
+  const app = await buildApp({ config, client: temporal.client, uiUrl: TEST_UI_URL, logger: pino({ level: 'silent' }) });
+  const api = await listenForTests(app);
+  return {
+    api,
+    async close() {
+      await app.close();
+      await temporal.connection.close();
+    },
   };
 }
