@@ -1,4 +1,8 @@
-import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
+import type { ContextSettings } from '../src/conversation/context';
+import type { ContextSummaryState, ContextUse } from '../src/conversation/context-state';
+import type { LoggedMessage } from '../src/conversation/entry';
+import type { Interned } from '../src/conversation/interned';
+import type { LlmRequest, LlmResponse, StoredText, ToolDefinition } from '../src/llm/messages';
 
 /**
  * What workflows may ask of the outside world, one activity per external call. Workflows import
@@ -17,8 +21,10 @@ export interface McpCallToolInput {
 }
 
 export interface McpCallToolResult {
-  /** Text for the model: text parts joined, other content summarised. */
+  /** Text for the model: text parts joined, other content summarised. Only its start when `stored`. */
   content: string;
+  /** A result longer than `storage.inline_bytes` is stored whole and not carried through history. */
+  stored?: StoredText;
   /** The tool's own error, or an unknown tool: an answer for the model, not a failed activity. */
   isError: boolean;
 }
@@ -57,8 +63,72 @@ export interface CallFunctionResult {
   transferTo?: string;
 }
 
+export type { Interned };
+
+/** A summary of a conversation's start, standing in for every message up to the end of entry `upTo`. */
+export type ContextSummary = ContextSummaryState;
+
+/**
+ * One LLM call of a tool-using loop (agent, swarm). The conversation is not sent: `log.head` names
+ * the stored conversation so far, `log.append` carries only what is new (a user message, tool
+ * results). The activity stores those and the reply as the next entry and returns its key.
+ */
+export interface LoopLlmRequest {
+  provider: LlmRequest['provider'];
+  model: string;
+  maxTokens: number;
+  temperature?: number;
+  system: Interned<string>;
+  tools: Interned<ToolDefinition[]>;
+  log: { head: string | null; append: LoggedMessage[] };
+  /** The turn the reply belongs to. */
+  turn: number;
+  context?: ContextSettings;
+  summary?: ContextSummary;
+}
+
+/**
+ * What the model was sent, in estimated tokens: `tokens` sent (system prompt, tools, messages),
+ * `fullTokens` of the whole conversation after any summary with the reply, `dropped` messages left
+ * out and `stubbed` tool results shortened.
+ */
+export type ContextReport = ContextUse;
+
+export interface LoopLlmResponse extends LlmResponse {
+  /** The stored entry holding `log.append` and the reply: the conversation's new head. */
+  head: string;
+  /** Where the system prompt and tools are stored, to send their keys next time. */
+  keys: { system: string; tools: string };
+  context: ContextReport;
+}
+
+/**
+ * Asks the model to summarize the start of a conversation, so that later calls send the summary
+ * instead. The activity picks where the summary ends: as late as leaves the most recent
+ * `keepTokens` (estimated) out of it, at the end of a turn where it can.
+ */
+export interface SummarizeRequest {
+  provider: LlmRequest['provider'];
+  model: string;
+  maxTokens: number;
+  head: string;
+  /** The summary so far, which the new one takes in. */
+  summary?: ContextSummary;
+  summarize: { keepTokens: number };
+}
+
+export interface SummarizeResponse {
+  /** Absent when nothing could be summarized (everything is recent). */
+  summary?: ContextSummary & { text: string; messages: number };
+  usage: LlmResponse['usage'];
+}
+
+export type LlmGenerateRequest = LlmRequest | LoopLlmRequest | SummarizeRequest;
+export type LlmGenerateResponse = LlmResponse | LoopLlmResponse | SummarizeResponse;
+
 export interface Activities {
-  llmGenerate(request: LlmRequest): Promise<LlmResponse>;
+  /** One model call: a single request (`LlmRequest`), a loop's next turn, or a summary. */
+  llmGenerate(request: LlmGenerateRequest): Promise<LlmGenerateResponse>;
   /** Tools of one server, named `<server>-<tool>`, after `allowed_tools`. */
   mcpListTools(input: McpListToolsInput): Promise<ToolDefinition[]>;
   mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult>;

@@ -1,17 +1,23 @@
 import type { Config } from '../src/config/schema';
+import { ConversationStore } from '../src/conversation/store';
 import type { FunctionRegistry } from '../src/functions/registry';
 import type { McpPool } from '../src/mcp/pool';
+import type { BlobStore } from '../src/storage/store';
 import type { Activities } from './contracts';
 import { createEmbedActivities } from './embed';
 import { createFunctionActivities } from './functions';
 import { createLlmActivities } from './llm';
 import { createMcpActivities } from './mcp';
 
-/** Every activity the worker registers, bound to this process's config, MCP pool and loaded functions. */
-export function createActivities(config: Config, pool: McpPool, functions: FunctionRegistry): Activities {
+/**
+ * Every activity the worker registers, bound to this process's config, MCP pool, loaded functions
+ * and blob store.
+ */
+export function createActivities(config: Config, pool: McpPool, functions: FunctionRegistry, blobs: BlobStore): Activities {
+  const conversations = new ConversationStore(blobs, config.storage.inline_bytes);
   return {
-    ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai }),
-    ...createMcpActivities(pool),
+    ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai, conversations }),
+    ...createMcpActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),
   };

@@ -1,14 +1,28 @@
 import { Context } from '@temporalio/activity';
+import { contextView } from '../src/conversation/context';
+import type { ConversationStore } from '../src/conversation/store';
+import { coveredMessages, messagesAfter, summaryCut, summaryRequestText, SUMMARY_SYSTEM_PROMPT, systemWithSummary } from '../src/conversation/summary';
+import { messageTokens, textTokens, toolsTokens } from '../src/conversation/tokens';
 import { fromAnthropicReply, toAnthropicParams } from '../src/llm/anthropic';
 import { anthropicClient, openAiClient, openAiTokenLimitField, type ProviderSettings } from '../src/llm/clients';
 import { providerFailure } from '../src/llm/errors';
-import type { LlmRequest, LlmResponse } from '../src/llm/messages';
+import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
 import { fromOpenAiReply, toOpenAiParams } from '../src/llm/openai';
+import type {
+  Interned,
+  LlmGenerateRequest,
+  LlmGenerateResponse,
+  LoopLlmRequest,
+  LoopLlmResponse,
+  SummarizeRequest,
+  SummarizeResponse,
+} from './contracts';
 
-/** The config file's `anthropic:` and `openai:` sections, passed as they are. */
+/** The config file's `anthropic:` and `openai:` sections, passed as they are, and the worker's store. */
 export interface LlmActivityDeps {
   anthropic?: ProviderSettings;
   openai?: ProviderSettings;
+  conversations: ConversationStore;
 }
 
 /**
@@ -19,12 +33,14 @@ const HEARTBEAT_INTERVAL_MS = 1000;
 
 export function createLlmActivities(deps: LlmActivityDeps) {
   return {
-    /** One model turn. Heartbeats while waiting, and a cancelled run aborts the HTTP request. */
-    async llmGenerate(request: LlmRequest): Promise<LlmResponse> {
+    /** One model call. Heartbeats while waiting, and a cancelled run aborts the HTTP request. */
+    async llmGenerate(request: LlmGenerateRequest): Promise<LlmGenerateResponse> {
       const context = Context.current();
       const signal = context.cancellationSignal;
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
+        if ('summarize' in request) return await summarize(request, deps, signal);
+        if ('log' in request) return await loopTurn(request, deps, signal);
         return await generate(request, deps, signal);
       } catch (error) {
         // The SDK reports an abort as its own error; Temporal expects the cancellation back.
@@ -34,6 +50,88 @@ export function createLlmActivities(deps: LlmActivityDeps) {
         clearInterval(heartbeat);
       }
     },
+  };
+}
+
+/**
+ * A loop's next turn: the stored conversation and what is new, cut to the context budget, goes to
+ * the model; what is new and the reply are stored as the conversation's next entry.
+ */
+async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<LoopLlmResponse> {
+  const store = deps.conversations;
+  const [system, tools, chain, summaryText] = await Promise.all([
+    interned(request.system, store),
+    interned(request.tools, store),
+    store.chain(request.log.head),
+    request.summary ? store.text(request.summary.key) : undefined,
+  ]);
+  const cut = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) : -1;
+  const conversation = [...messagesAfter(chain, cut), ...request.log.append];
+  const systemText = summaryText === undefined ? system.value : systemWithSummary(system.value, summaryText);
+  const fixedTokens = textTokens(systemText.length) + toolsTokens(tools.value);
+  const view = contextView(conversation, fixedTokens, request.context);
+  const reply = await generate(
+    {
+      provider: request.provider,
+      model: request.model,
+      ...(systemText && { system: systemText }),
+      messages: await store.resolve(view.messages),
+      tools: tools.value,
+      maxTokens: request.maxTokens,
+      ...(request.temperature !== undefined && { temperature: request.temperature }),
+    },
+    deps,
+    signal,
+  );
+  const head = await store.append(request.log.head, [...request.log.append, { ...reply.message, turn: request.turn }]);
+  return {
+    ...reply,
+    head,
+    keys: { system: system.key, tools: tools.key },
+    context: {
+      tokens: view.tokens,
+      fullTokens: view.fullTokens + messageTokens(reply.message),
+      dropped: view.dropped,
+      stubbed: view.stubbed,
+    },
+  };
+}
+
+async function interned<T extends string | ToolDefinition[]>(
+  value: Interned<T>,
+  store: ConversationStore,
+): Promise<{ value: T; key: string }> {
+  if ('key' in value) return { value: await store.json<T>(value.key), key: value.key };
+  return { value: value.value, key: await store.putJson(value.value) };
+}
+
+/** Summarizes the conversation's start, from where the last summary ended to where the activity picks. */
+async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<SummarizeResponse> {
+  const store = deps.conversations;
+  const chain = await store.chain(request.head);
+  const from = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) + 1 : 0;
+  const cut = summaryCut(chain, from, request.summarize.keepTokens);
+  const noUsage = { inputTokens: 0, outputTokens: 0 };
+  if (cut === undefined || cut < from) return { usage: noUsage };
+  const covered = await store.resolve(coveredMessages(chain, from, cut));
+  if (covered.length === 0) return { usage: noUsage };
+  const previous = request.summary ? await store.text(request.summary.key) : undefined;
+  const reply = await generate(
+    {
+      provider: request.provider,
+      model: request.model,
+      system: SUMMARY_SYSTEM_PROMPT,
+      messages: [{ role: 'user', content: summaryRequestText(previous, covered) }],
+      tools: [],
+      maxTokens: request.maxTokens,
+    },
+    deps,
+    signal,
+  );
+  const text = reply.message.content.trim();
+  return {
+    summary: { upTo: chain[cut].key, key: await store.putText(text), text, messages: covered.length },
+    usage: reply.usage,
   };
 }
 
@@ -50,3 +148,4 @@ async function generate(request: LlmRequest, deps: LlmActivityDeps, signal: Abor
     }
   }
 }
+

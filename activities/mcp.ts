@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ConversationStore } from '../src/conversation/store';
 import type { ToolDefinition } from '../src/llm/messages';
 import { toolResultText } from '../src/mcp/content';
 import { errorMessage, isRequestTimeout, McpConnectionError, UnknownMcpServerError } from '../src/mcp/errors';
@@ -21,7 +22,7 @@ export type McpActivities = Pick<Activities, 'mcpListTools' | 'mcpCallTool'>;
  * unknown server or impossible server config (not retryable), an unreachable server (retryable).
  * Whatever the server answers, errors included, is a result for the model.
  */
-export function createMcpActivities(pool: McpPool): McpActivities {
+export function createMcpActivities(pool: McpPool, conversations: ConversationStore): McpActivities {
   async function mcpListTools({ server }: { server: string }): Promise<ToolDefinition[]> {
     const tools = await inActivity(() => pool.listTools(server));
     return tools.map((tool) => toolDefinition(server, tool));
@@ -34,7 +35,8 @@ export function createMcpActivities(pool: McpPool): McpActivities {
       if (!offered.found) return unknownTool(server, tool, offered.available);
       try {
         const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal });
-        return { content: toolResultText(result), isError: result.isError === true };
+        // A long result is stored once; history and the next LLM call carry its key.
+        return { ...(await conversations.storeText(toolResultText(result))), isError: result.isError === true };
       } catch (error) {
         if (signal.aborted || error instanceof McpConnectionError) throw error;
         if (isRequestTimeout(error)) return timedOut(server, tool, pool.settings(server).read_timeout_seconds);

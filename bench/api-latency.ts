@@ -195,17 +195,18 @@ async function main(): Promise<void> {
     });
     const nativeConnection = await NativeConnection.connect({ address: devServer.address });
     closers.unshift(() => nativeConnection.close());
-    const { worker, pool } = await createWorker({ config, connection: nativeConnection, workflowBundle });
+    const { worker, pool, storage } = await createWorker({ config, connection: nativeConnection, workflowBundle });
     const running = worker.run();
     closers.unshift(async () => {
       worker.shutdown();
       await running;
       await pool.close();
+      storage.close();
     });
 
     const temporal = connectClient(config);
     closers.unshift(() => temporal.connection.close());
-    const app = await buildApp({ config, client: temporal.client, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
+    const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
     await app.listen({ host: '127.0.0.1', port: 0 });
     closers.unshift(() => app.close());
     const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

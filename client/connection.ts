@@ -1,5 +1,6 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Config } from '../src/config/schema';
+import { openStorage, type Storage } from '../src/storage/open';
 
 /**
  * A Temporal client for processes that answer people (API, CLI, MCP server). The connection is
@@ -11,6 +12,8 @@ import type { Config } from '../src/config/schema';
 export interface TemporalClient {
   connection: Connection;
   client: Client;
+  /** The store that holds large payloads and conversations: the client reads through it. */
+  storage: Storage;
 }
 
 const RETRY_ATTEMPTS = 5;
@@ -23,8 +26,9 @@ export function connectClient(config: Config): TemporalClient {
     // too small for the history of a long run that has continued as new.
     channelArgs: { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
   });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  return { connection, client };
+  const storage = openStorage(config.storage);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: storage.dataConverter });
+  return { connection, client, storage };
 }
 
 /** Resolves when the Temporal frontend answers within `timeoutMs`; throws its error otherwise. */

@@ -57,3 +57,26 @@ export class WorkerUnavailableError extends Error {
     this.name = 'WorkerUnavailableError';
   }
 }
+
+/** The run keeps no transcript: only agent and swarm runs do. */
+export class NoTranscriptError extends Error {
+  readonly code = 'no_transcript';
+
+  constructor(readonly runId: string) {
+    super(`Run "${runId}" keeps no transcript: only agent and swarm runs do; its result has its answer.`);
+    this.name = 'NoTranscriptError';
+  }
+}
+
+export type MessageRejectionCode = 'not_a_conversation' | 'run_busy' | 'run_closing' | 'invalid_message';
+
+/** The run's `send_message` validator turned the message down, or the run is no conversation. */
+export class MessageRejectedError extends Error {
+  constructor(
+    readonly code: MessageRejectionCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MessageRejectedError';
+  }
+}

@@ -1,5 +1,10 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import {
+  extstoreInboundOptions,
+  visit,
+  walkGetWorkflowExecutionHistoryResponse,
+} from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
 import { RunNotFoundError } from './run-errors';
 import { isAfter, positionOf, RunEventMapper, type EventPosition, type RunEvent } from './run-events';
@@ -86,10 +91,23 @@ async function* executionEvents(
       pageSize = smallerPageSize(error, pageSize);
       continue;
     }
+    await resolveStoredPayloads(client, response);
     yield* response.history?.events ?? [];
     if (!response.nextPageToken || response.nextPageToken.length === 0) return;
     nextPageToken = response.nextPageToken;
   }
+}
+
+/**
+ * The raw history call leaves payloads that left history for the store (Temporal external
+ * storage) as claims; events show what they stand for.
+ */
+export async function resolveStoredPayloads(
+  client: Client,
+  response: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryResponse,
+): Promise<void> {
+  const { externalStorage } = client.options.loadedDataConverter;
+  if (externalStorage) await visit(response, walkGetWorkflowExecutionHistoryResponse, extstoreInboundOptions(externalStorage));
 }
 
 /** 0 asks for the server's own page size (up to 1000 events). */

@@ -10,11 +10,15 @@ import type { temporal } from '@temporalio/proto';
 import { isRecord } from '../src/config/values';
 import { namespacedToolName } from '../src/mcp/naming';
 import {
+  closeSignal,
   humanInputSignal,
+  messageSignal,
   pauseSignal,
   provideInputUpdate,
   resumeSignal,
   searchAttributes,
+  sendMessageUpdate,
+  TURN_MEMO_KEY,
 } from '../workflows/definitions';
 import { failureView } from './run-view';
 
@@ -46,6 +50,10 @@ export const runEventTypes = [
   'resumed',
   'child_started',
   'child_finished',
+  'message_received',
+  'turn_started',
+  'turn_finished',
+  'context_summarized',
   'completed',
   'failed',
   'cancelled',
@@ -105,15 +113,20 @@ function int(value: Int64): number {
   return typeof value === 'number' ? value : Number(value?.toString() ?? 0);
 }
 
-/** `llm openai/gpt-4o · calculator · turn 2` and `planner · turn 1` both name their turn. */
-function turnIn(summary: string | undefined): number | undefined {
-  const match = summary && /\bturn (\d+)\b/.exec(summary);
-  return match ? Number(match[1]) : undefined;
+/**
+ * `llm openai/gpt-4o · calculator · turn 2` and `planner · turn 1` both name their turn; a
+ * conversation's calls name the step within the turn too (`turn 3 · step 2`).
+ */
+function turnIn(summary: string | undefined): { turn?: number; step?: number } {
+  const turn = summary && /\bturn (\d+)\b/.exec(summary);
+  const step = summary && /\bstep (\d+)\b/.exec(summary);
+  return { ...(turn && { turn: Number(turn[1]) }), ...(step && { step: Number(step[1]) }) };
 }
 
 type EventBody = { type: RunEventType; data: Record<string, unknown> };
 
 interface ScheduledActivity {
+  /** The activity type, or `summarize` for an llmGenerate call that summarizes a conversation. */
   activityType: string;
   /** What started and finished events of the activity both say about it. */
   facts: Record<string, unknown>;
@@ -125,8 +138,9 @@ interface InitiatedChild {
   summary?: string;
 }
 
-const activityEventTypes: Record<string, { started: RunEventType; finished: RunEventType }> = {
+const activityEventTypes: Record<string, { started?: RunEventType; finished: RunEventType }> = {
   llmGenerate: { started: 'llm_started', finished: 'llm_finished' },
+  summarize: { finished: 'context_summarized' },
   mcpCallTool: { started: 'tool_started', finished: 'tool_finished' },
   callFunction: { started: 'tool_started', finished: 'tool_finished' },
 };
@@ -207,6 +221,9 @@ export class RunEventMapper {
     if (event.workflowExecutionUpdateCompletedEventAttributes) {
       return this.updateCompleted(event.workflowExecutionUpdateCompletedEventAttributes);
     }
+    if (event.workflowPropertiesModifiedEventAttributes) {
+      return this.turnMarker(this.decode(event.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields?.[TURN_MEMO_KEY]));
+    }
     if (event.upsertWorkflowSearchAttributesEventAttributes) {
       const fields = event.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields;
       return this.statusChanged(this.decode(fields?.[searchAttributes.status.name]));
@@ -232,18 +249,19 @@ export class RunEventMapper {
 
   private activityScheduled(id: number, event: HistoryEvent): EventBody | undefined {
     const attributes = event.activityTaskScheduledEventAttributes!;
-    const activityType = attributes.activityType?.name ?? '';
+    const input = this.decode(attributes.input?.payloads?.[0]);
+    const name = attributes.activityType?.name ?? '';
+    const activityType = name === 'llmGenerate' && isRecord(input) && 'summarize' in input ? 'summarize' : name;
     const types = activityEventTypes[activityType];
     if (!types) return undefined;
     const summary = this.decodeString(event.userMetadata?.summary);
-    const input = this.decode(attributes.input?.payloads?.[0]);
-    const turn = turnIn(summary);
     const facts = {
       ...activityFacts(activityType, isRecord(input) ? input : {}),
-      ...(turn !== undefined && { turn }),
+      ...turnIn(summary),
       ...(summary && { summary }),
     };
     this.activities.set(id, { activityType, facts });
+    if (!types.started) return undefined;
     const started = activityType === 'mcpCallTool' && isRecord(input) ? { arguments: preview(input.arguments) } : {};
     return { type: types.started, data: { ...facts, ...started } };
   }
@@ -274,6 +292,10 @@ export class RunEventMapper {
         if (!this.paused) return undefined;
         this.paused = false;
         return { type: 'resumed', data: {} };
+      case messageSignal.name:
+        return { type: 'message_received', data: { via: 'signal' } };
+      case closeSignal.name:
+        return undefined;
       case humanInputSignal.name: {
         const input = this.decode(attributes.input?.payloads?.[0]);
         this.waitingForInput = false;
@@ -290,6 +312,11 @@ export class RunEventMapper {
   ): EventBody | undefined {
     const name = this.updates.get(int(attributes.acceptedEventId));
     const success = attributes.outcome?.success;
+    if (name === sendMessageUpdate.name && success) {
+      const reply = this.decode(success.payloads?.[0]);
+      const turn = isRecord(reply) && typeof reply.turn === 'number' ? { turn: reply.turn } : {};
+      return { type: 'message_received', data: { ...turn, via: 'update' } };
+    }
     if (name !== provideInputUpdate.name || !success) return undefined;
     const reply = this.decode(success.payloads?.[0]);
     this.waitingForInput = false;
@@ -306,6 +333,17 @@ export class RunEventMapper {
     if (status !== 'waiting_for_input' || this.waitingForInput) return undefined;
     this.waitingForInput = true;
     return { type: 'input_requested', data: {} };
+  }
+
+  /** A conversation's turn starting or ending, as the workflow marks it in its memo. */
+  private turnMarker(marker: unknown): EventBody | undefined {
+    if (!isRecord(marker) || typeof marker.turn !== 'number') return undefined;
+    const text = typeof marker.text === 'string' ? { text: preview(marker.text) } : {};
+    if (marker.state === 'started') return { type: 'turn_started', data: { turn: marker.turn, ...text } };
+    if (marker.state === 'finished') {
+      return { type: 'turn_finished', data: { turn: marker.turn, ...(typeof marker.outcome === 'string' && { outcome: marker.outcome }), ...text } };
+    }
+    return undefined;
   }
 
   private childEvent(id: number, event: HistoryEvent): EventBody | undefined {
@@ -374,7 +412,7 @@ export class RunEventMapper {
 
 /** What an activity's input says about the call: the model of an LLM turn, the name of a tool. */
 function activityFacts(activityType: string, input: Record<string, unknown>): Record<string, unknown> {
-  if (activityType === 'llmGenerate') return { provider: input.provider, model: input.model };
+  if (activityType === 'llmGenerate' || activityType === 'summarize') return { provider: input.provider, model: input.model };
   if (activityType === 'mcpCallTool') {
     const server = String(input.server ?? '');
     const tool = String(input.tool ?? '');
@@ -384,6 +422,12 @@ function activityFacts(activityType: string, input: Record<string, unknown>): Re
 }
 
 function activityOutcome(activityType: string, result: Record<string, unknown>): Record<string, unknown> {
+  if (activityType === 'summarize') {
+    const summary = isRecord(result.summary) ? result.summary : undefined;
+    return summary
+      ? { messages: summary.messages, ...(typeof summary.text === 'string' && { text: preview(summary.text) }) }
+      : { messages: 0 };
+  }
   if (activityType === 'llmGenerate') {
     const usage = isRecord(result.usage) ? result.usage : {};
     const message = isRecord(result.message) ? result.message : {};
@@ -394,6 +438,8 @@ function activityOutcome(activityType: string, result: Record<string, unknown>):
       stopReason: result.stopReason,
       toolCalls: calls.map((call) => (isRecord(call) ? call.name : undefined)),
       ...(typeof message.content === 'string' && message.content !== '' && { text: preview(message.content) }),
+      // A loop's call says how much of the conversation the model was sent, and what was left out.
+      ...(isRecord(result.context) && { context: result.context }),
     };
   }
   if (activityType === 'mcpCallTool') return { isError: result.isError === true, result: preview(result.content ?? '') };

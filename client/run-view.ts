@@ -14,6 +14,7 @@ export const runStatusSchema = z.enum([
   'running',
   'paused',
   'waiting_for_input',
+  'idle',
   'completed',
   'failed',
   'cancelled',
@@ -43,6 +44,28 @@ export const runUsageSchema = z.object({
   toolCalls: z.number(),
 });
 
+export const conversationSchema = z
+  .object({
+    turn: z.number().describe('The turn running now, or the last one'),
+    finishedTurns: z.number().describe('Turns answered (or interrupted)'),
+    queuedMessages: z.number().describe('Messages waiting for their turn'),
+    onMessageWhileBusy: z.enum(['queue', 'reject', 'interrupt']),
+    idleTimeoutSeconds: z.number(),
+    closing: z.boolean().describe('close was asked for: the run completes once the queue is empty'),
+  })
+  .describe('A conversation run (contract section 9)');
+
+export const contextUseSchema = z
+  .object({
+    lastTokens: z.number().describe('Estimated tokens the last LLM call sent'),
+    lastFullTokens: z.number().describe('Estimated tokens of the whole conversation at the last call'),
+    trimmedCalls: z.number().describe('LLM calls that sent less than the whole conversation'),
+    summaries: z.number(),
+    summarizedMessages: z.number().describe('Messages the summaries stand in for'),
+    summary: z.object({ upTo: z.string(), key: z.string() }).optional(),
+  })
+  .describe("How much of the conversation the model is sent, for an agent with a context budget");
+
 export const runSchema = z
   .object({
     runId: z.string().describe('The Temporal workflow ID'),
@@ -50,10 +73,15 @@ export const runSchema = z
     pattern: z.string(),
     status: runStatusSchema,
     input: z.unknown(),
-    result: z.unknown().optional().describe('Present once completed; an agent gives {text, ...}'),
+    result: z
+      .unknown()
+      .optional()
+      .describe('Present once completed, and a conversation\'s latest answer while open; an agent gives {text, ...}'),
     error: runErrorSchema.optional().describe('Present once failed, cancelled, terminated or timed out'),
     pendingInput: pendingInputSchema.optional(),
     usage: runUsageSchema,
+    conversation: conversationSchema.optional(),
+    context: contextUseSchema.optional(),
     startedAt: z.string().describe('ISO 8601'),
     closedAt: z.string().optional().describe('ISO 8601'),
     links: z.object({
@@ -96,7 +124,7 @@ const closedStatusByExecution: Partial<Record<WorkflowExecutionStatusName, RunVi
   TIMED_OUT: 'timed_out',
 };
 
-const openStatuses: ReadonlySet<string> = new Set<RunViewStatus>(['running', 'paused', 'waiting_for_input']);
+const openStatuses: ReadonlySet<string> = new Set<RunViewStatus>(['running', 'paused', 'waiting_for_input', 'idle']);
 
 export function isClosedExecution(status: WorkflowExecutionStatusName): boolean {
   return closedStatusByExecution[status] !== undefined;
@@ -185,17 +213,19 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
   const { state, outcome } = facts;
   const status = runStatus(facts.executionStatus, state?.status ?? facts.searchAttributes.status);
   const open = openStatuses.has(status);
-  const result = outcome && 'result' in outcome ? outcome.result : undefined;
+  const result = outcome && 'result' in outcome ? outcome.result : open ? state?.result : undefined;
   return {
     runId: facts.workflowId,
     workflow: facts.searchAttributes.workflow ?? state?.workflow ?? facts.workflowType,
     pattern: facts.searchAttributes.pattern ?? state?.pattern ?? patternOfWorkflowType(facts.workflowType) ?? facts.workflowType,
     status,
     input: facts.input ?? null,
-    ...(outcome && 'result' in outcome && { result }),
+    ...(result !== undefined && { result }),
     ...(outcome && 'failure' in outcome && { error: failureView(outcome.failure) }),
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
     usage: state?.usage ?? usageIn(result) ?? noUsage,
+    ...(state?.conversation && { conversation: state.conversation }),
+    ...(state?.context && { context: state.context }),
     startedAt: facts.startTime.toISOString(),
     ...(facts.closeTime && !open && { closedAt: facts.closeTime.toISOString() }),
     links: runLinks(facts.workflowId, links),

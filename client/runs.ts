@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   isGrpcDeadlineError,
+  QueryNotRegisteredError,
   WorkflowFailedError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -13,28 +14,38 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { isRecord } from '../src/config/values';
 import type { ResolvedSpec, WorkflowInput } from '../src/spec/schema';
+import type { LogPosition } from '../src/conversation/entry';
 import {
+  closeSignal,
   InputRejection,
+  MessageRejection,
   pauseSignal,
   provideInputUpdate,
   resumeSignal,
   searchAttributes,
+  sendMessageUpdate,
   stateQuery,
+  transcriptQuery,
   type HumanInput,
   type RunState,
 } from '../workflows/definitions';
 import {
   InputRejectedError,
+  MessageRejectedError,
+  NoTranscriptError,
   RunClosedError,
   RunIdInUseError,
   RunNotFoundError,
   WorkerUnavailableError,
   type InputRejectionCode,
+  type MessageRejectionCode,
 } from './run-errors';
+import { resolveStoredPayloads } from './run-event-stream';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
 import {
   buildRun,
   isClosedExecution,
+  isClosedRunStatus,
   runStatus,
   type Run,
   type RunFacts,
@@ -101,6 +112,16 @@ const executionStatusByRunStatus: Partial<Record<RunViewStatus, string>> = {
   terminated: 'Terminated',
   timed_out: 'TimedOut',
 };
+
+const messageRejectionCodes: Record<string, MessageRejectionCode> = {
+  [MessageRejection.NotAConversation]: 'not_a_conversation',
+  [MessageRejection.Busy]: 'run_busy',
+  [MessageRejection.Closing]: 'run_closing',
+  [MessageRejection.InvalidMessage]: 'invalid_message',
+};
+
+/** How often a wait for a conversation's turn asks the run again, growing from the first to the last. */
+const TURN_POLL_MS = { first: 100, last: 500 };
 
 const rejectionCodes: Record<string, InputRejectionCode> = {
   [InputRejection.NothingPending]: 'nothing_pending',
@@ -272,6 +293,86 @@ export class RunsClient {
     return this.get(runId);
   }
 
+  /**
+   * Delivers a conversation message through the `send_message` Update, so that a refusal (not a
+   * conversation, busy under `reject`, closing) comes back as an answer. Says which turn the
+   * message starts or waits for.
+   */
+  async sendMessage(runId: string, input: unknown): Promise<{ run: Run; turn: number }> {
+    let turn = 0;
+    await this.whileOpen(runId, async (handle) => {
+      try {
+        const reply = await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () =>
+          handle.executeUpdate(sendMessageUpdate, { args: [{ input }] }),
+        );
+        turn = reply.turn;
+      } catch (error) {
+        throw this.messageError(runId, error);
+      }
+    });
+    return { run: await this.get(runId), turn };
+  }
+
+  /**
+   * The run once its conversation has finished `turn` (or the run has closed), or as it is when
+   * `waitSeconds` pass. The run's `state` query says how far it is; it is asked again, more
+   * slowly as the wait goes on.
+   */
+  async waitForTurn(runId: string, turn: number, waitSeconds: number): Promise<{ run: Run; finished: boolean }> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (let pause = TURN_POLL_MS.first; ; pause = Math.min(pause * 2, TURN_POLL_MS.last)) {
+      const run = await this.get(runId);
+      const finished = isClosedRunStatus(run.status) || (run.conversation?.finishedTurns ?? 0) >= turn;
+      if (finished || Date.now() + pause > deadline) return { run, finished };
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /** Asks a conversation to complete once its running turn and queued messages are answered. */
+  async close(runId: string): Promise<Run> {
+    await this.whileOpen(runId, async (handle) => {
+      const state = await this.queryState(handle);
+      if (state && !state.conversation) {
+        throw new MessageRejectedError('not_a_conversation', `Run "${runId}" is not a conversation; cancel it to stop it.`);
+      }
+      await handle.signal(closeSignal);
+    });
+    return this.get(runId);
+  }
+
+  /**
+   * Where a run's transcript is in the store: from the result of a completed run, else from the
+   * run itself (a worker answers the `transcript` query, replaying a closed run if it must).
+   */
+  async transcriptPosition(runId: string): Promise<LogPosition> {
+    const handle = this.client.workflow.getHandle(runId);
+    const info = await this.describe(handle);
+    if (isClosedExecution(info.status.name)) {
+      const outcome = await this.outcome(handle);
+      const transcript = 'result' in outcome && isRecord(outcome.result) ? outcome.result.transcript : undefined;
+      if (isLogPosition(transcript)) return transcript;
+    }
+    try {
+      return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(transcriptQuery));
+    } catch (error) {
+      if (error instanceof QueryNotRegisteredError) throw new NoTranscriptError(runId);
+      if (isGrpcDeadlineError(error)) throw new WorkerUnavailableError(runId);
+      throw error;
+    }
+  }
+
+  private messageError(runId: string, error: unknown): unknown {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      const code = error.cause.type ? messageRejectionCodes[error.cause.type] : undefined;
+      if (code) return new MessageRejectedError(code, error.cause.message);
+      // Workflows other than the agent and swarm loops have no such Update.
+      if (/no registered handler|unknown update/i.test(error.cause.message)) {
+        return new MessageRejectedError('not_a_conversation', `Run "${runId}" is not a conversation: only agent and swarm runs can be.`);
+      }
+    }
+    return this.updateError(runId, error);
+  }
+
   private updateError(runId: string, error: unknown): unknown {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? rejectionCodes[error.cause.type] : undefined;
@@ -360,8 +461,13 @@ export class RunsClient {
       execution: { workflowId, runId },
       maximumPageSize: 1,
     });
+    await resolveStoredPayloads(this.client, response);
     const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
     const [argument] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, started?.input?.payloads);
     return isRecord(argument) ? argument.input : undefined;
   }
+}
+
+function isLogPosition(value: unknown): value is LogPosition {
+  return isRecord(value) && (value.head === null || typeof value.head === 'string') && Array.isArray(value.pending);
 }

@@ -4,6 +4,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
+import { openStorage, type Storage } from '../src/storage/open';
 
 export interface WorkerOptions {
   config: Config;
@@ -19,6 +20,8 @@ export interface WorkerOptions {
 export interface AgentWorker {
   worker: Worker;
   pool: McpPool;
+  /** The blob store the worker's activities and large payloads use; close it after the worker. */
+  storage: Storage;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
   // Before anything is opened: a function that cannot load stops start-up with a ConfigError.
   const functions = loadFunctions(config.functions);
   const pool = new McpPool(config.mcp.servers, options.logger);
+  const storage = openStorage(config.storage);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
@@ -38,7 +42,8 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(config, pool, functions),
+    activities: createActivities(config, pool, functions, storage.blobs),
+    dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
     }),
@@ -52,5 +57,5 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // died, waiting the default 10 s before another may take it shows as a stalled run.
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
-  return { worker, pool };
+  return { worker, pool, storage };
 }

@@ -14,12 +14,16 @@ async function main(): Promise<void> {
   const logger = createLogger('worker', config.logger.level);
   const { address, namespace, task_queue: taskQueue } = config.temporal;
   const connection = await NativeConnection.connect({ address });
-  const { worker, pool } = await createWorker({ config, connection, logger });
-  logger.info({ address, namespace, taskQueue, servers: Object.keys(config.mcp.servers) }, 'worker polling');
+  const { worker, pool, storage } = await createWorker({ config, connection, logger });
+  logger.info(
+    { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location },
+    'worker polling',
+  );
   try {
     await worker.run();
   } finally {
     await pool.close();
+    storage.close();
     await connection.close();
     logger.info('worker stopped');
   }

@@ -1,5 +1,12 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities/contracts';
+import type { LlmRequest, LlmResponse } from '../src/llm/messages';
+import type {
+  Activities,
+  LoopLlmRequest,
+  LoopLlmResponse,
+  SummarizeRequest,
+  SummarizeResponse,
+} from '../activities/contracts';
 import { FailureTypes } from '../src/failure-types';
 
 /**
@@ -30,8 +37,25 @@ const mcpOptions: ActivityOptions = {
   retry: { ...retryableBackoff, maximumAttempts: 8, nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer] },
 };
 
-export function llmActivity(summary: string): Activities['llmGenerate'] {
+/** `llmGenerate` takes three kinds of request, each with its own kind of answer. */
+type LlmCall<Request, Response> = (request: Request) => Promise<Response>;
+
+function llmGenerate(summary: string): Activities['llmGenerate'] {
   return proxyActivities<Activities>({ ...llmOptions, summary }).llmGenerate;
+}
+
+/** A single request with its whole conversation (planners, routers, evaluators). */
+export function llmActivity(summary: string): LlmCall<LlmRequest, LlmResponse> {
+  return llmGenerate(summary) as LlmCall<LlmRequest, LlmResponse>;
+}
+
+/** The next turn of a loop whose conversation is stored (agent, swarm). */
+export function loopLlmActivity(summary: string): LlmCall<LoopLlmRequest, LoopLlmResponse> {
+  return llmGenerate(summary) as LlmCall<LoopLlmRequest, LoopLlmResponse>;
+}
+
+export function summarizeActivity(summary: string): LlmCall<SummarizeRequest, SummarizeResponse> {
+  return llmGenerate(summary) as LlmCall<SummarizeRequest, SummarizeResponse>;
 }
 
 export function mcpCallToolActivity(summary: string): Activities['mcpCallTool'] {

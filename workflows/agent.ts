@@ -1,85 +1,209 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type { Message, ToolDefinition } from '../src/llm/messages';
-import { finalText, functionTools, inputAsUserMessage } from '../src/patterns/agent';
+import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { ContextTracker, type ContextState } from '../src/conversation/context-state';
+import type { LogPosition } from '../src/conversation/entry';
+import { InternedValue, type Interned } from '../src/conversation/interned';
+import { ConversationLog } from '../src/conversation/log';
+import type { ToolDefinition } from '../src/llm/messages';
+import { functionTools, inputAsUserMessage, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
-import type { RunUsage } from './definitions';
+import { Conversation, type ClosedBy, type ConversationCarry, type TurnOutcome } from './conversation';
+import { transcriptQuery, type RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
-import { llmTurn } from './llm-turn';
-import { RunControl, type RunControlCarry } from './run-control';
-import { runToolCall } from './tool-calls';
+import { llmTurn, type LoopState } from './llm-turn';
+import { historyIsLarge } from './loop-history';
+import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
+import { runToolCall, type DeferredCall } from './tool-calls';
 
-export interface AgentResult {
+export interface AgentAnswer {
   text: string;
-  /** LLM turns taken. */
+  /** LLM turns taken for this answer. */
   iterations: number;
-  stopReason: 'final_answer' | 'max_iterations';
-  usage: RunUsage;
+  stopReason: 'final_answer' | 'max_iterations' | 'interrupted';
 }
 
-/** The loop's state at a turn boundary, handed to the next run on continue-as-new. */
+export interface AgentResult extends AgentAnswer {
+  usage: RunUsage;
+  /** Where the whole conversation is stored (`GET /runs/:runId/messages` reads it). */
+  transcript: LogPosition;
+  /** A conversation's answered turns, and what ended it. */
+  turns?: number;
+  closedBy?: ClosedBy;
+}
+
+/** The loop's state at a boundary, handed to the next run on continue-as-new. */
 interface AgentCarry {
-  messages: Message[];
-  tools: ToolDefinition[];
-  iteration: number;
+  log: LogPosition;
+  tools: { names: string[]; definitions: Interned<ToolDefinition[]> };
+  context: ContextState;
   control: RunControlCarry;
+  conversation: ConversationCarry;
+  /** The turn that was running, the iterations it had taken, and calls still waiting for input. */
+  current?: { turn: number; iteration: number; deferred?: DeferredCall[] };
+  last?: AgentAnswer;
 }
 
 export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?: AgentCarry };
 
-/**
- * History grows with every turn because each LLM activity carries the conversation. Past this
- * size (or when Temporal suggests it) the loop continues as new at a turn boundary.
- */
-const CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
-
 export async function agentWorkflow(args: AgentWorkflowInput): Promise<AgentResult> {
   const control = new RunControl(args.name, 'agent', args.carry?.control);
-  return runToCompletion(control, () => agentLoop(args, control));
+  const conversation = new Conversation(args.spec.conversation, control, args.carry?.conversation);
+  return runToCompletion(control, () => new AgentLoop(args, control, conversation).run());
 }
 
-async function agentLoop(args: AgentWorkflowInput, control: RunControl): Promise<AgentResult> {
-  const agent = args.spec.agent;
-  const tools = args.carry?.tools ?? (await listTools(agent, control));
-  const offered = tools.map((t) => t.name);
-  const messages: Message[] = args.carry?.messages ?? [inputAsUserMessage(args.input)];
-  let iteration = args.carry?.iteration ?? 0;
+interface ToolSet {
+  names: string[];
+  definitions: InternedValue<ToolDefinition[]>;
+}
 
-  while (iteration < agent.max_iterations) {
-    iteration++;
-    const { text, calls } = await llmTurn({ agent, system: agent.instruction, messages, tools, turn: iteration, control });
-    if (calls.length === 0) {
-      return { text, iterations: iteration, stopReason: 'final_answer', usage: control.totalUsage() };
+/**
+ * The agent loop (contract section 7), turn by turn: each turn's messages go to the model, every
+ * tool call of a reply runs at once, and the results go back, until a final answer or
+ * `max_iterations`. The conversation itself is in the store; this loop holds its head only.
+ */
+class AgentLoop {
+  private readonly agent: ResolvedAgent;
+  private readonly loop: LoopState;
+  private readonly system: InternedValue<string>;
+  private tools?: ToolSet;
+  private last?: AgentAnswer;
+  private lastText = '';
+
+  constructor(
+    private readonly args: AgentWorkflowInput,
+    private readonly control: RunControl,
+    private readonly conversation: Conversation,
+  ) {
+    this.agent = args.spec.agent;
+    const carry = args.carry;
+    this.loop = {
+      log: new ConversationLog(carry?.log),
+      context: new ContextTracker(carry?.context),
+      control,
+    };
+    this.system = new InternedValue(this.agent.instruction);
+    if (carry) this.tools = { names: carry.tools.names, definitions: InternedValue.from(carry.tools.definitions) };
+    this.last = carry?.last;
+    this.lastText = carry?.last?.text ?? '';
+    // A person may take days over an approval while messages pile up: the run goes on in a new one.
+    control.deferWaitsWhen(() => historyIsLarge(args.spec));
+    setHandler(transcriptQuery, () => this.loop.log.position());
+    control.describeWith(() => ({
+      ...(conversation.enabled && { conversation: conversation.view(), ...(this.last && { result: this.result() }) }),
+      ...(this.agent.context && { context: this.loop.context.state }),
+    }));
+  }
+
+  async run(): Promise<AgentResult> {
+    this.tools ??= await this.listTools();
+    const current = this.args.carry?.current;
+    if (current) {
+      this.conversation.resume(current.turn);
+      const outcome = await this.conversation.run(() => this.steps(current.turn, current.iteration, current.deferred));
+      await this.endTurn(current.turn, outcome);
+    } else if (!this.args.carry) {
+      this.conversation.begin(this.args.input);
     }
-    const outcomes = await Promise.all(calls.map((call) => runToolCall(call, { agent, offered, control })));
-    messages.push(...outcomes.map((outcome) => outcome.message));
-
-    if (iteration < agent.max_iterations && historyIsLarge()) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof agentWorkflow>({
-        ...args,
-        carry: { messages, tools, iteration, control: control.carry() },
-      });
+    for (;;) {
+      const next = await this.conversation.next();
+      if (!next) return this.result();
+      for (const input of next.inputs) this.loop.log.add(inputAsUserMessage(input), next.turn);
+      await this.endTurn(next.turn, await this.conversation.run(() => this.steps(next.turn, 0)));
+      if (!this.conversation.enabled) return this.result();
     }
   }
-  return { text: finalText(messages), iterations: iteration, stopReason: 'max_iterations', usage: control.totalUsage() };
-}
 
-function historyIsLarge(): boolean {
-  const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historySize > CONTINUE_AS_NEW_BYTES;
-}
+  /** Model and tools, iteration by iteration, until an answer or max_iterations. */
+  private async steps(turn: number, from: number, deferred: DeferredCall[] = []): Promise<AgentAnswer> {
+    const { agent, loop } = this;
+    const tools = this.tools!;
+    if (deferred.length > 0) await this.runCalls(deferred, turn, from);
+    for (let iteration = from + 1; iteration <= agent.max_iterations; iteration++) {
+      const label = this.conversation.enabled ? { turn, step: iteration } : { turn: iteration };
+      const { text, calls } = await llmTurn({ loop, agent, system: this.system, tools: tools.definitions, label });
+      if (text) this.lastText = text;
+      if (calls.length === 0) return { text, iterations: iteration, stopReason: 'final_answer' };
+      await this.runCalls(calls.map((call) => ({ call })), turn, iteration);
+      if (iteration < agent.max_iterations && historyIsLarge(this.args.spec)) {
+        await this.continueAsNew({ turn, iteration });
+      }
+    }
+    return { text: this.lastText, iterations: agent.max_iterations, stopReason: 'max_iterations' };
+  }
 
-async function listTools(agent: ResolvedAgent, control: RunControl): Promise<ToolDefinition[]> {
-  control.setStep(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
-  const perServer = await Promise.all(
-    agent.servers.map(async (server) => {
-      await control.checkpoint();
-      return mcpListToolsActivity(`list tools · ${server}`)({ server });
-    }),
-  );
-  // Runs started before agents could call functions carry specs without `functions`.
-  const tools = [...perServer.flat(), ...functionTools(agent.functions ?? [], agent.function_descriptions)];
-  return agent.human_input ? [...tools, humanInputTool] : tools;
+  /**
+   * Every call of one reply at once. Results join the conversation in the order of the calls; a
+   * call an interrupt stopped gets a result that says so, since a model must see an answer to
+   * every call it made. Calls whose wait for input is deferred go on in the next run.
+   */
+  private async runCalls(calls: DeferredCall[], turn: number, iteration: number): Promise<void> {
+    const scope = { agent: this.agent, offered: this.tools!.names, control: this.control };
+    const settled = await Promise.allSettled(calls.map(({ call, requestId }) => runToolCall(call, scope, requestId)));
+    const deferred: DeferredCall[] = [];
+    let failure: { reason: unknown } | undefined;
+    settled.forEach((outcome, index) => {
+      const { call } = calls[index];
+      if (outcome.status === 'fulfilled') this.loop.log.add(outcome.value.message, turn);
+      else if (outcome.reason instanceof InputDeferred) deferred.push({ call, requestId: outcome.reason.requestId });
+      else {
+        failure ??= { reason: outcome.reason };
+        this.loop.log.add(interruptedResult(call), turn);
+      }
+    });
+    if (failure) throw failure.reason;
+    if (deferred.length > 0) await this.continueAsNew({ turn, iteration, deferred });
+  }
+
+  private async endTurn(turn: number, outcome: TurnOutcome<AgentAnswer>): Promise<void> {
+    if (!outcome.interrupted) this.last = outcome.value;
+    this.conversation.finish(
+      turn,
+      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
+      outcome.interrupted ? '' : outcome.value.text,
+    );
+    if (this.conversation.enabled && historyIsLarge(this.args.spec)) await this.continueAsNew();
+  }
+
+  private result(): AgentResult {
+    return {
+      ...(this.last ?? { text: '', iterations: 0, stopReason: 'final_answer' }),
+      usage: this.control.totalUsage(),
+      transcript: this.loop.log.position(),
+      ...(this.conversation.enabled && {
+        turns: this.conversation.turns,
+        ...(this.conversation.closedBy && { closedBy: this.conversation.closedBy }),
+      }),
+    };
+  }
+
+  private async continueAsNew(current?: AgentCarry['current']): Promise<never> {
+    await condition(allHandlersFinished);
+    const tools = this.tools!;
+    const carry: AgentCarry = {
+      log: this.loop.log.position(),
+      tools: { names: tools.names, definitions: tools.definitions.wire() },
+      context: this.loop.context.state,
+      control: this.control.carry(),
+      conversation: this.conversation.carry(),
+      ...(current && { current }),
+      ...(this.last && { last: this.last }),
+    };
+    return continueAsNew<typeof agentWorkflow>({ name: this.args.name, spec: this.args.spec, input: null, carry });
+  }
+
+  private async listTools(): Promise<ToolSet> {
+    const { agent, control } = this;
+    control.setStep(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
+    const perServer = await Promise.all(
+      agent.servers.map(async (server) => {
+        await control.checkpoint();
+        return mcpListToolsActivity(`list tools · ${server}`)({ server });
+      }),
+    );
+    // Runs started before agents could call functions carry specs without `functions`.
+    const definitions = [...perServer.flat(), ...functionTools(agent.functions ?? [], agent.function_descriptions)];
+    if (agent.human_input) definitions.push(humanInputTool);
+    return { names: definitions.map((tool) => tool.name), definitions: new InternedValue(definitions) };
+  }
 }

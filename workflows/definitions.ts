@@ -1,10 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { ContextState } from '../src/conversation/context-state';
+import type { LogPosition } from '../src/conversation/entry';
 import type { PatternType } from '../src/spec/schema';
 
 /** Temporal names of contract section 5, shared by workflows, the worker and the API. */
 
-export type RunStatus = 'running' | 'paused' | 'waiting_for_input' | 'completed' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'paused' | 'waiting_for_input' | 'idle' | 'completed' | 'failed' | 'cancelled';
 
 export interface HumanInput {
   requestId?: string;
@@ -42,6 +44,32 @@ export interface RunState {
   queuedInputs: number;
   /** Running child workflows (nested patterns and agents), as they last reported. */
   children: ChildRunState[];
+  /** A conversation's turns and queue (contract section 9); absent for a single question. */
+  conversation?: ConversationState;
+  /** A conversation's latest answer, while it stays open. */
+  result?: unknown;
+  /** How much of a long conversation the model is sent, for an agent with a context budget. */
+  context?: ContextState;
+}
+
+export type BusyPolicy = 'queue' | 'reject' | 'interrupt';
+
+export interface ConversationState {
+  /** Turns started: the number of the turn running now, or of the last one. */
+  turn: number;
+  /** Turns answered (or interrupted). */
+  finishedTurns: number;
+  /** Messages waiting for their turn. */
+  queuedMessages: number;
+  onMessageWhileBusy: BusyPolicy;
+  idleTimeoutSeconds: number;
+  /** The run completes once the queue is empty: `close` was asked for. */
+  closing: boolean;
+}
+
+/** A message for a conversation, by signal or Update. */
+export interface ConversationMessage {
+  input: unknown;
 }
 
 export interface ChildRunState extends RunState {
@@ -59,6 +87,13 @@ export const humanInputSignal = defineSignal<[HumanInput]>('human_input');
 /** A child workflow tells its parent how it is doing, so the parent's `state` shows the tree. */
 export const childStateSignal = defineSignal<[ChildRunState]>('child_state');
 export const stateQuery = defineQuery<RunState>('state');
+/** Contract section 9: a message for a conversation; the Update says which turn it starts or waits for. */
+export const messageSignal = defineSignal<[ConversationMessage]>('message');
+export const sendMessageUpdate = defineUpdate<{ turn: number }, [ConversationMessage]>('send_message');
+/** Ends a conversation once its running turn and queued messages are answered. */
+export const closeSignal = defineSignal('close');
+/** Where a run's conversation stands in the store, for the transcript: its head and what is not stored yet. */
+export const transcriptQuery = defineQuery<LogPosition>('transcript');
 export const provideInputUpdate = defineUpdate<{ requestId: string }, [HumanInput]>('provide_input');
 
 /** Application failure types the `provide_input` validator raises; the API maps them to 409/422. */
@@ -67,6 +102,26 @@ export const InputRejection = {
   WrongRequest: 'WrongRequestId',
   InvalidValue: 'InvalidInputValue',
 } as const;
+
+/** Application failure types the `send_message` validator raises; the API maps them to 409/400. */
+export const MessageRejection = {
+  NotAConversation: 'NotAConversation',
+  Busy: 'ConversationBusy',
+  Closing: 'ConversationClosing',
+  InvalidMessage: 'InvalidMessage',
+} as const;
+
+/** Turn markers in history (the events' turn_started / turn_finished), as a memo field. */
+export const TURN_MEMO_KEY = 'turn';
+
+export interface TurnMarker {
+  turn: number;
+  state: 'started' | 'finished';
+  /** started: the start of the turn's message(s); finished: the start of the answer. */
+  text?: string;
+  /** finished: how the turn ended. */
+  outcome?: 'answered' | 'max_iterations' | 'interrupted';
+}
 
 /** A child's request as its parent shows it: `<child workflow id>::<the child's request id>`. */
 export const CHILD_REQUEST_SEPARATOR = '::';

@@ -1,41 +1,81 @@
-import { ApplicationFailure } from '@temporalio/workflow';
-import type { Message, ToolCall, ToolDefinition } from '../src/llm/messages';
-import { conversationTooLarge, llmSummary } from '../src/patterns/agent';
+import type { ContextTracker } from '../src/conversation/context-state';
+import type { InternedValue } from '../src/conversation/interned';
+import type { ConversationLog } from '../src/conversation/log';
+import type { ToolCall, ToolDefinition } from '../src/llm/messages';
+import { llmSummary, summarizeSummary } from '../src/patterns/agent';
 import type { ResolvedAgent } from '../src/spec/schema';
-import { llmActivity } from './activities';
+import { loopLlmActivity, summarizeActivity } from './activities';
 import type { RunControl } from './run-control';
 
+/** What every LLM turn of a tool-using loop (the agent loop, the swarm) reads and moves on. */
+export interface LoopState {
+  log: ConversationLog;
+  context: ContextTracker;
+  control: RunControl;
+}
+
+/** Where a call stands: the turn (a conversation's message, else the loop's iteration) and, in a conversation, the step within it. */
+export interface TurnLabel {
+  turn: number;
+  step?: number;
+}
+
 /**
- * One LLM turn of a tool-using loop (the agent loop, the swarm): a step boundary, the call as an
- * activity, usage recorded, the reply added to the conversation. Returns the turn's tool calls.
+ * One LLM turn of a tool-using loop: a step boundary, a summary first when the agent's context
+ * budget calls for one, the call as an activity that continues the stored conversation, usage
+ * recorded. Returns the reply's text and tool calls; the reply itself is in the store.
  */
 export async function llmTurn(options: {
+  loop: LoopState;
   agent: ResolvedAgent;
-  system: string;
-  messages: Message[];
-  tools: ToolDefinition[];
-  turn: number;
-  control: RunControl;
+  system: InternedValue<string>;
+  tools: InternedValue<ToolDefinition[]>;
+  label: TurnLabel;
 }): Promise<{ text: string; calls: ToolCall[] }> {
-  const { agent, messages, turn, control } = options;
-  const tooLarge = conversationTooLarge(messages);
-  if (tooLarge) throw ApplicationFailure.nonRetryable(tooLarge, 'ConversationTooLarge');
+  const { loop, agent, label } = options;
+  const { log, context, control } = loop;
   await control.checkpoint();
-  control.setStep(`llm turn ${turn} · ${agent.name}`, turn);
-  const reply = await llmActivity(llmSummary(agent.provider, agent.model, agent.name, turn))({
+  const { head, append } = log.continuation();
+  if (head !== null && context.wantsSummary(agent.context, append)) await summarize(loop, agent, head);
+  const where = `turn ${label.turn}${label.step !== undefined ? ` · step ${label.step}` : ''}`;
+  control.setStep(`llm ${where} · ${agent.name}`, label.step ?? label.turn);
+  const reply = await loopLlmActivity(llmSummary(agent.provider, agent.model, agent.name, label.turn, label.step))({
     provider: agent.provider,
     model: agent.model,
-    system: options.system,
-    messages,
-    tools: options.tools,
     maxTokens: agent.max_tokens,
-    temperature: agent.temperature,
+    ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+    system: options.system.wire(),
+    tools: options.tools.wire(),
+    log: { head, append },
+    turn: label.turn,
+    ...(agent.context && { context: agent.context }),
+    ...(context.state.summary && { summary: context.state.summary }),
   });
   control.recordLlmCall(reply.usage);
-  messages.push(reply.message);
+  log.stored(reply.head);
+  options.system.learn(reply.keys.system);
+  options.tools.learn(reply.keys.tools);
+  context.called(reply.context);
   const calls = reply.message.toolCalls;
-  if (calls.length > 0) {
-    control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · turn ${turn} · ${agent.name}`);
-  }
+  if (calls.length > 0) control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · ${where} · ${agent.name}`);
   return { text: reply.message.content, calls };
+}
+
+async function summarize(loop: LoopState, agent: ResolvedAgent, head: string): Promise<void> {
+  const { context, control } = loop;
+  control.setStep(`summarizing the conversation · ${agent.name}`);
+  const reply = await summarizeActivity(summarizeSummary(agent.provider, agent.model, agent.name))({
+    provider: agent.provider,
+    model: agent.model,
+    maxTokens: agent.max_tokens,
+    head,
+    ...(context.state.summary && { summary: context.state.summary }),
+    summarize: { keepTokens: context.keepTokens(agent.context!) },
+  });
+  if (!reply.summary) {
+    context.nothingToSummarize();
+    return;
+  }
+  control.recordLlmCall(reply.usage);
+  context.summarized({ upTo: reply.summary.upTo, key: reply.summary.key }, reply.summary.messages);
 }

@@ -37,7 +37,9 @@ import {
  * workflow, before any await, so that no early signal finds a handler missing.
  */
 
-interface OpenRequest extends PendingInput {
+export interface OpenRequest extends PendingInput {
+  /** When the wait ends unanswered, in workflow time (epoch milliseconds). */
+  deadline: number;
   answer?: { value: unknown };
 }
 
@@ -49,6 +51,19 @@ export interface RunControlCarry {
   usage: RunUsage;
   queued: HumanInput[];
   requestCounter: number;
+  /** Requests still open when the run continued as new; the next run waits on them under the same ids. */
+  open?: OpenRequest[];
+}
+
+/**
+ * Thrown out of a wait for input when the run is about to continue as new: the request stays
+ * open and travels in the carry, and the loop resumes the call in the next run.
+ */
+export class InputDeferred extends Error {
+  constructor(readonly requestId: string) {
+    super(`input request ${requestId} continues in the next run`);
+    this.name = 'InputDeferred';
+  }
 }
 
 /** Where input for a request goes: one of this run's own requests, or a child's. */
@@ -69,6 +84,9 @@ export class RunControl {
   private lastStatus?: RunStatus;
   private lastReport?: string;
   private reportSequence = 0;
+  private idle = false;
+  private deferWaits: () => boolean = () => false;
+  private extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>> = () => ({});
 
   constructor(
     private readonly workflow: string,
@@ -79,6 +97,7 @@ export class RunControl {
     this.usage = carry?.usage ?? emptyUsage();
     this.queued = carry?.queued ?? [];
     this.requestCounter = carry?.requestCounter ?? 0;
+    this.open.push(...(carry?.open ?? []));
 
     setHandler(pauseSignal, () => this.setPaused(true));
     setHandler(resumeSignal, () => this.setPaused(false));
@@ -104,14 +123,40 @@ export class RunControl {
   }
 
   carry(): RunControlCarry {
-    return { paused: this.paused, usage: this.usage, queued: this.queued, requestCounter: this.requestCounter };
+    return {
+      paused: this.paused,
+      usage: this.usage,
+      queued: this.queued,
+      requestCounter: this.requestCounter,
+      ...(this.open.length > 0 && { open: this.open }),
+    };
+  }
+
+  /**
+   * Lets waits for input end early, with InputDeferred, once `when` says so: a loop that can carry
+   * an open request into its next run uses it to continue as new while a person takes their time.
+   */
+  deferWaitsWhen(when: () => boolean): void {
+    this.deferWaits = when;
   }
 
   status(): RunStatus {
     if (this.closedStatus) return this.closedStatus;
     if (this.paused) return 'paused';
     if (this.pendingInput()) return 'waiting_for_input';
+    if (this.idle) return 'idle';
     return 'running';
+  }
+
+  /** A conversation waits for its next message. */
+  setIdle(idle: boolean): void {
+    this.idle = idle;
+    this.publish();
+  }
+
+  /** The loop's own parts of the state: its conversation, latest answer and context budget. */
+  describeWith(extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>>): void {
+    this.extra = extra;
   }
 
   state(): RunState {
@@ -125,6 +170,7 @@ export class RunControl {
       usage: this.totalUsage(),
       queuedInputs: this.queued.length,
       children: [...this.children.values()],
+      ...this.extra(),
     };
   }
 
@@ -204,20 +250,38 @@ export class RunControl {
    * Asks a person for input and waits until it comes or `timeoutSeconds` pass. Input that arrived
    * early by signal (queued) answers at once.
    */
-  async requestInput(request: Omit<PendingInput, 'requestId'>, timeoutSeconds: number): Promise<InputOutcome> {
-    const open: OpenRequest = { ...request, requestId: `${request.kind}-${++this.requestCounter}` };
-    const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === open.requestId);
-    if (early >= 0 && acceptable(open, this.queued[early].value)) {
-      open.answer = { value: this.queued.splice(early, 1)[0].value };
+  async requestInput(
+    request: Omit<PendingInput, 'requestId'>,
+    timeoutSeconds: number,
+    /** A request the previous run left open (see InputDeferred), to wait on again. */
+    resume?: string,
+  ): Promise<InputOutcome> {
+    let open = resume === undefined ? undefined : this.open.find((r) => r.requestId === resume);
+    if (!open) {
+      open = { ...request, requestId: `${request.kind}-${++this.requestCounter}`, deadline: Date.now() + timeoutSeconds * 1000 };
+      this.open.push(open);
     }
-    this.open.push(open);
+    const waiting = open;
+    const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === waiting.requestId);
+    if (!waiting.answer && early >= 0 && acceptable(waiting, this.queued[early].value)) {
+      waiting.answer = { value: this.queued.splice(early, 1)[0].value };
+    }
     this.publish();
+    let deferred = false;
     try {
-      const answered = open.answer ? true : await condition(() => open.answer !== undefined, timeoutSeconds * 1000);
-      return answered && open.answer ? { answered: true, value: open.answer.value } : { answered: false };
+      const remaining = waiting.deadline - Date.now();
+      if (!waiting.answer && remaining > 0) {
+        await condition(() => waiting.answer !== undefined || this.deferWaits(), remaining);
+      }
+      if (waiting.answer) return { answered: true, value: waiting.answer.value };
+      deferred = Date.now() < waiting.deadline;
+      if (deferred) throw new InputDeferred(waiting.requestId);
+      return { answered: false };
     } finally {
-      this.open.splice(this.open.indexOf(open), 1);
-      this.publish();
+      if (!deferred) {
+        this.open.splice(this.open.indexOf(waiting), 1);
+        this.publish();
+      }
     }
   }
 
@@ -340,7 +404,7 @@ function acceptable(request: PendingInput, value: unknown): boolean {
   return request.kind !== 'approval' || approvalDecisionSchema.safeParse(value).success;
 }
 
-function pendingView(request: OpenRequest): PendingInput {
+function pendingView(request: PendingInput): PendingInput {
   const { requestId, kind, prompt, tool, args } = request;
   return { requestId, kind, prompt, ...(tool !== undefined && { tool }), ...(args !== undefined && { args }) };
 }

@@ -1,145 +1,325 @@
-import { ApplicationFailure } from '@temporalio/workflow';
-import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
-import { finalText, functionTools, inputAsUserMessage } from '../src/patterns/agent';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+} from '@temporalio/workflow';
+import { ContextTracker, type ContextState } from '../src/conversation/context-state';
+import type { LogPosition } from '../src/conversation/entry';
+import { InternedValue, type Interned } from '../src/conversation/interned';
+import { ConversationLog } from '../src/conversation/log';
+import type { ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
+import { functionTools, inputAsUserMessage, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
 import type { ResolvedAgent, ResolvedSwarm, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
-import type { RunUsage } from './definitions';
+import { Conversation, type ClosedBy, type ConversationCarry, type TurnOutcome } from './conversation';
+import { transcriptQuery, type RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
-import { llmTurn } from './llm-turn';
-import { RunControl } from './run-control';
-import { runToolCall } from './tool-calls';
+import { llmTurn, type LoopState } from './llm-turn';
+import { historyIsLarge } from './loop-history';
+import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
+import { runToolCall, type DeferredCall } from './tool-calls';
 
-export interface SwarmResult {
+export interface SwarmAnswer {
   text: string;
   /** The agent that held the conversation at the end. */
   agent: string;
   /** Every agent that held the conversation, in order, starting with `start`. */
   handoffs: string[];
   context_variables: Record<string, unknown>;
-  /** LLM calls made, whichever agent made them. */
+  /** LLM calls made for this answer, whichever agent made them. */
   turns: number;
-  stopReason: 'final_answer' | 'max_turns';
-  usage: RunUsage;
+  stopReason: 'final_answer' | 'max_turns' | 'interrupted';
 }
+
+export interface SwarmResult extends SwarmAnswer {
+  usage: RunUsage;
+  /** Where the whole conversation is stored (`GET /runs/:runId/messages` reads it). */
+  transcript: LogPosition;
+  /** A conversation's answered turns, and what ended it. */
+  conversationTurns?: number;
+  closedBy?: ClosedBy;
+}
+
+interface ToolSetCarry {
+  names: string[];
+  definitions: Interned<ToolDefinition[]>;
+}
+
+/** The swarm's state at a boundary, handed to the next run on continue-as-new. */
+interface SwarmCarry {
+  log: LogPosition;
+  /** The tools of each agent that has spoken. */
+  tools: Record<string, ToolSetCarry>;
+  active: string;
+  handoffs: string[];
+  contextVariables: Record<string, unknown>;
+  context: ContextState;
+  control: RunControlCarry;
+  conversation: ConversationCarry;
+  /**
+   * The turn that was running and the LLM calls it had made; with `deferred`, the tool calls of
+   * `speaker`'s last reply still to run, the first of them waiting for input.
+   */
+  current?: { turn: number; calls: number; speaker?: string; deferred?: DeferredCall[] };
+  last?: SwarmAnswer;
+}
+
+export type SwarmWorkflowInput = WorkflowInput<ResolvedSwarm> & { carry?: SwarmCarry };
 
 /**
  * OpenAI-Swarm-style: one conversation that agents pass between them. The active agent speaks with
  * its own instruction (plus the shared context variables) and its own tools: its MCP servers'
  * tools, its config functions, and a `transfer_to_<agent>` tool for each of its handoffs. A transfer
- * tool, or a function calling `transferTo(agent)`, makes another agent active from the next turn.
- * The run ends when the active agent answers without tool calls, or after `max_turns` LLM calls.
+ * tool, or a function calling `transferTo(agent)`, makes another agent active from the next call.
+ * A turn ends when the active agent answers without tool calls, or after `max_turns` LLM calls; a
+ * conversation keeps its active agent and context variables from one message to the next.
  */
-export async function swarmWorkflow(args: WorkflowInput<ResolvedSwarm>): Promise<SwarmResult> {
-  const control = new RunControl(args.name, 'swarm');
-  return runToCompletion(control, () => swarmLoop(args, control));
+export async function swarmWorkflow(args: SwarmWorkflowInput): Promise<SwarmResult> {
+  const control = new RunControl(args.name, 'swarm', args.carry?.control);
+  const conversation = new Conversation(args.spec.conversation, control, args.carry?.conversation);
+  return runToCompletion(control, () => new SwarmLoop(args, control, conversation).run());
 }
 
-async function swarmLoop({ spec, input }: WorkflowInput<ResolvedSwarm>, control: RunControl): Promise<SwarmResult> {
-  const members = new Map(spec.agents.map((agent) => [agent.name, agent]));
-  const start = members.get(spec.start);
-  if (!start) {
-    throw ApplicationFailure.nonRetryable(
-      `The swarm starts with "${spec.start}", which is not one of its agents (${[...members.keys()].join(', ')}).`,
-      'InvalidSpec',
-    );
-  }
-  const toolsOf = agentTools(spec, control);
-  const messages: Message[] = [inputAsUserMessage(input)];
-  const handoffs = [start.name];
-  let active = start;
-  let contextVariables = { ...spec.context_variables };
-  const transferTo = (name: string): void => {
-    const next = members.get(name);
-    if (next && next !== active) {
-      active = next;
-      handoffs.push(next.name);
-    }
-  };
-  const finish = (text: string, turns: number, stopReason: SwarmResult['stopReason']): SwarmResult => ({
-    text,
-    agent: active.name,
-    handoffs,
-    context_variables: contextVariables,
-    turns,
-    stopReason,
-    usage: control.totalUsage(),
-  });
+interface ToolSet {
+  names: string[];
+  definitions: InternedValue<ToolDefinition[]>;
+}
 
-  for (let turn = 1; turn <= spec.max_turns; turn++) {
-    // The agent that speaks this turn; its calls run with its tools even if one of them hands over.
-    const agent = active;
-    const tools = await toolsOf(agent);
-    const { text, calls } = await llmTurn({
-      agent,
-      system: swarmSystemPrompt(agent.instruction, contextVariables),
-      messages,
-      tools,
-      turn,
-      control,
-    });
-    if (calls.length === 0) return finish(text, turn, 'final_answer');
-    const offered = tools.map((tool) => tool.name);
-    // One after another, unlike the agent loop: each function sees the context variables the one
-    // before it left, and transfers take effect in the order the model asked for them.
-    for (const call of calls) {
-      const target = handoffTarget(call.name, agent.handoffs);
-      if (target !== undefined) {
-        transferTo(target);
-        messages.push(toolResult(call, transferredText(target)));
-        continue;
-      }
-      const outcome = await runToolCall(call, { agent, offered, control, contextVariables });
-      const fn = outcome.functionReply;
-      let message = outcome.message;
-      if (fn && !fn.isError) {
-        contextVariables = fn.contextVariables;
-        if (fn.transferTo !== undefined && members.has(fn.transferTo)) transferTo(fn.transferTo);
-        else if (fn.transferTo !== undefined) {
-          message = { ...message, content: `${message.content}\n\n${unknownTransferText(fn.transferTo, [...members.keys()])}` };
+class SwarmLoop {
+  private readonly spec: ResolvedSwarm;
+  private readonly members: Map<string, ResolvedAgent>;
+  private readonly loop: LoopState;
+  private readonly toolSets = new Map<string, Promise<ToolSet>>();
+  private readonly serverTools = new Map<string, Promise<ToolDefinition[]>>();
+  /** Each agent's system prompt as last sent; it changes with the context variables. */
+  private readonly systems = new Map<string, InternedValue<string>>();
+  private active: ResolvedAgent;
+  private handoffs: string[];
+  private contextVariables: Record<string, unknown>;
+  private last?: SwarmAnswer;
+  private lastText = '';
+
+  constructor(
+    private readonly args: SwarmWorkflowInput,
+    private readonly control: RunControl,
+    private readonly conversation: Conversation,
+  ) {
+    const { spec, carry } = args;
+    this.spec = spec;
+    this.members = new Map(spec.agents.map((agent) => [agent.name, agent]));
+    const start = this.members.get(carry?.active ?? spec.start);
+    if (!start) {
+      throw ApplicationFailure.nonRetryable(
+        `The swarm starts with "${spec.start}", which is not one of its agents (${[...this.members.keys()].join(', ')}).`,
+        'InvalidSpec',
+      );
+    }
+    this.active = start;
+    this.handoffs = carry?.handoffs ?? [start.name];
+    this.contextVariables = carry?.contextVariables ?? { ...spec.context_variables };
+    this.loop = { log: new ConversationLog(carry?.log), context: new ContextTracker(carry?.context), control };
+    for (const [name, set] of Object.entries(carry?.tools ?? {})) {
+      this.toolSets.set(name, Promise.resolve({ names: set.names, definitions: InternedValue.from(set.definitions) }));
+    }
+    this.last = carry?.last;
+    this.lastText = carry?.last?.text ?? '';
+    // A person may take days over an approval while messages pile up: the run goes on in a new one.
+    control.deferWaitsWhen(() => historyIsLarge(spec));
+    setHandler(transcriptQuery, () => this.loop.log.position());
+    control.describeWith(() => ({
+      ...(conversation.enabled && { conversation: conversation.view(), ...(this.last && { result: this.result() }) }),
+      ...(this.active.context && { context: this.loop.context.state }),
+    }));
+  }
+
+  async run(): Promise<SwarmResult> {
+    const current = this.args.carry?.current;
+    if (current) {
+      this.conversation.resume(current.turn);
+      await this.endTurn(current.turn, await this.conversation.run(() => this.calls(current.turn, current.calls, current)));
+    } else if (!this.args.carry) {
+      this.conversation.begin(this.args.input);
+    }
+    for (;;) {
+      const next = await this.conversation.next();
+      if (!next) return this.result();
+      for (const input of next.inputs) this.loop.log.add(inputAsUserMessage(input), next.turn);
+      await this.endTurn(next.turn, await this.conversation.run(() => this.calls(next.turn, 0)));
+      if (!this.conversation.enabled) return this.result();
+    }
+  }
+
+  /** LLM calls of the active agent and its tools until one answers or max_turns calls are made. */
+  private async calls(turn: number, from: number, resumed?: SwarmCarry['current']): Promise<SwarmAnswer> {
+    const { spec, loop } = this;
+    const speaker = resumed?.speaker !== undefined ? this.members.get(resumed.speaker) : undefined;
+    if (speaker && resumed?.deferred) {
+      await this.runCalls(speaker, (await this.toolsOf(speaker)).names, resumed.deferred, turn, from);
+    }
+    for (let call = from + 1; call <= spec.max_turns; call++) {
+      // The agent that speaks this call; its tool calls run with its tools even if one hands over.
+      const agent = this.active;
+      const tools = await this.toolsOf(agent);
+      const label = this.conversation.enabled ? { turn, step: call } : { turn: call };
+      const { text, calls } = await llmTurn({ loop, agent, system: this.systemOf(agent), tools: tools.definitions, label });
+      if (text) this.lastText = text;
+      if (calls.length === 0) return this.answer(text, call, 'final_answer');
+      await this.runCalls(agent, tools.names, calls.map((c) => ({ call: c })), turn, call);
+      if (call < spec.max_turns && historyIsLarge(spec)) await this.continueAsNew({ turn, calls: call });
+    }
+    return this.answer(this.lastText, spec.max_turns, 'max_turns');
+  }
+
+  /**
+   * One after another, unlike the agent loop: each function sees the context variables the one
+   * before it left, and transfers take effect in the order the model asked for them.
+   */
+  private async runCalls(agent: ResolvedAgent, offered: string[], calls: DeferredCall[], turn: number, callNumber: number): Promise<void> {
+    for (let index = 0; index < calls.length; index++) {
+      const { call, requestId } = calls[index];
+      try {
+        this.loop.log.add(await this.runCall(agent, offered, call, requestId), turn);
+      } catch (error) {
+        if (error instanceof InputDeferred) {
+          const deferred = [{ call, requestId: error.requestId }, ...calls.slice(index + 1)];
+          await this.continueAsNew({ turn, calls: callNumber, speaker: agent.name, deferred });
         }
+        if (isCancellation(error)) for (const rest of calls.slice(index)) this.loop.log.add(interruptedResult(rest.call), turn);
+        throw error;
       }
-      messages.push(message);
     }
   }
-  return finish(finalText(messages), spec.max_turns, 'max_turns');
-}
 
-/**
- * Each agent's tools, built the first time it becomes active. Servers are listed once per run,
- * however many agents share them.
- */
-function agentTools(spec: ResolvedSwarm, control: RunControl): (agent: ResolvedAgent) => Promise<ToolDefinition[]> {
-  const byServer = new Map<string, Promise<ToolDefinition[]>>();
-  const byAgent = new Map<string, Promise<ToolDefinition[]>>();
-  const descriptions = Object.fromEntries(spec.agents.map((agent) => [agent.name, agent.description]));
-  const listServer = (server: string): Promise<ToolDefinition[]> => {
-    let listed = byServer.get(server);
-    if (!listed) {
-      listed = control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`)({ server }));
-      byServer.set(server, listed);
+  private async runCall(agent: ResolvedAgent, offered: string[], call: ToolCall, requestId?: string): Promise<ToolResultMessage> {
+    const target = handoffTarget(call.name, agent.handoffs);
+    if (target !== undefined) {
+      this.transferTo(target);
+      return toolResult(call, transferredText(target));
     }
-    return listed;
-  };
-  const build = async (agent: ResolvedAgent): Promise<ToolDefinition[]> => {
+    const scope = { agent, offered, control: this.control, contextVariables: this.contextVariables };
+    const outcome = await runToolCall(call, scope, requestId);
+    const fn = outcome.functionReply;
+    if (!fn || fn.isError) return outcome.message;
+    this.contextVariables = fn.contextVariables;
+    if (fn.transferTo === undefined) return outcome.message;
+    if (this.members.has(fn.transferTo)) {
+      this.transferTo(fn.transferTo);
+      return outcome.message;
+    }
+    const note = unknownTransferText(fn.transferTo, [...this.members.keys()]);
+    return { ...outcome.message, content: `${outcome.message.content}\n\n${note}` };
+  }
+
+  private transferTo(name: string): void {
+    const next = this.members.get(name);
+    if (next && next !== this.active) {
+      this.active = next;
+      this.handoffs.push(next.name);
+    }
+  }
+
+  private answer(text: string, turns: number, stopReason: SwarmAnswer['stopReason']): SwarmAnswer {
+    return {
+      text,
+      agent: this.active.name,
+      handoffs: [...this.handoffs],
+      context_variables: this.contextVariables,
+      turns,
+      stopReason,
+    };
+  }
+
+  private async endTurn(turn: number, outcome: TurnOutcome<SwarmAnswer>): Promise<void> {
+    if (!outcome.interrupted) this.last = outcome.value;
+    this.conversation.finish(
+      turn,
+      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
+      outcome.interrupted ? '' : outcome.value.text,
+    );
+    if (this.conversation.enabled && historyIsLarge(this.spec)) await this.continueAsNew();
+  }
+
+  private result(): SwarmResult {
+    return {
+      ...(this.last ?? this.answer('', 0, 'final_answer')),
+      usage: this.control.totalUsage(),
+      transcript: this.loop.log.position(),
+      ...(this.conversation.enabled && {
+        conversationTurns: this.conversation.turns,
+        ...(this.conversation.closedBy && { closedBy: this.conversation.closedBy }),
+      }),
+    };
+  }
+
+  private async continueAsNew(current?: SwarmCarry['current']): Promise<never> {
+    await condition(allHandlersFinished);
+    const tools: Record<string, ToolSetCarry> = {};
+    for (const [name, set] of this.toolSets) {
+      const { names, definitions } = await set;
+      tools[name] = { names, definitions: definitions.wire() };
+    }
+    const carry: SwarmCarry = {
+      log: this.loop.log.position(),
+      tools,
+      active: this.active.name,
+      handoffs: this.handoffs,
+      contextVariables: this.contextVariables,
+      context: this.loop.context.state,
+      control: this.control.carry(),
+      conversation: this.conversation.carry(),
+      ...(current && { current }),
+      ...(this.last && { last: this.last }),
+    };
+    return continueAsNew<typeof swarmWorkflow>({ name: this.args.name, spec: this.spec, input: null, carry });
+  }
+
+  private systemOf(agent: ResolvedAgent): InternedValue<string> {
+    const text = swarmSystemPrompt(agent.instruction, this.contextVariables);
+    let system = this.systems.get(agent.name);
+    if (system?.value !== text) {
+      system = new InternedValue(text);
+      this.systems.set(agent.name, system);
+    }
+    return system;
+  }
+
+  /** Each agent's tools, built the first time it speaks. Servers are listed once per run, however many agents share them. */
+  private toolsOf(agent: ResolvedAgent): Promise<ToolSet> {
+    let tools = this.toolSets.get(agent.name);
+    if (!tools) {
+      tools = this.buildTools(agent);
+      this.toolSets.set(agent.name, tools);
+    }
+    return tools;
+  }
+
+  private async buildTools(agent: ResolvedAgent): Promise<ToolSet> {
+    const { spec, control } = this;
+    const descriptions = Object.fromEntries(spec.agents.map((member) => [member.name, member.description]));
     if (agent.servers.length > 0) control.setStep(`listing tools of ${agent.servers.join(', ')} · ${agent.name}`);
-    const perServer = await Promise.all(agent.servers.map(listServer));
-    return [
+    const perServer = await Promise.all(agent.servers.map((server) => this.listServer(server)));
+    const definitions = [
       ...perServer.flat(),
       ...functionTools(agent.functions, { ...agent.function_descriptions, ...spec.functions }),
       ...handoffTools(agent.handoffs, descriptions),
       ...(agent.human_input ? [humanInputTool] : []),
     ];
-  };
-  return (agent) => {
-    let tools = byAgent.get(agent.name);
-    if (!tools) {
-      tools = build(agent);
-      byAgent.set(agent.name, tools);
+    return { names: definitions.map((tool) => tool.name), definitions: new InternedValue(definitions) };
+  }
+
+  private listServer(server: string): Promise<ToolDefinition[]> {
+    let listed = this.serverTools.get(server);
+    if (!listed) {
+      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`)({ server }));
+      this.serverTools.set(server, listed);
     }
-    return tools;
-  };
+    return listed;
+  }
 }
 
 function toolResult(call: ToolCall, content: string): ToolResultMessage {

@@ -1,5 +1,5 @@
 import type { CallFunctionResult } from '../activities/contracts';
-import type { ToolCall, ToolResultMessage } from '../src/llm/messages';
+import type { StoredText, ToolCall, ToolResultMessage } from '../src/llm/messages';
 import { matchesAny } from '../src/mcp/naming';
 import { functionResultText, functionSummary, routeToolCall, toolSummary, unknownToolText } from '../src/patterns/agent';
 import {
@@ -37,10 +37,19 @@ export interface ToolCallOutcome {
   functionReply?: CallFunctionResult;
 }
 
-export async function runToolCall(call: ToolCall, scope: ToolCallScope): Promise<ToolCallOutcome> {
+/**
+ * A call whose wait for input the previous run left open (InputDeferred) names the request, so
+ * this run waits on the same one.
+ */
+export interface DeferredCall {
+  call: ToolCall;
+  requestId?: string;
+}
+
+export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?: string): Promise<ToolCallOutcome> {
   const { agent, offered, control } = scope;
-  const result = (content: string, isError: boolean): ToolCallOutcome => ({
-    message: { role: 'tool', toolCallId: call.id, name: call.name, content, isError },
+  const result = (content: string, isError: boolean, stored?: StoredText): ToolCallOutcome => ({
+    message: { role: 'tool', toolCallId: call.id, name: call.name, content, isError, ...(stored && { stored }) },
   });
   const route = routeToolCall(call.name, offered, agent.servers, agent.human_input, agent.functions ?? []);
   const timeout = agent.input_timeout_seconds;
@@ -48,7 +57,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope): Promise
   if (route.kind === 'unknown') return result(unknownToolText(call.name, offered), true);
 
   if (route.kind === 'human_input') {
-    const outcome = await control.requestInput({ kind: 'input', prompt: humanInputPrompt(call.arguments) }, timeout);
+    const outcome = await control.requestInput({ kind: 'input', prompt: humanInputPrompt(call.arguments) }, timeout, resume);
     return outcome.answered ? result(answerText(outcome.value), false) : result(noAnswerText('input', timeout), true);
   }
 
@@ -56,6 +65,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope): Promise
     const outcome = await control.requestInput(
       { kind: 'approval', prompt: approvalPrompt(call.name), tool: call.name, args: call.arguments },
       timeout,
+      resume,
     );
     if (!outcome.answered) return result(noAnswerText('approval', timeout, call.name), true);
     const decision = approvalDecisionSchema.parse(outcome.value);
@@ -78,5 +88,5 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope): Promise
     arguments: call.arguments,
   });
   control.recordToolCall();
-  return result(reply.content, reply.isError);
+  return result(reply.content, reply.isError, reply.stored);
 }

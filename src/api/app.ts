@@ -10,9 +10,12 @@ import {
 } from 'fastify-type-provider-zod';
 import { RunsClient } from '../../client/runs';
 import type { Config } from '../config/schema';
+import type { Storage } from '../storage/open';
 import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
+import { ConversationStore } from '../conversation/store';
+import { conversationRoutes } from './routes/conversations';
 import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
@@ -23,6 +26,8 @@ export interface ApiDeps {
   config: Config;
   /** A client for `config.temporal`'s namespace; the task queue comes from the config too. */
   client: Client;
+  /** The store the client's data converter reads large payloads from; transcripts are read from it too. */
+  storage: Storage;
   /** Base of the Web UI links in Run objects (TEMPORAL_UI_URL). */
   uiUrl: string;
   logger: FastifyBaseLogger;
@@ -83,6 +88,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await routes.register(workflowRoutes, { config: deps.config, runs });
   await routes.register(runRoutes, { runs });
   await routes.register(runEventRoutes, { client: deps.client });
+  await routes.register(conversationRoutes, {
+    runs,
+    conversations: new ConversationStore(deps.storage.blobs, deps.config.storage.inline_bytes),
+  });
   await app.register(mcpRoutes, { config: deps.config, runs });
   return app;
 }

@@ -1,6 +1,8 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import {
   InputRejectedError,
+  MessageRejectedError,
+  NoTranscriptError,
   RunClosedError,
   RunIdInUseError,
   RunNotFoundError,
@@ -97,6 +99,10 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof InputRejectedError) {
     return new ApiError(error.code === 'nothing_pending' ? 409 : 422, error.code, error.message, error.details);
   }
+  if (error instanceof MessageRejectedError) {
+    return new ApiError(error.code === 'invalid_message' ? 400 : 409, error.code, error.message);
+  }
+  if (error instanceof NoTranscriptError) return new ApiError(409, error.code, error.message);
   if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
   if (isTemporalUnavailable(error)) return temporalUnavailable();
 

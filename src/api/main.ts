@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
   const logger = createLogger('api', config.logger.level);
-  const { connection, client } = connectClient(config);
-  const app = await buildApp({ config, client, uiUrl: settings.temporalUiUrl, logger });
+  const { connection, client, storage } = connectClient(config);
+  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger });
 
   if (config.api.tokens.length === 0 && !LOOPBACK_HOSTS.has(settings.host)) {
     logger.warn({ host: settings.host }, 'no api.tokens configured: anyone who can reach this address can start and control runs');
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app.close();
     await connection.close();
+    storage.close();
   };
   process.once('SIGINT', (signal) => void stop(signal));
   process.once('SIGTERM', (signal) => void stop(signal));

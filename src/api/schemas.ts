@@ -97,6 +97,40 @@ export const provideInputBody = z
 
 export const runsListSchema = z.object({ runs: z.array(runSchema) });
 
+export const sendMessageBody = z
+  .object({ input: jsonValue('The message: text, or any JSON') })
+  .strict();
+
+export const sendMessageQuery = z
+  .object({
+    wait: z.coerce
+      .number()
+      .min(0)
+      .default(0)
+      .describe(`Seconds to wait for the turn's answer; at most ${MAX_WAIT_SECONDS} are used`),
+  })
+  .strict();
+
+/** The Run, and the turn the message starts or waits for. */
+export const messageRunSchema = runSchema.extend({
+  turn: z.number().describe('The turn this message starts, or is queued for (1-based)'),
+});
+
+export const MAX_TRANSCRIPT_PAGE = 500;
+
+export const transcriptQuerySchema = z
+  .object({
+    cursor: z
+      .string()
+      .regex(/^\d{1,9}$/, 'must be the `next` of an earlier page')
+      .optional()
+      .describe('The `next` of the previous page'),
+    limit: z.coerce.number().int().min(1).max(MAX_TRANSCRIPT_PAGE).default(100),
+  })
+  .strict();
+
+export { transcriptPageSchema } from '../../client/transcripts';
+
 /** Other headers pass through untouched: the validated object replaces `request.headers`. */
 export const runEventsHeaders = z.looseObject({
   'last-event-id': z

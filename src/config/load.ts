@@ -121,7 +121,8 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
       fn.module.startsWith('.') ? { ...fn, module: path.resolve(baseDir, fn.module) } : fn,
     ]),
   );
-  return { ...config, mcp: { ...config.mcp, servers }, functions };
+  const storage = { ...config.storage, path: path.resolve(baseDir, config.storage.path) };
+  return { ...config, mcp: { ...config.mcp, servers }, functions, storage };
 }
 
 /**

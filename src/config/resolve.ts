@@ -1,5 +1,6 @@
 import {
   agentDefinitionSchema,
+  DEFAULT_HISTORY_LIMIT_BYTES,
   patternSpecSchema,
   workflowTypeByPattern,
   type AgentDefinition,
@@ -8,6 +9,7 @@ import {
   type PatternType,
   type ResolvedAgent,
   type ResolvedEmbedding,
+  type ResolvedLoop,
   type ResolvedModel,
   type ResolvedNode,
   type ResolvedSpec,
@@ -120,7 +122,7 @@ function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path
       if (node.kind !== 'agent') {
         throw new SpecError([{ path: [...path, 'agent'], message: 'an agent pattern runs an agent: name one or define it inline' }]);
       }
-      return { type: 'agent', agent: node.agent };
+      return { type: 'agent', agent: node.agent, ...resolveLoop(spec) };
     }
     case 'orchestrator':
       return {
@@ -191,10 +193,20 @@ function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path
         start: spec.start ?? spec.agents[0],
         context_variables: spec.context_variables,
         max_turns: spec.max_turns,
+        ...resolveLoop(spec),
         functions: Object.fromEntries(describe(config, functionNames, 'functions').map((f) => [f.name, f.description])),
       };
     }
   }
+}
+
+function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }>): ResolvedLoop {
+  return {
+    ...(spec.conversation && {
+      conversation: { on_message_while_busy: spec.on_message_while_busy, idle_timeout_seconds: spec.idle_timeout_seconds },
+    }),
+    ...(spec.history_limit_bytes !== DEFAULT_HISTORY_LIMIT_BYTES && { history_limit_bytes: spec.history_limit_bytes }),
+  };
 }
 
 function resolvedRun(config: Config, name: string, spec: PatternSpec, path: Path): ResolvedRun {

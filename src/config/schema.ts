@@ -142,6 +142,57 @@ const apiSchema = z
   })
   .strict();
 
+const s3Schema = z
+  .object({
+    bucket: z.string().min(1),
+    prefix: z.string().describe('Put before every key').default('mcp-agent/'),
+    region: z.string().min(1).default('us-east-1'),
+    endpoint: z.url().describe('An S3-compatible server such as MinIO; absent means AWS').optional(),
+    force_path_style: z
+      .boolean()
+      .describe('Bucket in the path, not the host name; default true when endpoint is set')
+      .optional(),
+    access_key_id: z.string().min(1).describe("Absent: the AWS SDK's own chain (AWS_ACCESS_KEY_ID, roles)").optional(),
+    secret_access_key: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((s3, ctx) => {
+    if ((s3.access_key_id === undefined) !== (s3.secret_access_key === undefined)) {
+      const missing = s3.access_key_id === undefined ? 'access_key_id' : 'secret_access_key';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set access_key_id and secret_access_key together' });
+    }
+  });
+
+const storageSchema = z
+  .object({
+    driver: z
+      .enum(['file', 's3'])
+      .describe('file: a folder on this machine (one machine only); s3: a bucket every worker and the API share')
+      .default('file'),
+    path: z.string().min(1).describe('For the file driver; relative to the config file').default('.temporal/storage'),
+    s3: s3Schema.optional(),
+    inline_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Tool results longer than this (UTF-8 bytes) are stored once and referenced from history')
+      .default(1024),
+    payload_threshold_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .describe('Any Temporal payload larger than this leaves history for the store (Temporal external storage)')
+      .default(64 * 1024),
+    cache_mb: z.number().positive().describe("Each worker's and API's in-memory cache of stored content").default(64),
+  })
+  .strict()
+  .superRefine((storage, ctx) => {
+    if (storage.driver === 's3' && !storage.s3) {
+      ctx.addIssue({ code: 'custom', path: ['s3'], message: 'required by driver: s3 (at least s3.bucket)' });
+    }
+  });
+export type StorageConfig = z.output<typeof storageSchema>;
+
 function recordKeys(value: unknown, ...path: string[]): Set<string> {
   let node = value;
   for (const key of path) node = isRecord(node) ? node[key] : undefined;
@@ -192,6 +243,7 @@ export const configSchema = z
       .describe('Plain TypeScript functions the worker loads and runs as activities')
       .default({}),
     api: apiSchema.prefault({}),
+    storage: storageSchema.prefault({}),
   })
   .strict()
   .superRefine(checkReferences, { when: () => true })

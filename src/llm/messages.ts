@@ -14,7 +14,18 @@ export interface ToolCall {
 export type Message =
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean };
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean; stored?: StoredText };
+
+/**
+ * A tool result too long to carry through Temporal history: the whole text is a blob in the store
+ * under `key`, and the message's `content` holds only its beginning. The LLM activity reads the
+ * whole text back before the model sees it.
+ */
+export interface StoredText {
+  key: string;
+  /** UTF-8 bytes of the whole text. */
+  bytes: number;
+}
 
 export type AssistantMessage = Extract<Message, { role: 'assistant' }>;
 export type ToolResultMessage = Extract<Message, { role: 'tool' }>;

@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import type { RunsClient } from '../../client/runs';
 import { toApiError } from '../api/errors';
-import { MAX_WAIT_SECONDS, provideInputBody, runSchema, startRunBody, workflowNameParams, workflowsSchema } from '../api/schemas';
+import {
+  MAX_WAIT_SECONDS,
+  messageRunSchema,
+  provideInputBody,
+  runSchema,
+  sendMessageBody,
+  startRunBody,
+  workflowNameParams,
+  workflowsSchema,
+} from '../api/schemas';
 import { listWorkflows, resolveRun } from '../config/resolve';
 import type { Config } from '../config/schema';
 
@@ -59,6 +68,20 @@ export const provideInputToolInput = z
   .object({ ...runIdShape, value: provideInputBody.shape.value, request_id: provideInputBody.shape.requestId })
   .strict();
 
+export const sendMessageToolInput = z
+  .object({
+    ...runIdShape,
+    input: sendMessageBody.shape.input,
+    wait_seconds: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(`Seconds to wait for the answer to this message; at most ${MAX_WAIT_SECONDS} are used`),
+  })
+  .strict();
+
+export const messageRunOutput = z.object(messageRunSchema.shape);
+
 type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 function success(value: Record<string, unknown>): CallToolResult {
@@ -110,6 +133,13 @@ async function startRun(runs: RunsClient, config: Config, input: z.infer<typeof 
   return withProgress(extra, `waiting for run ${run.runId}`, runs.waitForClose(run.runId, wait));
 }
 
+async function sendMessage(runs: RunsClient, input: z.infer<typeof sendMessageToolInput>, extra: ToolExtra) {
+  const { turn } = await runs.sendMessage(input.run_id, input.input);
+  const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
+  const { run } = await withProgress(extra, `waiting for turn ${turn} of ${input.run_id}`, runs.waitForTurn(input.run_id, turn, wait));
+  return { ...run, turn };
+}
+
 export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpServerOptions): McpServer {
   const server = new McpServer(
     { name: MCP_SERVER_NAME, version: '0.1.0' },
@@ -117,7 +147,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
       instructions:
         'Runs AI agent workflows on Temporal. workflows-list names them; workflows-run starts one and returns its Run ' +
         '(runId, status, result once completed); follow a run with workflows-get_status, answer a waiting_for_input ' +
-        'run with workflows-provide_input.',
+        'run with workflows-provide_input; talk to a conversation run with workflows-send_message.',
     },
   );
 
@@ -198,6 +228,33 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async ({ run_id, value, request_id }) => answer(() => runs.provideInput(run_id, { value, requestId: request_id }), logger),
+  );
+
+  server.registerTool(
+    'workflows-send_message',
+    {
+      title: 'Message a conversation',
+      description:
+        'Sends the next message to a conversation run (one started from a workflow with conversation: true) and ' +
+        'returns the Run with the turn that answers it. With wait_seconds it answers once that turn is done; the ' +
+        "answer is then the Run's result.",
+      inputSchema: sendMessageToolInput,
+      outputSchema: messageRunOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    async (input, extra) => answer(() => sendMessage(runs, input, extra), logger),
+  );
+
+  server.registerTool(
+    'workflows-close',
+    {
+      title: 'Close a conversation',
+      description: 'Ends a conversation run once its running turn and queued messages are answered; it completes with its last answer.',
+      inputSchema: runIdInput,
+      outputSchema: runOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ run_id }) => answer(() => runs.close(run_id), logger),
   );
 
   server.registerTool(

@@ -33,7 +33,7 @@ export async function serveStdio(options: ServeStdioOptions = {}): Promise<void>
   const config = options.config ?? loadConfig({ path: options.configPath });
   const logger = options.logger ?? stderrLogger(config.logger.level);
   const uiUrl = options.uiUrl ?? runtimeSettings().temporalUiUrl;
-  const { connection, client } = connectClient(config);
+  const { connection, client, storage } = connectClient(config);
   const runs = new RunsClient({ client, taskQueue: config.temporal.task_queue, uiUrl });
   const server = createWorkflowsMcpServer({ config, runs, logger });
 
@@ -60,6 +60,7 @@ export async function serveStdio(options: ServeStdioOptions = {}): Promise<void>
     process.stdin.off('end', onStdinEnd);
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     await connection.close();
+    storage.close();
   }
 }
 

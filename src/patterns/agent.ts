@@ -1,5 +1,5 @@
 import { functionToolDefinition } from '../functions/tools';
-import type { Message, ToolDefinition } from '../llm/messages';
+import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../llm/messages';
 import { splitToolName } from '../mcp/naming';
 import { HUMAN_INPUT_TOOL } from './human-input';
 import { asText } from './nodes';
@@ -59,34 +59,21 @@ export function unknownToolText(name: string, offered: readonly string[]): strin
   return `Unknown tool "${name}". Available tools: ${offered.join(', ') || 'none'}.`;
 }
 
-export function llmSummary(provider: string, model: string, agent: string, turn: number): string {
-  return `llm ${provider}/${model} · ${agent} · turn ${turn}`;
+/** `llm openai/gpt-4o · calculator · turn 2`; a conversation's calls add the step within the turn. */
+export function llmSummary(provider: string, model: string, agent: string, turn: number, step?: number): string {
+  return `llm ${provider}/${model} · ${agent} · turn ${turn}${step !== undefined ? ` · step ${step}` : ''}`;
+}
+
+export function summarizeSummary(provider: string, model: string, agent: string): string {
+  return `summarize ${provider}/${model} · ${agent}`;
 }
 
 export function toolSummary(name: string): string {
   return `tool ${name}`;
 }
 
-/** The last assistant text, which is the answer when the loop stops. */
-export function finalText(messages: readonly Message[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m.role === 'assistant' && m.content) return m.content;
-  }
-  return '';
-}
-
-/**
- * Temporal refuses any payload over 2 MB, and the conversation is the bulk of each LLM activity's
- * input. A run whose conversation outgrows this fails with a clear message instead of retrying a
- * workflow task that can never succeed.
- */
-export const MAX_CONVERSATION_CHARS = 1_800_000;
-
-export function conversationTooLarge(messages: readonly Message[]): string | undefined {
-  const size = JSON.stringify(messages).length;
-  return size > MAX_CONVERSATION_CHARS
-    ? `The conversation has grown to ${(size / 1e6).toFixed(1)} MB, more than one Temporal payload may carry (2 MB). ` +
-        'Lower max_iterations or use tools that return less.'
-    : undefined;
+/** The result of a tool call that a new message interrupted before it finished. */
+export function interruptedResult(call: ToolCall): ToolResultMessage {
+  const content = `The call of ${call.name} was stopped before it finished: the user sent a new message.`;
+  return { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true };
 }

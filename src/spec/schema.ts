@@ -9,6 +9,21 @@ import { z } from 'zod';
 export const providerSchema = z.enum(['anthropic', 'openai']);
 export type Provider = z.infer<typeof providerSchema>;
 
+/** How much of a long conversation the model is sent (src/conversation/context.ts). */
+export const contextSchema = z
+  .object({
+    max_tokens: z
+      .number()
+      .int()
+      .min(256)
+      .describe('Estimated tokens (4 characters each) of system prompt, tools and messages sent per call'),
+    strategy: z
+      .enum(['drop_oldest', 'stub_tool_results', 'summarize'])
+      .describe('How to stay within max_tokens: leave out the oldest turns, shorten old tool results, or summarize')
+      .default('stub_tool_results'),
+  })
+  .strict();
+
 const nameField = z.string().min(1).describe('Names the node in results and in the Web UI');
 
 export const agentDefinitionSchema = z
@@ -29,6 +44,7 @@ export const agentDefinitionSchema = z
     handoffs: z.array(z.string().min(1)).default([]),
     /** Config `functions:` this agent may call as tools (swarm context variables flow through them). */
     functions: z.array(z.string().min(1)).default([]),
+    context: contextSchema.optional(),
   })
   .strict();
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
@@ -65,10 +81,16 @@ interface ModelChoice {
   model?: string;
 }
 type Method = 'llm' | 'embedding';
+interface LoopFields {
+  conversation: boolean;
+  on_message_while_busy: 'queue' | 'reject' | 'interrupt';
+  idle_timeout_seconds: number;
+  history_limit_bytes: number;
+}
 export type Intent = { name: string; description: string; examples: string[] };
 
 export type PatternSpec =
-  | ({ type: 'agent'; agent: Node } & Common)
+  | ({ type: 'agent'; agent: Node } & LoopFields & Common)
   | ({ type: 'orchestrator'; agents: Node[]; planner?: Node; plan_type: 'full' | 'iterative'; max_iterations: number } & ModelChoice & Common)
   | ({
       type: 'router';
@@ -93,10 +115,34 @@ export type PatternSpec =
       Common)
   | ({ type: 'parallel'; fan_out: Node[]; fan_in?: Node } & Common)
   | ({ type: 'evaluator_optimizer'; optimizer: Node; evaluator: Node; min_rating: Rating; max_refinements: number } & ModelChoice & Common)
-  | ({ type: 'swarm'; agents: string[]; start?: string; context_variables: Record<string, unknown>; max_turns: number } & Common);
+  | ({ type: 'swarm'; agents: string[]; start?: string; context_variables: Record<string, unknown>; max_turns: number } & LoopFields &
+      Common);
 export type PatternType = PatternSpec['type'];
 
-export const agentPatternSchema = z.object({ type: z.literal('agent'), agent: nodeSchema, ...common }).strict();
+/** Continue as new past 4 MB of history, well inside Temporal's 50 MB limit. */
+export const DEFAULT_HISTORY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Contract section 9: an agent or swarm run may be a conversation that stays open after each
+ * answer. Both loops continue as new at a turn boundary once history passes `history_limit_bytes`.
+ */
+const loopFields = {
+  conversation: z.boolean().describe('Stay open after each answer and wait for the next message').default(false),
+  on_message_while_busy: z
+    .enum(['queue', 'reject', 'interrupt'])
+    .describe('A message that arrives while a turn runs: wait for its turn, refuse it (409), or cancel the turn for it')
+    .default('queue'),
+  idle_timeout_seconds: z.number().positive().describe('A conversation with no message for this long completes').default(86_400),
+  history_limit_bytes: z
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(40 * 1024 * 1024)
+    .describe("Continue as new at the next turn boundary once an execution's history passes this")
+    .default(DEFAULT_HISTORY_LIMIT_BYTES),
+};
+
+export const agentPatternSchema = z.object({ type: z.literal('agent'), agent: nodeSchema, ...loopFields, ...common }).strict();
 
 export const orchestratorSchema = z
   .object({
@@ -173,6 +219,7 @@ export const swarmSchema = z
     start: z.string().min(1).optional(),
     context_variables: z.record(z.string(), z.unknown()).default({}),
     max_turns: z.number().int().min(1).max(200).default(20),
+    ...loopFields,
     ...common,
   })
   .strict();
@@ -208,7 +255,20 @@ export interface ResolvedModel {
   model: string;
 }
 
-export interface ResolvedAgentPattern {
+/** How a conversation behaves; absent for a run that answers one question. */
+export interface ResolvedConversation {
+  on_message_while_busy: 'queue' | 'reject' | 'interrupt';
+  idle_timeout_seconds: number;
+}
+
+/** What the agent loop and the swarm share: the conversation they may be, and their history limit. */
+export interface ResolvedLoop {
+  conversation?: ResolvedConversation;
+  /** Runs started before this setting existed carry none; the default then applies. */
+  history_limit_bytes?: number;
+}
+
+export interface ResolvedAgentPattern extends ResolvedLoop {
   type: 'agent';
   agent: ResolvedAgent;
 }
@@ -266,7 +326,7 @@ export interface ResolvedEvaluatorOptimizer {
   llm: ResolvedModel;
 }
 
-export interface ResolvedSwarm {
+export interface ResolvedSwarm extends ResolvedLoop {
   type: 'swarm';
   agents: ResolvedAgent[];
   start: string;

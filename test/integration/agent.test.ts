@@ -2,6 +2,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } f
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { humanInputSignal, InputRejection, pauseSignal, provideInputUpdate, resumeSignal, stateQuery } from '../../workflows/definitions';
 import type { AgentResult } from '../../workflows/agent';
+import { executionSizes } from '../../client/executions';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolNamesOffered, toolResultsSeen } from '../support/requests';
 
@@ -300,23 +301,24 @@ test('max_iterations bounds the loop', async () => {
 });
 
 
-test('a long conversation continues as new at a turn boundary and keeps its state', async () => {
+test('a long run continues as new at a turn boundary, keeps its state, and no long tool result enters history', async () => {
   const model = uniqueModel('long');
-  const chunk = 'x'.repeat(100_000);
   env.provider.script(model, [
-    ...Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'fixture-echo', arguments: { text: chunk } }] })),
+    ...Array.from({ length: 6 }, (_, i) => ({ toolCalls: [{ name: 'fixture-repeat', arguments: { text: `${i}`, times: 100_000 } }] })),
     { text: 'done at last' },
   ]);
-  const handle = await env.start('agent', 'echo a lot', adHoc(model, { servers: ['fixture'] }));
+  const spec = { ...adHoc(model, { servers: ['fixture'] }), history_limit_bytes: 16 * 1024 };
+  const handle = await env.start('agent', 'repeat a lot', spec);
   const result = (await handle.result()) as AgentResult;
   expect(result).toMatchObject({ text: 'done at last', iterations: 7, stopReason: 'final_answer' });
   expect(result.usage).toMatchObject({ llmCalls: 7, toolCalls: 6 });
 
-  const latest = env.worker.client.workflow.getHandle(handle.workflowId);
-  const described = await latest.describe();
-  expect(described.runId).not.toBe(handle.firstExecutionRunId);
-  // The run that finished saw the whole conversation: all six tool results went to the last turn.
-  const last = env.provider.requests(model).at(-1)!;
-  expect(toolResultsSeen(last)).toHaveLength(6);
-  expect(described.historySize).toBeLessThan(6 * 1024 * 1024);
+  const executions = await executionSizes(env.worker.client, handle.workflowId, handle.firstExecutionRunId);
+  expect(executions.length).toBeGreaterThan(1);
+  // The model saw the whole conversation, every result whole, in the last call.
+  const seen = toolResultsSeen(env.provider.requests(model).at(-1)!);
+  expect(seen.map((r) => r.content)).toEqual(Array.from({ length: 6 }, (_, i) => `${i}`.repeat(100_000)));
+  // 600 KB of tool results, yet every execution's history together stays small: they live in the store.
+  const historyBytes = executions.reduce((sum, e) => sum + e.historySize, 0);
+  expect(historyBytes).toBeLessThan(100 * 1024);
 });

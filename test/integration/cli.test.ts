@@ -97,7 +97,7 @@ beforeAll(async () => {
     ...configFor(fixtureUrl, provider.openaiBaseUrl),
   }));
   temporal = connectClient(env.worker.config);
-  app = await buildApp({ config: env.worker.config, client: temporal.client, uiUrl: 'http://ui.test', logger: pino({ level: 'silent' }) });
+  app = await buildApp({ config: env.worker.config, client: temporal.client, storage: temporal.storage, uiUrl: 'http://ui.test', logger: pino({ level: 'silent' }) });
   api = await listenForTests(app);
 });
 

@@ -4,8 +4,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { FailureTypes } from '../../src/failure-types';
 import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm';
+import { singleRequest } from '../support/stores';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { scratchConversationStore } from '../support/stores';
 
 /**
  * The real activity, in a real activity context, through the real SDK clients, against a scripted
@@ -21,6 +23,7 @@ beforeAll(async () => {
   deps = {
     anthropic: { api_key: 'test-anthropic-key', base_url: provider.anthropicBaseUrl },
     openai: { api_key: 'test-openai-key', base_url: provider.openaiBaseUrl },
+    conversations: scratchConversationStore(),
   };
 });
 
@@ -56,7 +59,7 @@ function request(providerName: LlmRequest['provider'], model: string): LlmReques
 }
 
 async function generate(req: LlmRequest, withDeps: LlmActivityDeps = deps): Promise<LlmResponse> {
-  return activityEnvironment().run(createLlmActivities(withDeps).llmGenerate, req);
+  return activityEnvironment().run(singleRequest(createLlmActivities(withDeps).llmGenerate), req);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -160,7 +163,7 @@ describe.each(['anthropic', 'openai'] as const)('llmGenerate with %s', (provider
     const model = uniqueModel();
     const variable = providerName === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
 
-    const failure = await failureOf(generate(request(providerName, model), { anthropic: {}, openai: { api_key: '' } }));
+    const failure = await failureOf(generate(request(providerName, model), { ...deps, anthropic: {}, openai: { api_key: '' } }));
 
     expect(failure.type).toBe(FailureTypes.MissingApiKey);
     expect(failure.nonRetryable).toBe(true);
@@ -206,7 +209,7 @@ describe('llmGenerate with an OpenAI-compatible server', () => {
     const model = uniqueModel();
     provider.script(model, [{ text: 'Hi from a local model.' }]);
 
-    const response = await generate(request('openai', model), { openai: { base_url: provider.openaiBaseUrl } });
+    const response = await generate(request('openai', model), { ...deps, anthropic: undefined, openai: { base_url: provider.openaiBaseUrl } });
 
     expect(response.message.content).toBe('Hi from a local model.');
     expect(provider.requests(model)[0].headers.authorization).toBe('Bearer unused');
@@ -224,7 +227,7 @@ describe('llmGenerate with an OpenAI-compatible server', () => {
     const closed = await startScriptedProvider();
     await closed.close();
 
-    const failure = await failureOf(generate(request('openai', uniqueModel()), { openai: { base_url: closed.openaiBaseUrl } }));
+    const failure = await failureOf(generate(request('openai', uniqueModel()), { ...deps, anthropic: undefined, openai: { base_url: closed.openaiBaseUrl } }));
 
     expect(failure.type).toBe(FailureTypes.ProviderUnavailable);
     expect(failure.nonRetryable).toBe(false);

@@ -15,6 +15,7 @@ import { FailureTypes } from '../../src/failure-types';
 import { createMcpActivities } from '../../activities/mcp';
 import type { ToolDefinition } from '../../src/llm/messages';
 import { McpPool, type McpServerSettings } from '../../src/mcp/pool';
+import { scratchConversationStore } from '../support/stores';
 import {
   type FixtureHttpServer,
   type FixtureSseServer,
@@ -94,7 +95,7 @@ describe('MCP pool and activities', () => {
       missing_binary: { command: path.join(scratch, 'no-such-server') },
       exits_at_start: { command: process.execPath, args: ['-e', 'console.error("bad server config: boom"); process.exit(3)'] },
     });
-    activities = createMcpActivities(pool);
+    activities = createMcpActivities(pool, scratchConversationStore());
   });
 
   afterAll(async () => {
@@ -317,7 +318,7 @@ describe('MCP pool and activities', () => {
     it('shares one connecting promise between concurrent first uses', async () => {
       const fresh = new McpPool({ fx: fixtureOverStdio() });
       try {
-        const freshActivities = createMcpActivities(fresh);
+        const freshActivities = createMcpActivities(fresh, scratchConversationStore());
         const results = await Promise.all(
           Array.from(
             { length: 5 },

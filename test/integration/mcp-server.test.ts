@@ -28,6 +28,8 @@ const TOOL_NAMES = [
   'workflows-pause',
   'workflows-resume',
   'workflows-provide_input',
+  'workflows-send_message',
+  'workflows-close',
   'workflows-cancel',
 ];
 

@@ -1,5 +1,6 @@
 import { workflowTypeByPattern } from '../../src/spec/schema';
-import { loadRecordedHistories, replayFailures } from '../support/replay';
+import { FileBlobStore } from '../../src/storage/file-store';
+import { loadRecordedHistories, recordedBlobsDir, replayFailures } from '../support/replay';
 
 /**
  * Histories recorded by an earlier version of the workflows (`RECORD_HISTORIES=1 npm test`) must
@@ -12,5 +13,5 @@ test('recorded histories of every pattern replay on the current workflow code', 
     histories.map((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
   );
   expect([...types].sort()).toEqual(Object.values(workflowTypeByPattern).sort());
-  expect(await replayFailures(histories)).toEqual([]);
+  expect(await replayFailures(histories, new FileBlobStore(recordedBlobsDir))).toEqual([]);
 });

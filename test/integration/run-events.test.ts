@@ -49,8 +49,9 @@ const historyCalls: HistoryCalls = { started: 0, inFlight: 0 };
 beforeAll(async () => {
   env = await startAgentEnv((provider, fixtureUrl) => ({ ...providerConfig(provider), mcp: { servers: mcpServers(fixtureUrl) } }));
   connection = await Connection.connect({ address: testTemporalAddress(), interceptors: [countHistoryCalls(historyCalls)] });
-  const client = new Client({ connection, namespace: env.worker.config.temporal.namespace });
-  app = await buildApp({ config: env.worker.config, client, uiUrl: 'http://ui.test', logger: pino({ level: 'silent' }) });
+  const storage = env.worker.storage;
+  const client = new Client({ connection, namespace: env.worker.config.temporal.namespace, dataConverter: storage.dataConverter });
+  app = await buildApp({ config: env.worker.config, client, storage, uiUrl: 'http://ui.test', logger: pino({ level: 'silent' }) });
   api = await listenForTests(app);
 });
 
@@ -179,12 +180,11 @@ test('Last-Event-ID from any point resumes with exactly the events after it', as
 
 test('a run that continues as new streams as one run, its ids growing across executions', async () => {
   const model = uniqueModel('events-long');
-  const chunk = 'x'.repeat(100_000);
   env.provider.script(model, [
-    ...Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'fixture-echo', arguments: { text: chunk } }] })),
+    ...Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'fixture-repeat', arguments: { text: 'x', times: 100_000 } }] })),
     { text: 'done at last' },
   ]);
-  const runId = await startRun('agent', { agent: agent(model, { servers: ['fixture'] }) });
+  const runId = await startRun('agent', { agent: agent(model, { servers: ['fixture'] }), history_limit_bytes: 16 * 1024 });
   const events = await allEvents(runId);
 
   const turn = ['llm_started', 'llm_finished', 'tool_started', 'tool_finished'];

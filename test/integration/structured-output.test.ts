@@ -2,9 +2,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { z } from 'zod';
 import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm';
+import { singleRequest } from '../support/stores';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
 import { checkStructured, outputJsonSchema } from '../../src/patterns/structured';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { scratchConversationStore } from '../support/stores';
 
 /**
  * Structured output over the wire: the real activity and SDK clients ask the scripted provider for
@@ -28,6 +30,7 @@ beforeAll(async () => {
   deps = {
     anthropic: { api_key: 'test-anthropic-key', base_url: provider.anthropicBaseUrl },
     openai: { api_key: 'test-openai-key', base_url: provider.openaiBaseUrl },
+    conversations: scratchConversationStore(),
   };
 });
 
@@ -54,7 +57,7 @@ function request(providerName: LlmRequest['provider'], model: string): LlmReques
 
 async function generate(req: LlmRequest): Promise<LlmResponse> {
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  return env.run(createLlmActivities(deps).llmGenerate, req);
+  return env.run(singleRequest(createLlmActivities(deps).llmGenerate), req);
 }
 
 const route = { category: 'billing', confidence: 0.9, reasoning: 'It is about an invoice.' };

@@ -5,8 +5,7 @@ import { provideInputUpdate, stateQuery } from '../../workflows/definitions';
 import type { SwarmResult } from '../../workflows/swarm';
 import { eventually, mcpServers, projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { fetchHistories, replayFailures } from '../support/replay';
-import { toolNamesOffered, toolResultsSeen } from '../support/requests';
-import type { RecordedRequest } from '../support/scripted-provider';
+import { systemSeen, toolNamesOffered, toolResultsSeen } from '../support/requests';
 
 /**
  * The swarm end to end: one conversation passed between configured agents on both providers, by
@@ -55,12 +54,6 @@ afterAll(async () => {
   await env?.close();
 });
 
-function systemPrompt(request: RecordedRequest): string {
-  if (request.provider === 'anthropic') return String(request.body.system);
-  const [first] = request.body.messages as { role: string; content: string }[];
-  return first.role === 'system' ? first.content : '';
-}
-
 async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? []).flatMap((e) =>
@@ -90,16 +83,17 @@ test('triage (OpenAI) hands the conversation to billing (Anthropic) with a trans
     turns: 3,
     stopReason: 'final_answer',
     usage: { inputTokens: 60, outputTokens: 9, llmCalls: 3, toolCalls: 1 },
+    transcript: { head: expect.stringMatching(/^log\/[0-9a-f]{64}$/), pending: [] },
   });
 
   const [triageTurn] = env.provider.requests('swarm-triage');
   expect(toolNamesOffered(triageTurn)).toEqual(['transfer_to_billing', 'transfer_to_refunds']);
   expect(JSON.stringify(triageTurn.body.tools)).toContain('Knows invoices and sums.');
-  expect(systemPrompt(triageTurn)).toMatch(/^Triage the request\.\n\n.*"customer": "Ada"/s);
+  expect(systemSeen(triageTurn)).toMatch(/^Triage the request\.\n\n.*"customer": "Ada"/s);
 
   // Billing takes over the same conversation, with its own instruction and tools.
   const [billingFirst, billingSecond] = env.provider.requests('swarm-billing');
-  expect(systemPrompt(billingFirst)).toMatch(/^Answer billing questions\.\n\n.*"customer": "Ada"/s);
+  expect(systemSeen(billingFirst)).toMatch(/^Answer billing questions\.\n\n.*"customer": "Ada"/s);
   expect(toolNamesOffered(billingFirst)).toEqual(expect.arrayContaining(['fixture-add', 'lookup_order']));
   expect(toolNamesOffered(billingFirst).some((name) => name.startsWith('transfer_to_'))).toBe(false);
   expect(JSON.stringify(billingFirst.body.messages)).toContain('What do I owe for items of 2 and 3?');
@@ -144,12 +138,12 @@ test('a function updates the context variables and transfers to refunds', async 
   const [deskTurn] = env.provider.requests('swarm-desk');
   expect(toolNamesOffered(deskTurn)).toEqual(['lookup_order', 'start_refund']);
   expect(JSON.stringify(deskTurn.body.tools)).toContain('Finds an order by its id.');
-  expect(systemPrompt(deskTurn)).not.toContain('refund_order');
+  expect(systemSeen(deskTurn)).not.toContain('refund_order');
 
   const [refundsTurn] = env.provider.requests('swarm-refunds');
-  expect(systemPrompt(refundsTurn)).toMatch(/^Process refunds\./);
-  expect(systemPrompt(refundsTurn)).toContain('"refund_order": "A-1"');
-  expect(systemPrompt(refundsTurn)).toContain('"refunds_started": 1');
+  expect(systemSeen(refundsTurn)).toMatch(/^Process refunds\./);
+  expect(systemSeen(refundsTurn)).toContain('"refund_order": "A-1"');
+  expect(systemSeen(refundsTurn)).toContain('"refunds_started": 1');
   const [looked, refunded] = toolResultsSeen(refundsTurn);
   expect(JSON.parse(looked.content)).toMatchObject({ id: 'A-1', item: 'kettle', status: 'shipped' });
   expect(refunded).toMatchObject({ content: 'Refund started for A-1.', isError: false });

@@ -63,13 +63,14 @@ export interface RunningApi {
 /** The real API app, on its own Temporal connection from `config`, listening on a free port. */
 export async function startApi(config: Config): Promise<RunningApi> {
   const temporal = connectClient(config);
-  const app = await buildApp({ config, client: temporal.client, uiUrl: TEST_UI_URL, logger: pino({ level: 'silent' }) });
+  const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl: TEST_UI_URL, logger: pino({ level: 'silent' }) });
   const api = await listenForTests(app);
   return {
     api,
     async close() {
       await app.close();
       await temporal.connection.close();
+      temporal.storage.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema';
 import { createWorker, type AgentWorker } from '../../worker/create';
-import { testTemporalAddress } from './temporal-env';
+import { testStoragePath, testTemporalAddress } from './temporal-env';
 
 /** In-process workers and clients against the suite's Temporal dev server. */
 
@@ -26,11 +26,12 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now()}-${++taskQueueCounter}`;
 }
 
-/** A full config from a partial one, with the suite's Temporal address. */
+/** A full config from a partial one, with the suite's Temporal address and blob store. */
 export function testConfig(input: ConfigInput, taskQueue: string): Config {
   return configSchema.parse({
     ...input,
     temporal: { ...input.temporal, address: testTemporalAddress(), task_queue: taskQueue },
+    storage: { path: testStoragePath(), ...input.storage },
   });
 }
 
@@ -48,7 +49,7 @@ export async function startTestWorker(config: Config): Promise<TestWorker> {
   const agentWorker = await createWorker({ config, connection: nativeConnection, workflowBundle: await workflowBundle() });
   const running = agentWorker.worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: agentWorker.storage.dataConverter });
   return {
     ...agentWorker,
     client,
@@ -58,6 +59,7 @@ export async function startTestWorker(config: Config): Promise<TestWorker> {
       if (agentWorker.worker.getState() === 'RUNNING') agentWorker.worker.shutdown();
       await running;
       await agentWorker.pool.close();
+      agentWorker.storage.close();
       await nativeConnection.close();
       await connection.close();
     },

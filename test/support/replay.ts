@@ -1,12 +1,15 @@
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
+import { payloadDataConverter } from '../../src/storage/open';
+import { FileBlobStore } from '../../src/storage/file-store';
+import type { BlobStore } from '../../src/storage/store';
 import { workflowBundle } from './harness';
-import { testTemporalAddress } from './temporal-env';
+import { testStoragePath, testTemporalAddress } from './temporal-env';
 
 /**
  * Replay checks: today's workflow code must reproduce the commands of every recorded history.
@@ -15,6 +18,11 @@ import { testTemporalAddress } from './temporal-env';
  */
 
 export const historiesDir = path.resolve(__dirname, '..', 'fixtures', 'histories');
+/**
+ * The payloads recorded histories left in external storage (Temporal keeps only a claim in
+ * history), so that the fixtures replay without the suite's store.
+ */
+export const recordedBlobsDir = path.join(historiesDir, 'blobs');
 
 export interface NamedHistory {
   workflowId: string;
@@ -40,10 +48,17 @@ export async function fetchTreeHistories(client: Client, workflowIds: string[]):
   return histories;
 }
 
-/** Replays each history and returns the ids whose replay failed, with why. */
-export async function replayFailures(histories: NamedHistory[]): Promise<{ workflowId: string; error: string }[]> {
+/**
+ * Replays each history and returns the ids whose replay failed, with why. Payloads a history keeps
+ * in external storage are read from `blobs`: the suite's store unless said otherwise.
+ */
+export async function replayFailures(
+  histories: NamedHistory[],
+  blobs: BlobStore = new FileBlobStore(testStoragePath()),
+): Promise<{ workflowId: string; error: string }[]> {
   const failures: { workflowId: string; error: string }[] = [];
-  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
+  const dataConverter = payloadDataConverter(blobs, Number.MAX_SAFE_INTEGER);
+  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter }, histories);
   for await (const result of results) {
     if (result.error) failures.push({ workflowId: result.workflowId, error: String(result.error) });
   }
@@ -74,4 +89,20 @@ export function maybeRecord(label: string, workflowId: string): void {
   if (json.length > 1024 * 1024) return;
   mkdirSync(historiesDir, { recursive: true });
   writeFileSync(path.join(historiesDir, `${label}__${encodeURIComponent(workflowId)}.json`), json);
+  copyStoredPayloads(json.toString('utf8'));
+}
+
+/**
+ * The payloads a history keeps in external storage, copied from the suite's store into the
+ * fixtures. A claim is a payload of its own (protobuf JSON, base64 in the exported JSON) naming
+ * the blob's key.
+ */
+function copyStoredPayloads(historyJson: string): void {
+  const payloadData = [...historyJson.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map(([, b64]) => Buffer.from(b64, 'base64').toString('utf8'));
+  const keys = new Set(payloadData.flatMap((data) => [...data.matchAll(/payload\/[0-9a-f]{64}/g)].map(([key]) => key)));
+  for (const key of keys) {
+    const target = path.join(recordedBlobsDir, key);
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(path.join(testStoragePath(), key), target);
+  }
 }

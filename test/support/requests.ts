@@ -41,3 +41,23 @@ export function toolNamesOffered(request: RecordedRequest): string[] {
   const tools = (request.body.tools as Json[] | undefined) ?? [];
   return tools.map((t) => String(request.provider === 'openai' ? (t.function as Json).name : t.name));
 }
+
+/**
+ * The conversation a model was sent, one line per message (`user: …`, `assistant: …`,
+ * `tool: …`), system prompt left out; for OpenAI's wire format.
+ */
+export function conversationSeen(request: RecordedRequest): string[] {
+  const messages = request.body.messages as Json[];
+  return messages
+    .filter((m) => m.role !== 'system')
+    .map((m) => {
+      const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as Json[]).map((c) => `[${(c.function as Json).name}]`).join('') : '';
+      return `${String(m.role)}: ${textOf(m.content)}${calls}`;
+    });
+}
+
+export function systemSeen(request: RecordedRequest): string {
+  const messages = request.body.messages as Json[];
+  if (request.provider === 'openai') return textOf(messages.find((m) => m.role === 'system')?.content);
+  return typeof request.body.system === 'string' ? request.body.system : textOf(request.body.system);
+}

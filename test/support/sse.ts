@@ -99,3 +99,33 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     close: () => abort.abort(),
   };
 }
+
+export interface ParsedRunEvent {
+  id: string;
+  type: string;
+  data: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- events of many shapes
+}
+
+/**
+ * A run's events from the API's stream: until `until` says so (then the stream is left), or until
+ * the run closes and the server ends it.
+ */
+export async function collectEvents(
+  apiUrl: string,
+  runId: string,
+  options: { until?: (event: ParsedRunEvent) => boolean } = {},
+): Promise<ParsedRunEvent[]> {
+  const stream = await openSse(`${apiUrl}/runs/${encodeURIComponent(runId)}/events`);
+  if (stream.response.status !== 200) throw new Error(`events of ${runId}: ${stream.response.status}`);
+  const events: ParsedRunEvent[] = [];
+  try {
+    for (let message = await stream.next(); message; message = await stream.next()) {
+      const event = JSON.parse(message.data) as ParsedRunEvent;
+      events.push(event);
+      if (options.until?.(event)) break;
+    }
+  } finally {
+    stream.close();
+  }
+  return events;
+}

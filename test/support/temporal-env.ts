@@ -4,3 +4,10 @@ export function testTemporalAddress(): string {
   if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run integration tests through jest (global-setup starts Temporal)');
   return address;
 }
+
+/** The blob store folder every worker, API and client of the suite shares, set by global-setup. */
+export function testStoragePath(): string {
+  const dir = process.env.MCP_AGENT_TEST_STORAGE;
+  if (!dir) throw new Error('MCP_AGENT_TEST_STORAGE is not set: run integration tests through jest (global-setup makes it)');
+  return dir;
+}

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema';
-import { testTemporalAddress } from './temporal-env';
+import { testStoragePath, testTemporalAddress } from './temporal-env';
 
 /**
  * Real worker processes (`worker/main.ts`), started the way an operator would: a YAML file named
@@ -78,7 +78,8 @@ function parsePinoLine(line: string): PinoLine | undefined {
 function writeConfigFile(config: ConfigInput): { file: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-worker-'));
   const file = path.join(dir, 'mcp_agent.config.yaml');
-  writeFileSync(file, stringify(config));
+  // Every worker process of a test shares the suite's store, as the workers of one deployment must.
+  writeFileSync(file, stringify({ ...config, storage: { path: testStoragePath(), ...config.storage } }));
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
+import { openStorage } from '../../src/storage/open';
 import { listenForTests, type ApiHttp } from '../support/api-http';
 
 /**
@@ -16,11 +20,12 @@ const baseConfig: ConfigInput = {
 };
 
 let connection: Connection;
+const storageDir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-api-app-'));
 
 async function appWith(config: ConfigInput = baseConfig): Promise<FastifyInstance> {
-  const parsed = configSchema.parse({ ...config, temporal: { address: '127.0.0.1:1' } });
+  const parsed = configSchema.parse({ ...config, temporal: { address: '127.0.0.1:1' }, storage: { path: storageDir } });
   const client = new Client({ connection, namespace: parsed.temporal.namespace });
-  return buildApp({ config: parsed, client, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
+  return buildApp({ config: parsed, client, storage: openStorage(parsed.storage), uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
 }
 
 beforeAll(() => {
@@ -29,6 +34,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await connection.close();
+  rmSync(storageDir, { recursive: true, force: true });
 });
 
 describe('the API without Temporal', () => {
@@ -130,8 +136,10 @@ describe('the API without Temporal', () => {
       '/runs',
       '/runs/{runId}',
       '/runs/{runId}/cancel',
+      '/runs/{runId}/close',
       '/runs/{runId}/events',
       '/runs/{runId}/input',
+      '/runs/{runId}/messages',
       '/runs/{runId}/pause',
       '/runs/{runId}/result',
       '/runs/{runId}/resume',
@@ -140,6 +148,7 @@ describe('the API without Temporal', () => {
     ]);
     expect(Object.keys(doc.paths['/workflows/{name}/run'].post.responses)).toEqual(['202', '400', '404', '409', '503']);
     expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
+    expect(doc.components.schemas.Run.properties.status.enum).toContain('idle');
     const page = await api.get('/docs/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);

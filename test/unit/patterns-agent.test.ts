@@ -1,10 +1,9 @@
 import {
-  conversationTooLarge,
-  finalText,
   functionResultText,
   functionSummary,
   functionTools,
   inputAsUserMessage,
+  interruptedResult,
   llmSummary,
   routeToolCall,
   toolSummary,
@@ -74,24 +73,18 @@ describe('agent loop pieces', () => {
     expect(unknownToolText('x-y', ['a-b'])).toBe('Unknown tool "x-y". Available tools: a-b.');
     expect(unknownToolText('x-y', [])).toContain('none');
     expect(llmSummary('openai', 'gpt-4o', 'calculator', 2)).toBe('llm openai/gpt-4o · calculator · turn 2');
+    expect(llmSummary('openai', 'gpt-4o', 'calculator', 3, 2)).toBe('llm openai/gpt-4o · calculator · turn 3 · step 2');
     expect(toolSummary('everything-get-sum')).toBe('tool everything-get-sum');
   });
 
-  test('a conversation too large for one Temporal payload is named before it breaks a workflow task', () => {
-    expect(conversationTooLarge([{ role: 'user', content: 'small' }])).toBeUndefined();
-    expect(conversationTooLarge([{ role: 'user', content: 'z'.repeat(2_000_000) }])).toMatch(/2\.0 MB.*2 MB/);
-  });
-
-  test('the final text is the last assistant text', () => {
-    expect(
-      finalText([
-        { role: 'user', content: 'q' },
-        { role: 'assistant', content: 'first', toolCalls: [] },
-        { role: 'tool', toolCallId: '1', name: 't', content: 'r', isError: false },
-        { role: 'assistant', content: '', toolCalls: [{ id: '2', name: 't', arguments: {} }] },
-      ]),
-    ).toBe('first');
-    expect(finalText([])).toBe('');
+  test('a call a new message interrupted gets an error result that says so, for the same call id', () => {
+    expect(interruptedResult({ id: 'call-7', name: 'fixture-slow', arguments: { ms: 10 } })).toEqual({
+      role: 'tool',
+      toolCallId: 'call-7',
+      name: 'fixture-slow',
+      content: expect.stringContaining('stopped before it finished: the user sent a new message'),
+      isError: true,
+    });
   });
 });
 

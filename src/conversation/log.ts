@@ -1,0 +1,42 @@
+import type { Message } from '../llm/messages';
+import type { LoggedMessage, LogPosition } from './entry';
+
+/**
+ * A loop's conversation as its workflow keeps it: the key of the stored chain's head and the
+ * messages added since (tool results, a new user message) that the next LLM call will store. The
+ * workflow never holds the whole conversation, so neither its history nor a continue-as-new input
+ * grows with it. Pure: workflows use it.
+ */
+export class ConversationLog {
+  private head: string | null;
+  private pending: LoggedMessage[];
+
+  constructor(position?: LogPosition) {
+    this.head = position?.head ?? null;
+    this.pending = [...(position?.pending ?? [])];
+  }
+
+  add(message: Message, turn: number): void {
+    this.pending.push({ ...message, turn });
+  }
+
+  /** What the next LLM call continues from: the head, and the messages to store after it. */
+  continuation(): { head: string | null; append: LoggedMessage[] } {
+    return { head: this.head, append: [...this.pending] };
+  }
+
+  /** The LLM call stored the pending messages and its reply; `head` now stands for all of it. */
+  stored(head: string): void {
+    this.head = head;
+    this.pending = [];
+  }
+
+  position(): LogPosition {
+    return { head: this.head, pending: [...this.pending] };
+  }
+
+  /** The pending messages of which tool calls have no result yet (an interrupted turn). */
+  get pendingMessages(): readonly LoggedMessage[] {
+    return this.pending;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Message, StoredText } from '../llm/messages';
+import { contentKey } from '../storage/keys';
+import type { BlobStore } from '../storage/store';
+import type { LogEntry, LoggedMessage } from './entry';
+import { preview } from './preview';
+
+/**
+ * Conversations, long texts and repeated values in the blob store, as activities and the API use
+ * them. Everything is content-addressed: an activity that retries writes the same keys again, and
+ * a worker with an empty cache (another machine, a restart) reads what any other worker wrote.
+ */
+
+export interface ChainLink {
+  key: string;
+  messages: LoggedMessage[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Chains recently read or written, by head, so a loop's next call extends one instead of walking the store. */
+const MAX_CACHED_CHAINS = 256;
+
+export class ConversationStore {
+  private readonly chains = new Map<string, ChainLink[]>();
+
+  constructor(
+    private readonly blobs: BlobStore,
+    /** Texts longer than this (UTF-8 bytes) are stored rather than carried. */
+    readonly inlineBytes: number,
+  ) {}
+
+  /** Stores an entry after `head` and returns its key, the conversation's new head. */
+  async append(head: string | null, messages: LoggedMessage[]): Promise<string> {
+    const entry: LogEntry = { prev: head, messages };
+    const key = await this.putBytes('log', encoder.encode(JSON.stringify(entry)));
+    const before = head === null ? [] : this.chains.get(head);
+    if (before) this.remember(key, [...before, { key, messages }]);
+    return key;
+  }
+
+  /** Every entry of the conversation ending at `head`, oldest first. */
+  async chain(head: string | null): Promise<ChainLink[]> {
+    if (head === null) return [];
+    const cached = this.chains.get(head);
+    if (cached) return cached;
+    const newest: ChainLink[] = [];
+    let before: ChainLink[] = [];
+    for (let key: string | null = head; key !== null; ) {
+      const known = this.chains.get(key);
+      if (known) {
+        before = known;
+        break;
+      }
+      const entry = JSON.parse(decoder.decode(await this.blobs.get(key))) as LogEntry;
+      newest.push({ key, messages: entry.messages });
+      key = entry.prev;
+    }
+    const chain = [...before, ...newest.reverse()];
+    this.remember(head, chain);
+    return chain;
+  }
+
+  async messages(head: string | null): Promise<LoggedMessage[]> {
+    return (await this.chain(head)).flatMap((link) => link.messages);
+  }
+
+  /** A text as a message carries it: whole when short, else its start and the key of the whole. */
+  async storeText(text: string): Promise<{ content: string; stored?: StoredText }> {
+    const bytes = encoder.encode(text);
+    if (bytes.byteLength <= this.inlineBytes) return { content: text };
+    const key = await this.putBytes('text', bytes);
+    return { content: preview(text), stored: { key, bytes: bytes.byteLength } };
+  }
+
+  /** Stores a text whatever its length and returns its key. */
+  async putText(text: string): Promise<string> {
+    return this.putBytes('text', encoder.encode(text));
+  }
+
+  async text(key: string): Promise<string> {
+    return decoder.decode(await this.blobs.get(key));
+  }
+
+  /** Messages with every stored text read back, as a model or a person should see them. */
+  async resolve<M extends Message>(messages: M[]): Promise<M[]> {
+    return Promise.all(
+      messages.map(async (message) => {
+        if (message.role !== 'tool' || !message.stored) return message;
+        const { stored: _stored, ...rest } = message;
+        return { ...rest, content: await this.text(message.stored.key) } as M;
+      }),
+    );
+  }
+
+  async putJson(value: unknown): Promise<string> {
+    return this.putBytes('json', encoder.encode(JSON.stringify(value)));
+  }
+
+  async json<T>(key: string): Promise<T> {
+    return JSON.parse(decoder.decode(await this.blobs.get(key))) as T;
+  }
+
+  private async putBytes(kind: 'log' | 'text' | 'json', bytes: Uint8Array): Promise<string> {
+    const key = contentKey(kind, bytes);
+    await this.blobs.put(key, bytes);
+    return key;
+  }
+
+  private remember(head: string, chain: ChainLink[]): void {
+    this.chains.delete(head);
+    this.chains.set(head, chain);
+    if (this.chains.size > MAX_CACHED_CHAINS) this.chains.delete(this.chains.keys().next().value!);
+  }
+}

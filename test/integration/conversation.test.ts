@@ -1,0 +1,307 @@
+import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { startApi, type RunningApi } from '../support/api-http';
+import { conversationSeen, toolResultsSeen } from '../support/requests';
+import { collectEvents } from '../support/sse';
+
+/**
+ * Conversations (contract section 9) through the HTTP API, on the suite's Temporal dev server:
+ * follow-up messages under each busy policy, idle timeout and close, the transcript, pause and
+ * approvals between and within turns, and turn events. The scripted provider shows what each
+ * model call was sent.
+ */
+
+let env: AgentEnv;
+let running: RunningApi;
+
+beforeAll(async () => {
+  env = await startAgentEnv((provider, fixtureUrl) => ({
+    ...providerConfig(provider),
+    default_provider: 'openai',
+    mcp: { servers: mcpServers(fixtureUrl) },
+    agents: {
+      helper: { instruction: 'You help.', model: 'conv-helper', servers: ['fixture'] },
+    },
+    workflows: {
+      chat: { type: 'agent', agent: 'helper', conversation: true, description: 'Talks' },
+    },
+  }));
+  running = await startApi(env.worker.config);
+});
+
+afterAll(async () => {
+  await running?.close();
+  await env?.close();
+});
+
+let counter = 0;
+const uniqueModel = (label: string) => `conv-${label}-${process.pid}-${++counter}`;
+
+function conversationSpec(model: string, extra: Record<string, unknown> = {}, agent: Record<string, unknown> = {}) {
+  return {
+    type: 'agent',
+    conversation: true,
+    ...extra,
+    agent: { instruction: 'You help.', provider: 'openai', model, servers: ['fixture'], ...agent },
+  };
+}
+
+/** Starts a conversation through the API; the run joins the file's replay check. */
+async function startConversation(input: unknown, spec: Record<string, unknown>): Promise<string> {
+  const reply = await running.api.post('/workflows/agent/run', { input, spec });
+  expect(reply.status).toBe(202);
+  const runId: string = reply.body.runId;
+  env.handles.push(env.worker.client.workflow.getHandle(runId));
+  return runId;
+}
+
+async function runOf(runId: string) {
+  return (await running.api.get(`/runs/${encodeURIComponent(runId)}`)).body;
+}
+
+async function untilStatus(runId: string, status: string) {
+  return eventually(async () => {
+    const run = await runOf(runId);
+    return run.status === status && run;
+  });
+}
+
+async function send(runId: string, input: unknown, wait = 0) {
+  return running.api.post(`/runs/${encodeURIComponent(runId)}/messages${wait ? `?wait=${wait}` : ''}`, { input });
+}
+
+async function transcript(runId: string, query = '') {
+  return running.api.get(`/runs/${encodeURIComponent(runId)}/messages${query}`);
+}
+
+async function closeAndWait(runId: string) {
+  const closed = await running.api.post(`/runs/${encodeURIComponent(runId)}/close`);
+  expect(closed.status).toBe(202);
+  return (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+}
+
+test('a conversation answers, waits idle, and answers follow-ups with everything said before', async () => {
+  const model = uniqueModel('follow-up');
+  env.provider.script(model, [
+    { text: 'Hello Ada.' },
+    { toolCalls: [{ name: 'fixture-add', arguments: { a: 2, b: 3 } }] },
+    { text: 'It is 5.' },
+  ]);
+  const runId = await startConversation('Hi, I am Ada.', conversationSpec(model));
+
+  const idle = await untilStatus(runId, 'idle');
+  expect(idle.result).toMatchObject({ text: 'Hello Ada.' });
+  expect(idle.conversation).toMatchObject({ turn: 1, finishedTurns: 1, queuedMessages: 0, onMessageWhileBusy: 'queue' });
+
+  const answered = await send(runId, 'What is 2 + 3?', 30);
+  expect(answered.status).toBe(200);
+  expect(answered.body).toMatchObject({ turn: 2, status: 'idle', result: { text: 'It is 5.' } });
+
+  const [, second, third] = env.provider.requests(model);
+  expect(conversationSeen(second)).toEqual(['user: Hi, I am Ada.', 'assistant: Hello Ada.', 'user: What is 2 + 3?']);
+  expect(conversationSeen(third).slice(0, 4)).toEqual([
+    'user: Hi, I am Ada.',
+    'assistant: Hello Ada.',
+    'user: What is 2 + 3?',
+    'assistant: [fixture-add]',
+  ]);
+  expect(toolResultsSeen(third)).toEqual([expect.objectContaining({ content: '5', isError: false })]);
+
+  const page = await transcript(runId);
+  expect(page.status).toBe(200);
+  expect(page.body.messages).toEqual([
+    { turn: 1, role: 'user', text: 'Hi, I am Ada.' },
+    { turn: 1, role: 'assistant', text: 'Hello Ada.' },
+    { turn: 2, role: 'user', text: 'What is 2 + 3?' },
+    {
+      turn: 2,
+      role: 'assistant',
+      text: '',
+      toolCalls: [{ id: expect.any(String), name: 'fixture-add', arguments: { a: 2, b: 3 } }],
+    },
+    { turn: 2, role: 'tool', text: '5', tool: 'fixture-add', toolCallId: expect.any(String), isError: false },
+    { turn: 2, role: 'assistant', text: 'It is 5.' },
+  ]);
+  expect(page.body.next).toBeUndefined();
+  const first = await transcript(runId, '?limit=4');
+  expect(first.body.messages).toHaveLength(4);
+  expect(first.body.next).toBe('4');
+  expect((await transcript(runId, `?cursor=${first.body.next}&limit=4`)).body.messages).toEqual(page.body.messages.slice(4));
+
+  const result = await closeAndWait(runId);
+  expect(result).toMatchObject({ status: 'completed', result: { text: 'It is 5.', turns: 2, closedBy: 'close' } });
+  expect((await send(runId, 'anyone there?')).status).toBe(409);
+  // A closed conversation's transcript is still there, read from its result.
+  expect((await transcript(runId)).body.messages).toHaveLength(6);
+});
+
+test('queue: messages sent while a turn runs wait for their own turns, in order', async () => {
+  const model = uniqueModel('queue');
+  env.provider.script(model, [{ text: 'one', delayMs: 1500 }, { text: 'two' }, { text: 'three' }, { text: 'four' }]);
+  const runId = await startConversation('first', conversationSpec(model));
+  await env.provider.waitForRequest(model, 1);
+
+  const second = await send(runId, 'second');
+  const third = await send(runId, 'third');
+  expect([second.status, second.body.turn, third.status, third.body.turn]).toEqual([202, 2, 202, 3]);
+  expect(third.body.conversation).toMatchObject({ turn: 1, queuedMessages: 2 });
+
+  const done = await send(runId, 'fourth?', 30);
+  expect(done.body).toMatchObject({ turn: 4, result: { text: 'four' } });
+  const seen = env.provider.requests(model).map((r) => conversationSeen(r).at(-1));
+  expect(seen).toEqual(['user: first', 'user: second', 'user: third', 'user: fourth?']);
+  await closeAndWait(runId);
+});
+
+test('reject: a message while a turn runs is refused with 409 and nothing is queued', async () => {
+  const model = uniqueModel('reject');
+  env.provider.script(model, [{ text: 'slow answer', delayMs: 1500 }, { text: 'next answer' }]);
+  const runId = await startConversation('first', conversationSpec(model, { on_message_while_busy: 'reject' }));
+  await env.provider.waitForRequest(model, 1);
+
+  const refused = await send(runId, 'too soon');
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.code).toBe('run_busy');
+
+  await untilStatus(runId, 'idle');
+  const accepted = await send(runId, 'now', 30);
+  expect(accepted.body).toMatchObject({ turn: 2, result: { text: 'next answer' } });
+  expect(conversationSeen(env.provider.requests(model)[1])).toEqual(['user: first', 'assistant: slow answer', 'user: now']);
+  await closeAndWait(runId);
+});
+
+test('interrupt: a new message stops the running turn cleanly and is answered instead', async () => {
+  const model = uniqueModel('interrupt');
+  env.provider.script(model, [{ toolCalls: [{ name: 'fixture-slow', arguments: { ms: 20_000 } }] }, { text: 'Answering the new one.' }]);
+  const runId = await startConversation('do the slow thing', conversationSpec(model, { on_message_while_busy: 'interrupt' }));
+  await eventually(async () => (await runOf(runId)).usage.llmCalls === 1);
+
+  const sent = await send(runId, 'never mind, say hi', 30);
+  expect(sent.body).toMatchObject({ turn: 2, status: 'idle', result: { text: 'Answering the new one.' } });
+
+  // The model saw its unfinished call answered as stopped, then the new message.
+  const last = env.provider.requests(model)[1];
+  expect(toolResultsSeen(last)).toEqual([expect.objectContaining({ isError: true, content: expect.stringContaining('stopped before it finished') })]);
+  expect(conversationSeen(last).at(-1)).toBe('user: never mind, say hi');
+
+  const events = await collectEvents(running.api.url, runId, { until: (e) => e.type === 'turn_finished' && e.data.turn === 2 });
+  expect(events.filter((e) => e.type.startsWith('turn_')).map((e) => [e.type, e.data.turn, e.data.outcome])).toEqual([
+    ['turn_started', 1, undefined],
+    ['turn_finished', 1, 'interrupted'],
+    ['turn_started', 2, undefined],
+    ['turn_finished', 2, 'answered'],
+  ]);
+  await closeAndWait(runId);
+});
+
+test('an idle conversation completes with its last answer once the idle timeout passes', async () => {
+  const model = uniqueModel('idle');
+  env.provider.script(model, [{ text: 'Bye for now.' }]);
+  const runId = await startConversation('hello', conversationSpec(model, { idle_timeout_seconds: 1 }));
+  const result = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(result).toMatchObject({ status: 'completed', result: { text: 'Bye for now.', turns: 1, closedBy: 'idle_timeout' } });
+});
+
+test('close lets the running turn and queued messages finish, then completes', async () => {
+  const model = uniqueModel('close');
+  env.provider.script(model, [{ text: 'one', delayMs: 1000 }, { text: 'two' }]);
+  const runId = await startConversation('first', conversationSpec(model));
+  await env.provider.waitForRequest(model, 1);
+  expect((await send(runId, 'second')).body.turn).toBe(2);
+  const result = await closeAndWait(runId);
+  expect(result).toMatchObject({ status: 'completed', result: { text: 'two', turns: 2, closedBy: 'close' } });
+  const refused = await send(runId, 'third');
+  expect(refused.body.error.code).toBe('run_closed');
+});
+
+test('a conversation can start without a message, and a run that is no conversation refuses messages', async () => {
+  const model = uniqueModel('empty-start');
+  env.provider.script(model, [{ text: 'Hi!' }]);
+  const runId = await startConversation(null, conversationSpec(model));
+  expect((await untilStatus(runId, 'idle')).conversation).toMatchObject({ turn: 0, finishedTurns: 0 });
+  expect((await send(runId, 'hello', 30)).body).toMatchObject({ turn: 1, result: { text: 'Hi!' } });
+  await closeAndWait(runId);
+
+  const single = uniqueModel('single');
+  env.provider.script(single, [{ text: 'done' }]);
+  const reply = await running.api.post('/workflows/agent/run', { input: 'once', spec: { agent: { instruction: 'x', model: single } } });
+  env.handles.push(env.worker.client.workflow.getHandle(reply.body.runId));
+  await running.api.get(`/runs/${encodeURIComponent(reply.body.runId)}/result?wait=30`);
+  const refused = await send(reply.body.runId, 'more?');
+  expect([refused.status, refused.body.error.code]).toEqual([409, 'run_closed']);
+  // Its transcript is there all the same.
+  expect((await transcript(reply.body.runId)).body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+});
+
+test('pause holds a queued message until resume; approvals work inside a turn', async () => {
+  const model = uniqueModel('pause');
+  env.provider.script(model, [
+    { text: 'ready' },
+    { toolCalls: [{ name: 'fixture-add', arguments: { a: 1, b: 1 } }] },
+    { text: 'It is 2.' },
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model, {}, { approve_tools: ['fixture-add'] }));
+  await untilStatus(runId, 'idle');
+
+  expect((await running.api.post(`/runs/${encodeURIComponent(runId)}/pause`)).body.status).toBe('paused');
+  expect((await send(runId, 'add 1 and 1')).body.turn).toBe(2);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(env.provider.requests(model)).toHaveLength(1);
+  expect((await runOf(runId)).status).toBe('paused');
+
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/resume`);
+  const waiting = await untilStatus(runId, 'waiting_for_input');
+  expect(waiting.pendingInput).toMatchObject({ kind: 'approval', tool: 'fixture-add', args: { a: 1, b: 1 } });
+  const approved = await running.api.post(`/runs/${encodeURIComponent(runId)}/input`, { value: { approved: true } });
+  expect(approved.status).toBe(202);
+  expect((await untilStatus(runId, 'idle')).result).toMatchObject({ text: 'It is 2.' });
+  await closeAndWait(runId);
+});
+
+test('a conversation that continues as new keeps its turns, transcript, events and a pending approval', async () => {
+  const model = uniqueModel('can');
+  const replies = [];
+  for (let turn = 1; turn <= 4; turn++) {
+    replies.push({ toolCalls: [{ name: 'fixture-repeat', arguments: { text: `${turn}`, times: 5000 } }] }, { text: `answer ${turn}` });
+  }
+  replies.push({ toolCalls: [{ name: 'fixture-add', arguments: { a: 2, b: 2 } }] }, { text: 'approved and done' });
+  env.provider.script(model, replies);
+  const spec = conversationSpec(model, { history_limit_bytes: 16 * 1024 }, { approve_tools: ['fixture-add'] });
+  const runId = await startConversation('turn 1', spec);
+  const handle = env.worker.client.workflow.getHandle(runId);
+  const firstExecution = (await handle.describe()).runId;
+  await untilStatus(runId, 'idle');
+  for (let turn = 2; turn <= 4; turn++) expect((await send(runId, `turn ${turn}`, 30)).body.turn).toBe(turn);
+  // Four turns with 5 KB tool results went over the 16 KB limit: the run continued as new between turns.
+  const beforeApproval = (await handle.describe()).runId;
+  expect(beforeApproval).not.toBe(firstExecution);
+
+  expect((await send(runId, 'add 2 and 2')).body.turn).toBe(5);
+  const waiting = await untilStatus(runId, 'waiting_for_input');
+  // Messages queued behind the approval grow history past the limit; the run continues as new with the request open.
+  for (let i = 0; i < 20; i++) await send(runId, `queued ${i} ${'q'.repeat(500)}`);
+  const pendingAfter = await eventually(async () => {
+    const run = await runOf(runId);
+    return (await handle.describe()).runId !== beforeApproval && run.status === 'waiting_for_input' && run;
+  });
+  expect(pendingAfter.pendingInput).toEqual(waiting.pendingInput);
+  expect(pendingAfter.conversation).toMatchObject({ turn: 5, queuedMessages: 20 });
+
+  env.provider.script(model, Array.from({ length: 20 }, (_, i) => ({ text: `queued answer ${i}` })));
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/input`, { value: { approved: true } });
+  const done = await closeAndWait(runId);
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'queued answer 19', turns: 25 } });
+  expect(done.usage).toMatchObject({ llmCalls: 30, toolCalls: 5 });
+
+  const all = [];
+  for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+    const page = await transcript(runId, `?cursor=${cursor}&limit=7`);
+    all.push(...page.body.messages);
+    cursor = page.body.next;
+  }
+  expect(all.filter((m) => m.role === 'user').map((m) => m.turn)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  expect(all.find((m) => m.role === 'tool' && m.turn === 3).text).toBe('3'.repeat(5000));
+
+  const events = await collectEvents(running.api.url, runId);
+  expect(events.filter((e) => e.type === 'turn_finished').map((e) => e.data.turn)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  expect(new Set(events.map((e) => e.id.split('-')[0])).size).toBeGreaterThan(2);
+});

@@ -1,0 +1,96 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConversationLog } from '../../src/conversation/log';
+import { InternedValue } from '../../src/conversation/interned';
+import { ConversationStore } from '../../src/conversation/store';
+import { CachedBlobStore } from '../../src/storage/cached-store';
+import { FileBlobStore } from '../../src/storage/file-store';
+import { contentKey } from '../../src/storage/keys';
+import { BlobNotFoundError, type BlobStore } from '../../src/storage/store';
+
+/** The file store, the cache in front of any store, and conversations kept in them. */
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'mcp-agent-unit-store-'));
+
+test('the file store keeps blobs by key in subfolders, writes atomically, and names what is missing', async () => {
+  const root = scratch();
+  const store = new FileBlobStore(root);
+  await store.put('text/abc', bytes('one'));
+  await store.put('text/abc', bytes('one'));
+  expect(new TextDecoder().decode(await store.get('text/abc'))).toBe('one');
+  expect(readdirSync(path.join(root, 'text'))).toEqual(['abc']);
+  await expect(store.get('text/nope')).rejects.toThrow(BlobNotFoundError);
+  await expect(store.get('../escape')).rejects.toThrow('not a blob key');
+});
+
+test('content keys name the kind and the SHA-256 of the bytes', () => {
+  expect(contentKey('text', bytes('abc'))).toBe('text/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('the cache answers repeated reads itself and fetches a blob once for concurrent readers', async () => {
+  let reads = 0;
+  const inner: BlobStore = {
+    location: 'counting',
+    put: async () => undefined,
+    get: async () => {
+      reads++;
+      await new Promise((r) => setTimeout(r, 10));
+      return bytes('value');
+    },
+  };
+  const cache = new CachedBlobStore(inner, 1024);
+  await Promise.all([cache.get('k'), cache.get('k'), cache.get('k')]);
+  await cache.get('k');
+  expect(reads).toBe(1);
+});
+
+test('the cache evicts the least recently used blobs past its size', async () => {
+  const store = new CachedBlobStore(new FileBlobStore(scratch()), 40);
+  for (const key of ['a', 'b', 'c']) await store.put(`t/${key}`, bytes('x'.repeat(10)));
+  await store.get('t/a');
+  await store.put('t/d', bytes('x'.repeat(10)));
+  await store.put('t/e', bytes('x'.repeat(10)));
+  // a was used last among the first three, so b and c went first; every blob still reads from the store.
+  expect(new TextDecoder().decode(await store.get('t/b'))).toBe('x'.repeat(10));
+});
+
+test('a conversation is a chain of entries: any store reader gets every message back in order', async () => {
+  const dir = scratch();
+  const writer = new ConversationStore(new FileBlobStore(dir), 16);
+  const first = await writer.append(null, [{ role: 'user', content: 'hi', turn: 1 }]);
+  const long = await writer.storeText('a long tool result, longer than sixteen bytes');
+  expect(long.stored).toMatchObject({ bytes: 45 });
+  const second = await writer.append(first, [
+    { role: 'tool', toolCallId: 'c', name: 't', ...long, isError: false, turn: 1 },
+    { role: 'assistant', content: 'done', toolCalls: [], turn: 1 },
+  ]);
+  // Another process, nothing cached.
+  const reader = new ConversationStore(new FileBlobStore(dir), 16);
+  const messages = await reader.messages(second);
+  expect(messages.map((m) => m.role)).toEqual(['user', 'tool', 'assistant']);
+  expect((await reader.resolve(messages))[1]).toEqual({
+    role: 'tool',
+    toolCallId: 'c',
+    name: 't',
+    content: 'a long tool result, longer than sixteen bytes',
+    isError: false,
+    turn: 1,
+  });
+  expect((await writer.storeText('short')).stored).toBeUndefined();
+});
+
+test('a workflow-side log holds the head and what came since; an interned value is sent once', () => {
+  const log = new ConversationLog();
+  log.add({ role: 'user', content: 'hi' }, 1);
+  expect(log.continuation()).toEqual({ head: null, append: [{ role: 'user', content: 'hi', turn: 1 }] });
+  log.stored('log/1');
+  expect(log.position()).toEqual({ head: 'log/1', pending: [] });
+
+  const tools = new InternedValue([{ name: 't', description: '', inputSchema: {} }]);
+  expect(tools.wire()).toEqual({ value: [{ name: 't', description: '', inputSchema: {} }] });
+  tools.learn('json/1');
+  expect(tools.wire()).toEqual({ key: 'json/1' });
+  expect(InternedValue.from({ key: 'json/1' }).wire()).toEqual({ key: 'json/1' });
+});

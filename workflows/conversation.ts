@@ -1,0 +1,222 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import { preview } from '../src/conversation/preview';
+import { asText } from '../src/patterns/nodes';
+import type { ResolvedConversation } from '../src/spec/schema';
+import {
+  closeSignal,
+  MessageRejection,
+  messageSignal,
+  sendMessageUpdate,
+  TURN_MEMO_KEY,
+  type ConversationMessage,
+  type ConversationState,
+  type TurnMarker,
+} from './definitions';
+import type { RunControl } from './run-control';
+
+/**
+ * The turns of an agent or swarm run (contract section 9). A run that is not a conversation has
+ * one turn, its input. A conversation stays open after each answer: messages arrive by the
+ * `send_message` Update (which says which turn the message starts or waits for) or the `message`
+ * signal; one that comes while a turn runs waits for its turn (`queue`), is refused (`reject`), or
+ * cancels the running turn and is answered instead (`interrupt`). `close` ends the conversation
+ * once the queue is empty; so does a wait for a message longer than the idle timeout.
+ *
+ * Each turn's start and end are memo upserts in history, which the live events read as
+ * turn_started and turn_finished. Construct it first thing in the workflow, beside the RunControl.
+ */
+
+interface QueuedMessage {
+  turn: number;
+  input: unknown;
+}
+
+/** State that survives continue-as-new. */
+export interface ConversationCarry {
+  turn: number;
+  finishedTurns: number;
+  queue: QueuedMessage[];
+  closing: boolean;
+}
+
+export type TurnOutcome<T> = { interrupted: false; value: T } | { interrupted: true };
+
+export type ClosedBy = 'close' | 'idle_timeout';
+
+export class Conversation {
+  private turn: number;
+  private finishedTurns: number;
+  private readonly queue: QueuedMessage[];
+  private closing: boolean;
+  private busy = false;
+  private scope?: CancellationScope;
+  private interrupting = false;
+  closedBy?: ClosedBy;
+
+  constructor(
+    private readonly settings: ResolvedConversation | undefined,
+    private readonly control: RunControl,
+    carry?: ConversationCarry,
+  ) {
+    this.turn = carry?.turn ?? 0;
+    this.finishedTurns = carry?.finishedTurns ?? 0;
+    this.queue = [...(carry?.queue ?? [])];
+    this.closing = carry?.closing ?? false;
+
+    setHandler(sendMessageUpdate, (message) => ({ turn: this.enqueue(message.input) }), {
+      validator: (message) => this.validate(message),
+    });
+    setHandler(messageSignal, (message) => {
+      // A signal has no one to answer: it is queued whatever the busy policy, or logged when it cannot be.
+      if (!this.settings) log.warn('A "message" signal reached a run that is not a conversation; it was not used.');
+      else if (!isMessage(message)) log.warn('A "message" signal without {input} was not used.', { message });
+      else if (this.closing) log.warn('A "message" signal arrived after close; it was not used.');
+      else this.enqueue(message.input);
+    });
+    setHandler(closeSignal, () => {
+      if (!this.settings) log.warn('A "close" signal reached a run that is not a conversation; it was not used.');
+      this.closing = true;
+      this.control.setIdle(false);
+    });
+  }
+
+  get enabled(): boolean {
+    return this.settings !== undefined;
+  }
+
+  /** A run's own input is its first turn; a conversation started with a null input waits for a message. */
+  begin(input: unknown): void {
+    if (this.settings && input === null) return;
+    this.queue.push({ turn: 1, input });
+  }
+
+  /** The next turn's number and messages, waiting while idle; undefined once the conversation ends. */
+  async next(): Promise<{ turn: number; inputs: unknown[] } | undefined> {
+    if (this.queue.length === 0) {
+      if (!this.settings || this.closing) return this.end('close');
+      this.control.setIdle(true);
+      const arrived = await condition(() => this.queue.length > 0 || this.closing, this.settings.idle_timeout_seconds * 1000);
+      this.control.setIdle(false);
+      if (this.queue.length === 0) return this.end(arrived ? 'close' : 'idle_timeout');
+    }
+    const turn = this.queue[0].turn;
+    const inputs: unknown[] = [];
+    while (this.queue[0]?.turn === turn) inputs.push(this.queue.shift()!.input);
+    this.turn = turn;
+    this.busy = true;
+    this.mark({ turn, state: 'started', text: preview(inputs.map(asText).join('\n')) });
+    return { turn, inputs };
+  }
+
+  /** A turn that was running when the run continued as new goes on in this one. */
+  resume(turn: number): void {
+    this.turn = turn;
+    this.busy = true;
+  }
+
+  /** Runs a turn's body so that an `interrupt` message can cancel it without cancelling the run. */
+  async run<T>(body: () => Promise<T>): Promise<TurnOutcome<T>> {
+    const scope = new CancellationScope();
+    this.scope = scope;
+    try {
+      if (this.interrupting) return { interrupted: true };
+      return { interrupted: false, value: await scope.run(body) };
+    } catch (error) {
+      if (this.interrupting && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
+        return { interrupted: true };
+      }
+      throw error;
+    } finally {
+      this.scope = undefined;
+      this.interrupting = false;
+    }
+  }
+
+  finish(turn: number, outcome: TurnMarker['outcome'], answer: string): void {
+    this.busy = false;
+    this.finishedTurns = turn;
+    this.mark({ turn, state: 'finished', outcome, ...(answer && { text: preview(answer) }) });
+  }
+
+  view(): ConversationState | undefined {
+    if (!this.settings) return undefined;
+    return {
+      turn: this.turn,
+      finishedTurns: this.finishedTurns,
+      queuedMessages: this.queue.length,
+      onMessageWhileBusy: this.settings.on_message_while_busy,
+      idleTimeoutSeconds: this.settings.idle_timeout_seconds,
+      closing: this.closing,
+    };
+  }
+
+  get turns(): number {
+    return this.finishedTurns;
+  }
+
+  carry(): ConversationCarry {
+    return { turn: this.turn, finishedTurns: this.finishedTurns, queue: [...this.queue], closing: this.closing };
+  }
+
+  private end(closedBy: ClosedBy): undefined {
+    this.closedBy = this.settings ? closedBy : undefined;
+    return undefined;
+  }
+
+  private validate(message: ConversationMessage): void {
+    if (!this.settings) {
+      throw ApplicationFailure.create({
+        type: MessageRejection.NotAConversation,
+        message: 'This run answers a single question; start it from a workflow with conversation: true to send it messages.',
+      });
+    }
+    if (!isMessage(message)) {
+      throw ApplicationFailure.create({ type: MessageRejection.InvalidMessage, message: 'A message is {"input": ...}.' });
+    }
+    if (this.closing) {
+      throw ApplicationFailure.create({ type: MessageRejection.Closing, message: 'The conversation is closing and takes no more messages.' });
+    }
+    if (this.settings.on_message_while_busy === 'reject' && (this.busy || this.queue.length > 0)) {
+      throw ApplicationFailure.create({
+        type: MessageRejection.Busy,
+        message: `Turn ${this.turn} is still running and this conversation refuses messages meanwhile; send it once the run is idle.`,
+      });
+    }
+  }
+
+  /** Queues a message and returns the turn that will answer it. */
+  private enqueue(input: unknown): number {
+    const last = this.queue.at(-1)?.turn;
+    const waiting = this.busy || last !== undefined;
+    let turn: number;
+    if (this.settings?.on_message_while_busy === 'interrupt' && waiting) {
+      // Everything that arrives before the interrupted turn has stopped is answered in one turn.
+      turn = last ?? this.turn + 1;
+      if (this.busy && !this.interrupting) {
+        this.interrupting = true;
+        this.scope?.cancel();
+      }
+    } else {
+      turn = (last ?? this.turn) + 1;
+    }
+    this.queue.push({ turn, input });
+    this.control.setIdle(false);
+    return turn;
+  }
+
+  private mark(marker: TurnMarker): void {
+    if (this.settings) upsertMemo({ [TURN_MEMO_KEY]: marker });
+  }
+}
+
+function isMessage(message: unknown): message is ConversationMessage {
+  return typeof message === 'object' && message !== null && 'input' in message && message.input !== undefined;
+}
