@@ -1,6 +1,7 @@
 import type { ContextSettings } from '../src/conversation/context';
 import type { ContextSummaryState, ContextUse } from '../src/conversation/context-state';
 import type { LoggedMessage } from '../src/conversation/entry';
+import type { PendingPart } from '../src/conversation/summary';
 import type { Interned } from '../src/conversation/interned';
 import type { LlmRequest, LlmResponse, StoredText, ToolDefinition } from '../src/llm/messages';
 
@@ -114,7 +115,7 @@ export interface SummarizeRequest {
   head: string;
   /** The summary so far, which the new one takes in. */
   summary?: ContextSummary;
-  summarize: { keepTokens: number };
+  summarize: { keepTokens: number; pending: PendingPart };
 }
 
 export interface SummarizeResponse {

@@ -110,7 +110,7 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signa
   const store = deps.conversations;
   const chain = await store.chain(request.head);
   const from = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) + 1 : 0;
-  const cut = summaryCut(chain, from, request.summarize.keepTokens);
+  const cut = summaryCut(chain, from, request.summarize.keepTokens, request.summarize.pending);
   const noUsage = { inputTokens: 0, outputTokens: 0 };
   if (cut === undefined || cut < from) return { usage: noUsage };
   const covered = await store.resolve(coveredMessages(chain, from, cut));

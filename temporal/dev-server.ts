@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** SQLite file for a persistent server; absent means in-memory. */
   dbFile?: string;
   namespace?: string;
+  /** Where the Web UI asks for payloads to show (the API's `/codec`), so stored content is shown. */
+  codecEndpoint?: string;
   readyTimeoutMs?: number;
 }
 
@@ -41,6 +43,7 @@ export function devServerArgs(options: DevServerOptions & { port: number }): str
   const args = ['server', 'start-dev', '--ip', options.ip ?? '127.0.0.1', '--port', String(options.port)];
   if (options.uiPort === false) args.push('--headless');
   else if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));
+  if (options.uiPort !== false && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const name of searchAttributeNames) args.push('--search-attribute', `${name}=Keyword`);

@@ -1,6 +1,8 @@
 import type { ContextTracker } from '../src/conversation/context-state';
 import type { InternedValue } from '../src/conversation/interned';
+import type { LoggedMessage } from '../src/conversation/entry';
 import type { ConversationLog } from '../src/conversation/log';
+import { messagesTokens } from '../src/conversation/tokens';
 import type { ToolCall, ToolDefinition } from '../src/llm/messages';
 import { llmSummary, summarizeSummary } from '../src/patterns/agent';
 import type { ResolvedAgent } from '../src/spec/schema';
@@ -36,7 +38,7 @@ export async function llmTurn(options: {
   const { log, context, control } = loop;
   await control.checkpoint();
   const { head, append } = log.continuation();
-  if (head !== null && context.wantsSummary(agent.context, append)) await summarize(loop, agent, head);
+  if (head !== null && context.wantsSummary(agent.context, append)) await summarize(loop, agent, head, append);
   const where = `turn ${label.turn}${label.step !== undefined ? ` · step ${label.step}` : ''}`;
   control.setStep(`llm ${where} · ${agent.name}`, label.step ?? label.turn);
   const reply = await loopLlmActivity(llmSummary(agent.provider, agent.model, agent.name, label.turn, label.step))({
@@ -61,7 +63,7 @@ export async function llmTurn(options: {
   return { text: reply.message.content, calls };
 }
 
-async function summarize(loop: LoopState, agent: ResolvedAgent, head: string): Promise<void> {
+async function summarize(loop: LoopState, agent: ResolvedAgent, head: string, pending: LoggedMessage[]): Promise<void> {
   const { context, control } = loop;
   control.setStep(`summarizing the conversation · ${agent.name}`);
   const reply = await summarizeActivity(summarizeSummary(agent.provider, agent.model, agent.name))({
@@ -70,7 +72,10 @@ async function summarize(loop: LoopState, agent: ResolvedAgent, head: string): P
     maxTokens: agent.max_tokens,
     head,
     ...(context.state.summary && { summary: context.state.summary }),
-    summarize: { keepTokens: context.keepTokens(agent.context!) },
+    summarize: {
+      keepTokens: context.keepTokens(agent.context!),
+      pending: { tokens: messagesTokens(pending), startsWithTool: pending[0]?.role === 'tool' },
+    },
   });
   if (!reply.summary) {
     context.nothingToSummarize();

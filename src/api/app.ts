@@ -15,6 +15,7 @@ import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
 import { ConversationStore } from '../conversation/store';
+import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
 import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -88,10 +89,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await routes.register(workflowRoutes, { config: deps.config, runs });
   await routes.register(runRoutes, { runs });
   await routes.register(runEventRoutes, { client: deps.client });
-  await routes.register(conversationRoutes, {
-    runs,
-    conversations: new ConversationStore(deps.storage.blobs, deps.config.storage.inline_bytes),
-  });
+  const conversations = new ConversationStore(deps.storage.blobs, deps.config.storage.inline_bytes);
+  await routes.register(conversationRoutes, { runs, conversations });
+  await routes.register(codecRoutes, { storage: deps.storage, conversations, uiUrl: deps.uiUrl });
   await app.register(mcpRoutes, { config: deps.config, runs });
   return app;
 }

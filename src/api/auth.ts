@@ -8,6 +8,8 @@ import { ApiError } from './errors';
  */
 
 const OPEN_PATHS = [/^\/health$/, /^\/docs(\/|$)/];
+/** A browser's CORS preflight carries no credentials; the request it clears must. */
+const OPEN_PREFLIGHTS = /^\/codec\//;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -29,6 +31,7 @@ export function requireBearerTokens(app: FastifyInstance, tokens: readonly strin
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0];
     if (OPEN_PATHS.some((open) => open.test(path))) return;
+    if (request.method === 'OPTIONS' && OPEN_PREFLIGHTS.test(path)) return;
     const token = bearerToken(request.headers.authorization);
     if (token !== undefined && tokenMatches(token, tokens)) return;
     reply.header('www-authenticate', 'Bearer');

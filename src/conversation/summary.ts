@@ -33,26 +33,38 @@ export function coveredMessages(chain: readonly Link[], from: number, cut: numbe
   return covered;
 }
 
+/** What is not stored yet and will follow the stored conversation in the next call. */
+export interface PendingPart {
+  tokens: number;
+  /** Tool results come first: the last stored reply's calls, which a summary must not cut off. */
+  startsWithTool: boolean;
+}
+
 /**
- * The entry a new summary should end after: the earliest that leaves at most `keepTokens` of the
- * conversation (plus `pendingTokens` not yet stored) outside it, moved on to the end of a turn
- * when one comes before the last entry. Undefined when no entry from `from` on qualifies.
+ * The entry a new summary should end after, or undefined when none from `from` on can be one. A
+ * summary may end only where no tool result follows (its call would be summarized away). It ends
+ * as early as leaves at most `keepTokens` outside it, moved on to the end of a turn when one comes
+ * later; when even the most recent part is more than that, as late as it may.
  */
-export function summaryCut(chain: readonly Link[], from: number, keepTokens: number, pendingTokens = 0): number | undefined {
+export function summaryCut(chain: readonly Link[], from: number, keepTokens: number, pending: PendingPart = NO_PENDING): number | undefined {
+  const last = chain.length - 1;
+  const nextRole = (k: number) => (k < last ? chain[k + 1].messages[0]?.role : pending.startsWithTool ? 'tool' : undefined);
+  const valid = (k: number) => nextRole(k) !== 'tool';
+  let after = pending.tokens;
   let earliest: number | undefined;
-  let remaining = pendingTokens;
-  for (let k = chain.length - 1; k >= from; k--) {
-    // Everything stored may always be summarized, even when what is pending alone is over the mark.
-    if (k < chain.length - 1 && remaining > keepTokens) break;
-    earliest = k;
-    remaining += messagesTokens(chain[k].messages);
+  for (let k = last; k >= from && after <= keepTokens; k--) {
+    if (valid(k)) earliest = k;
+    after += messagesTokens(chain[k].messages);
   }
-  if (earliest === undefined) return undefined;
-  for (let k = earliest; k < chain.length - 1; k++) {
-    if (chain[k + 1].messages[0]?.role === 'user') return k;
+  if (earliest === undefined) {
+    for (let k = last; k >= from; k--) if (valid(k)) return k;
+    return undefined;
   }
+  for (let k = earliest; k < last; k++) if (nextRole(k) === 'user') return k;
   return earliest;
 }
+
+const NO_PENDING: PendingPart = { tokens: 0, startsWithTool: false };
 
 /** Long tool results are cut in the summary request; the summary need not quote them. */
 const MAX_CHARS_PER_MESSAGE = 4000;

@@ -29,6 +29,11 @@ async function waitUntilAnswers(address: string, child: ChildProcess, timeoutMs:
   }
 }
 
+/** The browser reaches an API bound to every interface through localhost. */
+function browserHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
@@ -68,7 +73,15 @@ async function main(): Promise<void> {
     const server = spawnPrefixed(
       'temporal',
       cli.path,
-      devServerArgs({ cliPath: cli.path, ip, port, uiPort, dbFile, namespace: config.temporal.namespace }),
+      devServerArgs({
+        cliPath: cli.path,
+        ip,
+        port,
+        uiPort,
+        dbFile,
+        namespace: config.temporal.namespace,
+        codecEndpoint: `http://${browserHost(settings.host)}:${settings.port}/codec`,
+      }),
     );
     watch('temporal', server);
     await waitUntilAnswers(address, server, 60_000);

@@ -1,6 +1,8 @@
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
-import { conversationSeen, toolResultsSeen } from '../support/requests';
+import { SUMMARY_SYSTEM_PROMPT } from '../../src/conversation/summary';
+import { stubText } from '../../src/conversation/context';
+import { conversationSeen, systemSeen, toolResultsSeen } from '../support/requests';
 import { collectEvents } from '../support/sse';
 
 /**
@@ -17,7 +19,7 @@ beforeAll(async () => {
   env = await startAgentEnv((provider, fixtureUrl) => ({
     ...providerConfig(provider),
     default_provider: 'openai',
-    mcp: { servers: mcpServers(fixtureUrl) },
+    mcp: { servers: { ...mcpServers(fixtureUrl), repeater: { url: fixtureUrl, allowed_tools: ['repeat'] } } },
     agents: {
       helper: { instruction: 'You help.', model: 'conv-helper', servers: ['fixture'] },
     },
@@ -304,4 +306,88 @@ test('a conversation that continues as new keeps its turns, transcript, events a
   const events = await collectEvents(running.api.url, runId);
   expect(events.filter((e) => e.type === 'turn_finished').map((e) => e.data.turn)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   expect(new Set(events.map((e) => e.id.split('-')[0])).size).toBeGreaterThan(2);
+});
+
+describe('context budgets: the model is sent less, the transcript keeps everything', () => {
+  /** Two turns, each with a 4000-character tool result: over a 1800-token budget by turn 2. */
+  function twoLongTurns(model: string, middle: { text: string }[] = []) {
+    env.provider.script(model, [
+      { toolCalls: [{ name: 'repeater-repeat', arguments: { text: 'a', times: 4000 } }] },
+      { text: 'first answer' },
+      { toolCalls: [{ name: 'repeater-repeat', arguments: { text: 'b', times: 4000 } }] },
+      ...middle,
+      { text: 'second answer' },
+    ]);
+  }
+
+  async function twoTurns(model: string, strategy: string): Promise<string> {
+    const spec = conversationSpec(model, {}, { servers: ['repeater'], context: { max_tokens: 1800, strategy } });
+    const runId = await startConversation('first question', spec);
+    await untilStatus(runId, 'idle');
+    expect((await send(runId, 'second question', 30)).body.result).toMatchObject({ text: 'second answer' });
+    return runId;
+  }
+
+  async function transcriptTools(runId: string): Promise<string[]> {
+    const messages: { role: string; text: string }[] = (await transcript(runId)).body.messages;
+    return messages.filter((m) => m.role === 'tool').map((m) => m.text);
+  }
+
+  test('stub_tool_results: an old tool result goes as a stub, the latest whole', async () => {
+    const model = uniqueModel('stub');
+    twoLongTurns(model);
+    const runId = await twoTurns(model, 'stub_tool_results');
+    const last = env.provider.requests(model).at(-1)!;
+    expect(toolResultsSeen(last).map((r) => r.content)).toEqual([stubText(4000), 'b'.repeat(4000)]);
+    expect(conversationSeen(last)[0]).toBe('user: first question');
+
+    const run = await runOf(runId);
+    expect(run.context).toMatchObject({ trimmedCalls: 1, summaries: 0 });
+    expect(run.context.lastTokens).toBeLessThanOrEqual(1800);
+    const finished = (await collectEvents(running.api.url, runId, { until: (e) => e.type === 'turn_finished' && e.data.turn === 2 }))
+      .filter((e) => e.type === 'llm_finished')
+      .at(-1)!;
+    expect(finished.data.context).toMatchObject({ stubbed: 1, dropped: 0 });
+    // The transcript still has every result whole.
+    expect(await transcriptTools(runId)).toEqual(['a'.repeat(4000), 'b'.repeat(4000)]);
+    await closeAndWait(runId);
+  });
+
+  test('drop_oldest: the earlier turn is left out', async () => {
+    const model = uniqueModel('drop');
+    twoLongTurns(model);
+    const runId = await twoTurns(model, 'drop_oldest');
+    const seen = conversationSeen(env.provider.requests(model).at(-1)!);
+    expect(seen[0]).toBe('user: second question');
+    expect(seen.join('\n')).not.toContain('first answer');
+    expect((await runOf(runId)).context).toMatchObject({ trimmedCalls: 1 });
+    expect(await transcriptTools(runId)).toEqual(['a'.repeat(4000), 'b'.repeat(4000)]);
+    await closeAndWait(runId);
+  });
+
+  test('summarize: an LLM activity summarizes the earlier turn, and later calls carry the summary instead', async () => {
+    const model = uniqueModel('summarize');
+    twoLongTurns(model, [{ text: 'The user asked a first question; the tool gave 4000 a-s; the answer was given.' }]);
+    const runId = await twoTurns(model, 'summarize');
+    const requests = env.provider.requests(model);
+    expect(requests).toHaveLength(5);
+    const summaryRequest = requests[3];
+    expect(systemSeen(summaryRequest)).toBe(SUMMARY_SYSTEM_PROMPT);
+    expect(conversationSeen(summaryRequest)[0]).toContain('User: first question');
+    expect(conversationSeen(summaryRequest)[0]).toContain('Assistant: first answer');
+
+    const after = requests[4];
+    expect(systemSeen(after)).toContain('Summary of the conversation so far');
+    expect(systemSeen(after)).toContain('the tool gave 4000 a-s');
+    expect(conversationSeen(after)[0]).toBe('user: second question');
+    expect(toolResultsSeen(after).map((r) => r.content)).toEqual(['b'.repeat(4000)]);
+
+    const run = await runOf(runId);
+    expect(run.context).toMatchObject({ summaries: 1, summarizedMessages: 4 });
+    expect(run.usage.llmCalls).toBe(5);
+    const events = await collectEvents(running.api.url, runId, { until: (e) => e.type === 'turn_finished' && e.data.turn === 2 });
+    expect(events.find((e) => e.type === 'context_summarized')?.data).toMatchObject({ messages: 4, text: expect.stringContaining('first question') });
+    expect(await transcriptTools(runId)).toEqual(['a'.repeat(4000), 'b'.repeat(4000)]);
+    await closeAndWait(runId);
+  });
 });

@@ -132,6 +132,8 @@ describe('the API without Temporal', () => {
     const doc = reply.body;
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/codec/decode',
+      '/codec/encode',
       '/health',
       '/runs',
       '/runs/{runId}',

@@ -100,13 +100,22 @@ describe('summaries', () => {
     { messages: [user(3, 'q3'), answer(3, 'a3')] },
   ];
 
-  test('a summary ends at the end of a turn, as late as leaves the recent part outside it', () => {
+  test('a summary ends at the end of a turn, early enough to leave the recent part outside it', () => {
     // Only the last entry fits in 50 tokens; the entry before it ends turn 2.
     expect(summaryCut(chain, 0, 50)).toBe(3);
     // Everything after entry 1 fits in a roomy budget: the summary may end after turn 1.
     expect(summaryCut(chain, 0, 10_000)).toBe(1);
     // Nothing new since the last summary.
     expect(summaryCut(chain, 5, 50)).toBeUndefined();
+  });
+
+  test('a summary never ends where tool results follow, stored or still pending', () => {
+    const midTurn = chain.slice(0, 3);
+    // The last entry's call is answered by a pending result: the summary ends at turn 1 instead.
+    expect(summaryCut(midTurn, 0, 50, { tokens: 1000, startsWithTool: true })).toBe(1);
+    expect(summaryCut(midTurn, 0, 50, { tokens: 1000, startsWithTool: false })).toBe(2);
+    // Entry 0 is followed by its tool result in entry 1: never a place to end.
+    expect(summaryCut(midTurn.slice(0, 2), 0, 10_000, { tokens: 0, startsWithTool: true })).toBeUndefined();
   });
 
   test('what a summary covers and what is sent beside it never split a call from its result', () => {

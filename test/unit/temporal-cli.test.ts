@@ -53,4 +53,10 @@ describe('dev server arguments', () => {
   test('headless when asked', () => {
     expect(devServerArgs({ cliPath: 't', port: 1, uiPort: false })).toContain('--headless');
   });
+
+  test("the Web UI is pointed at the API's codec endpoint, so stored payloads show as they are", () => {
+    const args = devServerArgs({ cliPath: 't', port: 1, uiPort: 8233, codecEndpoint: 'http://127.0.0.1:3000/codec' });
+    expect(args.join(' ')).toContain('--ui-codec-endpoint http://127.0.0.1:3000/codec');
+    expect(devServerArgs({ cliPath: 't', port: 1, uiPort: false, codecEndpoint: 'http://x/codec' })).not.toContain('--ui-codec-endpoint');
+  });
 });
