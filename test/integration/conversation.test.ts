@@ -215,6 +215,20 @@ test('close lets the running turn and queued messages finish, then completes', a
   expect(refused.body.error.code).toBe('run_closed');
 });
 
+test('cancel ends a conversation mid-turn as cancelled, and it takes no more messages', async () => {
+  const model = uniqueModel('cancel');
+  env.provider.script(model, [{ text: 'hello' }, { text: 'never sent', delayMs: 20_000 }]);
+  const runId = await startConversation('hi', conversationSpec(model));
+  await untilStatus(runId, 'idle');
+  await send(runId, 'this takes long');
+  const inFlight = await env.provider.waitForRequest(model, 2);
+  expect((await running.api.post(`/runs/${encodeURIComponent(runId)}/cancel`)).status).toBe(202);
+  const closed = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(closed.status).toBe('cancelled');
+  expect(await inFlight.settled).toBe('disconnected');
+  expect((await send(runId, 'still there?')).body.error.code).toBe('run_closed');
+});
+
 test('a conversation can start without a message, and a run that is no conversation refuses messages', async () => {
   const model = uniqueModel('empty-start');
   env.provider.script(model, [{ text: 'Hi!' }]);

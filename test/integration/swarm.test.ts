@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { provideInputUpdate, stateQuery } from '../../workflows/definitions';
+import { executionSizes } from '../../client/executions';
+import { closeSignal, provideInputUpdate, sendMessageUpdate, stateQuery } from '../../workflows/definitions';
 import type { SwarmResult } from '../../workflows/swarm';
 import { eventually, mcpServers, projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { fetchHistories, replayFailures } from '../support/replay';
-import { systemSeen, toolNamesOffered, toolResultsSeen } from '../support/requests';
+import { conversationSeen, systemSeen, toolNamesOffered, toolResultsSeen } from '../support/requests';
 
 /**
  * The swarm end to end: one conversation passed between configured agents on both providers, by
@@ -36,6 +37,8 @@ beforeAll(async () => {
       },
       refunds: { instruction: 'Process refunds.', provider: 'anthropic', model: 'swarm-refunds' },
       desk: { instruction: 'Help with orders.', provider: 'openai', model: 'swarm-desk', functions: ['lookup_order', 'start_refund'] },
+      front: { instruction: 'Greet.', provider: 'openai', model: 'swarm-front', servers: ['fixture'], handoffs: ['back'] },
+      back: { instruction: 'Do the work.', provider: 'openai', model: 'swarm-back', servers: ['fixture'], handoffs: ['front'] },
       ping: { instruction: 'Pass to pong.', provider: 'openai', model: 'swarm-ping', handoffs: ['pong'] },
       pong: { instruction: 'Pass to ping.', provider: 'anthropic', model: 'swarm-pong', handoffs: ['ping'] },
       clerk: {
@@ -218,4 +221,34 @@ test('every swarm run above replays deterministically from its history', async (
   const histories = await fetchHistories(env.handles);
   expect(histories).toHaveLength(4);
   expect(await replayFailures(histories)).toEqual([]);
+});
+
+test('a swarm conversation keeps its active agent from message to message, across continue-as-new', async () => {
+  const repeat = (text: string) => ({ toolCalls: [{ name: 'fixture-repeat', arguments: { text, times: 3000 } }] });
+  env.provider.script('swarm-front', [repeat('f'), { toolCalls: [{ name: 'transfer_to_back', arguments: {} }] }, { text: 'front again' }]);
+  env.provider.script('swarm-back', [
+    { text: 'back, turn 1' },
+    repeat('b'),
+    { text: 'back, turn 2' },
+    { toolCalls: [{ name: 'transfer_to_front', arguments: {} }] },
+  ]);
+  const spec = { type: 'swarm', agents: ['front', 'back'], conversation: true, history_limit_bytes: 16 * 1024 };
+  const handle = await env.start('swarm', 'hello', spec);
+  await eventually(async () => (await handle.query(stateQuery)).status === 'idle');
+  expect(await handle.executeUpdate(sendMessageUpdate, { args: [{ input: 'more work' }] })).toEqual({ turn: 2 });
+  await eventually(async () => (await handle.query(stateQuery)).conversation?.finishedTurns === 2);
+  expect(await handle.executeUpdate(sendMessageUpdate, { args: [{ input: 'back to the front' }] })).toEqual({ turn: 3 });
+  await eventually(async () => (await handle.query(stateQuery)).conversation?.finishedTurns === 3);
+  await handle.signal(closeSignal);
+  const result = (await handle.result()) as SwarmResult;
+
+  expect(result).toMatchObject({ text: 'front again', agent: 'front', handoffs: ['front', 'back', 'front'], conversationTurns: 3, closedBy: 'close' });
+  // Turn 2 went straight to back, which still held the conversation.
+  expect(env.provider.requests('swarm-back')).toHaveLength(4);
+  expect(conversationSeen(env.provider.requests('swarm-back')[1]).at(-1)).toBe('user: more work');
+  // The last call saw all three messages and both long tool results whole.
+  const last = env.provider.requests('swarm-front').at(-1)!;
+  expect(conversationSeen(last).filter((line) => line.startsWith('user:'))).toEqual(['user: hello', 'user: more work', 'user: back to the front']);
+  expect(toolResultsSeen(last).filter((r) => r.content.length === 3000).map((r) => r.content[0])).toEqual(['f', 'b']);
+  expect((await executionSizes(env.worker.client, handle.workflowId, handle.firstExecutionRunId)).length).toBeGreaterThan(1);
 });

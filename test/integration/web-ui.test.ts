@@ -7,12 +7,15 @@ import { llmSummary, toolSummary } from '../../src/patterns/agent';
 import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server';
 import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { eventually, mcpServers, providerConfig } from '../support/agent-env';
+import { startApi, type RunningApi } from '../support/api-http';
 import { startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/harness';
+import { testStoragePath } from '../support/temporal-env';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
 
 /**
  * What a person sees of a run in the Temporal Web UI, in a real browser: the run's summary and its
- * activities' summaries. The suite's dev server is headless, so this file starts its own with the UI.
+ * activities' summaries, and payloads kept in the store shown through the API's codec endpoint.
+ * The suite's dev server is headless, so this file starts its own with the UI, pointed at an API.
  * Chromium is Debian's (`.ci/run` installs it); without it the test fails rather than skips.
  */
 
@@ -43,6 +46,7 @@ let provider: ScriptedProvider;
 let fixture: Awaited<ReturnType<typeof startFixtureHttpServer>>;
 let worker: TestWorker;
 let browser: Browser;
+let api: RunningApi;
 
 function uiConfig(address: string): Config {
   return configSchema.parse({
@@ -52,15 +56,20 @@ function uiConfig(address: string): Config {
     mcp: { servers: mcpServers(fixture.url) },
     agents: { calculator: { instruction: 'You add numbers with your tools.', servers: ['everything'], model: MODEL } },
     workflows: { [WORKFLOW]: { type: 'agent', agent: 'calculator' } },
+    storage: { path: testStoragePath(), payload_threshold_bytes: 2048 },
   });
 }
 
 beforeAll(async () => {
   const cliPath = process.env.TEMPORAL_TEST_CLI_PATH;
   if (!cliPath) throw new Error('TEMPORAL_TEST_CLI_PATH is not set: run integration tests through jest (global-setup finds the CLI)');
-  server = await startDevServer({ cliPath, uiPort: await freePort() });
+  const uiPort = await freePort();
+  const address = `127.0.0.1:${await freePort()}`;
   provider = await startScriptedProvider();
   fixture = await startFixtureHttpServer();
+  // The UI's origin may call the codec; the UI is told where the codec is.
+  api = await startApi(uiConfig(address), `http://127.0.0.1:${uiPort}`);
+  server = await startDevServer({ cliPath, port: Number(address.split(':')[1]), uiPort, codecEndpoint: `${api.api.url}/codec` });
   worker = await startTestWorker(uiConfig(server.address));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
@@ -68,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await worker?.stop();
+  await api?.close();
   await fixture?.close();
   await provider?.close();
   await server?.stop();
@@ -101,6 +111,27 @@ test('shows a run with its summary and the summaries of its LLM and tool activit
       return false;
     }, 30_000);
     await page.screenshot({ path: SCREENSHOTS.metadata, fullPage: true });
+  } finally {
+    await page.screenshot({ path: SCREENSHOTS.last, fullPage: true });
+    await page.close();
+  }
+});
+
+test('shows an input kept in the store, read back through the codec endpoint', async () => {
+  provider.script(MODEL, [{ text: 'Read it all.' }]);
+  const marker = 'the-stored-input-marker';
+  const input = `${marker} ${'a long input that leaves history for the store. '.repeat(60)}`;
+  const run = resolveRun(worker.config, WORKFLOW);
+  const workflowId = `web-ui-stored-${process.pid}-${Date.now()}`;
+  const handle = await worker.client.workflow.start(run.workflowType, startOptions({ ...run, input }, workflowId, worker.taskQueue));
+  await expect(handle.result()).resolves.toMatchObject({ text: 'Read it all.' });
+
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  try {
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('heading', { name: workflowId }).waitFor(VISIBLE);
+    // History holds only a claim for the input; the UI shows the input itself.
+    await page.getByText(marker).first().waitFor(VISIBLE);
   } finally {
     await page.screenshot({ path: SCREENSHOTS.last, fullPage: true });
     await page.close();

@@ -61,9 +61,9 @@ export interface RunningApi {
 }
 
 /** The real API app, on its own Temporal connection from `config`, listening on a free port. */
-export async function startApi(config: Config): Promise<RunningApi> {
+export async function startApi(config: Config, uiUrl = TEST_UI_URL): Promise<RunningApi> {
   const temporal = connectClient(config);
-  const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl: TEST_UI_URL, logger: pino({ level: 'silent' }) });
+  const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl, logger: pino({ level: 'silent' }) });
   const api = await listenForTests(app);
   return {
     api,
