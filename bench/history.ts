@@ -36,7 +36,10 @@ import { createWorker } from '../worker/create';
 import { closeAll, round } from './common';
 
 const TOOL_RESULT_BYTES = 4096;
-/** Each turn's tool result is its own text (a 16-character unit repeated), so no two share a blob. */
+/**
+ * Each turn's tool result is its own text (a 16-character unit naming the conversation and the
+ * turn, repeated), so no two share a blob, not even across the conversations of one bench run.
+ */
 const UNIT_CHARS = 16;
 const MAX_WAIT = 60;
 
@@ -97,7 +100,7 @@ interface Figures {
 async function conversation(api: Api, provider: ScriptedProvider, turns: number, storagePath: string): Promise<Figures & { runId: string }> {
   const model = `bench-history-${turns}-${process.pid}`;
   for (let turn = 1; turn <= turns; turn++) {
-    const unit = `t${String(turn).padStart(7, '0')}-result-`.slice(0, UNIT_CHARS);
+    const unit = `n${String(turns).padStart(4, '0')}t${String(turn).padStart(5, '0')}-res-`.slice(0, UNIT_CHARS);
     provider.script(model, [
       { toolCalls: [{ name: 'fixture-repeat', arguments: { text: unit, times: TOOL_RESULT_BYTES / UNIT_CHARS } }] },
       { text: `Here is what turn ${turn} found.` },

@@ -18,8 +18,23 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
-/** Contract section 2: these variables win over the file. */
-const envOverrides: readonly { variable: string; path: readonly string[] }[] = [
+interface EnvOverride {
+  variable: string;
+  path: readonly string[];
+  /** Applies only when this holds of the config with the overrides listed before it applied. */
+  when?: (config: Record<string, unknown>) => boolean;
+}
+
+function valueAt(target: unknown, keys: readonly string[]): unknown {
+  return keys.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), target);
+}
+
+/**
+ * Contract section 2, and the storage settings a deployment sets per environment: these variables
+ * win over the file. S3 credentials are not among them: without `storage.s3.access_key_id` the AWS
+ * SDK reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a role) itself.
+ */
+const envOverrides: readonly EnvOverride[] = [
   { variable: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'] },
   { variable: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'] },
   { variable: 'TEMPORAL_TASK_QUEUE', path: ['temporal', 'task_queue'] },
@@ -29,7 +44,22 @@ const envOverrides: readonly { variable: string; path: readonly string[] }[] = [
   { variable: 'OPENAI_BASE_URL', path: ['openai', 'base_url'] },
   { variable: 'COHERE_API_KEY', path: ['cohere', 'api_key'] },
   { variable: 'LOG_LEVEL', path: ['logger', 'level'] },
+  { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
+  { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
+  { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },
+  { variable: 'MCP_AGENT_S3_PREFIX', path: ['storage', 's3', 'prefix'] },
+  { variable: 'MCP_AGENT_S3_ENDPOINT', path: ['storage', 's3', 'endpoint'] },
+  // Set on most AWS machines for other reasons, so it only fills in the region of a bucket that the
+  // file or MCP_AGENT_S3_BUCKET names, and never makes an `s3:` section of its own.
+  {
+    variable: 'AWS_REGION',
+    path: ['storage', 's3', 'region'],
+    when: (config) => valueAt(config, ['storage', 's3', 'bucket']) !== undefined,
+  },
 ];
+
+/** The variables the config loader reads over the file (for deployment files and their tests). */
+export const configOverrideVariables: readonly string[] = envOverrides.map((o) => o.variable);
 
 function findUpwards(start: string, fileName: string): string | undefined {
   for (let dir = start; ; dir = path.dirname(dir)) {
@@ -93,18 +123,38 @@ function withValueAt(target: Record<string, unknown>, keys: readonly string[], v
   return { ...target, [key]: withValueAt(child, rest, value) };
 }
 
-function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  // An empty variable counts as unset, as `FOO= npm run dev` usually means "not this one".
-  return envOverrides.reduce((acc, { variable, path: keys }) => {
-    const value = env[variable];
-    return value ? withValueAt(acc, keys, value) : acc;
-  }, raw);
+interface Overridden {
+  config: Record<string, unknown>;
+  /** The overrides that set a value, for naming them in problems. */
+  applied: readonly EnvOverride[];
 }
 
-/** A problem with a value that came from the environment names the variable too. */
-function withOverrideSource(problem: Problem, env: NodeJS.ProcessEnv): Problem {
-  const override = envOverrides.find((o) => env[o.variable] && formatPath(o.path) === formatPath(problem.path));
-  return override ? { ...problem, message: `${problem.message} (from ${override.variable})` } : problem;
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Overridden {
+  // An empty variable counts as unset, as `FOO= npm run dev` usually means "not this one".
+  return envOverrides.reduce<Overridden>(
+    ({ config, applied }, override) => {
+      const value = env[override.variable];
+      if (!value || (override.when && !override.when(config))) return { config, applied };
+      return { config: withValueAt(config, override.path, value), applied: [...applied, override] };
+    },
+    { config: raw, applied: [] },
+  );
+}
+
+/**
+ * A problem with a value that came from the environment names the variable too; one with a value
+ * that is missing names the variable that could supply it.
+ */
+function withOverrideSource(problem: Problem, { config, applied }: Overridden): Problem {
+  const at = formatPath(problem.path);
+  const override = applied.find((o) => formatPath(o.path) === at);
+  if (override) return { ...problem, message: `${problem.message} (from ${override.variable})` };
+  const keys = problem.path.map(String);
+  const alternative = envOverrides.find((o) => !o.when && formatPath(o.path) === at);
+  if (alternative && valueAt(config, keys) === undefined) {
+    return { ...problem, message: `${problem.message} (or set ${alternative.variable})` };
+  }
+  return problem;
 }
 
 /** Paths in the file are relative to the file, so a config behaves the same from any working directory. */
@@ -142,12 +192,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   const interpolated = interpolateEnv(raw, env);
-  const parsed = configSchema.safeParse(applyEnvOverrides(interpolated.value as Record<string, unknown>, env), {
-    reportInput: true,
-  });
+  const overridden = applyEnvOverrides(interpolated.value as Record<string, unknown>, env);
+  const parsed = configSchema.safeParse(overridden.config, { reportInput: true });
   const problems = [
     ...interpolated.problems,
-    ...(parsed.success ? [] : zodIssueProblems(parsed.error.issues).map((p) => withOverrideSource(p, env))),
+    ...(parsed.success ? [] : zodIssueProblems(parsed.error.issues).map((p) => withOverrideSource(p, overridden))),
   ];
   const source = file ?? 'no config file; defaults and environment';
   if (problems.length > 0 || !parsed.success) throw ConfigError.fromProblems(source, problems);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_FILE_NAME, runtimeSettings, SECRETS_FILE_NAME } from '../../src/config/load';
+import { CONFIG_FILE_NAME, configOverrideVariables, loadConfig, runtimeSettings, SECRETS_FILE_NAME } from '../../src/config/load';
 import { configSchema } from '../../src/config/schema';
 import { searchAttributeNames } from '../../workflows/definitions';
 
@@ -34,9 +34,13 @@ interface Service {
   volumes?: Array<string | BindMount>;
   healthcheck?: Healthcheck;
   depends_on?: Record<string, { condition: string }>;
+  restart?: string;
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 
@@ -58,6 +62,13 @@ function envValue(service: string, name: string): string {
   const value = env(service)[name];
   if (typeof value !== 'string') throw new Error(`${service} sets no value for ${name}`);
   return withComposeDefaults(value);
+}
+
+/** Every variable a service sets to a value, as Compose fills it in with nothing set in the shell. */
+function envValues(service: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env(service)).flatMap(([name, value]) => (typeof value === 'string' ? [[name, withComposeDefaults(value)]] : [])),
+  );
 }
 
 /** A published port `[ip:]host:container` as numbers. */
@@ -101,16 +112,36 @@ const contractEnvironment = [
   'LOG_LEVEL',
 ];
 
+/** Read by the AWS SDK in the app's S3 client, not by the config loader. */
+const awsSdkCredentials = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+
 /** Variables the shipped config reads through `${VAR}`. */
 const configVariables = [...read(CONFIG_FILE_NAME).matchAll(/\$\{(\w+)/g)].map((m) => m[1]);
 
 const appServices = ['worker', 'api'];
 
 describe('docker-compose.yml', () => {
-  it('has the database, Temporal, its setup steps, the Web UI, the worker and the API', () => {
+  it('has the database, Temporal, its setup steps, the Web UI, MinIO and its setup, the worker and the API', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['api', 'minio', 'minio-setup', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
     );
+  });
+
+  it('pins every image it pulls to a version that a variable can move', () => {
+    const pulled = Object.entries(services).filter(([, service]) => !service.build);
+    expect(pulled.map(([name]) => name)).toEqual(expect.arrayContaining(['minio', 'minio-setup']));
+    for (const [name, { image }] of pulled) {
+      expect({ name, image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:\$\{\w+_VERSION:-[^}]+\}$/) });
+      expect(withComposeDefaults(image!)).not.toMatch(/:latest$/);
+    }
+    expect(withComposeDefaults(services.minio.image!)).toMatch(/^minio\/minio:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    expect(withComposeDefaults(services['minio-setup'].image!)).toMatch(/^minio\/mc:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+  });
+
+  it('publishes every port on 127.0.0.1 only', () => {
+    const ports = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((spec) => ({ name, spec })));
+    expect(ports.length).toBeGreaterThan(0);
+    for (const { name, spec } of ports) expect({ name, spec }).toEqual({ name, spec: expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/) });
   });
 
   it.each([
@@ -142,9 +173,10 @@ describe('docker-compose.yml', () => {
     expect(services.worker).not.toHaveProperty('ports');
   });
 
-  it('gives the app services only contract variables, or ones the shipped config reads', () => {
+  it('gives the app services only contract variables, config overrides, AWS credentials, or ones the shipped config reads', () => {
+    const known = [...contractEnvironment, ...configOverrideVariables, ...awsSdkCredentials, ...configVariables];
     for (const service of appServices) {
-      const unknown = Object.keys(env(service)).filter((name) => !contractEnvironment.includes(name) && !configVariables.includes(name));
+      const unknown = Object.keys(env(service)).filter((name) => !known.includes(name));
       expect({ service, unknown }).toEqual({ service, unknown: [] });
     }
   });
@@ -153,6 +185,65 @@ describe('docker-compose.yml', () => {
     for (const service of appServices) expect(envValue(service, 'TEMPORAL_ADDRESS')).toBe('temporal:7233');
     expect(envValue('api', 'HOST')).toBe('0.0.0.0');
     expect(envValue('api', 'TEMPORAL_UI_URL')).toBe(runtimeSettings({}).temporalUiUrl);
+  });
+
+  it('runs MinIO on a volume, its S3 API and console on 9000 and 9001, with its root credentials from the shell', () => {
+    expect(words(services.minio.command)).toBe('server /data --console-address :9001');
+    expect(shortVolume('minio', '/data').source).toBe('minio-data');
+    expect(compose.volumes).toHaveProperty(['minio-data']);
+    expect(published('minio')).toEqual([
+      { host: 9000, container: 9000 },
+      { host: 9001, container: 9001 },
+    ]);
+    expect(env('minio')).toEqual({
+      MINIO_ROOT_USER: expect.stringMatching(/^\$\{MINIO_ROOT_USER:-.+\}$/),
+      MINIO_ROOT_PASSWORD: expect.stringMatching(/^\$\{MINIO_ROOT_PASSWORD:-.{8,}\}$/),
+    });
+    expect(read('docker-compose.yml')).toMatch(/WARNING: change MINIO_ROOT_USER and MINIO_ROOT_PASSWORD/);
+  });
+
+  it('creates the bucket once, with mc, and exits', () => {
+    const setup = services['minio-setup'];
+    expect(setup).not.toHaveProperty('restart');
+    expect(setup).not.toHaveProperty('ports');
+    const script = words(setup.entrypoint);
+    expect(script).toMatch(/^\/bin\/sh -c /);
+    expect(script).toContain('mc alias set minio http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD"');
+    expect(script).toContain('mc mb --ignore-existing "minio/$$BUCKET"');
+    for (const name of ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD']) expect(env('minio-setup')[name]).toBe(env('minio')[name]);
+  });
+
+  it('gives the app services S3 storage on that bucket, as the config loader reads their environment', () => {
+    for (const service of appServices) {
+      const values = envValues(service);
+      const storageVariables = Object.keys(values).filter((name) => /^MCP_AGENT_(STORAGE|S3)_/.test(name));
+      expect(storageVariables.sort()).toEqual(['MCP_AGENT_S3_BUCKET', 'MCP_AGENT_S3_ENDPOINT', 'MCP_AGENT_STORAGE_DRIVER']);
+      for (const name of storageVariables) expect(configOverrideVariables).toContain(name);
+
+      const { storage } = loadConfig({ path: path.join(root, CONFIG_FILE_NAME), env: values });
+      expect(storage.driver).toBe('s3');
+      expect(storage.s3).toMatchObject({ bucket: envValue('minio-setup', 'BUCKET'), region: values.AWS_REGION });
+      expect(values.AWS_REGION).toBe('us-east-1');
+      expect(env(service).MCP_AGENT_S3_BUCKET).toBe(env('minio-setup').BUCKET);
+      const endpoint = new URL(storage.s3!.endpoint!);
+      expect(endpoint.hostname).toBe('minio');
+      expect(published('minio').map((p) => p.container)).toContain(Number(endpoint.port));
+
+      // The keys reach the AWS SDK from the environment and stay out of the config.
+      expect(storage.s3).not.toHaveProperty('access_key_id');
+      expect(env(service).AWS_ACCESS_KEY_ID).toBe(env('minio').MINIO_ROOT_USER);
+      expect(env(service).AWS_SECRET_ACCESS_KEY).toBe(env('minio').MINIO_ROOT_PASSWORD);
+    }
+  });
+
+  it('points the Web UI at the API\'s codec endpoint, at an address the browser reaches, on the UI\'s host', () => {
+    const raw = env('temporal-ui').TEMPORAL_CODEC_ENDPOINT;
+    expect(raw).toMatch(/^\$\{MCP_AGENT_PUBLIC_API_URL:-[^}]+\}\/codec$/);
+    const codec = new URL(envValue('temporal-ui', 'TEMPORAL_CODEC_ENDPOINT'));
+    expect(codec.pathname).toBe('/codec');
+    expect(Number(codec.port)).toBe(published('api')[0].host);
+    // The API lets TEMPORAL_UI_URL's origin call it from the browser.
+    expect(codec.hostname).toBe(new URL(envValue('api', 'TEMPORAL_UI_URL')).hostname);
   });
 
   it('mounts the config and the secrets beside it read-only, from files of the usual names', () => {
@@ -193,10 +284,11 @@ describe('docker-compose.yml', () => {
     expect(dynamicConfig['limit.historyCount.error'][0].value).toEqual(expect.any(Number));
   });
 
-  it('has health checks: pg_isready, the Temporal frontend, and the API at GET /health', () => {
+  it('has health checks: pg_isready, the Temporal frontend, MinIO, and the API at GET /health', () => {
     expect(words(services.postgres.healthcheck?.test)).toContain('pg_isready');
     expect(words(services.temporal.healthcheck?.test)).toContain('7233');
     expect(words(services.api.healthcheck?.test)).toMatch(/fetch\('http:\/\/127\.0\.0\.1:.*\/health'\)/);
+    expect(words(services.minio.healthcheck?.test)).toBe('CMD mc ready local');
     expect(read('temporal/setup-search-attributes.sh')).toContain('temporal operator cluster health');
   });
 
@@ -207,6 +299,10 @@ describe('docker-compose.yml', () => {
     expect(dependsOn('temporal-setup').temporal.condition).toBe('service_healthy');
     for (const service of [...appServices, 'temporal-ui']) {
       expect(dependsOn(service)['temporal-setup'].condition).toBe('service_completed_successfully');
+    }
+    expect(dependsOn('minio-setup').minio.condition).toBe('service_healthy');
+    for (const service of appServices) {
+      expect(dependsOn(service)['minio-setup'].condition).toBe('service_completed_successfully');
     }
   });
 });

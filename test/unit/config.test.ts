@@ -247,6 +247,118 @@ cohere: { api_key: file-c }
   });
 });
 
+describe('loadConfig: storage from the environment', () => {
+  const minio = {
+    MCP_AGENT_STORAGE_DRIVER: 's3',
+    MCP_AGENT_S3_BUCKET: 'env-bucket',
+    MCP_AGENT_S3_PREFIX: 'env/',
+    MCP_AGENT_S3_ENDPOINT: 'http://minio:9000',
+    AWS_REGION: 'eu-west-1',
+  };
+
+  it('configures S3 storage with no storage section in the file', () => {
+    const config = loadConfig({ cwd: dir, env: minio });
+    expect(config.storage.driver).toBe('s3');
+    expect(config.storage.s3).toEqual({ bucket: 'env-bucket', prefix: 'env/', region: 'eu-west-1', endpoint: 'http://minio:9000' });
+  });
+
+  it('wins over the file, key by key, and keeps what the environment does not set', () => {
+    const config = load(
+      `
+storage:
+  driver: file
+  path: file-blobs
+  s3: { bucket: file-bucket, prefix: file/, region: us-west-2, endpoint: "http://file.example", force_path_style: false }
+`,
+      minio,
+    );
+    expect(config.storage.driver).toBe('s3');
+    expect(config.storage.path).toBe(path.join(dir, 'file-blobs'));
+    expect(config.storage.s3).toEqual({
+      bucket: 'env-bucket',
+      prefix: 'env/',
+      region: 'eu-west-1',
+      endpoint: 'http://minio:9000',
+      force_path_style: false,
+    });
+  });
+
+  it('resolves MCP_AGENT_STORAGE_PATH against the config file, as a path in the file would be', () => {
+    const config = load('storage: { path: file-blobs }\n', { MCP_AGENT_STORAGE_PATH: 'env-blobs' });
+    expect(config.storage).toMatchObject({ driver: 'file', path: path.join(dir, 'env-blobs') });
+    expect(config.storage.s3).toBeUndefined();
+  });
+
+  it('takes AWS_REGION as the region of a bucket named in the file or by MCP_AGENT_S3_BUCKET', () => {
+    const fromFile = load('storage: { driver: s3, s3: { bucket: file-bucket } }\n', { AWS_REGION: 'eu-west-1' });
+    expect(fromFile.storage.s3).toMatchObject({ bucket: 'file-bucket', region: 'eu-west-1' });
+    const fromEnv = loadConfig({ cwd: dir, env: { MCP_AGENT_S3_BUCKET: 'env-bucket', AWS_REGION: 'eu-west-1' } });
+    expect(fromEnv.storage.s3).toMatchObject({ bucket: 'env-bucket', region: 'eu-west-1' });
+  });
+
+  it('never makes an s3 section from AWS_REGION alone, so a machine on AWS keeps file storage', () => {
+    const config = loadConfig({ cwd: dir, env: { AWS_REGION: 'eu-west-1' } });
+    expect(config.storage.driver).toBe('file');
+    expect(config.storage.s3).toBeUndefined();
+    // driver s3 without a bucket is still only that problem, not one about a region.
+    const error = configErrorOf(() => load('storage: { driver: s3 }\n', { AWS_REGION: 'eu-west-1' }));
+    expect(error.problems).toEqual(['storage.s3: required by driver: s3 (at least s3.bucket)']);
+  });
+
+  it('leaves the S3 credentials to the AWS SDK: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY stay out of the config', () => {
+    const config = loadConfig({
+      cwd: dir,
+      env: { ...minio, AWS_ACCESS_KEY_ID: 'minioadmin', AWS_SECRET_ACCESS_KEY: 'minioadmin' },
+    });
+    expect(config.storage.s3).not.toHaveProperty('access_key_id');
+    expect(config.storage.s3).not.toHaveProperty('secret_access_key');
+    expect(JSON.stringify(config)).not.toContain('minioadmin');
+  });
+
+  it('ignores empty storage variables', () => {
+    const config = load('storage: { driver: s3, s3: { bucket: file-bucket } }\n', {
+      MCP_AGENT_STORAGE_DRIVER: '',
+      MCP_AGENT_S3_BUCKET: '',
+      MCP_AGENT_S3_ENDPOINT: '',
+      AWS_REGION: '',
+    });
+    expect(config.storage.driver).toBe('s3');
+    expect(config.storage.s3).toEqual({ bucket: 'file-bucket', prefix: 'mcp-agent/', region: 'us-east-1' });
+  });
+
+  it('validates the values like the file\'s, naming the variable each bad one came from', () => {
+    const error = configErrorOf(() =>
+      loadConfig({
+        cwd: dir,
+        env: { MCP_AGENT_STORAGE_DRIVER: 'gcs', MCP_AGENT_S3_BUCKET: 'b', MCP_AGENT_S3_ENDPOINT: 'minio port 9000' },
+      }),
+    );
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^storage\.driver: .*"file".*"s3".* \(from MCP_AGENT_STORAGE_DRIVER\)$/),
+        expect.stringMatching(/^storage\.s3\.endpoint: .*URL.* \(from MCP_AGENT_S3_ENDPOINT\)$/i),
+      ]),
+    );
+  });
+
+  it('blames a bad region in the file on the file when AWS_REGION did not apply', () => {
+    const error = configErrorOf(() => load('storage: { s3: { region: "" } }\n', { AWS_REGION: 'eu-west-1' }));
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^storage\.s3\.region: [^(]*$/),
+        'storage.s3.bucket: expected string, received undefined (or set MCP_AGENT_S3_BUCKET)',
+      ]),
+    );
+  });
+
+  it('says which variable supplies a bucket that S3 settings from the environment lack', () => {
+    const error = configErrorOf(() => loadConfig({ cwd: dir, env: { MCP_AGENT_S3_ENDPOINT: 'http://minio:9000' } }));
+    expect(error.problems).toEqual(['storage.s3.bucket: expected string, received undefined (or set MCP_AGENT_S3_BUCKET)']);
+  });
+});
+
 describe('loadConfig: validation', () => {
   it('lists every problem at once, by key path', () => {
     const file = write(
