@@ -18,19 +18,14 @@
  *    from opening the event stream right after its 202, to the first SSE message.
  */
 import { performance } from 'node:perf_hooks';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
-import pino from 'pino';
-import { connectClient } from '../client/connection';
-import { buildApp } from '../src/api/app';
 import { configSchema, type Config } from '../src/config/schema';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startScriptedProvider } from '../test/support/scripted-provider';
-import { createWorker } from '../worker/create';
-import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';
+import { closeAll, ms, percentile, positiveIntFromEnv, round, startWorkerAndApi } from './common';
 
 const WORKFLOW = 'bench';
 const MODEL = 'bench-api-latency';
@@ -189,27 +184,7 @@ async function main(): Promise<void> {
     const totalRuns = WARM_UP_REQUESTS + requests + sseSamples;
     provider.script(MODEL, Array.from({ length: totalRuns }, () => ({ text: '5' })));
 
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
-    });
-    const nativeConnection = await NativeConnection.connect({ address: devServer.address });
-    closers.unshift(() => nativeConnection.close());
-    const { worker, pool, storage } = await createWorker({ config, connection: nativeConnection, workflowBundle });
-    const running = worker.run();
-    closers.unshift(async () => {
-      worker.shutdown();
-      await running;
-      await pool.close();
-      storage.close();
-    });
-
-    const temporal = connectClient(config);
-    closers.unshift(() => temporal.connection.close());
-    const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    closers.unshift(() => app.close());
-    const api = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const { api, temporal } = await startWorkerAndApi(config, closers);
 
     console.log(`API latency: Temporal dev server (${cli.source}) at ${devServer.address}, in-process worker, API at ${api}, provider answers at once`);
     for (let i = 1; i <= WARM_UP_REQUESTS; i++) await postRun(api, `bench-api-warm-up-${process.pid}-${i}`);

@@ -18,22 +18,17 @@
  *    with every LLM call would have put into history instead.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
-import { connectClient } from '../client/connection';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { executionSizes } from '../client/executions';
-import { buildApp } from '../src/api/app';
 import { configSchema, type Config } from '../src/config/schema';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { startScriptedProvider, type ScriptedProvider } from '../test/support/scripted-provider';
-import { createWorker } from '../worker/create';
-import { closeAll, round } from './common';
+import { closeAll, round, startWorkerAndApi } from './common';
 
 const TOOL_RESULT_BYTES = 4096;
 /**
@@ -164,29 +159,9 @@ async function main(): Promise<void> {
   ];
   try {
     const config = benchConfig(devServer.address, provider, fixture.url, storagePath);
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
-    });
-    const nativeConnection = await NativeConnection.connect({ address: devServer.address });
-    closers.unshift(() => nativeConnection.close());
-    const { worker, pool, storage } = await createWorker({ config, connection: nativeConnection, workflowBundle });
-    const running = worker.run();
-    closers.unshift(async () => {
-      worker.shutdown();
-      await running;
-      await pool.close();
-      storage.close();
-    });
-    const temporal = connectClient(config);
-    closers.unshift(async () => {
-      await temporal.connection.close();
-      temporal.storage.close();
-    });
-    const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    closers.unshift(() => app.close());
-    const api = apiAt(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+    const stack = await startWorkerAndApi(config, closers);
+    const { temporal } = stack;
+    const api = apiAt(stack.api);
 
     console.log(
       `History of long conversations: Temporal dev server (${cli.source}) at ${devServer.address}, in-process worker and API, ` +

@@ -1,20 +1,21 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import { ContextTracker, type ContextState } from '../src/conversation/context-state';
 import type { LogPosition } from '../src/conversation/entry';
 import { InternedValue, type Interned } from '../src/conversation/interned';
 import { ConversationLog } from '../src/conversation/log';
 import type { ToolDefinition } from '../src/llm/messages';
-import { functionTools, inputAsUserMessage, interruptedResult } from '../src/patterns/agent';
+import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
-import { Conversation, type ClosedBy, type ConversationCarry, type TurnOutcome } from './conversation';
-import { transcriptQuery, type RunUsage } from './definitions';
+import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
+import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
 import { llmTurn, type LoopState } from './llm-turn';
 import { historyIsLarge } from './loop-history';
 import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
 import { runToolCall, type DeferredCall } from './tool-calls';
+import { exposeLoop, runTurns } from './turns';
 
 export interface AgentAnswer {
   text: string;
@@ -86,32 +87,27 @@ class AgentLoop {
     if (carry) this.tools = { names: carry.tools.names, definitions: InternedValue.from(carry.tools.definitions) };
     this.last = carry?.last;
     this.lastText = carry?.last?.text ?? '';
-    // A person may take days over an approval while messages pile up: the run goes on in a new one.
-    control.deferWaitsWhen(() => historyIsLarge(args.spec));
-    setHandler(transcriptQuery, () => this.loop.log.position());
-    control.describeWith(() => ({
-      ...(conversation.enabled && { conversation: conversation.view(), ...(this.last && { result: this.result() }) }),
-      ...(this.agent.context && { context: this.loop.context.state }),
-    }));
+    exposeLoop(control, conversation, {
+      spec: args.spec,
+      log: this.loop.log,
+      result: () => this.result(),
+      hasAnswer: () => this.last !== undefined,
+      context: () => (this.agent.context ? this.loop.context.state : undefined),
+    });
   }
 
   async run(): Promise<AgentResult> {
     this.tools ??= await this.listTools();
-    const current = this.args.carry?.current;
-    if (current) {
-      this.conversation.resume(current.turn);
-      const outcome = await this.conversation.run(() => this.steps(current.turn, current.iteration, current.deferred));
-      await this.endTurn(current.turn, outcome);
-    } else if (!this.args.carry) {
-      this.conversation.begin(this.args.input);
-    }
-    for (;;) {
-      const next = await this.conversation.next();
-      if (!next) return this.result();
-      for (const input of next.inputs) this.loop.log.add(inputAsUserMessage(input), next.turn);
-      await this.endTurn(next.turn, await this.conversation.run(() => this.steps(next.turn, 0)));
-      if (!this.conversation.enabled) return this.result();
-    }
+    const { carry } = this.args;
+    const current = carry?.current;
+    await runTurns(this.conversation, { input: this.args.input, carried: carry !== undefined, spec: this.args.spec }, {
+      log: this.loop.log,
+      ...(current && { resumed: { turn: current.turn, body: () => this.steps(current.turn, current.iteration, current.deferred) } }),
+      answer: (turn) => this.steps(turn, 0),
+      answered: (answer) => (this.last = answer),
+      continueAsNew: () => this.continueAsNew(),
+    });
+    return this.result();
   }
 
   /** Model and tools, iteration by iteration, until an answer or max_iterations. */
@@ -153,16 +149,6 @@ class AgentLoop {
     });
     if (failure) throw failure.reason;
     if (deferred.length > 0) await this.continueAsNew({ turn, iteration, deferred });
-  }
-
-  private async endTurn(turn: number, outcome: TurnOutcome<AgentAnswer>): Promise<void> {
-    if (!outcome.interrupted) this.last = outcome.value;
-    this.conversation.finish(
-      turn,
-      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
-      outcome.interrupted ? '' : outcome.value.text,
-    );
-    if (this.conversation.enabled && historyIsLarge(this.args.spec)) await this.continueAsNew();
   }
 
   private result(): AgentResult {

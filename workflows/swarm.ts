@@ -1,28 +1,22 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  isCancellation,
-  setHandler,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation } from '@temporalio/workflow';
 import { ContextTracker, type ContextState } from '../src/conversation/context-state';
 import type { LogPosition } from '../src/conversation/entry';
 import { InternedValue, type Interned } from '../src/conversation/interned';
 import { ConversationLog } from '../src/conversation/log';
 import type { ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
-import { functionTools, inputAsUserMessage, interruptedResult } from '../src/patterns/agent';
+import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
 import type { ResolvedAgent, ResolvedSwarm, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
-import { Conversation, type ClosedBy, type ConversationCarry, type TurnOutcome } from './conversation';
-import { transcriptQuery, type RunUsage } from './definitions';
+import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
+import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
 import { llmTurn, type LoopState } from './llm-turn';
 import { historyIsLarge } from './loop-history';
 import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
 import { runToolCall, type DeferredCall } from './tool-calls';
+import { exposeLoop, runTurns } from './turns';
 
 export interface SwarmAnswer {
   text: string;
@@ -128,30 +122,26 @@ class SwarmLoop {
     }
     this.last = carry?.last;
     this.lastText = carry?.last?.text ?? '';
-    // A person may take days over an approval while messages pile up: the run goes on in a new one.
-    control.deferWaitsWhen(() => historyIsLarge(spec));
-    setHandler(transcriptQuery, () => this.loop.log.position());
-    control.describeWith(() => ({
-      ...(conversation.enabled && { conversation: conversation.view(), ...(this.last && { result: this.result() }) }),
-      ...(this.active.context && { context: this.loop.context.state }),
-    }));
+    exposeLoop(control, conversation, {
+      spec,
+      log: this.loop.log,
+      result: () => this.result(),
+      hasAnswer: () => this.last !== undefined,
+      context: () => (this.active.context ? this.loop.context.state : undefined),
+    });
   }
 
   async run(): Promise<SwarmResult> {
-    const current = this.args.carry?.current;
-    if (current) {
-      this.conversation.resume(current.turn);
-      await this.endTurn(current.turn, await this.conversation.run(() => this.calls(current.turn, current.calls, current)));
-    } else if (!this.args.carry) {
-      this.conversation.begin(this.args.input);
-    }
-    for (;;) {
-      const next = await this.conversation.next();
-      if (!next) return this.result();
-      for (const input of next.inputs) this.loop.log.add(inputAsUserMessage(input), next.turn);
-      await this.endTurn(next.turn, await this.conversation.run(() => this.calls(next.turn, 0)));
-      if (!this.conversation.enabled) return this.result();
-    }
+    const { carry } = this.args;
+    const current = carry?.current;
+    await runTurns(this.conversation, { input: this.args.input, carried: carry !== undefined, spec: this.spec }, {
+      log: this.loop.log,
+      ...(current && { resumed: { turn: current.turn, body: () => this.calls(current.turn, current.calls, current) } }),
+      answer: (turn) => this.calls(turn, 0),
+      answered: (answer) => (this.last = answer),
+      continueAsNew: () => this.continueAsNew(),
+    });
+    return this.result();
   }
 
   /** LLM calls of the active agent and its tools until one answers or max_turns calls are made. */
@@ -232,16 +222,6 @@ class SwarmLoop {
       turns,
       stopReason,
     };
-  }
-
-  private async endTurn(turn: number, outcome: TurnOutcome<SwarmAnswer>): Promise<void> {
-    if (!outcome.interrupted) this.last = outcome.value;
-    this.conversation.finish(
-      turn,
-      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
-      outcome.interrupted ? '' : outcome.value.text,
-    );
-    if (this.conversation.enabled && historyIsLarge(this.spec)) await this.continueAsNew();
   }
 
   private result(): SwarmResult {

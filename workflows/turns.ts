@@ -1,0 +1,86 @@
+import { setHandler } from '@temporalio/workflow';
+import type { ContextState } from '../src/conversation/context-state';
+import type { ConversationLog } from '../src/conversation/log';
+import { inputAsUserMessage } from '../src/patterns/agent';
+import type { ResolvedLoop } from '../src/spec/schema';
+import type { Conversation, TurnOutcome } from './conversation';
+import { transcriptQuery } from './definitions';
+import { historyIsLarge } from './loop-history';
+import type { RunControl } from './run-control';
+
+/**
+ * What the agent loop and the swarm share around their turns: the run's face (transcript query,
+ * conversation and context in `state`, deferred input waits) and the order of turns (a turn left
+ * running by the previous run first, then the run's input, then each message until the
+ * conversation ends).
+ */
+
+export interface TurnAnswer {
+  text: string;
+  stopReason: string;
+}
+
+export interface LoopFace {
+  spec: ResolvedLoop;
+  log: ConversationLog;
+  /** The latest answer as the run's result, while a conversation stays open. */
+  result(): unknown;
+  hasAnswer(): boolean;
+  /** The context budget's state, when the agent (or the swarm's active one) has a budget. */
+  context(): ContextState | undefined;
+}
+
+/** Registers, before the workflow's first await, what people and the API ask of a loop. */
+export function exposeLoop(control: RunControl, conversation: Conversation, face: LoopFace): void {
+  // A person may take days over an approval while messages pile up: the run goes on in a new one.
+  control.deferWaitsWhen(() => historyIsLarge(face.spec));
+  setHandler(transcriptQuery, () => face.log.position());
+  control.describeWith(() => {
+    const context = face.context();
+    return {
+      ...(conversation.enabled && { conversation: conversation.view(), ...(face.hasAnswer() && { result: face.result() }) }),
+      ...(context && { context }),
+    };
+  });
+}
+
+export interface TurnLoop<A extends TurnAnswer> {
+  log: ConversationLog;
+  /** The turn that was running when the run continued as new, to go on with first. */
+  resumed?: { turn: number; body: () => Promise<A> };
+  /** Answers a turn whose messages are in the log. */
+  answer(turn: number): Promise<A>;
+  answered(answer: A): void;
+  /** At a conversation's turn boundary, once history is large. */
+  continueAsNew(): Promise<never>;
+}
+
+/** The run's turns, until a single question is answered or the conversation ends. */
+export async function runTurns<A extends TurnAnswer>(
+  conversation: Conversation,
+  args: { input: unknown; carried: boolean; spec: ResolvedLoop },
+  loop: TurnLoop<A>,
+): Promise<void> {
+  const finish = async (turn: number, outcome: TurnOutcome<A>) => {
+    if (!outcome.interrupted) loop.answered(outcome.value);
+    conversation.finish(
+      turn,
+      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
+      outcome.interrupted ? '' : outcome.value.text,
+    );
+    if (conversation.enabled && historyIsLarge(args.spec)) await loop.continueAsNew();
+  };
+  if (loop.resumed) {
+    conversation.resume(loop.resumed.turn);
+    await finish(loop.resumed.turn, await conversation.run(loop.resumed.body));
+  } else if (!args.carried) {
+    conversation.begin(args.input);
+  }
+  for (;;) {
+    const next = await conversation.next();
+    if (!next) return;
+    for (const input of next.inputs) loop.log.add(inputAsUserMessage(input), next.turn);
+    await finish(next.turn, await conversation.run(() => loop.answer(next.turn)));
+    if (!conversation.enabled) return;
+  }
+}
