@@ -1,4 +1,5 @@
 import type { Run, RunViewStatus } from '../../client/run-view';
+import type { TranscriptPage } from '../../client/transcripts';
 import { CliError, ExitCode } from './exit-codes';
 import { readSse, type SseEvent } from './sse';
 
@@ -39,6 +40,9 @@ export interface ApiReply<T> {
 }
 
 export type RunControl = 'pause' | 'resume' | 'cancel';
+
+/** A conversation's reply to a message: the Run, and the turn the message starts or waits for. */
+export type MessageRun = Run & { turn: number };
 
 /** undici reports a refused connection as `TypeError: fetch failed` with the system error as its cause. */
 function unreachableReason(error: unknown): string {
@@ -105,12 +109,33 @@ export class ApiClient {
     return this.json('POST', `${runPath(runId)}/input`, request);
   }
 
-  /** The run's event stream from the start, or from after `lastEventId`; it ends when the run closes. */
-  async *events(runId: string, lastEventId?: string): AsyncGenerator<SseEvent> {
-    const response = await this.fetch('GET', `${runPath(runId)}/events`, {
-      accept: 'text/event-stream',
-      ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
-    });
+  /** A conversation's next message; 202 at once, with the turn it starts or is queued for. */
+  sendMessage(runId: string, input: unknown): Promise<ApiReply<MessageRun>> {
+    return this.json('POST', `${runPath(runId)}/messages`, { input });
+  }
+
+  /** A page of the run's transcript, oldest message first; `next` is the cursor of the page after. */
+  messages(runId: string, cursor?: string): Promise<ApiReply<TranscriptPage>> {
+    return this.json('GET', `${runPath(runId)}/messages${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`);
+  }
+
+  /** Asks a conversation to complete once its running turn and queued messages are answered. */
+  close(runId: string): Promise<ApiReply<Run>> {
+    return this.json('POST', `${runPath(runId)}/close`);
+  }
+
+  /**
+   * The run's event stream from the start, or from after `lastEventId`; it ends when the run
+   * closes, or when `signal` aborts (a chat that detaches from a conversation still open).
+   */
+  async *events(runId: string, lastEventId?: string, signal?: AbortSignal): AsyncGenerator<SseEvent> {
+    const response = await this.fetch(
+      'GET',
+      `${runPath(runId)}/events`,
+      { accept: 'text/event-stream', ...(lastEventId !== undefined && { 'last-event-id': lastEventId }) },
+      undefined,
+      signal,
+    );
     if (!response.ok) throw new CliError(ExitCode.ApiError, apiErrorMessage(response.status, response.statusText, await response.text()));
     if (!response.body) return;
     try {
@@ -138,10 +163,10 @@ export class ApiClient {
     }
   }
 
-  private async fetch(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+  private async fetch(method: string, path: string, headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<Response> {
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     try {
-      return await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+      return await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal });
     } catch (error) {
       throw new CliError(ExitCode.Unreachable, `cannot reach the API at ${this.baseUrl}: ${unreachableReason(error)}`);
     }

@@ -32,6 +32,7 @@ export type CliCommand =
   | { name: 'pause' | 'resume' | 'cancel'; runId: string }
   | { name: 'input'; runId: string; value: unknown; requestId?: string }
   | { name: 'watch'; runId: string }
+  | { name: 'chat'; target: string; input?: string; id?: string; spec?: Record<string, unknown> }
   | { name: 'serve' }
   | { name: 'dev' };
 
@@ -73,6 +74,7 @@ const commandShapes: Record<CommandName, { positionals: string[]; options: Optio
   cancel: { positionals: ['runId'], options: [] },
   input: { positionals: ['runId', 'value'], options: ['request-id'] },
   watch: { positionals: ['runId'], options: [] },
+  chat: { positionals: ['workflow|runId', 'input?'], options: ['id', 'spec'] },
   serve: { positionals: [], options: [] },
   dev: { positionals: [], options: [] },
 };
@@ -161,6 +163,16 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
         ...(text('id') !== undefined && { id: text('id') }),
         ...(text('spec') !== undefined && { spec: parseSpec(text('spec')!, readText) }),
         wait: values.wait === true,
+      };
+    case 'chat':
+      return {
+        name,
+        target: args[0],
+        // A chat line is text, so the first message is too (run's input may be JSON).
+        ...(args[1] !== undefined && { input: args[1] }),
+        ...(text('id') !== undefined && { id: text('id') }),
+        // A chat wants a run that stays open after its answer: the user need not say so in the spec.
+        ...(text('spec') !== undefined && { spec: { ...parseSpec(text('spec')!, readText), conversation: true } }),
       };
     case 'list':
       return {

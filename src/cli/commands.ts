@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Run } from '../../client/run-view';
 import type { CliCommand, GlobalOptions } from './args';
 import { ApiClient, type ApiReply, type RunControl } from './api-client';
+import { chatCommand } from './chat';
 import { ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, formatRunList, formatWorkflows } from './format';
@@ -134,5 +135,9 @@ export async function runCliCommand(
     }
     case 'watch':
       return watchCommand(client, command.runId, options);
+    case 'chat': {
+      const { name: _name, ...chat } = command;
+      return chatCommand(client, chat, options);
+    }
   }
 }

@@ -59,22 +59,25 @@ export async function closedRun(client: ApiClient, runId: string): Promise<ApiRe
   }
 }
 
+/** `signal` stops following (the promise then rejects), for a chat that leaves a conversation open. */
 export async function followRun(
   client: ApiClient,
   runId: string,
   onEvent: (event: StreamedEvent) => void | Promise<void>,
+  signal?: AbortSignal,
 ): Promise<ApiReply<Run>> {
   let lastEventId: string | undefined;
   for (let idleReconnects = 0; ; ) {
     let received = false;
     let closing = false;
-    for await (const sse of client.events(runId, lastEventId)) {
+    for await (const sse of client.events(runId, lastEventId, signal)) {
       const event = streamedEvent(sse);
       lastEventId = event.id ?? lastEventId;
       received = true;
       closing ||= CLOSING_EVENTS.has(event.name);
       await onEvent(event);
     }
+    signal?.throwIfAborted();
     if (closing || isClosedRunStatus((await client.run(runId)).body.status)) return closedRun(client, runId);
     idleReconnects = received ? 0 : idleReconnects + 1;
     if (idleReconnects > MAX_IDLE_RECONNECTS) {

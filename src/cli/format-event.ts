@@ -3,8 +3,9 @@ import type { StreamedEvent } from './follow';
 import { answerHint, clockTime, oneLine, pendingSummary, usageLine } from './format';
 
 /**
- * One line per run event for `watch` and `run --wait`: when it happened, what, and the few facts
- * that matter (turn, model, tool, tokens, errors). Pure; the time is shown in the local time zone.
+ * One line per run event for `watch`, `run --wait` and `chat`: when it happened, what, and the
+ * few facts that matter (turn, model, tool, tokens, errors). Pure; the time is shown in the local
+ * time zone.
  */
 
 const NAME_WIDTH = 15;
@@ -16,9 +17,12 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 const number = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const quoted = (value: unknown): string => JSON.stringify(oneLine(value, PREVIEW));
 
+/** `turn 2`; a conversation's LLM calls also say which step of the turn they are. */
 function turn(data: Data): string | undefined {
   const n = number(data.turn);
-  return n === undefined ? undefined : `turn ${n}`;
+  if (n === undefined) return undefined;
+  const step = number(data.step);
+  return step === undefined ? `turn ${n}` : `turn ${n} step ${step}`;
 }
 
 function model(data: Data): string | undefined {
@@ -34,10 +38,22 @@ function tokens(data: Data): string | undefined {
   return `${input ?? 0} in / ${output ?? 0} out tokens`;
 }
 
+/**
+ * What a call left out of a long conversation: `context 900/4000 tokens, 12 dropped, 3 stubbed`.
+ * Every loop call reports its context; one that sent everything says nothing worth a line.
+ */
+function context(data: Data): string | undefined {
+  if (typeof data.context !== 'object' || data.context === null) return undefined;
+  const { tokens: sent, fullTokens, dropped, stubbed } = data.context as Data;
+  const left = [number(dropped) ? `${dropped as number} dropped` : '', number(stubbed) ? `${stubbed as number} stubbed` : ''].filter(Boolean);
+  if (left.length === 0 || number(sent) === undefined) return undefined;
+  return [`context ${sent as number}/${number(fullTokens) ?? (sent as number)} tokens`, ...left].join(', ');
+}
+
 function llmFinished(data: Data): (string | undefined)[] {
   const calls = Array.isArray(data.toolCalls) ? data.toolCalls.filter((call): call is string => typeof call === 'string') : [];
   const answer = calls.length > 0 ? `calls ${calls.join(', ')}` : text(data.text) && quoted(data.text);
-  return [turn(data), model(data), tokens(data), answer];
+  return [turn(data), model(data), tokens(data), context(data), answer];
 }
 
 function toolFinished(data: Data): (string | undefined)[] {
@@ -76,6 +92,16 @@ function details(name: string, data: Data): (string | undefined)[] {
       return ['the run waits for an answer'];
     case 'input_received':
       return [text(data.requestId) && `request ${data.requestId as string}`];
+    case 'message_received':
+      return [turn(data), text(data.via) && `by ${data.via as string}`];
+    case 'turn_started':
+      return [turn(data), text(data.text) && quoted(data.text)];
+    case 'turn_finished':
+      return [turn(data), text(data.outcome), text(data.text) && quoted(data.text)];
+    case 'context_summarized': {
+      const messages = number(data.messages);
+      return [turn(data), model(data), messages === undefined ? undefined : `${messages} messages summarized`, text(data.text) && quoted(data.text)];
+    }
     case 'child_started':
       return [text(data.workflowId), text(data.summary) ?? text(data.workflowType)];
     case 'child_finished':

@@ -71,7 +71,7 @@ export function resultText(result: unknown): string {
 }
 
 /** A shell word for the reply hint; plain ids stay bare. */
-function shellWord(text: string): string {
+export function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -23,13 +23,22 @@ Commands:
                                     JSON when it parses as JSON, else text
       --request-id R                  the request to answer (default: the oldest pending one)
   watch <runId>                     print the run's events as they happen until it closes
+  chat <workflow|runId> [input]     talk to an agent: a workflow starts a conversation (its first
+                                    message is [input], else the first line typed), anything else
+                                    attaches to that run. Each line is the next message; tool calls
+                                    show as they happen, approvals and input requests are asked
+                                    (answer y/n [reason], or the text), answers print as
+                                    "assistant: ...". /close ends it, /quit or Ctrl-D leaves it
+                                    open, /pause, /resume, /status, /history, /help
+      --id ID                         the new run's id
+      --spec JSON|@file               an ad-hoc run of a pattern type (conversation: true is added)
   serve                             the MCP server over stdio (for MCP clients to start)
   dev                               Temporal, a worker and the API on this machine (npm run dev)
 
 Options:
   --api URL        the API (default: MCP_AGENT_API_URL, else http://HOST:PORT, i.e. http://127.0.0.1:3000)
   --token TOKEN    bearer token for the API (default: MCP_AGENT_API_TOKEN)
-  --json           print the API's JSON (watch: one JSON object per event and line)
+  --json           print the API's JSON (watch, chat: one JSON object per event or Run and line)
   -h, --help       this help
   --version        the version
 
@@ -37,7 +46,7 @@ Input and values are JSON when they parse as JSON ('{"a": 1}', 42, true), else t
 A value that starts with "-" goes after "--": mcp-agent input RUN_ID -- -5
 
 Exit codes:
-  0  success; for run --wait and watch: the run completed
+  0  success; for run --wait and watch: the run completed; for chat: it completed or you left it
   1  the run failed, was cancelled or terminated, or timed out
   2  usage error: bad arguments
   3  the API answered with an error (unknown run or workflow, conflict, rejected input,

@@ -38,6 +38,14 @@ interface CliProcess {
   done: Promise<CliResult>;
 }
 
+/** A CLI process reading piped stdin, as a script drives `chat`. */
+interface ChatProcess extends CliProcess {
+  /** Writes lines to its stdin. */
+  type(...lines: string[]): void;
+  /** Closes its stdin (Ctrl-D). */
+  end(): void;
+}
+
 let env: AgentEnv;
 let temporal: TemporalClient;
 let app: FastifyInstance;
@@ -47,8 +55,8 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, MCP_AGENT_API_URL: api.url, MCP_AGENT_API_TOKEN: TOKEN, ...extra };
 }
 
-function startCli(args: string[], environment: NodeJS.ProcessEnv = cliEnv()): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(args: string[], environment: NodeJS.ProcessEnv = cliEnv(), stdin: 'ignore' | 'pipe' = 'ignore'): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env: environment, stdio: [stdin, 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -61,6 +69,29 @@ function startCli(args: string[], environment: NodeJS.ProcessEnv = cliEnv()): Cl
 }
 
 const cli = (...args: string[]) => startCli(args).done;
+
+function startChat(...args: string[]): ChatProcess {
+  const started = startCli(['chat', ...args], cliEnv(), 'pipe');
+  return {
+    ...started,
+    type: (...lines) => started.child.stdin!.write(lines.map((line) => `${line}\n`).join('')),
+    end: () => started.child.stdin!.end(),
+  };
+}
+
+/** Lines that are run events (they start with a clock time), without the time. */
+const eventLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => /^\d\d:\d\d:\d\d {2}\w/.test(line))
+    .map((line) => line.slice(10));
+
+/** Everything else `chat` printed: what it says itself, and the answers. */
+const chatLines = (stdout: string) =>
+  stdout
+    .trimEnd()
+    .split('\n')
+    .filter((line) => !/^\d\d:\d\d:\d\d {2}\w/.test(line));
 
 /** The JSON a `--json` command printed, checked to be all it printed. */
 function json(result: CliResult) {
@@ -79,14 +110,21 @@ function adhocSpec(model: string, extra: Record<string, unknown> = {}): string {
 /** The API itself, for what a test checks beside the CLI. */
 const apiGet = async (route: string) => (await api.get(route, { authorization: `Bearer ${TOKEN}` })).body;
 const apiRun = (runId: string): Promise<Run> => apiGet(`/runs/${encodeURIComponent(runId)}`);
+const apiPost = async (route: string, json?: unknown) => (await api.request('POST', route, { json, headers: { authorization: `Bearer ${TOKEN}` } })).body;
 
 function configFor(fixtureUrl: string, openaiBaseUrl: string): ConfigInput {
   return {
     default_provider: 'openai',
     openai: { api_key: 'test-key', base_url: openaiBaseUrl },
     mcp: { servers: mcpServers(fixtureUrl) },
-    agents: { calculator: { instruction: 'You add numbers.', model: 'cli-calc', servers: ['everything'] } },
-    workflows: { calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' } },
+    agents: {
+      calculator: { instruction: 'You add numbers.', model: 'cli-calc', servers: ['everything'] },
+      talker: { instruction: 'You talk and add numbers.', model: 'cli-talk', servers: ['everything'] },
+    },
+    workflows: {
+      calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' },
+      talk: { type: 'agent', agent: 'talker', conversation: true, description: 'Talks' },
+    },
     api: { tokens: [TOKEN] },
   };
 }
@@ -123,8 +161,13 @@ describe('reading', () => {
   it('lists the workflows as columns, or as the API JSON', async () => {
     const readable = await cli('workflows');
     expect(readable).toMatchObject({ code: 0, stderr: '' });
-    expect(readable.stdout).toBe('NAME  TYPE   DESCRIPTION\ncalc  agent  Adds numbers\n');
-    expect(json(await cli('workflows', '--json'))).toEqual({ workflows: [{ name: 'calc', type: 'agent', description: 'Adds numbers' }] });
+    expect(readable.stdout).toBe('NAME  TYPE   DESCRIPTION\ncalc  agent  Adds numbers\ntalk  agent  Talks\n');
+    expect(json(await cli('workflows', '--json'))).toEqual({
+      workflows: [
+        { name: 'calc', type: 'agent', description: 'Adds numbers' },
+        { name: 'talk', type: 'agent', description: 'Talks' },
+      ],
+    });
   });
 
   it('prints help with the exit codes, and the version', async () => {
@@ -294,6 +337,140 @@ describe('controlling', () => {
   });
 });
 
+describe('chat', () => {
+  it('starts a conversation of a config workflow from piped lines: tool calls, both answers, /close, exit 0', async () => {
+    env.provider.script('cli-talk', [
+      { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 2, b: 3 } }] },
+      { text: 'The sum is 5.' },
+      { text: 'Twice that is 10.\nAnything else?' },
+    ]);
+    const id = unique('talk');
+    const chat = startChat('talk', '--id', id);
+    // All at once, as a script pipes them: the second message waits for the first answer, and
+    // /close, reached while the second turn runs, lets that turn finish.
+    chat.type('add 2 and 3', 'and twice that?', '/close');
+    chat.end();
+    const result = await chat.done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(chatLines(result.stdout)).toEqual([
+      'Chatting with talk: your first message starts the run. /help lists the commands.',
+      `Started ${id}. /help lists the commands.`,
+      'assistant: The sum is 5.',
+      `Closing ${id}: it completes once its running turn and queued messages are answered.`,
+      'assistant: Twice that is 10.',
+      '           Anything else?',
+      `Run ${id} completed.`,
+    ]);
+    expect(eventLines(result.stdout)).toEqual([
+      'tool_started     everything-get-sum · {"a":2,"b":3}',
+      'tool_finished    everything-get-sum · → The sum of 2 and 3 is 5.',
+      expect.stringMatching(/^completed {8}"Twice that is 10\. Anything else\?" · \d+ input \+ \d+ output tokens · 3 LLM calls · 1 tool call$/),
+    ]);
+    // The tool lines come before the first answer they led to.
+    expect(result.stdout.indexOf('tool_finished')).toBeLessThan(result.stdout.indexOf('assistant: The sum is 5.'));
+
+    const run = await apiRun(id);
+    expect(run).toMatchObject({ status: 'completed', workflow: 'talk', result: { text: 'Twice that is 10.\nAnything else?', turns: 2, closedBy: 'close' } });
+    // The second message was sent after the first answer, not queued beside the first message.
+    const transcript = await apiGet(`/runs/${id}/messages`);
+    expect(transcript.messages.map((m: { turn: number; role: string }) => `${m.turn} ${m.role}`)).toEqual([
+      '1 user',
+      '1 assistant',
+      '1 tool',
+      '1 assistant',
+      '2 user',
+      '2 assistant',
+    ]);
+
+    // watch shows a conversation's turns and messages too.
+    const watched = await cli('watch', id);
+    expect(watched).toMatchObject({ code: 0, stderr: '' });
+    expect(eventLines(watched.stdout)).toEqual(
+      expect.arrayContaining([
+        'turn_started     turn 1 · "add 2 and 3"',
+        'llm_started      turn 1 step 1 · openai/cli-talk',
+        'turn_finished    turn 1 · answered · "The sum is 5."',
+        'message_received  turn 2 · by update',
+        'turn_started     turn 2 · "and twice that?"',
+        'turn_finished    turn 2 · answered · "Twice that is 10. Anything else?"',
+      ]),
+    );
+  });
+
+  it('attaches to a conversation waiting for approval, approves with y, shows /history, and leaves it open at EOF', async () => {
+    const model = unique('m-approve');
+    env.provider.script(model, [{ toolCalls: [{ name: 'everything-get-sum', arguments: { a: 1, b: 1 } }] }, { text: 'It is 2.' }]);
+    const spec = JSON.parse(adhocSpec(model, { servers: ['everything'], approve_tools: ['everything-get-sum'] }));
+    const started = await apiPost('/workflows/agent/run', { input: 'add 1 and 1', spec: { ...spec, conversation: true } });
+    const runId: string = started.runId;
+    const waiting = await eventually(async () => {
+      const run = await apiRun(runId);
+      return run.status === 'waiting_for_input' && run;
+    });
+    const requestId = waiting.pendingInput!.requestId;
+
+    const chat = startChat(runId);
+    chat.type('y');
+    await eventually(async () => chat.stdout().includes('assistant: It is 2.'));
+    chat.type('/nope', '/history');
+    await eventually(async () => chat.stdout().includes('[1] assistant: It is 2.'));
+    chat.end();
+    const result = await chat.done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+
+    const lines = chatLines(result.stdout);
+    expect(lines[0]).toBe(`Attached to ${runId} (agent, waiting_for_input, turn 1). /help lists the commands.`);
+    expect(lines.slice(1, 3)).toEqual([
+      expect.stringMatching(new RegExp(`^approval ${requestId}: .+ · everything-get-sum \\{"a":1,"b":1\\}$`)),
+      'answer y or n, optionally followed by a reason (n: not that file)',
+    ]);
+    expect(lines.slice(3)).toEqual([
+      'assistant: It is 2.',
+      'unknown command /nope; commands: /close /quit /pause /resume /status /history /help (start a message with // to send a leading /)',
+      '[1] user: add 1 and 1',
+      '[1] assistant calls everything-get-sum {"a":1,"b":1}',
+      '[1] tool everything-get-sum: The sum of 1 and 1 is 2.',
+      '[1] assistant: It is 2.',
+      `Left ${runId} open. Come back with: npx mcp-agent chat ${runId}`,
+    ]);
+    // The approval let the call run: a denial would have reached the model as an error, with no tool_started.
+    const events = eventLines(result.stdout);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'turn_started     turn 1 · "add 1 and 1"',
+        `input_received   request ${requestId}`,
+        'tool_started     everything-get-sum · {"a":1,"b":1}',
+        'tool_finished    everything-get-sum · → The sum of 1 and 1 is 2.',
+      ]),
+    );
+    expect(events.indexOf(`input_received   request ${requestId}`)).toBeLessThan(events.indexOf('tool_started     everything-get-sum · {"a":1,"b":1}'));
+
+    // Detaching left the conversation open, ready for the next message.
+    expect(await apiRun(runId)).toMatchObject({ status: 'idle', result: { text: 'It is 2.' } });
+    await apiPost(`/runs/${runId}/close`);
+    expect(await apiGet(`/runs/${runId}/result?wait=30`)).toMatchObject({ status: 'completed' });
+  });
+
+  it('prints one JSON line per Run and event with --json, making an ad-hoc --spec a conversation', async () => {
+    const model = unique('m-chat-json');
+    env.provider.script(model, [{ text: 'Hi there.' }]);
+    const chat = startChat('agent', 'hello', '--spec', adhocSpec(model), '--json');
+    chat.type('/close');
+    chat.end();
+    const result = await chat.done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ workflow: 'agent', pattern: 'agent', input: 'hello' });
+    const types = lines.filter((line) => typeof line.type === 'string').map((line) => line.type);
+    expect(types).toEqual(expect.arrayContaining(['run_started', 'turn_started', 'llm_finished', 'turn_finished', 'completed']));
+    // A result that counts turns is a conversation's.
+    expect(lines.at(-1)).toMatchObject({ runId: lines[0].runId, status: 'completed', result: { text: 'Hi there.', turns: 1, closedBy: 'close' } });
+  });
+});
+
 describe('errors and exit codes', () => {
   it('exits 2 on bad arguments, before calling the API', async () => {
     const result = await startCli(['status'], cliEnv({ MCP_AGENT_API_URL: 'http://127.0.0.1:9' })).done;
@@ -312,6 +489,12 @@ describe('errors and exit codes', () => {
     const watch = await cli('watch', 'no-such-run');
     expect(watch.code).toBe(3);
     expect(watch.stderr).toContain('(HTTP 404 run_not_found)');
+    // chat takes a name that is no workflow as a run id.
+    expect(await cli('chat', 'no-such-run')).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'mcp-agent: No run has the id "no-such-run". (HTTP 404 run_not_found)\n',
+    });
   });
 
   it('sends the token from --token or MCP_AGENT_API_TOKEN, and exits 3 without one', async () => {

@@ -53,6 +53,19 @@ describe('parseCommandLine', () => {
     expect(parse('run', 'calc').command).toEqual({ name: 'run', workflow: 'calc', input: '', wait: false });
   });
 
+  it('parses chat with a workflow or run id, a first message, --id, and a --spec made a conversation', () => {
+    expect(parse('chat', 'talk').command).toEqual({ name: 'chat', target: 'talk' });
+    // A chat's first message is text even when it reads as JSON: every line after it is text too.
+    expect(parse('chat', 'talk', '42', '--id', 'c1').command).toEqual({ name: 'chat', target: 'talk', input: '42', id: 'c1' });
+    expect(parseCommandLine(['chat', 'agent', '--spec', '@s.json', '--json'], () => '{"agent": {"instruction": "x"}, "conversation": false}')).toEqual({
+      command: { name: 'chat', target: 'agent', spec: { agent: { instruction: 'x' }, conversation: true } },
+      options: { json: true },
+    });
+    expect(usageError(['chat']).message).toBe('chat: missing workflow|runId (usage: chat <workflow|runId> [input])');
+    expect(usageError(['chat', 'talk', '--wait']).message).toBe('chat: does not take --wait');
+    expect(usageError(['chat', 'talk', 'a', 'b']).message).toMatch(/unexpected argument "b"/);
+  });
+
   it('parses list filters, checking status and limit', () => {
     expect(parse('list', '--status', 'waiting_for_input', '--workflow', 'calc', '--limit', '5').command).toEqual({
       name: 'list',

@@ -151,6 +151,37 @@ describe('formatEvent', () => {
     expect(line('input_received', { requestId: 'q-1', via: 'update' })).toBe('05:06:07  input_received   request q-1');
   });
 
+  it("shows a conversation's turns, messages, steps and context", () => {
+    expect(line('message_received', { turn: 2, via: 'update' })).toBe('05:06:07  message_received  turn 2 · by update');
+    expect(line('message_received', { via: 'signal' })).toBe('05:06:07  message_received  by signal');
+    expect(line('turn_started', { turn: 2, text: 'What is\n2 + 3?' })).toBe('05:06:07  turn_started     turn 2 · "What is 2 + 3?"');
+    expect(line('turn_finished', { turn: 2, outcome: 'answered', text: 'It is 5.' })).toBe('05:06:07  turn_finished    turn 2 · answered · "It is 5."');
+    expect(line('turn_finished', { turn: 3, outcome: 'interrupted' })).toBe('05:06:07  turn_finished    turn 3 · interrupted');
+    expect(line('llm_started', { provider: 'openai', model: 'gpt-4o', turn: 2, step: 3 })).toBe('05:06:07  llm_started      turn 2 step 3 · openai/gpt-4o');
+    expect(
+      line('llm_finished', {
+        model: 'm',
+        turn: 4,
+        step: 1,
+        inputTokens: 900,
+        outputTokens: 20,
+        toolCalls: [],
+        text: 'Done.',
+        context: { tokens: 900, fullTokens: 4000, dropped: 12, stubbed: 3 },
+      }),
+    ).toBe('05:06:07  llm_finished     turn 4 step 1 · m · 900 in / 20 out tokens · context 900/4000 tokens, 12 dropped, 3 stubbed · "Done."');
+    // A call that sent the whole conversation says nothing about it.
+    expect(line('llm_finished', { model: 'm', turn: 1, step: 1, toolCalls: ['t'], context: { tokens: 50, fullTokens: 62, dropped: 0, stubbed: 0 } })).toBe(
+      '05:06:07  llm_finished     turn 1 step 1 · m · calls t',
+    );
+    expect(line('llm_finished', { model: 'm', toolCalls: [], context: { tokens: 50, fullTokens: 90, dropped: 0, stubbed: 2 } })).toBe(
+      '05:06:07  llm_finished     m · context 50/90 tokens, 2 stubbed',
+    );
+    expect(line('context_summarized', { provider: 'openai', model: 'gpt-4o-mini', turn: 7, messages: 24, text: 'The user is Ada; 2 + 3 = 5.' })).toBe(
+      '05:06:07  context_summarized  turn 7 · openai/gpt-4o-mini · 24 messages summarized · "The user is Ada; 2 + 3 = 5."',
+    );
+  });
+
   it('shows an event type it does not know with its data, at the time it arrived when it has none', () => {
     expect(formatEvent({ name: 'something_new', data: { a: 1 } }, new Date('2025-01-01T10:20:30Z'))).toBe('10:20:30  something_new    {"a":1}');
   });

@@ -1,0 +1,448 @@
+import { z } from 'zod';
+import { isClosedRunStatus, type Run } from '../../client/run-view';
+import { closingRunEventTypes } from '../../client/run-events';
+import type { PendingInput } from '../../workflows/definitions';
+import { UsageError, type GlobalOptions } from './args';
+import type { ApiClient, ApiReply } from './api-client';
+import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, unknownCommandHint, type SlashCommand } from './chat-lines';
+import { ChatTerminal, type TerminalInput } from './chat-terminal';
+import { CliError, ExitCode } from './exit-codes';
+import { followRun, type StreamedEvent } from './follow';
+import { formatRun, pendingSummary, resultText } from './format';
+import { comeBackHint, formatAnswer, formatInterrupted, formatTranscriptMessage } from './format-chat';
+import { formatEvent } from './format-event';
+
+/**
+ * `mcp-agent chat`: a conversation (contract section 9) in the terminal. It starts a run of a
+ * workflow, or attaches to a run, and from then on sends each line as the next message, showing
+ * tool calls as they happen, asking the user about approvals and input the run waits on, and
+ * printing each answer.
+ *
+ * Two things arrive at any time: lines from the terminal and events from the run's stream. Both go
+ * through one inbox and are handled one at a time, so nothing races. Lines are taken strictly in
+ * order: a message waits while a turn runs (piped input stays in step with the answers), a line
+ * typed while a request is pending answers it, and a slash command acts as soon as it is reached.
+ */
+
+export interface ChatTarget {
+  /** A config workflow (or, with `spec`, a pattern type) starts a run; anything else is a run id. */
+  target: string;
+  input?: string;
+  id?: string;
+  spec?: Record<string, unknown>;
+}
+
+type InboxItem =
+  | TerminalInput
+  | { kind: 'event'; event: StreamedEvent }
+  | { kind: 'closed'; reply: ApiReply<Run> }
+  | { kind: 'lost'; error: unknown };
+
+/** A first-in first-out queue whose reader waits for the next item. */
+class Inbox<T> {
+  private readonly items: T[] = [];
+  private waiting?: (item: T) => void;
+
+  push(item: T): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting(item);
+    else this.items.push(item);
+  }
+
+  next(): Promise<T> {
+    if (this.items.length > 0) return Promise.resolve(this.items.shift()!);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+}
+
+/** The end of input, queued behind the lines before it. */
+const END = Symbol('end of input');
+
+/** Event data the chat acts on; read leniently, an event that does not fit is only shown. */
+const turnFinishedData = z.object({
+  turn: z.number(),
+  outcome: z.enum(['answered', 'max_iterations', 'interrupted']).optional(),
+  text: z.string().optional(),
+});
+const turnData = z.object({ turn: z.number() });
+const inputReceivedData = z.object({ requestId: z.string().optional() });
+
+/** What a person sees of the event stream; the answer line stands for turn_finished. --json shows every event. */
+const SHOWN_EVENTS: ReadonlySet<string> = new Set([
+  'tool_started',
+  'tool_finished',
+  'input_requested',
+  'input_received',
+  'context_summarized',
+  'paused',
+  'resumed',
+  'child_started',
+  'child_finished',
+  ...closingRunEventTypes,
+]);
+
+const controlNotes = {
+  pause: 'Pause requested: the run stops at its next step boundary.',
+  resume: 'Resume requested.',
+} as const;
+
+/** A conversation's result says how many turns it had; a single question's does not. */
+function isConversationResult(result: unknown): boolean {
+  return typeof (result as { turns?: unknown } | null)?.turns === 'number';
+}
+
+export class ChatSession {
+  private readonly inbox = new Inbox<InboxItem>();
+  private readonly terminal: ChatTerminal;
+  /** Lines not handled yet, oldest first. */
+  private readonly lines: (string | typeof END)[] = [];
+  private readonly following = new AbortController();
+  /** For a run not started yet: the workflow the first message starts. */
+  private workflow?: string;
+  private runId?: string;
+  /** The turn the chat waits for: a line that is a message waits until it is answered. */
+  private awaitedTurn?: number;
+  private pending?: PendingInput;
+  private readonly askedRequests = new Set<string>();
+  /** Turns this chat started, whose turn_started would only repeat what the user typed. */
+  private readonly ownTurns = new Set<number>();
+  private closing = false;
+  private paused = false;
+  /** Attached: the stream replays the run from its start; events up to this turn's end are old. */
+  private quietUntilTurn?: number;
+  private shownPrompt?: string;
+  private exitCode?: ExitCode;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly options: GlobalOptions,
+    private readonly chat: ChatTarget,
+    interactive: boolean,
+  ) {
+    this.terminal = new ChatTerminal(interactive, (input) => this.inbox.push(input));
+  }
+
+  async run(): Promise<ExitCode> {
+    try {
+      await this.begin();
+      while (this.exitCode === undefined) {
+        await this.take(await this.inbox.next());
+        await this.handleLines();
+        this.showPrompt();
+      }
+      return this.exitCode;
+    } finally {
+      this.hidePrompt();
+      this.following.abort();
+      this.terminal.close();
+    }
+  }
+
+  private async begin(): Promise<void> {
+    const { target, input, id, spec } = this.chat;
+    const isWorkflow = spec !== undefined || (await this.client.workflows()).body.workflows.some((workflow) => workflow.name === target);
+    if (!isWorkflow) {
+      if (input !== undefined || id !== undefined) {
+        throw new UsageError(`chat: "${target}" is no workflow (see mcp-agent workflows), so it names a run to attach to, which takes no [input] or --id`);
+      }
+      return this.attach(target);
+    }
+    this.workflow = target;
+    if (input !== undefined && input.trim() !== '') return this.start(input);
+    this.note(`Chatting with ${target}: your first message starts the run. /help lists the commands.`);
+    this.showPrompt();
+  }
+
+  private async start(input: string): Promise<void> {
+    const { id, spec } = this.chat;
+    const reply = await this.client.startRun(this.workflow!, { input, ...(id !== undefined && { id }), ...(spec !== undefined && { spec }) });
+    this.runId = reply.body.runId;
+    this.awaitedTurn = 1;
+    this.ownTurns.add(1);
+    if (this.options.json) this.print(reply.text);
+    else this.note(`Started ${this.runId}. /help lists the commands.`);
+    this.follow();
+  }
+
+  private async attach(runId: string): Promise<void> {
+    const reply = await this.client.run(runId);
+    const run = reply.body;
+    this.runId = run.runId;
+    if (isClosedRunStatus(run.status)) {
+      this.print(this.options.json ? reply.text : `${run.runId} is already ${run.status}: there is nothing to chat with.\n${formatRun(run)}`);
+      this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+      return;
+    }
+    const conversation = run.conversation;
+    if (this.options.json) this.print(reply.text);
+    else {
+      const where = conversation ? `, turn ${conversation.turn}` : ', not a conversation';
+      this.note(`Attached to ${run.runId} (${run.workflow}, ${run.status}${where}). /help lists the commands.`);
+    }
+    if (conversation) {
+      if (conversation.finishedTurns > 0) this.quietUntilTurn = conversation.finishedTurns;
+      if (conversation.turn > conversation.finishedTurns) this.awaitedTurn = conversation.turn;
+    }
+    this.paused = run.status === 'paused';
+    if (run.pendingInput) this.ask(run.pendingInput);
+    this.follow();
+  }
+
+  /** The run's events into the inbox until it closes, then the closed Run. */
+  private follow(): void {
+    followRun(this.client, this.runId!, (event) => this.inbox.push({ kind: 'event', event }), this.following.signal).then(
+      (reply) => this.inbox.push({ kind: 'closed', reply }),
+      (error: unknown) => {
+        if (!this.following.signal.aborted) this.inbox.push({ kind: 'lost', error });
+      },
+    );
+  }
+
+  private async take(item: InboxItem): Promise<void> {
+    switch (item.kind) {
+      case 'line':
+        // Enter took the prompt away with the line.
+        this.shownPrompt = undefined;
+        this.lines.push(item.line);
+        return;
+      case 'end':
+        if (item.interrupted) return this.detach();
+        this.lines.push(END);
+        return;
+      case 'event':
+        return this.onEvent(item.event);
+      case 'closed':
+        return this.finish(item.reply);
+      case 'lost':
+        throw item.error;
+    }
+  }
+
+  /** Takes lines in order for as long as the head can be handled now. */
+  private async handleLines(): Promise<void> {
+    while (this.exitCode === undefined && this.lines.length > 0) {
+      const head = this.lines[0];
+      if (head === END) {
+        // Piped input ends after its last message: that message is still answered before leaving.
+        const waiting = this.closing || (this.awaitedTurn !== undefined && !this.paused);
+        if (waiting && !this.pending) return;
+        this.lines.shift();
+        return this.detach();
+      }
+      const line = parseChatLine(head);
+      if (line.kind === 'text' && !this.pending && (this.awaitedTurn !== undefined || this.closing)) return;
+      this.lines.shift();
+      switch (line.kind) {
+        case 'blank':
+          break;
+        case 'unknown_command':
+          this.note(unknownCommandHint(line.name));
+          break;
+        case 'command':
+          await this.reportingApiErrors(() => this.command(line.command));
+          break;
+        case 'text':
+          if (this.pending) await this.reportingApiErrors(() => this.answer(this.pending!, line.text));
+          else if (this.runId === undefined) await this.start(line.text);
+          else await this.reportingApiErrors(() => this.send(line.text));
+          break;
+      }
+    }
+  }
+
+  private async send(text: string): Promise<void> {
+    const reply = await this.client.sendMessage(this.runId!, text);
+    this.awaitedTurn = reply.body.turn;
+    this.ownTurns.add(reply.body.turn);
+    if (this.options.json) this.print(reply.text);
+  }
+
+  private async answer(pending: PendingInput, text: string): Promise<void> {
+    let value: unknown = text;
+    if (pending.kind === 'approval') {
+      value = parseApproval(text);
+      if (value === undefined) return this.note(APPROVAL_HINT);
+    }
+    this.pending = undefined;
+    try {
+      const reply = await this.client.provideInput(this.runId!, { requestId: pending.requestId, value });
+      if (this.options.json) this.print(reply.text);
+      // Parallel calls may wait on several requests: the next one shows once this one is answered.
+      if (reply.body.pendingInput && !this.askedRequests.has(reply.body.pendingInput.requestId)) this.ask(reply.body.pendingInput);
+    } catch (error) {
+      // Refused (a value the run does not take, or the request went): ask again if it still waits.
+      const current = (await this.client.run(this.runId!)).body.pendingInput;
+      if (current) this.ask(current);
+      throw error;
+    }
+  }
+
+  private async command(command: SlashCommand): Promise<void> {
+    if (command === 'help') return this.print(chatHelp());
+    const runId = this.runId;
+    if (runId === undefined) {
+      if (command === 'quit' || command === 'close') return this.detach();
+      return this.note('There is no run yet: your first message starts it.');
+    }
+    switch (command) {
+      case 'quit':
+        return this.detach();
+      case 'close': {
+        const reply = await this.client.close(runId);
+        this.closing = true;
+        if (this.options.json) return this.print(reply.text);
+        return this.note(`Closing ${runId}: it completes once its running turn and queued messages are answered.`);
+      }
+      case 'pause':
+      case 'resume': {
+        const reply = await this.client.control(runId, command);
+        return this.print(this.options.json ? reply.text : controlNotes[command]);
+      }
+      case 'status': {
+        const reply = await this.client.run(runId);
+        return this.print(this.options.json ? reply.text : formatRun(reply.body));
+      }
+      case 'history':
+        return this.history(runId);
+    }
+  }
+
+  private async history(runId: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = (await this.client.messages(runId, cursor)).body;
+      for (const message of page.messages) this.print(this.options.json ? JSON.stringify(message) : formatTranscriptMessage(message));
+      cursor = page.next;
+    } while (cursor !== undefined);
+  }
+
+  private async onEvent(event: StreamedEvent): Promise<void> {
+    if (this.quietUntilTurn !== undefined) {
+      const turn = turnData.safeParse(event.data);
+      if (event.name === 'turn_finished' && turn.success && turn.data.turn >= this.quietUntilTurn) this.quietUntilTurn = undefined;
+      return;
+    }
+    if (this.options.json) this.print(event.json);
+    else if (this.shows(event)) this.print(formatEvent(event, new Date()));
+    switch (event.name) {
+      case 'paused':
+      case 'resumed':
+        this.paused = event.name === 'paused';
+        return;
+      case 'input_received': {
+        const received = inputReceivedData.safeParse(event.data);
+        const requestId = received.success ? received.data.requestId : undefined;
+        // Answered here, or somewhere else (another chat, the API): it no longer waits on this user.
+        if (this.pending && (requestId === undefined || requestId === this.pending.requestId)) this.pending = undefined;
+        return this.checkPending();
+      }
+      case 'input_requested':
+        return this.checkPending();
+      case 'turn_finished':
+        return this.turnFinished(event);
+    }
+  }
+
+  private shows(event: StreamedEvent): boolean {
+    if (event.name === 'turn_started') {
+      // Someone else's message (another client of the same conversation) is news; the user's own is not.
+      const turn = turnData.safeParse(event.data);
+      return !(turn.success && this.ownTurns.has(turn.data.turn));
+    }
+    return SHOWN_EVENTS.has(event.name);
+  }
+
+  /** The request itself is only in the Run (history has no prompt); --json prints that Run. */
+  private async checkPending(): Promise<void> {
+    const reply = await this.client.run(this.runId!);
+    const pending = reply.body.pendingInput;
+    if (!pending || this.askedRequests.has(pending.requestId)) return;
+    if (this.options.json) this.print(reply.text);
+    this.ask(pending);
+  }
+
+  private ask(pending: PendingInput): void {
+    this.askedRequests.add(pending.requestId);
+    this.pending = pending;
+    if (this.options.json) return;
+    this.print(pendingSummary(pending));
+    this.note(pending.kind === 'approval' ? APPROVAL_HINT : 'the next line you type is the answer');
+  }
+
+  private async turnFinished(event: StreamedEvent): Promise<void> {
+    const finished = turnFinishedData.safeParse(event.data);
+    if (!finished.success) return;
+    const { turn, outcome, text } = finished.data;
+    if (outcome === 'interrupted') {
+      if (!this.options.json) this.print(formatInterrupted(turn));
+    } else {
+      // The Run's result is the latest answer, in full (the event has its start only).
+      const reply = await this.client.run(this.runId!);
+      const latest = reply.body.conversation?.finishedTurns === turn && reply.body.result !== undefined;
+      this.print(this.options.json ? reply.text : formatAnswer(latest ? resultText(reply.body.result) : (text ?? ''), outcome));
+    }
+    if (this.awaitedTurn !== undefined && turn >= this.awaitedTurn) this.awaitedTurn = undefined;
+  }
+
+  private finish(reply: ApiReply<Run>): void {
+    this.hidePrompt();
+    const run = reply.body;
+    if (this.options.json) this.print(reply.text);
+    else {
+      // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
+      if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.print(formatAnswer(resultText(run.result)));
+      this.note(`Run ${run.runId} ${run.status}.`);
+    }
+    this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+  }
+
+  /** Leaves the chat; the conversation stays open for the next one. */
+  private detach(): void {
+    this.hidePrompt();
+    this.exitCode = ExitCode.Ok;
+    if (this.options.json) return;
+    if (this.runId === undefined) return this.note('Nothing was started.');
+    const waiting = this.pending ? ` It waits for an answer to ${this.pending.kind} ${this.pending.requestId}.` : '';
+    this.note(`Left ${this.runId} open.${waiting} Come back with: ${comeBackHint(this.runId)}`);
+  }
+
+  /** An API error about one line is reported and the chat goes on; losing the API ends it. */
+  private async reportingApiErrors(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (!(error instanceof CliError) || error.exitCode !== ExitCode.ApiError) throw error;
+      this.hidePrompt();
+      process.stderr.write(`mcp-agent: ${error.message}\n`);
+    }
+  }
+
+  private showPrompt(): void {
+    let prompt: string | undefined;
+    if (this.exitCode !== undefined || this.lines.length > 0) prompt = undefined;
+    else if (this.pending) prompt = this.pending.kind === 'approval' ? 'approve? y/n> ' : 'answer> ';
+    else if (this.awaitedTurn === undefined && !this.closing) prompt = 'you> ';
+    if (prompt === this.shownPrompt) return;
+    this.shownPrompt = prompt;
+    this.terminal.prompt(prompt);
+  }
+
+  private hidePrompt(): void {
+    this.shownPrompt = undefined;
+    this.terminal.prompt(undefined);
+  }
+
+  private print(text: string): void {
+    this.terminal.print(text);
+  }
+
+  /** What the chat says about itself; --json keeps stdout to JSON lines. */
+  private note(text: string): void {
+    if (!this.options.json) this.print(text);
+  }
+}
+
+export function chatCommand(client: ApiClient, chat: ChatTarget, options: GlobalOptions): Promise<ExitCode> {
+  return new ChatSession(client, options, chat, process.stdin.isTTY === true && process.stdout.isTTY === true).run();
+}
