@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { assertContentKey } from './keys';
 import { BlobNotFoundError, type BlobStore } from './store';
 
 /**
  * Blobs as files under one folder (`npm run dev` keeps them in `.temporal/storage`), for a single
- * machine: every worker and the API must see the same folder. Keys with `/` become subfolders.
+ * machine: every worker and the API must see the same folder. A key's kind is its subfolder.
  * A write goes to a temporary file first and is renamed into place, so a reader never sees half a
  * blob, and a key that already exists is not written again.
  */
@@ -35,7 +36,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   private fileOf(key: string): string {
-    if (!/^[\w-]+(\/[\w.-]+)*$/.test(key)) throw new Error(`not a blob key: ${JSON.stringify(key)}`);
+    assertContentKey(key);
     return path.join(this.root, key);
   }
 }

@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { assertContentKey } from './keys';
 import { BlobNotFoundError, type BlobStore } from './store';
 
 export interface S3StoreSettings {
@@ -58,6 +59,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private keyOf(key: string): string {
+    assertContentKey(key);
     return `${this.settings.prefix}${key}`;
   }
 }

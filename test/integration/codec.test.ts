@@ -79,6 +79,10 @@ test('the Web UI gets stored payloads and whole tool results back from /codec/de
   });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-headers')).toContain('x-namespace');
+  // A forged key reads nothing: not a file outside the store, not another blob.
+  const forged = defaultPayloadConverter.toPayload({ content: 'kept as it is', stored: { key: 'text/../../../../etc/passwd', bytes: 1 } });
+  const decodedForged = await running.api.post('/codec/decode', { payloads: [asJson(forged!)] });
+  expect(valueOf(decodedForged.body.payloads[0])).toMatchObject({ content: 'kept as it is' });
   // Encoding leaves payloads as they are.
   const encoded = await running.api.post('/codec/encode', { payloads: [asJson(toolResult)] });
   expect(encoded.body.payloads).toEqual([asJson(toolResult)]);

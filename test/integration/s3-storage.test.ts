@@ -5,6 +5,7 @@ import { resolveRun } from '../../src/config/resolve';
 import type { ConfigInput } from '../../src/config/schema';
 import { openStorage, type Storage } from '../../src/storage/open';
 import { S3BlobStore } from '../../src/storage/s3-store';
+import { contentKey } from '../../src/storage/keys';
 import { BlobNotFoundError } from '../../src/storage/store';
 import { sendMessageUpdate, stateQuery } from '../../workflows/definitions';
 import type { AgentResult } from '../../workflows/agent';
@@ -91,13 +92,16 @@ test('the S3 store keeps blobs by key, takes a repeated write, and names a missi
   });
   try {
     const bytes = new TextEncoder().encode('hello from the store');
-    await store.put('text/abc', bytes);
-    await store.put('text/abc', bytes);
-    expect(new TextDecoder().decode(await store.get('text/abc'))).toBe('hello from the store');
-    expect(await keysUnder('unit/')).toEqual(['text/abc']);
-    const missing = await store.get('text/nope').catch((error: unknown) => error);
+    const key = contentKey('text', bytes);
+    await store.put(key, bytes);
+    await store.put(key, bytes);
+    expect(new TextDecoder().decode(await store.get(key))).toBe('hello from the store');
+    expect(await keysUnder('unit/')).toEqual([key]);
+    const missing = await store.get(contentKey('text', new TextEncoder().encode('never stored'))).catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(BlobNotFoundError);
     expect((missing as Error).message).toContain(`s3://${s3.bucket}/unit/`);
+    // Nothing but a content key: no other object of the bucket is read.
+    await expect(store.get('../other-app/secret')).rejects.toThrow('not a blob key');
   } finally {
     store.close();
   }

@@ -14,15 +14,24 @@ import { BlobNotFoundError, type BlobStore } from '../../src/storage/store';
 const bytes = (text: string) => new TextEncoder().encode(text);
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'mcp-agent-unit-store-'));
 
+const keyOf = (text: string) => contentKey('text', bytes(text));
+
 test('the file store keeps blobs by key in subfolders, writes atomically, and names what is missing', async () => {
   const root = scratch();
   const store = new FileBlobStore(root);
-  await store.put('text/abc', bytes('one'));
-  await store.put('text/abc', bytes('one'));
-  expect(new TextDecoder().decode(await store.get('text/abc'))).toBe('one');
-  expect(readdirSync(path.join(root, 'text'))).toEqual(['abc']);
-  await expect(store.get('text/nope')).rejects.toThrow(BlobNotFoundError);
-  await expect(store.get('../escape')).rejects.toThrow('not a blob key');
+  const key = keyOf('one');
+  await store.put(key, bytes('one'));
+  await store.put(key, bytes('one'));
+  expect(new TextDecoder().decode(await store.get(key))).toBe('one');
+  expect(readdirSync(path.join(root, 'text'))).toEqual([key.slice('text/'.length)]);
+  await expect(store.get(keyOf('nope'))).rejects.toThrow(BlobNotFoundError);
+});
+
+test('a store touches nothing but content keys: no path out of its folder', async () => {
+  const store = new FileBlobStore(scratch());
+  for (const key of ['../escape', 'text/../../etc/passwd', `text/${'a'.repeat(64)}/..`, 'other/abc', 'text/ABC']) {
+    await expect(store.get(key)).rejects.toThrow('not a blob key');
+  }
 });
 
 test('content keys name the kind and the SHA-256 of the bytes', () => {
@@ -41,19 +50,27 @@ test('the cache answers repeated reads itself and fetches a blob once for concur
     },
   };
   const cache = new CachedBlobStore(inner, 1024);
-  await Promise.all([cache.get('k'), cache.get('k'), cache.get('k')]);
-  await cache.get('k');
+  const key = keyOf('k');
+  await Promise.all([cache.get(key), cache.get(key), cache.get(key)]);
+  await cache.get(key);
   expect(reads).toBe(1);
 });
 
 test('the cache evicts the least recently used blobs past its size', async () => {
-  const store = new CachedBlobStore(new FileBlobStore(scratch()), 40);
-  for (const key of ['a', 'b', 'c']) await store.put(`t/${key}`, bytes('x'.repeat(10)));
-  await store.get('t/a');
-  await store.put('t/d', bytes('x'.repeat(10)));
-  await store.put('t/e', bytes('x'.repeat(10)));
-  // a was used last among the first three, so b and c went first; every blob still reads from the store.
-  expect(new TextDecoder().decode(await store.get('t/b'))).toBe('x'.repeat(10));
+  let reads = 0;
+  const files = new FileBlobStore(scratch());
+  const counting: BlobStore = { location: 'counting', put: (k, d) => files.put(k, d), get: (k) => (reads++, files.get(k)) };
+  const store = new CachedBlobStore(counting, 40);
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ key: keyOf(name), data: bytes(name.repeat(10)) }));
+  for (const blob of [a, b, c]) await store.put(blob.key, blob.data);
+  await store.get(a.key);
+  await store.put(d.key, d.data);
+  await store.put(e.key, e.data);
+  // a was used last among the first three, so b and c went first: reading them goes to the store.
+  expect(new TextDecoder().decode(await store.get(a.key))).toBe('a'.repeat(10));
+  expect(reads).toBe(0);
+  expect(new TextDecoder().decode(await store.get(b.key))).toBe('b'.repeat(10));
+  expect(reads).toBe(1);
 });
 
 test('a conversation is a chain of entries: any store reader gets every message back in order', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isRecord } from '../../config/values';
 import type { ConversationStore } from '../../conversation/store';
 import type { Storage } from '../../storage/open';
+import { ApiError } from '../errors';
 
 /**
  * A codec endpoint for the Temporal Web UI (Settings → Codec Server, or `temporal server
@@ -25,7 +26,9 @@ const payloadJson = z.object({
   metadata: z.record(z.string(), z.string()).optional(),
   data: z.string().optional(),
 });
-const payloadsBody = z.object({ payloads: z.array(payloadJson) });
+/** The Web UI decodes a page of history at a time; far more in one request is not the UI. */
+const MAX_PAYLOADS = 1000;
+const payloadsBody = z.object({ payloads: z.array(payloadJson).max(MAX_PAYLOADS) });
 type PayloadJson = z.infer<typeof payloadJson>;
 
 function fromJson(payload: PayloadJson): Payload {
@@ -74,7 +77,12 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRouteOptions> = async (app,
 
   app.post('/codec/decode', { schema: { ...schema, summary: 'Payloads as the Web UI should show them: stored content read back' } }, async (request) => {
     const payloads = request.body.payloads.map(fromJson);
-    const retrieved = runner ? await runner.retrieve(payloads) : payloads;
+    let retrieved = payloads;
+    try {
+      if (runner) retrieved = await runner.retrieve(payloads);
+    } catch (error) {
+      throw new ApiError(422, 'payload_not_readable', `A stored payload could not be read: ${(error as Error).message}`);
+    }
     return { payloads: (await Promise.all(retrieved.map((payload) => withStoredTexts(payload, conversations)))).map(toJson) };
   });
 
