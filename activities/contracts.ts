@@ -119,7 +119,7 @@ export interface SummarizeRequest {
 }
 
 export interface SummarizeResponse {
-  /** Absent when nothing could be summarized (everything is recent). */
+  /** Absent when nothing could be summarized (everything is recent). `text` is the summary's start. */
   summary?: ContextSummary & { text: string; messages: number };
   usage: LlmResponse['usage'];
 }

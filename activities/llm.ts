@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { contextView } from '../src/conversation/context';
+import { preview } from '../src/conversation/preview';
 import type { ConversationStore } from '../src/conversation/store';
 import { coveredMessages, messagesAfter, summaryCut, summaryRequestText, SUMMARY_SYSTEM_PROMPT, systemWithSummary } from '../src/conversation/summary';
 import { messageTokens, textTokens, toolsTokens } from '../src/conversation/tokens';
@@ -62,7 +63,7 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, signal: 
   const [system, tools, chain, summaryText] = await Promise.all([
     interned(request.system, store),
     interned(request.tools, store),
-    store.chain(request.log.head),
+    store.chain(request.log.head, request.summary?.upTo),
     request.summary ? store.text(request.summary.key) : undefined,
   ]);
   const cut = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) : -1;
@@ -108,7 +109,7 @@ async function interned<T extends string | ToolDefinition[]>(
 /** Summarizes the conversation's start, from where the last summary ended to where the activity picks. */
 async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<SummarizeResponse> {
   const store = deps.conversations;
-  const chain = await store.chain(request.head);
+  const chain = await store.chain(request.head, request.summary?.upTo);
   const from = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) + 1 : 0;
   const cut = summaryCut(chain, from, request.summarize.keepTokens, request.summarize.pending);
   const noUsage = { inputTokens: 0, outputTokens: 0 };
@@ -130,7 +131,8 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signa
   );
   const text = reply.message.content.trim();
   return {
-    summary: { upTo: chain[cut].key, key: await store.putText(text), text, messages: covered.length },
+    // The whole summary is in the store; history and events need only its start.
+    summary: { upTo: chain[cut].key, key: await store.putText(text), text: preview(text), messages: covered.length },
     usage: reply.usage,
   };
 }

@@ -269,6 +269,11 @@ export class RunEventMapper {
   private activityCompleted(scheduledEventId: number, result: unknown): EventBody | undefined {
     const scheduled = this.activities.get(scheduledEventId);
     if (!scheduled) return undefined;
+    // A summarize call that found nothing to summarize changed nothing worth an event.
+    if (scheduled.activityType === 'summarize' && !(isRecord(result) && isRecord(result.summary))) {
+      this.activities.delete(scheduledEventId);
+      return undefined;
+    }
     return this.activityEnded(scheduledEventId, activityOutcome(scheduled.activityType, isRecord(result) ? result : {}));
   }
 
@@ -423,10 +428,8 @@ function activityFacts(activityType: string, input: Record<string, unknown>): Re
 
 function activityOutcome(activityType: string, result: Record<string, unknown>): Record<string, unknown> {
   if (activityType === 'summarize') {
-    const summary = isRecord(result.summary) ? result.summary : undefined;
-    return summary
-      ? { messages: summary.messages, ...(typeof summary.text === 'string' && { text: preview(summary.text) }) }
-      : { messages: 0 };
+    const summary = isRecord(result.summary) ? result.summary : {};
+    return { messages: summary.messages, ...(typeof summary.text === 'string' && { text: preview(summary.text) }) };
   }
   if (activityType === 'llmGenerate') {
     const usage = isRecord(result.usage) ? result.usage : {};

@@ -52,6 +52,14 @@ export const conversationSchema = z
     onMessageWhileBusy: z.enum(['queue', 'reject', 'interrupt']),
     idleTimeoutSeconds: z.number(),
     closing: z.boolean().describe('close was asked for: the run completes once the queue is empty'),
+    lastTurn: z
+      .object({
+        turn: z.number(),
+        outcome: z.enum(['answered', 'max_iterations', 'interrupted', 'failed']),
+        error: z.object({ code: z.string(), message: z.string() }).optional(),
+      })
+      .optional()
+      .describe('How the last finished turn ended; a failed turn leaves the conversation open'),
   })
   .describe('A conversation run (contract section 9)');
 

@@ -15,7 +15,7 @@ import { llmTurn, type LoopState } from './llm-turn';
 import { historyIsLarge } from './loop-history';
 import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
 import { runToolCall, type DeferredCall } from './tool-calls';
-import { exposeLoop, runTurns } from './turns';
+import { exposeLoop, runTurns, stopReason } from './turns';
 
 export interface AgentAnswer {
   text: string;
@@ -40,8 +40,11 @@ interface AgentCarry {
   context: ContextState;
   control: RunControlCarry;
   conversation: ConversationCarry;
-  /** The turn that was running, the iterations it had taken, and calls still waiting for input. */
-  current?: { turn: number; iteration: number; deferred?: DeferredCall[] };
+  /**
+   * The turn that was running: the iterations it had taken, its latest text, and calls still
+   * waiting for input.
+   */
+  current?: { turn: number; iteration: number; lastText: string; deferred?: DeferredCall[] };
   last?: AgentAnswer;
 }
 
@@ -49,7 +52,11 @@ export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?:
 
 export async function agentWorkflow(args: AgentWorkflowInput): Promise<AgentResult> {
   const control = new RunControl(args.name, 'agent', args.carry?.control);
-  const conversation = new Conversation(args.spec.conversation, control, args.carry?.conversation);
+  const conversation = new Conversation(
+    args.spec.conversation,
+    control,
+    args.carry ? { carry: args.carry.conversation } : { input: args.input },
+  );
   return runToCompletion(control, () => new AgentLoop(args, control, conversation).run());
 }
 
@@ -86,7 +93,7 @@ class AgentLoop {
     this.system = new InternedValue(this.agent.instruction);
     if (carry) this.tools = { names: carry.tools.names, definitions: InternedValue.from(carry.tools.definitions) };
     this.last = carry?.last;
-    this.lastText = carry?.last?.text ?? '';
+    this.lastText = carry?.current?.lastText ?? '';
     exposeLoop(control, conversation, {
       spec: args.spec,
       log: this.loop.log,
@@ -100,7 +107,7 @@ class AgentLoop {
     this.tools ??= await this.listTools();
     const { carry } = this.args;
     const current = carry?.current;
-    await runTurns(this.conversation, { input: this.args.input, carried: carry !== undefined, spec: this.args.spec }, {
+    await runTurns(this.conversation, this.args.spec, {
       log: this.loop.log,
       ...(current && { resumed: { turn: current.turn, body: () => this.steps(current.turn, current.iteration, current.deferred) } }),
       answer: (turn) => this.steps(turn, 0),
@@ -114,6 +121,7 @@ class AgentLoop {
   private async steps(turn: number, from: number, deferred: DeferredCall[] = []): Promise<AgentAnswer> {
     const { agent, loop } = this;
     const tools = this.tools!;
+    if (from === 0) this.lastText = '';
     if (deferred.length > 0) await this.runCalls(deferred, turn, from);
     for (let iteration = from + 1; iteration <= agent.max_iterations; iteration++) {
       const label = this.conversation.enabled ? { turn, step: iteration } : { turn: iteration };
@@ -122,7 +130,7 @@ class AgentLoop {
       if (calls.length === 0) return { text, iterations: iteration, stopReason: 'final_answer' };
       await this.runCalls(calls.map((call) => ({ call })), turn, iteration);
       if (iteration < agent.max_iterations && historyIsLarge(this.args.spec)) {
-        await this.continueAsNew({ turn, iteration });
+        await this.continueAsNew({ turn, iteration, lastText: this.lastText });
       }
     }
     return { text: this.lastText, iterations: agent.max_iterations, stopReason: 'max_iterations' };
@@ -144,11 +152,18 @@ class AgentLoop {
       else if (outcome.reason instanceof InputDeferred) deferred.push({ call, requestId: outcome.reason.requestId });
       else {
         failure ??= { reason: outcome.reason };
-        this.loop.log.add(interruptedResult(call), turn);
+        this.loop.log.add(interruptedResult(call, stopReason(outcome.reason)), turn);
       }
     });
-    if (failure) throw failure.reason;
-    if (deferred.length > 0) await this.continueAsNew({ turn, iteration, deferred });
+    if (failure) {
+      // The turn ends here: calls whose wait was handed on get an answer too, and their requests close.
+      for (const { call, requestId } of deferred) {
+        this.control.dropRequest(requestId!);
+        this.loop.log.add(interruptedResult(call, stopReason(failure.reason)), turn);
+      }
+      throw failure.reason;
+    }
+    if (deferred.length > 0) await this.continueAsNew({ turn, iteration, lastText: this.lastText, deferred });
   }
 
   private result(): AgentResult {
@@ -164,7 +179,8 @@ class AgentLoop {
   }
 
   private async continueAsNew(current?: AgentCarry['current']): Promise<never> {
-    await condition(allHandlersFinished);
+    // Every handler here is synchronous, so this waits for nothing (and cannot be cancelled midway).
+    if (!allHandlersFinished()) await condition(allHandlersFinished);
     const tools = this.tools!;
     const carry: AgentCarry = {
       log: this.loop.log.position(),

@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   setHandler,
+  TemporalFailure,
   upsertMemo,
 } from '@temporalio/workflow';
 import { preview } from '../src/conversation/preview';
@@ -18,8 +19,10 @@ import {
   TURN_MEMO_KEY,
   type ConversationMessage,
   type ConversationState,
+  type TurnEnd,
   type TurnMarker,
 } from './definitions';
+import { readableFailure } from './lifecycle';
 import type { RunControl } from './run-control';
 
 /**
@@ -45,9 +48,12 @@ export interface ConversationCarry {
   finishedTurns: number;
   queue: QueuedMessage[];
   closing: boolean;
+  lastTurn?: ConversationState['lastTurn'];
 }
 
-export type TurnOutcome<T> = { interrupted: false; value: T } | { interrupted: true };
+export type TurnError = { code: string; message: string };
+
+export type TurnOutcome<T> = { kind: 'answered'; value: T } | { kind: 'interrupted' } | { kind: 'failed'; error: TurnError };
 
 export type ClosedBy = 'close' | 'idle_timeout';
 
@@ -59,17 +65,25 @@ export class Conversation {
   private busy = false;
   private scope?: CancellationScope;
   private interrupting = false;
+  private lastTurn?: ConversationState['lastTurn'];
   closedBy?: ClosedBy;
 
+  /**
+   * A new run's own input is its first turn, queued before any await so that a message sent right
+   * after the start waits behind it; a conversation started with a null input waits for a message.
+   */
   constructor(
     private readonly settings: ResolvedConversation | undefined,
     private readonly control: RunControl,
-    carry?: ConversationCarry,
+    start: { carry: ConversationCarry } | { input: unknown },
   ) {
+    const carry = 'carry' in start ? start.carry : undefined;
     this.turn = carry?.turn ?? 0;
     this.finishedTurns = carry?.finishedTurns ?? 0;
     this.queue = [...(carry?.queue ?? [])];
     this.closing = carry?.closing ?? false;
+    this.lastTurn = carry?.lastTurn;
+    if ('input' in start && !(settings && start.input === null)) this.queue.push({ turn: 1, input: start.input });
 
     setHandler(sendMessageUpdate, (message) => ({ turn: this.enqueue(message.input) }), {
       validator: (message) => this.validate(message),
@@ -90,12 +104,6 @@ export class Conversation {
 
   get enabled(): boolean {
     return this.settings !== undefined;
-  }
-
-  /** A run's own input is its first turn; a conversation started with a null input waits for a message. */
-  begin(input: unknown): void {
-    if (this.settings && input === null) return;
-    this.queue.push({ turn: 1, input });
   }
 
   /** The next turn's number and messages, waiting while idle; undefined once the conversation ends. */
@@ -122,16 +130,25 @@ export class Conversation {
     this.busy = true;
   }
 
-  /** Runs a turn's body so that an `interrupt` message can cancel it without cancelling the run. */
+  /**
+   * Runs a turn's body so that an `interrupt` message can cancel it without cancelling the run. In
+   * a conversation a turn that fails (a provider that kept refusing, a server gone for good) ends
+   * as `failed` and the conversation stays open; a single question's failure is the run's.
+   */
   async run<T>(body: () => Promise<T>): Promise<TurnOutcome<T>> {
     const scope = new CancellationScope();
     this.scope = scope;
     try {
-      if (this.interrupting) return { interrupted: true };
-      return { interrupted: false, value: await scope.run(body) };
+      return { kind: 'answered', value: await scope.run(body) };
     } catch (error) {
-      if (this.interrupting && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
-        return { interrupted: true };
+      if (isCancellation(error)) {
+        if (this.interrupting && !CancellationScope.current().consideredCancelled) return { kind: 'interrupted' };
+        throw error;
+      }
+      if (this.settings && error instanceof TemporalFailure) {
+        const failure = readableFailure(error);
+        log.warn('A conversation turn failed; the conversation stays open.', { turn: this.turn, error: failure.message });
+        return { kind: 'failed', error: { code: failure.type ?? 'Error', message: failure.message } };
       }
       throw error;
     } finally {
@@ -140,10 +157,17 @@ export class Conversation {
     }
   }
 
-  finish(turn: number, outcome: TurnMarker['outcome'], answer: string): void {
+  finish(turn: number, outcome: TurnEnd, answer: string, error?: TurnError): void {
     this.busy = false;
     this.finishedTurns = turn;
-    this.mark({ turn, state: 'finished', outcome, ...(answer && { text: preview(answer) }) });
+    this.lastTurn = { turn, outcome, ...(error && { error }) };
+    const text = error ? error.message : answer;
+    this.mark({ turn, state: 'finished', outcome, ...(text && { text: preview(text) }) });
+  }
+
+  /** Nothing is left to answer and close was asked for: the run completes rather than going on. */
+  get ending(): boolean {
+    return this.closing && this.queue.length === 0;
   }
 
   view(): ConversationState | undefined {
@@ -155,6 +179,7 @@ export class Conversation {
       onMessageWhileBusy: this.settings.on_message_while_busy,
       idleTimeoutSeconds: this.settings.idle_timeout_seconds,
       closing: this.closing,
+      ...(this.lastTurn && { lastTurn: this.lastTurn }),
     };
   }
 
@@ -163,7 +188,13 @@ export class Conversation {
   }
 
   carry(): ConversationCarry {
-    return { turn: this.turn, finishedTurns: this.finishedTurns, queue: [...this.queue], closing: this.closing };
+    return {
+      turn: this.turn,
+      finishedTurns: this.finishedTurns,
+      queue: [...this.queue],
+      closing: this.closing,
+      ...(this.lastTurn && { lastTurn: this.lastTurn }),
+    };
   }
 
   private end(closedBy: ClosedBy): undefined {

@@ -65,6 +65,8 @@ export interface ConversationState {
   idleTimeoutSeconds: number;
   /** The run completes once the queue is empty: `close` was asked for. */
   closing: boolean;
+  /** How the last finished turn ended, and why when it failed. */
+  lastTurn?: { turn: number; outcome: TurnEnd; error?: { code: string; message: string } };
 }
 
 /** A message for a conversation, by signal or Update. */
@@ -120,8 +122,11 @@ export interface TurnMarker {
   /** started: the start of the turn's message(s); finished: the start of the answer. */
   text?: string;
   /** finished: how the turn ended. */
-  outcome?: 'answered' | 'max_iterations' | 'interrupted';
+  outcome?: TurnEnd;
 }
+
+/** How a conversation's turn ended; `failed` leaves the conversation open for the next message. */
+export type TurnEnd = 'answered' | 'max_iterations' | 'interrupted' | 'failed';
 
 /** A child's request as its parent shows it: `<child workflow id>::<the child's request id>`. */
 export const CHILD_REQUEST_SEPARATOR = '::';

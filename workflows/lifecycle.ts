@@ -25,7 +25,8 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
   }
 }
 
-function readableFailure(err: TemporalFailure): ApplicationFailure {
+/** The root cause of a failure, as people read it: its message and its type. */
+export function readableFailure(err: TemporalFailure): ApplicationFailure {
   const root = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
   if (root instanceof ApplicationFailure) {
     return ApplicationFailure.create({ message: root.message, type: root.type ?? 'Error', nonRetryable: true });

@@ -53,6 +53,8 @@ export interface RunControlCarry {
   requestCounter: number;
   /** Requests still open when the run continued as new; the next run waits on them under the same ids. */
   open?: OpenRequest[];
+  /** A child's reports to its parent go on counting, so the parent keeps taking them. */
+  reportSequence?: number;
 }
 
 /**
@@ -98,6 +100,7 @@ export class RunControl {
     this.queued = carry?.queued ?? [];
     this.requestCounter = carry?.requestCounter ?? 0;
     this.open.push(...(carry?.open ?? []));
+    this.reportSequence = carry?.reportSequence ?? 0;
 
     setHandler(pauseSignal, () => this.setPaused(true));
     setHandler(resumeSignal, () => this.setPaused(false));
@@ -129,7 +132,15 @@ export class RunControl {
       queued: this.queued,
       requestCounter: this.requestCounter,
       ...(this.open.length > 0 && { open: this.open }),
+      ...(this.reportSequence > 0 && { reportSequence: this.reportSequence }),
     };
+  }
+
+  /** Closes a request handed on by InputDeferred whose call will not go on (its turn ended). */
+  dropRequest(requestId: string): void {
+    const index = this.open.findIndex((r) => r.requestId === requestId);
+    if (index >= 0) this.open.splice(index, 1);
+    this.publish();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew } from '@temporalio/workflow';
 import { ContextTracker, type ContextState } from '../src/conversation/context-state';
 import type { LogPosition } from '../src/conversation/entry';
 import { InternedValue, type Interned } from '../src/conversation/interned';
@@ -16,7 +16,7 @@ import { llmTurn, type LoopState } from './llm-turn';
 import { historyIsLarge } from './loop-history';
 import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
 import { runToolCall, type DeferredCall } from './tool-calls';
-import { exposeLoop, runTurns } from './turns';
+import { exposeLoop, runTurns, stopReason } from './turns';
 
 export interface SwarmAnswer {
   text: string;
@@ -59,7 +59,7 @@ interface SwarmCarry {
    * The turn that was running and the LLM calls it had made; with `deferred`, the tool calls of
    * `speaker`'s last reply still to run, the first of them waiting for input.
    */
-  current?: { turn: number; calls: number; speaker?: string; deferred?: DeferredCall[] };
+  current?: { turn: number; calls: number; lastText: string; speaker?: string; deferred?: DeferredCall[] };
   last?: SwarmAnswer;
 }
 
@@ -75,7 +75,11 @@ export type SwarmWorkflowInput = WorkflowInput<ResolvedSwarm> & { carry?: SwarmC
  */
 export async function swarmWorkflow(args: SwarmWorkflowInput): Promise<SwarmResult> {
   const control = new RunControl(args.name, 'swarm', args.carry?.control);
-  const conversation = new Conversation(args.spec.conversation, control, args.carry?.conversation);
+  const conversation = new Conversation(
+    args.spec.conversation,
+    control,
+    args.carry ? { carry: args.carry.conversation } : { input: args.input },
+  );
   return runToCompletion(control, () => new SwarmLoop(args, control, conversation).run());
 }
 
@@ -121,7 +125,7 @@ class SwarmLoop {
       this.toolSets.set(name, Promise.resolve({ names: set.names, definitions: InternedValue.from(set.definitions) }));
     }
     this.last = carry?.last;
-    this.lastText = carry?.last?.text ?? '';
+    this.lastText = carry?.current?.lastText ?? '';
     exposeLoop(control, conversation, {
       spec,
       log: this.loop.log,
@@ -134,7 +138,7 @@ class SwarmLoop {
   async run(): Promise<SwarmResult> {
     const { carry } = this.args;
     const current = carry?.current;
-    await runTurns(this.conversation, { input: this.args.input, carried: carry !== undefined, spec: this.spec }, {
+    await runTurns(this.conversation, this.spec, {
       log: this.loop.log,
       ...(current && { resumed: { turn: current.turn, body: () => this.calls(current.turn, current.calls, current) } }),
       answer: (turn) => this.calls(turn, 0),
@@ -147,6 +151,7 @@ class SwarmLoop {
   /** LLM calls of the active agent and its tools until one answers or max_turns calls are made. */
   private async calls(turn: number, from: number, resumed?: SwarmCarry['current']): Promise<SwarmAnswer> {
     const { spec, loop } = this;
+    if (from === 0) this.lastText = '';
     const speaker = resumed?.speaker !== undefined ? this.members.get(resumed.speaker) : undefined;
     if (speaker && resumed?.deferred) {
       await this.runCalls(speaker, (await this.toolsOf(speaker)).names, resumed.deferred, turn, from);
@@ -160,7 +165,7 @@ class SwarmLoop {
       if (text) this.lastText = text;
       if (calls.length === 0) return this.answer(text, call, 'final_answer');
       await this.runCalls(agent, tools.names, calls.map((c) => ({ call: c })), turn, call);
-      if (call < spec.max_turns && historyIsLarge(spec)) await this.continueAsNew({ turn, calls: call });
+      if (call < spec.max_turns && historyIsLarge(spec)) await this.continueAsNew({ turn, calls: call, lastText: this.lastText });
     }
     return this.answer(this.lastText, spec.max_turns, 'max_turns');
   }
@@ -177,9 +182,10 @@ class SwarmLoop {
       } catch (error) {
         if (error instanceof InputDeferred) {
           const deferred = [{ call, requestId: error.requestId }, ...calls.slice(index + 1)];
-          await this.continueAsNew({ turn, calls: callNumber, speaker: agent.name, deferred });
+          await this.continueAsNew({ turn, calls: callNumber, lastText: this.lastText, speaker: agent.name, deferred });
         }
-        if (isCancellation(error)) for (const rest of calls.slice(index)) this.loop.log.add(interruptedResult(rest.call), turn);
+        // Every call of the reply gets an answer, whatever stopped the turn.
+        for (const rest of calls.slice(index)) this.loop.log.add(interruptedResult(rest.call, stopReason(error)), turn);
         throw error;
       }
     }
@@ -237,7 +243,8 @@ class SwarmLoop {
   }
 
   private async continueAsNew(current?: SwarmCarry['current']): Promise<never> {
-    await condition(allHandlersFinished);
+    // Every handler here is synchronous, so this waits for nothing (and cannot be cancelled midway).
+    if (!allHandlersFinished()) await condition(allHandlersFinished);
     const tools: Record<string, ToolSetCarry> = {};
     for (const [name, set] of this.toolSets) {
       const { names, definitions } = await set;

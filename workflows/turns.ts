@@ -1,10 +1,11 @@
-import { setHandler } from '@temporalio/workflow';
+import { isCancellation, setHandler, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import type { ContextState } from '../src/conversation/context-state';
 import type { ConversationLog } from '../src/conversation/log';
 import { inputAsUserMessage } from '../src/patterns/agent';
 import type { ResolvedLoop } from '../src/spec/schema';
 import type { Conversation, TurnOutcome } from './conversation';
 import { transcriptQuery } from './definitions';
+import { readableFailure } from './lifecycle';
 import { historyIsLarge } from './loop-history';
 import type { RunControl } from './run-control';
 
@@ -32,8 +33,10 @@ export interface LoopFace {
 
 /** Registers, before the workflow's first await, what people and the API ask of a loop. */
 export function exposeLoop(control: RunControl, conversation: Conversation, face: LoopFace): void {
-  // A person may take days over an approval while messages pile up: the run goes on in a new one.
-  control.deferWaitsWhen(() => historyIsLarge(face.spec));
+  // A person may take days over an approval while messages pile up: the run goes on in a new one,
+  // once this one has grown (a run that starts out large would otherwise hand over at once, forever).
+  const startSize = workflowInfo().historySize;
+  control.deferWaitsWhen(() => historyIsLarge(face.spec) && workflowInfo().historySize > 2 * startSize);
   setHandler(transcriptQuery, () => face.log.position());
   control.describeWith(() => {
     const context = face.context();
@@ -56,25 +59,19 @@ export interface TurnLoop<A extends TurnAnswer> {
 }
 
 /** The run's turns, until a single question is answered or the conversation ends. */
-export async function runTurns<A extends TurnAnswer>(
-  conversation: Conversation,
-  args: { input: unknown; carried: boolean; spec: ResolvedLoop },
-  loop: TurnLoop<A>,
-): Promise<void> {
+export async function runTurns<A extends TurnAnswer>(conversation: Conversation, spec: ResolvedLoop, loop: TurnLoop<A>): Promise<void> {
   const finish = async (turn: number, outcome: TurnOutcome<A>) => {
-    if (!outcome.interrupted) loop.answered(outcome.value);
-    conversation.finish(
-      turn,
-      outcome.interrupted ? 'interrupted' : outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations',
-      outcome.interrupted ? '' : outcome.value.text,
-    );
-    if (conversation.enabled && historyIsLarge(args.spec)) await loop.continueAsNew();
+    if (outcome.kind === 'answered') {
+      loop.answered(outcome.value);
+      conversation.finish(turn, outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations', outcome.value.text);
+    } else {
+      conversation.finish(turn, outcome.kind, '', outcome.kind === 'failed' ? outcome.error : undefined);
+    }
+    if (conversation.enabled && !conversation.ending && historyIsLarge(spec)) await loop.continueAsNew();
   };
   if (loop.resumed) {
     conversation.resume(loop.resumed.turn);
     await finish(loop.resumed.turn, await conversation.run(loop.resumed.body));
-  } else if (!args.carried) {
-    conversation.begin(args.input);
   }
   for (;;) {
     const next = await conversation.next();
@@ -83,4 +80,10 @@ export async function runTurns<A extends TurnAnswer>(
     await finish(next.turn, await conversation.run(() => loop.answer(next.turn)));
     if (!conversation.enabled) return;
   }
+}
+
+/** Why a tool call stopped, for its stand-in result: nothing for an interrupt, else the root cause. */
+export function stopReason(error: unknown): string | undefined {
+  if (isCancellation(error)) return undefined;
+  return error instanceof TemporalFailure ? readableFailure(error).message : String(error);
 }

@@ -34,9 +34,4 @@ export class ConversationLog {
   position(): LogPosition {
     return { head: this.head, pending: [...this.pending] };
   }
-
-  /** The pending messages of which tool calls have no result yet (an interrupted turn). */
-  get pendingMessages(): readonly LoggedMessage[] {
-    return this.pending;
-  }
 }

@@ -38,13 +38,22 @@ export class ConversationStore {
     return key;
   }
 
-  /** Every entry of the conversation ending at `head`, oldest first. */
-  async chain(head: string | null): Promise<ChainLink[]> {
+  /**
+   * The entries of the conversation ending at `head`, oldest first: all of them, or with `from`
+   * (a summary's last entry) only that one and those after it, so that a cold worker reads no
+   * more of a long summarized conversation than it sends.
+   */
+  async chain(head: string | null, from?: string): Promise<ChainLink[]> {
     if (head === null) return [];
     const cached = this.chains.get(head);
-    if (cached) return cached;
+    if (cached) {
+      this.remember(head, cached);
+      const start = from === undefined ? 0 : cached.findIndex((link) => link.key === from);
+      return start > 0 ? cached.slice(start) : cached;
+    }
     const newest: ChainLink[] = [];
     let before: ChainLink[] = [];
+    let whole = true;
     for (let key: string | null = head; key !== null; ) {
       const known = this.chains.get(key);
       if (known) {
@@ -53,11 +62,17 @@ export class ConversationStore {
       }
       const entry = JSON.parse(decoder.decode(await this.blobs.get(key))) as LogEntry;
       newest.push({ key, messages: entry.messages });
+      if (key === from) {
+        whole = false;
+        break;
+      }
       key = entry.prev;
     }
     const chain = [...before, ...newest.reverse()];
+    if (!whole) return chain;
     this.remember(head, chain);
-    return chain;
+    const start = from === undefined ? 0 : chain.findIndex((link) => link.key === from);
+    return start > 0 ? chain.slice(start) : chain;
   }
 
   async messages(head: string | null): Promise<LoggedMessage[]> {

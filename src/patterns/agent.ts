@@ -72,8 +72,12 @@ export function toolSummary(name: string): string {
   return `tool ${name}`;
 }
 
-/** The result of a tool call that a new message interrupted before it finished. */
-export function interruptedResult(call: ToolCall): ToolResultMessage {
-  const content = `The call of ${call.name} was stopped before it finished: the user sent a new message.`;
+/**
+ * The result of a tool call that did not finish because its turn ended: a new message interrupted
+ * it, or the turn failed (`failure` says how).
+ */
+export function interruptedResult(call: ToolCall, failure?: string): ToolResultMessage {
+  const why = failure === undefined ? 'the user sent a new message' : `the turn failed: ${failure}`;
+  const content = `The call of ${call.name} was stopped before it finished: ${why}.`;
   return { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true };
 }

@@ -138,7 +138,7 @@ const loopFields = {
     .int()
     .min(16 * 1024)
     .max(40 * 1024 * 1024)
-    .describe("Continue as new at the next turn boundary once an execution's history passes this")
+    .describe("Continue as new once an execution's history passes this: between turns, between a turn's steps, or while waiting for input")
     .default(DEFAULT_HISTORY_LIMIT_BYTES),
 };
 

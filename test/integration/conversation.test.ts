@@ -215,6 +215,45 @@ test('close lets the running turn and queued messages finish, then completes', a
   expect(refused.body.error.code).toBe('run_closed');
 });
 
+test('a message sent right after the start waits for its own turn, even while tools are still being listed', async () => {
+  const model = uniqueModel('early');
+  env.provider.script(model, [{ text: 'first' }, { text: 'second' }]);
+  const runId = await startConversation('one', conversationSpec(model, { on_message_while_busy: 'queue' }));
+  const early = await send(runId, 'two', 30);
+  expect(early.body).toMatchObject({ turn: 2, result: { text: 'second' } });
+  expect(conversationSeen(env.provider.requests(model)[0])).toEqual(['user: one']);
+  expect(conversationSeen(env.provider.requests(model)[1])).toEqual(['user: one', 'assistant: first', 'user: two']);
+  await closeAndWait(runId);
+});
+
+test('a turn that fails leaves the conversation open: the next message is answered with everything before', async () => {
+  const model = uniqueModel('failed-turn');
+  env.provider.script(model, [
+    { text: 'hello' },
+    { status: 400, message: 'this request is too long for the model' },
+    { text: 'back again' },
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model));
+  await untilStatus(runId, 'idle');
+  const failed = await send(runId, 'something the model refuses', 30);
+  expect(failed.body).toMatchObject({
+    turn: 2,
+    status: 'idle',
+    conversation: { lastTurn: { turn: 2, outcome: 'failed', error: { code: 'ProviderRequestRejected', message: expect.stringContaining('too long') } } },
+  });
+  const next = await send(runId, 'try this instead', 30);
+  expect(next.body).toMatchObject({ turn: 3, result: { text: 'back again' }, conversation: { lastTurn: { turn: 3, outcome: 'answered' } } });
+  expect(conversationSeen(env.provider.requests(model)[2])).toEqual([
+    'user: hi',
+    'assistant: hello',
+    'user: something the model refuses',
+    'user: try this instead',
+  ]);
+  const events = await collectEvents(running.api.url, runId, { until: (e) => e.type === 'turn_finished' && e.data.turn === 3 });
+  expect(events.find((e) => e.type === 'turn_finished' && e.data.turn === 2)?.data).toMatchObject({ outcome: 'failed', text: expect.stringContaining('too long') });
+  await closeAndWait(runId);
+});
+
 test('cancel ends a conversation mid-turn as cancelled, and it takes no more messages', async () => {
   const model = uniqueModel('cancel');
   env.provider.script(model, [{ text: 'hello' }, { text: 'never sent', delayMs: 20_000 }]);

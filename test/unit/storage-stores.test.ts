@@ -98,6 +98,25 @@ test('a conversation is a chain of entries: any store reader gets every message 
   expect((await writer.storeText('short')).stored).toBeUndefined();
 });
 
+test("a cold reader of a summarized conversation reads back only from the summary's last entry", async () => {
+  const dir = scratch();
+  const writer = new ConversationStore(new FileBlobStore(dir), 1024);
+  let head: string | null = null;
+  const keys: string[] = [];
+  for (let turn = 1; turn <= 5; turn++) {
+    head = await writer.append(head, [{ role: 'user', content: `q${turn}`, turn }]);
+    keys.push(head);
+  }
+  let reads = 0;
+  const files = new FileBlobStore(dir);
+  const reader = new ConversationStore({ location: 'counting', put: (k, d) => files.put(k, d), get: (k) => (reads++, files.get(k)) }, 1024);
+  const recent = await reader.chain(head, keys[2]);
+  expect(recent.map((link) => link.key)).toEqual(keys.slice(2));
+  expect(reads).toBe(3);
+  expect((await writer.chain(head, keys[2])).map((link) => link.key)).toEqual(keys.slice(2));
+  expect(await writer.chain(head)).toHaveLength(5);
+});
+
 test('a workflow-side log holds the head and what came since; an interned value is sent once', () => {
   const log = new ConversationLog();
   log.add({ role: 'user', content: 'hi' }, 1);
