@@ -9,7 +9,7 @@ import { ChatTerminal, type TerminalInput } from './chat-terminal';
 import { CliError, ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, pendingSummary, resultText } from './format';
-import { comeBackHint, formatAnswer, formatInterrupted, formatTranscriptMessage } from './format-chat';
+import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from './format-chat';
 import { formatEvent } from './format-event';
 
 /**
@@ -62,7 +62,7 @@ const END = Symbol('end of input');
 /** Event data the chat acts on; read leniently, an event that does not fit is only shown. */
 const turnFinishedData = z.object({
   turn: z.number(),
-  outcome: z.enum(['answered', 'max_iterations', 'interrupted']).optional(),
+  outcome: z.enum(['answered', 'max_iterations', 'interrupted', 'failed']).optional(),
   text: z.string().optional(),
 });
 const turnData = z.object({ turn: z.number() });
@@ -376,6 +376,9 @@ export class ChatSession {
     const { turn, outcome, text } = finished.data;
     if (outcome === 'interrupted') {
       if (!this.options.json) this.print(formatInterrupted(turn));
+    } else if (outcome === 'failed') {
+      // The conversation stays open; the event's text says why the turn failed.
+      if (!this.options.json) this.print(formatFailedTurn(turn, text ?? ''));
     } else {
       // The Run's result is the latest answer, in full (the event has its start only).
       const reply = await this.client.run(this.runId!);

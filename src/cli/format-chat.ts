@@ -25,6 +25,10 @@ export function formatInterrupted(turn: number): string {
   return `(turn ${turn} was interrupted by a newer message)`;
 }
 
+export function formatFailedTurn(turn: number, why: string): string {
+  return `(turn ${turn} failed${why ? `: ${why}` : ''}; the conversation goes on with your next message)`;
+}
+
 /** One transcript message for `/history`: `[2] user: ...`; tool results are cut to one line. */
 export function formatTranscriptMessage(message: TranscriptMessage): string {
   const turn = `[${message.turn}]`;

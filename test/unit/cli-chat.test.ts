@@ -1,5 +1,5 @@
 import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, slashCommands, unknownCommandHint } from '../../src/cli/chat-lines';
-import { comeBackHint, formatAnswer, formatInterrupted, formatTranscriptMessage } from '../../src/cli/format-chat';
+import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from '../../src/cli/format-chat';
 
 describe('parseChatLine', () => {
   it('reads text as a message, trimmed, and skips blank lines', () => {
@@ -57,6 +57,7 @@ describe('chat output', () => {
     expect(formatAnswer('')).toBe('assistant: (no text)');
     expect(formatAnswer('partial', 'max_iterations')).toBe('assistant: partial\n(the turn stopped at max_iterations before a final answer)');
     expect(formatInterrupted(3)).toBe('(turn 3 was interrupted by a newer message)');
+    expect(formatFailedTurn(4, 'openai 400: too long')).toBe('(turn 4 failed: openai 400: too long; the conversation goes on with your next message)');
   });
 
   it('shows the transcript a message a line, tool calls and results cut to one line', () => {
