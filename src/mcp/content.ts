@@ -5,9 +5,9 @@ import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/typ
  * one-line summary and only text reaches the model.
  */
 /**
- * A tool result travels in Temporal history as the activity's result and again in every later LLM
- * request of the run, and one payload may not exceed 2 MB. Longer results are cut here, with a
- * note that tells the model so.
+ * A long tool result is stored once and history carries its key (src/conversation/store.ts), but
+ * every later model call of the run is sent it whole: past this, a result is cut, with a note that
+ * tells the model so, before it crowds out the rest of the context.
  */
 export const MAX_TOOL_RESULT_CHARS = 256 * 1024;
 
