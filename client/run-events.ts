@@ -11,12 +11,10 @@ import { isRecord } from '../src/config/values';
 import { namespacedToolName } from '../src/mcp/naming';
 import {
   closeSignal,
-  humanInputSignal,
   messageSignal,
   pauseSignal,
-  provideInputUpdate,
+  REQUEST_MEMO_KEY,
   resumeSignal,
-  searchAttributes,
   sendMessageUpdate,
   TURN_MEMO_KEY,
 } from '../workflows/definitions';
@@ -46,6 +44,7 @@ export const runEventTypes = [
   'tool_finished',
   'input_requested',
   'input_received',
+  'input_timed_out',
   'paused',
   'resumed',
   'child_started',
@@ -159,9 +158,11 @@ export interface RunEventMapperOptions {
  *   scheduled (Temporal records an activity's start only once it ends), finished when they
  *   complete, fail, time out or are cancelled. Listing tools and embeddings are not shown.
  * - paused / resumed: the `pause` and `resume` signals that change whether the run is paused.
- * - input_requested: the McpAgentStatus search attribute turning to waiting_for_input; the
- *   request's prompt is not in history, the Run's `pendingInput` has it.
- * - input_received: a `provide_input` Update completed, or a `human_input` signal.
+ * - input_requested, input_received, input_timed_out: the run's input-request markers in its memo
+ *   (the prompt and whether an answer was taken are not otherwise in history); input a run could
+ *   not use (a signal that is no `{value}`, an approval that is no `{approved}`) makes no event.
+ * - message_received, turn_started, turn_finished: `send_message` Updates and `message` signals,
+ *   and a conversation's turn markers in its memo.
  * - child events: child workflows (agents and nested patterns of a composed run), each a run with
  *   its own events under its workflow id.
  * - A continued-as-new run's own start and close are not shown: to a client it is one run.
@@ -173,7 +174,6 @@ export class RunEventMapper {
   private readonly children = new Map<number, InitiatedChild>();
   private readonly updates = new Map<number, string>();
   private paused = false;
-  private waitingForInput = false;
 
   constructor(options: RunEventMapperOptions = {}) {
     this.payloadConverter = options.payloadConverter ?? defaultPayloadConverter;
@@ -222,11 +222,8 @@ export class RunEventMapper {
       return this.updateCompleted(event.workflowExecutionUpdateCompletedEventAttributes);
     }
     if (event.workflowPropertiesModifiedEventAttributes) {
-      return this.turnMarker(this.decode(event.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields?.[TURN_MEMO_KEY]));
-    }
-    if (event.upsertWorkflowSearchAttributesEventAttributes) {
-      const fields = event.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields;
-      return this.statusChanged(this.decode(fields?.[searchAttributes.status.name]));
+      const fields = event.workflowPropertiesModifiedEventAttributes.upsertedMemo?.fields;
+      return this.turnMarker(this.decode(fields?.[TURN_MEMO_KEY])) ?? requestMarker(this.decode(fields?.[REQUEST_MEMO_KEY]));
     }
     return this.childEvent(id, event) ?? this.closeEvent(event);
   }
@@ -301,12 +298,6 @@ export class RunEventMapper {
         return { type: 'message_received', data: { via: 'signal' } };
       case closeSignal.name:
         return undefined;
-      case humanInputSignal.name: {
-        const input = this.decode(attributes.input?.payloads?.[0]);
-        this.waitingForInput = false;
-        const requestId = isRecord(input) && typeof input.requestId === 'string' ? { requestId: input.requestId } : {};
-        return { type: 'input_received', data: { ...requestId, via: 'signal' } };
-      }
       default:
         return undefined;
     }
@@ -322,22 +313,7 @@ export class RunEventMapper {
       const turn = isRecord(reply) && typeof reply.turn === 'number' ? { turn: reply.turn } : {};
       return { type: 'message_received', data: { ...turn, via: 'update' } };
     }
-    if (name !== provideInputUpdate.name || !success) return undefined;
-    const reply = this.decode(success.payloads?.[0]);
-    this.waitingForInput = false;
-    const requestId = isRecord(reply) && typeof reply.requestId === 'string' ? { requestId: reply.requestId } : {};
-    return { type: 'input_received', data: { ...requestId, via: 'update' } };
-  }
-
-  /**
-   * Status changes, as the workflow reports them: waiting_for_input once per wait (a pause in
-   * the middle of one changes the status but is the same wait), running again after it.
-   */
-  private statusChanged(status: unknown): EventBody | undefined {
-    if (status === 'running') this.waitingForInput = false;
-    if (status !== 'waiting_for_input' || this.waitingForInput) return undefined;
-    this.waitingForInput = true;
-    return { type: 'input_requested', data: {} };
+    return undefined;
   }
 
   /** A conversation's turn starting or ending, as the workflow marks it in its memo. */
@@ -479,4 +455,29 @@ function childOutcome(event: HistoryEvent): ChildOutcome | undefined {
   const timedOut = event.childWorkflowExecutionTimedOutEventAttributes;
   if (timedOut) return { initiatedEventId: int(timedOut.initiatedEventId), status: 'timed_out' };
   return undefined;
+}
+
+/** An input request's progress, as the workflow marks it in its memo (RunControl). */
+function requestMarker(marker: unknown): EventBody | undefined {
+  if (!isRecord(marker) || typeof marker.requestId !== 'string') return undefined;
+  const { requestId } = marker;
+  switch (marker.state) {
+    case 'requested':
+      return {
+        type: 'input_requested',
+        data: {
+          requestId,
+          kind: marker.kind,
+          ...(typeof marker.prompt === 'string' && { prompt: preview(marker.prompt) }),
+          ...(typeof marker.tool === 'string' && { tool: marker.tool }),
+          ...(marker.args !== undefined && { args: preview(marker.args) }),
+        },
+      };
+    case 'answered':
+      return { type: 'input_received', data: { requestId, via: marker.via } };
+    case 'timed_out':
+      return { type: 'input_timed_out', data: { requestId } };
+    default:
+      return undefined;
+  }
 }

@@ -13,6 +13,9 @@ export interface HumanInput {
   value: unknown;
 }
 
+/** How input arrived: the `provide_input` Update (the API), or the `human_input` signal. */
+export type InputVia = 'update' | 'signal';
+
 export interface PendingInput {
   requestId: string;
   kind: 'input' | 'approval';
@@ -112,6 +115,17 @@ export const MessageRejection = {
   Closing: 'ConversationClosing',
   InvalidMessage: 'InvalidMessage',
 } as const;
+
+/**
+ * Input requests in history (the events' input_requested / input_received / input_timed_out), as
+ * a memo field: history itself holds neither the prompt nor whether an answer was taken.
+ */
+export const REQUEST_MEMO_KEY = 'input_request';
+
+export type RequestMarker =
+  | ({ state: 'requested' } & PendingInput)
+  | { state: 'answered'; requestId: string; via: InputVia }
+  | { state: 'timed_out'; requestId: string };
 
 /** Turn markers in history (the events' turn_started / turn_finished), as a memo field. */
 export const TURN_MEMO_KEY = 'turn';

@@ -2,8 +2,10 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  log,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,9 +20,12 @@ import {
   InputRejection,
   pauseSignal,
   provideInputUpdate,
+  REQUEST_MEMO_KEY,
   resumeSignal,
   searchAttributes,
   stateQuery,
+  type InputVia,
+  type RequestMarker,
   type ChildRunState,
   type HumanInput,
   type PendingInput,
@@ -40,8 +45,11 @@ import {
 export interface OpenRequest extends PendingInput {
   /** When the wait ends unanswered, in workflow time (epoch milliseconds). */
   deadline: number;
-  answer?: { value: unknown };
+  answer?: { value: unknown; via: InputVia };
 }
+
+/** Input that arrived before anything asked for it, and how. */
+type QueuedInput = HumanInput & { via?: InputVia };
 
 export type InputOutcome = { answered: true; value: unknown } | { answered: false };
 
@@ -49,7 +57,7 @@ export type InputOutcome = { answered: true; value: unknown } | { answered: fals
 export interface RunControlCarry {
   paused: boolean;
   usage: RunUsage;
-  queued: HumanInput[];
+  queued: QueuedInput[];
   requestCounter: number;
   /** Requests still open when the run continued as new; the next run waits on them under the same ids. */
   open?: OpenRequest[];
@@ -77,7 +85,9 @@ export class RunControl {
   private step = 'starting';
   private iteration = 0;
   private readonly open: OpenRequest[] = [];
-  private readonly queued: HumanInput[];
+  private readonly queued: QueuedInput[];
+  /** The child request last announced as this run's pending one. */
+  private announcedChildRequest?: string;
   private requestCounter: number;
   /** This run's own LLM and tool calls, plus those of children that have finished. */
   private readonly usage: RunUsage;
@@ -105,7 +115,12 @@ export class RunControl {
     setHandler(pauseSignal, () => this.setPaused(true));
     setHandler(resumeSignal, () => this.setPaused(false));
     setHandler(humanInputSignal, (input) => {
-      this.deliver(input);
+      // A signal has no one to answer: input it cannot use is logged, not queued or taken.
+      if (!isHumanInput(input)) {
+        log.warn('A "human_input" signal was not {"requestId"?: string, "value": ...}; it was not used.', { input });
+        return;
+      }
+      this.deliver(input, 'signal');
     });
     setHandler(childStateSignal, (state) => {
       const known = this.children.get(state.workflowId);
@@ -115,7 +130,7 @@ export class RunControl {
       }
     });
     setHandler(stateQuery, () => this.state());
-    setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input) }), {
+    setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
     });
     upsertSearchAttributes([
@@ -271,11 +286,13 @@ export class RunControl {
     if (!open) {
       open = { ...request, requestId: `${request.kind}-${++this.requestCounter}`, deadline: Date.now() + timeoutSeconds * 1000 };
       this.open.push(open);
+      this.mark({ state: 'requested', ...pendingView(open) });
     }
     const waiting = open;
     const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === waiting.requestId);
     if (!waiting.answer && early >= 0 && acceptable(waiting, this.queued[early].value)) {
-      waiting.answer = { value: this.queued.splice(early, 1)[0].value };
+      const [input] = this.queued.splice(early, 1);
+      this.answer(waiting, input.value, input.via ?? 'signal');
     }
     this.publish();
     let deferred = false;
@@ -287,6 +304,7 @@ export class RunControl {
       if (waiting.answer) return { answered: true, value: waiting.answer.value };
       deferred = Date.now() < waiting.deadline;
       if (deferred) throw new InputDeferred(waiting.requestId);
+      this.mark({ state: 'timed_out', requestId: waiting.requestId });
       return { answered: false };
     } finally {
       if (!deferred) {
@@ -316,24 +334,46 @@ export class RunControl {
     return undefined;
   }
 
-  /** Delivers input to its request, here or in a child; queues it when nothing asks. */
-  private deliver(input: HumanInput): string {
+  /**
+   * Delivers input to its request, here or in a child; queues it when nothing asks yet. An approval
+   * that is not {approved, reason?} never gets here by Update (the validator refuses it); by
+   * signal it is logged and dropped, and the request stays pending.
+   */
+  private deliver(input: HumanInput, via: InputVia): string {
     const target = this.findTarget(input.requestId);
     if (target && 'child' in target) {
       void this.signalChild(target.child.workflowId, humanInputSignal, {
         requestId: target.request.requestId,
         value: input.value,
       });
-      return `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
+      const requestId = `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
+      this.mark({ state: 'answered', requestId, via });
+      return requestId;
     }
-    if (!target || !acceptable(target.own, input.value)) {
-      this.queued.push(input);
+    if (!target) {
+      this.queued.push({ ...input, via });
       this.publish();
       return input.requestId ?? 'queued';
     }
-    target.own.answer = { value: input.value };
+    if (!acceptable(target.own, input.value)) {
+      log.warn(`Input for approval "${target.own.requestId}" was not {"approved": true|false, "reason"?: "..."}; it was not used.`, {
+        value: input.value,
+      });
+      return target.own.requestId;
+    }
+    this.answer(target.own, input.value, via);
     this.publish();
     return target.own.requestId;
+  }
+
+  private answer(request: OpenRequest, value: unknown, via: InputVia): void {
+    request.answer = { value, via };
+    this.mark({ state: 'answered', requestId: request.requestId, via });
+  }
+
+  /** An input request's progress, recorded in history for the live events. */
+  private mark(marker: RequestMarker): void {
+    upsertMemo({ [REQUEST_MEMO_KEY]: marker });
   }
 
   private validate(input: HumanInput): void {
@@ -391,8 +431,18 @@ export class RunControl {
     }
   }
 
+  /** A child's request that becomes this run's pending one is announced here too, once. */
+  private announceChildRequest(): void {
+    if (this.open.some((r) => !r.answer)) return;
+    const pending = this.pendingInput();
+    if (pending?.requestId === this.announcedChildRequest) return;
+    this.announcedChildRequest = pending?.requestId;
+    if (pending) this.mark({ state: 'requested', ...pending });
+  }
+
   /** Keeps the status search attribute current and, in a child, tells the parent. */
   private publish(): void {
+    this.announceChildRequest();
     const status = this.status();
     if (status !== this.lastStatus) {
       this.lastStatus = status;
@@ -409,6 +459,12 @@ export class RunControl {
       .signal(childStateSignal, report)
       .catch(() => undefined);
   }
+}
+
+function isHumanInput(input: unknown): input is HumanInput {
+  if (typeof input !== 'object' || input === null || !('value' in input)) return false;
+  const { requestId } = input as { requestId?: unknown };
+  return requestId === undefined || typeof requestId === 'string';
 }
 
 function acceptable(request: PendingInput, value: unknown): boolean {

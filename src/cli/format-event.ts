@@ -92,6 +92,8 @@ function details(name: string, data: Data): (string | undefined)[] {
       return ['the run waits for an answer'];
     case 'input_received':
       return [text(data.requestId) && `request ${data.requestId as string}`];
+    case 'input_timed_out':
+      return [text(data.requestId) && `request ${data.requestId as string} got no answer in time`];
     case 'message_received':
       return [turn(data), text(data.via) && `by ${data.via as string}`];
     case 'turn_started':

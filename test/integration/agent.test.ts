@@ -167,6 +167,40 @@ test('human input: the run waits, shows what it asks, and the answer becomes the
   expect(toolResultsSeen(env.provider.requests(model)[1])[0]).toMatchObject({ content: 'Paris', isError: false });
 });
 
+test('a human_input signal the run cannot use is refused: no answer taken, the request stays pending', async () => {
+  const model = uniqueModel('bad-signal');
+  env.provider.script(model, [
+    { toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which city?' } }, { name: 'fixture-add', arguments: { a: 1, b: 2 } }] },
+    { text: 'Lyon, and 3.' },
+  ]);
+  const handle = await env.start('agent', 'go', adHoc(model, { human_input: true, servers: ['fixture'], approve_tools: ['fixture-add'] }));
+  const pending = await eventually(async () => {
+    const s = await handle.query(stateQuery);
+    return s.pendingInput?.kind === 'input' ? s.pendingInput : undefined;
+  });
+  // What `temporal workflow signal --name human_input --input '"Lyon"'` sends: a bare string.
+  await handle.signal(humanInputSignal, 'Lyon' as never);
+  await handle.signal(humanInputSignal, { value: 'Lyon', requestId: 7 } as never);
+  await new Promise((r) => setTimeout(r, 300));
+  expect((await handle.query(stateQuery)).pendingInput).toEqual(pending);
+  expect((await handle.query(stateQuery)).queuedInputs).toBe(0);
+
+  await handle.signal(humanInputSignal, { requestId: pending.requestId, value: 'Lyon' });
+  const approval = await eventually(async () => {
+    const s = await handle.query(stateQuery);
+    return s.pendingInput?.kind === 'approval' ? s.pendingInput : undefined;
+  });
+  // An approval that is not {approved, reason?} is not taken either.
+  await handle.signal(humanInputSignal, { requestId: approval.requestId, value: 'yes please' });
+  await new Promise((r) => setTimeout(r, 300));
+  expect((await handle.query(stateQuery)).pendingInput).toEqual(approval);
+
+  await handle.signal(humanInputSignal, { requestId: approval.requestId, value: { approved: true } });
+  expect(await handle.result()).toMatchObject({ text: 'Lyon, and 3.' });
+  const [city, sum] = toolResultsSeen(env.provider.requests(model)[1]);
+  expect([city.content, sum.content]).toEqual(['Lyon', '3']);
+});
+
 test('input sent by signal before it is asked for is kept and answers the next request', async () => {
   const model = uniqueModel('early');
   env.provider.script(model, [

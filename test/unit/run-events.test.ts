@@ -19,9 +19,11 @@ const signal = (id: number, signalName: string, input?: unknown) =>
     workflowExecutionSignaledEventAttributes: { signalName, ...(input !== undefined && { input: { payloads: [payload(input)] } }) },
   });
 
-const status = (id: number, value: string) =>
+const memo = (id: number, fields: Record<string, unknown>) =>
   historyEvent(id, {
-    upsertWorkflowSearchAttributesEventAttributes: { searchAttributes: { indexedFields: { McpAgentStatus: payload(value) } } },
+    workflowPropertiesModifiedEventAttributes: {
+      upsertedMemo: { fields: Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, payload(value)])) },
+    },
   });
 
 function mapAll(events: HistoryEvent[], execution = 0) {
@@ -94,29 +96,28 @@ describe('RunEventMapper', () => {
     ]);
   });
 
-  it('reports one input request per wait, even when a pause interrupts it', () => {
+  it("reports input requests from the run's markers: what is asked, what was taken, what timed out", () => {
     const events = mapAll([
-      status(3, 'running'),
-      status(4, 'waiting_for_input'),
+      memo(4, { input_request: { state: 'requested', requestId: 'approval-1', kind: 'approval', prompt: 'Allow everything-get-env?', tool: 'everything-get-env', args: { name: 'HOME' } } }),
       signal(5, 'pause'),
-      status(6, 'paused'),
+      // A signal the run could not use leaves no trace among the events; only the marker counts.
+      signal(6, 'human_input', 'Lyon'),
       signal(7, 'resume'),
-      status(8, 'waiting_for_input'),
-      signal(9, 'human_input', { requestId: 'input-1', value: 'yes' }),
-      status(10, 'running'),
-      status(11, 'waiting_for_input'),
-      status(12, 'running'),
-      status(13, 'waiting_for_input'),
+      signal(8, 'human_input', { requestId: 'approval-1', value: { approved: true } }),
+      memo(9, { input_request: { state: 'answered', requestId: 'approval-1', via: 'signal' } }),
+      memo(10, { input_request: { state: 'requested', requestId: 'input-2', kind: 'input', prompt: 'Which city?' } }),
+      memo(11, { input_request: { state: 'timed_out', requestId: 'input-2' } }),
     ]);
-    expect(events.map((e) => e.type)).toEqual([
-      'input_requested',
-      'paused',
-      'resumed',
-      'input_received',
-      'input_requested',
-      'input_requested',
-    ]);
-    expect(events[3].data).toEqual({ requestId: 'input-1', via: 'signal' });
+    expect(events.map((e) => e.type)).toEqual(['input_requested', 'paused', 'resumed', 'input_received', 'input_requested', 'input_timed_out']);
+    expect(events[0].data).toEqual({
+      requestId: 'approval-1',
+      kind: 'approval',
+      prompt: 'Allow everything-get-env?',
+      tool: 'everything-get-env',
+      args: '{"name":"HOME"}',
+    });
+    expect(events[3].data).toEqual({ requestId: 'approval-1', via: 'signal' });
+    expect(events[5].data).toEqual({ requestId: 'input-2' });
   });
 
   it('shows only the first start of a continued-as-new chain, and no close before its last run', () => {
