@@ -72,7 +72,9 @@ export const listRunsQuery = z
     workflow: z
       .string()
       .min(1)
-      .regex(/^[^\s\\]+$/, 'must be a workflow name (no whitespace or backslashes)')
+      // Control characters, whitespace and backslashes never make a workflow name; the visibility
+      // store would answer them with an error of its own.
+      .regex(/^[^\s\\\p{Cc}]+$/u, 'must be a workflow name (no whitespace, control characters or backslashes)')
       .optional(),
     limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
   })

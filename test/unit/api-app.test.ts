@@ -97,6 +97,11 @@ describe('the API without Temporal', () => {
     const list = await api.get('/runs?status=sleeping&limit=501');
     expect(list.status).toBe(400);
     expect(list.body.error.details.map((d: { path: string }) => d.path)).toEqual(['query.status', 'query.limit']);
+    for (const name of ['calc%00', 'ca%07lc', 'a%1Fb', 'x%7F']) {
+      const controls = await api.get(`/runs?workflow=${name}`);
+      expect(controls.status).toBe(400);
+      expect(controls.body.error.details[0].path).toBe('query.workflow');
+    }
     const wait = await api.get('/runs/r1/result?wait=-1');
     expect(wait.status).toBe(400);
     expect(wait.body.error.details).toEqual([{ path: 'query.wait', message: 'too small: expected number to be >=0' }]);
