@@ -113,6 +113,8 @@ export interface RunFacts {
   /** Values of the McpAgent* search attributes. */
   searchAttributes: { workflow?: string; pattern?: string; status?: string };
   input: unknown;
+  /** The usage a run last wrote to its memo (at a conversation's turn end, and at its close). */
+  memoUsage?: unknown;
   /** The `state` query's answer, when a worker gave one. */
   state?: RunState;
   outcome?: RunOutcome;
@@ -231,7 +233,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(result !== undefined && { result }),
     ...(outcome && 'failure' in outcome && { error: failureView(outcome.failure) }),
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
-    usage: state?.usage ?? usageIn(result) ?? noUsage,
+    usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
     ...(state?.conversation && { conversation: state.conversation }),
     ...(state?.context && { context: state.context }),
     startedAt: facts.startTime.toISOString(),

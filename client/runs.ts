@@ -26,6 +26,7 @@ import {
   sendMessageUpdate,
   stateQuery,
   transcriptQuery,
+  USAGE_MEMO_KEY,
   type HumanInput,
   type RunState,
 } from '../workflows/definitions';
@@ -432,6 +433,7 @@ export class RunsClient {
         status: info.typedSearchAttributes.get(searchAttributes.status),
       },
       input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, info.firstRunId ?? info.runId),
+      memoUsage: info.memo?.[USAGE_MEMO_KEY],
       ...live,
     };
   }

@@ -17,6 +17,7 @@ import {
   messageSignal,
   sendMessageUpdate,
   TURN_MEMO_KEY,
+  USAGE_MEMO_KEY,
   type ConversationMessage,
   type ConversationState,
   type TurnEnd,
@@ -243,8 +244,10 @@ export class Conversation {
     return turn;
   }
 
+  /** A turn's end also brings the usage run listings show up to date. */
   private mark(marker: TurnMarker): void {
-    if (this.settings) upsertMemo({ [TURN_MEMO_KEY]: marker });
+    if (!this.settings) return;
+    upsertMemo({ [TURN_MEMO_KEY]: marker, ...(marker.state === 'finished' && { [USAGE_MEMO_KEY]: this.control.totalUsage() }) });
   }
 }
 

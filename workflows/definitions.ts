@@ -127,6 +127,18 @@ export type RequestMarker =
   | { state: 'answered'; requestId: string; via: InputVia }
   | { state: 'timed_out'; requestId: string };
 
+/**
+ * `patched()` ids of changes that add commands, so that runs started before them replay as they
+ * were recorded.
+ */
+export const Patches = {
+  InputRequestMarkers: 'input-request-markers',
+  UsageMemo: 'usage-memo',
+} as const;
+
+/** Usage of the whole tree, for run listings (which return memos, not results or state). */
+export const USAGE_MEMO_KEY = 'usage';
+
 /** Turn markers in history (the events' turn_started / turn_finished), as a memo field. */
 export const TURN_MEMO_KEY = 'turn';
 

@@ -3,6 +3,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -21,6 +22,8 @@ import {
   pauseSignal,
   provideInputUpdate,
   REQUEST_MEMO_KEY,
+  USAGE_MEMO_KEY,
+  Patches,
   resumeSignal,
   searchAttributes,
   stateQuery,
@@ -238,6 +241,8 @@ export class RunControl {
   close(status: 'completed' | 'failed' | 'cancelled'): void {
     this.closedStatus = status;
     this.setStep(status);
+    // Run listings read the memo, not results: the final usage goes there.
+    if (patched(Patches.UsageMemo)) upsertMemo({ [USAGE_MEMO_KEY]: this.totalUsage() });
   }
 
   /** A deterministic, readable workflow ID for the next child: `<this run>/<name>-<n>`. */
@@ -373,7 +378,7 @@ export class RunControl {
 
   /** An input request's progress, recorded in history for the live events. */
   private mark(marker: RequestMarker): void {
-    upsertMemo({ [REQUEST_MEMO_KEY]: marker });
+    if (patched(Patches.InputRequestMarkers)) upsertMemo({ [REQUEST_MEMO_KEY]: marker });
   }
 
   private validate(input: HumanInput): void {

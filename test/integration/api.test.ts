@@ -230,6 +230,7 @@ describe('API runs with a worker', () => {
       input: 'list me',
       pattern: 'agent',
       links: { self: `/runs/${id}` },
+      usage: { inputTokens: 10, outputTokens: 5, llmCalls: 1, toolCalls: 0 },
     });
 
     const running = await api.get('/runs?status=running&workflow=calc');
