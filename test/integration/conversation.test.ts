@@ -1,5 +1,6 @@
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
+import { executionSizes } from '../../client/executions';
 import { SUMMARY_SYSTEM_PROMPT } from '../../src/conversation/summary';
 import { stubText } from '../../src/conversation/context';
 import { conversationSeen, systemSeen, toolResultsSeen } from '../support/requests';
@@ -252,6 +253,22 @@ test('a turn that fails leaves the conversation open: the next message is answer
   const events = await collectEvents(running.api.url, runId, { until: (e) => e.type === 'turn_finished' && e.data.turn === 3 });
   expect(events.find((e) => e.type === 'turn_finished' && e.data.turn === 2)?.data).toMatchObject({ outcome: 'failed', text: expect.stringContaining('too long') });
   await closeAndWait(runId);
+});
+
+test('an input near the body limit, in multi-byte text, goes through its turns to a clear end and stays out of history', async () => {
+  const model = uniqueModel('big-input');
+  env.provider.script(model, [{ text: 'read it' }, { text: 'and this' }]);
+  // 800 KB of UTF-8 in 400,000 characters: sizes count bytes, and the payloads leave history for the store.
+  const input = 'ü'.repeat(400_000);
+  const runId = await startConversation(input, conversationSpec(model));
+  await untilStatus(runId, 'idle');
+  expect((await send(runId, 'and now?', 30)).body).toMatchObject({ turn: 2, result: { text: 'and this' } });
+  const done = await closeAndWait(runId);
+  expect(done).toMatchObject({ status: 'completed', input, result: { turns: 2 } });
+  expect(conversationSeen(env.provider.requests(model)[1])[0]).toBe(`user: ${input}`);
+  const handle = env.worker.client.workflow.getHandle(runId);
+  const chain = await executionSizes(env.worker.client, runId, (await handle.describe()).raw.workflowExecutionInfo!.firstRunId!);
+  expect(chain.reduce((sum, e) => sum + e.historySize, 0)).toBeLessThan(100 * 1024);
 });
 
 test('cancel ends a conversation mid-turn as cancelled, and it takes no more messages', async () => {
