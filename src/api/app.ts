@@ -21,6 +21,7 @@ import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
 import { workflowRoutes } from './routes/workflows';
+import { BODY_LIMIT_BYTES } from './schemas';
 import { zodValidatorCompiler } from './validation';
 
 export interface ApiDeps {
@@ -50,7 +51,7 @@ function acceptJsonBodiesOnly(app: FastifyInstance): void {
 
 /** The HTTP API of contract section 6, ready to `listen` or to `inject` in tests. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger });
+  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptJsonBodiesOnly(app);

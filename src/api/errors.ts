@@ -9,6 +9,7 @@ import {
   WorkerUnavailableError,
 } from '../../client/run-errors';
 import { SpecError, UnknownWorkflowError } from '../config/errors';
+import { BODY_LIMIT_BYTES } from './schemas';
 import { RequestValidationError, requestProblems } from './validation';
 
 /**
@@ -62,7 +63,11 @@ const fastifyErrors: Record<string, { status: number; code: string; message: str
     code: 'unsupported_media_type',
     message: 'Send the request body as application/json.',
   },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', message: 'The request body is too large.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'body_too_large',
+    message: `The request body is larger than the API takes (${BODY_LIMIT_BYTES / 1024 / 1024} MiB of JSON).`,
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'invalid_request',

@@ -30,6 +30,12 @@ export const errorBodySchema = z
   })
   .meta({ id: 'Error' });
 
+/** The largest JSON body the API reads (Fastify's own default, named so errors can say it). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** What every route with a JSON body may also answer: too large (413), not JSON (415). */
+export const bodyErrors = { 413: errorBodySchema, 415: errorBodySchema };
+
 export const healthSchema = z.object({ ok: z.literal(true), temporal: z.literal('reachable') });
 
 export const workflowsSchema = z.object({

@@ -93,6 +93,12 @@ describe('the API without Temporal', () => {
     expect(reply.body.error.code).toBe('unsupported_media_type');
   });
 
+  it('answers a body over the limit with 413, naming the limit', async () => {
+    const reply = await api.post('/workflows/calc/run', { input: 'x'.repeat(1024 * 1024 + 1) });
+    expect(reply.status).toBe(413);
+    expect(reply.body.error).toEqual({ code: 'body_too_large', message: 'The request body is larger than the API takes (1 MiB of JSON).' });
+  });
+
   it('validates list and wait parameters', async () => {
     const list = await api.get('/runs?status=sleeping&limit=501');
     expect(list.status).toBe(400);
@@ -153,7 +159,8 @@ describe('the API without Temporal', () => {
       '/workflows',
       '/workflows/{name}/run',
     ]);
-    expect(Object.keys(doc.paths['/workflows/{name}/run'].post.responses)).toEqual(['202', '400', '404', '409', '503']);
+    expect(Object.keys(doc.paths['/workflows/{name}/run'].post.responses)).toEqual(['202', '400', '404', '409', '413', '415', '503']);
+    expect(Object.keys(doc.paths['/runs/{runId}/messages'].post.responses)).toEqual(expect.arrayContaining(['413', '415']));
     expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
     expect(doc.components.schemas.Run.properties.status.enum).toContain('idle');
     const page = await api.get('/docs/');

@@ -3,6 +3,7 @@ import type { RunsClient } from '../../../client/runs';
 import { transcriptPage } from '../../../client/transcripts';
 import type { ConversationStore } from '../../conversation/store';
 import {
+  bodyErrors,
   errorBodySchema,
   MAX_WAIT_SECONDS,
   messageRunSchema,
@@ -42,7 +43,7 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
         params: runIdParams,
         querystring: sendMessageQuery,
         body: sendMessageBody,
-        response: { 200: messageRunSchema, 202: messageRunSchema, 400: errorBodySchema, 409: errorBodySchema, ...notFound },
+        response: { 200: messageRunSchema, 202: messageRunSchema, 400: errorBodySchema, 409: errorBodySchema, ...bodyErrors, ...notFound },
       },
     },
     async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isClosedRunStatus } from '../../../client/run-view';
 import type { RunsClient } from '../../../client/runs';
 import {
+  bodyErrors,
   errorBodySchema,
   listRunsQuery,
   MAX_WAIT_SECONDS,
@@ -101,7 +102,7 @@ export const runRoutes: FastifyPluginAsyncZod<RunRouteOptions> = async (app, { r
         tags: ['runs'],
         params: runIdParams,
         body: provideInputBody,
-        response: { ...control, 400: errorBodySchema, 422: errorBodySchema },
+        response: { ...control, 400: errorBodySchema, 422: errorBodySchema, ...bodyErrors },
       },
     },
     async (request, reply) => {

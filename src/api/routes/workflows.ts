@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RunsClient } from '../../../client/runs';
 import { listWorkflows, resolveRun } from '../../config/resolve';
 import type { Config } from '../../config/schema';
-import { errorBodySchema, runSchema, startRunBody, workflowNameParams, workflowsSchema } from '../schemas';
+import { bodyErrors, errorBodySchema, runSchema, startRunBody, workflowNameParams, workflowsSchema } from '../schemas';
 
 export interface WorkflowRouteOptions {
   config: Config;
@@ -30,7 +30,7 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRouteOptions> = async
         tags: ['workflows'],
         params: workflowNameParams,
         body: startRunBody,
-        response: { 202: runSchema, 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, 503: errorBodySchema },
+        response: { 202: runSchema, 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema, ...bodyErrors, 503: errorBodySchema },
       },
     },
     async (request, reply) => {
