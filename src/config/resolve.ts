@@ -209,8 +209,35 @@ function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }>): R
   };
 }
 
+/**
+ * How deep patterns may nest (a pattern inside a pattern inside ...): each level is a child
+ * workflow started by the one above, and a tree deeper than this is a mistake, not a design.
+ */
+export const MAX_NESTING_DEPTH = 10;
+
+/** The key path of the first pattern nested deeper than MAX_NESTING_DEPTH, if any. */
+function tooDeep(node: Node, path: Path, depth: number): Path | undefined {
+  if (typeof node !== 'object' || node === null || !('type' in node)) return undefined;
+  if (depth > MAX_NESTING_DEPTH) return path;
+  const spec = node as unknown as Record<string, unknown>;
+  for (const field of ['agent', 'planner', 'fan_in', 'optimizer', 'evaluator']) {
+    const found = spec[field] !== undefined ? tooDeep(spec[field] as Node, [...path, field], depth + 1) : undefined;
+    if (found) return found;
+  }
+  for (const field of ['agents', 'fan_out']) {
+    const nodes = Array.isArray(spec[field]) ? (spec[field] as Node[]) : [];
+    for (const [index, child] of nodes.entries()) {
+      const found = tooDeep(child, [...path, field, index], depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function resolvedRun(config: Config, name: string, spec: PatternSpec, path: Path): ResolvedRun {
   const problems = specReferenceProblems(spec, path, knownNames(config));
+  const deep = tooDeep(spec, path, 1);
+  if (deep) problems.push({ path: deep, message: `patterns nest at most ${MAX_NESTING_DEPTH} deep` });
   if (problems.length > 0) throw new SpecError(problems);
   return {
     name,
@@ -249,6 +276,17 @@ export function resolveRun(config: Config, name: string, adhocSpec?: unknown): R
     throw new SpecError([{ path: ['spec', 'type'], message: `must be "${name}" to run as ${name}` }]);
   }
   return resolvedRun(config, name, parsed.data, ['spec']);
+}
+
+/**
+ * A run's input, checked before it starts: `null` starts a conversation idle (it waits for its
+ * first message), but gives any other run nothing to work on.
+ */
+export function checkInput(run: ResolvedRun, input: unknown): void {
+  const conversation = (run.spec.type === 'agent' || run.spec.type === 'swarm') && run.spec.conversation !== undefined;
+  if (input === null && !conversation) {
+    throw new SpecError([{ path: ['input'], message: 'required: null starts only a conversation, which waits for its first message' }]);
+  }
 }
 
 /** The config workflows, for `GET /workflows`. */

@@ -15,7 +15,7 @@ import {
   workflowNameParams,
   workflowsSchema,
 } from '../api/schemas';
-import { listWorkflows, resolveRun } from '../config/resolve';
+import { checkInput, listWorkflows, resolveRun } from '../config/resolve';
 import type { Config } from '../config/schema';
 
 /**
@@ -127,6 +127,7 @@ async function withProgress<T>(extra: ToolExtra, message: string, work: Promise<
 async function startRun(runs: RunsClient, config: Config, input: z.infer<typeof runToolInput>, extra: ToolExtra): Promise<Run> {
   // The spec is resolved now, so a later config change never alters this run.
   const resolved = resolveRun(config, input.name, input.spec);
+  checkInput(resolved, input.input);
   const { run } = await runs.start({ ...resolved, input: input.input, id: input.id });
   const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
   if (wait === 0 || isClosedRunStatus(run.status)) return run;

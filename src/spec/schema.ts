@@ -171,7 +171,12 @@ export const routerSchema = z
     ...modelChoice,
     ...common,
   })
-  .strict();
+  .strict()
+  .superRefine((router, ctx) => {
+    if (router.agents.length + router.servers.length + router.functions.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'a router needs at least one route: agents, servers or functions' });
+    }
+  });
 
 export const intentSchema = z
   .object({ name: z.string().min(1), description: z.string().default(''), examples: z.array(z.string()).default([]) })

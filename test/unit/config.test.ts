@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, SpecError, UnknownWorkflowError } from '../../src/config/errors';
 import { loadConfig, runtimeSettings } from '../../src/config/load';
-import { listWorkflows, resolveAgent, resolveRun } from '../../src/config/resolve';
+import { checkInput, listWorkflows, MAX_NESTING_DEPTH, resolveAgent, resolveRun } from '../../src/config/resolve';
 import { CONFIG_JSON_SCHEMA_PATH, renderConfigJsonSchema } from '../../src/config/write-json-schema';
 import type { ResolvedAgent, ResolvedSpec } from '../../src/spec/schema';
 
@@ -558,6 +558,26 @@ describe('resolveRun', () => {
     expect(() => resolveRun(config, 'nope', { agent: 'writer' })).toThrow(
       'No workflow or pattern type is named "nope".',
     );
+  });
+
+  it('refuses at start what could only fail later: a router with no routes, nesting too deep, no input', () => {
+    const config = load(runnableConfig);
+    expect(specErrorOf(() => resolveRun(config, 'router', { method: 'llm' })).problems).toEqual([
+      'spec: a router needs at least one route: agents, servers or functions',
+    ]);
+    // Eleven patterns, each the optimizer of the one above: one level too many.
+    let nested: Record<string, unknown> = { type: 'agent', agent: { instruction: 'x' } };
+    for (let level = 0; level < MAX_NESTING_DEPTH; level++) nested = { type: 'evaluator_optimizer', optimizer: nested, evaluator: 'Rate it.' };
+    const problems = specErrorOf(() => resolveRun(config, 'evaluator_optimizer', nested)).problems;
+    expect(problems).toEqual([`spec${'.optimizer'.repeat(MAX_NESTING_DEPTH)}: patterns nest at most ${MAX_NESTING_DEPTH} deep`]);
+    expect(() => resolveRun(config, 'evaluator_optimizer', nested.optimizer)).not.toThrow();
+
+    const single = resolveRun(config, 'calc');
+    expect(specErrorOf(() => checkInput(single, null)).problems).toEqual([
+      'input: required: null starts only a conversation, which waits for its first message',
+    ]);
+    expect(() => checkInput(single, '')).not.toThrow();
+    expect(() => checkInput(resolveRun(config, 'agent', { agent: { instruction: 'x' }, conversation: true }), null)).not.toThrow();
   });
 
   it('throws SpecError listing what is wrong with an ad-hoc spec', () => {

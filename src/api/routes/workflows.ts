@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RunsClient } from '../../../client/runs';
-import { listWorkflows, resolveRun } from '../../config/resolve';
+import { checkInput, listWorkflows, resolveRun } from '../../config/resolve';
 import type { Config } from '../../config/schema';
 import { bodyErrors, errorBodySchema, runSchema, startRunBody, workflowNameParams, workflowsSchema } from '../schemas';
 
@@ -36,6 +36,7 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRouteOptions> = async
     async (request, reply) => {
       // The spec is resolved now, so a later config change never alters this run.
       const resolved = resolveRun(config, request.params.name, request.body.spec);
+      checkInput(resolved, request.body.input);
       const { run, created } = await runs.start({ ...resolved, input: request.body.input, id: request.body.id });
       request.log.info({ runId: run.runId, workflow: run.workflow, created }, created ? 'run started' : 'run already started');
       return reply.code(202).header('location', run.links.self).send(run);
