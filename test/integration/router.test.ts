@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { cosineSimilarity } from '../../src/patterns/similarity';
 import { NO_ROUTE_TEXT } from '../../src/patterns/router';
@@ -8,6 +7,7 @@ import { mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../sup
 import { toolNamesOffered, toolResultsSeen } from '../support/requests';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
 import { fakeEmbedding } from '../support/scripted-embeddings';
+import { SpecError } from '../../src/config/errors';
 
 /**
  * The router end to end: the real Temporal dev server, the real SDK clients against the scripted
@@ -275,11 +275,10 @@ describe('llm routing', () => {
     expect(Object.keys(await activitiesByWorkflow(handle.workflowId))).toEqual(['router', '/research-1']);
   });
 
-  test('a router with nowhere to route fails clearly', async () => {
-    const handle = await env.start('router', 'anything', { method: 'llm', provider: 'openai', model: uniqueModel('empty') });
-    const failure = await handle.result().catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause?.message).toContain('has nowhere to route');
+  test('a router with nowhere to route is refused before it starts', async () => {
+    const refused = await env.start('router', 'anything', { method: 'llm', provider: 'openai', model: uniqueModel('empty') }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SpecError);
+    expect((refused as SpecError).problems).toEqual(['spec: a router needs at least one route: agents, servers or functions']);
   });
 });
 
