@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startOptions } from '../../client/runs';
 import { runSummary } from '../../client/run-metadata';
 import { resolveRun } from '../../src/config/resolve';
@@ -8,6 +8,7 @@ import { freePort, startDevServer, type DevServer } from '../../temporal/dev-ser
 import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { eventually, mcpServers, providerConfig } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
+import { launchChromium } from '../support/browser';
 import { startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { testStoragePath } from '../support/temporal-env';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
@@ -16,20 +17,9 @@ import { startScriptedProvider, type ScriptedProvider } from '../support/scripte
  * What a person sees of a run in the Temporal Web UI, in a real browser: the run's summary and its
  * activities' summaries, and payloads kept in the store shown through the API's codec endpoint.
  * The suite's dev server is headless, so this file starts its own with the UI, pointed at an API.
- * Chromium is Debian's (`.ci/run` installs it); without it the test fails rather than skips.
+ * The browser is the Chromium `npm ci` installs (test/support/browser.ts).
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOTS = {
   timeline: '/tmp/mcp-agent-web-ui-timeline.png',
   metadata: '/tmp/mcp-agent-web-ui-metadata.png',
@@ -71,7 +61,7 @@ beforeAll(async () => {
   api = await startApi(uiConfig(address), `http://127.0.0.1:${uiPort}`);
   server = await startDevServer({ cliPath, port: Number(address.split(':')[1]), uiPort, codecEndpoint: `${api.api.url}/codec` });
   worker = await startTestWorker(uiConfig(server.address));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
