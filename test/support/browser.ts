@@ -17,6 +17,8 @@ const ARGS = [
   '--disable-sync',
 ];
 
+const LAMBDA_ONLY = ['--single-process', '--use-gl', '--use-angle', '--in-process-gpu', '--enable-unsafe-swiftshader'];
+
 /** The package is ESM only, which jest cannot load: a node process of its own unpacks it. */
 const UNPACK = `
 import chromium from '@sparticuz/chromium';
@@ -29,7 +31,8 @@ export async function launchChromium(): Promise<Browser> {
   const bundled = JSON.parse(
     execFileSync(process.execPath, ['--input-type=module', '-e', UNPACK], { cwd: __dirname, encoding: 'utf8', timeout: 120_000 }),
   ) as { path: string; args: string[] };
-  // Its Lambda flags include --single-process, in which the browser ends with its first closed page.
-  const args = bundled.args.filter((arg) => arg !== '--single-process');
+  // Of its Lambda flags, --single-process ends the browser with its first closed page, and the GL
+  // ones want libraries a plain Linux lacks; --disable-gpu below does without them.
+  const args = bundled.args.filter((arg) => !LAMBDA_ONLY.some((flag) => arg.startsWith(flag)));
   return chromium.launch({ executablePath: bundled.path, args: [...new Set([...args, ...ARGS])] });
 }
