@@ -134,6 +134,7 @@ export type RequestMarker =
 export const Patches = {
   InputRequestMarkers: 'input-request-markers',
   UsageMemo: 'usage-memo',
+  EvaluatorNeedsImprovement: 'evaluator-needs-improvement',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

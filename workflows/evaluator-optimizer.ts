@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import {
   bestAttempt,
   criteriaEvaluatorSystem,
@@ -11,7 +12,7 @@ import {
 } from '../src/patterns/evaluator-optimizer';
 import { asText } from '../src/patterns/nodes';
 import type { Rating, ResolvedEvaluatorOptimizer, WorkflowInput } from '../src/spec/schema';
-import type { RunUsage } from './definitions';
+import { Patches, type RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
 import { runNode } from './nodes';
 import { RunControl } from './run-control';
@@ -53,8 +54,16 @@ async function refine(args: WorkflowInput<ResolvedEvaluatorOptimizer>, control: 
     await control.checkpoint();
     control.setStep(`attempt ${number} · evaluating`, number);
     const evaluation = await evaluate(spec, request, response, number, control);
-    attempts.push({ response, rating: evaluation.rating, feedback: evaluation.feedback, focus_areas: evaluation.focus_areas });
+    attempts.push({
+      response,
+      rating: evaluation.rating,
+      feedback: evaluation.feedback,
+      focus_areas: evaluation.focus_areas,
+      needs_improvement: evaluation.needs_improvement,
+    });
     if (meetsRating(evaluation.rating, spec.min_rating)) break;
+    // As in mcp-agent: an evaluator that sees nothing left to improve ends the refinement, whatever the rating.
+    if (!evaluation.needs_improvement && patched(Patches.EvaluatorNeedsImprovement)) break;
   }
   const best = bestAttempt(attempts);
   return { text: best.response, rating: best.rating, attempts, usage: control.totalUsage() };

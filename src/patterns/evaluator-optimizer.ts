@@ -21,6 +21,8 @@ export interface Attempt {
   rating: Rating;
   feedback: string;
   focus_areas: string[];
+  /** The evaluator's word on whether another revision would help; absent in runs from before it counted. */
+  needs_improvement?: boolean;
 }
 
 export const EVALUATOR_MAX_TOKENS = 2048;

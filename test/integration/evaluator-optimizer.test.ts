@@ -109,6 +109,23 @@ test('an evaluator never satisfied: max_refinements + 1 attempts, the best kept,
   expect(promptSeen(env.provider.requests(writer)[2])).toContain('Your previous response:\nsecond');
 });
 
+test('an evaluator that sees nothing left to improve ends the refinement below min_rating, as in mcp-agent', async () => {
+  const [writer, judge] = ['poet', 'judge'].map(uniqueModel);
+  env.provider.script(writer, [{ text: 'first' }, { text: 'never asked for' }]);
+  env.provider.script(judge, [{ json: { rating: 'fair', feedback: 'As good as it gets.', needs_improvement: false, focus_areas: [] } }]);
+  const handle = await env.start('evaluator_optimizer', 'Write a haiku', {
+    optimizer: poet(writer, 'openai'),
+    evaluator: 'Be strict.',
+    min_rating: 'excellent',
+    max_refinements: 3,
+    provider: 'openai',
+    model: judge,
+  });
+  const result = (await handle.result()) as EvaluatorOptimizerResult;
+  expect(result).toMatchObject({ text: 'first', rating: 'fair', attempts: [{ response: 'first', rating: 'fair', needs_improvement: false }] });
+  expect(env.provider.requests(writer)).toHaveLength(1);
+});
+
 test('an agent evaluator rates with its own model and instruction; max_refinements 0 makes one attempt', async () => {
   const [writer, critic, unused] = ['poet', 'critic', 'unused'].map(uniqueModel);
   env.provider.script(writer, [{ text: 'Drip drop' }]);
