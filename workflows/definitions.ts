@@ -135,6 +135,7 @@ export const Patches = {
   InputRequestMarkers: 'input-request-markers',
   UsageMemo: 'usage-memo',
   EvaluatorNeedsImprovement: 'evaluator-needs-improvement',
+  OrchestratorFullReplan: 'orchestrator-full-replan',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

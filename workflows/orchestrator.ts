@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { asText } from '../src/patterns/nodes';
 import {
   describeAgents,
@@ -18,7 +18,7 @@ import {
 } from '../src/patterns/orchestrator';
 import type { ResolvedNode, ResolvedOrchestrator, WorkflowInput } from '../src/spec/schema';
 import { llmActivity } from './activities';
-import type { RunUsage } from './definitions';
+import { Patches, type RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
 import { runNode } from './nodes';
 import { RunControl } from './run-control';
@@ -87,26 +87,39 @@ interface PlanOutcome {
   finished: boolean;
 }
 
-/** One plan up front, then its steps in order, at most `max_iterations` of them. */
+/**
+ * A whole plan, its steps in order, then the planner again with their results, until it says the
+ * objective is achieved or `max_iterations` plans have run (as mcp-agent's full plan does).
+ */
 async function runFullPlan(planning: Planning): Promise<PlanOutcome> {
   const { spec, control } = planning;
-  await control.checkpoint();
-  control.setStep('planning');
-  const plan = await askStructured({
-    schema: planSchemas(spec.agents.map((node) => node.name)).plan,
-    name: 'plan',
-    description: 'The steps that achieve the objective',
-    prompt: fullPlanPrompt(planning.objective, planning.roster),
-    ...planner(planning),
-    role: 'planner',
-  });
-  const toRun = plan.steps.slice(0, spec.max_iterations);
+  // Runs started before re-planning plan once and run at most max_iterations steps of it.
+  const replans = patched(Patches.OrchestratorFullReplan);
   const steps: StepResult[] = [];
-  for (const [index, step] of toRun.entries()) {
-    control.setStep(`step ${index + 1}/${toRun.length} · ${step.description}`, index + 1);
-    steps.push(await runStep(planning, step, index + 1, steps));
+  let plan: Plan | undefined;
+  for (let round = 1; round <= (replans ? spec.max_iterations : 1); round++) {
+    await control.checkpoint();
+    control.setStep(round === 1 ? 'planning' : `planning · round ${round}`, steps.length);
+    plan = await askStructured({
+      schema: planSchemas(spec.agents.map((node) => node.name)).plan,
+      name: 'plan',
+      description: 'The steps that achieve the objective',
+      prompt: fullPlanPrompt(planning.objective, planning.roster, steps),
+      ...planner(planning),
+      role: round === 1 ? 'planner' : `planner · round ${round}`,
+    });
+    const toRun = replans ? plan.steps : plan.steps.slice(0, spec.max_iterations);
+    for (const [index, step] of toRun.entries()) {
+      const number = steps.length + 1;
+      control.setStep(`step ${number} · ${index + 1}/${toRun.length} of round ${round} · ${step.description}`, number);
+      steps.push(await runStep(planning, step, number, steps));
+    }
+    if (!replans) return { plan, steps, iterations: steps.length, finished: toRun.length === plan.steps.length };
+    // A plan with nothing left to do, or one its planner called complete, ends the planning. The
+    // plan the run followed is every step it ran, over all rounds.
+    if (plan.is_complete || plan.steps.length === 0) return { plan: planOf(steps, true), steps, iterations: round, finished: true };
   }
-  return { plan, steps, iterations: steps.length, finished: toRun.length === plan.steps.length };
+  return { plan: planOf(steps, false), steps, iterations: spec.max_iterations, finished: false };
 }
 
 /** The planner picks one step at a time, seeing every result so far, until it is done or out of calls. */

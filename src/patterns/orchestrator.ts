@@ -143,14 +143,24 @@ export function formatSteps(steps: readonly StepResult[]): string {
     .join('\n\n');
 }
 
-export function fullPlanPrompt(objective: string, roster: string): string {
+/**
+ * The full plan's prompt: the whole plan up front, then, once its steps have run, the rest of it
+ * in the light of their results (mcp-agent's full plan asks again until the planner is done).
+ */
+export function fullPlanPrompt(objective: string, roster: string, done: readonly StepResult[] = []): string {
+  const first = done.length === 0;
   return [
     `Objective:\n${objective}`,
     `Agents you can assign tasks to:\n${roster}`,
+    ...(first ? [] : [`Results so far:\n${formatSteps(done)}`]),
     [
-      'Plan the steps that achieve the objective. Every task sees the objective and the results of earlier steps,',
-      'and names exactly one of the agents above. If the objective needs no work from the agents, give no steps',
-      'and set is_complete to true; otherwise set is_complete to false.',
+      first
+        ? 'Plan the steps that achieve the objective.'
+        : 'Plan the steps that remain to achieve the objective, building on the results so far.',
+      'Every task sees the objective and the results of earlier steps, and names exactly one of the agents above.',
+      first
+        ? 'If the objective needs no work from the agents, give no steps and set is_complete to true; otherwise set is_complete to false.'
+        : 'If the results so far achieve the objective, give no steps and set is_complete to true; otherwise set is_complete to false.',
     ].join(' '),
   ].join('\n\n');
 }

@@ -55,7 +55,8 @@ test('full plan: parallel tasks per step, later steps see earlier results, a syn
     ],
     is_complete: false,
   };
-  env.provider.script(lead, [{ json: plan }, { text: 'Paris: 2.1 million people on 105 km2.' }]);
+  // Round 1 plans the work; round 2, shown the results, says it is done.
+  env.provider.script(lead, [{ json: plan }, { json: { steps: [], is_complete: true } }, { text: 'Paris: 2.1 million people on 105 km2.' }]);
   env.provider.script(researcher, [{ text: 'About 2.1 million.' }]);
   env.provider.script(finder, [{ text: '105 square kilometres.' }]);
   env.provider.script(writer, [{ text: 'Paris is dense.' }]);
@@ -73,7 +74,7 @@ test('full plan: parallel tasks per step, later steps see earlier results, a syn
 
   expect(result).toMatchObject({
     text: 'Paris: 2.1 million people on 105 km2.',
-    plan,
+    plan: { ...plan, is_complete: true },
     iterations: 2,
     steps: [
       {
@@ -86,10 +87,10 @@ test('full plan: parallel tasks per step, later steps see earlier results, a syn
       { description: 'Write it up', tasks: [{ ...task('Write a two-line summary', 'writer'), result: 'Paris is dense.' }] },
     ],
   });
-  expect(result.usage).toMatchObject({ llmCalls: 5, toolCalls: 0 });
+  expect(result.usage).toMatchObject({ llmCalls: 6, toolCalls: 0 });
 
   // The planner: the default prompt, the roster, native structured output.
-  const [planRequest, synthesisRequest] = env.provider.requests(lead);
+  const [planRequest, replanRequest, synthesisRequest] = env.provider.requests(lead);
   expect(outputAskedFor(planRequest)).toBe('plan');
   expect(systemSeen(planRequest)).toContain('You plan work for a team of agents');
   expect(promptSeen(planRequest)).toContain('Objective:\nDescribe Paris in numbers');
@@ -101,12 +102,16 @@ test('full plan: parallel tasks per step, later steps see earlier results, a syn
   const writerPrompt = promptSeen(env.provider.requests(writer)[0]);
   expect(writerPrompt).toContain('About 2.1 million.');
   expect(writerPrompt).toContain('105 square kilometres.');
+  // Round 2 saw every result and was asked for what remains.
+  expect(promptSeen(replanRequest)).toContain('Results so far:');
+  expect(promptSeen(replanRequest)).toContain('Paris is dense.');
+  expect(promptSeen(replanRequest)).toContain('Plan the steps that remain');
   // The synthesizer: plain text, every result.
   expect(outputAskedFor(synthesisRequest)).toBeUndefined();
   expect(promptSeen(synthesisRequest)).toContain('Paris is dense.');
 
   const tree = await runTree(env.worker.client, handle);
-  expect(tree.activities).toEqual([`planner · openai/${lead}`, `synthesizer · openai/${lead}`]);
+  expect(tree.activities).toEqual([`planner · openai/${lead}`, `planner · round 2 · openai/${lead}`, `synthesizer · openai/${lead}`]);
   expect(tree.children.map((c) => c.summary)).toEqual([
     'step 1 · task 1/2 · researcher',
     'step 1 · task 2/2 · finder',
@@ -119,8 +124,8 @@ test('full plan: parallel tasks per step, later steps see earlier results, a syn
     'startChildWorkflowExecutionInitiated',
     'childWorkflowExecutionCompleted',
   ]);
-  // Planner + synthesizer + one LLM turn per task (agents without servers list no tools).
-  expect(activityCount(tree)).toBe(5);
+  // Two plans + synthesizer + one LLM turn per task (agents without servers list no tools).
+  expect(activityCount(tree)).toBe(6);
 });
 
 test('iterative plan with an agent as planner: one step at a time until complete (Anthropic planner)', async () => {
@@ -203,7 +208,7 @@ test('iterative plan cut short by max_iterations: the answer is synthesized from
 test('a plan naming an unknown agent gets a repair turn (Anthropic planner)', async () => {
   const [lead, writer] = ['lead', 'writer'].map(uniqueModel);
   const planWith = (name: string) => ({ steps: [{ description: 'Write', tasks: [task('Write a line', name)] }], is_complete: false });
-  env.provider.script(lead, [{ json: planWith('editor') }, { json: planWith('writer') }, { text: 'A line.' }]);
+  env.provider.script(lead, [{ json: planWith('editor') }, { json: planWith('writer') }, { json: { steps: [], is_complete: true } }, { text: 'A line.' }]);
   env.provider.script(writer, [{ text: 'A line.' }]);
 
   const handle = await env.start('orchestrator', 'Write a line', {
@@ -217,7 +222,12 @@ test('a plan naming an unknown agent gets a repair turn (Anthropic planner)', as
   const repair = env.provider.requests(lead)[1];
   expect(userMessagesSeen(repair).at(-1)).toContain('steps[0].tasks[0].agent');
   const tree = await runTree(env.worker.client, handle);
-  expect(tree.activities).toEqual([`planner · anthropic/${lead}`, `planner · anthropic/${lead} · repair`, `synthesizer · anthropic/${lead}`]);
+  expect(tree.activities).toEqual([
+    `planner · anthropic/${lead}`,
+    `planner · anthropic/${lead} · repair`,
+    `planner · round 2 · anthropic/${lead}`,
+    `synthesizer · anthropic/${lead}`,
+  ]);
 });
 
 test('a planner that keeps naming unknown agents fails the run clearly', async () => {
@@ -241,16 +251,16 @@ test('an empty plan runs no tasks and answers from the objective', async () => {
   const handle = await env.start('orchestrator', 'Say hello', { agents: [agent('writer', writer)], provider: 'openai', model: lead });
   const result = (await handle.result()) as OrchestratorResult;
 
-  expect(result).toMatchObject({ text: 'Hello to you too!', plan: { steps: [], is_complete: true }, steps: [], iterations: 0 });
+  expect(result).toMatchObject({ text: 'Hello to you too!', plan: { steps: [], is_complete: true }, steps: [], iterations: 1 });
   expect(result.usage.llmCalls).toBe(2);
   expect(promptSeen(env.provider.requests(lead)[1])).toContain('no work by the agents was needed');
   expect(env.provider.requests(writer)).toHaveLength(0);
   expect((await runTree(env.worker.client, handle)).children).toEqual([]);
 });
 
-test('a function plans; tasks run on a function and a nested pattern; max_iterations caps the steps', async () => {
+test('a function plans; tasks run on a function and a nested pattern; max_iterations caps the planning rounds', async () => {
   const [helper, synthesizer] = ['helper', 'synth'].map(uniqueModel);
-  env.provider.script(helper, [{ text: 'It means the rain is loud.' }]);
+  env.provider.script(helper, [{ text: 'It means the rain is loud.' }, { text: 'Louder still.' }]);
   env.provider.script(synthesizer, [{ text: 'RAIN, loudly.' }]);
 
   const handle = await env.start('orchestrator', 'Make rain dramatic', {
@@ -262,23 +272,29 @@ test('a function plans; tasks run on a function and a nested pattern; max_iterat
   });
   const result = (await handle.result()) as OrchestratorResult;
 
-  expect(result.plan.steps).toHaveLength(3);
+  // Two rounds of the never-satisfied plan, then the synthesis says the work was cut short.
   expect(result.iterations).toBe(2);
+  expect(result.plan).toMatchObject({ is_complete: false });
+  expect(result.plan.steps).toHaveLength(4);
   expect(result.steps.map((s) => s.tasks[0])).toEqual([
     { ...task('shout the word rain', 'shout'), result: 'SHOUT THE WORD RAIN!' },
     { ...task('explain the shout', 'helper'), result: 'It means the rain is loud.' },
+    { ...task('shout the word rain', 'shout'), result: 'SHOUT THE WORD RAIN!' },
+    { ...task('explain the shout', 'helper'), result: 'Louder still.' },
   ]);
   expect(promptSeen(env.provider.requests(helper)[0])).toContain('SHOUT THE WORD RAIN!');
   expect(promptSeen(env.provider.requests(synthesizer)[0])).toContain('cut short');
-  expect(result.usage.llmCalls).toBe(2);
+  expect(result.usage.llmCalls).toBe(3);
 
   const tree = await runTree(env.worker.client, handle);
   expect(tree.activities).toEqual([
     'planner · function fixedPlan',
     'step 1 · task 1/1 · function shout',
+    'planner · round 2 · function fixedPlan',
+    'step 3 · task 1/1 · function shout',
     `synthesizer · openai/${synthesizer}`,
   ]);
-  expect(tree.children.map((c) => c.summary)).toEqual(['step 2 · task 1/1 · helper']);
+  expect(tree.children.map((c) => c.summary)).toEqual(['step 2 · task 1/1 · helper', 'step 4 · task 1/1 · helper']);
 });
 
 test('a function planner that does not reply with a plan fails the run clearly', async () => {

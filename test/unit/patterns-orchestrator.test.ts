@@ -139,6 +139,15 @@ describe('prompts', () => {
     expect(prompt).toContain('Objective:\nDescribe Paris');
     expect(prompt).toContain('- writer: writes');
     expect(prompt).toContain('give no steps');
+    expect(prompt).not.toContain('Results so far');
+  });
+
+  it('asks the full planner again with the results so far, for what remains', () => {
+    const prompt = fullPlanPrompt('Describe Paris', '- writer: writes', researched);
+    expect(prompt).toContain('Results so far:');
+    expect(prompt).toContain('8 million');
+    expect(prompt).toContain('Plan the steps that remain');
+    expect(prompt).toContain('If the results so far achieve the objective, give no steps and set is_complete to true');
   });
 
   it('gives the iterative planner the results so far and the steps left', () => {
