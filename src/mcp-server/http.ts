@@ -15,6 +15,8 @@ import { createWorkflowsMcpServer } from './server';
 
 export const MCP_PATH = '/mcp';
 
+const JSON_RPC_PARSE_ERROR = -32700;
+
 export interface McpRouteOptions {
   config: Config;
   runs: RunsClient;
@@ -30,6 +32,14 @@ function methodNotAllowed(reply: FastifyReply): FastifyReply {
 
 export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, { config, runs }) => {
   const undocumented = { schema: { hide: true } };
+
+  // A JSON-RPC client is answered in JSON-RPC, even before its request reaches the server.
+  app.setErrorHandler((error, _request, reply) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return reply.code(400).send({ jsonrpc: '2.0', error: { code: JSON_RPC_PARSE_ERROR, message: 'Parse error: the body is not JSON.' }, id: null });
+    }
+    throw error;
+  });
 
   app.post(MCP_PATH, undocumented, async (request, reply) => {
     const server = createWorkflowsMcpServer({ config, runs, logger: request.log });

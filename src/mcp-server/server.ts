@@ -16,6 +16,7 @@ import {
   workflowsSchema,
 } from '../api/schemas';
 import { checkInput, listWorkflows, resolveRun } from '../config/resolve';
+import { approvalDecisionSchema } from '../patterns/human-input';
 import type { Config } from '../config/schema';
 
 /**
@@ -64,8 +65,23 @@ export const runIdInput = z.object(runIdShape).strict();
  */
 export const runOutput = z.object(runSchema.shape);
 
+/**
+ * The answer's schema spelled out, so that generic MCP clients (the MCP Inspector builds forms
+ * from it) can send an approval object as easily as a line of text.
+ */
+const inputValue = z
+  .union([
+    approvalDecisionSchema.describe('For an approval: {"approved": true|false, "reason"?: "..."}'),
+    z.string().describe('For an input request: the answer as text'),
+    z.number(),
+    z.boolean(),
+    z.array(z.unknown()),
+    z.record(z.string(), z.unknown()),
+  ])
+  .describe('The answer: {approved, reason?} for an approval; text or any JSON for an input request');
+
 export const provideInputToolInput = z
-  .object({ ...runIdShape, value: provideInputBody.shape.value, request_id: provideInputBody.shape.requestId })
+  .object({ ...runIdShape, value: inputValue, request_id: provideInputBody.shape.requestId })
   .strict();
 
 export const sendMessageToolInput = z

@@ -166,7 +166,7 @@ describe('MCP server', () => {
       return runId;
     }
 
-    it('lists the seven tools with their input schemas', async () => {
+    it('lists the tools with their input schemas', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name).sort()).toEqual([...TOOL_NAMES].sort());
       const byName = new Map(tools.map((tool) => [tool.name, tool]));
@@ -178,6 +178,14 @@ describe('MCP server', () => {
 
       const provideInput = byName.get('workflows-provide_input')!;
       expect(Object.keys(provideInput.inputSchema.properties ?? {}).sort()).toEqual(['request_id', 'run_id', 'value']);
+      // A generic client sees that an approval is an object with a boolean `approved`.
+      const value = (provideInput.inputSchema.properties as Record<string, { anyOf?: Record<string, unknown>[] }>).value;
+      expect(value.anyOf).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'object', properties: expect.objectContaining({ approved: { type: 'boolean' } }), required: ['approved'] }),
+          expect.objectContaining({ type: 'string' }),
+        ]),
+      );
       for (const name of ['workflows-get_status', 'workflows-pause', 'workflows-resume', 'workflows-cancel']) {
         expect(byName.get(name)!.inputSchema).toMatchObject({ properties: { run_id: { type: 'string' } }, required: ['run_id'] });
       }
@@ -340,6 +348,15 @@ describe('MCP server', () => {
         expect(reply.status).toBe(405);
         expect(reply.headers.get('allow')).toBe('POST');
       }
+    });
+
+    it('answers a body that is not JSON with JSON-RPC error -32700', async () => {
+      const reply = await running.api.request('POST', '/mcp', {
+        body: '{"jsonrpc": "2.0", "method": ',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON.' }, id: null });
     });
   });
 });
