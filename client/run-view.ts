@@ -74,6 +74,17 @@ export const contextUseSchema = z
   })
   .describe("How much of the conversation the model is sent, for an agent with a context budget");
 
+export const retryingSchema = z
+  .object({
+    activity: z.string().describe('llmGenerate, mcpCallTool, ...'),
+    attempt: z.number().describe('The attempt under way or next (2 is the first retry)'),
+    maximumAttempts: z.number().optional(),
+    lastError: z.string().describe('Why the last attempt failed'),
+    nextAttemptAt: z.string().optional().describe('ISO 8601, when Temporal tries again'),
+  })
+  .describe('A model or tool call that failed and that Temporal is retrying');
+export type RetryingActivity = z.infer<typeof retryingSchema>;
+
 export const runSchema = z
   .object({
     runId: z.string().describe('The Temporal workflow ID'),
@@ -90,6 +101,7 @@ export const runSchema = z
     usage: runUsageSchema,
     conversation: conversationSchema.optional(),
     context: contextUseSchema.optional(),
+    retrying: retryingSchema.optional(),
     startedAt: z.string().describe('ISO 8601'),
     closedAt: z.string().optional().describe('ISO 8601'),
     links: z.object({
@@ -115,6 +127,8 @@ export interface RunFacts {
   input: unknown;
   /** The usage a run last wrote to its memo (at a conversation's turn end, and at its close). */
   memoUsage?: unknown;
+  /** An activity Temporal is retrying after it failed, from the execution's description. */
+  retrying?: RetryingActivity;
   /** The `state` query's answer, when a worker gave one. */
   state?: RunState;
   outcome?: RunOutcome;
@@ -236,6 +250,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
     ...(state?.conversation && { conversation: state.conversation }),
     ...(state?.context && { context: state.context }),
+    ...(open && facts.retrying && { retrying: facts.retrying }),
     startedAt: facts.startTime.toISOString(),
     ...(facts.closeTime && !open && { closedAt: facts.closeTime.toISOString() }),
     links: runLinks(facts.workflowId, links),

@@ -41,6 +41,8 @@ import {
   type InputRejectionCode,
   type MessageRejectionCode,
 } from './run-errors';
+import type { temporal } from '@temporalio/proto';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { resolveStoredPayloads } from './run-event-stream';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
 import {
@@ -167,7 +169,7 @@ export function canonicalJson(value: unknown): string {
 type ExecutionInfo = Pick<
   WorkflowExecutionInfo,
   'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
-> & { firstRunId?: string };
+> & { firstRunId?: string; retrying?: RunFacts['retrying'] };
 
 /**
  * How every run starts: an id never reused, the input in the memo when small, the search
@@ -402,7 +404,11 @@ export class RunsClient {
   private async describe(handle: WorkflowHandle): Promise<ExecutionInfo> {
     try {
       const description = await handle.describe();
-      return { ...description, firstRunId: description.raw.workflowExecutionInfo?.firstRunId ?? undefined };
+      return {
+        ...description,
+        firstRunId: description.raw.workflowExecutionInfo?.firstRunId ?? undefined,
+        retrying: retryingActivity(description.raw.pendingActivities ?? []),
+      };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(handle.workflowId);
       throw error;
@@ -434,6 +440,7 @@ export class RunsClient {
       },
       input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, info.firstRunId ?? info.runId),
       memoUsage: info.memo?.[USAGE_MEMO_KEY],
+      ...(info.retrying && { retrying: info.retrying }),
       ...live,
     };
   }
@@ -472,4 +479,22 @@ export class RunsClient {
 
 function isLogPosition(value: unknown): value is LogPosition {
   return isRecord(value) && (value.head === null || typeof value.head === 'string') && Array.isArray(value.pending);
+}
+
+/**
+ * An activity Temporal is retrying, from the execution's pending activities: a run whose model or
+ * tool keeps failing says so instead of a bare `running` (its history shows nothing until the
+ * activity ends).
+ */
+function retryingActivity(pending: readonly temporal.api.workflow.v1.IPendingActivityInfo[]): RunFacts['retrying'] {
+  const failing = pending.find((activity) => (activity.attempt ?? 1) > 1 && activity.lastFailure);
+  if (!failing) return undefined;
+  const next = optionalTsToDate(failing.nextAttemptScheduleTime);
+  return {
+    activity: failing.activityType?.name ?? 'activity',
+    attempt: failing.attempt ?? 2,
+    ...(failing.maximumAttempts ? { maximumAttempts: failing.maximumAttempts } : {}),
+    lastError: failing.lastFailure?.message ?? '',
+    ...(next && { nextAttemptAt: next.toISOString() }),
+  };
 }

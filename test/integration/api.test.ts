@@ -317,6 +317,24 @@ describe('API runs with a worker', () => {
     expect(result.body.error.message).toContain('does not exist');
   });
 
+  it('shows what Temporal is retrying while a model keeps failing, and nothing once it answers', async () => {
+    const model = uniqueId('m-retry');
+    provider.script(model, [
+      { status: 503, message: 'overloaded, try later' },
+      { status: 503, message: 'still overloaded' },
+      { text: 'finally' },
+    ]);
+    const started = await api.post('/workflows/agent/run', { input: 'hi', spec: adhocAgent(model) });
+    const retrying = await eventually(async () => (await api.get(`/runs/${started.body.runId}`)).body.retrying);
+    expect(retrying).toMatchObject({ activity: 'llmGenerate', attempt: expect.any(Number), lastError: expect.stringContaining('overloaded') });
+    expect(retrying.attempt).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(retrying.nextAttemptAt)).not.toBeNaN();
+
+    const result = await api.get(`/runs/${started.body.runId}/result?wait=30`);
+    expect(result.body).toMatchObject({ status: 'completed', result: { text: 'finally' } });
+    expect(result.body.retrying).toBeUndefined();
+  });
+
   it('shows an input too large for the memo, read from history', async () => {
     provider.script('api-calc', [{ text: 'long read' }]);
     const input = `numbers: ${'1 '.repeat(MEMO_INPUT_MAX_BYTES)}`;
