@@ -22,9 +22,15 @@ export function connectClient(config: Config): TemporalClient {
   const connection = Connection.lazy({
     address: config.temporal.address,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))],
-    // The SDK's own 128 MB default goes under a key gRPC ignores, leaving replies capped at 4 MB:
-    // too small for the history of a long run that has continued as new.
-    channelArgs: { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
+    channelArgs: {
+      // The SDK's own 128 MB default goes under a key gRPC ignores, leaving replies capped at 4 MB:
+      // too small for the history of a long run that has continued as new.
+      'grpc.max_receive_message_length': 128 * 1024 * 1024,
+      // gRPC's reconnect backoff grows to two minutes while Temporal is away, so the API kept
+      // answering 503 long after it was back; a server process this close is worth asking often.
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    },
   });
   const storage = openStorage(config.storage);
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: storage.dataConverter });
