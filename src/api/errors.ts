@@ -51,6 +51,18 @@ export function isTemporalUnavailable(error: unknown): boolean {
   return false;
 }
 
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** Temporal refuses queries and Updates while a run's workflow task keeps failing. */
+export function isWorkflowTaskFailing(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (isGrpcServiceError(current) && current.code === GRPC_FAILED_PRECONDITION && /workflow task in failed state/i.test(current.message)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export const temporalUnavailable = (): ApiError =>
   new ApiError(503, 'temporal_unavailable', 'Temporal is not reachable right now; try again shortly.');
 
@@ -110,6 +122,13 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof NoTranscriptError) return new ApiError(409, error.code, error.message);
   if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
   if (isTemporalUnavailable(error)) return temporalUnavailable();
+  if (isWorkflowTaskFailing(error)) {
+    return new ApiError(
+      503,
+      'workflow_task_failing',
+      "The run cannot answer now: its workflow task keeps failing (its history in the Web UI says why); it goes on once a worker can run it.",
+    );
+  }
 
   const known = fastifyErrors[codeOf(error) ?? ''];
   if (known) return new ApiError(known.status, known.code, known.message);

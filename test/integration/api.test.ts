@@ -348,6 +348,38 @@ describe('API runs with a worker', () => {
     expect(result.body.error.message).toContain('does not exist');
   });
 
+  it('answers every route of a run whose workflow task keeps failing with the JSON error shape, never a 500', async () => {
+    // A spec no worker can run: the agent pattern without its agent makes the workflow task fail, again and again.
+    const id = uniqueId('broken');
+    await worker.client.workflow.start('agentWorkflow', {
+      taskQueue: worker.taskQueue,
+      workflowId: id,
+      args: [{ name: 'broken', spec: { type: 'agent' }, input: 'hi' }],
+      workflowTaskTimeout: '2 seconds',
+    });
+    try {
+      const run = await api.get(`/runs/${id}`);
+      expect(run.status).toBe(200);
+      expect(run.body.status).toBe('running');
+      const replies = [
+        await api.post(`/runs/${id}/input`, { value: 'hello' }),
+        await api.post(`/runs/${id}/messages`, { input: 'hello' }),
+        await api.get(`/runs/${id}/messages`),
+        await api.post(`/runs/${id}/close`),
+        await api.post(`/runs/${id}/pause`),
+      ];
+      for (const reply of replies) {
+        expect(reply.status).not.toBe(500);
+        if (reply.status >= 400) expect(reply.body.error).toEqual({ code: expect.any(String), message: expect.any(String) });
+      }
+      for (const reply of replies.slice(0, 3)) {
+        expect([reply.status, reply.body.error.code]).toEqual([503, 'workflow_task_failing']);
+      }
+    } finally {
+      await worker.client.workflow.getHandle(id).terminate('test over');
+    }
+  }, 60_000);
+
   it('shows what Temporal is retrying while a model keeps failing, and nothing once it answers', async () => {
     const model = uniqueId('m-retry');
     provider.script(model, [
