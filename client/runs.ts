@@ -176,7 +176,8 @@ type ExecutionInfo = Pick<
  * attributes that filter runs, and the Web UI's summary and details.
  */
 export function startOptions(request: StartRunRequest, workflowId: string, taskQueue: string) {
-  const args: WorkflowInput = { name: request.name, spec: request.spec, input: request.input };
+  // The input first: the Web UI shows the argument as JSON, and what the run was asked matters most.
+  const args: WorkflowInput = { input: request.input, name: request.name, spec: request.spec };
   return {
     taskQueue,
     workflowId,

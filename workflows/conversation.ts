@@ -112,7 +112,9 @@ export class Conversation {
     if (this.queue.length === 0) {
       if (!this.settings || this.closing) return this.end('close');
       this.control.setIdle(true);
-      const arrived = await condition(() => this.queue.length > 0 || this.closing, this.settings.idle_timeout_seconds * 1000);
+      const arrived = await condition(() => this.queue.length > 0 || this.closing, this.settings.idle_timeout_seconds * 1000, {
+        summary: `idle after turn ${this.finishedTurns}: waiting for the next message`,
+      });
       this.control.setIdle(false);
       if (this.queue.length === 0) return this.end(arrived ? 'close' : 'idle_timeout');
     }

@@ -304,7 +304,7 @@ export class RunControl {
     try {
       const remaining = waiting.deadline - Date.now();
       if (!waiting.answer && remaining > 0) {
-        await condition(() => waiting.answer !== undefined || this.deferWaits(), remaining);
+        await condition(() => waiting.answer !== undefined || this.deferWaits(), remaining, { summary: waitSummary(waiting) });
       }
       if (waiting.answer) return { answered: true, value: waiting.answer.value };
       deferred = Date.now() < waiting.deadline;
@@ -479,4 +479,11 @@ function acceptable(request: PendingInput, value: unknown): boolean {
 function pendingView(request: PendingInput): PendingInput {
   const { requestId, kind, prompt, tool, args } = request;
   return { requestId, kind, prompt, ...(tool !== undefined && { tool }), ...(args !== undefined && { args }) };
+}
+
+/** What the Web UI shows on a wait's timer. */
+function waitSummary(request: PendingInput): string {
+  if (request.kind === 'approval') return `waiting for approval of ${request.tool ?? 'a tool call'}`;
+  const prompt = request.prompt.length > 80 ? `${request.prompt.slice(0, 79)}…` : request.prompt;
+  return `waiting for input: ${prompt}`;
 }

@@ -197,6 +197,11 @@ test('a human_input signal the run cannot use is refused: no answer taken, the r
 
   await handle.signal(humanInputSignal, { requestId: approval.requestId, value: { approved: true } });
   expect(await handle.result()).toMatchObject({ text: 'Lyon, and 3.' });
+  // The Web UI names each wait's timer.
+  const timers = ((await handle.fetchHistory()).events ?? []).flatMap((e) =>
+    e.timerStartedEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never)] : [],
+  );
+  expect(timers).toEqual(['waiting for input: Which city?', 'waiting for approval of fixture-add']);
   const [city, sum] = toolResultsSeen(env.provider.requests(model)[1]);
   expect([city.content, sum.content]).toEqual(['Lyon', '3']);
 });
