@@ -174,6 +174,8 @@ export class RunEventMapper {
   private readonly children = new Map<number, InitiatedChild>();
   private readonly updates = new Map<number, string>();
   private paused = false;
+  /** Why the run was asked to cancel: the reason given, or the parent that cancelled it. */
+  private cancelReason?: string;
 
   constructor(options: RunEventMapperOptions = {}) {
     this.payloadConverter = options.payloadConverter ?? defaultPayloadConverter;
@@ -360,7 +362,13 @@ export class RunEventMapper {
     if (event.workflowExecutionFailedEventAttributes) {
       return { type: 'failed', data: this.failure(event.workflowExecutionFailedEventAttributes.failure) };
     }
-    if (event.workflowExecutionCanceledEventAttributes) return { type: 'cancelled', data: {} };
+    if (event.workflowExecutionCancelRequestedEventAttributes) {
+      this.cancelReason ??= cancelReason(event.workflowExecutionCancelRequestedEventAttributes);
+      return undefined;
+    }
+    if (event.workflowExecutionCanceledEventAttributes) {
+      return { type: 'cancelled', data: this.cancelReason ? { reason: this.cancelReason } : {} };
+    }
     if (event.workflowExecutionTerminatedEventAttributes) {
       const reason = event.workflowExecutionTerminatedEventAttributes.reason;
       return { type: 'terminated', data: reason ? { reason: preview(reason) } : {} };
@@ -435,6 +443,14 @@ function resultFacts(result: unknown): Record<string, unknown> {
     ...(typeof result.text === 'string' && { text: preview(result.text) }),
     ...(isRecord(result.usage) && { usage: result.usage }),
   };
+}
+
+function cancelReason(
+  attributes: temporal.api.history.v1.IWorkflowExecutionCancelRequestedEventAttributes,
+): string | undefined {
+  if (attributes.cause) return preview(attributes.cause);
+  const parent = attributes.externalWorkflowExecution?.workflowId;
+  return parent ? `its parent ${parent} was cancelled` : undefined;
 }
 
 interface ChildOutcome {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   isGrpcDeadlineError,
+  isGrpcServiceError,
   QueryNotRegisteredError,
   WorkflowFailedError,
   WorkflowUpdateFailedError,
@@ -195,6 +196,8 @@ export function startOptions(request: StartRunRequest, workflowId: string, taskQ
   } satisfies WorkflowStartOptions<(input: WorkflowInput) => Promise<unknown>>;
 }
 
+const GRPC_NOT_FOUND = 5;
+
 export class RunsClient {
   private readonly client: Client;
   private readonly taskQueue: string;
@@ -277,8 +280,25 @@ export class RunsClient {
     return this.get(runId);
   }
 
-  async cancel(runId: string): Promise<Run> {
-    await this.whileOpen(runId, (handle) => handle.cancel());
+  /** Cancels the run; `reason` goes into its history, where its `cancelled` event reads it. */
+  async cancel(runId: string, reason: string): Promise<Run> {
+    await this.whileOpen(runId, async (handle) => {
+      try {
+        // The handle's cancel() takes no reason; the service's request does.
+        await this.client.workflowService.requestCancelWorkflowExecution({
+          namespace: this.client.options.namespace,
+          identity: this.client.options.identity,
+          requestId: randomUUID(),
+          workflowExecution: { workflowId: handle.workflowId },
+          reason,
+        });
+      } catch (error) {
+        if (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND) {
+          throw new WorkflowNotFoundError(error.details, handle.workflowId, undefined);
+        }
+        throw error;
+      }
+    });
     return this.get(runId);
   }
 

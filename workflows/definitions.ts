@@ -136,6 +136,7 @@ export const Patches = {
   UsageMemo: 'usage-memo',
   EvaluatorNeedsImprovement: 'evaluator-needs-improvement',
   OrchestratorFullReplan: 'orchestrator-full-replan',
+  CancelWins: 'cancel-wins',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  patched,
+  TemporalFailure,
+} from '@temporalio/workflow';
+import { Patches } from './definitions';
 import type { RunControl } from './run-control';
 
 /**
@@ -8,10 +17,17 @@ import type { RunControl } from './run-control';
 export async function runToCompletion<T>(control: RunControl, body: () => Promise<T>): Promise<T> {
   try {
     const result = await body();
+    // A cancel that arrived in the same activation as the last child's or activity's result has
+    // nothing left to interrupt; it still wins, so a run never ends completed after its cancel was
+    // accepted (and its parent, cancelled too, sees a cancelled child rather than an answer).
+    if (CancellationScope.current().consideredCancelled && patched(Patches.CancelWins)) {
+      throw new CancelledFailure('Run cancelled');
+    }
     control.close('completed');
     return result;
   } catch (err) {
     if (isCancellation(err)) {
+      if (patched(Patches.CancelWins)) await control.childrenClosed();
       control.close('cancelled');
       throw err;
     }

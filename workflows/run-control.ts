@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -78,6 +79,9 @@ export class InputDeferred extends Error {
     this.name = 'InputDeferred';
   }
 }
+
+/** How long a cancelled run waits for its children's cancels to complete. */
+const CHILD_CANCEL_GRACE = '1 minute';
 
 /** Where input for a request goes: one of this run's own requests, or a child's. */
 type InputTarget = { own: OpenRequest } | { child: ChildRunState; request: PendingInput };
@@ -266,6 +270,20 @@ export class RunControl {
     // A child started in the same instant as a pause must not run on.
     if (this.paused) void this.signalChild(workflowId, pauseSignal);
     this.publish();
+  }
+
+  /**
+   * Once this run is cancelled its children are being cancelled too: wait (uncancellably) until
+   * each has closed, so that its end is in this run's history and events, as every other child's.
+   * Bounded, so that a child that does not answer its cancel cannot hold the parent open.
+   */
+  async childrenClosed(): Promise<void> {
+    if (this.children.size === 0) return;
+    await CancellationScope.nonCancellable(() =>
+      condition(() => this.children.size === 0, CHILD_CANCEL_GRACE, {
+        summary: `waiting for ${this.children.size} cancelled child run(s) to close`,
+      }),
+    );
   }
 
   /** The child's final usage (from its result when it has one) joins this run's own. */

@@ -103,6 +103,18 @@ export const provideInputBody = z
   })
   .strict();
 
+export const cancelBody = z
+  .object({
+    reason: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("Why; shown as the `cancelled` event's reason (default: cancelled through the API)"),
+  })
+  .strict()
+  .optional();
+
 export const runsListSchema = z.object({ runs: z.array(runSchema) });
 
 export const sendMessageBody = z

@@ -33,9 +33,10 @@ export function requestProblems(error: RequestValidationError): RequestProblem[]
   }));
 }
 
+/** Fastify hands a request without a body to the body schema as null; to a schema that is no body. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
+  ({ schema, httpPart }) =>
   (data) => {
-    const parsed = schema.safeParse(data, { reportInput: true });
+    const parsed = schema.safeParse(httpPart === 'body' && data === null ? undefined : data, { reportInput: true });
     return parsed.success ? { value: parsed.data } : { error: new RequestValidationError(parsed.error.issues) };
   };

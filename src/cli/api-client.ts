@@ -101,8 +101,9 @@ export class ApiClient {
     return this.json('GET', search ? `/runs?${search}` : '/runs');
   }
 
-  control(runId: string, action: RunControl): Promise<ApiReply<Run>> {
-    return this.json('POST', `${runPath(runId)}/${action}`);
+  /** Pause, resume or cancel; `body` is the cancel's `{reason}`. */
+  control(runId: string, action: RunControl, body?: { reason: string }): Promise<ApiReply<Run>> {
+    return this.json('POST', `${runPath(runId)}/${action}`, body);
   }
 
   provideInput(runId: string, request: InputRequest): Promise<ApiReply<Run>> {

@@ -29,7 +29,8 @@ export type CliCommand =
   | { name: 'run'; workflow: string; input: unknown; id?: string; spec?: Record<string, unknown>; wait: boolean }
   | { name: 'status'; runId: string }
   | { name: 'list'; status?: RunViewStatus; workflow?: string; limit?: number }
-  | { name: 'pause' | 'resume' | 'cancel'; runId: string }
+  | { name: 'pause' | 'resume'; runId: string }
+  | { name: 'cancel'; runId: string; reason?: string }
   | { name: 'input'; runId: string; value: unknown; requestId?: string }
   | { name: 'watch'; runId: string }
   | { name: 'chat'; target: string; input?: string; id?: string; spec?: Record<string, unknown> }
@@ -56,6 +57,7 @@ const optionSpecs = {
   workflow: { type: 'string' },
   limit: { type: 'string' },
   'request-id': { type: 'string' },
+  reason: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type OptionName = keyof typeof optionSpecs;
@@ -71,7 +73,7 @@ const commandShapes: Record<CommandName, { positionals: string[]; options: Optio
   list: { positionals: [], options: ['status', 'workflow', 'limit'] },
   pause: { positionals: ['runId'], options: [] },
   resume: { positionals: ['runId'], options: [] },
-  cancel: { positionals: ['runId'], options: [] },
+  cancel: { positionals: ['runId'], options: ['reason'] },
   input: { positionals: ['runId', 'value'], options: ['request-id'] },
   watch: { positionals: ['runId'], options: [] },
   chat: { positionals: ['workflow|runId', 'input?'], options: ['id', 'spec'] },
@@ -188,10 +190,11 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
         value: parseValue(args[1]),
         ...(text('request-id') !== undefined && { requestId: text('request-id') }),
       };
+    case 'cancel':
+      return { name, runId: args[0], ...(text('reason') !== undefined && { reason: text('reason') }) };
     case 'status':
     case 'pause':
     case 'resume':
-    case 'cancel':
     case 'watch':
       return { name, runId: args[0] };
     case 'workflows':

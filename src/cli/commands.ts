@@ -122,9 +122,13 @@ export async function runCliCommand(
     }
     case 'pause':
     case 'resume':
-    case 'cancel':
       printRun(await client.control(command.runId, command.name), options, controlMessages[command.name]);
       return ExitCode.Ok;
+    case 'cancel': {
+      const body = command.reason === undefined ? undefined : { reason: command.reason };
+      printRun(await client.control(command.runId, 'cancel', body), options, controlMessages.cancel);
+      return ExitCode.Ok;
+    }
     case 'input': {
       const reply = await client.provideInput(command.runId, {
         value: command.value,

@@ -18,7 +18,7 @@ Commands:
       --limit N                       at most N runs (default 50)
   pause <runId>                     pause at the next step boundary
   resume <runId>                    resume a paused run
-  cancel <runId>                    cancel the run and its running activities
+  cancel <runId> [--reason TEXT]    cancel the run, its children and their running activities
   input <runId> <value>             answer the pending input or approval request; the value is
                                     JSON when it parses as JSON, else text
       --request-id R                  the request to answer (default: the oldest pending one)

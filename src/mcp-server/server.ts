@@ -6,6 +6,7 @@ import { isClosedRunStatus, type Run } from '../../client/run-view';
 import type { RunsClient } from '../../client/runs';
 import { toApiError } from '../api/errors';
 import {
+  cancelBody,
   MAX_WAIT_SECONDS,
   messageRunSchema,
   provideInputBody,
@@ -58,6 +59,8 @@ export const runToolInput = z
   .strict();
 
 export const runIdInput = z.object(runIdShape).strict();
+
+const cancelInput = z.object({ ...runIdShape, reason: cancelBody.unwrap().shape.reason }).strict();
 
 /**
  * The Run schema without its OpenAPI id: with one, its JSON Schema is a `$ref` to a definition,
@@ -279,11 +282,11 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     {
       title: 'Cancel a run',
       description: 'Cancels the run and its running activities; the run ends as cancelled.',
-      inputSchema: runIdInput,
+      inputSchema: cancelInput,
       outputSchema: runOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async ({ run_id }) => answer(() => runs.cancel(run_id), logger),
+    async ({ run_id, reason }) => answer(() => runs.cancel(run_id, reason ?? 'cancelled through MCP'), logger),
   );
 
   return server;

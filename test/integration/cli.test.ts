@@ -284,7 +284,7 @@ describe('controlling', () => {
 
   it('cancels a run: watch then exits 1; controls of a closed run exit 3 with the API message', async () => {
     const runId = await pausedRun(unique('m-cancel'));
-    const cancelled = await cli('cancel', runId, '--json');
+    const cancelled = await cli('cancel', runId, '--reason', 'wrong question', '--json');
     expect(json(cancelled).runId).toBe(runId);
 
     const watched = await cli('watch', runId, '--json');
@@ -294,7 +294,7 @@ describe('controlling', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(events[0]).toMatchObject({ type: 'run_started', id: expect.any(String), at: expect.any(String) });
-    expect(events.at(-1)).toMatchObject({ type: 'cancelled' });
+    expect(events.at(-1)).toMatchObject({ type: 'cancelled', data: { reason: 'wrong question' } });
 
     const status = await cli('status', runId);
     expect(status.code).toBe(0);

@@ -172,3 +172,33 @@ test('a parallel run with a router branch: the router picks a route and its answ
   expect(fanInPrompt).toContain('Too long.');
   expect(fanInPrompt).toContain('Trimmed.');
 });
+
+test('cancel wins at every depth: no run of a ten-level nest cancelled as it starts ends completed', async () => {
+  // Each round cancels at a different moment of the nest starting up. A child may finish before the
+  // cancel reaches it; but no run that received a cancel may end completed, and none is left running.
+  for (const delayMs of [0, 150, 400, 800]) {
+    const leaf = model('leaf');
+    env.provider.script(leaf, [{ text: 'done' }]);
+    let node: Record<string, unknown> = agent('leaf', leaf);
+    for (let level = 10; level >= 2; level--) node = { type: 'parallel', name: `level${level}`, fan_out: [node] };
+    const handle = await env.start('parallel', 'go', { type: 'parallel', fan_out: [node] });
+    await new Promise((r) => setTimeout(r, delayMs));
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    let id = handle.workflowId;
+    for (const name of [...Array.from({ length: 9 }, (_, i) => `level${i + 2}`), 'leaf']) {
+      id = `${id}/${name}-1`;
+      const child = env.worker.client.workflow.getHandle(id);
+      const status = await eventually(async () => {
+        const described = await child.describe().catch(() => undefined);
+        if (!described) return 'never started';
+        return described.status.name === 'RUNNING' ? undefined : described.status.name;
+      });
+      if (status === 'never started') break;
+      const history = await child.fetchHistory();
+      const cancelRequested = history.events!.some((e) => e.workflowExecutionCancelRequestedEventAttributes);
+      expect({ id, status }).toEqual({ id, status: cancelRequested ? 'CANCELLED' : expect.stringMatching(/^(CANCELLED|COMPLETED)$/) });
+    }
+  }
+});

@@ -271,13 +271,16 @@ describe('MCP server', () => {
 
     it('cancels a run', async () => {
       const runId = await startPausedRun(uniqueId('mcp-cancel'));
-      const cancelled = await callTool(client, 'workflows-cancel', { run_id: runId });
+      const cancelled = await callTool(client, 'workflows-cancel', { run_id: runId, reason: 'asked by the assistant' });
       expect(cancelled).toMatchObject({ isError: false, body: { runId } });
       const closed = await eventually(async () => {
         const status = await callTool(client, 'workflows-get_status', { run_id: runId });
         return status.body.status === 'cancelled' && status.body;
       });
       expect(closed.error.code).toBe('cancelled');
+      const history = await worker.client.workflow.getHandle(runId).fetchHistory();
+      const requested = history.events!.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
+      expect(requested?.workflowExecutionCancelRequestedEventAttributes?.cause).toBe('asked by the assistant');
     });
 
     it('answers with the API error codes and messages as tool errors', async () => {

@@ -267,6 +267,38 @@ test('a composed run shows its children start and finish, and each child has a s
   expect(child[3].data).toMatchObject({ text: 'It will not.' });
 });
 
+test('a cancelled composed run shows every child finish cancelled, and its cancelled event says why', async () => {
+  const models = ['slow-a', 'slow-b', 'slow-c'].map(uniqueModel);
+  for (const m of models) env.provider.script(m, [{ text: 'never', delayMs: 60_000 }]);
+  // Branches nested 0, 1 and 2 deep take different times to close once cancelled.
+  const nest = (node: Record<string, unknown>, depth: number): Record<string, unknown> =>
+    depth === 0 ? node : { type: 'parallel', fan_out: [nest(node, depth - 1)] };
+  const runId = await startRun('parallel', {
+    fan_out: models.map((m, i) => ({ ...nest(agent(m), i), name: `branch${i}` })),
+  });
+  await Promise.all(models.map((m) => env.provider.waitForRequest(m, 1)));
+  const cancelled = await api.post(`/runs/${runId}/cancel`, { reason: 'the user changed their mind' });
+  expect(cancelled.status).toBe(202);
+
+  const events = await allEvents(runId);
+  expect(events.at(-1)).toMatchObject({ type: 'cancelled', data: { reason: 'the user changed their mind' } });
+  const finished = events.filter((e) => e.type === 'child_finished');
+  expect(finished.map((e) => [e.data.workflowId, e.data.status]).sort()).toEqual(
+    models.map((_, i) => [`${runId}/branch${i}-${i + 1}`, 'cancelled']),
+  );
+  // Each child says its parent cancelled it.
+  const child = await allEvents(`${runId}/branch0-1`);
+  expect(child.at(-1)).toMatchObject({ type: 'cancelled', data: { reason: `its parent ${runId} was cancelled` } });
+
+  // Without a reason, the API gives one; a reason that is not text is a 400.
+  const other = uniqueModel('slow-d');
+  env.provider.script(other, [{ text: 'never', delayMs: 60_000 }]);
+  const second = await startRun('agent', { agent: agent(other) });
+  expect((await api.post(`/runs/${second}/cancel`, { reason: 42 })).status).toBe(400);
+  expect((await api.post(`/runs/${second}/cancel`)).status).toBe(202);
+  expect((await allEvents(second)).at(-1)).toMatchObject({ type: 'cancelled', data: { reason: 'cancelled through the API' } });
+});
+
 test('a failed run ends its stream with failed and the Run\'s error', async () => {
   const model = uniqueModel('events-fail');
   env.provider.script(model, [{ status: 400, message: `The model ${model} does not exist.` }]);

@@ -93,6 +93,15 @@ describe('parseCommandLine', () => {
     expect(parse(name, 'run-1').command).toEqual({ name, runId: 'run-1' });
   });
 
+  it('parses cancel --reason', () => {
+    expect(parse('cancel', 'run-1', '--reason', 'wrong question').command).toEqual({
+      name: 'cancel',
+      runId: 'run-1',
+      reason: 'wrong question',
+    });
+    expect(() => parse('pause', 'run-1', '--reason', 'x')).toThrow(/reason/);
+  });
+
   it('parses the commands without arguments, help and the token', () => {
     expect(parse('workflows', '--token', 't0k').command).toEqual({ name: 'workflows' });
     expect(parse('workflows', '--token', 't0k').options).toEqual({ token: 't0k', json: false });

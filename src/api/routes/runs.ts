@@ -3,6 +3,7 @@ import { isClosedRunStatus } from '../../../client/run-view';
 import type { RunsClient } from '../../../client/runs';
 import {
   bodyErrors,
+  cancelBody,
   errorBodySchema,
   listRunsQuery,
   MAX_WAIT_SECONDS,
@@ -89,9 +90,18 @@ export const runRoutes: FastifyPluginAsyncZod<RunRouteOptions> = async (app, { r
   app.post(
     '/runs/:runId/cancel',
     {
-      schema: { summary: 'Cancel the run and its running activities', tags: ['runs'], params: runIdParams, response: control },
+      schema: {
+        summary: 'Cancel the run, its children and their running activities',
+        tags: ['runs'],
+        params: runIdParams,
+        body: cancelBody,
+        response: { ...control, 400: errorBodySchema, ...bodyErrors },
+      },
     },
-    async (request, reply) => reply.code(202).send(await runs.cancel(request.params.runId)),
+    async (request, reply) => {
+      const reason = request.body?.reason ?? 'cancelled through the API';
+      return reply.code(202).send(await runs.cancel(request.params.runId, reason));
+    },
   );
 
   app.post(
