@@ -245,8 +245,22 @@ export class RunsClient {
       infos.push({ ...info, firstRunId: info.raw.firstRunId ?? undefined });
     }
     return Promise.all(
-      infos.map(async (info) => buildRun(await this.facts(info, { state: undefined, outcome: undefined }), this.links)),
+      infos.map(async (info) => {
+        // Listings hold no pending activities: an open run is described to say what is being retried.
+        const retrying = isClosedExecution(info.status.name) ? undefined : await this.retryingOf(info.workflowId);
+        return buildRun(await this.facts({ ...info, retrying }, { state: undefined, outcome: undefined }), this.links);
+      }),
     );
+  }
+
+  private async retryingOf(workflowId: string): Promise<RunFacts['retrying']> {
+    try {
+      return (await this.describe(this.client.workflow.getHandle(workflowId))).retrying;
+    } catch (error) {
+      // Gone since it was listed: nothing is being retried.
+      if (error instanceof RunNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -385,6 +385,7 @@ describe('API runs with a worker', () => {
     provider.script(model, [
       { status: 503, message: 'overloaded, try later' },
       { status: 503, message: 'still overloaded' },
+      { status: 503, message: 'overloaded again' },
       { text: 'finally' },
     ]);
     const started = await api.post('/workflows/agent/run', { input: 'hi', spec: adhocAgent(model) });
@@ -392,6 +393,9 @@ describe('API runs with a worker', () => {
     expect(retrying).toMatchObject({ activity: 'llmGenerate', attempt: expect.any(Number), lastError: expect.stringContaining('overloaded') });
     expect(retrying.attempt).toBeGreaterThanOrEqual(2);
     expect(Date.parse(retrying.nextAttemptAt)).not.toBeNaN();
+    // Listings say so too.
+    const listed = (await api.get('/runs?status=running&limit=100')).body.runs.find((r: { runId: string }) => r.runId === started.body.runId);
+    expect(listed?.retrying).toMatchObject({ activity: 'llmGenerate', lastError: expect.stringContaining('overloaded') });
 
     const result = await api.get(`/runs/${started.body.runId}/result?wait=30`);
     expect(result.body).toMatchObject({ status: 'completed', result: { text: 'finally' } });
