@@ -3,7 +3,7 @@ import type { ContextSummaryState, ContextUse } from '../src/conversation/contex
 import type { LoggedMessage } from '../src/conversation/entry';
 import type { PendingPart } from '../src/conversation/summary';
 import type { Interned } from '../src/conversation/interned';
-import type { LlmRequest, LlmResponse, StoredText, ToolDefinition } from '../src/llm/messages';
+import type { LlmRequest, LlmResponse, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
 
 /**
  * What workflows may ask of the outside world, one activity per external call. Workflows import
@@ -74,11 +74,10 @@ export type ContextSummary = ContextSummaryState;
  * the stored conversation so far, `log.append` carries only what is new (a user message, tool
  * results). The activity stores those and the reply as the next entry and returns its key.
  */
-export interface LoopLlmRequest {
+export interface LoopLlmRequest extends RequestParams {
   provider: LlmRequest['provider'];
   model: string;
   maxTokens: number;
-  temperature?: number;
   system: Interned<string>;
   tools: Interned<ToolDefinition[]>;
   log: { head: string | null; append: LoggedMessage[] };

@@ -9,6 +9,7 @@ import { anthropicClient, openAiClient, openAiTokenLimitField, type ProviderSett
 import { providerFailure } from '../src/llm/errors';
 import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
 import { fromOpenAiReply, toOpenAiParams } from '../src/llm/openai';
+import { requestTimeoutMs } from '../src/llm/timeouts';
 import type {
   Interned,
   LlmGenerateRequest,
@@ -32,17 +33,24 @@ export interface LlmActivityDeps {
  */
 const HEARTBEAT_INTERVAL_MS = 1000;
 
+/** Each HTTP request of a call: aborted when the run cancels it, timed out a little before the attempt. */
+interface CallOptions {
+  signal: AbortSignal;
+  timeout: number;
+}
+
 export function createLlmActivities(deps: LlmActivityDeps) {
   return {
     /** One model call. Heartbeats while waiting, and a cancelled run aborts the HTTP request. */
     async llmGenerate(request: LlmGenerateRequest): Promise<LlmGenerateResponse> {
       const context = Context.current();
       const signal = context.cancellationSignal;
+      const call: CallOptions = { signal, timeout: requestTimeoutMs(context.info.startToCloseTimeoutMs) };
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
-        if ('summarize' in request) return await summarize(request, deps, signal);
-        if ('log' in request) return await loopTurn(request, deps, signal);
-        return await generate(request, deps, signal);
+        if ('summarize' in request) return await summarize(request, deps, call);
+        if ('log' in request) return await loopTurn(request, deps, call);
+        return await generate(request, deps, call);
       } catch (error) {
         // The SDK reports an abort as its own error; Temporal expects the cancellation back.
         if (signal.aborted) throw signal.reason;
@@ -58,7 +66,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
  * A loop's next turn: the stored conversation and what is new, cut to the context budget, goes to
  * the model; what is new and the reply are stored as the conversation's next entry.
  */
-async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<LoopLlmResponse> {
+async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LoopLlmResponse> {
   const store = deps.conversations;
   const [system, tools, chain, summaryText] = await Promise.all([
     interned(request.system, store),
@@ -79,10 +87,12 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, signal: 
       messages: await store.resolve(view.messages),
       tools: tools.value,
       maxTokens: request.maxTokens,
-      ...(request.temperature !== undefined && { temperature: request.temperature }),
+      temperature: request.temperature,
+      stopSequences: request.stopSequences,
+      parallelToolCalls: request.parallelToolCalls,
     },
     deps,
-    signal,
+    call,
   );
   const head = await store.append(request.log.head, [...request.log.append, { ...reply.message, turn: request.turn }]);
   return {
@@ -107,7 +117,7 @@ async function interned<T extends string | ToolDefinition[]>(
 }
 
 /** Summarizes the conversation's start, from where the last summary ended to where the activity picks. */
-async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<SummarizeResponse> {
+async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, call: CallOptions): Promise<SummarizeResponse> {
   const store = deps.conversations;
   const chain = await store.chain(request.head, request.summary?.upTo);
   const from = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) + 1 : 0;
@@ -127,7 +137,7 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signa
       maxTokens: request.maxTokens,
     },
     deps,
-    signal,
+    call,
   );
   const text = reply.message.content.trim();
   return {
@@ -137,15 +147,15 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, signa
   };
 }
 
-async function generate(request: LlmRequest, deps: LlmActivityDeps, signal: AbortSignal): Promise<LlmResponse> {
+async function generate(request: LlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LlmResponse> {
   switch (request.provider) {
     case 'anthropic': {
-      const reply = await anthropicClient(deps.anthropic).messages.create(toAnthropicParams(request), { signal });
+      const reply = await anthropicClient(deps.anthropic).messages.create(toAnthropicParams(request), call);
       return fromAnthropicReply(reply, request.output);
     }
     case 'openai': {
       const params = toOpenAiParams(request, openAiTokenLimitField(deps.openai));
-      const reply = await openAiClient(deps.openai).chat.completions.create(params, { signal });
+      const reply = await openAiClient(deps.openai).chat.completions.create(params, call);
       return fromOpenAiReply(reply, request.output);
     }
   }

@@ -11,4 +11,6 @@ export const FailureTypes = {
   UnknownMcpServer: 'UnknownMcpServer',
   McpConnectionFailed: 'McpConnectionFailed',
   UnknownFunction: 'UnknownFunction',
+  /** A call's attempts together outlasted its configured `deadline_seconds`. */
+  CallDeadlineExceeded: 'CallDeadlineExceeded',
 } as const;

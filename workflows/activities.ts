@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
 import type { LlmRequest, LlmResponse } from '../src/llm/messages';
 import type {
   Activities,
@@ -8,6 +8,8 @@ import type {
   SummarizeResponse,
 } from '../activities/contracts';
 import { FailureTypes } from '../src/failure-types';
+import { REQUEST_TIMEOUT_MARGIN_MS } from '../src/llm/timeouts';
+import type { CallPolicy } from '../src/spec/schema';
 
 /**
  * Activity stubs with the timeouts and retry policies of each kind of call. Each call gets its own
@@ -37,33 +39,95 @@ const mcpOptions: ActivityOptions = {
   retry: { ...retryableBackoff, maximumAttempts: 8, nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer] },
 };
 
+/**
+ * The defaults of a kind of call with what an agent's `llm_calls` or a server's `calls` changes.
+ * A model call's attempt lasts a little longer than its timeout, so that the HTTP request's own
+ * timeout (src/llm/timeouts.ts) ends it with a readable error first.
+ */
+function withPolicy(defaults: ActivityOptions, summary: string, policy?: CallPolicy, margin = 0): ActivityOptions {
+  if (!policy) return { ...defaults, summary };
+  const seconds = (value: number) => `${value} seconds` as const;
+  return {
+    ...defaults,
+    summary,
+    ...(policy.timeout_seconds !== undefined && { startToCloseTimeout: policy.timeout_seconds * 1000 + margin }),
+    ...(policy.deadline_seconds !== undefined && { scheduleToCloseTimeout: seconds(policy.deadline_seconds) }),
+    retry: {
+      ...defaults.retry,
+      ...(policy.max_attempts !== undefined && { maximumAttempts: policy.max_attempts }),
+      ...(policy.initial_retry_seconds !== undefined && { initialInterval: seconds(policy.initial_retry_seconds) }),
+      ...(policy.max_retry_seconds !== undefined && { maximumInterval: seconds(policy.max_retry_seconds) }),
+    },
+  };
+}
+
+function ranOutOfTime(failure: ActivityFailure): boolean {
+  if (failure.cause instanceof TimeoutFailure) return failure.cause.timeoutType === 'SCHEDULE_TO_CLOSE';
+  return failure.retryState === 'TIMEOUT';
+}
+
 /** `llmGenerate` takes three kinds of request, each with its own kind of answer. */
 type LlmCall<Request, Response> = (request: Request) => Promise<Response>;
 
-function llmGenerate(summary: string): Activities['llmGenerate'] {
-  return proxyActivities<Activities>({ ...llmOptions, summary }).llmGenerate;
+function llmGenerate(summary: string, policy?: CallPolicy): Activities['llmGenerate'] {
+  const call = proxyActivities<Activities>(withPolicy(llmOptions, summary, policy, REQUEST_TIMEOUT_MARGIN_MS)).llmGenerate;
+  return explainDeadline(call, `The model call "${summary}"`, 'llm_calls', policy);
+}
+
+/**
+ * A call that ran out of its deadline fails as "Activity task timed out" with the reason a level
+ * down; say which call, which setting and what its last attempt met instead.
+ */
+function explainDeadline<A extends unknown[], R>(
+  call: (...args: A) => Promise<R>,
+  what: string,
+  setting: string,
+  policy?: CallPolicy,
+): (...args: A) => Promise<R> {
+  if (policy?.deadline_seconds === undefined) return call;
+  const deadline = policy.deadline_seconds;
+  return async (...args) => {
+    try {
+      return await call(...args);
+    } catch (err) {
+      // Out of time either during an attempt (a schedule-to-close timeout) or before the next one
+      // (Temporal does not start a retry that could not finish: the last attempt's failure, with
+      // the retry state TIMEOUT).
+      if (!(err instanceof ActivityFailure) || !ranOutOfTime(err)) throw err;
+      const lastFailure = err.cause instanceof TimeoutFailure ? err.cause.cause : err.cause;
+      const last = lastFailure?.message ? `; its last attempt: ${lastFailure.message}` : '';
+      throw ApplicationFailure.create({
+        message: `${what} did not finish within its deadline of ${deadline} s (${setting}.deadline_seconds)${last}`,
+        type: FailureTypes.CallDeadlineExceeded,
+        nonRetryable: true,
+        cause: err as ActivityFailure,
+      });
+    }
+  };
 }
 
 /** A single request with its whole conversation (planners, routers, evaluators). */
-export function llmActivity(summary: string): LlmCall<LlmRequest, LlmResponse> {
-  return llmGenerate(summary) as LlmCall<LlmRequest, LlmResponse>;
+export function llmActivity(summary: string, policy?: CallPolicy): LlmCall<LlmRequest, LlmResponse> {
+  return llmGenerate(summary, policy) as LlmCall<LlmRequest, LlmResponse>;
 }
 
 /** The next turn of a loop whose conversation is stored (agent, swarm). */
-export function loopLlmActivity(summary: string): LlmCall<LoopLlmRequest, LoopLlmResponse> {
-  return llmGenerate(summary) as LlmCall<LoopLlmRequest, LoopLlmResponse>;
+export function loopLlmActivity(summary: string, policy?: CallPolicy): LlmCall<LoopLlmRequest, LoopLlmResponse> {
+  return llmGenerate(summary, policy) as LlmCall<LoopLlmRequest, LoopLlmResponse>;
 }
 
-export function summarizeActivity(summary: string): LlmCall<SummarizeRequest, SummarizeResponse> {
-  return llmGenerate(summary) as LlmCall<SummarizeRequest, SummarizeResponse>;
+export function summarizeActivity(summary: string, policy?: CallPolicy): LlmCall<SummarizeRequest, SummarizeResponse> {
+  return llmGenerate(summary, policy) as LlmCall<SummarizeRequest, SummarizeResponse>;
 }
 
-export function mcpCallToolActivity(summary: string): Activities['mcpCallTool'] {
-  return proxyActivities<Activities>({ ...mcpOptions, summary }).mcpCallTool;
+export function mcpCallToolActivity(summary: string, policy?: CallPolicy): Activities['mcpCallTool'] {
+  const call = proxyActivities<Activities>(withPolicy(mcpOptions, summary, policy)).mcpCallTool;
+  return explainDeadline(call, `The tool call "${summary}"`, 'calls', policy);
 }
 
-export function mcpListToolsActivity(summary: string): Activities['mcpListTools'] {
-  return proxyActivities<Activities>({ ...mcpOptions, summary }).mcpListTools;
+export function mcpListToolsActivity(summary: string, policy?: CallPolicy): Activities['mcpListTools'] {
+  const call = proxyActivities<Activities>(withPolicy(mcpOptions, summary, policy)).mcpListTools;
+  return explainDeadline(call, `Listing tools ("${summary}")`, 'calls', policy);
 }
 
 const embedOptions: ActivityOptions = {

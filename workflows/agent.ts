@@ -200,7 +200,7 @@ class AgentLoop {
     const perServer = await Promise.all(
       agent.servers.map(async (server) => {
         await control.checkpoint();
-        return mcpListToolsActivity(`list tools · ${server}`)({ server });
+        return mcpListToolsActivity(`list tools · ${server}`, agent.server_calls?.[server])({ server });
       }),
     );
     // Runs started before agents could call functions carry specs without `functions`.

@@ -4,7 +4,7 @@ import type { LoggedMessage } from '../src/conversation/entry';
 import type { ConversationLog } from '../src/conversation/log';
 import { messagesTokens } from '../src/conversation/tokens';
 import type { ToolCall, ToolDefinition } from '../src/llm/messages';
-import { llmSummary, summarizeSummary } from '../src/patterns/agent';
+import { agentRequestParams, llmSummary, summarizeSummary } from '../src/patterns/agent';
 import type { ResolvedAgent } from '../src/spec/schema';
 import { loopLlmActivity, summarizeActivity } from './activities';
 import type { RunControl } from './run-control';
@@ -41,11 +41,11 @@ export async function llmTurn(options: {
   if (head !== null && context.wantsSummary(agent.context, append)) await summarize(loop, agent, head, append);
   const where = `turn ${label.turn}${label.step !== undefined ? ` · step ${label.step}` : ''}`;
   control.setStep(`llm ${where} · ${agent.name}`, label.step ?? label.turn);
-  const reply = await loopLlmActivity(llmSummary(agent.provider, agent.model, agent.name, label.turn, label.step))({
+  const reply = await loopLlmActivity(llmSummary(agent.provider, agent.model, agent.name, label.turn, label.step), agent.llm_calls)({
     provider: agent.provider,
     model: agent.model,
     maxTokens: agent.max_tokens,
-    ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+    ...agentRequestParams(agent),
     system: options.system.wire(),
     tools: options.tools.wire(),
     log: { head, append },
@@ -66,7 +66,7 @@ export async function llmTurn(options: {
 async function summarize(loop: LoopState, agent: ResolvedAgent, head: string, pending: LoggedMessage[]): Promise<void> {
   const { context, control } = loop;
   control.setStep(`summarizing the conversation · ${agent.name}`);
-  const reply = await summarizeActivity(summarizeSummary(agent.provider, agent.model, agent.name))({
+  const reply = await summarizeActivity(summarizeSummary(agent.provider, agent.model, agent.name), agent.llm_calls)({
     provider: agent.provider,
     model: agent.model,
     maxTokens: agent.max_tokens,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { checkNodeJson, jsonReplyInstruction, nodeJsonFailureMessage } from '../src/patterns/node-json';
 import { STRUCTURED_OUTPUT_INVALID } from '../src/patterns/structured';
 import type { LlmRequest } from '../src/llm/messages';
-import type { ResolvedAgent, ResolvedModel, ResolvedNode } from '../src/spec/schema';
+import type { CallPolicy, ResolvedAgent, ResolvedModel, ResolvedNode } from '../src/spec/schema';
 import { runNode } from './nodes';
 import type { RunControl } from './run-control';
 import { generateStructured } from './structured';
@@ -42,8 +42,9 @@ export async function askStructured<T>(question: StructuredQuestion<T>): Promise
 }
 
 function askModel<T>(question: StructuredQuestion<T>, thinking: Thinking): Promise<T> {
-  const { label, ...request } = thinking;
+  const { label, policy, ...request } = thinking;
   return generateStructured({
+    policy,
     schema: question.schema,
     name: question.name,
     description: question.description,
@@ -61,11 +62,15 @@ async function askNode<T>(question: StructuredQuestion<T>, node: Exclude<Resolve
   throw ApplicationFailure.nonRetryable(nodeJsonFailureMessage(question.name, node, check.problems), STRUCTURED_OUTPUT_INVALID);
 }
 
-type Thinking = Pick<LlmRequest, 'provider' | 'model' | 'system' | 'maxTokens' | 'temperature'> & { label: string };
+type Thinking = Pick<LlmRequest, 'provider' | 'model' | 'system' | 'maxTokens' | 'temperature'> & {
+  label: string;
+  policy?: CallPolicy;
+};
 
+/** An agent's decision keeps its temperature and call policy; stop sequences could cut the JSON short. */
 function agentThinking(agent: ResolvedAgent): Thinking {
-  const { provider, model, instruction, max_tokens, temperature } = agent;
-  return { provider, model, system: instruction, maxTokens: max_tokens, temperature, label: `${agent.name} · ${provider}/${model}` };
+  const { provider, model, instruction, max_tokens, temperature, llm_calls: policy } = agent;
+  return { provider, model, system: instruction, maxTokens: max_tokens, temperature, policy, label: `${agent.name} · ${provider}/${model}` };
 }
 
 function ownThinking(thinker: Extract<Thinker, { llm: ResolvedModel }>): Thinking {

@@ -8,6 +8,7 @@ import {
   STRUCTURED_OUTPUT_INVALID,
   structuredFailureMessage,
 } from '../src/patterns/structured';
+import type { CallPolicy } from '../src/spec/schema';
 import { llmActivity } from './activities';
 
 export interface GenerateStructuredOptions<T> {
@@ -22,6 +23,8 @@ export interface GenerateStructuredOptions<T> {
   summary: string;
   /** Called with each model call's usage, so the caller can add it to the run's. */
   onUsage?: (usage: TokenUsage) => void;
+  /** The answering agent's `llm_calls`; the pattern's own model calls keep the defaults. */
+  policy?: CallPolicy;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function generateStructured<T>(options: GenerateStructuredOptions<T
   const request: LlmRequest = { ...options.request, output };
 
   async function generate(turn: LlmRequest, turnSummary: string): Promise<LlmResponse> {
-    const response = await llmActivity(turnSummary)(turn);
+    const response = await llmActivity(turnSummary, options.policy)(turn);
     onUsage?.(response.usage);
     return response;
   }

@@ -302,7 +302,9 @@ class SwarmLoop {
   private listServer(server: string): Promise<ToolDefinition[]> {
     let listed = this.serverTools.get(server);
     if (!listed) {
-      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`)({ server }));
+      // A server's policy is the config's, so any agent that uses the server carries the same one.
+      const policy = this.spec.agents.find((agent) => agent.server_calls?.[server])?.server_calls?.[server];
+      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`, policy)({ server }));
       this.serverTools.set(server, listed);
     }
     return listed;

@@ -82,7 +82,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     control.recordToolCall();
     return { ...result(functionResultText(reply), reply.isError), functionReply: reply };
   }
-  const reply = await mcpCallToolActivity(toolSummary(call.name))({
+  const reply = await mcpCallToolActivity(toolSummary(call.name), agent.server_calls?.[route.server])({
     server: route.server,
     tool: route.tool,
     arguments: call.arguments,

@@ -69,6 +69,10 @@ function unionProblems(issue: z.core.$ZodIssueInvalidUnion, path: readonly Prope
   // one whose identifying key it has.
   const fitting = matching.filter((branch) => !branch.some(missesIdentifyingKey));
   if (fitting.length === 1) return zodIssueProblems(fitting[0], path);
+  // Still two (an inline agent and `{agent: name}` both have no required key but that one): the
+  // shape that knows every key given.
+  const knowsKeys = fitting.filter((branch) => !branch.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
+  if (knowsKeys.length === 1) return zodIssueProblems(knowsKeys[0], path);
   if (matching.length === 0 && issue.errors.length > 0) {
     const expected = issue.errors.map((branch) => (branch[0] as z.core.$ZodIssueInvalidType).expected);
     const received = 'input' in issue ? `, received ${describeType(issue.input)}` : '';

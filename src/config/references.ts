@@ -33,7 +33,10 @@ export function agentServerProblems(agent: unknown, path: Path, known: KnownName
   ];
 }
 
-/** A node: an agent name, `{function}`, an inline pattern (checked recursively) or an inline agent. */
+/**
+ * A node: an agent name, `{function}`, an inline pattern (checked recursively), `{agent: name}` with
+ * overrides, or an inline agent.
+ */
 export function nodeReferenceProblems(node: unknown, path: Path, known: KnownNames): Problem[] {
   if (typeof node === 'string') {
     return known.agents.has(node) ? [] : [{ path, message: `unknown agent ${JSON.stringify(node)}` }];
@@ -44,6 +47,9 @@ export function nodeReferenceProblems(node: unknown, path: Path, known: KnownNam
       : [{ path: [...path, 'function'], message: `unknown function ${JSON.stringify(node.function)}` }];
   }
   if (isRecord(node) && 'type' in node) return specReferenceProblems(node, path, known);
+  if (isRecord(node) && typeof node.agent === 'string') {
+    return known.agents.has(node.agent) ? [] : [{ path: [...path, 'agent'], message: `unknown agent ${JSON.stringify(node.agent)}` }];
+  }
   return agentServerProblems(node, path, known);
 }
 

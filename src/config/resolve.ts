@@ -60,12 +60,17 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
   const agent: AgentDefinition = parsed.data;
   const provider = agent.provider ?? config.default_provider;
   const descriptions = agent.functions.map((fn) => [fn, config.functions[fn]?.description ?? ''] as const);
+  const serverCalls = agent.servers.flatMap((server) => {
+    const calls = config.mcp.servers[server]?.calls;
+    return calls ? [[server, calls] as const] : [];
+  });
   return {
     ...agent,
     name,
     provider,
     model: agent.model ?? config[provider].default_model,
     ...(descriptions.length > 0 && { function_descriptions: Object.fromEntries(descriptions) }),
+    ...(serverCalls.length > 0 && { server_calls: Object.fromEntries(serverCalls) }),
   };
 }
 
@@ -84,8 +89,16 @@ function resolveNode(config: Config, node: Node, fallbackName: string, path: Pat
   if (problems.length > 0) throw new SpecError(problems);
   if (typeof node === 'string') return { kind: 'agent', name: node, agent: agentFrom(config, config.agents[node], node, path) };
   if ('function' in node) return { kind: 'function', name: node.name ?? node.function, function: node.function };
+  if ('type' in node) {
+    const name = node.name ?? fallbackName;
+    return { kind: 'pattern', name, spec: resolveSpec(config, node, name, path) };
+  }
+  if ('agent' in node) {
+    const { agent: base, name = base, ...overrides } = node;
+    const set = Object.entries(overrides).filter(([, value]) => value !== undefined);
+    return { kind: 'agent', name, agent: agentFrom(config, { ...config.agents[base], ...Object.fromEntries(set) }, name, path) };
+  }
   const name = node.name ?? fallbackName;
-  if ('type' in node) return { kind: 'pattern', name, spec: resolveSpec(config, node, name, path) };
   return { kind: 'agent', name, agent: agentFrom(config, node, name, path) };
 }
 

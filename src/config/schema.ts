@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentDefinitionSchema, patternSpecSchema, providerSchema, workflowTypeByPattern } from '../spec/schema';
+import { agentDefinitionSchema, callPolicySchema, patternSpecSchema, providerSchema, workflowTypeByPattern } from '../spec/schema';
 import { agentServerProblems, specReferenceProblems, type KnownNames } from './references';
 import { isRecord } from './values';
 
@@ -74,7 +74,8 @@ const mcpServerFields = z
     url: z.url().optional(),
     headers: z.record(z.string(), z.string()).default({}),
     description: z.string().describe('What the server offers; routers read it').optional(),
-    read_timeout_seconds: z.number().positive().default(60),
+    read_timeout_seconds: z.number().positive().describe('Each MCP request, such as one tool call').default(60),
+    calls: callPolicySchema.describe("Timeout and retries of each tool call's activity").optional(),
     allowed_tools: z
       .array(z.string().min(1))
       .describe("Globs of the server's own tool names to offer; all of them by default")

@@ -2,14 +2,13 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
 import { isRecord } from './records';
 
-/**
- * Pure mapping between the provider-neutral conversation and the Anthropic Messages API.
- *
- * Sampling temperature is not sent: @anthropic-ai/sdk 1.x no longer has the parameter, the
- * Messages API having deprecated it.
- */
+/** Pure mapping between the provider-neutral conversation and the Anthropic Messages API. */
 
-type AnthropicParams = Anthropic.MessageCreateParamsNonStreaming;
+/**
+ * @anthropic-ai/sdk 1.x dropped `temperature` from its types, but the Messages API still takes it
+ * and the SDK sends the body as given: an agent's temperature is not silently lost.
+ */
+type AnthropicParams = Anthropic.MessageCreateParamsNonStreaming & { temperature?: number };
 type AnthropicMessageParam = Anthropic.UserMessageParam | Anthropic.AssistantMessageParam;
 type AnthropicBlockParam = Anthropic.ContentBlockParam;
 
@@ -32,6 +31,8 @@ export function toAnthropicParams(request: LlmRequest): AnthropicParams {
     messages: toAnthropicMessages(request.messages),
   };
   if (request.system) params.system = request.system;
+  if (request.temperature !== undefined) params.temperature = request.temperature;
+  if (request.stopSequences?.length) params.stop_sequences = request.stopSequences;
   const tools: Anthropic.Tool[] = request.tools.map((tool) => ({
     name: tool.name,
     description: tool.description,
@@ -41,6 +42,8 @@ export function toAnthropicParams(request: LlmRequest): AnthropicParams {
     // The Messages API's native structured output: one tool whose input is the object, forced.
     tools.push(outputTool(request.output));
     params.tool_choice = { type: 'tool', name: request.output.name };
+  } else if (tools.length > 0 && request.parallelToolCalls === false) {
+    params.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
   }
   if (tools.length > 0) params.tools = tools;
   return params;

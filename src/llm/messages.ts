@@ -53,14 +53,21 @@ export interface OutputSchema {
   schema: Record<string, unknown>;
 }
 
-export interface LlmRequest {
+/** An agent's sampling settings, sent to whichever provider it uses. */
+export interface RequestParams {
+  temperature?: number;
+  stopSequences?: string[];
+  /** false: at most one tool call per reply. */
+  parallelToolCalls?: boolean;
+}
+
+export interface LlmRequest extends RequestParams {
   provider: 'anthropic' | 'openai';
   model: string;
   system?: string;
   messages: Message[];
   tools: ToolDefinition[];
   maxTokens: number;
-  temperature?: number;
   output?: OutputSchema;
 }
 

@@ -49,11 +49,14 @@ export function toOpenAiParams(
     [tokenLimitField]: request.maxTokens,
   };
   if (request.temperature !== undefined) params.temperature = request.temperature;
+  if (request.stopSequences?.length) params.stop = request.stopSequences;
   if (request.tools.length > 0) {
     params.tools = request.tools.map((tool) => ({
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
     }));
+    // Only beside tools: the API refuses the flag on a request that offers none.
+    if (request.parallelToolCalls !== undefined) params.parallel_tool_calls = request.parallelToolCalls;
   }
   if (request.output) params.response_format = responseFormat(request.output);
   return params;

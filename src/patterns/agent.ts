@@ -1,5 +1,6 @@
 import { functionToolDefinition } from '../functions/tools';
-import type { Message, ToolCall, ToolDefinition, ToolResultMessage } from '../llm/messages';
+import type { Message, RequestParams, ToolCall, ToolDefinition, ToolResultMessage } from '../llm/messages';
+import type { ResolvedAgent } from '../spec/schema';
 import { splitToolName } from '../mcp/naming';
 import { HUMAN_INPUT_TOOL } from './human-input';
 import { asText } from './nodes';
@@ -80,4 +81,13 @@ export function interruptedResult(call: ToolCall, failure?: string): ToolResultM
   const why = failure === undefined ? 'the user sent a new message' : `the turn failed: ${failure}`;
   const content = `The call of ${call.name} was stopped before it finished: ${why}.`;
   return { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true };
+}
+
+/** What an agent sends with each of its own turns, only what it sets (the rest is the provider's default). */
+export function agentRequestParams(agent: ResolvedAgent): RequestParams {
+  return {
+    ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+    ...(agent.stop_sequences !== undefined && { stopSequences: agent.stop_sequences }),
+    ...(agent.parallel_tool_calls !== undefined && { parallelToolCalls: agent.parallel_tool_calls }),
+  };
 }

@@ -26,17 +26,57 @@ export const contextSchema = z
 
 const nameField = z.string().min(1).describe('Names the node in results and in the Web UI');
 
+/**
+ * How long one call (a model's, or an MCP server's tool) may take and how Temporal retries it.
+ * Every field is optional: what is left out keeps the default of that kind of call.
+ */
+export const callPolicySchema = z
+  .object({
+    timeout_seconds: z
+      .number()
+      .positive()
+      .max(24 * 3600)
+      .describe("Each attempt (default 600); a model call's HTTP request gets the same timeout")
+      .optional(),
+    deadline_seconds: z
+      .number()
+      .positive()
+      .describe('Every attempt of one call together, retries and their waits included (default: none)')
+      .optional(),
+    max_attempts: z.number().int().min(1).max(100).describe('Default 10 for model calls, 8 for tool calls').optional(),
+    initial_retry_seconds: z.number().positive().describe('Wait before the first retry, doubling after (default 1)').optional(),
+    max_retry_seconds: z.number().positive().describe('Longest wait between retries (default 60)').optional(),
+  })
+  .strict();
+export type CallPolicy = z.infer<typeof callPolicySchema>;
+
+/** What an agent sends with each model call; a reference to a configured agent may override them. */
+const requestFields = {
+  provider: providerSchema.optional(),
+  model: z.string().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  stop_sequences: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(4)
+    .describe('The model stops before any of these (at most 4: OpenAI takes no more)')
+    .optional(),
+  parallel_tool_calls: z
+    .boolean()
+    .describe("false: at most one tool call per model reply (default: the provider's, which allows several)")
+    .optional(),
+  llm_calls: callPolicySchema.describe("Timeout and retries of this agent's model calls").optional(),
+};
+
 export const agentDefinitionSchema = z
   .object({
     name: nameField.optional(),
     instruction: z.string().min(1).default('You are a helpful agent.'),
     description: z.string().optional(),
     servers: z.array(z.string().min(1)).default([]),
-    provider: providerSchema.optional(),
-    model: z.string().min(1).optional(),
+    ...requestFields,
     max_iterations: z.number().int().min(1).max(200).default(10),
     max_tokens: z.number().int().min(1).default(4096),
-    temperature: z.number().min(0).max(2).optional(),
     human_input: z.boolean().default(false),
     approve_tools: z.array(z.string().min(1)).default([]),
     input_timeout_seconds: z.number().positive().default(86_400),
@@ -48,6 +88,21 @@ export const agentDefinitionSchema = z
   })
   .strict();
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
+
+/**
+ * A configured agent with some of its model settings changed for this place: a config workflow or
+ * an ad-hoc spec can run `writer` on another model without defining a second agent.
+ */
+export const agentReferenceSchema = z
+  .object({
+    agent: z.string().min(1).describe('A configured agent'),
+    name: nameField.optional(),
+    ...requestFields,
+    max_iterations: z.number().int().min(1).max(200).optional(),
+    max_tokens: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type AgentReference = z.infer<typeof agentReferenceSchema>;
 
 /** Plain code from the config's `functions:` standing where an agent may. */
 export const functionNodeSchema = z.object({ function: z.string().min(1), name: nameField.optional() }).strict();
@@ -62,14 +117,14 @@ const methodSchema = z.enum(['llm', 'embedding']);
 const modelChoice = { provider: providerSchema.optional(), model: z.string().min(1).optional() };
 
 /**
- * A node is a configured agent's name, an inline agent, an inline pattern (`{type: ...}`) or a
- * function (`{function: name}`): any pattern may stand wherever an agent may, at any depth. The
+ * A node is a configured agent's name (or `{agent: name, ...overrides}`), an inline agent, an
+ * inline pattern (`{type: ...}`) or a function (`{function: name}`): any pattern may stand wherever an agent may, at any depth. The
  * parsed types are spelled out below because TypeScript cannot infer a recursive schema's type.
  */
-export type Node = string | AgentDefinition | FunctionNode | PatternSpec;
+export type Node = string | AgentDefinition | AgentReference | FunctionNode | PatternSpec;
 
 export const nodeSchema: z.ZodType<Node, unknown> = z.lazy(() =>
-  z.union([z.string().min(1), functionNodeSchema, patternSpecSchema, agentDefinitionSchema]),
+  z.union([z.string().min(1), functionNodeSchema, patternSpecSchema, agentReferenceSchema, agentDefinitionSchema]),
 );
 
 interface Common {
@@ -246,6 +301,8 @@ export interface ResolvedAgent extends AgentDefinition {
   model: string;
   /** What the config says each of `functions` does, for the model's tool list. */
   function_descriptions?: Record<string, string>;
+  /** The `calls` policy of each of `servers` that has one (config `mcp.servers.<name>.calls`). */
+  server_calls?: Record<string, CallPolicy>;
 }
 
 /** A node after resolution: self-contained, so a config change never alters a running workflow. */

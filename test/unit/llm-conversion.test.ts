@@ -99,6 +99,19 @@ describe('toAnthropicParams', () => {
     expect(params).not.toHaveProperty('tools');
   });
 
+  it('sends temperature, stop sequences and one tool call at a time when the agent sets them', () => {
+    const params = toAnthropicParams(request({ temperature: 0.7, stopSequences: ['END'], parallelToolCalls: false }));
+    expect(params).toMatchObject({
+      temperature: 0.7,
+      stop_sequences: ['END'],
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+    });
+    const plain = toAnthropicParams(request());
+    for (const key of ['temperature', 'stop_sequences', 'tool_choice']) expect(plain).not.toHaveProperty(key);
+    // Without tools there is no tool choice to make.
+    expect(toAnthropicParams(request({ tools: [], parallelToolCalls: false }))).not.toHaveProperty('tool_choice');
+  });
+
   it('always declares the input schema an object, as Anthropic requires', () => {
     const params = toAnthropicParams(request({ tools: [{ name: 'ping', description: 'Pings', inputSchema: {} }] }));
     expect(params.tools).toEqual([{ name: 'ping', description: 'Pings', input_schema: { type: 'object' } }]);
@@ -218,6 +231,13 @@ describe('toOpenAiParams', () => {
     expect(official.max_completion_tokens).toBe(1024);
     expect(official).not.toHaveProperty('max_tokens');
     expect(official).not.toHaveProperty('temperature');
+  });
+
+  it('sends stop sequences, and parallel_tool_calls only beside tools', () => {
+    const params = toOpenAiParams(request({ provider: 'openai', stopSequences: ['END'], parallelToolCalls: false }));
+    expect(params).toMatchObject({ stop: ['END'], parallel_tool_calls: false });
+    const toolless = toOpenAiParams(request({ provider: 'openai', tools: [], parallelToolCalls: false }));
+    expect(toolless).not.toHaveProperty('parallel_tool_calls');
   });
 
   it('leaves out an absent system prompt and an empty tool list', () => {
