@@ -1,5 +1,6 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Config } from '../src/config/schema';
+import { temporalConnectionSettings } from '../src/config/temporal-connection';
 import { openStorage, type Storage } from '../src/storage/open';
 
 /**
@@ -20,7 +21,7 @@ const RETRY_ATTEMPTS = 5;
 
 export function connectClient(config: Config): TemporalClient {
   const connection = Connection.lazy({
-    address: config.temporal.address,
+    ...temporalConnectionSettings(config.temporal),
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))],
     channelArgs: {
       // The SDK's own 128 MB default goes under a key gRPC ignores, leaving replies capped at 4 MB:

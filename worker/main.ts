@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError } from '../src/config/errors';
 import { loadConfig } from '../src/config/load';
+import { temporalConnectionSettings } from '../src/config/temporal-connection';
 import { createLogger } from '../src/logging';
 import { createWorker } from './create';
 
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker', config.logger.level);
   const { address, namespace, task_queue: taskQueue } = config.temporal;
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
   const { worker, pool, storage } = await createWorker({ config, connection, logger });
   logger.info(
     { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location },

@@ -38,6 +38,12 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'] },
   { variable: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'] },
   { variable: 'TEMPORAL_TASK_QUEUE', path: ['temporal', 'task_queue'] },
+  // The Temporal CLI's own names, so one environment serves both.
+  { variable: 'TEMPORAL_API_KEY', path: ['temporal', 'api_key'] },
+  { variable: 'TEMPORAL_TLS_CA', path: ['temporal', 'tls', 'ca_file'] },
+  { variable: 'TEMPORAL_TLS_CERT', path: ['temporal', 'tls', 'cert_file'] },
+  { variable: 'TEMPORAL_TLS_KEY', path: ['temporal', 'tls', 'key_file'] },
+  { variable: 'TEMPORAL_TLS_SERVER_NAME', path: ['temporal', 'tls', 'server_name'] },
   { variable: 'ANTHROPIC_API_KEY', path: ['anthropic', 'api_key'] },
   { variable: 'ANTHROPIC_BASE_URL', path: ['anthropic', 'base_url'] },
   { variable: 'OPENAI_API_KEY', path: ['openai', 'api_key'] },
@@ -172,7 +178,20 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
     ]),
   );
   const storage = { ...config.storage, path: path.resolve(baseDir, config.storage.path) };
-  return { ...config, mcp: { ...config.mcp, servers }, functions, storage };
+  const tls = config.temporal.tls;
+  const temporal =
+    typeof tls === 'object'
+      ? {
+          ...config.temporal,
+          tls: {
+            ...tls,
+            ...(tls.ca_file && { ca_file: path.resolve(baseDir, tls.ca_file) }),
+            ...(tls.cert_file && { cert_file: path.resolve(baseDir, tls.cert_file) }),
+            ...(tls.key_file && { key_file: path.resolve(baseDir, tls.key_file) }),
+          },
+        }
+      : config.temporal;
+  return { ...config, temporal, mcp: { ...config.mcp, servers }, functions, storage };
 }
 
 /**

@@ -12,11 +12,33 @@ import { isRecord } from './values';
 /** Names appear in tool names, URLs and log lines, so they are single words. */
 const nameSchema = z.string().regex(/^\S+$/, 'must be non-empty and contain no whitespace');
 
+const temporalTlsSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      ca_file: z.string().min(1).describe("PEM of the server's CA; absent: the system's roots (Temporal Cloud)").optional(),
+      cert_file: z.string().min(1).describe('PEM client certificate, for mTLS').optional(),
+      key_file: z.string().min(1).describe("PEM of the client certificate's key").optional(),
+      server_name: z.string().min(1).describe('The name the server certificate must carry, when not the address host').optional(),
+    })
+    .strict()
+    .superRefine((tls, ctx) => {
+      if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+        const missing = tls.cert_file === undefined ? 'cert_file' : 'key_file';
+        ctx.addIssue({ code: 'custom', path: [missing], message: 'set cert_file and key_file together' });
+      }
+    }),
+]);
+
 const temporalSchema = z
   .object({
     address: z.string().min(1).default('localhost:7233'),
     namespace: z.string().min(1).default('default'),
     task_queue: z.string().min(1).default('mcp-agent'),
+    api_key: z.string().min(1).describe('An API key (Temporal Cloud); turns TLS on unless tls is false').optional(),
+    tls: temporalTlsSchema
+      .describe('true for TLS with the system roots; paths (relative to the config file) for a CA, mTLS or a server name')
+      .optional(),
     max_concurrent_activities: z.number().int().positive().optional(),
     max_concurrent_workflow_tasks: z.number().int().positive().optional(),
   })

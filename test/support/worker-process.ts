@@ -26,6 +26,11 @@ const READY_TIMEOUT_MS = 60_000;
 /** Variables the config loader lets win over the file: the file written here must be what counts. */
 const CONFIG_ENV_OVERRIDES = [
   'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_CA',
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'TEMPORAL_TLS_SERVER_NAME',
   'ANTHROPIC_API_KEY',
   'ANTHROPIC_BASE_URL',
   'OPENAI_API_KEY',
@@ -40,6 +45,8 @@ export interface WorkerProcessOptions {
   taskQueue: string;
   /** Names the process in failure messages. */
   label: string;
+  /** Set after the rest: e.g. another TEMPORAL_ADDRESS, or TEMPORAL_TLS_* and TEMPORAL_API_KEY. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface WorkerExit {
@@ -83,7 +90,7 @@ function writeConfigFile(config: ConfigInput): { file: string; remove(): void } 
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function workerEnv(configFile: string, taskQueue: string): NodeJS.ProcessEnv {
+function workerEnv(configFile: string, taskQueue: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     MCP_AGENT_CONFIG: configFile,
@@ -91,7 +98,7 @@ function workerEnv(configFile: string, taskQueue: string): NodeJS.ProcessEnv {
     TEMPORAL_TASK_QUEUE: taskQueue,
   };
   for (const name of CONFIG_ENV_OVERRIDES) delete env[name];
-  return env;
+  return { ...env, ...extra };
 }
 
 /** Starts a worker process and resolves once it logs 'worker polling'; rejects with its output if it dies or hangs first. */
@@ -99,7 +106,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const configFile = writeConfigFile(options.config);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
     cwd: projectRoot,
-    env: workerEnv(configFile.file, options.taskQueue),
+    env: workerEnv(configFile.file, options.taskQueue, options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
