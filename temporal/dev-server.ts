@@ -18,6 +18,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** Where the Web UI asks for payloads to show (the API's `/codec`), so stored content is shown. */
   codecEndpoint?: string;
+  /** Port of the server's Prometheus `/metrics` endpoint; absent: the CLI picks a free one. */
+  metricsPort?: number;
   readyTimeoutMs?: number;
 }
 
@@ -46,6 +48,7 @@ export function devServerArgs(options: DevServerOptions & { port: number }): str
   if (options.uiPort !== false && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const name of searchAttributeNames) args.push('--search-attribute', `${name}=Keyword`);
   args.push('--log-level', 'warn');
   return args;

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../src/config/schema';
@@ -12,7 +13,7 @@ export interface WorkerOptions {
   /** Defaults to the config's task queue. */
   taskQueue?: string;
   logger?: Logger;
-  /** A prebuilt bundle (tests build one and share it); default: bundle `workflows/` now. */
+  /** A prebuilt bundle (tests build one and share it); default: bundle `workflows/` now (`bundleWorkflows`). */
   workflowBundle?: WorkflowBundle;
   identity?: string;
 }
@@ -39,9 +40,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.task_queue,
     ...(options.identity && { identity: options.identity }),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
     activities: createActivities(config, pool, functions, storage.blobs),
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
@@ -58,4 +57,41 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
   return { worker, pool, storage };
+}
+
+/**
+ * Bundles `workflows/` (or another workflows module) with the SDK's webpack bundler. The bundler
+ * logs webpack's whole stats report at info, a screenful of module lists on every start; here that
+ * report and the bundle's size go to debug, while a failed build's report (which names the module
+ * that broke it) is logged as an error, and warnings as warnings. Without a logger, warnings and
+ * errors go to stderr.
+ */
+export async function bundleWorkflows(
+  logger?: Logger,
+  workflowsPath = require.resolve('../workflows'),
+): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger(logger) });
+}
+
+function quietBundlerLogger(logger: Logger | undefined): SdkLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const fields = { ...meta, sdkComponent: 'bundler' };
+    if (level === 'ERROR') {
+      if (logger) logger.error(fields, message);
+      else process.stderr.write(`${message}\n`);
+    } else if (level === 'WARN') {
+      if (logger) logger.warn(fields, message);
+      else process.stderr.write(`${message}\n`);
+    } else {
+      logger?.debug(fields, message);
+    }
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
 }

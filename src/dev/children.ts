@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 
 /** Child processes of `npm run dev`, each with its output prefixed by its name. */
 
@@ -29,7 +30,12 @@ export function spawnPrefixed(
   return child;
 }
 
-/** Runs a TypeScript entry point of this project with tsx, as `npm run worker` would. */
+/**
+ * Runs a TypeScript entry point of this project with tsx, as `npm run worker` would, but as node
+ * itself with tsx's loader rather than under the `tsx` launcher, which runs the script in a child of
+ * its own: so the pid here is the script's (a worker's Temporal identity is `pid@hostname`), and a
+ * signal sent to it reaches the script.
+ */
 export function spawnTsx(name: string, entry: string, env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawnPrefixed(name, process.execPath, [require.resolve('tsx/cli'), entry], env);
+  return spawnPrefixed(name, process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, entry], env);
 }

@@ -1,19 +1,29 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { findTemporalCli, projectRoot } from '../../temporal/cli';
 import { devServerArgs, stopProcess, temporalAnswers } from '../../temporal/dev-server';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { label, spawnPrefixed, spawnTsx } from './children';
+import { NotPollingError, waitForPolling } from './readiness';
+import { devSettings, providerWarning } from './settings';
+import { describeExit, Supervisor, WORKER_BACKOFF } from './supervisor';
 
 /**
  * `npm run dev`: the whole product on one machine. A Temporal dev server (unless one answers
  * already) with a persistent SQLite file and the Web UI, one worker, and the API, each a child
- * process with prefixed logs. Ctrl-C stops them in reverse order.
+ * process with prefixed logs. The API starts once the worker polls the task queue, and "ready" is
+ * said once the API answers too. A worker that crashes later is restarted with backoff; the stack
+ * stays up meanwhile. Ctrl-C stops them all in reverse order.
  */
 
-const say = (line: string) => process.stdout.write(`${label('dev')} ${line}\n`);
+const devLabel = label('dev');
+const say = (line: string) => process.stdout.write(`${devLabel} ${line}\n`);
+const warn = (line: string) => process.stderr.write(`${devLabel} warning: ${line}\n`);
+const fail = (line: string) => process.stderr.write(`${devLabel} error: ${line}\n`);
 
 function hostPort(address: string): { ip: string; port: number } {
   const [host, port] = address.split(':');
@@ -34,34 +44,71 @@ function browserHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
 }
 
+/** Where this process asks the API for /health: a wildcard bind answers on loopback. */
+function loopbackUrl(host: string, port: number): string {
+  const ip = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
+
+async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    if (reply?.status === 200) return;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('the API exited before it answered /health');
+    if (Date.now() > deadline) {
+      throw new Error(`the API did not answer ${url}/health with 200 within ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function gone(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+const stoppers: { name: string; stop: () => Promise<void> }[] = [];
+let connection: Connection | undefined;
+let stopping = false;
+
+/** Stops every child in reverse order of start, then exits. */
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (stoppers.length > 0) say('stopping…');
+  for (const { stop } of [...stoppers].reverse()) await stop();
+  await connection?.close().catch(() => undefined);
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
+  const dev = devSettings();
   const address = config.temporal.address;
-  const children: { name: string; process: ChildProcess }[] = [];
-  let stopping = false;
+  const { namespace, task_queue: taskQueue } = config.temporal;
 
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping…');
-    for (const child of [...children].reverse()) await stopProcess(child.process, 25_000);
-    process.exit(code);
-  };
+  const noProvider = providerWarning(config);
+  if (noProvider) warn(noProvider);
+
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const watch = (name: string, child: ChildProcess) => {
-    children.push({ name, process: child });
+  /** A child whose exit ends the whole stack (the Temporal server, the API). */
+  const essential = (name: string, child: ChildProcess) => {
+    stoppers.push({ name, stop: () => stopProcess(child, 25_000) });
     child.on('exit', (code, signal) => {
       if (stopping) return;
-      say(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
+      fail(`${name} ${describeExit({ code, signal })}; stopping the rest`);
       void stopAll(code || 1);
     });
   };
 
   if (await temporalAnswers(address)) {
     say(`using the Temporal server that answers at ${address}`);
+    if (dev.metricsPort !== undefined) {
+      warn(`MCP_AGENT_DEV_METRICS_PORT=${dev.metricsPort} is not used: this launcher did not start that server`);
+    }
   } else {
     const cli = findTemporalCli({ log: say });
     say(`Temporal CLI: ${cli.path} (found via ${cli.source})`);
@@ -79,21 +126,79 @@ async function main(): Promise<void> {
         port,
         uiPort,
         dbFile,
-        namespace: config.temporal.namespace,
+        namespace,
         codecEndpoint: `http://${browserHost(settings.host)}:${settings.port}/codec`,
+        metricsPort: dev.metricsPort,
       }),
     );
-    watch('temporal', server);
+    essential('temporal', server);
     await waitUntilAnswers(address, server, 60_000);
     say(`Temporal at ${address}, Web UI at ${settings.temporalUiUrl}, history kept in ${path.relative(process.cwd(), dbFile)}`);
+    if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
   }
+  connection = await Connection.connect({ address, connectTimeout: 5000 });
+  const polling = { taskQueue, namespace };
+  const identity = (child: ChildProcess) => `${child.pid}@${os.hostname()}`;
 
-  watch('worker', spawnTsx('worker', path.join(projectRoot, 'worker', 'main.ts')));
-  watch('api', spawnTsx('api', path.join(projectRoot, 'src', 'api', 'main.ts')));
-  say(`API at http://${settings.host}:${settings.port} (OpenAPI page at /docs)`);
+  // The worker: restarted when it crashes, once it has polled at least once (a worker that fails
+  // at start-up, e.g. on a function module that does not load, would only fail again).
+  let workerPolled = false;
+  const worker = new Supervisor(() => spawnTsx('worker', path.join(projectRoot, 'worker', 'main.ts')), WORKER_BACKOFF, {
+    started(child, restarts) {
+      if (restarts === 0) return;
+      say(`worker restarted (pid ${child.pid}, restart ${restarts})`);
+      waitForPolling(connection!, { ...polling, identity: identity(child) }, {
+        timeoutMs: dev.readyTimeoutMs,
+        givenUp: () => (gone(child) || stopping ? 'it exited' : undefined),
+      }).then(
+        () => say(`worker (pid ${child.pid}) is polling task queue "${taskQueue}" again`),
+        (error: Error) => {
+          if (!gone(child) && !stopping) warn(error.message);
+        },
+      );
+    },
+    crashed(exit, restart, child) {
+      if (stopping) return false;
+      if (!workerPolled) return false;
+      const uptime = Math.round(exit.uptimeMs / 1000);
+      fail(
+        `worker (pid ${child.pid}) ${describeExit(exit)} after ${uptime} s; restarting it in ${restart.delayMs / 1000} s ` +
+          `(crash ${restart.crashes} in a row). The API and Temporal stay up; runs continue once a worker polls again.`,
+      );
+      return true;
+    },
+  });
+  stoppers.push({ name: 'worker', stop: () => worker.stop(25_000) });
+  const first = worker.start();
+  try {
+    await waitForPolling(connection, { ...polling, identity: identity(first) }, {
+      timeoutMs: dev.readyTimeoutMs,
+      givenUp: () =>
+        gone(first)
+          ? `the worker (pid ${first.pid}) ${describeExit({ code: first.exitCode, signal: first.signalCode })} ` +
+            'before it polled; see its output above'
+          : undefined,
+    });
+  } catch (error) {
+    if (stopping) return;
+    if (!(error instanceof NotPollingError)) throw error;
+    fail(error.message);
+    if (!gone(first)) fail('set MCP_AGENT_DEV_READY_TIMEOUT (seconds) to wait longer');
+    await stopAll(1);
+    return;
+  }
+  workerPolled = true;
+  say(`worker (pid ${first.pid}) is polling task queue "${taskQueue}"`);
+
+  const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', 'main.ts'));
+  essential('api', api);
+  await waitUntilHealthy(loopbackUrl(settings.host, settings.port), api, 60_000);
+  say(`ready: API at http://${browserHost(settings.host)}:${settings.port} (OpenAPI page at /docs), worker polling task queue "${taskQueue}"`);
 }
 
 main().catch((err: unknown) => {
+  // Ctrl-C during start-up ends the waits above with errors that say only that it stopped.
+  if (stopping) return;
   process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
+  void stopAll(1);
 });

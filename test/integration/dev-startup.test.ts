@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { NotPollingError, waitForPolling } from '../../src/dev/readiness';
+import { freePort } from '../../temporal/dev-server';
+import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
+import { projectRoot } from '../support/agent-env';
+import { testTemporalAddress } from '../support/temporal-env';
+
+/**
+ * `npm run dev` start-up when things are missing, against the suite's Temporal server (which the
+ * launcher then uses instead of starting its own): a config with no model provider gets a warning
+ * that says what to set; a worker that cannot start stops the launcher with a clear error before
+ * the API is started, instead of a "ready" with nobody polling. And the readiness check itself.
+ */
+
+interface DevExit {
+  code: number | null;
+  output: string;
+}
+
+function runDev(configFile: string, env: NodeJS.ProcessEnv): Promise<DevExit> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, MCP_AGENT_CONFIG: configFile, LOG_LEVEL: 'warn' };
+  for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEMPORAL_NAMESPACE']) {
+    delete childEnv[name];
+  }
+  const dev = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, 'src', 'dev', 'main.ts')], {
+    cwd: path.dirname(configFile),
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  dev.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  dev.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve) => dev.once('close', (code) => resolve({ code, output })));
+}
+
+test('warns that no provider is configured, and stops with a clear error when the worker exits before it polls', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-startup-'));
+  const configFile = path.join(dir, 'mcp_agent.config.yaml');
+  const taskQueue = uniqueTaskQueue('dev-startup');
+  // A function module that throws when loaded: the worker stops at start-up with a config error.
+  writeFileSync(path.join(dir, 'lookup.js'), "throw new Error('the lookup module is broken');\n");
+  writeFileSync(configFile, stringify({ functions: { lookup: { module: './lookup.js', export: 'lookup' } } }));
+  const { code, output } = await runDev(configFile, {
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PORT: String(await freePort()),
+    MCP_AGENT_DEV_METRICS_PORT: String(await freePort()),
+  });
+
+  expect(code).toBe(1);
+  expect(output).toMatch(/warning: no model provider is configured/);
+  expect(output).toMatch(/Set OPENAI_API_KEY or ANTHROPIC_API_KEY .* or OPENAI_BASE_URL/);
+  expect(output).toMatch(/MCP_AGENT_DEV_METRICS_PORT=\d+ is not used/);
+  // The worker's own error, then the launcher's.
+  expect(output).toMatch(/functions\.lookup\.module: .*the lookup module is broken/);
+  expect(output).toMatch(
+    new RegExp(`error: no worker \\(\\d+@.+\\) is polling task queue "${taskQueue}" in namespace "default" for workflow and activity tasks: ` +
+      'the worker \\(pid \\d+\\) exited with code 1 before it polled; see its output above'),
+  );
+  expect(output).not.toMatch(/ready:|restarting it/);
+  expect(output).not.toContain('[api');
+});
+
+describe('waiting for a worker to poll', () => {
+  let connection: Connection;
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: testTemporalAddress() });
+  });
+  afterAll(async () => {
+    await connection.close();
+  });
+
+  test('resolves once the worker with that identity polls for workflow and activity tasks', async () => {
+    const worker = await startTestWorker(testConfig({}, uniqueTaskQueue('dev-ready')));
+    try {
+      const query = { namespace: 'default', taskQueue: worker.taskQueue, identity: `${process.pid}@${os.hostname()}` };
+      await expect(waitForPolling(connection, query, { timeoutMs: 30_000 })).resolves.toBeUndefined();
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('gives up with a clear error when nobody polls within the bound', async () => {
+    const query = { namespace: 'default', taskQueue: uniqueTaskQueue('dev-nobody') };
+    const waiting = waitForPolling(connection, query, { timeoutMs: 500 });
+    await expect(waiting).rejects.toThrow(NotPollingError);
+    await expect(waiting).rejects.toThrow(`no worker is polling task queue "${query.taskQueue}" in namespace "default" for workflow and activity tasks: none after 1 s`);
+  });
+
+  test('gives up at once with the reason when the worker is gone', async () => {
+    const query = { namespace: 'default', taskQueue: uniqueTaskQueue('dev-gone'), identity: '1@nowhere' };
+    await expect(waitForPolling(connection, query, { timeoutMs: 60_000, givenUp: () => 'it exited' })).rejects.toThrow(
+      'no worker (1@nowhere) is polling task queue',
+    );
+  });
+});

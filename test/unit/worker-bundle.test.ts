@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { bundleWorkflows } from '../../worker/create';
+
+/**
+ * The worker bundles `workflows/` with webpack on every start. Webpack's stats report (every module
+ * it bundled) is not worker news: it goes to debug. A build that fails still logs webpack's report,
+ * which names what broke it, as an error.
+ */
+
+interface Line {
+  level: number;
+  msg: string;
+}
+
+function capturingLogger(level: string) {
+  const lines: Line[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(text) as Line);
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines };
+}
+
+const INFO = 30;
+const ERROR = 50;
+
+test('a good bundle logs no webpack stats at info or above; they are there at debug', async () => {
+  const { logger, lines } = capturingLogger('debug');
+  const bundle = await bundleWorkflows(logger);
+  expect(bundle.code.length).toBeGreaterThan(0);
+  const loud = lines.filter((line) => line.level >= INFO);
+  expect(loud).toEqual([]);
+  expect(lines.some((line) => /webpack .* compiled successfully/.test(line.msg))).toBe(true);
+});
+
+test("a failed build logs webpack's report, naming the missing module, as an error", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'broken-workflows-'));
+  const workflows = path.join(dir, 'workflows.js');
+  writeFileSync(workflows, "export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
+  const { logger, lines } = capturingLogger('info');
+  await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
+  const errors = lines.filter((line) => line.level >= ERROR);
+  expect(errors.map((line) => line.msg).join('\n')).toMatch(/no-such-module/);
+});
