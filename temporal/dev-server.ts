@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames } from '../workflows/definitions';
+import type { TemporalConnectionSettings } from '../src/config/temporal-connection';
 
 /** Starts `temporal server start-dev` with our custom search attributes, and waits until it answers. */
 
@@ -55,9 +56,10 @@ export function devServerArgs(options: DevServerOptions & { port: number }): str
 }
 
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
-export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
+export async function temporalAnswers(target: string | TemporalConnectionSettings, timeoutMs = 2000): Promise<boolean> {
+  const settings = typeof target === 'string' ? { address: target } : target;
   try {
-    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    const connection = await Connection.connect({ ...settings, connectTimeout: timeoutMs });
     try {
       await connection.workflowService.getSystemInfo({});
       return true;

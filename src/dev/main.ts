@@ -7,6 +7,7 @@ import { findTemporalCli, projectRoot } from '../../temporal/cli';
 import { devServerArgs, stopProcess, temporalAnswers } from '../../temporal/dev-server';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
+import { temporalConnectionSettings } from '../config/temporal-connection';
 import { label, spawnPrefixed, spawnTsx } from './children';
 import { NotPollingError, waitForPolling } from './readiness';
 import { devSettings, providerWarning } from './settings';
@@ -104,11 +105,16 @@ async function main(): Promise<void> {
     });
   };
 
-  if (await temporalAnswers(address)) {
+  const temporal = temporalConnectionSettings(config.temporal);
+  if (await temporalAnswers(temporal)) {
     say(`using the Temporal server that answers at ${address}`);
     if (dev.metricsPort !== undefined) {
       warn(`MCP_AGENT_DEV_METRICS_PORT=${dev.metricsPort} is not used: this launcher did not start that server`);
     }
+  } else if (temporal.tls || temporal.apiKey) {
+    // A server reached over TLS or with a key is someone else's: there is nothing to start here.
+    fail(`the Temporal server at ${address} (temporal.tls / temporal.api_key) does not answer; check the address and credentials`);
+    return stopAll(1);
   } else {
     const cli = findTemporalCli({ log: say });
     say(`Temporal CLI: ${cli.path} (found via ${cli.source})`);
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
     say(`Temporal at ${address}, Web UI at ${settings.temporalUiUrl}, history kept in ${path.relative(process.cwd(), dbFile)}`);
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
   }
-  connection = await Connection.connect({ address, connectTimeout: 5000 });
+  connection = await Connection.connect({ ...temporal, connectTimeout: 5000 });
   const polling = { taskQueue, namespace };
   const identity = (child: ChildProcess) => `${child.pid}@${os.hostname()}`;
 

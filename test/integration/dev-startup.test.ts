@@ -66,6 +66,20 @@ test('warns that no provider is configured, and stops with a clear error when th
   expect(output).not.toContain('[api');
 });
 
+test('a secured Temporal (TLS or an API key) that does not answer stops dev with a clear error rather than starting a local server', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-tls-'));
+  const configFile = path.join(dir, 'mcp_agent.config.yaml');
+  writeFileSync(configFile, stringify({ openai: { api_key: 'x' } }));
+  const { code, output } = await runDev(configFile, {
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    TEMPORAL_API_KEY: 'some-key',
+    PORT: String(await freePort()),
+  });
+  expect(code).toBe(1);
+  expect(output).toMatch(/error: the Temporal server at 127\.0\.0\.1:\d+ \(temporal\.tls \/ temporal\.api_key\) does not answer/);
+  expect(output).not.toMatch(/Temporal CLI:/);
+});
+
 describe('waiting for a worker to poll', () => {
   let connection: Connection;
   beforeAll(async () => {
