@@ -12,6 +12,16 @@ import { isRecord } from './values';
 /** Names appear in tool names, URLs and log lines, so they are single words. */
 const nameSchema = z.string().regex(/^\S+$/, 'must be non-empty and contain no whitespace');
 
+/** Two settings that mean nothing alone (a certificate and its key): both or neither. */
+function together<K extends string>(first: K, second: K) {
+  return (value: Partial<Record<K, unknown>>, ctx: z.RefinementCtx): void => {
+    if ((value[first] === undefined) !== (value[second] === undefined)) {
+      const missing = value[first] === undefined ? first : second;
+      ctx.addIssue({ code: 'custom', path: [missing], message: `set ${first} and ${second} together` });
+    }
+  };
+}
+
 const temporalTlsSchema = z.union([
   z.boolean(),
   z
@@ -22,12 +32,7 @@ const temporalTlsSchema = z.union([
       server_name: z.string().min(1).describe('The name the server certificate must carry, when not the address host').optional(),
     })
     .strict()
-    .superRefine((tls, ctx) => {
-      if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
-        const missing = tls.cert_file === undefined ? 'cert_file' : 'key_file';
-        ctx.addIssue({ code: 'custom', path: [missing], message: 'set cert_file and key_file together' });
-      }
-    }),
+    .superRefine(together('cert_file', 'key_file')),
 ]);
 
 const temporalSchema = z
@@ -179,12 +184,7 @@ const s3Schema = z
     secret_access_key: z.string().min(1).optional(),
   })
   .strict()
-  .superRefine((s3, ctx) => {
-    if ((s3.access_key_id === undefined) !== (s3.secret_access_key === undefined)) {
-      const missing = s3.access_key_id === undefined ? 'access_key_id' : 'secret_access_key';
-      ctx.addIssue({ code: 'custom', path: [missing], message: 'set access_key_id and secret_access_key together' });
-    }
-  });
+  .superRefine(together('access_key_id', 'secret_access_key'));
 
 const storageSchema = z
   .object({
