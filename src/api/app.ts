@@ -1,7 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -14,6 +14,7 @@ import type { Storage } from '../storage/open';
 import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
+import { describeJsonBodies, describeWorkflowRuns } from './openapi';
 import { ConversationStore } from '../conversation/store';
 import { codecRoutes } from './routes/codec';
 import { conversationRoutes } from './routes/conversations';
@@ -23,6 +24,9 @@ import { runRoutes } from './routes/runs';
 import { workflowRoutes } from './routes/workflows';
 import { BODY_LIMIT_BYTES } from './schemas';
 import { zodValidatorCompiler } from './validation';
+
+/** Node reads at most 16 KiB of request line and headers (431 beyond), so this leaves the limit to Node. */
+const MAX_PARAM_LENGTH = 16 * 1024;
 
 export interface ApiDeps {
   config: Config;
@@ -37,21 +41,86 @@ export interface ApiDeps {
 
 /**
  * JSON bodies only (a text body gets 415 "send JSON" rather than a confusing type error), and an
- * empty one counts as no body: `POST /runs/x/pause` needs none.
+ * empty one counts as no body: `POST /runs/x/pause` needs none. As Fastify's own parser does, a
+ * body with a key that could reach an object's prototype (`__proto__`, or `constructor` holding
+ * `prototype`) is refused, but with an error that says so: it is valid JSON.
  */
 function acceptJsonBodiesOnly(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body.toString();
-    if (text.trim() === '') done(null, undefined);
-    else parseJson(request, text, done);
+    if (text.trim() === '') return done(null, undefined);
+    let forbidden: string | undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text, (key, value: unknown) => {
+        if (key === '__proto__' || (key === 'constructor' && isPrototypeHolder(value))) forbidden ??= key;
+        return value;
+      });
+    } catch {
+      return done(Object.assign(new Error('The request body is not valid JSON.'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+    if (forbidden !== undefined) return done(forbiddenKey(forbidden), undefined);
+    done(null, parsed);
+  });
+}
+
+function isPrototypeHolder(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype');
+}
+
+function forbiddenKey(key: string): ApiError {
+  const what = key === '__proto__' ? 'a "__proto__" key' : 'a "constructor" key holding "prototype"';
+  return new ApiError(400, 'forbidden_key', `The request body has ${what}, which the API does not take: rename it.`);
+}
+
+/** A route's URL (`/runs/:runId`, `/docs/*`) as a pattern for request paths. */
+function routePattern(url: string): RegExp {
+  const parts = url.split(/(:[^/]+|\*)/).map((part) => {
+    if (part === '*') return '.*';
+    if (part.startsWith(':')) return '[^/]+';
+    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${parts.join('')}$`);
+}
+
+/**
+ * A known path asked with a method it does not take gets 405 with `Allow` (RFC 9110), an unknown
+ * path 404: both at once, before any body is read, so a method such as QUERY without a content
+ * type gets the same answer as any other.
+ */
+function answerUnroutedRequests(app: FastifyInstance): void {
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routes.push({ pattern: routePattern(route.url), methods: methods.map((method) => method.toUpperCase()) });
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split('?', 1)[0];
+    const methods = new Set(routes.filter((route) => route.pattern.test(path)).flatMap((route) => route.methods));
+    if (methods.has('GET')) methods.add('HEAD');
+    if (methods.size === 0) throw new ApiError(404, 'not_found', `There is no route ${request.method} ${path}.`);
+    const allowed = [...methods].sort().join(', ');
+    reply.header('allow', allowed);
+    throw new ApiError(405, 'method_not_allowed', `${path} does not take ${request.method}; it takes ${allowed}.`);
   });
 }
 
 /** The HTTP API of contract section 6, ready to `listen` or to `inject` in tests. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Path parameters as long as the request line allows (Fastify's 100 is shorter than a run id may
+    // be); the routes' own schemas say how long each may be, with a 400 in the error shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own rejections (a bad percent-encoding, a path part over the limit) in the error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = toApiError(error);
+      void (reply as FastifyReply).code(apiError.status).send(apiError.body());
+    },
+  });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptJsonBodiesOnly(app);
@@ -65,6 +134,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     throw new ApiError(404, 'not_found', `There is no route ${request.method} ${request.url.split('?', 1)[0]}.`);
   });
   requireBearerTokens(app, deps.config.api.tokens);
+  answerUnroutedRequests(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -80,7 +150,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       }),
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) => describeJsonBodies(describeWorkflowRuns(jsonSchemaTransformObject(document), deps.config)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 

@@ -80,6 +80,7 @@ const fastifyErrors: Record<string, { status: number; code: string; message: str
     code: 'body_too_large',
     message: `The request body is larger than the API takes (${BODY_LIMIT_BYTES / 1024 / 1024} MiB of JSON).`,
   },
+  FST_ERR_BAD_URL: { status: 400, code: 'invalid_url', message: 'The URL is not valid: a part of its path has a bad percent-encoding.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'invalid_request',

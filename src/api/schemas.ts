@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEventId, runEventSchema } from '../../client/run-events';
+import { runEventSchema } from '../../client/run-events';
 import { runSchema, runStatusSchema } from '../../client/run-view';
 
 /**
@@ -15,6 +15,15 @@ const jsonValue = (description: string) =>
     .unknown()
     .refine((value) => value !== undefined, { message: 'required' })
     .describe(description);
+
+/**
+ * A number in a query string: the text of a JSON number and nothing else. `z.coerce.number()` took
+ * `?wait=` (and `?wait=%20`) as 0 and `0x10` as 16, though the document says a number; now those
+ * are 400 like any other value that is not a number. Documented as `type: number`.
+ */
+const JSON_NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+const queryNumber = <T extends z.ZodNumber>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && JSON_NUMBER.test(value) ? Number(value) : value), schema);
 
 export const MAX_LIST_LIMIT = 500;
 export const DEFAULT_LIST_LIMIT = 50;
@@ -70,7 +79,10 @@ export const startRunBody = z
   })
   .strict();
 
-export const runIdParams = z.object({ runId: z.string().min(1) });
+/** Temporal's own limit on a workflow ID (the server's default `limit.maxIDLength`). */
+export const MAX_RUN_ID_LENGTH = 1000;
+
+export const runIdParams = z.object({ runId: z.string().min(1).max(MAX_RUN_ID_LENGTH) });
 
 export const listRunsQuery = z
   .object({
@@ -78,19 +90,19 @@ export const listRunsQuery = z
     workflow: z
       .string()
       .min(1)
-      // Control characters, whitespace and backslashes never make a workflow name; the visibility
-      // store would answer them with an error of its own.
-      .regex(/^[^\s\\\p{Cc}]+$/u, 'must be a workflow name (no whitespace, control characters or backslashes)')
+      // Control characters (Unicode Cc: U+0000-001F, U+007F-009F), whitespace and backslashes never
+      // make a workflow name; the visibility store would answer them with an error of its own. Spelt
+      // without \p{...} so that the document's `pattern` works in every regex dialect (Python's too).
+      // eslint-disable-next-line no-control-regex -- control characters are what it keeps out
+      .regex(/^[^\s\\\x00-\x1f\x7f-\x9f]+$/u, 'must be a workflow name (no whitespace, control characters or backslashes)')
       .optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+    limit: queryNumber(z.number().int().min(1).max(MAX_LIST_LIMIT)).default(DEFAULT_LIST_LIMIT),
   })
   .strict();
 
 export const resultQuery = z
   .object({
-    wait: z.coerce
-      .number()
-      .min(0)
+    wait: queryNumber(z.number().min(0))
       .default(0)
       .describe(`Seconds to wait for the run to close; at most ${MAX_WAIT_SECONDS} are used`),
   })
@@ -123,9 +135,7 @@ export const sendMessageBody = z
 
 export const sendMessageQuery = z
   .object({
-    wait: z.coerce
-      .number()
-      .min(0)
+    wait: queryNumber(z.number().min(0))
       .default(0)
       .describe(`Seconds to wait for the turn's answer; at most ${MAX_WAIT_SECONDS} are used`),
   })
@@ -145,20 +155,42 @@ export const transcriptQuerySchema = z
       .regex(/^\d{1,9}$/, 'must be the `next` of an earlier page')
       .optional()
       .describe('The `next` of the previous page'),
-    limit: z.coerce.number().int().min(1).max(MAX_TRANSCRIPT_PAGE).default(100),
+    limit: queryNumber(z.number().int().min(1).max(MAX_TRANSCRIPT_PAGE)).default(100),
   })
   .strict();
 
 export { transcriptPageSchema } from '../../client/transcripts';
 
-/** Other headers pass through untouched: the validated object replaces `request.headers`. */
+/** An event id, `<execution>-<history event id>`: what `parseEventId` reads. */
+const EVENT_ID = /^\d{1,9}-\d{1,15}$/;
+
+/**
+ * Other headers pass through untouched: the validated object replaces `request.headers`. An empty
+ * Last-Event-ID is no id, as for an EventSource that has seen none: the stream starts at the top.
+ */
 export const runEventsHeaders = z.looseObject({
   'last-event-id': z
     .string()
-    .refine((id) => parseEventId(id) !== undefined, 'must be an event id of this stream, like 0-12')
+    .regex(/^(\d{1,9}-\d{1,15})?$/, 'must be an event id of this stream, like 0-12')
     .optional()
-    .describe('Resume after this event: the id of the last event received'),
+    .describe('Resume after this event: the id of the last event received (empty: from the start)'),
 });
 
 /** What each SSE `data:` line of `GET /runs/:runId/events` holds. */
 export { runEventSchema };
+
+/**
+ * One message of the event stream as the document describes it: for `text/event-stream` the schema
+ * covers each event's fields (OpenAPI 3.2's reading, which tools apply to 3.1 documents too), with
+ * `data` a JSON text whose content is a RunEvent.
+ */
+export const runEventMessageSchema = z
+  .object({
+    id: z.string().regex(EVENT_ID).describe("The RunEvent's id; send the last one back as Last-Event-ID to resume"),
+    event: runEventSchema.shape.type,
+    data: z
+      .string()
+      .describe('The RunEvent as JSON, on one line')
+      .meta({ contentMediaType: 'application/json', contentSchema: { $ref: '#/components/schemas/RunEvent' } }),
+  })
+  .meta({ id: 'RunEventMessage' });

@@ -176,6 +176,8 @@ test('Last-Event-ID from any point resumes with exactly the events after it', as
   for (let i = 0; i < full.length; i++) {
     expect(await allEvents(runId, { 'last-event-id': full[i].id })).toEqual(full.slice(i + 1));
   }
+  // An empty Last-Event-ID names no event: the whole stream, as without one.
+  expect(await allEvents(runId, { 'last-event-id': '' })).toEqual(full);
 });
 
 test('a run that continues as new streams as one run, its ids growing across executions', async () => {

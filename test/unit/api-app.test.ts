@@ -113,6 +113,62 @@ describe('the API without Temporal', () => {
     expect(wait.body.error.details).toEqual([{ path: 'query.wait', message: 'too small: expected number to be >=0' }]);
   });
 
+  it('takes only JSON numbers where the document says number: an empty or hex wait is 400, not 0 or 16', async () => {
+    for (const query of ['wait=', 'wait=%20', 'wait=0x10', 'wait=1e']) {
+      const reply = await api.get(`/runs/r1/result?${query}`);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.details[0].path).toBe('query.wait');
+    }
+    const messages = await api.post('/runs/r1/messages?wait=', { input: 'hi' });
+    expect(messages.status).toBe(400);
+    expect(messages.body.error.details[0].path).toBe('query.wait');
+    const limit = await api.get('/runs?limit=');
+    expect(limit.status).toBe(400);
+    expect(limit.body.error.details[0].path).toBe('query.limit');
+  });
+
+  it('answers a method a path does not take with 405 and Allow, before reading any body', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/runs/r1', 'GET, HEAD'],
+      ['PUT', '/runs/r1/cancel', 'POST'],
+      ['OPTIONS', '/health', 'GET, HEAD'],
+      ['GET', '/workflows/calc/run', 'POST'],
+    ] as const) {
+      const reply = await api.request(method, path);
+      expect(reply.status).toBe(405);
+      expect(reply.headers.get('allow')).toBe(allow);
+      expect(reply.body.error).toEqual({ code: 'method_not_allowed', message: `${path} does not take ${method}; it takes ${allow}.` });
+    }
+    const withBody = await api.request('PATCH', '/runs/r1/input', { headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(withBody.status).toBe(405);
+    expect((await api.request('DELETE', '/nowhere')).status).toBe(404);
+  });
+
+  it('refuses a body key that could reach a prototype, saying which', async () => {
+    const proto = await api.request('POST', '/workflows/calc/run', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"input": {"__proto__": {"admin": true}}}',
+    });
+    expect(proto.status).toBe(400);
+    expect(proto.body.error).toEqual({
+      code: 'forbidden_key',
+      message: 'The request body has a "__proto__" key, which the API does not take: rename it.',
+    });
+    const constructor = await api.post('/workflows/calc/run', { input: { constructor: { prototype: {} } } });
+    expect(constructor.status).toBe(400);
+    expect(constructor.body.error.code).toBe('forbidden_key');
+  });
+
+  it('answers a run id longer than Temporal takes with 400, and a broken percent-encoding with 400', async () => {
+    const long = await api.get(`/runs/${'r'.repeat(1001)}`);
+    expect(long.status).toBe(400);
+    expect(long.body.error.details[0].path).toBe('path.runId');
+    expect((await api.get(`/runs/${'r'.repeat(1000)}/result?wait=x`)).body.error.details[0].path).toBe('query.wait');
+    const encoding = await api.get('/runs/%E0%A4%A');
+    expect(encoding.status).toBe(400);
+    expect(encoding.body.error.code).toBe('invalid_url');
+  });
+
   it('answers an unknown route with 404 not_found', async () => {
     const reply = await api.get('/nowhere?x=1');
     expect(reply.status).toBe(404);
@@ -157,9 +213,24 @@ describe('the API without Temporal', () => {
       '/runs/{runId}/result',
       '/runs/{runId}/resume',
       '/workflows',
+      '/workflows/calc/run',
       '/workflows/{name}/run',
     ]);
-    expect(Object.keys(doc.paths['/workflows/{name}/run'].post.responses)).toEqual(['202', '400', '404', '409', '413', '415', '503']);
+    // A config workflow has an operation of its own, without `spec`; the template is for pattern types and requires one.
+    const adhoc = doc.paths['/workflows/{name}/run'].post;
+    expect(Object.keys(adhoc.responses)).toEqual(['202', '400', '404', '409', '413', '415', '503']);
+    expect(adhoc.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['input', 'spec']));
+    expect(adhoc.parameters.find((p: { name: string }) => p.name === 'name').schema.enum).toEqual(
+      expect.arrayContaining(['agent', 'router', 'orchestrator', 'parallel', 'evaluator_optimizer', 'swarm']),
+    );
+    const calc = doc.paths['/workflows/calc/run'].post;
+    expect(calc.summary).toBe('Start a run of the config workflow "calc" (agent)');
+    expect(Object.keys(calc.requestBody.content['application/json'].schema.properties)).not.toContain('spec');
+    expect(calc.requestBody.content['application/json'].schema.properties.input.not).toEqual({ type: 'null' });
+    expect(Object.keys(calc.responses)).not.toContain('404');
+    // The event stream's 200 describes each SSE message, whose data is a RunEvent.
+    const stream = doc.paths['/runs/{runId}/events'].get.responses['200'].content['text/event-stream'].schema;
+    expect(JSON.stringify(stream)).toContain('#/components/schemas/RunEvent');
     expect(Object.keys(doc.paths['/runs/{runId}/messages'].post.responses)).toEqual(expect.arrayContaining(['413', '415']));
     expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
     expect(doc.components.schemas.Run.properties.status.enum).toContain('idle');

@@ -6,6 +6,7 @@ import { isRecord } from '../../config/values';
 import type { ConversationStore } from '../../conversation/store';
 import type { Storage } from '../../storage/open';
 import { ApiError } from '../errors';
+import { bodyErrors, errorBodySchema } from '../schemas';
 
 /**
  * A codec endpoint for the Temporal Web UI (Settings → Codec Server, or `temporal server
@@ -73,9 +74,10 @@ export const codecRoutes: FastifyPluginAsyncZod<CodecRouteOptions> = async (app,
       .send(),
   );
 
-  const schema = { tags: ['codec'], body: payloadsBody, response: { 200: payloadsBody } };
+  const schema = { tags: ['codec'], body: payloadsBody, response: { 200: payloadsBody, 400: errorBodySchema, ...bodyErrors } };
 
-  app.post('/codec/decode', { schema: { ...schema, summary: 'Payloads as the Web UI should show them: stored content read back' } }, async (request) => {
+  const decodeSchema = { ...schema, response: { ...schema.response, 422: errorBodySchema } };
+  app.post('/codec/decode', { schema: { ...decodeSchema, summary: 'Payloads as the Web UI should show them: stored content read back' } }, async (request) => {
     const payloads = request.body.payloads.map(fromJson);
     let retrieved = payloads;
     try {

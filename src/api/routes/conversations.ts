@@ -21,7 +21,8 @@ export interface ConversationRouteOptions {
 }
 
 const unavailable = { 503: errorBodySchema };
-const notFound = { 404: errorBodySchema, ...unavailable };
+/** Every route of a run: a runId over the length Temporal takes is 400. */
+const notFound = { 400: errorBodySchema, 404: errorBodySchema, ...unavailable };
 
 /** How soon a client that got "still answering" should ask again. */
 const RETRY_AFTER_SECONDS = 1;
@@ -43,7 +44,7 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
         params: runIdParams,
         querystring: sendMessageQuery,
         body: sendMessageBody,
-        response: { 200: messageRunSchema, 202: messageRunSchema, 400: errorBodySchema, 409: errorBodySchema, ...bodyErrors, ...notFound },
+        response: { 200: messageRunSchema, 202: messageRunSchema, 409: errorBodySchema, ...bodyErrors, ...notFound },
       },
     },
     async (request, reply) => {
@@ -65,7 +66,7 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
         tags: ['conversations'],
         params: runIdParams,
         querystring: transcriptQuerySchema,
-        response: { 200: transcriptPageSchema, 400: errorBodySchema, 409: errorBodySchema, ...notFound },
+        response: { 200: transcriptPageSchema, 409: errorBodySchema, ...notFound },
       },
     },
     async (request) => {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { openRunEventStream } from '../../../client/run-event-stream';
 import { parseEventId } from '../../../client/run-events';
-import { errorBodySchema, runEventSchema, runEventsHeaders, runIdParams } from '../schemas';
+import { errorBodySchema, runEventMessageSchema, runEventsHeaders, runIdParams } from '../schemas';
 import { formatSseComment, formatSseMessage, SSE_HEADERS, writeSse } from '../sse';
 
 export interface RunEventRouteOptions {
@@ -37,7 +37,10 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
         params: runIdParams,
         headers: runEventsHeaders,
         response: {
-          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: runEventSchema } } },
+          200: {
+            description: 'Server-Sent Events: each has `id`, `event` (the type) and `data`, a RunEvent as JSON',
+            content: { 'text/event-stream': { schema: runEventMessageSchema } },
+          },
           400: errorBodySchema,
           404: errorBodySchema,
           503: errorBodySchema,
@@ -50,7 +53,8 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
       const events = await openRunEventStream({
         client,
         runId: request.params.runId,
-        after: lastEventId === undefined ? undefined : parseEventId(lastEventId),
+        // An empty Last-Event-ID names no event: from the start, as without one.
+        after: lastEventId ? parseEventId(lastEventId) : undefined,
         signal: abort.signal,
       });
 

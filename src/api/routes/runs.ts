@@ -22,7 +22,8 @@ export interface RunRouteOptions {
 const RETRY_AFTER_SECONDS = 1;
 
 const unavailable = { 503: errorBodySchema };
-const notFound = { 404: errorBodySchema, ...unavailable };
+/** Every route of a run: a runId over the length Temporal takes is 400. */
+const notFound = { 400: errorBodySchema, 404: errorBodySchema, ...unavailable };
 const control = { 202: runSchema, 409: errorBodySchema, ...notFound };
 
 export const runRoutes: FastifyPluginAsyncZod<RunRouteOptions> = async (app, { runs }) => {
@@ -55,7 +56,7 @@ export const runRoutes: FastifyPluginAsyncZod<RunRouteOptions> = async (app, { r
         tags: ['runs'],
         params: runIdParams,
         querystring: resultQuery,
-        response: { 200: runSchema, 202: runSchema, 400: errorBodySchema, ...notFound },
+        response: { 200: runSchema, 202: runSchema, ...notFound },
       },
     },
     async (request, reply) => {
