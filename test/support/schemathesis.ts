@@ -164,7 +164,9 @@ export async function runSchemathesis(command: SchemathesisCommand, options: Sch
     path.join(reportDir, 'requests.har'),
   ];
   const started = Date.now();
-  const child = spawn(command.command, args, { env: { ...command.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In the report folder: Schemathesis keeps a cache of past failures (`.schemathesis/`) in its working
+  // directory and replays them first, which would make one run depend on the last.
+  const child = spawn(command.command, args, { cwd: reportDir, env: { ...command.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
