@@ -74,6 +74,21 @@ export const runEventSchema = z
   .meta({ id: 'RunEvent' });
 export type RunEvent = z.infer<typeof runEventSchema>;
 
+/**
+ * Events a stream sends as they happen that history does not hold (a call Temporal is retrying):
+ * they have no id, so a reconnect with Last-Event-ID neither skips nor replays anything because of them.
+ */
+export const liveRunEventTypes = ['retrying'] as const;
+
+export const liveRunEventSchema = z
+  .object({
+    type: z.enum(liveRunEventTypes).describe('Also the SSE `event:` name'),
+    at: z.string().describe('ISO 8601, when the stream saw it'),
+    data: z.record(z.string(), z.unknown()).describe('For `retrying`: activity, attempt, maximumAttempts?, lastError, nextAttemptAt?'),
+  })
+  .meta({ id: 'LiveRunEvent' });
+export type LiveRunEvent = z.infer<typeof liveRunEventSchema>;
+
 export interface EventPosition {
   /** Which execution of the continued-as-new chain, from 0. */
   execution: number;

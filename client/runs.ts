@@ -42,9 +42,8 @@ import {
   type InputRejectionCode,
   type MessageRejectionCode,
 } from './run-errors';
-import type { temporal } from '@temporalio/proto';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { resolveStoredPayloads } from './run-event-stream';
+import { retryingActivity } from './retrying';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
 import {
   buildRun,
@@ -514,22 +513,4 @@ export class RunsClient {
 
 function isLogPosition(value: unknown): value is LogPosition {
   return isRecord(value) && (value.head === null || typeof value.head === 'string') && Array.isArray(value.pending);
-}
-
-/**
- * An activity Temporal is retrying, from the execution's pending activities: a run whose model or
- * tool keeps failing says so instead of a bare `running` (its history shows nothing until the
- * activity ends).
- */
-function retryingActivity(pending: readonly temporal.api.workflow.v1.IPendingActivityInfo[]): RunFacts['retrying'] {
-  const failing = pending.find((activity) => (activity.attempt ?? 1) > 1 && activity.lastFailure);
-  if (!failing) return undefined;
-  const next = optionalTsToDate(failing.nextAttemptScheduleTime);
-  return {
-    activity: failing.activityType?.name ?? 'activity',
-    attempt: failing.attempt ?? 2,
-    ...(failing.maximumAttempts ? { maximumAttempts: failing.maximumAttempts } : {}),
-    lastError: failing.lastFailure?.message ?? '',
-    ...(next && { nextAttemptAt: next.toISOString() }),
-  };
 }

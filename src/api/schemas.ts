@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runEventSchema } from '../../client/run-events';
+import { liveRunEventSchema, runEventSchema } from '../../client/run-events';
 import { runSchema, runStatusSchema } from '../../client/run-view';
 
 /**
@@ -177,20 +177,28 @@ export const runEventsHeaders = z.looseObject({
 });
 
 /** What each SSE `data:` line of `GET /runs/:runId/events` holds. */
-export { runEventSchema };
+export { liveRunEventSchema, runEventSchema };
 
 /**
  * One message of the event stream as the document describes it: for `text/event-stream` the schema
  * covers each event's fields (OpenAPI 3.2's reading, which tools apply to 3.1 documents too), with
- * `data` a JSON text whose content is a RunEvent.
+ * `data` a JSON text whose content is a RunEvent, or a LiveRunEvent (no `id`) for what history does
+ * not hold.
  */
 export const runEventMessageSchema = z
   .object({
-    id: z.string().regex(EVENT_ID).describe("The RunEvent's id; send the last one back as Last-Event-ID to resume"),
-    event: runEventSchema.shape.type,
+    id: z
+      .string()
+      .regex(EVENT_ID)
+      .optional()
+      .describe("The RunEvent's id; send the last one back as Last-Event-ID to resume. Live events have none"),
+    event: z.union([runEventSchema.shape.type, liveRunEventSchema.shape.type]),
     data: z
       .string()
-      .describe('The RunEvent as JSON, on one line')
-      .meta({ contentMediaType: 'application/json', contentSchema: { $ref: '#/components/schemas/RunEvent' } }),
+      .describe('The RunEvent or LiveRunEvent as JSON, on one line')
+      .meta({
+        contentMediaType: 'application/json',
+        contentSchema: { anyOf: [{ $ref: '#/components/schemas/RunEvent' }, { $ref: '#/components/schemas/LiveRunEvent' }] },
+      }),
   })
   .meta({ id: 'RunEventMessage' });

@@ -72,6 +72,7 @@ const inputReceivedData = z.object({ requestId: z.string().optional() });
 const SHOWN_EVENTS: ReadonlySet<string> = new Set([
   'tool_started',
   'tool_finished',
+  'retrying',
   'input_requested',
   'input_received',
   'context_summarized',

@@ -61,6 +61,19 @@ function toolFinished(data: Data): (string | undefined)[] {
   return [turn(data), text(data.tool), outcome];
 }
 
+/** `llmGenerate · attempt 3 of 5 · failed: 503 overloaded · next at 12:00:04` */
+function retrying(data: Data): (string | undefined)[] {
+  const attempt = number(data.attempt);
+  const maximum = number(data.maximumAttempts);
+  const next = text(data.nextAttemptAt);
+  return [
+    text(data.activity),
+    attempt === undefined ? undefined : `attempt ${attempt}${maximum === undefined ? '' : ` of ${maximum}`}`,
+    text(data.lastError) && `failed: ${oneLine(data.lastError, PREVIEW)}`,
+    next && !Number.isNaN(Date.parse(next)) ? `next at ${clockTime(new Date(next))}` : undefined,
+  ];
+}
+
 function errorText(value: unknown): string | undefined {
   if (typeof value === 'object' && value !== null) {
     const { code, message } = value as { code?: unknown; message?: unknown };
@@ -88,6 +101,8 @@ function details(name: string, data: Data): (string | undefined)[] {
       return [turn(data), text(data.tool), text(data.arguments) && oneLine(data.arguments, PREVIEW)];
     case 'tool_finished':
       return toolFinished(data);
+    case 'retrying':
+      return retrying(data);
     case 'input_requested':
       return ['the run waits for an answer'];
     case 'input_received':

@@ -180,6 +180,38 @@ test('Last-Event-ID from any point resumes with exactly the events after it', as
   expect(await allEvents(runId, { 'last-event-id': '' })).toEqual(full);
 });
 
+test('a call Temporal is retrying shows as a live retrying event: no id, never replayed', async () => {
+  const model = uniqueModel('events-retry');
+  env.provider.script(model, [
+    { status: 503, message: 'overloaded, try later' },
+    { status: 503, message: 'still overloaded' },
+    { text: 'finally' },
+  ]);
+  // Attempts 3 s apart: the stream looks every 2 s, so it sees at least one of them.
+  const runId = await startRun('agent', { agent: agent(model, { llm_calls: { initial_retry_seconds: 3, max_retry_seconds: 3 } }) });
+  const messages = await (await openSse(eventsUrl(runId))).rest();
+  const names = messages.map((message) => message.event);
+  const retrying = messages.filter((message) => message.event === 'retrying');
+  expect(retrying.length).toBeGreaterThanOrEqual(1);
+  for (const message of retrying) {
+    // Sent without an `id:` line, so a client's last event id stays that of the durable event before it.
+    const before = messages.slice(0, messages.indexOf(message)).filter((m) => m.event !== 'retrying').at(-1)!;
+    expect(message.id).toBe(before.id);
+    const event = JSON.parse(message.data);
+    expect(event).toMatchObject({ type: 'retrying', data: { activity: 'llmGenerate', lastError: expect.stringContaining('overloaded') } });
+    expect(event.data.attempt).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(event.at)).not.toBeNaN();
+  }
+  expect(names.indexOf('llm_started')).toBeLessThan(names.indexOf('retrying'));
+  expect(names.lastIndexOf('retrying')).toBeLessThan(names.indexOf('llm_finished'));
+  expect(names.at(-1)).toBe('completed');
+
+  // History holds no retry: reading the closed run again shows none, and the durable events are unchanged.
+  const again = await allEvents(runId);
+  expect(again.map((e) => e.type)).toEqual(['run_started', 'llm_started', 'llm_finished', 'completed']);
+  expect(runEvents(messages.filter((message) => message.event !== 'retrying'))).toEqual(again);
+});
+
 test('a run that continues as new streams as one run, its ids growing across executions', async () => {
   const model = uniqueModel('events-long');
   env.provider.script(model, [

@@ -151,6 +151,15 @@ describe('formatEvent', () => {
     expect(line('input_received', { requestId: 'q-1', via: 'update' })).toBe('05:06:07  input_received   request q-1');
   });
 
+  it('shows a call Temporal is retrying: which, which attempt, why, and when next', () => {
+    expect(
+      line('retrying', { activity: 'llmGenerate', attempt: 3, maximumAttempts: 5, lastError: '503 overloaded,\ntry later', nextAttemptAt: '2025-03-04T05:06:11.000Z' }),
+    ).toBe('05:06:07  retrying         llmGenerate · attempt 3 of 5 · failed: 503 overloaded, try later · next at 05:06:11');
+    expect(line('retrying', { activity: 'mcpCallTool', attempt: 2, lastError: 'connection refused' })).toBe(
+      '05:06:07  retrying         mcpCallTool · attempt 2 · failed: connection refused',
+    );
+  });
+
   it("shows a conversation's turns, messages, steps and context", () => {
     expect(line('message_received', { turn: 2, via: 'update' })).toBe('05:06:07  message_received  turn 2 · by update');
     expect(line('message_received', { via: 'signal' })).toBe('05:06:07  message_received  by signal');

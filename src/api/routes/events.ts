@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { openRunEventStream } from '../../../client/run-event-stream';
 import { parseEventId } from '../../../client/run-events';
+import { watchRetries } from '../../../client/retrying';
 import { errorBodySchema, runEventMessageSchema, runEventsHeaders, runIdParams } from '../schemas';
 import { formatSseComment, formatSseMessage, SSE_HEADERS, writeSse } from '../sse';
 
@@ -30,7 +31,8 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
         summary: 'The run as it happens: Server-Sent Events until it closes',
         description: [
           'Each message has `id` (resume with it as Last-Event-ID), `event` (the type) and one `data` line with',
-          'the RunEvent as JSON. The stream ends after `completed`, `failed`, `cancelled`, `terminated` or',
+          'the RunEvent as JSON; `retrying` events (a call Temporal is retrying, which history does not show until it ends)',
+          'come without an id and are not replayed on reconnect. The stream ends after `completed`, `failed`, `cancelled`, `terminated` or',
           '`timed_out`; an EventSource would reconnect, so close it on those. `: ping` comments come every 15 s.',
         ].join(' '),
         tags: ['runs'],
@@ -65,6 +67,16 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
       response.on('close', () => abort.abort());
       streams.add(abort);
       const heartbeat = setInterval(() => response.write(formatSseComment('ping')), HEARTBEAT_MS);
+      // History has no trace of a call being retried until it ends; this watch tells the client meanwhile.
+      const retries = new AbortController();
+      const watching = watchRetries({
+        client,
+        runId: request.params.runId,
+        signal: AbortSignal.any([abort.signal, retries.signal]),
+        onRetrying: async (event) => {
+          if (!response.writableEnded) await writeSse(response, formatSseMessage({ event: event.type, data: event }), abort.signal);
+        },
+      });
       try {
         for await (const event of events) {
           await writeSse(response, formatSseMessage({ id: event.id, event: event.type, data: event }), abort.signal);
@@ -73,6 +85,8 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
         if (!abort.signal.aborted) request.log.warn({ err: error }, 'run event stream broke off');
       } finally {
         clearInterval(heartbeat);
+        retries.abort();
+        await watching.catch(() => undefined);
         streams.delete(abort);
         response.end();
       }
