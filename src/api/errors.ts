@@ -8,7 +8,7 @@ import {
   RunNotFoundError,
   WorkerUnavailableError,
 } from '../../client/run-errors';
-import { SpecError, UnknownWorkflowError } from '../config/errors';
+import { InvalidInputError, SpecError, UnknownWorkflowError } from '../config/errors';
 import { BODY_LIMIT_BYTES } from './schemas';
 import { RequestValidationError, requestProblems } from './validation';
 
@@ -63,6 +63,34 @@ export function isWorkflowTaskFailing(error: unknown): boolean {
   return false;
 }
 
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+
+/**
+ * Temporal refusing the API's own credentials is no fault of the request and no outage either: the
+ * operator has to fix a setting, and the message names the ones that can be wrong.
+ */
+function temporalRefusal(error: unknown): ApiError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (!isGrpcServiceError(current)) continue;
+    if (current.code === GRPC_UNAUTHENTICATED) {
+      return new ApiError(
+        503,
+        'temporal_unauthorized',
+        `Temporal refused the API's credentials (check temporal.api_key or TEMPORAL_API_KEY, and temporal.tls): ${current.details || current.message}`,
+      );
+    }
+    if (current.code === GRPC_PERMISSION_DENIED) {
+      return new ApiError(
+        503,
+        'temporal_forbidden',
+        `Temporal does not let the API's credentials do this (check their permissions on namespace temporal.namespace): ${current.details || current.message}`,
+      );
+    }
+  }
+  return undefined;
+}
+
 export const temporalUnavailable = (): ApiError =>
   new ApiError(503, 'temporal_unavailable', 'Temporal is not reachable right now; try again shortly.');
 
@@ -111,6 +139,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof SpecError) {
     return new ApiError(400, 'invalid_spec', `The spec cannot run: ${error.problems.join('; ')}.`, error.problems);
   }
+  if (error instanceof InvalidInputError) return new ApiError(400, error.code, `${error.message}.`, error.problems);
   if (error instanceof RunNotFoundError) return new ApiError(404, error.code, error.message);
   if (error instanceof RunClosedError) return new ApiError(409, error.code, error.message);
   if (error instanceof RunIdInUseError) return new ApiError(409, error.code, error.message);
@@ -123,6 +152,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof NoTranscriptError) return new ApiError(409, error.code, error.message);
   if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
   if (isTemporalUnavailable(error)) return temporalUnavailable();
+  const refused = temporalRefusal(error);
+  if (refused) return refused;
   if (isWorkflowTaskFailing(error)) {
     return new ApiError(
       503,

@@ -40,3 +40,17 @@ export class SpecError extends Error {
     this.problems = lines;
   }
 }
+
+/** A code workflow's input that does not match its input_schema (the API answers 400 invalid_input). */
+export class InvalidInputError extends Error {
+  readonly code = 'invalid_input';
+  /** One line per problem, `input.priority: too small: expected number to be >=1`. */
+  readonly problems: readonly string[];
+
+  constructor(workflowName: string, problems: readonly Problem[]) {
+    const lines = problems.map(formatProblem);
+    super(`The input does not match the input_schema of "${workflowName}": ${lines.join('; ')}`);
+    this.name = 'InvalidInputError';
+    this.problems = lines;
+  }
+}

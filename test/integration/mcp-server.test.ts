@@ -19,7 +19,7 @@ import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '.
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
 import { testTemporalAddress } from '../support/temporal-env';
 
-const stdioEntry = path.join(projectRoot, 'src', 'mcp-server', 'stdio.ts');
+const cliEntry = path.join(projectRoot, 'bin', 'mcp-agent.js');
 
 const TOOL_NAMES = [
   'workflows-list',
@@ -76,15 +76,18 @@ async function connectHttp(url: string, headers: Record<string, string> = {}): P
   return { client, close: () => client.close() };
 }
 
-/** The stdio server as a client like Claude Desktop starts it: a config file and a few variables. */
+/**
+ * The stdio server as the README's Claude Desktop snippet starts it: `node <absolute path>/bin/mcp-agent.js
+ * serve` from a working directory outside the checkout, with a config file and a few variables.
+ */
 async function connectStdio(config: ConfigInput, taskQueue: string): Promise<McpConnection> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-serve-'));
   const configFile = path.join(dir, 'mcp_agent.config.yaml');
   writeFileSync(configFile, stringify(config));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', stdioEntry],
-    cwd: projectRoot,
+    args: [cliEntry, 'serve'],
+    cwd: dir,
     env: {
       MCP_AGENT_CONFIG: configFile,
       TEMPORAL_ADDRESS: testTemporalAddress(),

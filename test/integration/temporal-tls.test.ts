@@ -7,6 +7,7 @@ import { startOptions } from '../../client/runs';
 import { resolveRun } from '../../src/config/resolve';
 import { configSchema, type Config } from '../../src/config/schema';
 import { providerConfig } from '../support/agent-env';
+import { startApi } from '../support/api-http';
 import { uniqueTaskQueue } from '../support/harness';
 import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
@@ -129,6 +130,23 @@ test('a wrong API key is refused as unauthenticated, and a client without a cert
   const { ca_file, server_name } = files();
   const noCertificate = client({ api_key: API_KEY, tls: { ca_file, server_name } });
   await expect(checkTemporal(noCertificate.client, 5000)).rejects.toThrow();
+});
+
+test('the API answers with 503 naming the settings to check when Temporal refuses its API key, never a 500', async () => {
+  const running = await startApi(config({ api_key: 'not-the-key', tls: files() }));
+  try {
+    for (const path of ['/runs', '/runs/some-run', '/runs/some-run/events']) {
+      const reply = await running.api.get(path);
+      expect(reply.status).toBe(503);
+      expect(reply.body.error.code).toBe('temporal_unauthorized');
+      expect(reply.body.error.message).toMatch(/temporal\.api_key or TEMPORAL_API_KEY.*API key/);
+    }
+    const started = await running.api.post('/workflows/agent/run', { input: 'hi', spec: { type: 'agent', agent: { instruction: 'Answer.' } } });
+    expect(started.status).toBe(503);
+    expect(started.body.error.code).toBe('temporal_unauthorized');
+  } finally {
+    await running.close();
+  }
 });
 
 test('an unreadable certificate path stops start-up naming its key', () => {
