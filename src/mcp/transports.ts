@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerSettings, McpTransportKind } from './pool';
+import { WebSocketClientTransport } from './websocket';
 
 /** A server definition that can never connect: retrying will not help, the config must change. */
 export class McpServerConfigError extends Error {
@@ -86,15 +86,9 @@ function openStdio(settings: McpServerSettings, onStderrLine: (line: string) => 
 }
 
 function openWebSocket(server: string, settings: McpServerSettings, url: URL): Transport {
-  if (settings.headers) {
+  // The config gives every server `headers: {}`, so only headers someone wrote are refused.
+  if (Object.keys(settings.headers ?? {}).length > 0) {
     throw new McpServerConfigError(server, 'the websocket transport cannot send custom `headers`');
-  }
-  // The SDK's transport uses the global WebSocket, which Node has unflagged only from 22 on.
-  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
-    throw new McpServerConfigError(
-      server,
-      'the websocket transport needs a global WebSocket (Node 22+, or Node 20 with --experimental-websocket)',
-    );
   }
   return new WebSocketClientTransport(url);
 }

@@ -1,8 +1,8 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
 import { McpServerConfigError, openTransport, transportKind } from '../../src/mcp/transports';
+import { WebSocketClientTransport } from '../../src/mcp/websocket';
 
 const ignoreStderr = () => undefined;
 
@@ -49,15 +49,13 @@ describe('openTransport', () => {
   it('rejects headers on websocket, which cannot send them', () => {
     expect(() =>
       openTransport('s', { transport: 'websocket', url: 'ws://localhost:1', headers: { a: 'b' } }, ignoreStderr),
-    ).toThrow('the websocket transport cannot send custom `headers`');
+    ).toThrow('MCP server "s": the websocket transport cannot send custom `headers`');
   });
 
-  it('uses the SDK websocket transport where Node has a global WebSocket, and says what is missing elsewhere', () => {
-    const open = () => openTransport('s', { transport: 'websocket', url: 'ws://localhost:1' }, ignoreStderr);
-    if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') {
-      expect(open().transport).toBeInstanceOf(WebSocketClientTransport);
-    } else {
-      expect(open).toThrow('needs a global WebSocket (Node 22+');
+  it('opens a websocket transport without headers or with the empty headers the config defaults to', () => {
+    for (const headers of [undefined, {}]) {
+      const opened = openTransport('s', { transport: 'websocket', url: 'ws://localhost:1', headers }, ignoreStderr);
+      expect(opened.transport).toBeInstanceOf(WebSocketClientTransport);
     }
   });
 });
