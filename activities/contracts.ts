@@ -4,6 +4,7 @@ import type { LoggedMessage } from '../src/conversation/entry';
 import type { PendingPart } from '../src/conversation/summary';
 import type { Interned } from '../src/conversation/interned';
 import type { LlmRequest, LlmResponse, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
+import type { ResolvedNode } from '../src/spec/schema';
 
 /**
  * What workflows may ask of the outside world, one activity per external call. Workflows import
@@ -126,6 +127,13 @@ export interface SummarizeResponse {
 export type LlmGenerateRequest = LlmRequest | LoopLlmRequest | SummarizeRequest;
 export type LlmGenerateResponse = LlmResponse | LoopLlmResponse | SummarizeResponse;
 
+export interface ResolveNodeInput {
+  /** What the code names: an agent's name, `{agent, ...overrides}`, an inline agent or pattern, `{function}`. */
+  node: unknown;
+  /** The node's name when it has none of its own. */
+  name: string;
+}
+
 export interface Activities {
   /** One model call: a single request (`LlmRequest`), a loop's next turn, or a summary. */
   llmGenerate(request: LlmGenerateRequest): Promise<LlmGenerateResponse>;
@@ -135,4 +143,6 @@ export interface Activities {
   embed(input: EmbedInput): Promise<EmbedResult>;
   /** One configured function (`functions:` in the config). */
   callFunction(input: CallFunctionInput): Promise<CallFunctionResult>;
+  /** A node a code workflow names, resolved on the worker's config (a local activity). */
+  resolveNode(input: ResolveNodeInput): Promise<ResolvedNode>;
 }

@@ -8,6 +8,7 @@ import { createEmbedActivities } from './embed';
 import { createFunctionActivities } from './functions';
 import { createLlmActivities } from './llm';
 import { createMcpActivities } from './mcp';
+import { createResolveActivities } from './resolve';
 
 /**
  * Every activity the worker registers, bound to this process's config, MCP pool, loaded functions
@@ -20,5 +21,6 @@ export function createActivities(config: Config, pool: McpPool, functions: Funct
     ...createMcpActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),
+    ...createResolveActivities(config),
   };
 }

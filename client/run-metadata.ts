@@ -1,5 +1,5 @@
 import { isRecord } from '../src/config/values';
-import type { ResolvedSpec } from '../src/spec/schema';
+import type { RunSpec } from '../src/spec/schema';
 
 /**
  * What a run carries besides its argument: the Web UI's summary and details, and the memo that
@@ -70,7 +70,9 @@ export function agentsInSpec(spec: unknown): AgentLine[] {
 }
 
 /** Markdown for the Web UI: the pattern, then one line per agent with its model and servers. */
-export function runDetails(spec: ResolvedSpec): string {
+export function runDetails(spec: RunSpec): string {
+  // A code workflow's agents are whatever its code calls, as it calls them: its children show them.
+  if (spec.type === 'code') return `**code workflow** ${spec.workflow}`;
   const lines = [`**pattern** ${spec.type}`, '', '**agents**'];
   for (const agent of agentsInSpec(spec)) {
     const servers = agent.servers.length > 0 ? agent.servers.join(', ') : 'none';

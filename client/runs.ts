@@ -14,7 +14,7 @@ import {
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { isRecord } from '../src/config/values';
-import type { ResolvedSpec, WorkflowInput } from '../src/spec/schema';
+import type { RunSpec, WorkflowInput } from '../src/spec/schema';
 import type { LogPosition } from '../src/conversation/entry';
 import {
   closeSignal,
@@ -87,7 +87,7 @@ export interface StartRunRequest {
   /** Config workflow name, or the pattern type of an ad-hoc run. */
   name: string;
   workflowType: string;
-  spec: ResolvedSpec;
+  spec: RunSpec;
   input: unknown;
   /** The workflow ID to use; default `<name>-<uuid>`. */
   id?: string;

@@ -13,4 +13,8 @@ export const FailureTypes = {
   UnknownFunction: 'UnknownFunction',
   /** A call's attempts together outlasted its configured `deadline_seconds`. */
   CallDeadlineExceeded: 'CallDeadlineExceeded',
+  /** A code workflow named an agent or spec the config cannot resolve. */
+  InvalidSpec: 'InvalidSpec',
+  /** A code workflow's request for input got no answer within its timeout. */
+  InputTimedOut: 'InputTimedOut',
 } as const;

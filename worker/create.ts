@@ -6,6 +6,7 @@ import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
+import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
 export interface WorkerOptions {
   config: Config;
@@ -13,7 +14,7 @@ export interface WorkerOptions {
   /** Defaults to the config's task queue. */
   taskQueue?: string;
   logger?: Logger;
-  /** A prebuilt bundle (tests build one and share it); default: bundle `workflows/` now (`bundleWorkflows`). */
+  /** A prebuilt bundle (tests build one and share it); default: bundle `workflows/` and the config's code workflows now. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
 }
@@ -33,6 +34,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
   const { config } = options;
   // Before anything is opened: a function that cannot load stops start-up with a ConfigError.
   const functions = loadFunctions(config.functions);
+  checkCodeWorkflows(config);
   const pool = new McpPool(config.mcp.servers, options.logger);
   const storage = openStorage(config.storage);
   const worker = await Worker.create({
@@ -40,7 +42,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.task_queue,
     ...(options.identity && { identity: options.identity }),
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config))),
     activities: createActivities(config, pool, functions, storage.blobs),
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {

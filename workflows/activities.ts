@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { LlmRequest, LlmResponse } from '../src/llm/messages';
 import type {
   Activities,
@@ -152,4 +159,13 @@ export function embedActivity(summary: string): Activities['embed'] {
 
 export function callFunctionActivity(summary: string): Activities['callFunction'] {
   return proxyActivities<Activities>({ ...functionOptions, summary }).callFunction;
+}
+
+/** Resolving is reading the worker's config: a local activity, with no retry that could help. */
+export function resolveNodeActivity(summary: string): Activities['resolveNode'] {
+  return proxyLocalActivities<Activities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureTypes.InvalidSpec] },
+    summary,
+  }).resolveNode;
 }

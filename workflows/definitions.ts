@@ -34,7 +34,7 @@ export interface RunUsage {
 /** What the `state` query returns: the live part of the API's Run object. */
 export interface RunState {
   workflow: string;
-  pattern: PatternType;
+  pattern: PatternType | 'code';
   status: RunStatus;
   /** What the run is doing now, in words (also the Web UI's current details). */
   step: string;

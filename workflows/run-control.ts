@@ -109,7 +109,7 @@ export class RunControl {
 
   constructor(
     private readonly workflow: string,
-    private readonly pattern: PatternType,
+    private readonly pattern: PatternType | 'code',
     carry?: RunControlCarry,
   ) {
     this.paused = carry?.paused ?? false;

@@ -177,6 +177,12 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
       fn.module.startsWith('.') ? { ...fn, module: path.resolve(baseDir, fn.module) } : fn,
     ]),
   );
+  const workflows = Object.fromEntries(
+    Object.entries(config.workflows).map(([name, entry]) => [
+      name,
+      entry.type === 'code' && entry.module.startsWith('.') ? { ...entry, module: path.resolve(baseDir, entry.module) } : entry,
+    ]),
+  );
   const storage = { ...config.storage, path: path.resolve(baseDir, config.storage.path) };
   const tls = config.temporal.tls;
   const temporal =
@@ -191,7 +197,7 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
           },
         }
       : config.temporal;
-  return { ...config, temporal, mcp: { ...config.mcp, servers }, functions, storage };
+  return { ...config, temporal, mcp: { ...config.mcp, servers }, functions, workflows, storage };
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   agentDefinitionSchema,
   DEFAULT_HISTORY_LIMIT_BYTES,
+  nodeSchema,
   patternSpecSchema,
   workflowTypeByPattern,
   type AgentDefinition,
@@ -13,8 +14,11 @@ import {
   type ResolvedModel,
   type ResolvedNode,
   type ResolvedSpec,
+  type RunSpec,
 } from '../spec/schema';
-import { SpecError, UnknownWorkflowError } from './errors';
+import type { CodeWorkflowEntry } from '../spec/code';
+import { z } from 'zod';
+import { InvalidInputError, SpecError, UnknownWorkflowError } from './errors';
 import { zodIssueProblems } from './problems';
 import { nodeReferenceProblems, specReferenceProblems, type KnownNames } from './references';
 import type { Config } from './schema';
@@ -32,13 +36,15 @@ export interface ResolvedRun {
   /** The config workflow name, or the pattern type of an ad-hoc run. */
   name: string;
   workflowType: string;
-  spec: ResolvedSpec;
+  spec: RunSpec;
   description?: string;
+  /** A code workflow's input_schema, which the input must match. */
+  inputSchema?: Record<string, unknown>;
 }
 
 export interface WorkflowListing {
   name: string;
-  type: PatternType;
+  type: PatternType | 'code';
   description: string;
 }
 
@@ -121,6 +127,19 @@ export function resolveAgent(config: Config, node: string | AgentDefinition, fal
   const resolved = resolveNode(config, node, fallbackName, []);
   if (resolved.kind !== 'agent') throw new SpecError([{ path: [], message: 'must be an agent' }]);
   return resolved.agent;
+}
+
+/**
+ * A node a code workflow names while it runs (an agent's name, an inline agent or pattern, a
+ * function): checked and resolved as a config workflow's nodes are at start, with the key path of
+ * the problem relative to the node.
+ */
+export function resolveCodeNode(config: Config, node: unknown, fallbackName: string): ResolvedNode {
+  const parsed = nodeSchema.safeParse(node, { reportInput: true });
+  if (!parsed.success) throw new SpecError(zodIssueProblems(parsed.error.issues, ['node']));
+  const deep = tooDeep(parsed.data, ['node'], 1);
+  if (deep) throw new SpecError([{ path: deep, message: `patterns nest at most ${MAX_NESTING_DEPTH} deep` }]);
+  return resolveNode(config, parsed.data, fallbackName, ['node']);
 }
 
 function describe(config: Config, names: string[], section: 'servers' | 'functions'): { name: string; description: string }[] {
@@ -260,6 +279,16 @@ function resolvedRun(config: Config, name: string, spec: PatternSpec, path: Path
   };
 }
 
+function codeRun(name: string, entry: CodeWorkflowEntry): ResolvedRun {
+  return {
+    name,
+    workflowType: entry.export,
+    spec: { type: 'code', workflow: entry.export },
+    description: entry.description,
+    ...(entry.input_schema && { inputSchema: entry.input_schema }),
+  };
+}
+
 /**
  * What to start for `POST /workflows/:name/run`: a config workflow by name, or, when `name` is a
  * pattern type, the ad-hoc `adhocSpec` (its `type` may be left out). Throws UnknownWorkflowError
@@ -276,7 +305,8 @@ export function resolveRun(config: Config, name: string, adhocSpec?: unknown): R
         },
       ]);
     }
-    return resolvedRun(config, name, config.workflows[name], ['workflows', name]);
+    const entry = config.workflows[name];
+    return entry.type === 'code' ? codeRun(name, entry) : resolvedRun(config, name, entry, ['workflows', name]);
   }
   if (!isPatternType(name)) throw new UnknownWorkflowError(name);
   if (!hasAdhocSpec) {
@@ -296,6 +326,11 @@ export function resolveRun(config: Config, name: string, adhocSpec?: unknown): R
  * first message), but gives any other run nothing to work on.
  */
 export function checkInput(run: ResolvedRun, input: unknown): void {
+  if (run.inputSchema) {
+    const checked = z.fromJSONSchema(run.inputSchema as Parameters<typeof z.fromJSONSchema>[0]).safeParse(input, { reportInput: true });
+    if (!checked.success) throw new InvalidInputError(run.name, zodIssueProblems(checked.error.issues, ['input']));
+    return;
+  }
   const conversation = (run.spec.type === 'agent' || run.spec.type === 'swarm') && run.spec.conversation !== undefined;
   if (input === null && !conversation) {
     throw new SpecError([{ path: ['input'], message: 'required: null starts only a conversation, which waits for its first message' }]);

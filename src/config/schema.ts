@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { agentDefinitionSchema, callPolicySchema, patternSpecSchema, providerSchema, workflowTypeByPattern } from '../spec/schema';
+import { codeWorkflowSchema, type CodeWorkflowEntry } from '../spec/code';
+import {
+  agentDefinitionSchema,
+  callPolicySchema,
+  patternSpecSchema,
+  providerSchema,
+  workflowTypeByPattern,
+  type PatternSpec,
+} from '../spec/schema';
 import { agentServerProblems, specReferenceProblems, type KnownNames } from './references';
 import { isRecord } from './values';
 
@@ -226,6 +234,48 @@ function entriesOf(value: unknown, key: string): [string, unknown][] {
   return isRecord(value) && isRecord(value[key]) ? Object.entries(value[key]) : [];
 }
 
+/**
+ * One discriminated union, so a mistake is reported against the kind of entry its `type` names
+ * (and an unknown type lists every kind, `code` too). Zod nests discriminated unions; the pattern
+ * union's declared type hides that it is one.
+ */
+const workflowEntrySchema = z.discriminatedUnion('type', [
+  patternSpecSchema as unknown as z.ZodDiscriminatedUnion<z.ZodObject[], 'type'>,
+  codeWorkflowSchema,
+]) as unknown as z.ZodType<PatternSpec | CodeWorkflowEntry, unknown>;
+
+const builtInWorkflowTypes = new Set(Object.values(workflowTypeByPattern));
+
+/**
+ * Code workflows share one bundle with the built-ins, where each is known by its export's name: it
+ * may not be a built-in's, nor one that another entry takes from a different module.
+ */
+function codeWorkflowProblems(workflows: [string, unknown][]): { path: PropertyKey[]; message: string }[] {
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  const modules = new Map<string, string>();
+  for (const [name, entry] of workflows) {
+    const parsed = codeWorkflowSchema.safeParse(entry);
+    if (!parsed.success) continue;
+    const { export: exported, module, input_schema: inputSchema } = parsed.data;
+    if (builtInWorkflowTypes.has(exported)) {
+      problems.push({ path: ['workflows', name, 'export'], message: `"${exported}" is a built-in workflow type; export the workflow under another name` });
+    }
+    const other = modules.get(exported);
+    if (other !== undefined && other !== module) {
+      problems.push({ path: ['workflows', name, 'export'], message: `"${exported}" is already taken from ${other}; each workflow type comes from one module` });
+    }
+    modules.set(exported, module);
+    if (inputSchema) {
+      try {
+        z.fromJSONSchema(inputSchema as Parameters<typeof z.fromJSONSchema>[0]);
+      } catch (error) {
+        problems.push({ path: ['workflows', name, 'input_schema'], message: `not a JSON Schema the API can check input with: ${(error as Error).message}` });
+      }
+    }
+  }
+  return problems;
+}
+
 /** Cross-references between sections, which no single field's schema can see. */
 function checkReferences(config: unknown, ctx: z.RefinementCtx): void {
   const known: KnownNames = {
@@ -247,6 +297,7 @@ function checkReferences(config: unknown, ctx: z.RefinementCtx): void {
       });
     }
   }
+  problems.push(...codeWorkflowProblems(workflows));
   for (const problem of problems) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
 }
 
@@ -260,7 +311,10 @@ export const configSchema = z
     cohere: cohereSchema.prefault({}),
     mcp: z.object({ servers: z.record(nameSchema, mcpServerSchema).default({}) }).strict().prefault({}),
     agents: z.record(nameSchema, agentDefinitionSchema).default({}),
-    workflows: z.record(nameSchema, patternSpecSchema).default({}),
+    workflows: z
+      .record(nameSchema, workflowEntrySchema)
+      .describe('Runnable by name: a pattern spec, or a TypeScript workflow (type: code)')
+      .default({}),
     functions: z
       .record(nameSchema, functionSchema)
       .describe('Plain TypeScript functions the worker loads and runs as activities')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ResolvedCode } from './code';
 
 /**
  * Pattern specs: the shapes a run carries. They are written in the config file's own snake_case
@@ -407,8 +408,11 @@ export type ResolvedSpec =
   | ResolvedEvaluatorOptimizer
   | ResolvedSwarm;
 
-/** The single argument of every pattern workflow (contract section 5). */
-export interface WorkflowInput<S extends ResolvedSpec = ResolvedSpec> {
+/** What a run carries: a resolved pattern spec, or a code workflow's. */
+export type RunSpec = ResolvedSpec | ResolvedCode;
+
+/** The single argument of every pattern workflow (contract section 5), and of code workflows. */
+export interface WorkflowInput<S extends RunSpec = RunSpec> {
   name: string;
   spec: S;
   input: unknown;

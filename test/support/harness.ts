@@ -11,10 +11,10 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** Workflows bundled once per test process: bundling is the slow part of starting a worker. */
+/** Workflows (the built-ins and the fixture code workflows) bundled once per test process: bundling is the slow part of starting a worker. */
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
+    workflowsPath: require.resolve('../fixtures/code-workflows/bundle'),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
   });
   return bundle;

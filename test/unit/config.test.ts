@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, SpecError, UnknownWorkflowError } from '../../src/config/errors';
+import { ConfigError, InvalidInputError, SpecError, UnknownWorkflowError } from '../../src/config/errors';
 import { loadConfig, runtimeSettings } from '../../src/config/load';
 import { checkInput, listWorkflows, MAX_NESTING_DEPTH, resolveAgent, resolveRun } from '../../src/config/resolve';
 import { CONFIG_JSON_SCHEMA_PATH, renderConfigJsonSchema } from '../../src/config/write-json-schema';
-import type { ResolvedAgent, ResolvedSpec } from '../../src/spec/schema';
+import type { ResolvedAgent, RunSpec } from '../../src/spec/schema';
 
-function agentOf(spec: ResolvedSpec): ResolvedAgent {
+function agentOf(spec: RunSpec): ResolvedAgent {
   if (spec.type !== 'agent') throw new Error(`expected an agent spec, got ${spec.type}`);
   return spec.agent;
 }
@@ -642,6 +642,60 @@ describe('resolveAgent', () => {
     expect(
       specErrorOf(() => resolveAgent(config, { instruction: 'Hi.', servers: ['fetc'] } as never, 'x')).problems,
     ).toEqual(['servers[0]: unknown MCP server "fetc"']);
+  });
+});
+
+describe('code workflows (type: code)', () => {
+  const codeConfig = `
+workflows:
+  triage:
+    type: code
+    module: ./flows/triage.ts
+    export: triageTicket
+    description: Triage a ticket
+    input_schema: { type: object, properties: { ticket: { type: string } }, required: [ticket] }
+`;
+
+  it('resolves the module next to the config file and runs under the export as its workflow type', () => {
+    const config = load(codeConfig);
+    expect(config.workflows.triage).toMatchObject({ type: 'code', module: path.join(dir, 'flows', 'triage.ts') });
+    const run = resolveRun(config, 'triage');
+    expect(run).toMatchObject({ name: 'triage', workflowType: 'triageTicket', spec: { type: 'code', workflow: 'triageTicket' } });
+    expect(listWorkflows(config)).toEqual([{ name: 'triage', type: 'code', description: 'Triage a ticket' }]);
+  });
+
+  it('checks the input against input_schema, every problem by key path', () => {
+    const run = resolveRun(load(codeConfig), 'triage');
+    expect(() => checkInput(run, { ticket: 'The app crashes.' })).not.toThrow();
+    let error: unknown;
+    try {
+      checkInput(run, { ticket: 42 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).problems).toEqual(['input.ticket: expected string, received number']);
+  });
+
+  it('refuses a built-in workflow type, one export from two modules, and an input_schema it cannot use', () => {
+    const error = configErrorOf(() =>
+      load(`
+workflows:
+  a: { type: code, module: ./a.ts, export: agentWorkflow }
+  b: { type: code, module: ./b.ts, export: shared }
+  c: { type: code, module: ./c.ts, export: shared }
+  d: { type: code, module: ./d.ts, export: ok, input_schema: { type: bogus } }
+  e: { type: code, module: ./e.ts, export: not-an-identifier }
+`),
+    );
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        'workflows.a.export: "agentWorkflow" is a built-in workflow type; export the workflow under another name',
+        expect.stringMatching(/^workflows\.c\.export: "shared" is already taken from .*b\.ts; each workflow type comes from one module$/),
+        'workflows.d.input_schema: not a JSON Schema the API can check input with: Unsupported type: bogus',
+        'workflows.e.export: must be a JavaScript identifier',
+      ]),
+    );
   });
 });
 

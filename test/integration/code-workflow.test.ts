@@ -1,0 +1,182 @@
+import path from 'node:path';
+import { fetchTreeHistories, replayFailures } from '../support/replay';
+import { eventually, providerConfig } from '../support/agent-env';
+import { startApi, type ApiHttp, type RunningApi } from '../support/api-http';
+import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
+import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+
+/**
+ * Workflows written in TypeScript with mcp-agent-temporal/workflow (test/fixtures/code-workflows),
+ * registered by `type: code` config entries and driven through the real API: structured answers,
+ * agents in parallel, human input and approval, patterns from code, pause while a child runs,
+ * cancel, errors, and replay of every run.
+ */
+
+const fixtureModule = path.resolve(__dirname, '..', 'fixtures', 'code-workflows', 'triage.ts');
+const stamp = Date.now();
+const models = { classifier: `code-classifier-${stamp}`, researcher: `code-researcher-${stamp}`, writer: `code-writer-${stamp}` };
+
+let provider: ScriptedProvider;
+let worker: TestWorker;
+let running: RunningApi;
+let api: ApiHttp;
+const runIds: string[] = [];
+
+beforeAll(async () => {
+  provider = await startScriptedProvider();
+  const config = testConfig(
+    {
+      ...providerConfig(provider),
+      agents: {
+        classifier: { instruction: 'You classify support tickets.', provider: 'openai', model: models.classifier },
+        researcher: { instruction: 'You find the cause of a problem.', provider: 'anthropic', model: models.researcher },
+        writer: { instruction: 'You write replies to customers.', provider: 'openai', model: models.writer },
+      },
+      workflows: {
+        triage: {
+          type: 'code',
+          module: fixtureModule,
+          export: 'triageTicket',
+          description: 'Triage a support ticket',
+          input_schema: { type: 'object', properties: { ticket: { type: 'string', minLength: 1 } }, required: ['ticket'], additionalProperties: false },
+        },
+        publish: { type: 'code', module: fixtureModule, export: 'fanOutAndApprove' },
+        ghost: { type: 'code', module: fixtureModule, export: 'askGhost' },
+      },
+    },
+    uniqueTaskQueue('code'),
+  );
+  worker = await startTestWorker(config);
+  running = await startApi(config);
+  api = running.api;
+});
+
+afterAll(async () => {
+  if (worker) {
+    const failures = await replayFailures(await fetchTreeHistories(worker.client, runIds));
+    expect(failures).toEqual([]);
+  }
+  await running?.close();
+  await worker?.stop();
+  await provider?.close();
+});
+
+async function start(name: string, input: unknown): Promise<string> {
+  const reply = await api.post(`/workflows/${name}/run`, { input });
+  expect(reply.status).toBe(202);
+  runIds.push(reply.body.runId);
+  return reply.body.runId;
+}
+
+const runOf = async (runId: string) => (await api.get(`/runs/${runId}`)).body;
+const waitingFor = (runId: string) => eventually(async () => ((await runOf(runId)).status === 'waiting_for_input' ? runOf(runId) : undefined));
+
+test('lists code workflows, and checks their input against input_schema before starting', async () => {
+  const listed = (await api.get('/workflows')).body.workflows;
+  expect(listed).toEqual(
+    expect.arrayContaining([
+      { name: 'triage', type: 'code', description: 'Triage a support ticket' },
+      { name: 'publish', type: 'code', description: '' },
+    ]),
+  );
+  const bad = await api.post('/workflows/triage/run', { input: { ticket: '', extra: 1 } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.code).toBe('invalid_input');
+  expect(bad.body.error.details).toEqual(expect.arrayContaining([expect.stringMatching(/^input\.ticket: /), expect.stringMatching(/^input(\.extra)?: /)]));
+  const spec = await api.post('/workflows/triage/run', { input: { ticket: 'x' }, spec: { type: 'agent', agent: 'writer' } });
+  expect(spec.status).toBe(400);
+  expect(spec.body.error.code).toBe('invalid_spec');
+});
+
+test('a structured answer, two agents in parallel, a person asked, a structured summary: one run with usage that adds up', async () => {
+  provider.script(models.classifier, [{ json: { kind: 'bug', urgent: true }, usage: { input: 10, output: 3 } }]);
+  provider.script(models.researcher, [{ text: 'A null check is missing.', usage: { input: 20, output: 5 } }]);
+  provider.script(models.writer, [
+    { text: 'Sorry, we are on it.', usage: { input: 30, output: 7 } },
+    { json: { title: 'Crash on save', nextStep: 'patch the null check' }, usage: { input: 40, output: 9 } },
+  ]);
+  const runId = await start('triage', { ticket: 'The app crashes when I save.' });
+
+  const waiting = await waitingFor(runId);
+  expect(waiting).toMatchObject({ workflow: 'triage', pattern: 'code', pendingInput: { kind: 'input', prompt: 'A bug (urgent): anything to add?' } });
+  expect((await api.post(`/runs/${runId}/input`, { value: 'They are on version 2.', requestId: waiting.pendingInput.requestId })).status).toBe(202);
+
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done.status).toBe('completed');
+  expect(done.result).toMatchObject({
+    kind: { kind: 'bug', urgent: true },
+    research: 'A null check is missing.',
+    draft: 'Sorry, we are on it.',
+    note: 'They are on version 2.',
+    summary: { title: 'Crash on save', nextStep: 'patch the null check' },
+  });
+  const usage = { inputTokens: 100, outputTokens: 24, llmCalls: 4, toolCalls: 0 };
+  expect(done.usage).toEqual(usage);
+  expect(done.result.usage).toEqual(usage);
+
+  // The override reached the writer's draft call only; the classification was native structured output.
+  const writerCalls = provider.requests(models.writer);
+  expect(writerCalls[0].body.temperature).toBe(0.2);
+  expect(writerCalls[1].body.temperature).toBeUndefined();
+  expect((provider.requests(models.classifier)[0].body.response_format as { type?: string } | undefined)?.type).toBe('json_schema');
+
+  // The two agents ran as children, side by side, each named by its call.
+  const events = await api.get(`/runs/${runId}/events`);
+  const children = String(events.body).match(/"workflowId":"[^"]+"/g) ?? [];
+  expect(children.join(' ')).toContain('research');
+  expect(children.join(' ')).toContain('draft');
+});
+
+test('pause holds the run while a child runs, resume goes on, cancel ends it and its children with the reason', async () => {
+  provider.script(models.classifier, [{ json: { kind: 'question', urgent: false } }]);
+  provider.script(models.researcher, [{ text: 'Slow research.', delayMs: 2500 }]);
+  provider.script(models.writer, [{ text: 'A draft.' }]);
+  const runId = await start('triage', { ticket: 'How do I export?' });
+
+  const researching = await eventually(async () => {
+    const run = await runOf(runId);
+    return run.status === 'running' && (await api.get(`/runs/${runId}`)).body;
+  });
+  expect(researching.pattern).toBe('code');
+  expect((await api.post(`/runs/${runId}/pause`)).status).toBe(202);
+  await eventually(async () => (await runOf(runId)).status === 'paused');
+  // The research answers meanwhile, but the paused run asks nobody anything.
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  const paused = await runOf(runId);
+  expect(paused.status).toBe('paused');
+  expect(paused.pendingInput).toBeUndefined();
+
+  expect((await api.post(`/runs/${runId}/resume`)).status).toBe(202);
+  const waiting = await waitingFor(runId);
+  expect(waiting.pendingInput.prompt).toBe('A question: anything to add?');
+
+  expect((await api.request('POST', `/runs/${runId}/cancel`, { json: { reason: 'duplicate ticket' } })).status).toBe(202);
+  const cancelled = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(cancelled.status).toBe('cancelled');
+  const stream = String((await api.get(`/runs/${runId}/events`)).body);
+  expect(stream).toContain('"reason":"duplicate ticket"');
+});
+
+test('a pattern run from code, and an approval answered through the API', async () => {
+  provider.script(models.researcher, [{ text: 'Facts.' }]);
+  provider.script(models.writer, [{ text: 'Prose.' }]);
+  const runId = await start('publish', 'Write about exports.');
+  const waiting = await waitingFor(runId);
+  expect(waiting.pendingInput).toMatchObject({ kind: 'approval', tool: 'publishing', prompt: 'Approve publishing?' });
+  expect(waiting.pendingInput.args.text).toContain('Facts.');
+
+  const answered = await api.post(`/runs/${runId}/input`, { requestId: waiting.pendingInput.requestId, value: { approved: false, reason: 'not yet' } });
+  expect(answered.status).toBe(202);
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done.status).toBe('completed');
+  expect(done.result).toMatchObject({ published: false, reason: 'not yet' });
+  expect(done.result.text).toContain('Prose.');
+  expect(done.usage.llmCalls).toBe(2);
+});
+
+test('an agent the config does not have fails the run with the key path, at once', async () => {
+  const runId = await start('ghost', 'hello');
+  const failed = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(failed.status).toBe('failed');
+  expect(failed.error.message).toBe('ghost cannot run: node: unknown agent "ghost"');
+});

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../src/config/errors';
+import { loadExport } from '../src/config/module-export';
+import type { Problem } from '../src/config/problems';
+import type { Config } from '../src/config/schema';
+
+/**
+ * Code workflows (`type: code` entries) go into the worker's one workflow bundle beside the
+ * built-in patterns: an entry module that re-exports both is what webpack bundles, so each code
+ * workflow is registered under its export's name, which is its workflow type.
+ */
+
+const builtInWorkflows = require.resolve('../workflows');
+
+interface CodeWorkflow {
+  module: string;
+  export: string;
+}
+
+function codeWorkflows(config: Config): Map<string, CodeWorkflow> {
+  const found = new Map<string, CodeWorkflow>();
+  for (const entry of Object.values(config.workflows)) {
+    if (entry.type === 'code') found.set(entry.export, { module: entry.module, export: entry.export });
+  }
+  return found;
+}
+
+/**
+ * Loads each code workflow's module once in this process, so a missing module or export stops
+ * start-up with its key path instead of failing every run of it.
+ */
+export function checkCodeWorkflows(config: Config): void {
+  const problems: Problem[] = [];
+  for (const [name, entry] of Object.entries(config.workflows)) {
+    if (entry.type !== 'code') continue;
+    const loaded = loadExport(['workflows', name], entry.module, entry.export);
+    if ('problem' in loaded) problems.push(loaded.problem);
+  }
+  if (problems.length > 0) throw ConfigError.fromProblems('workflows', problems);
+}
+
+/** The module webpack bundles: the built-ins alone, or an entry that adds the config's code workflows. */
+export function workflowsEntry(config: Config): string {
+  const workflows = [...codeWorkflows(config).values()];
+  if (workflows.length === 0) return builtInWorkflows;
+  const lines = [
+    `export * from ${JSON.stringify(withoutExtension(builtInWorkflows))};`,
+    ...workflows.map((workflow) => `export { ${workflow.export} } from ${JSON.stringify(withoutExtension(require.resolve(workflow.module)))};`),
+  ];
+  const source = `${lines.join('\n')}\n`;
+  // Named by content: workers with the same config share one file, and a changed config gets a new one.
+  const dir = path.join(tmpdir(), 'mcp-agent-workflows');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `entry-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.ts`);
+  writeFileSync(file, source);
+  return file;
+}
+
+function withoutExtension(file: string): string {
+  return file.replace(/\.[cm]?[jt]s$/, '');
+}
