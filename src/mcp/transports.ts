@@ -59,7 +59,8 @@ export function openTransport(
     case 'sse':
       return withoutStderr(new SSEClientTransport(url, { requestInit }));
     case 'websocket':
-      return withoutStderr(openWebSocket(server, settings, url));
+      // The headers go on the opening HTTP request, as the HTTP transports send them on every request.
+      return withoutStderr(new WebSocketClientTransport(url, settings.headers));
   }
 }
 
@@ -83,14 +84,6 @@ function openStdio(settings: McpServerSettings, onStderrLine: (line: string) => 
     });
   }
   return { transport, recentStderr: () => [...recent] };
-}
-
-function openWebSocket(server: string, settings: McpServerSettings, url: URL): Transport {
-  // The config gives every server `headers: {}`, so only headers someone wrote are refused.
-  if (Object.keys(settings.headers ?? {}).length > 0) {
-    throw new McpServerConfigError(server, 'the websocket transport cannot send custom `headers`');
-  }
-  return new WebSocketClientTransport(url);
 }
 
 function parseUrl(server: string, url: string): URL {

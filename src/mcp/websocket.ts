@@ -1,6 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { WebSocket } from 'undici';
+import { type Dispatcher, getGlobalDispatcher, WebSocket } from 'undici';
 
 /** What the SDK's WebSocketClientTransport asks for, so servers written for it accept us. */
 export const MCP_WEBSOCKET_SUBPROTOCOL = 'mcp';
@@ -10,6 +12,7 @@ export const MCP_WEBSOCKET_SUBPROTOCOL = 'mcp';
  * has the global only behind --experimental-websocket, and undici's is the same implementation.
  * Unlike the SDK's, `send` on a socket that is no longer open fails instead of dropping the
  * message, so the pool sees a lost connection at once rather than when the request times out.
+ * `headers` (the server's configured `headers`, e.g. Authorization) go on the opening HTTP request.
  */
 export class WebSocketClientTransport implements Transport {
   onclose?: () => void;
@@ -18,17 +21,31 @@ export class WebSocketClientTransport implements Transport {
 
   private socket?: WebSocket;
 
-  constructor(private readonly url: URL) {}
+  constructor(
+    private readonly url: URL,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   start(): Promise<void> {
     if (this.socket) throw new Error('WebSocketClientTransport already started');
-    const socket = new WebSocket(this.url, MCP_WEBSOCKET_SUBPROTOCOL);
+    const handshake: Handshake = {};
+    const socket = new WebSocket(this.url, {
+      protocols: MCP_WEBSOCKET_SUBPROTOCOL,
+      headers: this.headers,
+      dispatcher: watchingHandshake(handshake),
+    });
     this.socket = socket;
+    let opened = false;
     return new Promise((resolve, reject) => {
-      socket.onopen = () => resolve();
+      socket.onopen = () => {
+        opened = true;
+        resolve();
+      };
       socket.onerror = (event) => {
         const error = (event as { error?: unknown }).error;
-        const failure = error instanceof Error ? error : new Error(`WebSocket error on ${this.url.href}`);
+        let failure: Error;
+        if (!opened) failure = openingFailure(this.url, handshake, error);
+        else failure = error instanceof Error ? error : new Error(`WebSocket error on ${this.url.href}`);
         reject(failure);
         this.onerror?.(failure);
       };
@@ -57,4 +74,78 @@ export class WebSocketClientTransport implements Transport {
     }
     this.onmessage?.(message);
   }
+}
+
+/** What the opening request got back, which undici's WebSocket does not report when it fails. */
+interface Handshake {
+  status?: number;
+  networkError?: Error;
+}
+
+/**
+ * undici's WebSocket says only "Received network error or non-101 status code." when the opening
+ * request fails, so the request goes through the global dispatcher with its answer noted on the way.
+ */
+function watchingHandshake(handshake: Handshake): Dispatcher {
+  return getGlobalDispatcher().compose(
+    (dispatch) => (options, handler) => dispatch(options, new HandshakeWatcher(handler, handshake)),
+  );
+}
+
+/** Passes every callback on to undici's own handler (as itself), noting the status and any error. */
+class HandshakeWatcher implements Dispatcher.DispatchHandlers {
+  constructor(
+    private readonly handler: Dispatcher.DispatchHandlers,
+    private readonly handshake: Handshake,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.handler.onConnect?.(abort);
+  }
+
+  onError(err: Error): void {
+    this.handshake.networkError ??= err;
+    this.handler.onError?.(err);
+  }
+
+  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
+    this.handshake.status = statusCode;
+    this.handler.onUpgrade?.(statusCode, headers, socket);
+  }
+
+  onResponseStarted(): void {
+    this.handler.onResponseStarted?.();
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode >= 200) this.handshake.status = statusCode;
+    return this.handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.handler.onData?.(chunk) ?? true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.handler.onComplete?.(trailers);
+  }
+
+  onBodySent(chunkSize: number, totalBytesSent: number): void {
+    this.handler.onBodySent?.(chunkSize, totalBytesSent);
+  }
+}
+
+/** Names the server by scheme, host and path: a query string may carry a token. */
+function openingFailure(url: URL, handshake: Handshake, error: unknown): Error {
+  const { status, networkError } = handshake;
+  const where = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  if (status !== undefined && status !== 101) {
+    const http = [`HTTP ${status}`, STATUS_CODES[status]].filter(Boolean).join(' ');
+    return new Error(`the server at ${where} refused the websocket connection: ${http}`, { cause: error });
+  }
+  if (networkError) {
+    return new Error(`could not reach ${where}: ${networkError.message}`, { cause: networkError });
+  }
+  const reason = error instanceof Error ? error.message : 'unknown error';
+  return new Error(`could not open a websocket connection to ${where}: ${reason}`, { cause: error });
 }

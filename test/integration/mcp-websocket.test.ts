@@ -2,7 +2,8 @@
  * A websocket MCP server configured as a user writes it (YAML through the real config schema, so
  * with the schema's defaults such as `headers: {}`), served by the fixture in its own process: the
  * worker's pool and the MCP activities list and call its tools, and an agent on a real Temporal
- * worker calls one and answers with its result.
+ * worker calls one and answers with its result. A second fixture process wants a bearer token: the
+ * server whose `headers` carry it connects, the one with a wrong token is refused with HTTP 401.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -18,16 +19,18 @@ import { toolNamesOffered, toolResultsSeen } from '../support/requests';
 import { scratchConversationStore } from '../support/stores';
 
 const MODEL = `websocket-adder-${Date.now()}`;
+const TOKEN = `fixture-token-${Date.now()}`;
 
-let fixture: ChildProcess | undefined;
+const fixtures: ChildProcess[] = [];
 let env: AgentEnv | undefined;
 
-async function startWebSocketFixture(): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'test', 'fixtures', 'mcp-websocket-server.ts')], {
+async function startWebSocketFixture(...args: string[]): Promise<number> {
+  const script = path.join(projectRoot, 'test', 'fixtures', 'mcp-websocket-server.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  fixture = child;
+  fixtures.push(child);
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(chunk.toString());
@@ -38,13 +41,23 @@ async function startWebSocketFixture(): Promise<number> {
   return Number(port);
 }
 
-function configYaml(port: number): string {
+function configYaml(port: number, guardedPort: number): string {
   return `
 mcp:
   servers:
     sockets:
       transport: websocket
       url: ws://127.0.0.1:${port}
+    guarded:
+      transport: websocket
+      url: ws://127.0.0.1:${guardedPort}
+      headers:
+        Authorization: "Bearer ${TOKEN}"
+    guarded_wrong_token:
+      transport: websocket
+      url: ws://127.0.0.1:${guardedPort}
+      headers:
+        Authorization: "Bearer not-${TOKEN}"
 agents:
   adder:
     instruction: Add numbers with your tools.
@@ -56,28 +69,29 @@ workflows:
 `;
 }
 
+// Called directly rather than through Temporal, the activities need a context from the mock.
+const activityEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+
 beforeAll(async () => {
-  const port = await startWebSocketFixture();
-  env = await startAgentEnv((provider) => ({ ...providerConfig(provider), ...YAML.parse(configYaml(port)) }));
+  const [port, guardedPort] = await Promise.all([startWebSocketFixture(), startWebSocketFixture('--token', TOKEN)]);
+  env = await startAgentEnv((provider) => ({ ...providerConfig(provider), ...YAML.parse(configYaml(port, guardedPort)) }));
 });
 
 afterAll(async () => {
   await env?.close();
-  if (fixture) await stopProcess(fixture);
+  await Promise.all(fixtures.map((fixture) => stopProcess(fixture)));
 });
 
 test("the worker's MCP pool lists a configured websocket server's tools and calls one", async () => {
   const { config, pool } = env!.worker;
   expect(config.mcp.servers.sockets).toMatchObject({ transport: 'websocket', headers: {} });
   const activities = createMcpActivities(pool, scratchConversationStore());
-  // Called directly rather than through Temporal, the activities need a context from the mock.
-  const environment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
-  const tools: ToolDefinition[] = await environment().run(activities.mcpListTools, { server: 'sockets' });
+  const tools: ToolDefinition[] = await activityEnvironment().run(activities.mcpListTools, { server: 'sockets' });
   expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['sockets-add', 'sockets-echo']));
   expect(tools.find((tool) => tool.name === 'sockets-add')?.description).toBe('Adds two numbers');
 
-  const result = await environment().run(activities.mcpCallTool, { server: 'sockets', tool: 'add', arguments: { a: 2, b: 3 } });
+  const result = await activityEnvironment().run(activities.mcpCallTool, { server: 'sockets', tool: 'add', arguments: { a: 2, b: 3 } });
   expect(result).toEqual({ content: '5', isError: false });
 });
 
@@ -93,4 +107,27 @@ test("an agent on a Temporal worker calls the websocket server's tool and answer
   expect(result.usage.toolCalls).toBe(1);
   const [first] = env!.provider.requests(MODEL);
   expect(toolNamesOffered(first)).toContain('sockets-add');
+});
+
+test('a websocket server that wants a bearer token gets it from the configured headers on the opening request', async () => {
+  const { config, pool } = env!.worker;
+  expect(config.mcp.servers.guarded.headers).toEqual({ Authorization: `Bearer ${TOKEN}` });
+  const activities = createMcpActivities(pool, scratchConversationStore());
+
+  const tools: ToolDefinition[] = await activityEnvironment().run(activities.mcpListTools, { server: 'guarded' });
+  expect(tools.map((tool) => tool.name)).toContain('guarded-add');
+  const result = await activityEnvironment().run(activities.mcpCallTool, { server: 'guarded', tool: 'add', arguments: { a: 1, b: 2 } });
+  expect(result).toEqual({ content: '3', isError: false });
+});
+
+test('a wrong token fails the activity with a message naming the server and the HTTP status it refused with', async () => {
+  const activities = createMcpActivities(env!.worker.pool, scratchConversationStore());
+  const listing = activityEnvironment().run(activities.mcpListTools, { server: 'guarded_wrong_token' });
+  await expect(listing).rejects.toMatchObject({
+    type: 'McpConnectionFailed',
+    message: expect.stringMatching(
+      /^MCP server "guarded_wrong_token": could not connect: the server at ws:\/\/127\.0\.0\.1:\d+ refused the websocket connection: HTTP 401 Unauthorized$/,
+    ),
+  });
+  expect(env!.worker.pool.isConnected('guarded_wrong_token')).toBe(false);
 });

@@ -1,8 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServerConfigError, openTransport, transportKind } from '../../src/mcp/transports';
-import { WebSocketClientTransport } from '../../src/mcp/websocket';
+import { WebSocketServer } from 'ws';
+import { MCP_WEBSOCKET_SUBPROTOCOL, WebSocketClientTransport } from '../../src/mcp/websocket';
 
 const ignoreStderr = () => undefined;
 
@@ -46,16 +49,75 @@ describe('openTransport', () => {
     expect(() => openTransport('s', { url: 'not a url' }, ignoreStderr)).toThrow(McpServerConfigError);
   });
 
-  it('rejects headers on websocket, which cannot send them', () => {
-    expect(() =>
-      openTransport('s', { transport: 'websocket', url: 'ws://localhost:1', headers: { a: 'b' } }, ignoreStderr),
-    ).toThrow('MCP server "s": the websocket transport cannot send custom `headers`');
-  });
-
-  it('opens a websocket transport without headers or with the empty headers the config defaults to', () => {
-    for (const headers of [undefined, {}]) {
+  it('opens a websocket transport without headers, with the empty headers the config defaults to, or with headers', () => {
+    const headerSets: (Record<string, string> | undefined)[] = [undefined, {}, { Authorization: 'Bearer t' }];
+    for (const headers of headerSets) {
       const opened = openTransport('s', { transport: 'websocket', url: 'ws://localhost:1', headers }, ignoreStderr);
       expect(opened.transport).toBeInstanceOf(WebSocketClientTransport);
     }
+  });
+});
+
+describe('WebSocketClientTransport', () => {
+  let server: WebSocketServer;
+  let url: string;
+  const seen: IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      handleProtocols: () => MCP_WEBSOCKET_SUBPROTOCOL,
+      verifyClient: (info, accept) => {
+        seen.push(info.req.headers);
+        if (info.req.url?.startsWith('/locked')) accept(false, 403, 'Forbidden');
+        else accept(true);
+      },
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function openingHeaders(headers?: Record<string, string>): Promise<IncomingHttpHeaders> {
+    const transport = new WebSocketClientTransport(new URL(url), headers);
+    await transport.start();
+    await transport.close();
+    return seen[seen.length - 1];
+  }
+
+  it('sends the configured headers on the opening request, and nothing extra for empty headers', async () => {
+    const bare = await openingHeaders();
+    expect(Object.keys(await openingHeaders({})).sort()).toEqual(Object.keys(bare).sort());
+    const withToken = await openingHeaders({ Authorization: 'Bearer secret', 'X-Team': 'a' });
+    expect(withToken).toMatchObject({ authorization: 'Bearer secret', 'x-team': 'a' });
+    expect(Object.keys(withToken).sort()).toEqual([...Object.keys(bare), 'authorization', 'x-team'].sort());
+    expect(withToken['sec-websocket-protocol']).toBe(MCP_WEBSOCKET_SUBPROTOCOL);
+  });
+
+  it('says the server refused the connection, with the HTTP status, and leaves any query string out', async () => {
+    const transport = new WebSocketClientTransport(new URL(`${url}/locked?token=secret`));
+    const errors: Error[] = [];
+    transport.onerror = (error) => errors.push(error);
+    await expect(transport.start()).rejects.toThrow(
+      `the server at ${url}/locked refused the websocket connection: HTTP 403 Forbidden`,
+    );
+    // The SDK's client hears of it too, through onerror, in the same words.
+    expect(errors.map((error) => error.message)).toEqual([
+      `the server at ${url}/locked refused the websocket connection: HTTP 403 Forbidden`,
+    ]);
+  });
+
+  it('says why a server that cannot be reached was not reached', async () => {
+    const closed = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => closed.once('listening', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const transport = new WebSocketClientTransport(new URL(`ws://127.0.0.1:${port}`));
+    await expect(transport.start()).rejects.toThrow(`could not reach ws://127.0.0.1:${port}: `);
   });
 });
