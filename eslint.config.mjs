@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.tools/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.tools/', '.workflows/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,8 +13,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node I/O modules.
-    files: ['workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox: no Node I/O modules. The workflow-side
+    // API (src/workflow) is workflow code too: user workflows import it.
+    files: ['workflows/**/*.ts', 'src/workflow/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

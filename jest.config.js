@@ -1,5 +1,10 @@
 /** Unit tests need nothing running; integration tests share one Temporal dev server that the suite starts. */
 const tsJest = { '^.+\\.ts$': 'ts-jest' };
+/** The package's entry points by name, as examples and fixtures import them (tsconfig.json `paths`). */
+const moduleNameMapper = {
+  '^mcp-agent-temporal$': '<rootDir>/src/index.ts',
+  '^mcp-agent-temporal/(workflow|testing)$': '<rootDir>/src/$1/index.ts',
+};
 
 module.exports = {
   testTimeout: 120000,
@@ -8,12 +13,14 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform: tsJest,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: tsJest,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -24,7 +24,7 @@ import autocannon from 'autocannon';
 import { configSchema, type Config } from '../src/config/schema';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
-import { startScriptedProvider } from '../test/support/scripted-provider';
+import { startScriptedProvider } from '../src/testing/scripted-model';
 import { closeAll, ms, percentile, positiveIntFromEnv, round, startWorkerAndApi } from './common';
 
 const WORKFLOW = 'bench';

@@ -27,7 +27,7 @@ import { configSchema, type Config } from '../src/config/schema';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
-import { startScriptedProvider, type ScriptedProvider } from '../test/support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../src/testing/scripted-model';
 import { closeAll, round, startWorkerAndApi } from './common';
 
 const TOOL_RESULT_BYTES = 4096;

@@ -30,7 +30,7 @@ import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { toolResultsSeen } from '../test/support/requests';
-import { startScriptedProvider, type ProviderName, type ScriptedProvider, type ScriptedReply } from '../test/support/scripted-provider';
+import { startScriptedProvider, type ProviderName, type ScriptedProvider, type ScriptedReply } from '../src/testing/scripted-model';
 import { createWorker } from '../worker/create';
 import type { AgentResult } from '../workflows/agent';
 import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';

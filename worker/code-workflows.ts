@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../src/config/errors';
 import { loadExport } from '../src/config/module-export';
 import type { Problem } from '../src/config/problems';
 import type { Config } from '../src/config/schema';
+import { packageRoot } from '../src/package-info';
 
 /**
  * Code workflows (`type: code` entries) go into the worker's one workflow bundle beside the
@@ -52,7 +52,9 @@ export function workflowsEntry(config: Config): string {
   ];
   const source = `${lines.join('\n')}\n`;
   // Named by content: workers with the same config share one file, and a changed config gets a new one.
-  const dir = path.join(tmpdir(), 'mcp-agent-workflows');
+  // Inside this package, because the bundler resolves its own runtime (@temporalio/workflow) from the
+  // entry's folder, and this package's dependencies are found from here wherever it is installed.
+  const dir = path.join(packageRoot, '.workflows');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `entry-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.ts`);
   writeFileSync(file, source);

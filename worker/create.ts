@@ -1,5 +1,8 @@
 import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkflowBundle } from '@temporalio/worker';
+
+type WebpackConfiguration = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Config } from '../src/config/schema';
@@ -72,7 +75,23 @@ export async function bundleWorkflows(
   logger?: Logger,
   workflowsPath = require.resolve('../workflows'),
 ): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger(logger) });
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger(logger), webpackConfigHook: resolveOwnEntries });
+}
+
+/**
+ * Run from a checkout (TypeScript, through tsx), workflow code in it that imports this package by
+ * name (examples, fixtures) gets the sources, as tsconfig.json's `paths` give them to tsc and tsx.
+ * An installed package resolves its entries through its `exports`, like any other.
+ */
+function resolveOwnEntries(config: WebpackConfiguration): WebpackConfiguration {
+  if (path.extname(__filename) !== '.ts') return config;
+  const src = path.resolve(__dirname, '..', 'src');
+  const alias = {
+    'mcp-agent-temporal$': path.join(src, 'index.ts'),
+    'mcp-agent-temporal/workflow$': path.join(src, 'workflow', 'index.ts'),
+  };
+  const resolve = config.resolve ?? {};
+  return { ...config, resolve: { ...resolve, alias: { ...(resolve.alias as Record<string, string> | undefined), ...alias } } };
 }
 
 function quietBundlerLogger(logger: Logger | undefined): SdkLogger {

@@ -35,7 +35,9 @@ export type CliCommand =
   | { name: 'watch'; runId: string }
   | { name: 'chat'; target: string; input?: string; id?: string; spec?: Record<string, unknown> }
   | { name: 'serve' }
-  | { name: 'dev' };
+  | { name: 'dev' }
+  | { name: 'init'; dir: string; dependency?: string }
+  | { name: 'replay'; file: string; runId?: string };
 
 export type CommandName = Exclude<CliCommand['name'], 'help' | 'version'>;
 
@@ -58,6 +60,7 @@ const optionSpecs = {
   limit: { type: 'string' },
   'request-id': { type: 'string' },
   reason: { type: 'string' },
+  package: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type OptionName = keyof typeof optionSpecs;
@@ -79,6 +82,8 @@ const commandShapes: Record<CommandName, { positionals: string[]; options: Optio
   chat: { positionals: ['workflow|runId', 'input?'], options: ['id', 'spec'] },
   serve: { positionals: [], options: [] },
   dev: { positionals: [], options: [] },
+  init: { positionals: ['dir?'], options: ['package'] },
+  replay: { positionals: ['history.json'], options: ['id'] },
 };
 
 export const commandNames = Object.keys(commandShapes) as CommandName[];
@@ -197,6 +202,10 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
     case 'resume':
     case 'watch':
       return { name, runId: args[0] };
+    case 'init':
+      return { name, dir: args[0] ?? '.', ...(text('package') !== undefined && { dependency: text('package') }) };
+    case 'replay':
+      return { name, file: args[0], ...(text('id') !== undefined && { runId: text('id') }) };
     case 'workflows':
     case 'serve':
     case 'dev':

@@ -4,7 +4,8 @@ import type { Run } from '../../client/run-view';
 import type { CliCommand, GlobalOptions } from './args';
 import { ApiClient, type ApiReply, type RunControl } from './api-client';
 import { chatCommand } from './chat';
-import { ExitCode } from './exit-codes';
+import { CliError, ExitCode } from './exit-codes';
+import { initProject } from './init';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, formatRunList, formatWorkflows } from './format';
 import { formatEvent, formatPendingInput } from './format-event';
@@ -16,6 +17,8 @@ import type { ApiSettings } from './settings';
  */
 
 const projectRoot = path.resolve(__dirname, '..', '..');
+/** `.ts` in a checkout (run through tsx), `.js` in the installed package's compiled tree. */
+const moduleExtension = path.extname(__filename);
 
 type Print = (text: string) => void;
 const print: Print = (text) => process.stdout.write(`${text}\n`);
@@ -86,6 +89,28 @@ function runEntryPoint(entry: string): Promise<number> {
   });
 }
 
+async function replayCommand(file: string, runId = path.basename(file, '.json')): Promise<number> {
+  // Loaded only here: replaying bundles the workflows with webpack.
+  const { readHistoryFile, replayHistories } = require('../testing/replay') as typeof import('../testing/replay');
+  const { loadConfig } = require('../config/load') as typeof import('../config/load');
+  const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  // The worker's own log of the mismatch is the same reason, said less readably.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  let history;
+  try {
+    history = readHistoryFile(file, runId);
+  } catch (error) {
+    throw new CliError(ExitCode.Usage, `replay: cannot read ${file} as a history (${(error as Error).message})`);
+  }
+  const [outcome] = await replayHistories(loadConfig(), [history]);
+  if (outcome.error) {
+    process.stderr.write(`${file} does not replay on this code: ${outcome.error}\n`);
+    return ExitCode.RunUnsuccessful;
+  }
+  print(`${file} replays on this code.`);
+  return ExitCode.Ok;
+}
+
 async function serveCommand(): Promise<number> {
   // Loaded only here: the MCP server brings the Temporal client, which other commands never need.
   const { serveStdio } = require('../mcp-server/stdio') as typeof import('../mcp-server/stdio');
@@ -99,7 +124,12 @@ export async function runCliCommand(
   api: () => ApiSettings,
 ): Promise<number> {
   if (command.name === 'serve') return serveCommand();
-  if (command.name === 'dev') return runEntryPoint(path.join('src', 'dev', 'main.ts'));
+  if (command.name === 'init') {
+    print(initProject(command.dir, { dependency: command.dependency }));
+    return ExitCode.Ok;
+  }
+  if (command.name === 'replay') return replayCommand(command.file, command.runId);
+  if (command.name === 'dev') return runEntryPoint(path.join('src', 'dev', `main${moduleExtension}`));
 
   const settings = api();
   const client = new ApiClient(settings.baseUrl, settings.token);

@@ -34,6 +34,13 @@ Commands:
       --spec JSON|@file               an ad-hoc run of a pattern type (conversation: true is added)
   serve                             the MCP server over stdio (for MCP clients to start)
   dev                               Temporal, a worker and the API on this machine (npm run dev)
+  init [dir]                        a new project: a code workflow, its config, a test, a README
+      --package SPEC                  how it depends on mcp-agent-temporal (default ^<this version>;
+                                      a tarball or folder path works too)
+  replay <history.json>             replay a recorded history (the Web UI's Download) on today's
+                                    code and config: exit 0 if it replays, 1 with the reason if not
+      --id ID                         the run's id, which its children's ids derive from (default:
+                                      the file's name without .json)
 
 Options:
   --api URL        the API (default: MCP_AGENT_API_URL, else http://HOST:PORT, i.e. http://127.0.0.1:3000)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { version } from '../../package.json';
+import { packageManifest } from '../package-info';
 import { ConfigError } from '../config/errors';
 import { parseCommandLine } from './args';
 import { runCliCommand } from './commands';
@@ -22,7 +22,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     if (command.name === 'version') {
-      process.stdout.write(`${version}\n`);
+      process.stdout.write(`${packageManifest().version}\n`);
       return 0;
     }
     return await runCliCommand(command, options, () => apiSettings(options, env));

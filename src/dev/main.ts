@@ -21,6 +21,9 @@ import { describeExit, Supervisor, WORKER_BACKOFF } from './supervisor';
  * stays up meanwhile. Ctrl-C stops them all in reverse order.
  */
 
+/** `.ts` in a checkout (run through tsx), `.js` in the installed package's compiled tree. */
+const moduleExtension = path.extname(__filename);
+
 const devLabel = label('dev');
 const say = (line: string) => process.stdout.write(`${devLabel} ${line}\n`);
 const warn = (line: string) => process.stderr.write(`${devLabel} warning: ${line}\n`);
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
   // The worker: restarted when it crashes, once it has polled at least once (a worker that fails
   // at start-up, e.g. on a function module that does not load, would only fail again).
   let workerPolled = false;
-  const worker = new Supervisor(() => spawnTsx('worker', path.join(projectRoot, 'worker', 'main.ts')), WORKER_BACKOFF, {
+  const worker = new Supervisor(() => spawnTsx('worker', path.join(projectRoot, 'worker', `main${moduleExtension}`)), WORKER_BACKOFF, {
     started(child, restarts) {
       if (restarts === 0) return;
       say(`worker restarted (pid ${child.pid}, restart ${restarts})`);
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
   workerPolled = true;
   say(`worker (pid ${first.pid}) is polling task queue "${taskQueue}"`);
 
-  const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', 'main.ts'));
+  const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', `main${moduleExtension}`));
   essential('api', api);
   await waitUntilHealthy(loopbackUrl(settings.host, settings.port), api, 60_000);
   say(`ready: API at http://${browserHost(settings.host)}:${settings.port} (OpenAPI page at /docs), worker polling task queue "${taskQueue}"`);

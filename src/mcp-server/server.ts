@@ -17,6 +17,7 @@ import {
   workflowsSchema,
 } from '../api/schemas';
 import { checkInput, listWorkflows, resolveRun } from '../config/resolve';
+import { packageManifest } from '../package-info';
 import { approvalDecisionSchema } from '../patterns/human-input';
 import type { Config } from '../config/schema';
 
@@ -162,7 +163,7 @@ async function sendMessage(runs: RunsClient, input: z.infer<typeof sendMessageTo
 
 export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpServerOptions): McpServer {
   const server = new McpServer(
-    { name: MCP_SERVER_NAME, version: '0.1.0' },
+    { name: MCP_SERVER_NAME, version: packageManifest().version },
     {
       instructions:
         'Runs AI agent workflows on Temporal. workflows-list names them; workflows-run starts one and returns its Run ' +

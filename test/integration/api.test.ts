@@ -4,7 +4,7 @@ import { freePort, startDevServer } from '../../temporal/dev-server';
 import { eventually } from '../support/agent-env';
 import { startApi, TEST_UI_URL, type ApiHttp, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * The HTTP API against the suite's Temporal dev server, with an in-process worker whose models

@@ -1,9 +1,16 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { stringify } from 'yaml';
+import { testStoragePath } from '../support/temporal-env';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
 import { eventually, providerConfig } from '../support/agent-env';
 import { startApi, type ApiHttp, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * Workflows written in TypeScript with mcp-agent-temporal/workflow (test/fixtures/code-workflows),
@@ -179,4 +186,32 @@ test('an agent the config does not have fails the run with the key path, at once
   const failed = (await api.get(`/runs/${runId}/result?wait=30`)).body;
   expect(failed.status).toBe('failed');
   expect(failed.error.message).toBe('ghost cannot run: node: unknown agent "ghost"');
+});
+
+test('mcp-agent replay says whether a recorded history replays on the code the config names now', async () => {
+  const [completed] = runIds;
+  const history = await worker.client.workflow.getHandle(completed).fetchHistory();
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-replay-'));
+  try {
+    // Named as the run, as `--id` defaults to.
+    const historyFile = path.join(dir, `${completed}.json`);
+    writeFileSync(historyFile, historyToJSON(history));
+    const replay = async (module: string) => {
+      const configFile = path.join(dir, `${path.basename(module, '.ts')}.yaml`);
+      writeFileSync(configFile, stringify({ workflows: { triage: { type: 'code', module, export: 'triageTicket' } }, storage: { path: testStoragePath() } }));
+      const cli = path.resolve(__dirname, '..', '..', 'bin', 'mcp-agent.js');
+      return promisify(execFile)(process.execPath, [cli, 'replay', historyFile], { env: { ...process.env, MCP_AGENT_CONFIG: configFile } }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      );
+    };
+
+    const same = await replay(fixtureModule);
+    expect(same).toMatchObject({ code: 0, stdout: `${historyFile} replays on this code.\n` });
+    const changed = await replay(path.join(path.dirname(fixtureModule), 'triage-changed.ts'));
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/does not replay on this code: .*[Nn]ondeterminism/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

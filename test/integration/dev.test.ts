@@ -8,7 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 import { eventually, projectRoot } from '../support/agent-env';
 import { toolResultsSeen } from '../support/requests';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * `npm run dev` as a user runs it, with the shipped config: it starts its own Temporal dev server

@@ -6,8 +6,8 @@ import { type EmbedInput, type EmbedResult } from '../../activities/contracts';
 import { FailureTypes } from '../../src/failure-types';
 import { createEmbedActivities, type EmbedActivityDeps } from '../../activities/embed';
 import { rankBySimilarity } from '../../src/patterns/similarity';
-import { fakeEmbedding } from '../support/scripted-embeddings';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { fakeEmbedding } from '../../src/testing/scripted-embeddings';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * The real activity, in a real activity context, through the real OpenAI SDK and real fetch,

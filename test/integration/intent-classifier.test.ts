@@ -4,7 +4,7 @@ import { cosineSimilarity } from '../../src/patterns/similarity';
 import type { IntentClassifierResult } from '../../workflows/intent-classifier';
 import { providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
-import { fakeEmbedding } from '../support/scripted-embeddings';
+import { fakeEmbedding } from '../../src/testing/scripted-embeddings';
 
 /**
  * The intent classifier end to end: the real Temporal dev server and the real SDK clients against

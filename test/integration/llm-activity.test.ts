@@ -6,7 +6,7 @@ import { FailureTypes } from '../../src/failure-types';
 import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm';
 import { singleRequest } from '../support/stores';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { scratchConversationStore } from '../support/stores';
 
 /**

@@ -16,7 +16,7 @@ import type { ConfigInput } from '../../src/config/schema';
 import { eventually, projectRoot } from '../support/agent-env';
 import { startApi, TEST_UI_URL, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { testTemporalAddress } from '../support/temporal-env';
 
 const cliEntry = path.join(projectRoot, 'bin', 'mcp-agent.js');

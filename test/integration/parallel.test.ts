@@ -2,7 +2,7 @@ import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ParallelResult } from '../../workflows/parallel';
 import { projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
-import type { RecordedRequest } from '../support/scripted-provider';
+import type { RecordedRequest } from '../../src/testing/scripted-model';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
 
 /**

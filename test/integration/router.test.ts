@@ -6,7 +6,7 @@ import type { RouterResult } from '../../workflows/router';
 import { mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolNamesOffered, toolResultsSeen } from '../support/requests';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
-import { fakeEmbedding } from '../support/scripted-embeddings';
+import { fakeEmbedding } from '../../src/testing/scripted-embeddings';
 import { SpecError } from '../../src/config/errors';
 
 /**

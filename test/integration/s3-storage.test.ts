@@ -15,7 +15,7 @@ import { testConfig, uniqueTaskQueue } from '../support/harness';
 import { replayFailures, fetchTreeHistories } from '../support/replay';
 import { conversationSeen, toolResultsSeen } from '../support/requests';
 import { startS3Server, type S3Server } from '../support/s3-server';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { testTemporalAddress } from '../support/temporal-env';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 

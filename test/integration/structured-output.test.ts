@@ -5,7 +5,7 @@ import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm'
 import { singleRequest } from '../support/stores';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
 import { checkStructured, outputJsonSchema } from '../../src/patterns/structured';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { scratchConversationStore } from '../support/stores';
 
 /**

@@ -9,7 +9,7 @@ import { configSchema, type Config } from '../../src/config/schema';
 import { providerConfig } from '../support/agent-env';
 import { startApi } from '../support/api-http';
 import { uniqueTaskQueue } from '../support/harness';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 

@@ -11,7 +11,7 @@ import { startApi, type RunningApi } from '../support/api-http';
 import { launchChromium } from '../support/browser';
 import { startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { testStoragePath } from '../support/temporal-env';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * What a person sees of a run in the Temporal Web UI, in a real browser: the run's summary and its

@@ -7,7 +7,7 @@ import { startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-
 import { providerConfig } from '../support/agent-env';
 import { testConfig, uniqueTaskQueue } from '../support/harness';
 import { toolResultsSeen } from '../support/requests';
-import { startScriptedProvider, type ScriptedProvider } from '../support/scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { testTemporalAddress } from '../support/temporal-env';
 import {
   describeExit,

@@ -6,7 +6,7 @@ import { startOptions } from '../../client/runs';
 import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from './harness';
 import { fetchTreeHistories, maybeRecord, replayFailures } from './replay';
-import { startScriptedProvider, type ScriptedProvider } from './scripted-provider';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
  * Everything an agent test drives: the scripted provider (both wire formats), the fixture MCP server

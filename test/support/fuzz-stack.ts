@@ -1,6 +1,6 @@
 import { startApi, type ApiHttp } from './api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue } from './harness';
-import { startScriptedProvider, type ScriptedReply } from './scripted-provider';
+import { startScriptedProvider, type ScriptedReply } from '../../src/testing/scripted-model';
 
 /**
  * What an HTTP fuzzer drives: the real API over a socket, an in-process worker and a scripted

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema';
-import { createWorker, type AgentWorker } from '../../worker/create';
+import { bundleWorkflows, createWorker, type AgentWorker } from '../../worker/create';
 import { testStoragePath, testTemporalAddress } from './temporal-env';
 
 /** In-process workers and clients against the suite's Temporal dev server. */
@@ -13,10 +13,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Workflows (the built-ins and the fixture code workflows) bundled once per test process: bundling is the slow part of starting a worker. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../fixtures/code-workflows/bundle'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
-  });
+  bundle ??= bundleWorkflows(undefined, require.resolve('../fixtures/code-workflows/bundle'));
   return bundle;
 }
 

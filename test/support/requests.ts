@@ -1,4 +1,4 @@
-import type { RecordedRequest } from './scripted-provider';
+import type { RecordedRequest } from '../../src/testing/scripted-model';
 
 /** What the model was shown, read from the wire body of a recorded provider request. */
 

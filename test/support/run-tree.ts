@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
-import type { RecordedRequest } from './scripted-provider';
+import type { RecordedRequest } from '../../src/testing/scripted-model';
 
 /** A composed run as its histories show it: the run, then its child workflows, depth first. */
 

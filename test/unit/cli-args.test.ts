@@ -102,6 +102,15 @@ describe('parseCommandLine', () => {
     expect(() => parse('pause', 'run-1', '--reason', 'x')).toThrow(/reason/);
   });
 
+  it('parses init [dir] --package and replay <file> --id', () => {
+    expect(parse('init').command).toEqual({ name: 'init', dir: '.' });
+    expect(parse('init', 'demo', '--package', '../pkg.tgz').command).toEqual({ name: 'init', dir: 'demo', dependency: '../pkg.tgz' });
+    expect(parse('replay', 'run-1.json').command).toEqual({ name: 'replay', file: 'run-1.json' });
+    expect(parse('replay', 'h.json', '--id', 'run-1').command).toEqual({ name: 'replay', file: 'h.json', runId: 'run-1' });
+    expect(usageError(['replay']).message).toBe('replay: missing history.json (usage: replay <history.json>)');
+    expect(() => parse('init', 'demo', '--id', 'x')).toThrow(/init: does not take --id/);
+  });
+
   it('parses the commands without arguments, help and the token', () => {
     expect(parse('workflows', '--token', 't0k').command).toEqual({ name: 'workflows' });
     expect(parse('workflows', '--token', 't0k').options).toEqual({ token: 't0k', json: false });

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { connectClient, type TemporalClient } from '../../client/connection';
+import { RunsClient } from '../../client/runs';
+import type { Run } from '../../client/run-view';
+import { findTemporalCli } from '../../temporal/cli';
+import { startDevServer, type DevServer } from '../../temporal/dev-server';
+import { createWorker, type AgentWorker } from '../../worker/create';
+import { loadConfig } from '../config/load';
+import { checkInput, resolveRun } from '../config/resolve';
+import type { Config } from '../config/schema';
+import { startScriptedProvider, type ScriptedProvider } from './scripted-model';
+
+/**
+ * Everything a user's own test needs to run their workflows for real without a real model: a
+ * Temporal dev server of its own (in memory), a scripted model that both providers' SDKs talk to,
+ * a worker with the project's config (code workflows included) and a client that starts and steers
+ * runs as the API does. What each agent was asked is in `model.requests(model)`.
+ *
+ * ```ts
+ * const env = await startTestEnvironment();
+ * env.model.script('gpt-4o-mini', [{ text: 'It is a bug.' }]);
+ * const run = await env.result((await env.start('triage', { ticket: 'It crashes' })).runId);
+ * expect(run.result).toEqual(...);
+ * await env.close();
+ * ```
+ */
+
+export interface TestEnvironmentOptions {
+  /** The project's config file; default: found as the CLI finds it (MCP_AGENT_CONFIG, then upwards from the working directory). */
+  configPath?: string;
+  /** Changes to the loaded config before the worker starts, e.g. MCP servers for the test. */
+  configure?: (config: Config) => Config;
+}
+
+export interface TestEnvironment {
+  /** The scripted model: `script(model, replies)`, then `requests(model)` to see what was sent. */
+  model: ScriptedProvider;
+  /** The config the worker runs: the project's, pointed at this environment. */
+  config: Config;
+  /** Start, read, pause, resume, cancel, answer runs. */
+  runs: RunsClient;
+  temporal: TemporalClient;
+  /** Starts a config workflow (or a pattern type with `spec`), checking its input as the API does. */
+  start(workflow: string, input: unknown, options?: { id?: string; spec?: unknown }): Promise<Run>;
+  /** The run once it has closed (waiting at most `timeoutSeconds`, default 60). */
+  result(runId: string, timeoutSeconds?: number): Promise<Run>;
+  close(): Promise<void>;
+}
+
+/** Worker start and stop are news in a service's log, noise in a test's; warnings and errors still show. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // The process installed its own runtime already; keep it.
+  }
+}
+
+export async function startTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
+  quietRuntime();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const model = await startScriptedProvider();
+    cleanups.push(() => model.close());
+    const server: DevServer = await startDevServer({ cliPath: findTemporalCli().path, uiPort: false });
+    cleanups.push(() => server.stop());
+    const storageDir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-test-'));
+    cleanups.push(() => rmSync(storageDir, { recursive: true, force: true }));
+
+    const loaded = loadConfig({ path: options.configPath });
+    const pointed = pointAt(loaded, { model, address: server.address, storagePath: storageDir });
+    const config = options.configure ? options.configure(pointed) : pointed;
+
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    cleanups.push(() => connection.close());
+    const worker: AgentWorker = await createWorker({ config, connection });
+    const running = worker.worker.run();
+    cleanups.push(async () => {
+      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      await running;
+      await worker.pool.close();
+      worker.storage.close();
+    });
+    const temporal = connectClient(config);
+    cleanups.push(async () => {
+      await temporal.connection.close();
+      temporal.storage.close();
+    });
+    const runs = new RunsClient({ client: temporal.client, taskQueue: config.temporal.task_queue, uiUrl: 'http://localhost:8233' });
+
+    return {
+      model,
+      config,
+      runs,
+      temporal,
+      async start(workflow, input, startOptions = {}) {
+        const resolved = resolveRun(config, workflow, startOptions.spec);
+        checkInput(resolved, input);
+        return (await runs.start({ ...resolved, input, id: startOptions.id })).run;
+      },
+      result: (runId, timeoutSeconds = 60) => runs.waitForClose(runId, timeoutSeconds),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The project's config with Temporal, both providers and storage pointed at this environment. */
+function pointAt(config: Config, target: { model: ScriptedProvider; address: string; storagePath: string }): Config {
+  return {
+    ...config,
+    temporal: {
+      ...config.temporal,
+      address: target.address,
+      namespace: 'default',
+      task_queue: `test-${randomUUID()}`,
+      api_key: undefined,
+      tls: undefined,
+    },
+    anthropic: { ...config.anthropic, api_key: 'test-key', base_url: target.model.anthropicBaseUrl },
+    openai: { ...config.openai, api_key: 'test-key', base_url: target.model.openaiBaseUrl },
+    cohere: { ...config.cohere, api_key: 'test-key', base_url: target.model.cohereBaseUrl },
+    storage: { ...config.storage, driver: 'file', path: target.storagePath },
+  };
+}

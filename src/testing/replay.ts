@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../../worker/create';
+import { workflowsEntry } from '../../worker/code-workflows';
+import type { Config } from '../config/schema';
+import { openStorage } from '../storage/open';
+
+/**
+ * Changing workflow code safely: a recorded history (the Web UI's "Download", or `temporal workflow
+ * show --output json`) replayed on today's code, built-ins and the config's code workflows alike.
+ * A replay that fails names the first command the new code would issue differently: wrap that
+ * change in `patched()` (README, "Changing a workflow that is running").
+ */
+
+export interface ReplayOutcome {
+  workflowId: string;
+  /** Why today's code cannot replay it; absent when it replays. */
+  error?: string;
+}
+
+export interface NamedHistory {
+  workflowId: string;
+  history: temporal.api.history.v1.IHistory;
+}
+
+/**
+ * Reads a history exported as JSON. The run's id is not in it, but replay needs it: the ids of
+ * the run's children derive from it.
+ */
+export function readHistoryFile(file: string, workflowId: string): NamedHistory {
+  const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  return { workflowId, history: historyFromJSON(json) };
+}
+
+/**
+ * Replays each history on the workflows this config's worker would run. Payloads a history keeps
+ * in external storage are read from the config's store.
+ */
+export async function replayHistories(config: Config, histories: NamedHistory[]): Promise<ReplayOutcome[]> {
+  const workflowBundle = await bundleWorkflows(undefined, workflowsEntry(config));
+  const storage = openStorage(config.storage);
+  try {
+    const outcomes: ReplayOutcome[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: storage.dataConverter }, histories)) {
+      outcomes.push({ workflowId: result.workflowId, ...(result.error && { error: String(result.error) }) });
+    }
+    return outcomes;
+  } finally {
+    storage.close();
+  }
+}
