@@ -5,8 +5,12 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames } from '../workflows/definitions';
 import type { TemporalConnectionSettings } from '../src/config/temporal-connection';
+import { dispatchDynamicConfig, fileSqlitePragmas, type DynamicConfigValue } from './tuning';
 
-/** Starts `temporal server start-dev` with our custom search attributes, and waits until it answers. */
+/**
+ * Starts `temporal server start-dev` with our custom search attributes and the dispatch tuning of
+ * temporal/tuning.ts (see temporal/TUNING.md), and waits until it answers.
+ */
 
 export interface DevServerOptions {
   cliPath: string;
@@ -22,6 +26,10 @@ export interface DevServerOptions {
   /** Port of the server's Prometheus `/metrics` endpoint; absent: the CLI picks a free one. */
   metricsPort?: number;
   readyTimeoutMs?: number;
+  /** `--dynamic-config-value`s; absent: `dispatchDynamicConfig` (temporal/tuning.ts). `{}` for Temporal's defaults. */
+  dynamicConfig?: Readonly<Record<string, DynamicConfigValue>>;
+  /** `--sqlite-pragma`s; absent: `fileSqlitePragmas` with a `dbFile`, none in memory. `{}` for SQLite's defaults. */
+  sqlitePragmas?: Readonly<Record<string, string>>;
 }
 
 export interface DevServer {
@@ -50,6 +58,11 @@ export function devServerArgs(options: DevServerOptions & { port: number }): str
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? dispatchDynamicConfig)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  const pragmas = options.sqlitePragmas ?? (options.dbFile ? fileSqlitePragmas : {});
+  for (const [name, value] of Object.entries(pragmas)) args.push('--sqlite-pragma', `${name}=${value}`);
   for (const name of searchAttributeNames) args.push('--search-attribute', `${name}=Keyword`);
   args.push('--log-level', 'warn');
   return args;
