@@ -28,4 +28,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The composition patterns are written on the public workflow API, as users write theirs: if one
+    // needs more, the API is missing it. Their pure logic lives in src/patterns.
+    files: ['workflows/parallel.ts', 'workflows/router.ts', 'workflows/intent-classifier.ts', 'workflows/orchestrator.ts', 'workflows/evaluator-optimizer.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['./*', '../activities/*'], message: 'Write composition patterns on the public workflow API (src/workflow).' },
+            { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'worker_threads'], message: 'Workflows must stay deterministic: do I/O in activities.' },
+          ],
+        },
+      ],
+    },
+  },
 );

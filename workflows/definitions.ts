@@ -128,14 +128,12 @@ export type RequestMarker =
   | { state: 'timed_out'; requestId: string };
 
 /**
- * `patched()` ids of changes that add commands, so that runs started before them replay as they
- * were recorded.
+ * `patched()` ids of changes to the run machinery that add commands, so that runs started before
+ * them replay as they were recorded. A pattern's own changes keep their ids in its file.
  */
 export const Patches = {
   InputRequestMarkers: 'input-request-markers',
   UsageMemo: 'usage-memo',
-  EvaluatorNeedsImprovement: 'evaluator-needs-improvement',
-  OrchestratorFullReplan: 'orchestrator-full-replan',
   CancelWins: 'cancel-wins',
 } as const;
 

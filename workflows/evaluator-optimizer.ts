@@ -11,12 +11,11 @@ import {
   type Evaluation,
 } from '../src/patterns/evaluator-optimizer';
 import { asText } from '../src/patterns/nodes';
-import type { Rating, ResolvedEvaluatorOptimizer, WorkflowInput } from '../src/spec/schema';
-import { Patches, type RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { runNode } from './nodes';
-import { RunControl } from './run-control';
-import { askStructured } from './structured-node';
+import type { Rating, ResolvedEvaluatorOptimizer } from '../src/spec/schema';
+import { workflow, type RunContext, type RunUsage } from '../src/workflow';
+
+/** Runs started before an evaluator's needs_improvement could end the refinement refine on. */
+const NEEDS_IMPROVEMENT_PATCH = 'evaluator-needs-improvement';
 
 export interface EvaluatorOptimizerResult {
   /** The best response: the highest rated, the latest among equals. */
@@ -33,27 +32,22 @@ export interface EvaluatorOptimizerResult {
  * The optimizer may be any node; so may the evaluator, or it is criteria text for the pattern's
  * own model.
  */
-export async function evaluatorOptimizerWorkflow(
-  args: WorkflowInput<ResolvedEvaluatorOptimizer>,
-): Promise<EvaluatorOptimizerResult> {
-  const control = new RunControl(args.name, 'evaluator_optimizer');
-  return runToCompletion(control, () => refine(args, control));
-}
+export const evaluatorOptimizerWorkflow = workflow(refine, { pattern: 'evaluator_optimizer' });
 
-async function refine(args: WorkflowInput<ResolvedEvaluatorOptimizer>, control: RunControl): Promise<EvaluatorOptimizerResult> {
-  const { spec } = args;
-  const request = asText(args.input);
+async function refine(run: RunContext<unknown, ResolvedEvaluatorOptimizer>): Promise<EvaluatorOptimizerResult> {
+  const { spec } = run;
+  const request = asText(run.input);
   const attempts: Attempt[] = [];
   for (let number = 1; number <= spec.max_refinements + 1; number++) {
     const previous = attempts[attempts.length - 1];
-    control.setStep(`attempt ${number} · optimizing`, number);
+    run.step(`attempt ${number} · optimizing`, number);
     // The first attempt gets the input as it came, so a nested pattern sees what its caller sent.
-    const input = previous ? refinementPrompt(request, previous) : args.input;
-    const response = (await runNode(spec.optimizer, input, control, `optimizer · attempt ${number}`)).text;
+    const input = previous ? refinementPrompt(request, previous) : run.input;
+    const response = (await run.node(spec.optimizer).call(input, { role: `optimizer · attempt ${number}` })).text;
 
-    await control.checkpoint();
-    control.setStep(`attempt ${number} · evaluating`, number);
-    const evaluation = await evaluate(spec, request, response, number, control);
+    await run.checkpoint();
+    run.step(`attempt ${number} · evaluating`, number);
+    const evaluation = await evaluate(run, request, response, number);
     attempts.push({
       response,
       rating: evaluation.rating,
@@ -63,30 +57,22 @@ async function refine(args: WorkflowInput<ResolvedEvaluatorOptimizer>, control: 
     });
     if (meetsRating(evaluation.rating, spec.min_rating)) break;
     // As in mcp-agent: an evaluator that sees nothing left to improve ends the refinement, whatever the rating.
-    if (!evaluation.needs_improvement && patched(Patches.EvaluatorNeedsImprovement)) break;
+    if (!evaluation.needs_improvement && patched(NEEDS_IMPROVEMENT_PATCH)) break;
   }
   const best = bestAttempt(attempts);
-  return { text: best.response, rating: best.rating, attempts, usage: control.totalUsage() };
+  return { text: best.response, rating: best.rating, attempts, usage: run.usage() };
 }
 
-function evaluate(
-  spec: ResolvedEvaluatorOptimizer,
-  request: string,
-  response: string,
-  number: number,
-  control: RunControl,
-): Promise<Evaluation> {
-  const evaluator = spec.evaluator;
-  return askStructured({
-    schema: evaluationSchema,
+/** The evaluator node, or the pattern's own model judging by the criteria text. */
+function evaluate(run: RunContext<unknown, ResolvedEvaluatorOptimizer>, request: string, response: string, number: number): Promise<Evaluation> {
+  const { evaluator, llm } = run.spec;
+  const judge =
+    evaluator.kind === 'criteria'
+      ? run.model(llm, { system: criteriaEvaluatorSystem(evaluator.criteria), maxTokens: EVALUATOR_MAX_TOKENS })
+      : run.node(evaluator);
+  return judge.generateStructured(evaluationPrompt(request, response, number), evaluationSchema, {
     name: 'evaluation',
     description: 'A rating of the response with feedback for the next revision',
-    prompt: evaluationPrompt(request, response, number),
-    thinker:
-      evaluator.kind === 'criteria'
-        ? { llm: spec.llm, system: criteriaEvaluatorSystem(evaluator.criteria), maxTokens: EVALUATOR_MAX_TOKENS }
-        : { node: evaluator },
     role: `evaluator · attempt ${number}`,
-    control,
   });
 }

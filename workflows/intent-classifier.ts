@@ -8,12 +8,8 @@ import {
   NO_INTENT_TEXT,
   type IntentMatch,
 } from '../src/patterns/intent-classifier';
-import type { ResolvedIntentClassifier, WorkflowInput } from '../src/spec/schema';
-import { embedActivity } from './activities';
-import type { RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { RunControl } from './run-control';
-import { generateStructured } from './structured';
+import type { ResolvedIntentClassifier } from '../src/spec/schema';
+import { workflow, type RunContext, type RunUsage } from '../src/workflow';
 
 export interface IntentClassifierResult {
   /** The most likely intent's name, or that none matched. */
@@ -23,31 +19,25 @@ export interface IntentClassifierResult {
   usage: RunUsage;
 }
 
-export async function intentClassifierWorkflow(
-  args: WorkflowInput<ResolvedIntentClassifier>,
-): Promise<IntentClassifierResult> {
-  const control = new RunControl(args.name, 'intent_classifier');
-  return runToCompletion(control, () => classify(args, control));
+export const intentClassifierWorkflow = workflow(classify, { pattern: 'intent_classifier' });
+
+type ClassifierRun = RunContext<unknown, ResolvedIntentClassifier>;
+
+async function classify(run: ClassifierRun): Promise<IntentClassifierResult> {
+  const { spec } = run;
+  const request = asText(run.input);
+  run.step(`classifying among ${spec.intents.length} intents`);
+  await run.checkpoint();
+  const intents = spec.method === 'llm' ? await classifyWithModel(run, request) : await classifyWithEmbeddings(run, request);
+  return { text: intents[0]?.name ?? NO_INTENT_TEXT, intents, usage: run.usage() };
 }
 
-async function classify(args: WorkflowInput<ResolvedIntentClassifier>, control: RunControl): Promise<IntentClassifierResult> {
-  const { spec } = args;
-  const request = asText(args.input);
-  control.setStep(`classifying among ${spec.intents.length} intents`);
-  await control.checkpoint();
-  const intents =
-    spec.method === 'llm' ? await classifyWithModel(spec, request, control) : await classifyWithEmbeddings(spec, request);
-  return { text: intents[0]?.name ?? NO_INTENT_TEXT, intents, usage: control.totalUsage() };
-}
-
-async function classifyWithModel(spec: ResolvedIntentClassifier, request: string, control: RunControl): Promise<IntentMatch[]> {
-  const reply = await generateStructured({
-    schema: classificationSchema(spec.intents.map((intent) => intent.name)),
+async function classifyWithModel(run: ClassifierRun, request: string): Promise<IntentMatch[]> {
+  const { spec } = run;
+  const reply = await run.model(spec.llm).generateStructured(classificationRequest(spec, request), classificationSchema(spec.intents.map((intent) => intent.name)), {
     name: 'intents',
     description: 'The intents the request has',
-    request: classificationRequest(spec, request),
-    summary: `intent classifier · llm ${spec.llm.provider}/${spec.llm.model}`,
-    onUsage: (usage) => control.recordLlmCall(usage),
+    role: 'intent classifier',
   });
   return intentsFromReply(reply, { topK: spec.top_k, threshold: spec.threshold });
 }
@@ -56,20 +46,16 @@ async function classifyWithModel(spec: ResolvedIntentClassifier, request: string
  * Intent texts and request are embedded by separate calls, at once: the worker caches the
  * intents' vectors, so after the first run only the request reaches the provider.
  */
-async function classifyWithEmbeddings(spec: ResolvedIntentClassifier, request: string): Promise<IntentMatch[]> {
+async function classifyWithEmbeddings(run: ClassifierRun, request: string): Promise<IntentMatch[]> {
+  const { spec } = run;
   const { provider, model } = spec.embedding;
   const texts = intentTexts(spec.intents);
-  const [textVectors, requestVectors] = await Promise.all([
-    embedActivity(`intent classifier · embed ${spec.intents.length} intents`)({
-      provider,
-      model,
-      texts: texts.map(({ text }) => text),
-      purpose: 'document',
-    }),
-    embedActivity('intent classifier · embed request')({ provider, model, texts: [request], purpose: 'query' }),
+  const [textVectors, [requestVector]] = await Promise.all([
+    run.embed(
+      texts.map(({ text }) => text),
+      { provider, model, purpose: 'document', role: `intent classifier · embed ${spec.intents.length} intents` },
+    ),
+    run.embed([request], { provider, model, purpose: 'query', role: 'intent classifier · embed request' }),
   ]);
-  return intentsBySimilarity(texts, textVectors.vectors, requestVectors.vectors[0], {
-    topK: spec.top_k,
-    threshold: spec.threshold,
-  });
+  return intentsBySimilarity(texts, textVectors, requestVector, { topK: spec.top_k, threshold: spec.threshold });
 }

@@ -16,13 +16,11 @@ import {
   type PlannedStep,
   type StepResult,
 } from '../src/patterns/orchestrator';
-import type { ResolvedNode, ResolvedOrchestrator, WorkflowInput } from '../src/spec/schema';
-import { llmActivity } from './activities';
-import { Patches, type RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { runNode } from './nodes';
-import { RunControl } from './run-control';
-import { askStructured, type StructuredQuestion, type Thinker } from './structured-node';
+import type { ResolvedNode, ResolvedOrchestrator } from '../src/spec/schema';
+import { workflow, type Model, type Node, type RunContext, type RunUsage } from '../src/workflow';
+
+/** Runs started before full plans were re-planned plan once. */
+const FULL_REPLAN_PATCH = 'orchestrator-full-replan';
 
 export interface OrchestratorResult {
   /** The synthesizer's answer. */
@@ -41,42 +39,33 @@ export interface OrchestratorResult {
  * (agents, nested patterns or functions), each seeing the results of earlier steps; a synthesizer
  * turns all results into the answer.
  */
-export async function orchestratorWorkflow(args: WorkflowInput<ResolvedOrchestrator>): Promise<OrchestratorResult> {
-  const control = new RunControl(args.name, 'orchestrator');
-  return runToCompletion(control, () => orchestrate(args, control));
-}
+export const orchestratorWorkflow = workflow(orchestrate, { pattern: 'orchestrator' });
+
+type OrchestratorRun = RunContext<unknown, ResolvedOrchestrator>;
 
 interface Planning {
-  spec: ResolvedOrchestrator;
+  run: OrchestratorRun;
   objective: string;
   roster: string;
-  control: RunControl;
+  /** Who plans: the spec's planner node, else the pattern's own model with the default prompt. */
+  planner: Node | Model;
 }
 
-async function orchestrate(args: WorkflowInput<ResolvedOrchestrator>, control: RunControl): Promise<OrchestratorResult> {
-  const { spec } = args;
-  const planning: Planning = { spec, objective: asText(args.input), roster: describeAgents(spec.agents), control };
+async function orchestrate(run: OrchestratorRun): Promise<OrchestratorResult> {
+  const { spec } = run;
+  const planning: Planning = {
+    run,
+    objective: asText(run.input),
+    roster: describeAgents(spec.agents),
+    planner: spec.planner ? run.node(spec.planner) : run.model(spec.llm, { system: PLANNER_SYSTEM, maxTokens: PLANNER_MAX_TOKENS }),
+  };
   const outcome = spec.plan_type === 'full' ? await runFullPlan(planning) : await runIterativePlan(planning);
 
-  await control.checkpoint();
-  control.setStep('synthesizing the answer');
-  const summary = `synthesizer · ${spec.llm.provider}/${spec.llm.model}`;
-  const reply = await llmActivity(summary)({
-    provider: spec.llm.provider,
-    model: spec.llm.model,
-    system: SYNTHESIZER_SYSTEM,
-    messages: [{ role: 'user', content: synthesisPrompt(planning.objective, outcome.steps, outcome.finished) }],
-    tools: [],
-    maxTokens: SYNTHESIZER_MAX_TOKENS,
-  });
-  control.recordLlmCall(reply.usage);
-  return {
-    text: reply.message.content,
-    plan: outcome.plan,
-    steps: outcome.steps,
-    iterations: outcome.iterations,
-    usage: control.totalUsage(),
-  };
+  await run.checkpoint();
+  run.step('synthesizing the answer');
+  const synthesizer = run.model(spec.llm, { system: SYNTHESIZER_SYSTEM, maxTokens: SYNTHESIZER_MAX_TOKENS });
+  const text = await synthesizer.generate(synthesisPrompt(planning.objective, outcome.steps, outcome.finished), { role: 'synthesizer' });
+  return { text, plan: outcome.plan, steps: outcome.steps, iterations: outcome.iterations, usage: run.usage() };
 }
 
 interface PlanOutcome {
@@ -92,26 +81,24 @@ interface PlanOutcome {
  * objective is achieved or `max_iterations` plans have run (as mcp-agent's full plan does).
  */
 async function runFullPlan(planning: Planning): Promise<PlanOutcome> {
-  const { spec, control } = planning;
+  const { run } = planning;
+  const { spec } = run;
   // Runs started before re-planning plan once and run at most max_iterations steps of it.
-  const replans = patched(Patches.OrchestratorFullReplan);
+  const replans = patched(FULL_REPLAN_PATCH);
   const steps: StepResult[] = [];
   let plan: Plan | undefined;
   for (let round = 1; round <= (replans ? spec.max_iterations : 1); round++) {
-    await control.checkpoint();
-    control.setStep(round === 1 ? 'planning' : `planning · round ${round}`, steps.length);
-    plan = await askStructured({
-      schema: planSchemas(spec.agents.map((node) => node.name)).plan,
+    await run.checkpoint();
+    run.step(round === 1 ? 'planning' : `planning · round ${round}`, steps.length);
+    plan = await planning.planner.generateStructured(fullPlanPrompt(planning.objective, planning.roster, steps), planSchemas(spec.agents.map((node) => node.name)).plan, {
       name: 'plan',
       description: 'The steps that achieve the objective',
-      prompt: fullPlanPrompt(planning.objective, planning.roster, steps),
-      ...planner(planning),
       role: round === 1 ? 'planner' : `planner · round ${round}`,
     });
     const toRun = replans ? plan.steps : plan.steps.slice(0, spec.max_iterations);
     for (const [index, step] of toRun.entries()) {
       const number = steps.length + 1;
-      control.setStep(`step ${number} · ${index + 1}/${toRun.length} of round ${round} · ${step.description}`, number);
+      run.step(`step ${number} · ${index + 1}/${toRun.length} of round ${round} · ${step.description}`, number);
       steps.push(await runStep(planning, step, number, steps));
     }
     if (!replans) return { plan, steps, iterations: steps.length, finished: toRun.length === plan.steps.length };
@@ -124,46 +111,35 @@ async function runFullPlan(planning: Planning): Promise<PlanOutcome> {
 
 /** The planner picks one step at a time, seeing every result so far, until it is done or out of calls. */
 async function runIterativePlan(planning: Planning): Promise<PlanOutcome> {
-  const { spec, control } = planning;
+  const { run } = planning;
+  const { spec } = run;
   const schema = planSchemas(spec.agents.map((node) => node.name)).nextStep;
   const steps: StepResult[] = [];
   let iterations = 0;
   while (iterations < spec.max_iterations) {
     iterations++;
-    await control.checkpoint();
-    control.setStep(`planning step ${iterations}`, iterations);
-    const next = await askStructured({
-      schema,
+    await run.checkpoint();
+    run.step(`planning step ${iterations}`, iterations);
+    const next = await planning.planner.generateStructured(nextStepPrompt(planning.objective, planning.roster, steps, spec.max_iterations - iterations + 1), schema, {
       name: 'next_step',
       description: 'The next step towards the objective, or that it is achieved',
-      prompt: nextStepPrompt(planning.objective, planning.roster, steps, spec.max_iterations - iterations + 1),
-      ...planner(planning),
       role: `planner · step ${iterations}`,
     });
     if (next.is_complete || next.next_step === null) {
       return { plan: planOf(steps, true), steps, iterations, finished: true };
     }
-    control.setStep(`step ${iterations} · ${next.next_step.description}`, iterations);
+    run.step(`step ${iterations} · ${next.next_step.description}`, iterations);
     steps.push(await runStep(planning, next.next_step, iterations, steps));
   }
   return { plan: planOf(steps, false), steps, iterations, finished: false };
 }
 
-/** Who plans: the spec's planner node, else the pattern's own model with the default prompt. */
-function planner(planning: Planning): Pick<StructuredQuestion<unknown>, 'thinker' | 'control'> {
-  const { spec, control } = planning;
-  const thinker: Thinker = spec.planner
-    ? { node: spec.planner }
-    : { llm: spec.llm, system: PLANNER_SYSTEM, maxTokens: PLANNER_MAX_TOKENS };
-  return { thinker, control };
-}
-
 async function runStep(planning: Planning, step: PlannedStep, number: number, done: readonly StepResult[]): Promise<StepResult> {
   const tasks = await Promise.all(
     step.tasks.map(async (task, index) => {
-      const node = nodeNamed(planning.spec.agents, task.agent);
+      const node = nodeNamed(planning.run.spec.agents, task.agent);
       const role = `step ${number} · task ${index + 1}/${step.tasks.length}`;
-      const answer = await runNode(node, taskPrompt(planning.objective, task.description, done), planning.control, role);
+      const answer = await planning.run.node(node).call(taskPrompt(planning.objective, task.description, done), { role });
       return { description: task.description, agent: task.agent, result: answer.text };
     }),
   );

@@ -7,11 +7,8 @@ import {
   fanInPrompt,
   nodeFailureMessage,
 } from '../src/patterns/parallel';
-import type { ResolvedParallel, WorkflowInput } from '../src/spec/schema';
-import type { RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { runNode } from './nodes';
-import { RunControl } from './run-control';
+import type { ResolvedParallel } from '../src/spec/schema';
+import { workflow, type RunContext, type RunUsage } from '../src/workflow';
 
 export interface ParallelResult {
   /** The fan-in's answer; without a fan-in, every branch's answer under a header naming it. */
@@ -29,25 +26,23 @@ export interface ParallelResult {
  * answer under its name (fanInPrompt). A function fan-in gets the answers keyed by branch name:
  * its args are `{input: {<branch name>: <answer text>, ...}}`.
  */
-export async function parallelWorkflow(args: WorkflowInput<ResolvedParallel>): Promise<ParallelResult> {
-  const control = new RunControl(args.name, 'parallel');
-  return runToCompletion(control, () => fanOutAndIn(args, control));
-}
+export const parallelWorkflow = workflow(fanOutAndIn, { pattern: 'parallel' });
 
-async function fanOutAndIn({ spec, input }: WorkflowInput<ResolvedParallel>, control: RunControl): Promise<ParallelResult> {
+async function fanOutAndIn(run: RunContext<unknown, ResolvedParallel>): Promise<ParallelResult> {
+  const { spec, input } = run;
   const count = spec.fan_out.length;
-  control.setStep(`${count} branch${count > 1 ? 'es' : ''} running`);
+  run.step(`${count} branch${count > 1 ? 'es' : ''} running`);
   const answers = await Promise.all(
-    spec.fan_out.map((node, index) => failingAs('Branch', node.name, runNode(node, input, control, branchRole(index, count)))),
+    spec.fan_out.map((node, index) => failingAs('Branch', node.name, run.node(node).call(input, { role: branchRole(index, count) }))),
   );
   const branches = branchesByName(answers);
-  if (!spec.fan_in) return { text: branchesText(answers), branches, usage: control.totalUsage() };
+  if (!spec.fan_in) return { text: branchesText(answers), branches, usage: run.usage() };
 
   const fanIn = spec.fan_in;
-  control.setStep(`${FAN_IN_ROLE} · ${fanIn.name}`);
+  run.step(`${FAN_IN_ROLE} · ${fanIn.name}`);
   const fanInInput = fanIn.kind === 'function' ? branches : fanInPrompt(input, answers);
-  const combined = await failingAs('Fan-in', fanIn.name, runNode(fanIn, fanInInput, control, FAN_IN_ROLE));
-  return { text: combined.text, branches, fan_in: combined.text, usage: control.totalUsage() };
+  const combined = await failingAs('Fan-in', fanIn.name, run.node(fanIn).call(fanInInput, { role: FAN_IN_ROLE }));
+  return { text: combined.text, branches, fan_in: combined.text, usage: run.usage() };
 }
 
 /** A node's failure as the run's failure, saying which node failed and why in one line. */

@@ -12,13 +12,8 @@ import {
   type Route,
   type RouteCandidate,
 } from '../src/patterns/router';
-import type { ResolvedRouter, WorkflowInput } from '../src/spec/schema';
-import { embedActivity } from './activities';
-import type { RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { runNode } from './nodes';
-import { RunControl } from './run-control';
-import { generateStructured } from './structured';
+import type { ResolvedRouter } from '../src/spec/schema';
+import { workflow, type RunContext, type RunUsage } from '../src/workflow';
 
 export interface RouterResult {
   /** The chosen route's answer (`then: run`), the best route's name (`then: classify`), or why there is none. */
@@ -32,50 +27,39 @@ export interface RouterResult {
   usage: RunUsage;
 }
 
-export async function routerWorkflow(args: WorkflowInput<ResolvedRouter>): Promise<RouterResult> {
-  const control = new RunControl(args.name, 'router');
-  return runToCompletion(control, () => route(args, control));
-}
+export const routerWorkflow = workflow(route, { pattern: 'router' });
 
-async function route(args: WorkflowInput<ResolvedRouter>, control: RunControl): Promise<RouterResult> {
-  const { spec } = args;
+type RouterRun = RunContext<unknown, ResolvedRouter>;
+
+async function route(run: RouterRun): Promise<RouterResult> {
+  const { spec } = run;
   const candidates = routeCandidates(spec);
   if (candidates.length === 0) {
     throw ApplicationFailure.nonRetryable(
-      `Router "${args.name}" has nowhere to route: give it agents, servers or functions.`,
+      `Router "${run.name}" has nowhere to route: give it agents, servers or functions.`,
       'RouterHasNoRoutes',
     );
   }
-  const request = asText(args.input);
-  control.setStep(`routing among ${candidates.length} routes`);
-  await control.checkpoint();
-  const routes =
-    spec.method === 'llm'
-      ? await routeWithModel(spec, candidates, request, control)
-      : await routeWithEmbeddings(spec, candidates, request);
+  const request = asText(run.input);
+  run.step(`routing among ${candidates.length} routes`);
+  await run.checkpoint();
+  const routes = spec.method === 'llm' ? await routeWithModel(run, candidates, request) : await routeWithEmbeddings(run, candidates, request);
 
   const [best] = routes;
-  if (!best) return { text: NO_ROUTE_TEXT, routes, usage: control.totalUsage() };
-  if (spec.then === 'classify') return { text: best.name, routes, usage: control.totalUsage() };
+  if (!best) return { text: NO_ROUTE_TEXT, routes, usage: run.usage() };
+  if (spec.then === 'classify') return { text: best.name, routes, usage: run.usage() };
 
-  control.setStep(`running route ${best.name}`);
-  const outcome = await runNode(candidateNamed(candidates, best.name).node, args.input, control, `route · ${best.name}`);
-  return { text: outcome.text, routes, chosen: best.name, output: outcome.result, usage: control.totalUsage() };
+  run.step(`running route ${best.name}`);
+  const outcome = await run.node(candidateNamed(candidates, best.name).node).call(run.input, { role: `route · ${best.name}` });
+  return { text: outcome.text, routes, chosen: best.name, output: outcome.result, usage: run.usage() };
 }
 
-async function routeWithModel(
-  spec: ResolvedRouter,
-  candidates: RouteCandidate[],
-  request: string,
-  control: RunControl,
-): Promise<Route[]> {
-  const reply = await generateStructured({
-    schema: routingSchema(candidates.map((c) => c.name)),
+async function routeWithModel(run: RouterRun, candidates: RouteCandidate[], request: string): Promise<Route[]> {
+  const { spec } = run;
+  const reply = await run.model(spec.llm).generateStructured(routingRequest(spec, candidates, request), routingSchema(candidates.map((c) => c.name)), {
     name: 'routes',
     description: 'Where the request should go',
-    request: routingRequest(spec, candidates, request),
-    summary: `router · llm ${spec.llm.provider}/${spec.llm.model}`,
-    onUsage: (usage) => control.recordLlmCall(usage),
+    role: 'router',
   });
   return routesFromReply(reply, candidates, { topK: spec.top_k, threshold: spec.threshold });
 }
@@ -84,19 +68,11 @@ async function routeWithModel(
  * Routes and request are embedded by separate calls, at once: the worker caches the routes'
  * vectors, so after the first run only the request reaches the provider.
  */
-async function routeWithEmbeddings(spec: ResolvedRouter, candidates: RouteCandidate[], request: string): Promise<Route[]> {
-  const { provider, model } = spec.embedding;
-  const [routeVectors, requestVectors] = await Promise.all([
-    embedActivity(`router · embed ${candidates.length} routes`)({
-      provider,
-      model,
-      texts: candidates.map(candidateText),
-      purpose: 'document',
-    }),
-    embedActivity('router · embed request')({ provider, model, texts: [request], purpose: 'query' }),
+async function routeWithEmbeddings(run: RouterRun, candidates: RouteCandidate[], request: string): Promise<Route[]> {
+  const { provider, model } = run.spec.embedding;
+  const [routeVectors, [requestVector]] = await Promise.all([
+    run.embed(candidates.map(candidateText), { provider, model, purpose: 'document', role: `router · embed ${candidates.length} routes` }),
+    run.embed([request], { provider, model, purpose: 'query', role: 'router · embed request' }),
   ]);
-  return routesBySimilarity(candidates, routeVectors.vectors, requestVectors.vectors[0], {
-    topK: spec.top_k,
-    threshold: spec.threshold,
-  });
+  return routesBySimilarity(candidates, routeVectors, requestVector, { topK: run.spec.top_k, threshold: run.spec.threshold });
 }

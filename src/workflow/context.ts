@@ -1,33 +1,46 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
+import type { EmbedInput } from '../../activities/contracts';
+import type { Message } from '../llm/messages';
 import { approvalDecisionSchema, type ApprovalDecision } from '../patterns/human-input';
-import type { ResolvedNode } from '../spec/schema';
+import type { ResolvedCode } from '../spec/code';
+import type { ResolvedModel, ResolvedNode, RunSpec, WorkflowInput } from '../spec/schema';
 import { FailureTypes } from '../failure-types';
 import type { RunUsage } from '../../workflows/definitions';
-import { runNode, type NodeResult } from '../../workflows/nodes';
-import { resolveNodeActivity } from '../../workflows/activities';
+import { embedActivity, llmActivity, resolveNodeActivity } from '../../workflows/activities';
+import { runNode } from '../../workflows/nodes';
 import type { RunControl } from '../../workflows/run-control';
+import { generateStructured } from '../../workflows/structured';
 import { askStructured } from '../../workflows/structured-node';
-import type { AgentSpec, PatternSpecInput } from './nodes';
+import type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
 
 /**
- * What a code workflow does with its run: agents and patterns as child workflows (each with its
- * own page in the Web UI, paused, cancelled and asked for input with the run), structured answers,
- * human input, and the step people see. Everything goes through the run's RunControl, which gives
- * a code workflow the signals, Update, query and search attributes a built-in pattern has.
+ * What a workflow does with its run: nodes (agents, patterns, functions) as child workflows or
+ * activities (each with its own entry in the Web UI, paused, cancelled and asked for input with the
+ * run), model calls of its own, embeddings, structured answers, human input, and the step people
+ * see. Everything goes through the run's RunControl, which gives the workflow the signals, Update,
+ * query and search attributes every pattern has. The built-in composition patterns are written on
+ * this API too.
  */
 
-/** How long a code workflow waits for a person unless it says otherwise: a day, as agents do. */
+/** How long a workflow waits for a person unless it says otherwise: a day, as agents do. */
 const DEFAULT_INPUT_TIMEOUT_SECONDS = 86_400;
+const DEFAULT_MAX_TOKENS = 4096;
 
 export interface CallOptions {
-  /** Names the call in the Web UI and in child workflow ids; default: the agent's or pattern's name. */
+  /** Names the call in the Web UI and in child workflow ids; default: the node's name. */
   name?: string;
+  /** What the call is for, shown before the node's name in the Web UI (`step 2 · task 1/3`). */
+  role?: string;
 }
 
-export interface StructuredOptions extends CallOptions {
+export interface StructuredOptions {
+  /** The output's name as the provider sees it: letters, digits, `_` and `-`. */
+  name?: string;
   /** Tells the model what the output is for. */
   description?: string;
+  /** What the call is for, in the Web UI. */
+  role?: string;
 }
 
 export interface InputOptions {
@@ -35,35 +48,78 @@ export interface InputOptions {
   timeoutSeconds?: number;
 }
 
-export interface PatternAnswer {
+export interface NodeAnswer {
+  /** The node's name. */
+  name: string;
   /** The answer as text, as the next prompt would take it. */
   text: string;
-  /** The child workflow's whole result. */
+  /** The child workflow's whole result, or the function's value. */
   result: unknown;
 }
 
-export class RunContext<Input = unknown> {
+/** What the workflow's own model is asked: a user message, or a whole conversation with its system prompt. */
+export type Prompt = string | { system?: string; messages: Message[]; maxTokens?: number };
+
+export interface ModelDefaults {
+  system?: string;
+  maxTokens?: number;
+}
+
+export interface EmbedOptions {
+  provider: EmbedInput['provider'];
+  /** Empty: the provider's `embedding_model` from the worker's config. */
+  model?: string;
+  /** Cohere embeds queries and the documents they are matched against differently. */
+  purpose?: EmbedInput['purpose'];
+  /** What the call is for, in the Web UI. */
+  role?: string;
+}
+
+export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
+  /** The run's input, as the API (and the config's input_schema) took it. */
+  readonly input: Input;
+  /** The config workflow's name, or the pattern type of an ad-hoc run. */
+  readonly name: string;
+  /** What the run was started with, resolved from the config at start. */
+  readonly spec: Spec;
   private readonly resolved = new Map<string, Promise<ResolvedNode>>();
-  private nodes = 0;
+  private calls = 0;
 
   constructor(
-    /** The run's input, as the API (and the config's input_schema) took it. */
-    readonly input: Input,
-    /** The config workflow's name. */
-    readonly name: string,
-    private readonly control: RunControl,
-  ) {}
+    args: WorkflowInput<Spec>,
+    /** @internal */
+    readonly control: RunControl,
+  ) {
+    this.input = args.input as Input;
+    this.name = args.name;
+    this.spec = args.spec;
+  }
+
+  /** Any node: a configured agent's name, `{agent, ...overrides}`, an inline agent or pattern, `{function}`, or a resolved node. */
+  node(spec: NodeSpec | ResolvedNode): Node {
+    return new Node(this, spec);
+  }
 
   /** An agent from the config by name, `{agent: name, ...overrides}`, or defined inline. */
-  agent(spec: AgentSpec): Agent {
-    return new Agent(this, spec);
+  agent(spec: AgentSpec | ResolvedNode): Node {
+    return new Node(this, spec, 'agent');
   }
 
   /** Runs any pattern of contract section 4 as a child workflow and gives its answer. */
-  async run(spec: PatternSpecInput, input: unknown, options: CallOptions = {}): Promise<PatternAnswer> {
-    const node = await this.resolve(spec, options.name ?? spec.type);
-    const answer = await this.runNode(node, input, options);
-    return { text: answer.text, result: answer.result };
+  run(spec: PatternSpecInput | ResolvedNode, input: unknown, options: CallOptions = {}): Promise<NodeAnswer> {
+    return new Node(this, spec, 'pattern').call(input, options);
+  }
+
+  /** Calls of the workflow's own: a model chosen here, with the system prompt and token limit to use. */
+  model(choice: ResolvedModel, defaults: ModelDefaults = {}): Model {
+    return new Model(this, choice, defaults);
+  }
+
+  /** Vectors for `texts`, one embedding activity (the worker caches them). */
+  async embed(texts: string[], options: EmbedOptions): Promise<number[][]> {
+    const summary = options.role ?? `embed ${texts.length} text${texts.length === 1 ? '' : 's'}`;
+    const reply = await embedActivity(summary)({ provider: options.provider, model: options.model ?? '', texts, purpose: options.purpose ?? 'document' });
+    return reply.vectors;
   }
 
   /**
@@ -92,12 +148,12 @@ export class RunContext<Input = unknown> {
     return approvalDecisionSchema.parse(outcome.value);
   }
 
-  /** What the run is doing, for `state`, the Run, events and the Web UI's current details. */
-  step(text: string): void {
-    this.control.setStep(text);
+  /** What the run is doing (and which iteration), for `state`, the Run, events and the Web UI's current details. */
+  step(text: string, iteration?: number): void {
+    this.control.setStep(text, iteration);
   }
 
-  /** A step boundary: waits here while the run is paused. Every call above has one built in. */
+  /** A step boundary: waits here while the run is paused. Node calls and input requests have one built in. */
   checkpoint(): Promise<void> {
     return this.control.checkpoint();
   }
@@ -108,7 +164,8 @@ export class RunContext<Input = unknown> {
   }
 
   /** @internal Resolved once per distinct spec and name: the local activity's answer is in history. */
-  resolve(spec: unknown, name: string): Promise<ResolvedNode> {
+  resolve(spec: NodeSpec | ResolvedNode, name: string): Promise<ResolvedNode> {
+    if (isResolved(spec)) return Promise.resolve(spec);
     const key = JSON.stringify([spec, name]);
     let resolved = this.resolved.get(key);
     if (!resolved) {
@@ -119,55 +176,116 @@ export class RunContext<Input = unknown> {
   }
 
   /** @internal */
-  runNode(node: ResolvedNode, input: unknown, options: CallOptions): Promise<NodeResult> {
-    const named = options.name ? { ...node, name: options.name } : node;
-    return runNode(named, input, this.control, `call ${++this.nodes}`);
-  }
-
-  /** @internal */
-  get runControl(): RunControl {
-    return this.control;
+  nextRole(): string {
+    return `call ${++this.calls}`;
   }
 }
 
-export class Agent {
+function isResolved(spec: NodeSpec | ResolvedNode): spec is ResolvedNode {
+  return typeof spec === 'object' && spec !== null && 'kind' in spec && (spec.kind === 'agent' || spec.kind === 'pattern' || spec.kind === 'function');
+}
+
+function specName(spec: NodeSpec | ResolvedNode): string {
+  if (typeof spec === 'string') return spec;
+  if ('name' in spec && typeof spec.name === 'string') return spec.name;
+  if ('agent' in spec && typeof spec.agent === 'string') return spec.agent;
+  if ('function' in spec && typeof spec.function === 'string') return spec.function;
+  if ('type' in spec && typeof spec.type === 'string') return spec.type;
+  return 'agent';
+}
+
+/** A node of the run: an agent, a nested pattern or a function. */
+export class Node {
   constructor(
-    private readonly context: RunContext<unknown>,
-    private readonly spec: AgentSpec,
+    private readonly context: RunContext<unknown, RunSpec>,
+    private readonly spec: NodeSpec | ResolvedNode,
+    private readonly expected?: ResolvedNode['kind'],
   ) {}
 
-  /**
-   * Runs the agent on `message` (text, or any JSON) as a child workflow: its tools, human input and
-   * approvals as configured, until it answers. Gives the answer's text.
-   */
-  async generate(message: unknown, options: CallOptions = {}): Promise<string> {
-    const node = await this.node();
-    return (await this.context.runNode(node, message, options)).text;
+  /** Runs the node on `input` (text or any JSON): a child workflow for an agent or pattern, an activity for a function. */
+  async call(input: unknown, options: CallOptions = {}): Promise<NodeAnswer> {
+    const node = await this.resolved();
+    const named = options.name ? { ...node, name: options.name } : node;
+    return runNode(named, input, this.context.control, options.role ?? this.context.nextRole());
+  }
+
+  /** Runs the node (an agent with its tools, human input and approvals as configured) and gives its answer's text. */
+  async generate(input: unknown, options: CallOptions = {}): Promise<string> {
+    return (await this.call(input, options)).text;
   }
 
   /**
-   * One model call with the agent's provider, model and instruction whose answer must match
-   * `schema`: native structured output, repaired once, then validated. Gives the typed value.
+   * An answer that must match `schema`. An agent answers in one model call with its provider, model
+   * and instruction, in native structured output, repaired once, then validated; a pattern or a
+   * function runs with the JSON Schema in its input and its answer is validated. Gives the typed value.
    */
-  async generateStructured<T>(message: string, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
-    const node = await this.node();
+  async generateStructured<T>(prompt: string, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+    const node = await this.resolved();
     await this.context.checkpoint();
     return askStructured({
       schema,
       name: options.name ?? 'answer',
       description: options.description,
-      prompt: message,
+      prompt,
       thinker: { node },
-      role: options.name ?? node.name,
-      control: this.context.runControl,
+      role: options.role ?? options.name ?? node.name,
+      control: this.context.control,
     });
   }
 
-  private async node(): Promise<ResolvedNode> {
-    const name = typeof this.spec === 'string' ? this.spec : (this.spec.name ?? ('agent' in this.spec ? this.spec.agent : 'agent'));
+  private async resolved(): Promise<ResolvedNode> {
+    const name = specName(this.spec);
     const node = await this.context.resolve(this.spec, name);
-    if (node.kind !== 'agent') throw ApplicationFailure.nonRetryable(`${name} is not an agent`, FailureTypes.InvalidSpec);
+    if (this.expected && node.kind !== this.expected) {
+      throw ApplicationFailure.nonRetryable(`${name} is a ${node.kind}, not a ${this.expected}`, FailureTypes.InvalidSpec);
+    }
     return node;
+  }
+}
+
+/** A model the workflow calls itself (a planner's, a router's), with no tools. */
+export class Model {
+  constructor(
+    private readonly context: RunContext<unknown, RunSpec>,
+    private readonly choice: ResolvedModel,
+    private readonly defaults: ModelDefaults,
+  ) {}
+
+  /** One model call; gives the reply's text. */
+  async generate(prompt: Prompt, options: { role?: string } = {}): Promise<string> {
+    const reply = await llmActivity(this.summary(options.role))(this.request(prompt));
+    this.context.control.recordLlmCall(reply.usage);
+    return reply.message.content;
+  }
+
+  /** One model call in native structured output, repaired once, validated against `schema`. */
+  generateStructured<T>(prompt: Prompt, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+    return generateStructured({
+      schema,
+      name: options.name ?? 'answer',
+      description: options.description,
+      request: this.request(prompt),
+      summary: this.summary(options.role),
+      onUsage: (usage) => this.context.control.recordLlmCall(usage),
+    });
+  }
+
+  private request(prompt: Prompt) {
+    const { provider, model } = this.choice;
+    const asked = typeof prompt === 'string' ? { messages: [{ role: 'user' as const, content: prompt }] } : prompt;
+    return {
+      provider,
+      model,
+      system: asked.system ?? this.defaults.system,
+      messages: asked.messages,
+      tools: [],
+      maxTokens: asked.maxTokens ?? this.defaults.maxTokens ?? DEFAULT_MAX_TOKENS,
+    };
+  }
+
+  private summary(role: string | undefined): string {
+    const label = `${this.choice.provider}/${this.choice.model}`;
+    return role ? `${role} · ${label}` : label;
   }
 }
 

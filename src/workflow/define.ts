@@ -1,8 +1,13 @@
 import type { ResolvedCode } from '../spec/code';
-import type { WorkflowInput } from '../spec/schema';
+import type { PatternType, RunSpec, WorkflowInput } from '../spec/schema';
 import { runToCompletion } from '../../workflows/lifecycle';
 import { RunControl } from '../../workflows/run-control';
 import { RunContext } from './context';
+
+export interface WorkflowOptions {
+  /** What the run reports as its pattern (the Run's `pattern`, `McpAgentPattern`); code workflows say `code`. */
+  pattern?: PatternType | 'code';
+}
 
 /**
  * Makes a Temporal workflow of `body`: export the result from a module that a `type: code` config
@@ -15,12 +20,13 @@ import { RunContext } from './context';
  * });
  * ```
  */
-export function workflow<Input = unknown, Output = unknown>(
-  body: (run: RunContext<Input>) => Promise<Output>,
-): (args: WorkflowInput<ResolvedCode>) => Promise<Output> {
+export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec = ResolvedCode>(
+  body: (run: RunContext<Input, Spec>) => Promise<Output>,
+  options: WorkflowOptions = {},
+): (args: WorkflowInput<Spec>) => Promise<Output> {
   return async (args) => {
     // Before any await, so that no early signal finds a handler missing.
-    const control = new RunControl(args.name, 'code');
-    return runToCompletion(control, () => body(new RunContext(args.input as Input, args.name, control)));
+    const control = new RunControl(args.name, options.pattern ?? 'code');
+    return runToCompletion(control, () => body(new RunContext(args, control)));
   };
 }

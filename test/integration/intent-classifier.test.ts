@@ -86,7 +86,7 @@ describe('llm classification', () => {
     expect(system).toContain('at most 2 intents');
     expect(JSON.stringify(asked.body.messages)).toContain('Hi, where is order A-17?');
     expect(JSON.stringify(asked.body.tools)).toContain('"enum":["order_status","refund","greeting"]');
-    expect(await activitySummaries(handle.workflowId)).toEqual([`intent classifier · llm anthropic/${model}`]);
+    expect(await activitySummaries(handle.workflowId)).toEqual([`intent classifier · anthropic/${model}`]);
     expect(await replayFailures(await fetchTreeHistories(env.worker.client, [handle.workflowId]))).toEqual([]);
   });
 

@@ -125,7 +125,7 @@ describe('llm routing', () => {
     expect(env.provider.requests(support)).toHaveLength(0);
     expect(env.provider.requests(research)).toHaveLength(0);
 
-    expect(await activitySummaries(handle.workflowId)).toEqual([`router · llm openai/${router}`]);
+    expect(await activitySummaries(handle.workflowId)).toEqual([`router · openai/${router}`]);
     expect(await activitiesByWorkflow(handle.workflowId)).toEqual({
       router: ['llmGenerate'],
       '/billing-1': ['llmGenerate'],
@@ -197,8 +197,8 @@ describe('llm routing', () => {
     const [, repair] = env.provider.requests(router);
     expect(userMessagesSeen(repair.body)).toContain('categories[0].category');
     expect(await activitySummaries(handle.workflowId)).toEqual([
-      `router · llm openai/${router}`,
-      `router · llm openai/${router} · repair`,
+      `router · openai/${router}`,
+      `router · openai/${router} · repair`,
     ]);
   });
 
