@@ -9,6 +9,7 @@ import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
+import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
 export interface WorkerOptions {
@@ -47,6 +48,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.identity && { identity: options.identity }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config))),
     activities: createActivities(config, pool, functions, storage.blobs),
+    interceptors: { activity: [callMetricsInterceptor] },
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,

@@ -3,6 +3,7 @@ import { ConfigError } from '../src/config/errors';
 import { loadConfig } from '../src/config/load';
 import { temporalConnectionSettings } from '../src/config/temporal-connection';
 import { createLogger } from '../src/logging';
+import { installWorkerRuntime } from '../src/telemetry/runtime';
 import { createWorker } from './create';
 
 /**
@@ -13,6 +14,7 @@ import { createWorker } from './create';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker', config.logger.level);
+  installWorkerRuntime(config);
   const { address, namespace, task_queue: taskQueue } = config.temporal;
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
   const { worker, pool, storage } = await createWorker({ config, connection, logger });

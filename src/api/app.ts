@@ -15,8 +15,10 @@ import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
 import { describeJsonBodies, describeWorkflowRuns } from './openapi';
+import { packageManifest } from '../package-info';
 import { ConversationStore } from '../conversation/store';
 import { codecRoutes } from './routes/codec';
+import { addMetrics } from './routes/metrics';
 import { conversationRoutes } from './routes/conversations';
 import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -142,7 +144,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       info: {
         title: 'mcp-agent-temporal',
         description: 'AI agents as durable Temporal workflows over the Model Context Protocol.',
-        version: '0.1.0',
+        version: packageManifest().version,
       },
       ...(deps.config.api.tokens.length > 0 && {
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -154,6 +156,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // After the document's plugin, which learns routes as they are added.
+  addMetrics(app, { client: deps.client });
   const runs = new RunsClient({ client: deps.client, taskQueue: deps.config.temporal.task_queue, uiUrl: deps.uiUrl });
   const routes = app.withTypeProvider<ZodTypeProvider>();
   await routes.register(healthRoutes, { client: deps.client });

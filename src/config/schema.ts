@@ -178,6 +178,16 @@ const apiSchema = z
   })
   .strict();
 
+const telemetrySchema = z
+  .object({
+    prometheus_address: z
+      .string()
+      .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .describe("Where a worker serves Prometheus metrics (the Temporal SDK's and ours) at /metrics; none: no endpoint")
+      .optional(),
+  })
+  .strict();
+
 const s3Schema = z
   .object({
     bucket: z.string().min(1),
@@ -320,6 +330,7 @@ export const configSchema = z
       .describe('Plain TypeScript functions the worker loads and runs as activities')
       .default({}),
     api: apiSchema.prefault({}),
+    telemetry: telemetrySchema.prefault({}),
     storage: storageSchema.prefault({}),
   })
   .strict()

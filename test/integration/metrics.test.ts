@@ -1,0 +1,110 @@
+import { Client, Connection } from '@temporalio/client';
+import { startOptions } from '../../client/runs';
+import { resolveRun } from '../../src/config/resolve';
+import type { ConfigInput } from '../../src/config/schema';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
+import { freePort } from '../../temporal/dev-server';
+import { startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
+import { eventually, providerConfig } from '../support/agent-env';
+import { startApi, type RunningApi } from '../support/api-http';
+import { testConfig, uniqueTaskQueue } from '../support/harness';
+import { testTemporalAddress } from '../support/temporal-env';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+
+/**
+ * Prometheus metrics as an operator scrapes them: a worker process with `telemetry.prometheus_address`
+ * serves the Temporal SDK's metrics and ours (model calls, tokens, tool calls by server), and the
+ * API serves its requests, runs by status and Temporal's reachability at /metrics.
+ */
+
+let provider: ScriptedProvider;
+let fixture: FixtureHttpServer;
+let worker: WorkerProcess;
+let metricsUrl: string;
+let connection: Connection;
+let client: Client;
+let api: RunningApi;
+const taskQueue = uniqueTaskQueue('metrics');
+const model = `metrics-model-${Date.now()}`;
+
+function config(): ConfigInput {
+  return { ...providerConfig(provider), mcp: { servers: { fixture: { url: fixture.url } } } };
+}
+
+/** The value of the first sample of `name` whose labels include all of `labels`. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).split('}')[0];
+    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) return Number(line.split(' ').at(-1));
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  [provider, fixture] = await Promise.all([startScriptedProvider(), startFixtureHttpServer()]);
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  worker = await startWorkerProcess({
+    config: { ...config(), telemetry: { prometheus_address: `127.0.0.1:${port}` } },
+    taskQueue,
+    label: 'metrics worker',
+  });
+  connection = await Connection.connect({ address: testTemporalAddress() });
+  client = new Client({ connection });
+  api = await startApi(testConfig(config(), taskQueue));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await connection?.close();
+  await fixture?.close();
+  await provider?.close();
+});
+
+test("a worker's /metrics has the SDK's metrics and its model and tool calls by model and server", async () => {
+  provider.script(model, [
+    { toolCalls: [{ name: 'fixture-add', arguments: { a: 2, b: 3 } }], usage: { input: 11, output: 4 } },
+    { text: 'The sum is 5.', usage: { input: 20, output: 6 } },
+  ]);
+  const run = resolveRun(testConfig(config(), taskQueue), 'agent', {
+    type: 'agent',
+    agent: { instruction: 'Add.', provider: 'openai', model, servers: ['fixture'] },
+  });
+  const handle = await client.workflow.start(run.workflowType, startOptions({ ...run, input: 'Add 2 and 3.' }, `metrics-${model}`, taskQueue));
+  await handle.result();
+
+  const text = await eventually(async () => {
+    const body = await (await fetch(metricsUrl)).text();
+    return sample(body, 'mcp_agent_llm_calls_total', { model }) === 2 && body;
+  });
+  expect(sample(text, 'mcp_agent_llm_calls_total', { provider: 'openai', model, outcome: 'ok' })).toBe(2);
+  expect(sample(text, 'mcp_agent_llm_tokens_total', { model, direction: 'input' })).toBe(31);
+  expect(sample(text, 'mcp_agent_llm_tokens_total', { model, direction: 'output' })).toBe(10);
+  expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'fixture', tool: 'add', outcome: 'ok' })).toBe(1);
+  expect(sample(text, 'mcp_agent_llm_latency_ms_count', { model })).toBe(2);
+  expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'fixture' })).toBe(1);
+  // The SDK's own, e.g. how long workflow tasks took on this task queue.
+  expect(text).toMatch(new RegExp(`temporal_workflow_task_execution_latency_milliseconds_count\\{[^}]*task_queue="${taskQueue}"`));
+});
+
+test("the API's /metrics counts its requests by route and status, runs by status, and says Temporal is up", async () => {
+  expect((await api.api.get('/runs/no-such-run')).status).toBe(404);
+  expect((await api.api.get('/workflows')).status).toBe(200);
+  expect((await api.api.request('DELETE', '/workflows')).status).toBe(405);
+
+  const reply = await api.api.get('/metrics');
+  expect(reply.status).toBe(200);
+  expect(reply.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = String(reply.body);
+  expect(sample(text, 'mcp_agent_api_requests_total', { method: 'GET', route: '/runs/:runId', status: '404' })).toBe(1);
+  expect(sample(text, 'mcp_agent_api_requests_total', { method: 'GET', route: '/workflows', status: '200' })).toBe(1);
+  expect(sample(text, 'mcp_agent_api_requests_total', { method: 'DELETE', route: 'unmatched', status: '405' })).toBe(1);
+  expect(sample(text, 'mcp_agent_api_request_duration_seconds_count', { method: 'GET', route: '/workflows' })).toBe(1);
+  expect(sample(text, 'mcp_agent_temporal_up', {})).toBe(1);
+  // The suite's runs share the server: at least the one above has completed.
+  expect(sample(text, 'mcp_agent_runs', { status: 'completed' })).toBeGreaterThanOrEqual(1);
+  expect(sample(text, 'mcp_agent_runs', { status: 'waiting_for_input' })).toBeGreaterThanOrEqual(0);
+  expect(text).toContain('mcp_agent_api_process_cpu_seconds_total');
+});
