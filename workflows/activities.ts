@@ -5,6 +5,7 @@ import {
   proxyLocalActivities,
   TimeoutFailure,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { LlmRequest, LlmResponse } from '../src/llm/messages';
 import type {
@@ -47,11 +48,24 @@ const mcpOptions: ActivityOptions = {
 };
 
 /**
+ * Each attempt of a local activity (an MCP server or function marked `local: true`): short, since
+ * the workflow task waits on it (the worker heartbeats that task meanwhile) and no heartbeat
+ * notices a worker that died mid-call, only this timeout. A server's `calls.timeout_seconds` overrides it.
+ */
+export const LOCAL_CALL_TIMEOUT = '30 seconds';
+
+/**
+ * A local call's retry policy is the ordinary one; attempts run in the worker, backing off inside
+ * the workflow task (a wait over a minute becomes a timer in history).
+ */
+const localMcpOptions: LocalActivityOptions = { startToCloseTimeout: LOCAL_CALL_TIMEOUT, retry: mcpOptions.retry };
+
+/**
  * The defaults of a kind of call with what an agent's `llm_calls` or a server's `calls` changes.
  * A model call's attempt lasts a little longer than its timeout, so that the HTTP request's own
  * timeout (src/llm/timeouts.ts) ends it with a readable error first.
  */
-function withPolicy(defaults: ActivityOptions, summary: string, policy?: CallPolicy, margin = 0): ActivityOptions {
+function withPolicy<O extends ActivityOptions | LocalActivityOptions>(defaults: O, summary: string, policy?: CallPolicy, margin = 0): O {
   if (!policy) return { ...defaults, summary };
   const seconds = (value: number) => `${value} seconds` as const;
   return {
@@ -127,13 +141,20 @@ export function summarizeActivity(summary: string, policy?: CallPolicy): LlmCall
   return llmGenerate(summary, policy) as LlmCall<SummarizeRequest, SummarizeResponse>;
 }
 
-export function mcpCallToolActivity(summary: string, policy?: CallPolicy): Activities['mcpCallTool'] {
-  const call = proxyActivities<Activities>(withPolicy(mcpOptions, summary, policy)).mcpCallTool;
+/** Stubs of the MCP activities, as ordinary activities or, for a server marked `local: true`, local ones. */
+function mcpActivities(summary: string, policy: CallPolicy | undefined, local: boolean): Activities {
+  return local
+    ? proxyLocalActivities<Activities>(withPolicy(localMcpOptions, summary, policy))
+    : proxyActivities<Activities>(withPolicy(mcpOptions, summary, policy));
+}
+
+export function mcpCallToolActivity(summary: string, policy?: CallPolicy, local = false): Activities['mcpCallTool'] {
+  const call = mcpActivities(summary, policy, local).mcpCallTool;
   return explainDeadline(call, `The tool call "${summary}"`, 'calls', policy);
 }
 
-export function mcpListToolsActivity(summary: string, policy?: CallPolicy): Activities['mcpListTools'] {
-  const call = proxyActivities<Activities>(withPolicy(mcpOptions, summary, policy)).mcpListTools;
+export function mcpListToolsActivity(summary: string, policy?: CallPolicy, local = false): Activities['mcpListTools'] {
+  const call = mcpActivities(summary, policy, local).mcpListTools;
   return explainDeadline(call, `Listing tools ("${summary}")`, 'calls', policy);
 }
 
@@ -157,7 +178,8 @@ export function embedActivity(summary: string): Activities['embed'] {
   return proxyActivities<Activities>({ ...embedOptions, summary }).embed;
 }
 
-export function callFunctionActivity(summary: string): Activities['callFunction'] {
+export function callFunctionActivity(summary: string, local = false): Activities['callFunction'] {
+  if (local) return proxyLocalActivities<Activities>({ ...functionOptions, startToCloseTimeout: LOCAL_CALL_TIMEOUT, summary }).callFunction;
   return proxyActivities<Activities>({ ...functionOptions, summary }).callFunction;
 }
 

@@ -6,6 +6,7 @@ import { ConversationLog } from '../src/conversation/log';
 import type { ToolDefinition } from '../src/llm/messages';
 import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
+import { runsLocally } from '../src/spec/local-calls';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
 import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
@@ -200,7 +201,7 @@ class AgentLoop {
     const perServer = await Promise.all(
       agent.servers.map(async (server) => {
         await control.checkpoint();
-        return mcpListToolsActivity(`list tools · ${server}`, agent.server_calls?.[server])({ server });
+        return mcpListToolsActivity(`list tools · ${server}`, agent.server_calls?.[server], runsLocally(agent, { server }))({ server });
       }),
     );
     // Runs started before agents could call functions carry specs without `functions`.

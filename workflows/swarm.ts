@@ -7,6 +7,7 @@ import type { ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/mes
 import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
+import { runsLocally } from '../src/spec/local-calls';
 import type { ResolvedAgent, ResolvedSwarm, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
 import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
@@ -304,7 +305,8 @@ class SwarmLoop {
     if (!listed) {
       // A server's policy is the config's, so any agent that uses the server carries the same one.
       const policy = this.spec.agents.find((agent) => agent.server_calls?.[server])?.server_calls?.[server];
-      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`, policy)({ server }));
+      const local = this.spec.agents.some((agent) => runsLocally(agent, { server }));
+      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`, policy, local)({ server }));
       this.serverTools.set(server, listed);
     }
     return listed;

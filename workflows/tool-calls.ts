@@ -10,6 +10,7 @@ import {
   humanInputPrompt,
   noAnswerText,
 } from '../src/patterns/human-input';
+import { runsLocally } from '../src/spec/local-calls';
 import type { ResolvedAgent } from '../src/spec/schema';
 import { callFunctionActivity, mcpCallToolActivity } from './activities';
 import type { RunControl } from './run-control';
@@ -17,8 +18,9 @@ import type { RunControl } from './run-control';
 /**
  * One tool call of a model turn, as the agent loop and the swarm both run it: the human_input tool,
  * the approval a person gives first when the agent's `approve_tools` names the tool, then the MCP
- * tool or config function as an activity. Whatever goes wrong on the tool's side is an answer for
- * the model, never a failure of the run.
+ * tool or config function as an activity (a local activity for a server or function marked
+ * `local: true`). Whatever goes wrong on the tool's side is an answer for the model, never a
+ * failure of the run.
  */
 
 export interface ToolCallScope {
@@ -74,7 +76,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
 
   await control.checkpoint();
   if (route.kind === 'function') {
-    const reply = await callFunctionActivity(functionSummary(route.name))({
+    const reply = await callFunctionActivity(functionSummary(route.name), runsLocally(agent, { function: route.name }))({
       name: route.name,
       args: call.arguments,
       ...(scope.contextVariables !== undefined && { contextVariables: scope.contextVariables }),
@@ -82,7 +84,8 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     control.recordToolCall();
     return { ...result(functionResultText(reply), reply.isError), functionReply: reply };
   }
-  const reply = await mcpCallToolActivity(toolSummary(call.name), agent.server_calls?.[route.server])({
+  const local = runsLocally(agent, { server: route.server });
+  const reply = await mcpCallToolActivity(toolSummary(call.name), agent.server_calls?.[route.server], local)({
     server: route.server,
     tool: route.tool,
     arguments: call.arguments,

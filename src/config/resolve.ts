@@ -17,6 +17,7 @@ import {
   type RunSpec,
 } from '../spec/schema';
 import type { CodeWorkflowEntry } from '../spec/code';
+import '../spec/local-calls';
 import { z } from 'zod';
 import { InvalidInputError, SpecError, UnknownWorkflowError } from './errors';
 import { zodIssueProblems } from './problems';
@@ -70,6 +71,8 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
     const calls = config.mcp.servers[server]?.calls;
     return calls ? [[server, calls] as const] : [];
   });
+  const localServers = agent.servers.filter((server) => config.mcp.servers[server]?.local === true);
+  const localFunctions = agent.functions.filter((fn) => config.functions[fn]?.local === true);
   return {
     ...agent,
     name,
@@ -77,6 +80,8 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
     model: agent.model ?? config[provider].default_model,
     ...(descriptions.length > 0 && { function_descriptions: Object.fromEntries(descriptions) }),
     ...(serverCalls.length > 0 && { server_calls: Object.fromEntries(serverCalls) }),
+    ...(localServers.length > 0 && { local_servers: localServers }),
+    ...(localFunctions.length > 0 && { local_functions: localFunctions }),
   };
 }
 

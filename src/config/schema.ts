@@ -111,6 +111,13 @@ const mcpServerFields = z
     description: z.string().describe('What the server offers; routers read it').optional(),
     read_timeout_seconds: z.number().positive().describe('Each MCP request, such as one tool call').default(60),
     calls: callPolicySchema.describe("Timeout and retries of each tool call's activity").optional(),
+    local: z
+      .boolean()
+      .describe(
+        'Run its tool calls as Temporal local activities (default false): one round trip less per call, for short calls; ' +
+          'retries happen inside the workflow task, no heartbeats, each attempt 30 s unless calls.timeout_seconds says otherwise',
+      )
+      .optional(),
     allowed_tools: z
       .array(z.string().min(1))
       .describe("Globs of the server's own tool names to offer; all of them by default")
@@ -166,6 +173,10 @@ const functionSchema = z
     module: z.string().min(1).describe('Relative to the config file when it starts with "."'),
     export: z.string().min(1),
     description: z.string().optional(),
+    local: z
+      .boolean()
+      .describe('Run its calls as Temporal local activities (default false): for short functions; each attempt 30 s, no heartbeats')
+      .optional(),
   })
   .strict();
 
