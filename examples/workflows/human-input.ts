@@ -1,4 +1,4 @@
-import { workflow, type RunContext } from 'mcp-agent-temporal/workflow';
+import { isInputTimedOut, workflow, type RunContext } from 'mcp-agent-temporal/workflow';
 
 /**
  * mcp-agent's human-input example, both ways a run asks a person:
@@ -34,7 +34,7 @@ export const planTrip = workflow(async (run: RunContext<string>): Promise<TripPl
   } catch (error) {
     // Nobody answered within three days: keep the plan as it is. Anything else (a cancel, say)
     // must end the run, so it goes on up.
-    if ((error as { type?: string }).type === 'InputTimedOut') return { plan };
+    if (isInputTimedOut(error)) return { plan };
     throw error;
   }
   if (changes === '' || /^no\b/i.test(changes)) return { plan };

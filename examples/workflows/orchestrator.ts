@@ -1,4 +1,4 @@
-import { workflow, type RunContext } from 'mcp-agent-temporal/workflow';
+import { workflow, type OrchestratorResult, type RunContext } from 'mcp-agent-temporal/workflow';
 
 /**
  * mcp-agent's orchestrator-workers example: a planner breaks a task into steps, runs each step's
@@ -22,14 +22,9 @@ export interface StoryReport {
   steps: { description: string; tasks: { agent: string; description: string }[] }[];
 }
 
-/** The part of the orchestrator's result this workflow reads. */
-interface OrchestratorOutcome {
-  steps: { description: string; tasks: { agent: string; description: string }[] }[];
-}
-
 export const storyReport = workflow(async (run: RunContext<StoryReportInput>): Promise<StoryReport> => {
   run.step('planning and running the review');
-  const answer = await run.run(
+  const answer = await run.run<OrchestratorResult>(
     {
       type: 'orchestrator',
       // The workers the planner may give tasks to, by their names in mcp_agent.config.yaml.
@@ -43,7 +38,7 @@ export const storyReport = workflow(async (run: RunContext<StoryReportInput>): P
     { name: 'review' },
   );
 
-  const { steps } = answer.result as OrchestratorOutcome;
+  const { steps } = answer.result;
   return {
     report: answer.text,
     steps: steps.map((step) => ({

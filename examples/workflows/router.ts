@@ -1,4 +1,4 @@
-import { workflow, type RunContext } from 'mcp-agent-temporal/workflow';
+import { workflow, type RouterResult, type RunContext } from 'mcp-agent-temporal/workflow';
 
 /**
  * mcp-agent's router example: a request goes to whichever agent suits it best. A model reads
@@ -17,19 +17,13 @@ export interface RoutedAnswer {
   reasoning?: string;
 }
 
-/** The part of the router's result this workflow reads. */
-interface RouterOutcome {
-  chosen?: string;
-  routes: { name: string; score: number; reasoning?: string }[];
-}
-
 export const routeRequest = workflow(async (run: RunContext<string>): Promise<RoutedAnswer> => {
   run.step('routing');
-  const routed = await run.run(
+  const routed = await run.run<RouterResult>(
     { type: 'router', method: 'llm', agents: ['finder', 'writer', 'reasoner'], top_k: 1, then: 'run' },
     run.input,
     { name: 'route' },
   );
-  const { chosen, routes } = routed.result as RouterOutcome;
+  const { chosen, routes } = routed.result;
   return { agent: chosen ?? 'none', answer: routed.text, reasoning: routes[0]?.reasoning };
 });

@@ -1,4 +1,4 @@
-import { workflow, type RunContext } from 'mcp-agent-temporal/workflow';
+import { workflow, type RunContext, type SwarmResult } from 'mcp-agent-temporal/workflow';
 
 /**
  * mcp-agent's swarm example: an airline's customer service, where one conversation passes from
@@ -19,14 +19,9 @@ export interface SupportAnswer {
   handledBy: string[];
 }
 
-/** The part of the swarm's result this workflow reads. */
-interface SwarmOutcome {
-  handoffs: string[];
-}
-
 export const supportDesk = workflow(async (run: RunContext<SupportRequest>): Promise<SupportAnswer> => {
   run.step('at the support desk');
-  const answer = await run.run(
+  const answer = await run.run<SwarmResult>(
     {
       type: 'swarm',
       agents: ['desk', 'bookings', 'refunds'],
@@ -37,5 +32,5 @@ export const supportDesk = workflow(async (run: RunContext<SupportRequest>): Pro
     run.input.message,
     { name: 'desk' },
   );
-  return { answer: answer.text, handledBy: (answer.result as SwarmOutcome).handoffs };
+  return { answer: answer.text, handledBy: answer.result.handoffs };
 });

@@ -48,13 +48,13 @@ export interface InputOptions {
   timeoutSeconds?: number;
 }
 
-export interface NodeAnswer {
+export interface NodeAnswer<Result = unknown> {
   /** The node's name. */
   name: string;
   /** The answer as text, as the next prompt would take it. */
   text: string;
-  /** The child workflow's whole result, or the function's value. */
-  result: unknown;
+  /** The child workflow's whole result (a pattern's: RouterResult, SwarmResult, ...), or the function's value. */
+  result: Result;
 }
 
 /** What the workflow's own model is asked: a user message, or a whole conversation with its system prompt. */
@@ -106,8 +106,8 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
   }
 
   /** Runs any pattern of contract section 4 as a child workflow and gives its answer. */
-  run(spec: PatternSpecInput | ResolvedNode, input: unknown, options: CallOptions = {}): Promise<NodeAnswer> {
-    return new Node(this, spec, 'pattern').call(input, options);
+  async run<Result = unknown>(spec: PatternSpecInput | ResolvedNode, input: unknown, options: CallOptions = {}): Promise<NodeAnswer<Result>> {
+    return (await new Node(this, spec, 'pattern').call(input, options)) as NodeAnswer<Result>;
   }
 
   /** Calls of the workflow's own: a model chosen here, with the system prompt and token limit to use. */
@@ -287,6 +287,11 @@ export class Model {
     const label = `${this.choice.provider}/${this.choice.model}`;
     return role ? `${role} · ${label}` : label;
   }
+}
+
+/** Whether `error` is a humanInput or approval that nobody answered in time (and not, say, a cancel). */
+export function isInputTimedOut(error: unknown): boolean {
+  return error instanceof ApplicationFailure && error.type === FailureTypes.InputTimedOut;
 }
 
 function inputTimedOut(prompt: string, timeoutSeconds: number): ApplicationFailure {

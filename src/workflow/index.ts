@@ -5,6 +5,7 @@
  */
 export { workflow, type WorkflowOptions } from './define';
 export {
+  isInputTimedOut,
   Model,
   Node,
   RunContext,
@@ -20,3 +21,11 @@ export type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
 export type { ApprovalDecision } from '../patterns/human-input';
 export type { RunUsage } from '../../workflows/definitions';
 export type { ResolvedModel, ResolvedNode } from '../spec/schema';
+// What each pattern gives back, for `run.run<RouterResult>(...)`.
+export type { AgentResult } from '../../workflows/agent';
+export type { EvaluatorOptimizerResult } from '../../workflows/evaluator-optimizer';
+export type { IntentClassifierResult } from '../../workflows/intent-classifier';
+export type { OrchestratorResult } from '../../workflows/orchestrator';
+export type { ParallelResult } from '../../workflows/parallel';
+export type { RouterResult } from '../../workflows/router';
+export type { SwarmResult } from '../../workflows/swarm';

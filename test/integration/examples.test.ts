@@ -34,13 +34,17 @@ beforeAll(async () => {
   env = await startTestEnvironment({
     configPath,
     configure: (config) => {
+      const filesystemServer = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
       const filesystem = config.mcp.servers.filesystem;
       return {
         ...config,
         openai: { ...config.openai, default_model: PATTERNS_MODEL },
         agents: Object.fromEntries(Object.entries(config.agents).map(([name, agent]) => [name, { ...agent, model: modelOf(name) }])),
         // The same server, serving this test's folder instead of examples/files.
-        mcp: { ...config.mcp, servers: { ...config.mcp.servers, filesystem: { ...filesystem, args: [...filesystem.args.slice(0, -1), filesDir] } } },
+        mcp: {
+          ...config.mcp,
+          servers: { ...config.mcp.servers, filesystem: { ...filesystem, args: [filesystemServer, '.'], cwd: filesDir } },
+        },
       };
     },
   });
@@ -136,7 +140,7 @@ test('finder: the agent lists and reads a file through the filesystem MCP server
   expect(usage).toMatchObject({ llmCalls: 4, toolCalls: 2 });
   const [list, read, answer, tweet] = asked('finder');
   expect(userOf(list)).toBe('Show me what is in notes.md, verbatim.');
-  expect(toolsOffered(list)).toEqual(['filesystem-list_directory', 'filesystem-read_text_file']);
+  expect(toolsOffered(list).sort()).toEqual(['filesystem-list_directory', 'filesystem-read_text_file']);
   // The server really listed and read the file this test wrote.
   expect(toolResultsOf(read)).toEqual(['[FILE] notes.md']);
   expect(toolResultsOf(answer)).toEqual(['[FILE] notes.md', contents]);
