@@ -17,7 +17,7 @@ import { createResolveActivities } from './resolve';
 export function createActivities(config: Config, pool: McpPool, functions: FunctionRegistry, blobs: BlobStore): Activities {
   const conversations = new ConversationStore(blobs, config.storage.inline_bytes);
   return {
-    ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai, conversations }),
+    ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai, conversations, pricing: config.pricing }),
     ...createMcpActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),

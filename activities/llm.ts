@@ -9,6 +9,7 @@ import { anthropicClient, openAiClient, openAiTokenLimitField, type ProviderSett
 import { providerFailure } from '../src/llm/errors';
 import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
 import { fromOpenAiReply, toOpenAiParams } from '../src/llm/openai';
+import { costOf, priceOf, type ModelPrice } from '../src/llm/pricing';
 import { requestTimeoutMs } from '../src/llm/timeouts';
 import type {
   Interned,
@@ -25,6 +26,8 @@ export interface LlmActivityDeps {
   anthropic?: ProviderSettings;
   openai?: ProviderSettings;
   conversations: ConversationStore;
+  /** The config's `pricing`, over the defaults: each call's usage says what it cost. */
+  pricing?: Record<string, ModelPrice>;
 }
 
 /**
@@ -148,6 +151,12 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, call:
 }
 
 async function generate(request: LlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LlmResponse> {
+  const reply = await callProvider(request, deps, call);
+  const price = priceOf(request.model, deps.pricing);
+  return price ? { ...reply, usage: { ...reply.usage, costUsd: costOf(reply.usage, price) } } : reply;
+}
+
+async function callProvider(request: LlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LlmResponse> {
   switch (request.provider) {
     case 'anthropic': {
       const reply = await anthropicClient(deps.anthropic).messages.create(toAnthropicParams(request), call);

@@ -437,6 +437,7 @@ function activityOutcome(activityType: string, result: Record<string, unknown>):
     return {
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
+      ...(typeof usage.costUsd === 'number' && { costUsd: usage.costUsd }),
       stopReason: result.stopReason,
       toolCalls: calls.map((call) => (isRecord(call) ? call.name : undefined)),
       ...(typeof message.content === 'string' && message.content !== '' && { text: preview(message.content) }),

@@ -42,6 +42,7 @@ export const runUsageSchema = z.object({
   outputTokens: z.number(),
   llmCalls: z.number(),
   toolCalls: z.number(),
+  costUsd: z.number().optional().describe('USD of the model calls whose model has a price (config `pricing`, else the defaults); the whole tree'),
 });
 
 export const conversationSchema = z

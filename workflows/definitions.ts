@@ -29,6 +29,8 @@ export interface RunUsage {
   outputTokens: number;
   llmCalls: number;
   toolCalls: number;
+  /** USD of the calls whose model has a price; absent when none had one. */
+  costUsd?: number;
 }
 
 /** What the `state` query returns: the live part of the API's Run object. */

@@ -14,7 +14,7 @@ import {
 import type { TokenUsage } from '../src/llm/messages';
 import type { PatternType } from '../src/spec/schema';
 import { approvalDecisionSchema } from '../src/patterns/human-input';
-import { addUsage, emptyUsage } from '../src/patterns/usage';
+import { addCost, addUsage, emptyUsage } from '../src/patterns/usage';
 import {
   CHILD_REQUEST_SEPARATOR,
   childStateSignal,
@@ -217,6 +217,7 @@ export class RunControl {
     this.usage.llmCalls++;
     this.usage.inputTokens += tokens.inputTokens;
     this.usage.outputTokens += tokens.outputTokens;
+    if (tokens.costUsd !== undefined) this.usage.costUsd = addCost(this.usage.costUsd, tokens.costUsd);
     this.publish();
   }
 

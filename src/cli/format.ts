@@ -60,6 +60,7 @@ export function usageLine(usage: Run['usage']): string {
     `${usage.inputTokens} input + ${usage.outputTokens} output tokens`,
     plural(usage.llmCalls, 'LLM call'),
     plural(usage.toolCalls, 'tool call'),
+    ...(usage.costUsd !== undefined ? [`$${usage.costUsd.toFixed(usage.costUsd < 0.01 ? 4 : 2)}`] : []),
   ].join(' · ');
 }
 

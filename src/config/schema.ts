@@ -189,6 +189,13 @@ const apiSchema = z
   })
   .strict();
 
+const modelPriceSchema = z
+  .object({
+    input_per_mtok: z.number().min(0).describe('USD per million input tokens'),
+    output_per_mtok: z.number().min(0).describe('USD per million output tokens'),
+  })
+  .strict();
+
 const telemetrySchema = z
   .object({
     prometheus_address: z
@@ -342,6 +349,10 @@ export const configSchema = z
       .default({}),
     api: apiSchema.prefault({}),
     telemetry: telemetrySchema.prefault({}),
+    pricing: z
+      .record(z.string().min(1), modelPriceSchema)
+      .describe('Prices by model name (a dated snapshot of a model takes its price), over the defaults for current OpenAI and Anthropic models')
+      .default({}),
     storage: storageSchema.prefault({}),
   })
   .strict()

@@ -40,6 +40,8 @@ export interface ToolDefinition {
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
+  /** USD, when the model has a price (src/llm/pricing.ts). */
+  costUsd?: number;
 }
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'other';
