@@ -3,7 +3,7 @@ import type { ContextSummaryState, ContextUse } from '../src/conversation/contex
 import type { LoggedMessage } from '../src/conversation/entry';
 import type { PendingPart } from '../src/conversation/summary';
 import type { Interned } from '../src/conversation/interned';
-import type { LlmRequest, LlmResponse, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
+import type { LlmRequest, LlmResponse, Message, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
 import type { ResolvedNode } from '../src/spec/schema';
 
 /**
@@ -29,6 +29,101 @@ export interface McpCallToolResult {
   stored?: StoredText;
   /** The tool's own error, or an unknown tool: an answer for the model, not a failed activity. */
   isError: boolean;
+}
+
+/** A resource as a server lists it (`resources/list`), without its `_meta` and icons. */
+export interface McpResourceInfo {
+  uri: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  size?: number;
+}
+
+/** A family of resources (`resources/templates/list`): `uriTemplate` is an RFC 6570 template. */
+export interface McpResourceTemplateInfo {
+  uriTemplate: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+export interface McpPromptInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+export interface McpServerInput {
+  server: string;
+}
+
+export interface McpReadResourceInput {
+  server: string;
+  uri: string;
+}
+
+/**
+ * One part of a resource. Text stays text; binary content stays base64 with its MIME type. Content
+ * longer than `storage.inline_bytes` is stored whole (the text, or the base64) and not carried
+ * through history: `stored` names it, and `text` holds only its start (`blob` is then absent).
+ */
+export interface McpResourceContent {
+  uri: string;
+  mimeType?: string;
+  text?: string;
+  /** Base64 of binary content. */
+  blob?: string;
+  /** Decoded size of binary content. */
+  bytes?: number;
+  stored?: StoredText;
+}
+
+export interface McpReadResourceResult {
+  contents: McpResourceContent[];
+}
+
+export interface McpGetPromptInput {
+  server: string;
+  name: string;
+  /** MCP prompt arguments are strings. */
+  arguments?: Record<string, string>;
+}
+
+/** A message of a prompt as text (images and other media summarised); only its start when `stored`. */
+export interface McpPromptMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  stored?: StoredText;
+}
+
+export interface McpGetPromptResult {
+  description?: string;
+  messages: McpPromptMessage[];
+}
+
+/**
+ * What an agent is given at the start of a run (its spec's `prompt` and `resources`), as read by
+ * the MCP activities, to be put together with its instruction.
+ */
+export interface ComposeAgentContextInput {
+  instruction: string;
+  prompt?: { server: string; name: string; as: 'instruction' | 'messages'; result: McpGetPromptResult };
+  resources: { server: string; uri: string; result: McpReadResourceResult }[];
+}
+
+/**
+ * The system prompt (stored; history carries its key) and the messages that open the conversation
+ * (a prompt used `as: messages`).
+ */
+export interface ComposedAgentContext {
+  system: Interned<string>;
+  /** Characters of the whole system prompt, for people. */
+  systemChars: number;
+  messages: Array<Extract<Message, { role: 'user' | 'assistant' }>>;
 }
 
 export interface EmbedInput {
@@ -140,6 +235,16 @@ export interface Activities {
   /** Tools of one server, named `<server>-<tool>`, after `allowed_tools`. */
   mcpListTools(input: McpListToolsInput): Promise<ToolDefinition[]>;
   mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult>;
+  /** Resources a server lists (empty when it offers none). */
+  mcpListResources(input: McpServerInput): Promise<McpResourceInfo[]>;
+  mcpListResourceTemplates(input: McpServerInput): Promise<McpResourceTemplateInfo[]>;
+  /** One resource; a server's error (an unknown URI) fails the activity, not retried. */
+  mcpReadResource(input: McpReadResourceInput): Promise<McpReadResourceResult>;
+  mcpListPrompts(input: McpServerInput): Promise<McpPromptInfo[]>;
+  /** One prompt with its arguments; a server's error (unknown prompt, bad arguments) fails the activity, not retried. */
+  mcpGetPrompt(input: McpGetPromptInput): Promise<McpGetPromptResult>;
+  /** Puts an agent's MCP prompt and resources together with its instruction (a local activity: it reads and writes the store). */
+  composeAgentContext(input: ComposeAgentContextInput): Promise<ComposedAgentContext>;
   embed(input: EmbedInput): Promise<EmbedResult>;
   /** One configured function (`functions:` in the config). */
   callFunction(input: CallFunctionInput): Promise<CallFunctionResult>;

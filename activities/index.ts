@@ -8,6 +8,7 @@ import { createEmbedActivities } from './embed';
 import { createFunctionActivities } from './functions';
 import { createLlmActivities } from './llm';
 import { createMcpActivities } from './mcp';
+import { createMcpResourceActivities } from './mcp-resources';
 import { createResolveActivities } from './resolve';
 
 /**
@@ -19,6 +20,7 @@ export function createActivities(config: Config, pool: McpPool, functions: Funct
   return {
     ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai, conversations, pricing: config.pricing }),
     ...createMcpActivities(pool, conversations),
+    ...createMcpResourceActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),
     ...createResolveActivities(config),

@@ -80,7 +80,7 @@ function timedOut(server: string, tool: string, seconds: number | undefined): Mc
 }
 
 /** Heartbeats while `run` is in flight, passes the cancellation signal, and maps failures for Temporal. */
-async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const context = Context.current();
   const signal = context.cancellationSignal;
   const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);

@@ -10,6 +10,10 @@ export const FailureTypes = {
   ProviderReplyMalformed: 'ProviderReplyMalformed',
   UnknownMcpServer: 'UnknownMcpServer',
   McpConnectionFailed: 'McpConnectionFailed',
+  /** An MCP server answered a resource read or prompt request with an error (unknown URI or prompt, bad arguments). */
+  McpRequestFailed: 'McpRequestFailed',
+  /** An MCP server did not answer a resource read or prompt request within read_timeout_seconds. */
+  McpRequestTimedOut: 'McpRequestTimedOut',
   UnknownFunction: 'UnknownFunction',
   /** A call's attempts together outlasted its configured `deadline_seconds`. */
   CallDeadlineExceeded: 'CallDeadlineExceeded',

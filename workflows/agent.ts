@@ -9,6 +9,7 @@ import { humanInputTool } from '../src/patterns/human-input';
 import { runsLocally } from '../src/spec/local-calls';
 import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
 import { mcpListToolsActivity } from './activities';
+import { readAgentContext } from './agent-context';
 import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
 import type { RunUsage } from './definitions';
 import { runToCompletion } from './lifecycle';
@@ -47,6 +48,8 @@ interface AgentCarry {
    */
   current?: { turn: number; iteration: number; lastText: string; deferred?: DeferredCall[] };
   last?: AgentAnswer;
+  /** The system prompt read at the start (the agent's MCP prompt and resources); absent: its instruction. */
+  system?: Interned<string>;
 }
 
 export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?: AgentCarry };
@@ -74,7 +77,9 @@ interface ToolSet {
 class AgentLoop {
   private readonly agent: ResolvedAgent;
   private readonly loop: LoopState;
-  private readonly system: InternedValue<string>;
+  private system: InternedValue<string>;
+  /** Whether `system` is more than the instruction: read from the agent's MCP prompt and resources. */
+  private hasContext: boolean;
   private tools?: ToolSet;
   private last?: AgentAnswer;
   private lastText = '';
@@ -91,7 +96,8 @@ class AgentLoop {
       context: new ContextTracker(carry?.context),
       control,
     };
-    this.system = new InternedValue(this.agent.instruction);
+    this.system = carry?.system ? InternedValue.from(carry.system) : new InternedValue(this.agent.instruction);
+    this.hasContext = carry?.system !== undefined;
     if (carry) this.tools = { names: carry.tools.names, definitions: InternedValue.from(carry.tools.definitions) };
     this.last = carry?.last;
     this.lastText = carry?.current?.lastText ?? '';
@@ -105,6 +111,7 @@ class AgentLoop {
   }
 
   async run(): Promise<AgentResult> {
+    if (!this.args.carry) await this.readContext();
     this.tools ??= await this.listTools();
     const { carry } = this.args;
     const current = carry?.current;
@@ -191,8 +198,21 @@ class AgentLoop {
       conversation: this.conversation.carry(),
       ...(current && { current }),
       ...(this.last && { last: this.last }),
+      ...(this.hasContext && { system: this.system.wire() }),
     };
     return continueAsNew<typeof agentWorkflow>({ name: this.args.name, spec: this.args.spec, input: null, carry });
+  }
+
+  /**
+   * The agent's MCP prompt and resources, read once when the run starts (workflows/agent-context.ts):
+   * the system prompt they make, and a prompt's messages when it opens the conversation.
+   */
+  private async readContext(): Promise<void> {
+    const context = await readAgentContext(this.agent, this.control);
+    if (!context) return;
+    this.system = context.system;
+    this.hasContext = true;
+    for (const message of context.messages) this.loop.log.add(message, 1);
   }
 
   private async listTools(): Promise<ToolSet> {

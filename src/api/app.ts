@@ -23,6 +23,7 @@ import { conversationRoutes } from './routes/conversations';
 import { runEventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
+import { serverRoutes } from './routes/servers';
 import { workflowRoutes } from './routes/workflows';
 import { BODY_LIMIT_BYTES } from './schemas';
 import { zodValidatorCompiler } from './validation';
@@ -164,6 +165,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await routes.register(workflowRoutes, { config: deps.config, runs });
   await routes.register(runRoutes, { runs });
   await routes.register(runEventRoutes, { client: deps.client });
+  await routes.register(serverRoutes, { config: deps.config, logger: deps.logger });
   const conversations = new ConversationStore(deps.storage.blobs, deps.config.storage.inline_bytes);
   await routes.register(conversationRoutes, { runs, conversations });
   await routes.register(codecRoutes, { storage: deps.storage, conversations, uiUrl: deps.uiUrl });

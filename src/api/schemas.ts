@@ -202,3 +202,129 @@ export const runEventMessageSchema = z
       }),
   })
   .meta({ id: 'RunEventMessage' });
+
+/**
+ * MCP servers of the config (contract section 11): their tools, resources and prompts as the
+ * servers list them. The objects are open: whatever else a server sends (annotations, icons,
+ * `_meta`) passes through.
+ */
+
+export const mcpServersSchema = z.object({
+  servers: z.array(
+    z.object({
+      name: z.string(),
+      transport: z.enum(['stdio', 'streamable_http', 'sse', 'websocket']),
+      description: z.string().optional(),
+    }),
+  ),
+});
+
+/** The `:name` of a server; `names` (the config's) go into the document only: any other name is 404. */
+export const serverNameParams = (names: readonly string[]) =>
+  z.object({
+    name: z
+      .string()
+      .min(1)
+      .describe('A server under mcp.servers in the config')
+      .meta(names.length > 0 ? { enum: [...names] } : {}),
+  });
+
+export const serverPromptParams = (names: readonly string[]) =>
+  serverNameParams(names).extend({ prompt: z.string().min(1).describe("The prompt's name, as the server lists it") });
+
+const openObject = z.looseObject({});
+
+export const mcpToolSchema = z
+  .looseObject({
+    name: z.string(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    inputSchema: openObject.describe("JSON Schema of the tool's arguments"),
+    outputSchema: openObject.optional(),
+    annotations: openObject.optional(),
+  })
+  .meta({ id: 'McpTool' });
+
+export const mcpToolsSchema = z.object({
+  tools: z.array(mcpToolSchema).describe("The server's tools after its allowed_tools: what agents are offered"),
+});
+
+export const mcpResourceSchema = z
+  .looseObject({
+    uri: z.string(),
+    name: z.string(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    mimeType: z.string().optional(),
+    size: z.number().optional(),
+  })
+  .meta({ id: 'McpResource' });
+
+export const mcpResourceTemplateSchema = z
+  .looseObject({
+    uriTemplate: z.string().describe('An RFC 6570 URI template'),
+    name: z.string(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    mimeType: z.string().optional(),
+  })
+  .meta({ id: 'McpResourceTemplate' });
+
+export const mcpResourcesSchema = z.object({
+  resources: z.array(mcpResourceSchema),
+  resourceTemplates: z.array(mcpResourceTemplateSchema).describe('Families of resources, read by URIs the templates make'),
+});
+
+export const readResourceQuery = z
+  .object({
+    uri: z.url({ error: 'must be a URI with a scheme, like file:///notes.md' }).describe("The resource's URI, as listed or made from a template"),
+  })
+  .strict();
+
+export const mcpResourceContentsSchema = z
+  .object({
+    contents: z.array(
+      z
+        .looseObject({
+          uri: z.string(),
+          mimeType: z.string().optional(),
+          text: z.string().optional().describe('Text content'),
+          blob: z.string().optional().describe('Binary content, base64'),
+        })
+        .meta({ id: 'McpResourceContent' }),
+    ),
+  })
+  .describe('One resource: text parts as text, binary parts as base64 with their MIME type');
+
+export const mcpPromptSchema = z
+  .looseObject({
+    name: z.string(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    arguments: z
+      .array(z.looseObject({ name: z.string(), description: z.string().optional(), required: z.boolean().optional() }))
+      .optional(),
+  })
+  .meta({ id: 'McpPrompt' });
+
+export const mcpPromptsSchema = z.object({ prompts: z.array(mcpPromptSchema) });
+
+export const getPromptBody = z
+  .object({
+    arguments: z
+      .record(z.string(), z.string())
+      .describe("The prompt's arguments: MCP prompt arguments are strings")
+      .optional(),
+  })
+  .strict()
+  .optional();
+
+export const mcpPromptResultSchema = z.looseObject({
+  description: z.string().optional(),
+  messages: z.array(
+    z.looseObject({
+      role: z.enum(['user', 'assistant']),
+      content: z.looseObject({ type: z.string().describe('text, image, audio, resource or resource_link') }),
+    }),
+  ),
+});

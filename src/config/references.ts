@@ -25,11 +25,28 @@ function unknownNames(values: unknown, path: Path, known: ReadonlySet<string>, w
   );
 }
 
+function unknownServer(value: unknown, path: Path, known: KnownNames): Problem[] {
+  return typeof value === 'string' && !known.servers.has(value) ? [{ path, message: `unknown MCP server ${JSON.stringify(value)}` }] : [];
+}
+
+/** `resources` entries, `"<server>:<uri>"` or `{server, uri}`, each naming a configured server. */
+function resourceProblems(resources: unknown, path: Path, known: KnownNames): Problem[] {
+  if (!Array.isArray(resources)) return [];
+  return resources.flatMap((ref: unknown, index) => {
+    if (isRecord(ref)) return unknownServer(ref.server, [...path, index, 'server'], known);
+    if (typeof ref !== 'string' || !ref.includes(':')) return [];
+    // Unparsed (the file has other mistakes): "<server>:<uri>" as the schema splits it.
+    return unknownServer(ref.slice(0, ref.indexOf(':')), [...path, index], known);
+  });
+}
+
 export function agentServerProblems(agent: unknown, path: Path, known: KnownNames): Problem[] {
   if (!isRecord(agent)) return [];
   return [
     ...unknownNames(agent.servers, [...path, 'servers'], known.servers, 'MCP server'),
     ...unknownNames(agent.functions, [...path, 'functions'], known.functions, 'function'),
+    ...resourceProblems(agent.resources, [...path, 'resources'], known),
+    ...(isRecord(agent.prompt) ? unknownServer(agent.prompt.server, [...path, 'prompt', 'server'], known) : []),
   ];
 }
 

@@ -1,4 +1,12 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { UnknownMcpServerError } from './errors';
 import { type CallOptions, ServerConnection } from './server-connection';
 
@@ -69,6 +77,28 @@ export class McpPool {
     options?: CallOptions,
   ): Promise<CallToolResult> {
     return this.connection(server).callTool(tool, args, options);
+  }
+
+  /** Resources the server lists; an empty list when it offers none. */
+  async listResources(server: string): Promise<Resource[]> {
+    return this.connection(server).resources();
+  }
+
+  async listResourceTemplates(server: string): Promise<ResourceTemplate[]> {
+    return this.connection(server).resourceTemplates();
+  }
+
+  /** The server's answer; its errors (an unknown URI) are thrown as the SDK's McpError. */
+  async readResource(server: string, uri: string, options?: CallOptions): Promise<ReadResourceResult> {
+    return this.connection(server).readResource(uri, options);
+  }
+
+  async listPrompts(server: string): Promise<Prompt[]> {
+    return this.connection(server).prompts();
+  }
+
+  async getPrompt(server: string, name: string, args: Record<string, string> = {}, options?: CallOptions): Promise<GetPromptResult> {
+    return this.connection(server).getPrompt(name, args, options);
   }
 
   /** Connections opened for `server` since the pool was made; each reconnect adds one. */

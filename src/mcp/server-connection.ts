@@ -4,10 +4,19 @@ import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { errorMessage, isConnectionLoss, McpConnectionError } from './errors';
+import {
+  type CallToolResult,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
-import { filterAllowedTools, listAllTools } from './tool-list';
+import { filterAllowedTools, listAllPages, listAllTools, type Page } from './tool-list';
 import { openTransport, type OpenedTransport } from './transports';
 
 const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
@@ -71,6 +80,45 @@ export class ServerConnection {
         this.requestOptions(options.signal),
       );
       return result as CallToolResult;
+    });
+  }
+
+  /** Resources the server lists (not cached: servers add and drop them); none if it offers none. */
+  async resources(): Promise<Resource[]> {
+    return this.list('resources', (session, cursor) =>
+      session.client
+        .listResources(cursor ? { cursor } : undefined, this.requestOptions(undefined))
+        .then((page) => ({ items: page.resources, nextCursor: page.nextCursor })),
+    );
+  }
+
+  async resourceTemplates(): Promise<ResourceTemplate[]> {
+    return this.list('resources', (session, cursor) =>
+      session.client
+        .listResourceTemplates(cursor ? { cursor } : undefined, this.requestOptions(undefined))
+        .then((page) => ({ items: page.resourceTemplates, nextCursor: page.nextCursor })),
+    );
+  }
+
+  async prompts(): Promise<Prompt[]> {
+    return this.list('prompts', (session, cursor) =>
+      session.client
+        .listPrompts(cursor ? { cursor } : undefined, this.requestOptions(undefined))
+        .then((page) => ({ items: page.prompts, nextCursor: page.nextCursor })),
+    );
+  }
+
+  async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.withSession(`resources/read ${uri}`, options.signal, async (session) => {
+      this.require(session, 'resources');
+      return session.client.readResource({ uri }, this.requestOptions(options.signal));
+    });
+  }
+
+  async getPrompt(name: string, args: Record<string, string>, options: CallOptions = {}): Promise<GetPromptResult> {
+    return this.withSession(`prompts/get ${name}`, options.signal, async (session) => {
+      this.require(session, 'prompts');
+      return session.client.getPrompt({ name, arguments: args }, this.requestOptions(options.signal));
     });
   }
 
@@ -180,6 +228,21 @@ export class ServerConnection {
     this.live = session;
     this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects }, 'MCP server connected');
     return session;
+  }
+
+  /** Every page of a list the capability covers; a server without the capability lists nothing. */
+  private list<T>(capability: 'resources' | 'prompts', fetchPage: (session: Session, cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+    return this.withSession(`${capability}/list`, undefined, (session) => {
+      if (!session.client.getServerCapabilities()?.[capability]) return Promise.resolve([]);
+      return listAllPages(
+        (cursor) => fetchPage(session, cursor),
+        (pages, count) => this.log.warn({ server: this.name, pages, items: count }, `MCP ${capability} list truncated: too many pages`),
+      );
+    });
+  }
+
+  private require(session: Session, capability: 'resources' | 'prompts'): void {
+    if (!session.client.getServerCapabilities()?.[capability]) throw new McpNotOfferedError(this.name, capability);
   }
 
   private fetchTools(session: Session): Promise<Tool[]> {

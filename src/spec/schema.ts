@@ -69,6 +69,39 @@ const requestFields = {
   llm_calls: callPolicySchema.describe("Timeout and retries of this agent's model calls").optional(),
 };
 
+/**
+ * An MCP resource an agent is given as context: `{server, uri}`, or the string `"<server>:<uri>"`
+ * (split at the first colon, so a server whose name has one needs the object form).
+ */
+export const resourceRefSchema = z.union([
+  z
+    .string()
+    .regex(/^[^:\s]+:\S/, 'must be "<server>:<uri>", e.g. "docs:file:///guide.md"')
+    .transform((ref) => ({ server: ref.slice(0, ref.indexOf(':')), uri: ref.slice(ref.indexOf(':') + 1) }))
+    .describe('"<server>:<uri>", e.g. "docs:file:///guide.md"'),
+  z
+    .object({
+      server: z.string().min(1).describe('A configured MCP server'),
+      uri: z.string().min(1).describe('As the server lists it (resources/list), or one its templates make'),
+    })
+    .strict(),
+]);
+export type ResourceRef = z.output<typeof resourceRefSchema>;
+
+/** An MCP prompt that instructs an agent, fetched (prompts/get) when a run starts. */
+export const agentPromptSchema = z
+  .object({
+    server: z.string().min(1).describe('A configured MCP server'),
+    name: z.string().min(1).describe("The prompt's name on the server"),
+    arguments: z.record(z.string(), z.string()).describe("The prompt's arguments (MCP prompt arguments are strings)").optional(),
+    as: z
+      .enum(['instruction', 'messages'])
+      .describe("instruction: its text follows the agent's instruction in the system prompt; messages: its messages open the conversation, before the input")
+      .default('instruction'),
+  })
+  .strict();
+export type AgentPrompt = z.output<typeof agentPromptSchema>;
+
 export const agentDefinitionSchema = z
   .object({
     name: nameField.optional(),
@@ -86,6 +119,11 @@ export const agentDefinitionSchema = z
     /** Config `functions:` this agent may call as tools (swarm context variables flow through them). */
     functions: z.array(z.string().min(1)).default([]),
     context: contextSchema.optional(),
+    resources: z
+      .array(resourceRefSchema)
+      .describe('MCP resources read when a run starts and given to the model in its system prompt')
+      .optional(),
+    prompt: agentPromptSchema.describe('An MCP prompt read when a run starts: the instruction, or the first messages').optional(),
   })
   .strict();
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;

@@ -1,0 +1,87 @@
+import { MAX_TOOL_RESULT_CHARS } from './content';
+
+/**
+ * How an agent's MCP prompt and resources (its spec's `prompt` and `resources`) become what the
+ * model reads: the instruction, then the prompt's text when it is used as the instruction, then
+ * each resource in a `<resource>` element. Pure; the compose activity reads stored content back
+ * before it calls these.
+ */
+
+/** One part of a resource, whole: text, or the base64 of binary content. */
+export interface ResourcePart {
+  uri: string;
+  mimeType?: string;
+  text?: string;
+  blob?: string;
+}
+
+export interface ContextResource {
+  server: string;
+  /** The URI the spec names; each part has its own (a directory may answer with several). */
+  uri: string;
+  parts: ResourcePart[];
+}
+
+export const CONTEXT_RESOURCES_HEADING =
+  'Resources given to you as context (read from MCP servers when this run started):';
+
+/** Past this, one resource is cut, with a note, before it crowds out the rest of the context. */
+export const MAX_CONTEXT_RESOURCE_CHARS = MAX_TOOL_RESULT_CHARS;
+
+const TEXT_MIME_TYPES = /^(text\/.*|application\/(json|ld\+json|xml|yaml|x-yaml|toml|javascript|typescript|x-sh|sql|graphql|csv)|.*\+(json|xml))$/i;
+
+/** Whether binary content of this type is text a model can read once decoded (UTF-8). */
+export function isTextMimeType(mimeType: string | undefined): boolean {
+  return mimeType !== undefined && TEXT_MIME_TYPES.test(mimeType.split(';', 1)[0].trim());
+}
+
+export function base64Bytes(base64: string): number {
+  return Buffer.byteLength(base64, 'base64');
+}
+
+/**
+ * A part as the model reads it: text as it is; binary content decoded when its type is textual,
+ * else a line that says what it is (images do not reach the model this way yet).
+ */
+export function resourcePartText(part: ResourcePart): string {
+  if (part.text !== undefined) return part.text;
+  const blob = part.blob ?? '';
+  if (isTextMimeType(part.mimeType)) return Buffer.from(blob, 'base64').toString('utf8');
+  return `[binary content${part.mimeType ? `, ${part.mimeType}` : ''}, ${base64Bytes(blob)} bytes: not shown]`;
+}
+
+export function clipResource(text: string, limit = MAX_CONTEXT_RESOURCE_CHARS): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, limit)}\n[… ${text.length - limit} more characters cut: the resource was too long]`;
+}
+
+function attribute(value: string): string {
+  return `"${value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`;
+}
+
+/** Each part of a resource as a `<resource server=... uri=... mimeType=...>` element. */
+export function resourceElements(resource: ContextResource): string[] {
+  const parts = resource.parts.length > 0 ? resource.parts : [{ uri: resource.uri, text: '' }];
+  return parts.map((part) => {
+    const attributes = [`server=${attribute(resource.server)}`, `uri=${attribute(part.uri)}`];
+    if (part.mimeType) attributes.push(`mimeType=${attribute(part.mimeType)}`);
+    const text = clipResource(resourcePartText(part)).replace(/\n?$/, '\n');
+    return `<resource ${attributes.join(' ')}>\n${text}</resource>`;
+  });
+}
+
+/** A prompt's messages as one instruction: their texts, in order, a blank line apart. */
+export function promptInstructionText(messages: readonly { role: string; content: string }[]): string {
+  return messages
+    .map((message) => message.content.trim())
+    .filter((text) => text.length > 0)
+    .join('\n\n');
+}
+
+/** The system prompt: the instruction, the prompt's text (when it is the instruction), the resources. */
+export function composeSystemPrompt(instruction: string, promptText: string | undefined, resources: readonly ContextResource[]): string {
+  const sections = [instruction.trim()];
+  if (promptText) sections.push(promptText);
+  if (resources.length > 0) sections.push([CONTEXT_RESOURCES_HEADING, ...resources.flatMap(resourceElements)].join('\n\n'));
+  return sections.filter((section) => section.length > 0).join('\n\n');
+}

@@ -1,0 +1,177 @@
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { executionSizes } from '../../client/executions';
+import { SpecError } from '../../src/config/errors';
+import { resolveRun } from '../../src/config/resolve';
+import { FailureTypes } from '../../src/failure-types';
+import { CONTEXT_RESOURCES_HEADING } from '../../src/mcp/agent-context';
+import type { AgentResult } from '../../workflows/agent';
+import { FIXTURE_README } from '../fixtures/mcp-fixture-server';
+import { mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { conversationSeen, systemSeen } from '../support/requests';
+
+/**
+ * Agents given MCP resources as context and an MCP prompt as their instruction or first messages
+ * (spec `resources` and `prompt`), read through activities when the run starts, end to end: the
+ * suite's Temporal dev server, an in-process worker, server-everything over stdio, the fixture over
+ * streamable HTTP, and the scripted provider, whose recorded requests show what the model was sent.
+ */
+
+let env: AgentEnv;
+
+beforeAll(async () => {
+  env = await startAgentEnv((provider, fixtureUrl) => ({
+    ...providerConfig(provider),
+    mcp: { servers: mcpServers(fixtureUrl) },
+    agents: {
+      reader: {
+        instruction: 'You answer from the notes you are given.',
+        provider: 'openai',
+        model: 'ctx-reader',
+        resources: ['fixture:fixture://notes/readme', { server: 'everything', uri: 'demo://resource/static/document/features.md' }],
+        prompt: { server: 'everything', name: 'args-prompt', arguments: { city: 'Paris' } },
+      },
+    },
+    workflows: { read: { type: 'agent', agent: 'reader' } },
+  }));
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+let modelCounter = 0;
+const uniqueModel = (label: string) => `${label}-${++modelCounter}-${Date.now()}`;
+
+async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) =>
+    (e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes) && e.userMetadata?.summary
+      ? [defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never)]
+      : [],
+  );
+}
+
+test('resources and a prompt as instruction reach the model in its system prompt (OpenAI)', async () => {
+  env.provider.script('ctx-reader', [{ text: 'The secret word is pomegranate.' }]);
+  const handle = await env.start('read', 'What is the secret word?');
+  const result = (await handle.result()) as AgentResult;
+  expect(result).toMatchObject({ text: 'The secret word is pomegranate.', stopReason: 'final_answer' });
+
+  const [request] = env.provider.requests('ctx-reader');
+  const system = systemSeen(request);
+  expect(system).toMatch(/^You answer from the notes you are given\.\n\nWhat's weather in Paris\?\n\n/);
+  expect(system).toContain(CONTEXT_RESOURCES_HEADING);
+  expect(system).toContain(`<resource server="fixture" uri="fixture://notes/readme" mimeType="text/markdown">\n${FIXTURE_README}</resource>`);
+  expect(system).toContain('<resource server="everything" uri="demo://resource/static/document/features.md" mimeType="text/markdown">\n# Everything Server - Features');
+  expect(conversationSeen(request)).toEqual(['user: What is the secret word?']);
+
+  // One activity per read, each named for the Web UI; the text itself is not in history.
+  const summaries = await activitySummaries(handle);
+  expect(summaries).toEqual(
+    expect.arrayContaining([
+      'get prompt · everything · args-prompt',
+      'read resource · fixture · fixture://notes/readme',
+      'read resource · everything · demo://resource/static/document/features.md',
+    ]),
+  );
+  const history = JSON.stringify((await handle.fetchHistory()).events);
+  expect(history).not.toContain('Everything Server - Features');
+});
+
+test('a prompt as the first messages, with a resource a template makes (Anthropic)', async () => {
+  const model = uniqueModel('ctx-messages');
+  env.provider.script(model, [{ text: 'noted' }]);
+  const spec = {
+    agent: {
+      instruction: 'You are briefed.',
+      provider: 'anthropic',
+      model,
+      resources: [{ server: 'fixture', uri: 'fixture://echo/hello' }],
+      prompt: { server: 'fixture', name: 'briefing', as: 'messages' },
+    },
+  };
+  const handle = await env.start('agent', 'And now?', spec);
+  await handle.result();
+  const [request] = env.provider.requests(model);
+  expect(systemSeen(request)).toBe(
+    `You are briefed.\n\n${CONTEXT_RESOURCES_HEADING}\n\n<resource server="fixture" uri="fixture://echo/hello" mimeType="text/plain">\necho: hello\n</resource>`,
+  );
+  expect(conversationSeen(request)).toEqual(['user: Brief me on the fixture server.', 'assistant: It adds, echoes and repeats.', 'user: And now?']);
+});
+
+test('the context survives continue-as-new: every later call still carries it', async () => {
+  const model = uniqueModel('ctx-long');
+  env.provider.script(model, [
+    ...Array.from({ length: 4 }, (_, i) => ({ toolCalls: [{ name: 'fixture-repeat', arguments: { text: `${i}`, times: 50_000 } }] })),
+    { text: 'done' },
+  ]);
+  const spec = {
+    agent: {
+      instruction: 'You repeat.',
+      provider: 'openai',
+      model,
+      servers: ['fixture'],
+      resources: ['fixture:fixture://notes/readme'],
+      prompt: { server: 'fixture', name: 'review', arguments: { topic: 'repetition' } },
+    },
+    history_limit_bytes: 16 * 1024,
+  };
+  const handle = await env.start('agent', 'repeat', spec);
+  expect(((await handle.result()) as AgentResult).text).toBe('done');
+  expect((await executionSizes(env.worker.client, handle.workflowId, handle.firstExecutionRunId)).length).toBeGreaterThan(1);
+  const requests = env.provider.requests(model);
+  expect(requests).toHaveLength(5);
+  for (const request of requests) {
+    expect(systemSeen(request)).toContain('You review repetition. Answer in a neutral tone.');
+    expect(systemSeen(request)).toContain('The secret word is pomegranate.');
+  }
+});
+
+test('a resource the server does not have fails the run at once, saying which', async () => {
+  const model = uniqueModel('ctx-missing');
+  const spec = { agent: { instruction: 'x', provider: 'openai', model, resources: ['fixture:fixture://notes/missing'] } };
+  const handle = await env.start('agent', 'hi', spec);
+  const error = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  // The run fails with the root cause as its own failure (workflows/lifecycle.ts).
+  const root = (error as WorkflowFailedError).cause;
+  expect(root).toBeInstanceOf(ApplicationFailure);
+  expect((root as ApplicationFailure).type).toBe(FailureTypes.McpRequestFailed);
+  expect((root as ApplicationFailure).message).toBe(
+    'MCP server "fixture" could not read the resource "fixture://notes/missing": Resource fixture://notes/missing not found',
+  );
+  expect(env.provider.requests(model)).toHaveLength(0);
+});
+
+test('unknown servers in resources and prompt are spec errors with their key paths', () => {
+  const config = env.worker.config;
+  const problems = (spec: unknown, pattern = 'agent') => {
+    try {
+      resolveRun(config, pattern, spec);
+    } catch (error) {
+      if (error instanceof SpecError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+  expect(
+    problems({ agent: { resources: ['nope:file:///a.md', { server: 'gone', uri: 'x:y' }], prompt: { server: 'away', name: 'p' } } }),
+  ).toEqual([
+    // An ad-hoc spec is parsed first: "nope:file:///a.md" is {server: "nope", uri: "file:///a.md"} by then.
+    'spec.agent.resources[0].server: unknown MCP server "nope"',
+    'spec.agent.resources[1].server: unknown MCP server "gone"',
+    'spec.agent.prompt.server: unknown MCP server "away"',
+  ]);
+  expect(problems({ agent: { resources: ['no-colon'] } })).toEqual([
+    'spec.agent.resources[0]: must be "<server>:<uri>", e.g. "docs:file:///guide.md"',
+  ]);
+    // The swarm's own loop does not read them (yet): refused rather than ignored.
+  expect(problems({ agents: ['reader'] }, 'swarm')).toEqual([
+    'agents.reader.prompt: not supported for an agent in a swarm (swarm)',
+    'agents.reader.resources: not supported for an agent in a swarm (swarm)',
+  ]);
+});

@@ -1,0 +1,158 @@
+import { freePort } from '../../temporal/dev-server';
+import { startApi, type RunningApi } from '../support/api-http';
+import { testConfig, uniqueTaskQueue } from '../support/harness';
+import { FIXTURE_PIXEL_PNG, FIXTURE_README, startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
+
+/**
+ * `GET /servers` and each server's tools, resources and prompts through the real API over HTTP,
+ * which reaches the servers through an MCP pool of its own: server-everything over stdio, the
+ * fixture over streamable HTTP, and a server nobody listens for.
+ */
+
+const everythingEntry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+
+describe('API: MCP servers', () => {
+  let fixture: FixtureHttpServer;
+  let running: RunningApi;
+
+  beforeAll(async () => {
+    fixture = await startFixtureHttpServer();
+    const nobody = await freePort();
+    running = await startApi(
+      testConfig(
+        {
+          mcp: {
+            servers: {
+              everything: { command: process.execPath, args: [everythingEntry, 'stdio'], description: 'Test tools' },
+              fixture: { url: fixture.url, allowed_tools: ['add', 'echo'] },
+              down: { url: `http://127.0.0.1:${nobody}/mcp`, description: 'Nobody listens here' },
+            },
+          },
+        },
+        uniqueTaskQueue('api-servers'),
+      ),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await running?.close();
+    await fixture?.close();
+  });
+
+  const get = (path: string) => running.api.get(path);
+
+  it('lists the configured servers with their transports', async () => {
+    const reply = await get('/servers');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      servers: [
+        { name: 'everything', transport: 'stdio', description: 'Test tools' },
+        { name: 'fixture', transport: 'streamable_http' },
+        { name: 'down', transport: 'streamable_http', description: 'Nobody listens here' },
+      ],
+    });
+  });
+
+  it("lists a server's tools as it lists them, after allowed_tools", async () => {
+    const everything = await get('/servers/everything/tools');
+    expect(everything.status).toBe(200);
+    expect(everything.body.tools).toContainEqual(
+      expect.objectContaining({
+        name: 'get-sum',
+        description: 'Returns the sum of two numbers',
+        inputSchema: expect.objectContaining({ type: 'object', properties: expect.objectContaining({ a: expect.anything() }) }),
+      }),
+    );
+    const fixtureTools = await get('/servers/fixture/tools');
+    expect(fixtureTools.body.tools.map((tool: { name: string }) => tool.name)).toEqual(['add', 'echo']);
+  });
+
+  it("lists a server's resources and resource templates", async () => {
+    const reply = await get('/servers/everything/resources');
+    expect(reply.status).toBe(200);
+    expect(reply.body.resources).toContainEqual(
+      expect.objectContaining({ uri: 'demo://resource/static/document/features.md', name: 'features.md', mimeType: 'text/markdown' }),
+    );
+    expect(reply.body.resourceTemplates).toContainEqual(
+      expect.objectContaining({ uriTemplate: 'demo://resource/dynamic/text/{resourceId}', name: 'Dynamic Text Resource' }),
+    );
+  });
+
+  it('reads a text resource and a binary one', async () => {
+    const text = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://notes/readme')}`);
+    expect(text.status).toBe(200);
+    expect(text.body).toEqual({ contents: [{ uri: 'fixture://notes/readme', mimeType: 'text/markdown', text: FIXTURE_README }] });
+    const blob = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://images/pixel.png')}`);
+    expect(blob.body).toEqual({ contents: [{ uri: 'fixture://images/pixel.png', mimeType: 'image/png', blob: FIXTURE_PIXEL_PNG }] });
+    const doc = await get(`/servers/everything/resources/read?uri=${encodeURIComponent('demo://resource/static/document/features.md')}`);
+    expect(doc.body.contents[0].text).toContain('# Everything Server - Features');
+  });
+
+  it('lists prompts and gets one with its arguments', async () => {
+    const list = await get('/servers/everything/prompts');
+    expect(list.status).toBe(200);
+    expect(list.body.prompts).toContainEqual(
+      expect.objectContaining({ name: 'args-prompt', arguments: [expect.objectContaining({ name: 'city', required: true }), expect.objectContaining({ name: 'state' })] }),
+    );
+    const prompt = await running.api.post('/servers/everything/prompts/args-prompt', { arguments: { city: 'Paris', state: 'Texas' } });
+    expect(prompt.status).toBe(200);
+    expect(prompt.body).toEqual({ messages: [{ role: 'user', content: { type: 'text', text: "What's weather in Paris, Texas?" } }] });
+    const noBody = await running.api.request('POST', '/servers/fixture/prompts/briefing');
+    expect(noBody.status).toBe(200);
+    expect(noBody.body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('answers 404 for an unknown server, resource or prompt', async () => {
+    for (const path of ['/servers/nope/tools', '/servers/nope/resources', '/servers/nope/prompts', '/servers/nope/resources/read?uri=x:y']) {
+      const reply = await get(path);
+      expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 404, code: 'server_not_found' });
+      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down.');
+    }
+    const resource = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://nothing/here')}`);
+    expect(resource.status).toBe(404);
+    expect(resource.body.error).toEqual({
+      code: 'resource_not_found',
+      message: 'MCP server "fixture" has no resource "fixture://nothing/here": Resource fixture://nothing/here not found.',
+    });
+    const prompt = await running.api.post('/servers/fixture/prompts/nope', {});
+    expect(prompt.status).toBe(404);
+    expect(prompt.body.error).toEqual({ code: 'prompt_not_found', message: 'MCP server "fixture" has no prompt "nope". Its prompts: review, briefing.' });
+  });
+
+  it('answers 400 for a URI that is not one and for missing prompt arguments', async () => {
+    const uri = await get('/servers/fixture/resources/read?uri=not%20a%20uri');
+    expect(uri.status).toBe(400);
+    expect(uri.body.error.code).toBe('invalid_request');
+    expect(uri.body.error.message).toContain('query.uri: must be a URI with a scheme');
+    const missingUri = await get('/servers/fixture/resources/read');
+    expect(missingUri.status).toBe(400);
+    const args = await running.api.post('/servers/fixture/prompts/review', { arguments: { tone: 'dry' } });
+    expect(args.status).toBe(400);
+    expect(args.body.error).toMatchObject({
+      code: 'invalid_prompt_arguments',
+      message: 'Prompt "review" of MCP server "fixture" needs the argument topic.',
+      details: [{ path: 'body.arguments.topic', message: 'required' }],
+    });
+    const notStrings = await running.api.post('/servers/fixture/prompts/review', { arguments: { topic: 42 } });
+    expect(notStrings.status).toBe(400);
+    expect(notStrings.body.error.code).toBe('invalid_request');
+  });
+
+  it("answers 422 with the server's message when it fails a request", async () => {
+    const reply = await running.api.post('/servers/everything/prompts/resource-prompt', { arguments: { resourceType: 'Video', resourceId: '1' } });
+    expect(reply.status).toBe(422);
+    expect(reply.body.error).toEqual({
+      code: 'mcp_server_error',
+      message: 'MCP server "everything" answered with an error: Invalid resourceType: Video. Must be Text or Blob.',
+      details: { code: -32603 },
+    });
+  });
+
+  it('answers 503 when the server cannot be reached', async () => {
+    for (const path of ['/servers/down/tools', '/servers/down/resources', '/servers/down/prompts']) {
+      const reply = await get(path);
+      expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 503, code: 'mcp_server_unavailable' });
+      expect(reply.body.error.message).toMatch(/^MCP server "down": could not connect: /);
+    }
+  });
+});

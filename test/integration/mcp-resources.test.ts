@@ -1,0 +1,195 @@
+/**
+ * Resources and prompts through the pool and their activities, against real servers:
+ * server-everything over stdio and our fixture over streamable HTTP. No Temporal server needed:
+ * MockActivityEnvironment supplies the activity context and the activities run for real.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createMcpResourceActivities } from '../../activities/mcp-resources';
+import type { McpReadResourceResult } from '../../activities/contracts';
+import { FailureTypes } from '../../src/failure-types';
+import { CONTEXT_RESOURCES_HEADING } from '../../src/mcp/agent-context';
+import { McpPool } from '../../src/mcp/pool';
+import { FIXTURE_PIXEL_PNG, FIXTURE_README, startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
+import { scratchConversationStore } from '../support/stores';
+
+jest.setTimeout(60_000);
+
+const everythingEntry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+
+function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('MCP resources and prompts', () => {
+  let fixture: FixtureHttpServer;
+  let pool: McpPool;
+  const conversations = scratchConversationStore(1024);
+  let activities: ReturnType<typeof createMcpResourceActivities>;
+
+  beforeAll(async () => {
+    fixture = await startFixtureHttpServer();
+    pool = new McpPool({
+      everything: { command: process.execPath, args: [everythingEntry, 'stdio'] },
+      fixture: { url: fixture.url },
+      // Offers tools only (a websocket-less stand-in: the fixture over stdio has resources too).
+      nothing: { command: process.execPath, args: ['-e', ''] },
+    });
+    activities = createMcpResourceActivities(pool, conversations);
+  });
+
+  afterAll(async () => {
+    await pool.close();
+    await fixture.close();
+  });
+
+  describe('server-everything over stdio', () => {
+    it('lists its static resources and its templates', async () => {
+      const resources = await run(activities.mcpListResources, { server: 'everything' });
+      expect(resources).toContainEqual(
+        expect.objectContaining({ uri: 'demo://resource/static/document/features.md', name: 'features.md', mimeType: 'text/markdown' }),
+      );
+      const templates = await run(activities.mcpListResourceTemplates, { server: 'everything' });
+      expect(templates.map((t) => t.uriTemplate)).toEqual(
+        expect.arrayContaining(['demo://resource/dynamic/text/{resourceId}', 'demo://resource/dynamic/blob/{resourceId}']),
+      );
+    });
+
+    it('reads a long text resource into the store, with its start inline', async () => {
+      const result = await run(activities.mcpReadResource, { server: 'everything', uri: 'demo://resource/static/document/features.md' });
+      const [content] = result.contents;
+      expect(content).toMatchObject({ uri: 'demo://resource/static/document/features.md', mimeType: 'text/markdown' });
+      expect(content.stored).toBeDefined();
+      expect(content.text!.length).toBeLessThan(300);
+      const whole = await conversations.text(content.stored!.key);
+      expect(whole).toContain('# Everything Server - Features');
+      expect(whole.startsWith(content.text!.slice(0, -1))).toBe(true);
+    });
+
+    it('keeps a short binary resource as base64 with its MIME type', async () => {
+      const result = await run(activities.mcpReadResource, { server: 'everything', uri: 'demo://resource/dynamic/blob/3' });
+      const [content] = result.contents;
+      expect(content.mimeType).toBe('text/plain');
+      expect(content.stored).toBeUndefined();
+      expect(Buffer.from(content.blob!, 'base64').toString('utf8')).toMatch(/^Resource 3: This is a base64 blob/);
+      expect(content.bytes).toBe(Buffer.from(content.blob!, 'base64').length);
+    });
+
+    it('lists its prompts with their arguments and gets one', async () => {
+      const prompts = await run(activities.mcpListPrompts, { server: 'everything' });
+      expect(prompts).toContainEqual({
+        name: 'args-prompt',
+        title: 'Arguments Prompt',
+        description: 'A prompt with two arguments, one required and one optional',
+        arguments: [
+          { name: 'city', description: 'Name of the city', required: true },
+          { name: 'state', required: false },
+        ],
+      });
+      const prompt = await run(activities.mcpGetPrompt, { server: 'everything', name: 'args-prompt', arguments: { city: 'Paris' } });
+      expect(prompt.messages).toEqual([{ role: 'user', content: "What's weather in Paris?" }]);
+    });
+
+    it('fails without retries on an unknown resource, an unknown prompt and missing arguments', async () => {
+      const unknownUri = await failure(run(activities.mcpReadResource, { server: 'everything', uri: 'demo://nothing/here' }));
+      expect(unknownUri.type).toBe(FailureTypes.McpRequestFailed);
+      expect(unknownUri.nonRetryable).toBe(true);
+      expect(unknownUri.message).toBe('MCP server "everything" could not read the resource "demo://nothing/here": Resource demo://nothing/here not found');
+
+      const unknownPrompt = await failure(run(activities.mcpGetPrompt, { server: 'everything', name: 'no-such-prompt' }));
+      expect(unknownPrompt).toMatchObject({ type: FailureTypes.McpRequestFailed, nonRetryable: true });
+      expect(unknownPrompt.message).toContain('Prompt no-such-prompt not found');
+
+      const missing = await failure(run(activities.mcpGetPrompt, { server: 'everything', name: 'args-prompt' }));
+      expect(missing.nonRetryable).toBe(true);
+      expect(missing.message).toMatch(/could not get the prompt "args-prompt": Invalid arguments for prompt args-prompt/);
+    });
+  });
+
+  describe('fixture over streamable HTTP', () => {
+    it('lists its resources, templates and prompts', async () => {
+      expect(await run(activities.mcpListResources, { server: 'fixture' })).toEqual([
+        { uri: 'fixture://notes/readme', name: 'readme', title: 'Fixture notes', description: 'A short markdown note', mimeType: 'text/markdown' },
+        { uri: 'fixture://images/pixel.png', name: 'pixel', description: 'A 1x1 PNG', mimeType: 'image/png' },
+      ]);
+      expect((await run(activities.mcpListResourceTemplates, { server: 'fixture' })).map((t) => t.uriTemplate)).toEqual([
+        'fixture://echo/{text}',
+        'fixture://lines/{count}',
+      ]);
+      expect((await run(activities.mcpListPrompts, { server: 'fixture' })).map((p) => p.name)).toEqual(['review', 'briefing']);
+    });
+
+    it('reads text as text and a PNG as base64 image/png', async () => {
+      expect(await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://notes/readme' })).toEqual({
+        contents: [{ uri: 'fixture://notes/readme', mimeType: 'text/markdown', text: FIXTURE_README }],
+      });
+      expect(await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://images/pixel.png' })).toEqual({
+        contents: [{ uri: 'fixture://images/pixel.png', mimeType: 'image/png', blob: FIXTURE_PIXEL_PNG, bytes: 70 }],
+      });
+    });
+
+    it('reads a resource a template makes', async () => {
+      const result = await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://echo/hello%20there' });
+      expect(result.contents[0].text).toBe('echo: hello there');
+    });
+  });
+
+  it('lists nothing, and refuses reads, for a server without resources or prompts', async () => {
+    // A stdio "server" that exits at once cannot even connect: a retryable connection failure.
+    const unreachable = await failure(run(activities.mcpListResources, { server: 'nothing' }));
+    expect(unreachable).toMatchObject({ type: FailureTypes.McpConnectionFailed, nonRetryable: false });
+    const unknown = await failure(run(activities.mcpReadResource, { server: 'nowhere', uri: 'x:y' }));
+    expect(unknown).toMatchObject({ type: FailureTypes.UnknownMcpServer, nonRetryable: true });
+  });
+
+  it('composes the system prompt from the instruction, a prompt and resources, stored whole', async () => {
+    const readme = await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://notes/readme' });
+    const long = await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://lines/2000' });
+    const pixel = await run(activities.mcpReadResource, { server: 'fixture', uri: 'fixture://images/pixel.png' });
+    expect(long.contents[0].stored).toBeDefined();
+    const prompt = await run(activities.mcpGetPrompt, { server: 'fixture', name: 'review', arguments: { topic: 'the fixture', tone: 'dry' } });
+    const resources = (results: [string, McpReadResourceResult][]) => results.map(([uri, result]) => ({ server: 'fixture', uri, result }));
+
+    const composed = await activities.composeAgentContext({
+      instruction: 'You are careful.',
+      prompt: { server: 'fixture', name: 'review', as: 'instruction', result: prompt },
+      resources: resources([
+        ['fixture://notes/readme', readme],
+        ['fixture://lines/2000', long],
+        ['fixture://images/pixel.png', pixel],
+      ]),
+    });
+    expect(composed.messages).toEqual([]);
+    expect('key' in composed.system).toBe(true);
+    const system = await conversations.json<string>((composed.system as { key: string }).key);
+    expect(system.length).toBe(composed.systemChars);
+    expect(system).toMatch(/^You are careful\.\n\nYou review the fixture\. Answer in a dry tone\.\n\n/);
+    expect(system).toContain(CONTEXT_RESOURCES_HEADING);
+    expect(system).toContain(`<resource server="fixture" uri="fixture://notes/readme" mimeType="text/markdown">\n${FIXTURE_README}</resource>`);
+    expect(system).toContain('line 1\nline 2\n');
+    expect(system).toContain('line 2000\n</resource>');
+    expect(system).toContain('<resource server="fixture" uri="fixture://images/pixel.png" mimeType="image/png">\n[binary content, image/png, 70 bytes: not shown]\n</resource>');
+
+    const briefing = await run(activities.mcpGetPrompt, { server: 'fixture', name: 'briefing' });
+    const asMessages = await activities.composeAgentContext({
+      instruction: 'You are careful.',
+      prompt: { server: 'fixture', name: 'briefing', as: 'messages', result: briefing },
+      resources: [],
+    });
+    expect(await conversations.json<string>((asMessages.system as { key: string }).key)).toBe('You are careful.');
+    expect(asMessages.messages).toEqual([
+      { role: 'user', content: 'Brief me on the fixture server.' },
+      { role: 'assistant', content: 'It adds, echoes and repeats.', toolCalls: [] },
+    ]);
+  });
+});
