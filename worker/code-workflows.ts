@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../src/config/errors';
 import { loadExport } from '../src/config/module-export';
 import type { Problem } from '../src/config/problems';
 import type { Config } from '../src/config/schema';
-import { packageRoot } from '../src/package-info';
 
 /**
  * Code workflows (`type: code` entries) go into the worker's one workflow bundle beside the
@@ -34,10 +34,21 @@ function codeWorkflows(config: Config): Map<string, CodeWorkflow> {
  */
 export function checkCodeWorkflows(config: Config): void {
   const problems: Problem[] = [];
+  const files = new Map<string, string>();
   for (const [name, entry] of Object.entries(config.workflows)) {
     if (entry.type !== 'code') continue;
     const loaded = loadExport(['workflows', name], entry.module, entry.export);
-    if ('problem' in loaded) problems.push(loaded.problem);
+    if ('problem' in loaded) {
+      problems.push(loaded.problem);
+      continue;
+    }
+    // The bundle knows a workflow by its export's name, so one name must mean one module file.
+    const file = require.resolve(entry.module);
+    const other = files.get(entry.export);
+    if (other !== undefined && other !== file) {
+      problems.push({ path: ['workflows', name, 'export'], message: `"${entry.export}" is already taken from ${other}; each workflow type comes from one module` });
+    }
+    files.set(entry.export, file);
   }
   if (problems.length > 0) throw ConfigError.fromProblems('workflows', problems);
 }
@@ -51,13 +62,18 @@ export function workflowsEntry(config: Config): string {
     ...workflows.map((workflow) => `export { ${workflow.export} } from ${JSON.stringify(withoutExtension(require.resolve(workflow.module)))};`),
   ];
   const source = `${lines.join('\n')}\n`;
-  // Named by content: workers with the same config share one file, and a changed config gets a new one.
-  // Inside this package, because the bundler resolves its own runtime (@temporalio/workflow) from the
-  // entry's folder, and this package's dependencies are found from here wherever it is installed.
-  const dir = path.join(packageRoot, '.workflows');
+  // Named by content: workers with the same config share one file, and a changed config gets a new
+  // one. In the temp folder, which is writable where an installed package may not be (the bundler is
+  // told where to find its runtime from there); written whole and renamed, so that a worker starting
+  // beside another never reads half a file.
+  const dir = path.join(tmpdir(), 'mcp-agent-workflows');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `entry-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.ts`);
-  writeFileSync(file, source);
+  if (!existsSync(file)) {
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, source);
+    renameSync(partial, file);
+  }
   return file;
 }
 

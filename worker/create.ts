@@ -48,7 +48,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.identity && { identity: options.identity }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config))),
     activities: createActivities(config, pool, functions, storage.blobs),
-    interceptors: { activity: [callMetricsInterceptor] },
+    interceptors: { activity: [callMetricsInterceptor(config)] },
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
@@ -81,19 +81,23 @@ export async function bundleWorkflows(
 }
 
 /**
- * Run from a checkout (TypeScript, through tsx), workflow code in it that imports this package by
- * name (examples, fixtures) gets the sources, as tsconfig.json's `paths` give them to tsc and tsx.
- * An installed package resolves its entries through its `exports`, like any other.
+ * The bundler resolves its own runtime (`@temporalio/workflow`) from the workflows entry's folder;
+ * a generated entry (worker/code-workflows.ts) lives in the temp folder, so the folder this package
+ * finds that runtime in is searched too. Run from a checkout (TypeScript, through tsx), workflow code
+ * that imports this package by name (examples, fixtures) gets the sources, as tsconfig.json's
+ * `paths` give them to tsc and tsx; an installed package resolves its entries through its `exports`.
  */
 function resolveOwnEntries(config: WebpackConfiguration): WebpackConfiguration {
-  if (path.extname(__filename) !== '.ts') return config;
+  const resolve = config.resolve ?? {};
+  const runtimeModules = path.dirname(path.dirname(path.dirname(require.resolve('@temporalio/workflow/package.json'))));
+  const modules = [...(resolve.modules ?? ['node_modules']), runtimeModules];
+  if (path.extname(__filename) !== '.ts') return { ...config, resolve: { ...resolve, modules } };
   const src = path.resolve(__dirname, '..', 'src');
   const alias = {
     'mcp-agent-temporal$': path.join(src, 'index.ts'),
     'mcp-agent-temporal/workflow$': path.join(src, 'workflow', 'index.ts'),
   };
-  const resolve = config.resolve ?? {};
-  return { ...config, resolve: { ...resolve, alias: { ...(resolve.alias as Record<string, string> | undefined), ...alias } } };
+  return { ...config, resolve: { ...resolve, modules, alias: { ...(resolve.alias as Record<string, string> | undefined), ...alias } } };
 }
 
 function quietBundlerLogger(logger: Logger | undefined): SdkLogger {

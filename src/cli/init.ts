@@ -22,7 +22,8 @@ export interface InitOptions {
 /** Creates the project in `dir` (made if missing; it must be empty) and returns what to say. */
 export function initProject(dir: string, options: InitOptions = {}): string {
   const target = path.resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0) {
+  // A fresh `git init` is as good as empty.
+  if (existsSync(target) && readdirSync(target).some((entry) => entry !== '.git')) {
     throw new CliError(ExitCode.Usage, `init: ${target} is not empty; choose a new folder`);
   }
   mkdirSync(target, { recursive: true });
@@ -32,7 +33,7 @@ export function initProject(dir: string, options: InitOptions = {}): string {
   const ours = packageManifest();
   const values: Record<string, string> = {
     name: path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
-    dependency: options.dependency ?? `^${ours.version}`,
+    dependency: dependencySpec(options.dependency) ?? `^${ours.version}`,
     tsxVersion: ours.dependencies.tsx,
     zodVersion: ours.dependencies.zod,
   };
@@ -49,4 +50,10 @@ export function initProject(dir: string, options: InitOptions = {}): string {
     '  npm test        # the workflow on a real Temporal dev server, against a scripted model',
     '  npm run dev     # Temporal + Web UI, a worker and the API on :3000 (set OPENAI_API_KEY first)',
   ].join('\n');
+}
+
+/** A tarball or folder given by a path relative to here means the same file from the new project. */
+function dependencySpec(spec: string | undefined): string | undefined {
+  if (spec === undefined) return undefined;
+  return existsSync(spec) ? path.resolve(spec) : spec;
 }

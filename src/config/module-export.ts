@@ -20,7 +20,7 @@ export function loadExport(path: readonly PropertyKey[], modulePath: string, exp
     return problem('module', `cannot load ${modulePath}: ${firstLine(error)}`);
   }
   const exported = exportsOf(moduleExports);
-  if (!(exportName in exported)) {
+  if (!Object.hasOwn(exported, exportName)) {
     const names = Object.keys(exported).filter((key) => typeof exported[key] === 'function').sort();
     const list = names.length > 0 ? names.join(', ') : 'none';
     return problem('export', `"${exportName}" is not exported by ${modulePath} (exported functions: ${list})`);

@@ -275,24 +275,19 @@ const workflowEntrySchema = z.discriminatedUnion('type', [
 const builtInWorkflowTypes = new Set(Object.values(workflowTypeByPattern));
 
 /**
- * Code workflows share one bundle with the built-ins, where each is known by its export's name: it
- * may not be a built-in's, nor one that another entry takes from a different module.
+ * Code workflows share one bundle with the built-ins, where each is known by its export's name,
+ * which may not be a built-in's (that one name is taken from two modules is checked by the worker,
+ * which can tell whether two paths are the same file). An input_schema must be one the API can use.
  */
 function codeWorkflowProblems(workflows: [string, unknown][]): { path: PropertyKey[]; message: string }[] {
   const problems: { path: PropertyKey[]; message: string }[] = [];
-  const modules = new Map<string, string>();
   for (const [name, entry] of workflows) {
     const parsed = codeWorkflowSchema.safeParse(entry);
     if (!parsed.success) continue;
-    const { export: exported, module, input_schema: inputSchema } = parsed.data;
+    const { export: exported, input_schema: inputSchema } = parsed.data;
     if (builtInWorkflowTypes.has(exported)) {
       problems.push({ path: ['workflows', name, 'export'], message: `"${exported}" is a built-in workflow type; export the workflow under another name` });
     }
-    const other = modules.get(exported);
-    if (other !== undefined && other !== module) {
-      problems.push({ path: ['workflows', name, 'export'], message: `"${exported}" is already taken from ${other}; each workflow type comes from one module` });
-    }
-    modules.set(exported, module);
     if (inputSchema) {
       try {
         z.fromJSONSchema(inputSchema as Parameters<typeof z.fromJSONSchema>[0]);

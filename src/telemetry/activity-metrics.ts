@@ -1,6 +1,8 @@
 import type { Context } from '@temporalio/activity';
 import type { MetricCounter, MetricHistogram, MetricMeter } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
+import type { Config } from '../config/schema';
+import { DEFAULT_PRICES } from '../llm/pricing';
 
 /**
  * Our own metrics of the calls the worker makes, beside the Temporal SDK's: model calls (latency,
@@ -40,19 +42,40 @@ type Tags = Record<string, string>;
 const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
 const text = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
 
+/**
+ * The models the config names (agents, provider defaults, prices) and the priced defaults: a model
+ * label takes only these, anything else (an ad-hoc spec may name any string) is `other`, so that a
+ * stream of made-up names cannot grow the worker's series without bound.
+ */
+export function knownModels(config: Config): ReadonlySet<string> {
+  return new Set([
+    ...Object.values(config.agents).flatMap((agent) => (agent.model ? [agent.model] : [])),
+    config.openai.default_model,
+    config.anthropic.default_model,
+    ...Object.keys(config.pricing),
+    ...Object.keys(DEFAULT_PRICES),
+  ]);
+}
+
 /** What a call is about, from its activity type and input; undefined for activities we do not count. */
-function describeCall(activityType: string, input: Record<string, unknown>): { kind: 'llm' | 'tool'; tags: Tags } | undefined {
-  if (activityType === 'llmGenerate') return { kind: 'llm', tags: { provider: text(input.provider, 'unknown'), model: text(input.model, 'unknown') } };
+function describeCall(activityType: string, input: Record<string, unknown>, models: ReadonlySet<string>): { kind: 'llm' | 'tool'; tags: Tags } | undefined {
+  if (activityType === 'llmGenerate') {
+    const model = text(input.model, 'unknown');
+    return { kind: 'llm', tags: { provider: text(input.provider, 'unknown'), model: models.has(model) ? model : 'other' } };
+  }
   if (activityType === 'mcpCallTool') return { kind: 'tool', tags: { server: text(input.server, 'unknown'), tool: text(input.tool, 'unknown') } };
   if (activityType === 'callFunction') return { kind: 'tool', tags: { server: 'function', tool: text(input.name, 'unknown') } };
   return undefined;
 }
 
 class CallMetrics implements ActivityInboundCallsInterceptor {
-  constructor(private readonly context: Context) {}
+  constructor(
+    private readonly context: Context,
+    private readonly models: ReadonlySet<string>,
+  ) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    const call = describeCall(this.context.info.activityType, record(input.args[0]));
+    const call = describeCall(this.context.info.activityType, record(input.args[0]), this.models);
     if (!call) return next(input);
     const meter = instruments(this.context.metricMeter);
     const started = Date.now();
@@ -85,4 +108,7 @@ class CallMetrics implements ActivityInboundCallsInterceptor {
 }
 
 /** For the worker's `interceptors.activity`. */
-export const callMetricsInterceptor = (context: Context): ActivityInterceptors => ({ inbound: new CallMetrics(context) });
+export function callMetricsInterceptor(config: Config): (context: Context) => ActivityInterceptors {
+  const models = knownModels(config);
+  return (context) => ({ inbound: new CallMetrics(context, models) });
+}

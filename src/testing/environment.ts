@@ -63,9 +63,20 @@ function quietRuntime(): void {
 export async function startTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   quietRuntime();
   const cleanups: Array<() => Promise<void> | void> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  };
+  // Every cleanup runs, last started first, even when one fails; a second close does nothing.
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const failures: unknown[] = [];
+      for (const cleanup of [...cleanups].reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, 'closing the test environment failed');
+    })());
   try {
     const model = await startScriptedProvider();
     cleanups.push(() => model.close());
@@ -81,7 +92,9 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     cleanups.push(() => connection.close());
     const worker: AgentWorker = await createWorker({ config, connection });
+    // A worker that fails mid-test shows in the runs it leaves unfinished, and again at close.
     const running = worker.worker.run();
+    running.catch(() => undefined);
     cleanups.push(async () => {
       if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
       await running;
@@ -109,7 +122,8 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
       close,
     };
   } catch (error) {
-    await close();
+    // The start-up failure is what the caller needs to see, not a cleanup's.
+    await close().catch(() => undefined);
     throw error;
   }
 }

@@ -117,6 +117,7 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
 
   /** Vectors for `texts`, one embedding activity (the worker caches them). */
   async embed(texts: string[], options: EmbedOptions): Promise<number[][]> {
+    await this.control.checkpoint();
     const summary = options.role ?? `embed ${texts.length} text${texts.length === 1 ? '' : 's'}`;
     const reply = await embedActivity(summary)({ provider: options.provider, model: options.model ?? '', texts, purpose: options.purpose ?? 'document' });
     return reply.vectors;
@@ -253,13 +254,15 @@ export class Model {
 
   /** One model call; gives the reply's text. */
   async generate(prompt: Prompt, options: { role?: string } = {}): Promise<string> {
+    await this.context.checkpoint();
     const reply = await llmActivity(this.summary(options.role))(this.request(prompt));
     this.context.control.recordLlmCall(reply.usage);
     return reply.message.content;
   }
 
   /** One model call in native structured output, repaired once, validated against `schema`. */
-  generateStructured<T>(prompt: Prompt, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+  async generateStructured<T>(prompt: Prompt, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+    await this.context.checkpoint();
     return generateStructured({
       schema,
       name: options.name ?? 'answer',

@@ -19,6 +19,8 @@ export {
 } from './context';
 export type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
 export type { ApprovalDecision } from '../patterns/human-input';
+// Changing a running workflow safely, without a dependency of the workflow's own on the SDK.
+export { deprecatePatch, patched } from '@temporalio/workflow';
 export type { RunUsage } from '../../workflows/definitions';
 export type { ResolvedModel, ResolvedNode } from '../spec/schema';
 // What each pattern gives back, for `run.run<RouterResult>(...)`.

@@ -28,7 +28,12 @@ const taskQueue = uniqueTaskQueue('metrics');
 const model = `metrics-model-${Date.now()}`;
 
 function config(): ConfigInput {
-  return { ...providerConfig(provider), mcp: { servers: { fixture: { url: fixture.url } } } };
+  // The model is the config's (an agent's), so it gets a label of its own; others are `other`.
+  return {
+    ...providerConfig(provider),
+    mcp: { servers: { fixture: { url: fixture.url } } },
+    agents: { adder: { instruction: 'Add.', provider: 'openai', model, servers: ['fixture'] } },
+  };
 }
 
 /** The value of the first sample of `name` whose labels include all of `labels`. */
@@ -80,6 +85,7 @@ test("a worker's /metrics has the SDK's metrics and its model and tool calls by 
     return sample(body, 'mcp_agent_llm_calls_total', { model }) === 2 && body;
   });
   expect(sample(text, 'mcp_agent_llm_calls_total', { provider: 'openai', model, outcome: 'ok' })).toBe(2);
+  expect(sample(text, 'mcp_agent_llm_calls_total', { model: 'other' })).toBeUndefined();
   expect(sample(text, 'mcp_agent_llm_tokens_total', { model, direction: 'input' })).toBe(31);
   expect(sample(text, 'mcp_agent_llm_tokens_total', { model, direction: 'output' })).toBe(10);
   expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'fixture', tool: 'add', outcome: 'ok' })).toBe(1);
@@ -87,6 +93,18 @@ test("a worker's /metrics has the SDK's metrics and its model and tool calls by 
   expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'fixture' })).toBe(1);
   // The SDK's own, e.g. how long workflow tasks took on this task queue.
   expect(text).toMatch(new RegExp(`temporal_workflow_task_execution_latency_milliseconds_count\\{[^}]*task_queue="${taskQueue}"`));
+});
+
+test('a model the config does not name is counted as other, so made-up names cannot grow the series', async () => {
+  const madeUp = `made-up-${Date.now()}`;
+  provider.script(madeUp, [{ text: 'hi' }]);
+  const run = resolveRun(testConfig(config(), taskQueue), 'agent', { type: 'agent', agent: { instruction: 'Hi.', provider: 'openai', model: madeUp } });
+  await (await client.workflow.start(run.workflowType, startOptions({ ...run, input: 'hi' }, `metrics-${madeUp}`, taskQueue))).result();
+  const text = await eventually(async () => {
+    const body = await (await fetch(metricsUrl)).text();
+    return sample(body, 'mcp_agent_llm_calls_total', { model: 'other' }) === 1 && body;
+  });
+  expect(text).not.toContain(madeUp);
 });
 
 test("the API's /metrics counts its requests by route and status, runs by status, and says Temporal is up", async () => {
