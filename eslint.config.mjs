@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.tools/', '.workflows/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.tools/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
