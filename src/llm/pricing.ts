@@ -26,8 +26,6 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o-mini': { input_per_mtok: 0.15, output_per_mtok: 0.6 },
   o3: { input_per_mtok: 2, output_per_mtok: 8 },
   'o4-mini': { input_per_mtok: 1.1, output_per_mtok: 4.4 },
-  'text-embedding-3-small': { input_per_mtok: 0.02, output_per_mtok: 0 },
-  'text-embedding-3-large': { input_per_mtok: 0.13, output_per_mtok: 0 },
   'claude-opus-4-1': { input_per_mtok: 15, output_per_mtok: 75 },
   'claude-opus-4': { input_per_mtok: 15, output_per_mtok: 75 },
   'claude-sonnet-4-5': { input_per_mtok: 3, output_per_mtok: 15 },
