@@ -316,8 +316,7 @@ export const getPromptBody = z
       .describe("The prompt's arguments: MCP prompt arguments are strings")
       .optional(),
   })
-  .strict()
-  .optional();
+  .strict();
 
 export const mcpPromptResultSchema = z.looseObject({
   description: z.string().optional(),

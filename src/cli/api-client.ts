@@ -15,6 +15,54 @@ export interface WorkflowSummary {
   description: string;
 }
 
+export interface ServerSummary {
+  name: string;
+  transport: string;
+  description?: string;
+}
+
+/** What the CLI reads of the MCP objects the API passes on as the servers list them. */
+export interface ToolSummary {
+  name: string;
+  title?: string;
+  description?: string;
+}
+
+export interface ResourceSummary {
+  uri: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+export interface ResourceTemplateSummary {
+  uriTemplate: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+export interface PromptSummary {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+export interface ResourceContent {
+  uri: string;
+  mimeType?: string;
+  text?: string;
+  blob?: string;
+}
+
+export interface PromptContent {
+  description?: string;
+  messages: { role: string; content: { type: string; text?: string; [key: string]: unknown } }[];
+}
+
 export interface StartRunRequest {
   input: unknown;
   id?: string;
@@ -77,6 +125,30 @@ export class ApiClient {
 
   workflows(): Promise<ApiReply<{ workflows: WorkflowSummary[] }>> {
     return this.json('GET', '/workflows');
+  }
+
+  servers(): Promise<ApiReply<{ servers: ServerSummary[] }>> {
+    return this.json('GET', '/servers');
+  }
+
+  tools(server: string): Promise<ApiReply<{ tools: ToolSummary[] }>> {
+    return this.json('GET', `${serverPath(server)}/tools`);
+  }
+
+  resources(server: string): Promise<ApiReply<{ resources: ResourceSummary[]; resourceTemplates: ResourceTemplateSummary[] }>> {
+    return this.json('GET', `${serverPath(server)}/resources`);
+  }
+
+  prompts(server: string): Promise<ApiReply<{ prompts: PromptSummary[] }>> {
+    return this.json('GET', `${serverPath(server)}/prompts`);
+  }
+
+  readResource(server: string, uri: string): Promise<ApiReply<{ contents: ResourceContent[] }>> {
+    return this.json('GET', `${serverPath(server)}/resources/read?uri=${encodeURIComponent(uri)}`);
+  }
+
+  getPrompt(server: string, prompt: string, args: Record<string, string>): Promise<ApiReply<PromptContent>> {
+    return this.json('POST', `${serverPath(server)}/prompts/${encodeURIComponent(prompt)}`, { arguments: args });
   }
 
   startRun(workflow: string, request: StartRunRequest): Promise<ApiReply<Run>> {
@@ -172,6 +244,10 @@ export class ApiClient {
       throw new CliError(ExitCode.Unreachable, `cannot reach the API at ${this.baseUrl}: ${unreachableReason(error)}`);
     }
   }
+}
+
+function serverPath(server: string): string {
+  return `/servers/${encodeURIComponent(server)}`;
 }
 
 function runPath(runId: string): string {

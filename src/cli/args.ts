@@ -37,7 +37,11 @@ export type CliCommand =
   | { name: 'serve' }
   | { name: 'dev' }
   | { name: 'init'; dir: string; dependency?: string }
-  | { name: 'replay'; file: string; runId?: string };
+  | { name: 'replay'; file: string; runId?: string }
+  | { name: 'servers' }
+  | { name: 'tools' | 'resources' | 'prompts'; server: string }
+  | { name: 'resource'; server: string; uri: string }
+  | { name: 'prompt'; server: string; prompt: string; arguments: Record<string, string> };
 
 export type CommandName = Exclude<CliCommand['name'], 'help' | 'version'>;
 
@@ -84,6 +88,12 @@ const commandShapes: Record<CommandName, { positionals: string[]; options: Optio
   dev: { positionals: [], options: [] },
   init: { positionals: ['dir?'], options: ['package'] },
   replay: { positionals: ['history.json'], options: ['id'] },
+  servers: { positionals: [], options: [] },
+  tools: { positionals: ['server'], options: [] },
+  resources: { positionals: ['server'], options: [] },
+  prompts: { positionals: ['server'], options: [] },
+  resource: { positionals: ['server', 'uri'], options: [] },
+  prompt: { positionals: ['server', 'name', 'arguments?'], options: [] },
 };
 
 export const commandNames = Object.keys(commandShapes) as CommandName[];
@@ -123,6 +133,25 @@ export function parseSpec(text: string, readText: (path: string) => string): Rec
     throw new UsageError('--spec: must be a JSON object, e.g. {"agent": {"instruction": "..."}}');
   }
   return spec as Record<string, unknown>;
+}
+
+/** A prompt's arguments: a JSON object of strings (MCP prompt arguments are strings). */
+export function parsePromptArguments(text: string | undefined): Record<string, string> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`prompt: the arguments must be a JSON object of strings, e.g. '{"city": "Paris"}'; got ${JSON.stringify(text)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`prompt: the arguments must be a JSON object of strings, e.g. '{"city": "Paris"}'`);
+  }
+  const notStrings = Object.entries(value).filter(([, argument]) => typeof argument !== 'string');
+  if (notStrings.length > 0) {
+    throw new UsageError(`prompt: every argument is a string; ${notStrings.map(([name]) => name).join(', ')} ${notStrings.length > 1 ? 'are' : 'is'} not (quote them)`);
+  }
+  return value as Record<string, string>;
 }
 
 function parseLimit(text: string): number {
@@ -206,7 +235,16 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
       return { name, dir: args[0] ?? '.', ...(text('package') !== undefined && { dependency: text('package') }) };
     case 'replay':
       return { name, file: args[0], ...(text('id') !== undefined && { runId: text('id') }) };
+    case 'tools':
+    case 'resources':
+    case 'prompts':
+      return { name, server: args[0] };
+    case 'resource':
+      return { name, server: args[0], uri: args[1] };
+    case 'prompt':
+      return { name, server: args[0], prompt: args[1], arguments: parsePromptArguments(args[2]) };
     case 'workflows':
+    case 'servers':
     case 'serve':
     case 'dev':
       return { name };

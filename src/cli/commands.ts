@@ -7,7 +7,17 @@ import { chatCommand } from './chat';
 import { CliError, ExitCode } from './exit-codes';
 import { initProject } from './init';
 import { followRun, type StreamedEvent } from './follow';
-import { formatRun, formatRunList, formatWorkflows } from './format';
+import {
+  formatPrompt,
+  formatPrompts,
+  formatResourceContents,
+  formatResources,
+  formatRun,
+  formatRunList,
+  formatServers,
+  formatTools,
+  formatWorkflows,
+} from './format';
 import { formatEvent, formatPendingInput } from './format-event';
 import type { ApiSettings } from './settings';
 
@@ -172,6 +182,36 @@ export async function runCliCommand(
     case 'chat': {
       const { name: _name, ...chat } = command;
       return chatCommand(client, chat, options);
+    }
+    case 'servers': {
+      const reply = await client.servers();
+      print(options.json ? reply.text : formatServers(reply.body.servers));
+      return ExitCode.Ok;
+    }
+    case 'tools': {
+      const reply = await client.tools(command.server);
+      print(options.json ? reply.text : formatTools(command.server, reply.body.tools));
+      return ExitCode.Ok;
+    }
+    case 'resources': {
+      const reply = await client.resources(command.server);
+      print(options.json ? reply.text : formatResources(command.server, reply.body.resources, reply.body.resourceTemplates));
+      return ExitCode.Ok;
+    }
+    case 'prompts': {
+      const reply = await client.prompts(command.server);
+      print(options.json ? reply.text : formatPrompts(command.server, reply.body.prompts));
+      return ExitCode.Ok;
+    }
+    case 'resource': {
+      const reply = await client.readResource(command.server, command.uri);
+      print(options.json ? reply.text : formatResourceContents(reply.body.contents));
+      return ExitCode.Ok;
+    }
+    case 'prompt': {
+      const reply = await client.getPrompt(command.server, command.prompt, command.arguments);
+      print(options.json ? reply.text : formatPrompt(reply.body));
+      return ExitCode.Ok;
     }
   }
 }

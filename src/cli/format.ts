@@ -1,6 +1,15 @@
 import type { Run } from '../../client/run-view';
 import type { PendingInput } from '../../workflows/definitions';
-import type { WorkflowSummary } from './api-client';
+import type {
+  PromptContent,
+  PromptSummary,
+  ResourceContent,
+  ResourceSummary,
+  ResourceTemplateSummary,
+  ServerSummary,
+  ToolSummary,
+  WorkflowSummary,
+} from './api-client';
 
 /**
  * What `mcp-agent` prints for people (`--json` prints the API's JSON instead). Pure functions of
@@ -123,4 +132,73 @@ export function formatRunList(runs: readonly Run[]): string {
 export function formatWorkflows(workflows: readonly WorkflowSummary[]): string {
   if (workflows.length === 0) return 'No workflows in the config; ad-hoc runs take a pattern type and --spec.';
   return table([['NAME', 'TYPE', 'DESCRIPTION'], ...workflows.map((w) => [w.name, w.type, w.description])]);
+}
+
+export function formatServers(servers: readonly ServerSummary[]): string {
+  if (servers.length === 0) return 'No MCP servers in the config (mcp.servers).';
+  return table([['NAME', 'TRANSPORT', 'DESCRIPTION'], ...servers.map((s) => [s.name, s.transport, oneLine(s.description ?? '', 100)])]);
+}
+
+export function formatTools(server: string, tools: readonly ToolSummary[]): string {
+  if (tools.length === 0) return `MCP server "${server}" offers no tools.`;
+  return table([['NAME', 'DESCRIPTION'], ...tools.map((t) => [t.name, oneLine(t.description ?? t.title ?? '', 100)])]);
+}
+
+export function formatResources(server: string, resources: readonly ResourceSummary[], templates: readonly ResourceTemplateSummary[]): string {
+  if (resources.length === 0 && templates.length === 0) return `MCP server "${server}" offers no resources.`;
+  const sections: string[] = [];
+  if (resources.length > 0) {
+    sections.push(
+      table([
+        ['URI', 'NAME', 'TYPE', 'DESCRIPTION'],
+        ...resources.map((r) => [r.uri, r.title ?? r.name, r.mimeType ?? '', oneLine(r.description ?? '', 80)]),
+      ]),
+    );
+  }
+  if (templates.length > 0) {
+    sections.push(
+      table([
+        ['URI TEMPLATE', 'NAME', 'TYPE', 'DESCRIPTION'],
+        ...templates.map((t) => [t.uriTemplate, t.title ?? t.name, t.mimeType ?? '', oneLine(t.description ?? '', 80)]),
+      ]),
+    );
+  }
+  return sections.join('\n\n');
+}
+
+/** `city, [state]`: optional arguments in brackets. */
+export function promptArguments(prompt: PromptSummary): string {
+  return (prompt.arguments ?? []).map((a) => (a.required ? a.name : `[${a.name}]`)).join(', ');
+}
+
+export function formatPrompts(server: string, prompts: readonly PromptSummary[]): string {
+  if (prompts.length === 0) return `MCP server "${server}" offers no prompts.`;
+  return table([
+    ['NAME', 'ARGUMENTS', 'DESCRIPTION'],
+    ...prompts.map((p) => [p.name, promptArguments(p), oneLine(p.description ?? p.title ?? '', 100)]),
+  ]);
+}
+
+function base64Bytes(base64: string): number {
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  return Math.floor((base64.length * 3) / 4) - padding;
+}
+
+/** A resource's text as it is; binary parts as a line that says what they are. Several parts get a header each. */
+export function formatResourceContents(contents: readonly ResourceContent[]): string {
+  const body = (content: ResourceContent) =>
+    content.text ?? `[binary content${content.mimeType ? `, ${content.mimeType}` : ''}, ${base64Bytes(content.blob ?? '')} bytes: --json prints its base64]`;
+  if (contents.length === 1) return body(contents[0]).replace(/\n$/, '');
+  return contents.map((content) => `--- ${content.uri}${content.mimeType ? ` (${content.mimeType})` : ''}\n${body(content).replace(/\n$/, '')}`).join('\n');
+}
+
+/** Each message as `role: text`, other content as a line that says what it is. */
+export function formatPrompt(prompt: PromptContent): string {
+  const lines = prompt.messages.map(({ role, content }) => {
+    if (content.type === 'text' && typeof content.text === 'string') return `${role}: ${content.text}`;
+    const resource = content.resource as { uri?: string; text?: string } | undefined;
+    if (content.type === 'resource' && typeof resource?.text === 'string') return `${role}: [resource ${resource.uri}]\n${resource.text}`;
+    return `${role}: [${content.type}${typeof content.mimeType === 'string' ? ` ${content.mimeType}` : ''}]`;
+  });
+  return [...(prompt.description ? [`(${prompt.description})`] : []), ...lines].join('\n');
 }

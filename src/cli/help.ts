@@ -32,6 +32,13 @@ Commands:
                                     open, /pause, /resume, /status, /history, /help
       --id ID                         the new run's id
       --spec JSON|@file               an ad-hoc run of a pattern type (conversation: true is added)
+  servers                           the config's MCP servers
+  tools <server>                    a server's tools (after its allowed_tools)
+  resources <server>                a server's resources and resource templates
+  prompts <server>                  a server's prompts and their arguments ([optional] ones)
+  resource <server> <uri>           read a resource: its text (binary: --json has the base64)
+  prompt <server> <name> [args]     get a prompt; args is a JSON object of strings,
+                                    e.g. '{"city": "Paris"}'
   serve                             the MCP server over stdio (for MCP clients to start)
   dev                               Temporal, a worker and the API on this machine (npm run dev)
   init [dir]                        a new project: a code workflow, its config, a test, a README
@@ -56,7 +63,7 @@ Exit codes:
   0  success; for run --wait and watch: the run completed; for chat: it completed or you left it
   1  the run failed, was cancelled or terminated, or timed out
   2  usage error: bad arguments
-  3  the API answered with an error (unknown run or workflow, conflict, rejected input,
-     Temporal unavailable); its message is printed on stderr
+  3  the API answered with an error (unknown run, workflow or MCP server, conflict, rejected
+     input, Temporal or the MCP server unavailable); its message is printed on stderr
   4  the API cannot be reached
 `;

@@ -97,9 +97,12 @@ describe('API: MCP servers', () => {
     const prompt = await running.api.post('/servers/everything/prompts/args-prompt', { arguments: { city: 'Paris', state: 'Texas' } });
     expect(prompt.status).toBe(200);
     expect(prompt.body).toEqual({ messages: [{ role: 'user', content: { type: 'text', text: "What's weather in Paris, Texas?" } }] });
+    const noArguments = await running.api.post('/servers/fixture/prompts/briefing', {});
+    expect(noArguments.status).toBe(200);
+    expect(noArguments.body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
     const noBody = await running.api.request('POST', '/servers/fixture/prompts/briefing');
-    expect(noBody.status).toBe(200);
-    expect(noBody.body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.message).toBe('The request is not valid: body: expected object, received undefined.');
   });
 
   it('answers 404 for an unknown server, resource or prompt', async () => {

@@ -179,6 +179,51 @@ describe('reading', () => {
   });
 });
 
+describe('MCP servers', () => {
+  it("lists the servers, a server's tools, resources and prompts, as columns or the API JSON", async () => {
+    const servers = await cli('servers');
+    expect(servers).toMatchObject({ code: 0, stderr: '' });
+    expect(servers.stdout).toBe('NAME        TRANSPORT        DESCRIPTION\neverything  stdio\nfixture     streamable_http\nlocal       stdio\n');
+    expect(json(await cli('servers', '--json')).servers.map((s: { name: string }) => s.name)).toEqual(['everything', 'fixture', 'local']);
+
+    const tools = await cli('tools', 'fixture');
+    expect(tools.code).toBe(0);
+    expect(tools.stdout).toMatch(/^NAME +DESCRIPTION\nadd +Adds two numbers\necho +Returns its text\n/);
+
+    const resources = await cli('resources', 'fixture');
+    expect(resources.code).toBe(0);
+    expect(resources.stdout).toContain('fixture://notes/readme      Fixture notes  text/markdown  A short markdown note');
+    expect(resources.stdout).toContain('URI TEMPLATE');
+    expect(resources.stdout).toContain('fixture://echo/{text}');
+
+    const prompts = await cli('prompts', 'everything');
+    expect(prompts.code).toBe(0);
+    expect(prompts.stdout).toMatch(/\nargs-prompt +city, \[state\] +A prompt with two arguments, one required and one optional\n/);
+  });
+
+  it('reads a resource as text, a binary one as a line (its base64 with --json), and gets a prompt', async () => {
+    const readme = await cli('resource', 'fixture', 'fixture://notes/readme');
+    expect(readme).toEqual({ code: 0, stdout: '# Fixture notes\n\nThe secret word is pomegranate.\n', stderr: '' });
+    const pixel = await cli('resource', 'fixture', 'fixture://images/pixel.png');
+    expect(pixel.stdout).toBe('[binary content, image/png, 70 bytes: --json prints its base64]\n');
+    expect(json(await cli('resource', 'fixture', 'fixture://images/pixel.png', '--json')).contents[0]).toMatchObject({ mimeType: 'image/png', blob: expect.stringMatching(/^iVBOR/) });
+    const prompt = await cli('prompt', 'everything', 'args-prompt', '{"city": "Paris"}');
+    expect(prompt).toEqual({ code: 0, stdout: "user: What's weather in Paris?\n", stderr: '' });
+  });
+
+  it('exits 3 with the API message for an unknown server, resource or prompt, or missing arguments', async () => {
+    const server = await cli('tools', 'nope');
+    expect(server).toMatchObject({ code: 3, stdout: '' });
+    expect(server.stderr).toBe('mcp-agent: Unknown MCP server "nope". Configured: everything, fixture, local. (HTTP 404 server_not_found)\n');
+    const resource = await cli('resource', 'fixture', 'fixture://nothing');
+    expect(resource.code).toBe(3);
+    expect(resource.stderr).toContain('(HTTP 404 resource_not_found)');
+    const missing = await cli('prompt', 'fixture', 'review');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toBe('mcp-agent: Prompt "review" of MCP server "fixture" needs the argument topic. (HTTP 400 invalid_prompt_arguments)\n');
+  });
+});
+
 describe('running', () => {
   it('runs a config workflow with --wait: one line per event, then the result, exit 0', async () => {
     env.provider.script('cli-calc', [

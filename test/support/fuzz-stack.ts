@@ -1,11 +1,13 @@
 import { startApi, type ApiHttp } from './api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue } from './harness';
 import { startScriptedProvider, type ScriptedReply } from '../../src/testing/scripted-model';
+import { startFixtureHttpServer } from '../fixtures/mcp-fixture-server';
 
 /**
  * What an HTTP fuzzer drives: the real API over a socket, an in-process worker and a scripted
  * model that answers every request for its model with "ok", so the runs a fuzzer starts finish
- * (or wait in a conversation) instead of retrying a failing model for minutes. `temporalAddress`
+ * (or wait in a conversation) instead of retrying a failing model for minutes; the fixture MCP
+ * server over streamable HTTP, for the /servers routes. `temporalAddress`
  * should be a server of the caller's own: a fuzzer leaves many runs behind.
  */
 
@@ -24,8 +26,10 @@ export async function startFuzzStack(temporalAddress?: string): Promise<FuzzStac
     return { text: 'ok' };
   };
   provider.script(FUZZ_MODEL, [forever]);
+  const fixture = await startFixtureHttpServer();
   const config = testConfig(
     {
+      mcp: { servers: { fixture: { url: fixture.url, description: 'The test fixture' } } },
       default_provider: 'openai',
       openai: { api_key: 'test-key', base_url: provider.openaiBaseUrl, default_model: FUZZ_MODEL },
       anthropic: { api_key: 'test-key', base_url: provider.anthropicBaseUrl, default_model: FUZZ_MODEL },
@@ -48,6 +52,7 @@ export async function startFuzzStack(temporalAddress?: string): Promise<FuzzStac
       await running.close();
       await worker.stop();
       await provider.close();
+      await fixture.close();
     },
   };
 }

@@ -121,6 +121,41 @@ describe('parseCommandLine', () => {
     expect(parse('--version').command).toEqual({ name: 'version' });
   });
 
+  it('parses the MCP server commands: servers, tools|resources|prompts <server>, resource <server> <uri>, prompt <server> <name> [args]', () => {
+    expect(parse('servers').command).toEqual({ name: 'servers' });
+    expect(parse('tools', 'everything').command).toEqual({ name: 'tools', server: 'everything' });
+    expect(parse('resources', 'docs', '--json')).toEqual({ command: { name: 'resources', server: 'docs' }, options: { json: true } });
+    expect(parse('prompts', 'docs').command).toEqual({ name: 'prompts', server: 'docs' });
+    expect(parse('resource', 'docs', 'file:///guide.md').command).toEqual({ name: 'resource', server: 'docs', uri: 'file:///guide.md' });
+    expect(parse('prompt', 'everything', 'args-prompt').command).toEqual({ name: 'prompt', server: 'everything', prompt: 'args-prompt', arguments: {} });
+    expect(parse('prompt', 'everything', 'args-prompt', '{"city": "Paris"}').command).toEqual({
+      name: 'prompt',
+      server: 'everything',
+      prompt: 'args-prompt',
+      arguments: { city: 'Paris' },
+    });
+  });
+
+  it('refuses MCP server commands without their server, uri or prompt, and prompt arguments that are not strings', () => {
+    const cases: [string[], string][] = [
+      [['tools'], 'tools: missing server (usage: tools <server>)'],
+      [['resources'], 'resources: missing server (usage: resources <server>)'],
+      [['prompts', 'a', 'b'], 'prompts: unexpected argument "b" (usage: prompts <server>; quote text with spaces)'],
+      [['resource', 'docs'], 'resource: missing uri (usage: resource <server> <uri>)'],
+      [['prompt', 'docs'], 'prompt: missing name (usage: prompt <server> <name> [arguments])'],
+      [['servers', 'x'], 'servers: unexpected argument "x" (usage: servers; quote text with spaces)'],
+      [['tools', 'docs', '--wait'], 'tools: does not take --wait'],
+      [['prompt', 'docs', 'p', 'city=Paris'], `prompt: the arguments must be a JSON object of strings, e.g. '{"city": "Paris"}'; got "city=Paris"`],
+      [['prompt', 'docs', 'p', '[1]'], `prompt: the arguments must be a JSON object of strings, e.g. '{"city": "Paris"}'`],
+      [['prompt', 'docs', 'p', '{"count": 3, "ok": "y", "flag": true}'], 'prompt: every argument is a string; count, flag are not (quote them)'],
+    ];
+    for (const [argv, message] of cases) {
+      const error = usageError(argv);
+      expect(error.exitCode).toBe(ExitCode.Usage);
+      expect(error.message).toBe(message);
+    }
+  });
+
   it('refuses what does not fit, with exit code 2', () => {
     const cases: [string[], RegExp][] = [
       [[], /missing command/],

@@ -1,6 +1,20 @@
 import type { Run } from '../../client/run-view';
 import { formatEvent, formatPendingInput } from '../../src/cli/format-event';
-import { duration, formatRun, formatRunList, formatWorkflows, oneLine, resultText, table } from '../../src/cli/format';
+import {
+  duration,
+  formatPrompt,
+  formatPrompts,
+  formatResourceContents,
+  formatResources,
+  formatRun,
+  formatRunList,
+  formatServers,
+  formatTools,
+  formatWorkflows,
+  oneLine,
+  resultText,
+  table,
+} from '../../src/cli/format';
 
 const originalTz = process.env.TZ;
 beforeAll(() => {
@@ -80,6 +94,67 @@ describe('formatRunList and formatWorkflows', () => {
     expect(formatWorkflows([{ name: 'calc', type: 'agent', description: 'Adds numbers' }, { name: 'research', type: 'orchestrator', description: '' }])).toBe(
       'NAME      TYPE          DESCRIPTION\ncalc      agent         Adds numbers\nresearch  orchestrator',
     );
+  });
+});
+
+describe('MCP servers, tools, resources and prompts', () => {
+  it('lists servers, tools, resources with templates, and prompts as columns', () => {
+    expect(formatServers([{ name: 'everything', transport: 'stdio', description: 'Test tools' }, { name: 'docs', transport: 'streamable_http' }])).toBe(
+      'NAME        TRANSPORT        DESCRIPTION\neverything  stdio            Test tools\ndocs        streamable_http',
+    );
+    expect(formatServers([])).toBe('No MCP servers in the config (mcp.servers).');
+    expect(formatTools('fx', [{ name: 'add', description: 'Adds two numbers' }, { name: 'echo', title: 'Echo' }])).toBe(
+      'NAME  DESCRIPTION\nadd   Adds two numbers\necho  Echo',
+    );
+    expect(formatTools('fx', [])).toBe('MCP server "fx" offers no tools.');
+    expect(
+      formatResources(
+        'fx',
+        [{ uri: 'fixture://notes/readme', name: 'readme', title: 'Fixture notes', mimeType: 'text/markdown', description: 'A note' }],
+        [{ uriTemplate: 'fixture://echo/{text}', name: 'echo', mimeType: 'text/plain' }],
+      ),
+    ).toBe(
+      [
+        'URI                     NAME           TYPE           DESCRIPTION',
+        'fixture://notes/readme  Fixture notes  text/markdown  A note',
+        '',
+        'URI TEMPLATE           NAME  TYPE        DESCRIPTION',
+        'fixture://echo/{text}  echo  text/plain',
+      ].join('\n'),
+    );
+    expect(formatResources('fx', [], [])).toBe('MCP server "fx" offers no resources.');
+    expect(
+      formatPrompts('e', [
+        { name: 'args-prompt', description: 'Two arguments', arguments: [{ name: 'city', required: true }, { name: 'state', required: false }] },
+        { name: 'simple-prompt' },
+      ]),
+    ).toBe('NAME           ARGUMENTS      DESCRIPTION\nargs-prompt    city, [state]  Two arguments\nsimple-prompt');
+  });
+
+  it("prints a resource's text, says what binary content is, and heads each part of several", () => {
+    expect(formatResourceContents([{ uri: 'a:b', mimeType: 'text/plain', text: 'hello\n' }])).toBe('hello');
+    expect(formatResourceContents([{ uri: 'a:png', mimeType: 'image/png', blob: 'iVBORw0K' }])).toBe(
+      '[binary content, image/png, 6 bytes: --json prints its base64]',
+    );
+    expect(
+      formatResourceContents([
+        { uri: 'a:1', text: 'one' },
+        { uri: 'a:2', mimeType: 'application/octet-stream', blob: 'AAE=' },
+      ]),
+    ).toBe('--- a:1\none\n--- a:2 (application/octet-stream)\n[binary content, application/octet-stream, 2 bytes: --json prints its base64]');
+  });
+
+  it("prints a prompt's messages by role", () => {
+    expect(
+      formatPrompt({
+        description: 'A briefing',
+        messages: [
+          { role: 'user', content: { type: 'text', text: 'Brief me.' } },
+          { role: 'assistant', content: { type: 'image', data: 'AA==', mimeType: 'image/png' } },
+          { role: 'user', content: { type: 'resource', resource: { uri: 'a:b', text: 'the doc' } } },
+        ],
+      }),
+    ).toBe('(A briefing)\nuser: Brief me.\nassistant: [image image/png]\nuser: [resource a:b]\nthe doc');
   });
 });
 

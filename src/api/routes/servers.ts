@@ -185,7 +185,7 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
     },
     async (request) => {
       const { name, prompt } = request.params;
-      const args = request.body?.arguments ?? {};
+      const args = request.body.arguments ?? {};
       const wanted: Wanted = { kind: 'prompt', name: prompt };
       const listed = await ask(name, wanted, () => pool.listPrompts(name));
       const declared = listed.find((candidate) => candidate.name === prompt);
