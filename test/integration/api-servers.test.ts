@@ -13,10 +13,12 @@ const everythingEntry = require.resolve('@modelcontextprotocol/server-everything
 
 describe('API: MCP servers', () => {
   let fixture: FixtureHttpServer;
+  let toolsOnly: FixtureHttpServer;
   let running: RunningApi;
 
   beforeAll(async () => {
     fixture = await startFixtureHttpServer();
+    toolsOnly = await startFixtureHttpServer(0, { canExit: false, toolsOnly: true });
     const nobody = await freePort();
     running = await startApi(
       testConfig(
@@ -26,6 +28,7 @@ describe('API: MCP servers', () => {
               everything: { command: process.execPath, args: [everythingEntry, 'stdio'], description: 'Test tools' },
               fixture: { url: fixture.url, allowed_tools: ['add', 'echo'] },
               down: { url: `http://127.0.0.1:${nobody}/mcp`, description: 'Nobody listens here' },
+              bare: { url: toolsOnly.url },
             },
           },
         },
@@ -37,6 +40,7 @@ describe('API: MCP servers', () => {
   afterAll(async () => {
     await running?.close();
     await fixture?.close();
+    await toolsOnly?.close();
   });
 
   const get = (path: string) => running.api.get(path);
@@ -49,6 +53,7 @@ describe('API: MCP servers', () => {
         { name: 'everything', transport: 'stdio', description: 'Test tools' },
         { name: 'fixture', transport: 'streamable_http' },
         { name: 'down', transport: 'streamable_http', description: 'Nobody listens here' },
+        { name: 'bare', transport: 'streamable_http' },
       ],
     });
   });
@@ -109,7 +114,7 @@ describe('API: MCP servers', () => {
     for (const path of ['/servers/nope/tools', '/servers/nope/resources', '/servers/nope/prompts', '/servers/nope/resources/read?uri=x:y']) {
       const reply = await get(path);
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 404, code: 'server_not_found' });
-      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down.');
+      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare.');
     }
     const resource = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://nothing/here')}`);
     expect(resource.status).toBe(404);
@@ -120,6 +125,20 @@ describe('API: MCP servers', () => {
     const prompt = await running.api.post('/servers/fixture/prompts/nope', {});
     expect(prompt.status).toBe(404);
     expect(prompt.body.error).toEqual({ code: 'prompt_not_found', message: 'MCP server "fixture" has no prompt "nope". Its prompts: review, briefing.' });
+  });
+
+  it('lists no resources or prompts of a server that offers none, and answers 404 for its resources and prompts', async () => {
+    expect((await get('/servers/bare/resources')).body).toEqual({ resources: [], resourceTemplates: [] });
+    expect((await get('/servers/bare/prompts')).body).toEqual({ prompts: [] });
+    const read = await get(`/servers/bare/resources/read?uri=${encodeURIComponent('fixture://notes/readme')}`);
+    expect(read.status).toBe(404);
+    expect(read.body.error).toEqual({
+      code: 'resource_not_found',
+      message: 'MCP server "bare" has no resource "fixture://notes/readme": MCP server "bare" offers no resources.',
+    });
+    const prompt = await running.api.post('/servers/bare/prompts/review', {});
+    expect(prompt.status).toBe(404);
+    expect(prompt.body.error).toEqual({ code: 'prompt_not_found', message: 'MCP server "bare" has no prompt "review". Its prompts: (none).' });
   });
 
   it('answers 400 for a URI that is not one and for missing prompt arguments', async () => {

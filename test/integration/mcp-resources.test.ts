@@ -33,17 +33,20 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
 
 describe('MCP resources and prompts', () => {
   let fixture: FixtureHttpServer;
+  let toolsOnly: FixtureHttpServer;
   let pool: McpPool;
   const conversations = scratchConversationStore(1024);
   let activities: ReturnType<typeof createMcpResourceActivities>;
 
   beforeAll(async () => {
     fixture = await startFixtureHttpServer();
+    toolsOnly = await startFixtureHttpServer(0, { canExit: false, toolsOnly: true });
     pool = new McpPool({
       everything: { command: process.execPath, args: [everythingEntry, 'stdio'] },
       fixture: { url: fixture.url },
-      // Offers tools only (a websocket-less stand-in: the fixture over stdio has resources too).
-      nothing: { command: process.execPath, args: ['-e', ''] },
+      tools_only: { url: toolsOnly.url },
+      // A stdio "server" that exits at once.
+      gone: { command: process.execPath, args: ['-e', ''] },
     });
     activities = createMcpResourceActivities(pool, conversations);
   });
@@ -51,6 +54,7 @@ describe('MCP resources and prompts', () => {
   afterAll(async () => {
     await pool.close();
     await fixture.close();
+    await toolsOnly.close();
   });
 
   describe('server-everything over stdio', () => {
@@ -144,9 +148,19 @@ describe('MCP resources and prompts', () => {
     });
   });
 
-  it('lists nothing, and refuses reads, for a server without resources or prompts', async () => {
-    // A stdio "server" that exits at once cannot even connect: a retryable connection failure.
-    const unreachable = await failure(run(activities.mcpListResources, { server: 'nothing' }));
+  it('lists nothing, and refuses reads and prompts without asking, for a server that offers neither', async () => {
+    expect(await run(activities.mcpListResources, { server: 'tools_only' })).toEqual([]);
+    expect(await run(activities.mcpListResourceTemplates, { server: 'tools_only' })).toEqual([]);
+    expect(await run(activities.mcpListPrompts, { server: 'tools_only' })).toEqual([]);
+    const read = await failure(run(activities.mcpReadResource, { server: 'tools_only', uri: 'fixture://notes/readme' }));
+    expect(read).toMatchObject({ type: FailureTypes.McpRequestFailed, nonRetryable: true });
+    expect(read.message).toBe('Cannot read the resource "fixture://notes/readme": MCP server "tools_only" offers no resources');
+    const prompt = await failure(run(activities.mcpGetPrompt, { server: 'tools_only', name: 'review' }));
+    expect(prompt.message).toBe('Cannot get the prompt "review": MCP server "tools_only" offers no prompts');
+  });
+
+  it('fails retryably when the server cannot be reached, and not at all retryably for an unknown one', async () => {
+    const unreachable = await failure(run(activities.mcpListResources, { server: 'gone' }));
     expect(unreachable).toMatchObject({ type: FailureTypes.McpConnectionFailed, nonRetryable: false });
     const unknown = await failure(run(activities.mcpReadResource, { server: 'nowhere', uri: 'x:y' }));
     expect(unknown).toMatchObject({ type: FailureTypes.UnknownMcpServer, nonRetryable: true });
