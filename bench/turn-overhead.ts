@@ -1,152 +1,96 @@
 /**
- * Orchestration overhead of one agent turn: what Temporal, the worker and our activities add to
- * each LLM call + tool call, with a scripted provider that answers at once.
+ * What an agent turn costs beyond the calls themselves, against what Temporal itself costs for the
+ * same two activities.
  *
  *   npm run bench
- *   BENCH_RUNS=20 BENCH_TURNS=10 npm run bench
+ *   BENCH_ROUNDS=8 BENCH_TURNS=40 npm run bench
  *
- * Self-contained like the test suite: a headless Temporal dev server on free ports, the scripted
- * provider (both wire formats), the MCP fixture over streamable HTTP, server-everything over stdio
- * and an in-process worker. It prints readable lines, then one JSON line for machines. With the
- * defaults it takes a little under 2 minutes on 2 cores, which is why stdio is measured with one
- * provider only: the provider's wire format barely moves the figure.
+ * Self-contained like the test suite: two headless Temporal dev servers on free ports, one started
+ * as `npm run dev` starts it (temporal/tuning.ts) and one with Temporal's defaults
+ * (`dynamicConfig: {}`), each with in-process workers; the scripted provider (OpenAI's wire format)
+ * and the MCP fixture over streamable HTTP, in this process. Per turn, for each server:
  *
- * Figures:
- *  - per turn: (wall time of a run with K tool turns − median wall time of a run that answers at
- *    once) / K, for both providers over streamable HTTP and for stdio, runs one at a time after a
- *    warm-up;
- *  - from the server's history timestamps of one run: llmGenerate scheduled → the following
- *    mcpCallTool completed, split into the LLM activity, the workflow task between, the tool activity;
- *    and how long its workflow tasks waited on the task queue and ran on the worker;
- *  - throughput: 50 runs of 3 tool turns started at once.
+ *  - floor: Temporal's own cost of a turn: a workflow looping two no-op activities
+ *    (bench/dispatch-workflows.ts); an iteration is the gap between the workflow clock (the server's
+ *    WorkflowTaskStarted time) at its start and at the next one's;
+ *  - project: an agent run whose every turn is one LLM activity and one tool activity (fixture-add);
+ *    a turn is the gap between one llmGenerate's ActivityTaskScheduled event and the next's;
+ *  - project, local tool: the same with the tool on the same server marked `local: true`;
+ *  - direct: the same calls with no Temporal: the OpenAI SDK client and an MCP SDK client (both
+ *    connected once), the conversation growing as the agent's does;
+ *  - ratio: (project − direct) / floor at p50: what a turn costs beyond the calls, in floors.
+ *
+ * Rounds interleave everything (the order rotates each round) so that load from elsewhere on the
+ * machine falls on all alike. Runs go one at a time. Figures are steady state: the first
+ * STEADY_AFTER turns of each run are left out, since Temporal's default server reads its queues from
+ * a token bucket that lets a first burst of work through at full speed (temporal/TUNING.md) and any
+ * load that lasts sees the limit. Then one JSON line. About 2 minutes on 2 cores.
  */
 import { performance } from 'node:perf_hooks';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { resolveRun } from '../src/config/resolve';
-import { configSchema, type Config } from '../src/config/schema';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
-import { startDevServer } from '../temporal/dev-server';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
-import { toolResultsSeen } from '../test/support/requests';
-import { startScriptedProvider, type ProviderName, type ScriptedProvider, type ScriptedReply } from '../src/testing/scripted-model';
-import { createWorker } from '../worker/create';
-import type { AgentResult } from '../workflows/agent';
 import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';
+import { Direct } from './direct';
+import { bundles, finishAgentRun, floorRun, startAgentRun, startStack, toolTurns, type Stack } from './stack';
 
-const WARM_UP_RUNS = 2;
-const THROUGHPUT_RUNS = 50;
-const THROUGHPUT_TURNS = 3;
-
-interface Variant {
-  provider: ProviderName;
-  server: 'fixture' | 'everything';
-  tool: string;
-  transport: string;
-}
-
-const variants: Variant[] = [
-  { provider: 'openai', server: 'fixture', tool: 'fixture-add', transport: 'streamable HTTP' },
-  { provider: 'anthropic', server: 'fixture', tool: 'fixture-add', transport: 'streamable HTTP' },
-  { provider: 'openai', server: 'everything', tool: 'everything-get-sum', transport: 'stdio' },
-];
-
-const variantLabel = (v: Pick<Variant, 'provider' | 'tool' | 'transport'>) => `${v.provider} + ${v.tool} (${v.transport})`;
-
-const median = (values: readonly number[]) => percentile(values, 50);
-
-/** K turns that each call the variant's tool once, then a final answer. */
-function script(variant: Variant, turns: number): ScriptedReply[] {
-  const toolTurns = Array.from({ length: turns }, (_, i) => ({
-    toolCalls: [{ name: variant.tool, arguments: { a: i, b: 1 } }],
-  }));
-  return [...toolTurns, { text: 'done' }];
-}
-
-interface Bench {
-  config: Config;
-  client: Client;
-  provider: ScriptedProvider;
-}
-
-interface TimedRun {
-  wallMs: number;
-  handle: WorkflowHandle;
-}
-
-let runCounter = 0;
-
-/** Starts one run; the returned promise settles once its result is in and checked. */
-async function startRun(bench: Bench, variant: Variant, turns: number): Promise<TimedRun> {
-  const id = `bench-${variant.provider}-${variant.server}-${turns}-${++runCounter}`;
-  bench.provider.script(id, script(variant, turns));
-  const run = resolveRun(bench.config, 'agent', {
-    type: 'agent',
-    agent: { instruction: 'bench', provider: variant.provider, model: id, servers: [variant.server], max_iterations: 50 },
-  });
-  const started = performance.now();
-  const handle = await bench.client.workflow.start(run.workflowType, {
-    args: [{ name: run.name, spec: run.spec, input: 'bench' }],
-    taskQueue: bench.config.temporal.task_queue,
-    workflowId: id,
-  });
-  const result = (await handle.result()) as AgentResult;
-  const wallMs = performance.now() - started;
-  checkRun(bench.provider, id, turns, result);
-  return { wallMs, handle };
-}
-
-/** A run that went wrong would time something else: every tool call must have succeeded. */
-function checkRun(provider: ScriptedProvider, model: string, turns: number, result: AgentResult): void {
-  const requests = provider.requests(model);
-  const results = toolResultsSeen(requests[requests.length - 1]);
-  const failed = results.filter((r) => r.isError);
-  if (result.stopReason !== 'final_answer' || result.iterations !== turns + 1 || results.length !== turns || failed.length > 0) {
-    throw new Error(`run ${model} did not go as scripted: ${JSON.stringify({ result, failed })}`);
-  }
-}
+/** Leading turns of each run left out of the figures (see above). */
+const STEADY_AFTER = 20;
+const WARM_UP_TURNS = 5;
 
 type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
 
-interface TurnTimes {
-  turnMs: number;
+interface Legs {
   llmMs: number;
   betweenMs: number;
   toolMs: number;
+  afterMs: number;
 }
 
-/** Each turn's legs from server timestamps: llmGenerate scheduled/completed, mcpCallTool scheduled/completed. */
-function turnTimes(events: HistoryEvents): TurnTimes[] {
-  const typeByScheduledId = new Map<string, string>();
-  const turns: TurnTimes[] = [];
-  let llmScheduled: number | undefined;
-  let llmCompleted: number | undefined;
-  let toolScheduled: number | undefined;
+/**
+ * Per turn from the server's timestamps, for a history whose turns start with an activity of type
+ * `first` (llmGenerate; the floor's noop): its ActivityTaskScheduled → the next turn's. Legs of a
+ * turn of two activities: the first (scheduled → completed), the workflow task to the second (→ its
+ * scheduled), the second activity (→ completed) and the workflow task after it (→ the next turn's
+ * first scheduled). A turn with one activity (the local tool has none of its own) has no legs.
+ */
+function turnTimes(events: HistoryEvents, first: string): { turnsMs: number[]; legs: Legs[] } {
+  const turnsMs: number[] = [];
+  const legs: Legs[] = [];
+  /** This turn's activities: scheduled and completed times. */
+  let current: Array<{ scheduled: number; completed?: number }> = [];
+  let turnStart: number | undefined;
+  const byScheduledId = new Map<string, { scheduled: number; completed?: number }>();
   for (const event of events) {
-    const at = tsToMs(event.eventTime);
+    const time = tsToMs(event.eventTime);
     const scheduled = event.activityTaskScheduledEventAttributes;
     const completed = event.activityTaskCompletedEventAttributes;
     if (scheduled) {
-      const type = scheduled.activityType?.name ?? '';
-      typeByScheduledId.set(String(event.eventId), type);
-      if (type === 'llmGenerate') llmScheduled = at;
-      if (type === 'mcpCallTool') toolScheduled = at;
-    } else if (completed) {
-      const type = typeByScheduledId.get(String(completed.scheduledEventId));
-      if (type === 'llmGenerate') llmCompleted = at;
-      if (type === 'mcpCallTool' && llmScheduled !== undefined && llmCompleted !== undefined && toolScheduled !== undefined) {
-        turns.push({
-          turnMs: at - llmScheduled,
-          llmMs: llmCompleted - llmScheduled,
-          betweenMs: toolScheduled - llmCompleted,
-          toolMs: at - toolScheduled,
-        });
-        llmScheduled = llmCompleted = toolScheduled = undefined;
+      // The floor's turn is two activities of the same type.
+      const startsTurn = scheduled.activityType?.name === first && (first !== 'noop' || current.length !== 1);
+      if (startsTurn) {
+        if (turnStart !== undefined) {
+          turnsMs.push(time - turnStart);
+          const [a, b] = current;
+          if (a?.completed !== undefined && b?.completed !== undefined) {
+            legs.push({ llmMs: a.completed - a.scheduled, betweenMs: b.scheduled - a.completed, toolMs: b.completed - b.scheduled, afterMs: time - b.completed });
+          }
+        }
+        turnStart = time;
+        current = [];
       }
+      const activity = { scheduled: time };
+      current.push(activity);
+      byScheduledId.set(String(event.eventId), activity);
+    } else if (completed) {
+      const activity = byScheduledId.get(String(completed.scheduledEventId));
+      if (activity) activity.completed = time;
     }
   }
-  return turns;
+  return { turnsMs, legs };
 }
 
 /** Each workflow task's wait on its task queue (scheduled → started) and its run on the worker (started → completed). */
@@ -156,160 +100,192 @@ function workflowTaskTimes(events: HistoryEvents): { queuedMs: number[]; runMs: 
   let scheduled: number | undefined;
   let started: number | undefined;
   for (const event of events) {
-    const at = tsToMs(event.eventTime);
-    if (event.workflowTaskScheduledEventAttributes) scheduled = at;
+    const time = tsToMs(event.eventTime);
+    if (event.workflowTaskScheduledEventAttributes) scheduled = time;
     if (event.workflowTaskStartedEventAttributes && scheduled !== undefined) {
-      queuedMs.push(at - scheduled);
-      started = at;
+      queuedMs.push(time - scheduled);
+      started = time;
     }
-    if (event.workflowTaskCompletedEventAttributes && started !== undefined) runMs.push(at - started);
+    if (event.workflowTaskCompletedEventAttributes && started !== undefined) runMs.push(time - started);
   }
   return { queuedMs, runMs };
 }
 
-interface VariantFigures {
-  provider: ProviderName;
-  tool: string;
-  transport: string;
-  baselineMedianMs: number;
-  runMedianMs: number;
-  perTurnMedianMs: number;
-  perTurnP90Ms: number;
-  history: {
-    turns: number;
-    turnMedianMs: number;
-    llmMedianMs: number;
-    betweenMedianMs: number;
-    toolMedianMs: number;
-    workflowTaskQueuedMedianMs: number;
-    workflowTaskRunMedianMs: number;
-  };
+interface Samples {
+  floor: number[];
+  project: number[];
+  local: number[];
+  legs: Legs[];
+  localLegs: Legs[];
+  queuedMs: number[];
+  runMs: number[];
+  floorRunMs: number[];
+  floorLegs: Legs[];
 }
 
-async function measureVariant(bench: Bench, variant: Variant, runs: number, turns: number): Promise<VariantFigures> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) {
-    await startRun(bench, variant, 0);
-    await startRun(bench, variant, turns);
-  }
-  const baselines: number[] = [];
-  const full: TimedRun[] = [];
-  // Interleaved so that drift in the machine's load touches both samples alike.
-  for (let i = 0; i < runs; i++) {
-    baselines.push((await startRun(bench, variant, 0)).wallMs);
-    full.push(await startRun(bench, variant, turns));
-  }
-  const baseline = median(baselines);
-  const perTurn = full.map((r) => (r.wallMs - baseline) / turns);
-  const history = await full[full.length - 1].handle.fetchHistory();
-  const legs = turnTimes(history.events ?? []);
-  const workflowTasks = workflowTaskTimes(history.events ?? []);
-  return {
-    provider: variant.provider,
-    tool: variant.tool,
-    transport: variant.transport,
-    baselineMedianMs: round(baseline),
-    runMedianMs: round(median(full.map((r) => r.wallMs))),
-    perTurnMedianMs: round(median(perTurn)),
-    perTurnP90Ms: round(percentile(perTurn, 90)),
-    history: {
-      turns: legs.length,
-      turnMedianMs: round(median(legs.map((l) => l.turnMs))),
-      llmMedianMs: round(median(legs.map((l) => l.llmMs))),
-      betweenMedianMs: round(median(legs.map((l) => l.betweenMs))),
-      toolMedianMs: round(median(legs.map((l) => l.toolMs))),
-      workflowTaskQueuedMedianMs: round(median(workflowTasks.queuedMs)),
-      workflowTaskRunMedianMs: round(median(workflowTasks.runMs)),
-    },
-  };
+const emptySamples = (): Samples => ({ floor: [], project: [], local: [], legs: [], localLegs: [], queuedMs: [], runMs: [], floorRunMs: [], floorLegs: [] });
+
+async function projectRun(stack: Stack, server: 'fixture' | 'quick', turns: number) {
+  const run = await startAgentRun(stack, server, turns);
+  await finishAgentRun(run);
+  const events = (await run.handle.fetchHistory()).events ?? [];
+  return { ...turnTimes(events, 'llmGenerate'), tasks: workflowTaskTimes(events) };
 }
 
-async function measureThroughput(bench: Bench): Promise<{ runs: number; turns: number; wallMs: number; runsPerSecond: number }> {
-  const variant = variants[0];
-  const started = performance.now();
-  await Promise.all(Array.from({ length: THROUGHPUT_RUNS }, () => startRun(bench, variant, THROUGHPUT_TURNS)));
-  const wallMs = performance.now() - started;
-  return {
-    runs: THROUGHPUT_RUNS,
-    turns: THROUGHPUT_TURNS,
-    wallMs: round(wallMs),
-    runsPerSecond: round(THROUGHPUT_RUNS / (wallMs / 1000)),
-  };
-}
-
-function printVariant(figures: VariantFigures, turns: number): void {
-  const h = figures.history;
-  console.log(`  ${variantLabel(figures)}`);
-  console.log(
-    `    per turn: median ${ms(figures.perTurnMedianMs)}, p90 ${ms(figures.perTurnP90Ms)}` +
-      `  (run of ${turns} turns ${ms(figures.runMedianMs)}, run of 0 turns ${ms(figures.baselineMedianMs)})`,
-  );
-  console.log(
-    `    history, one run (${h.turns} turns): llmGenerate scheduled → mcpCallTool completed median ${ms(h.turnMedianMs)}` +
-      ` = LLM activity ${ms(h.llmMedianMs)} + workflow task ${ms(h.betweenMedianMs)} + tool activity ${ms(h.toolMedianMs)}`,
-  );
-  console.log(
-    `    workflow tasks of that run: median ${ms(h.workflowTaskQueuedMedianMs)} scheduled → started (task queue),` +
-      ` ${ms(h.workflowTaskRunMedianMs)} started → completed (worker)`,
-  );
-}
+const steady = <T>(values: readonly T[]) => values.slice(STEADY_AFTER);
+const p50 = (values: readonly number[]) => percentile(values, 50);
+const p90 = (values: readonly number[]) => percentile(values, 90);
 
 async function main(): Promise<void> {
-  const runs = positiveIntFromEnv('BENCH_RUNS', 20);
-  const turns = positiveIntFromEnv('BENCH_TURNS', 10);
+  const rounds = positiveIntFromEnv('BENCH_ROUNDS', 5);
+  const turns = positiveIntFromEnv('BENCH_TURNS', 30);
+  if (turns <= STEADY_AFTER) throw new Error(`BENCH_TURNS must be over ${STEADY_AFTER}`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const benchStarted = performance.now();
 
   const cli = findTemporalCli({ log });
-  const devServer = await startDevServer({ cliPath: cli.path, uiPort: false });
   const provider = await startScriptedProvider();
   const fixture = await startFixtureHttpServer();
-  const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close(), () => devServer.stop()];
+  const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close()];
   try {
-    const config = configSchema.parse({
-      temporal: { address: devServer.address, task_queue: `bench-${process.pid}` },
-      anthropic: { api_key: 'bench', base_url: provider.anthropicBaseUrl },
-      openai: { api_key: 'bench', base_url: provider.openaiBaseUrl },
-      mcp: {
-        servers: {
-          fixture: { url: fixture.url },
-          everything: {
-            command: process.execPath,
-            args: [require.resolve('@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
-          },
-        },
-      },
-    });
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
-    });
-    const nativeConnection = await NativeConnection.connect({ address: devServer.address });
-    closers.unshift(() => nativeConnection.close());
-    const { worker, pool } = await createWorker({ config, connection: nativeConnection, workflowBundle });
-    const running = worker.run();
-    closers.unshift(async () => {
-      worker.shutdown();
-      await running;
-      await pool.close();
-    });
-    const connection = await Connection.connect({ address: devServer.address });
-    closers.unshift(() => connection.close());
-    const bench: Bench = { config, client: new Client({ connection, namespace: config.temporal.namespace }), provider };
+    const built = await bundles();
+    const common = { cliPath: cli.path, provider, fixtureUrl: fixture.url, bundles: built };
+    // BENCH_SERVERS=tuned measures on that one only (for profiling).
+    const only = process.env.BENCH_SERVERS?.split(',');
+    const stacks: Stack[] = [];
+    if (!only || only.includes('tuned')) stacks.push(await startStack({ ...common, name: 'tuned' }, closers));
+    if (!only || only.includes('untuned')) stacks.push(await startStack({ ...common, name: 'untuned', dynamicConfig: {} }, closers));
+    const direct = new Direct(provider.openaiBaseUrl, fixture.url);
+    let directRuns = 0;
+    const directRun = (turns: number) => {
+      const model = `direct-${process.pid}-${++directRuns}`;
+      provider.script(model, toolTurns('fixture-add', turns));
+      return direct.run(model, turns);
+    };
+    await direct.connect();
+    closers.unshift(() => direct.close());
 
-    console.log(`Turn overhead: Temporal dev server (${cli.source}) at ${devServer.address}, in-process worker, provider answers at once`);
-    console.log(`Per-turn orchestration overhead: ${turns} tool turns per run, ${runs} runs each, one run at a time`);
-    const perVariant: VariantFigures[] = [];
-    for (const variant of variants) {
-      const figures = await measureVariant(bench, variant, runs, turns);
-      printVariant(figures, turns);
-      perVariant.push(figures);
+    log('warming up');
+    for (const stack of stacks) {
+      await floorRun(stack, WARM_UP_TURNS);
+      await projectRun(stack, 'fixture', WARM_UP_TURNS);
+      await projectRun(stack, 'quick', WARM_UP_TURNS);
     }
-    const throughput = await measureThroughput(bench);
+    await directRun(WARM_UP_TURNS);
+
+    const samples = new Map(stacks.map((stack) => [stack.name, emptySamples()]));
+    const directMs: number[] = [];
+    type Step = () => Promise<void>;
+    const steps: Step[] = stacks.flatMap((stack): Step[] => {
+      const into = samples.get(stack.name)!;
+      return [
+        async () => {
+          const { stamps, handle } = await floorRun(stack, turns);
+          into.floor.push(...steady(stamps.slice(1).map((stamp, i) => stamp - stamps[i])));
+          const events = (await handle.fetchHistory()).events ?? [];
+          into.floorRunMs.push(...workflowTaskTimes(events).runMs);
+          into.floorLegs.push(...steady(turnTimes(events, 'noop').legs));
+        },
+        async () => {
+          const run = await projectRun(stack, 'fixture', turns);
+          into.project.push(...steady(run.turnsMs));
+          into.legs.push(...steady(run.legs));
+          into.queuedMs.push(...run.tasks.queuedMs);
+          into.runMs.push(...run.tasks.runMs);
+        },
+        async () => {
+          const run = await projectRun(stack, 'quick', turns);
+          into.local.push(...steady(run.turnsMs));
+          into.localLegs.push(...steady(run.legs));
+        },
+      ];
+    });
+    steps.push(async () => {
+      directMs.push(...steady(await directRun(turns)));
+    });
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]();
+      log(`round ${round + 1}/${rounds} done (${((performance.now() - benchStarted) / 1000).toFixed(0)} s)`);
+    }
+
+    const directP50 = p50(directMs);
     console.log(
-      `Throughput: ${throughput.runs} runs of ${throughput.turns} tool turns (${variantLabel(variants[0])}) started at once: ` +
-        `${(throughput.wallMs / 1000).toFixed(2)} s, ${throughput.runsPerSecond.toFixed(1)} runs/s`,
+      `Turn overhead: ${rounds} interleaved rounds, runs of ${turns} tool turns one at a time, turns after the ${STEADY_AFTER}th; ` +
+        `Temporal ${cli.source}; provider and MCP fixture (streamable HTTP) in this process, answering at once`,
     );
-    console.log(JSON.stringify({ bench: 'turn-overhead', runs, turns, warmUpRuns: WARM_UP_RUNS, variants: perVariant, throughput }));
+    console.log(`direct (OpenAI SDK + MCP client, no Temporal): p50 ${ms(directP50)}, p90 ${ms(p90(directMs))} per turn`);
+    const figures = stacks.map((stack) => {
+      const s = samples.get(stack.name)!;
+      const floor = { p50: p50(s.floor), p90: p90(s.floor) };
+      const project = { p50: p50(s.project), p90: p90(s.project) };
+      const local = { p50: p50(s.local), p90: p90(s.local) };
+      const ratio = (project.p50 - directP50) / floor.p50;
+      const localRatio = (local.p50 - directP50) / floor.p50;
+      const leg = (legs: Legs[], key: keyof Legs) => p50(legs.map((l) => l[key]));
+      const what = stack.name === 'tuned' ? 'as npm run dev starts it (temporal/tuning.ts)' : "Temporal's defaults";
+      console.log(`${stack.name} dev server (${what}):`);
+      console.log(`  floor (two no-op activities)      p50 ${ms(floor.p50).padStart(9)}  p90 ${ms(floor.p90).padStart(9)} per turn`);
+      console.log(
+        `  project (LLM + tool activity)     p50 ${ms(project.p50).padStart(9)}  p90 ${ms(project.p90).padStart(9)} per turn` +
+          `  ratio (project − direct)/floor = ${ratio.toFixed(2)}`,
+      );
+      console.log(
+        `  project, local tool (local: true) p50 ${ms(local.p50).padStart(9)}  p90 ${ms(local.p90).padStart(9)} per turn` +
+          `  ratio (project − direct)/floor = ${localRatio.toFixed(2)}`,
+      );
+      const legLine = (legs: Legs[]) =>
+        `${ms(leg(legs, 'llmMs'))} + ${ms(leg(legs, 'betweenMs'))} + ${ms(leg(legs, 'toolMs'))} + ${ms(leg(legs, 'afterMs'))}`;
+      console.log(
+        `  a turn's legs (p50, activity + workflow task + activity + workflow task): project ${legLine(s.legs)}, floor ${legLine(s.floorLegs)}; ` +
+          `workflow tasks queued p50 ${ms(p50(s.queuedMs))}, on the worker p50 ${ms(p50(s.runMs))} (the floor's ${ms(p50(s.floorRunMs))})`,
+      );
+      return {
+        server: stack.name,
+        samples: { floor: s.floor.length, project: s.project.length, local: s.local.length },
+        floorP50Ms: round(floor.p50),
+        floorP90Ms: round(floor.p90),
+        projectP50Ms: round(project.p50),
+        projectP90Ms: round(project.p90),
+        localToolP50Ms: round(local.p50),
+        localToolP90Ms: round(local.p90),
+        ratio: round(ratio),
+        localToolRatio: round(localRatio),
+        legsP50Ms: {
+          llm: round(leg(s.legs, 'llmMs')),
+          workflowTaskBefore: round(leg(s.legs, 'betweenMs')),
+          tool: round(leg(s.legs, 'toolMs')),
+          workflowTaskAfter: round(leg(s.legs, 'afterMs')),
+        },
+        floorLegsP50Ms: {
+          first: round(leg(s.floorLegs, 'llmMs')),
+          workflowTaskBefore: round(leg(s.floorLegs, 'betweenMs')),
+          second: round(leg(s.floorLegs, 'toolMs')),
+          workflowTaskAfter: round(leg(s.floorLegs, 'afterMs')),
+        },
+        workflowTaskQueuedP50Ms: round(p50(s.queuedMs)),
+        workflowTaskRunP50Ms: round(p50(s.runMs)),
+        floorWorkflowTaskRunP50Ms: round(p50(s.floorRunMs)),
+      };
+    });
+    const tuned = figures.find((f) => f.server === 'tuned');
+    const untuned = figures.find((f) => f.server === 'untuned');
+    if (tuned && untuned) console.log(
+      `project per turn, untuned / tuned: p50 ${(untuned.projectP50Ms / tuned.projectP50Ms).toFixed(2)}x, ` +
+        `p90 ${(untuned.projectP90Ms / tuned.projectP90Ms).toFixed(2)}x; with the local tool on the tuned server: p50 ` +
+        `${(untuned.projectP50Ms / tuned.localToolP50Ms).toFixed(2)}x (${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all)`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'turn-overhead',
+        rounds,
+        turns,
+        steadyAfter: STEADY_AFTER,
+        directP50Ms: round(directP50),
+        directP90Ms: round(p90(directMs)),
+        servers: figures,
+      }),
+    );
   } finally {
     await closeAll(closers);
   }

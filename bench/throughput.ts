@@ -1,0 +1,314 @@
+/**
+ * Throughput per core: N runs of K tool turns started at once against one worker process, and the
+ * same number of Temporal floor runs (K iterations of two no-op activities) against a worker
+ * process of their own; runs/s, and CPU time per run and per turn of each worker process and of the
+ * dev server.
+ *
+ *   npm run bench:throughput
+ *   BENCH_RUNS=100 BENCH_TURNS=3 BENCH_BATCHES=5 npm run bench:throughput
+ *
+ * The dev server is started as `npm run dev` starts it (temporal/tuning.ts). The project's worker
+ * is `worker/main.ts`, started as an operator would (a YAML config named by MCP_AGENT_CONFIG); the
+ * floor's is bench/floor-worker.ts. The scripted provider (OpenAI's wire format) and the MCP
+ * fixture (streamable HTTP) run in this process, which is not measured. Batches of the floor, the
+ * agent with an ordinary tool and the agent with the tool marked `local: true` alternate, after a
+ * warm-up batch of each; figures are medians over batches. CPU times are read from /proc (Linux).
+ * BENCH_PROFILE_DIR=<dir> has the agent's worker write a CPU profile there (node --cpu-prof);
+ * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
+ * worker, measured the same way in the same batches, for before/after figures from one run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { stringify } from 'yaml';
+import { startScriptedProvider } from '../src/testing/scripted-model';
+import { findTemporalCli } from '../temporal/cli';
+import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
+import { closeAll, percentile, positiveIntFromEnv, round } from './common';
+import { finishAgentRun, FLOOR_TASK_QUEUE, floorRun, startAgentRun, startStack, toolTurns, type Stack } from './stack';
+
+const projectRoot = path.resolve(__dirname, '..');
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a process and all its threads, in ms; from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+interface WorkerChild {
+  pid: number;
+  /** Where its output goes once it polls. */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker process and resolves once it prints a line with "worker polling". */
+async function startWorkerChild(label: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerChild> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) resolve();
+    });
+    void exited.then(() => reject(new Error(`${label} exited before polling:\n${output}`)));
+    setTimeout(() => reject(new Error(`${label} not polling after 120 s:\n${output}`)), 120_000).unref();
+  });
+  // From here on the output goes to a file (never kept in memory, never blocking on a full pipe).
+  const logFile = path.join(logDir, `${label.replace(/\W+/g, '_')}.log`);
+  const log = createWriteStream(logFile);
+  log.write(output);
+  output = '';
+  child.stdout!.removeAllListeners('data');
+  child.stderr!.removeAllListeners('data');
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return {
+    logFile,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+interface DirectChild {
+  pid: number;
+  /** Runs these conversations at once in the child; resolves when they are done. */
+  run(models: string[], turns: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** bench/direct-worker.ts: the calls alone, in a process of their own. */
+async function startDirectChild(env: NodeJS.ProcessEnv): Promise<DirectChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'direct-worker.ts')], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waiters: Array<() => void> = [];
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line === 'worker polling' || line === 'done') waiters.shift()?.();
+  });
+  const next = () =>
+    new Promise<void>((resolve, reject) => {
+      waiters.push(resolve);
+      void exited.then(() => reject(new Error(`bench/direct-worker.ts exited:\n${errors}`)));
+    });
+  await next();
+  return {
+    pid: child.pid!,
+    async run(models, turns) {
+      const done = next();
+      child.stdin.write(`${JSON.stringify({ models, turns })}\n`);
+      await done;
+    },
+    async stop() {
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resolves once someone polls the task queue for workflow tasks and for activities. */
+async function waitForPollers(stack: Stack, taskQueue: string): Promise<void> {
+  for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
+    for (;;) {
+      const { pollers } = await stack.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType });
+      if ((pollers ?? []).length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+interface Batch {
+  wallMs: number;
+  workerCpuMs: number;
+  serverCpuMs: number;
+}
+
+type Kind = 'floor' | 'project' | 'local' | 'direct' | 'baseline-project' | 'baseline-local';
+
+async function main(): Promise<void> {
+  const runs = positiveIntFromEnv('BENCH_RUNS', 50);
+  const turns = positiveIntFromEnv('BENCH_TURNS', 3);
+  const batches = positiveIntFromEnv('BENCH_BATCHES', 3);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const benchStarted = performance.now();
+
+  const cli = findTemporalCli({ log });
+  const provider = await startScriptedProvider();
+  const fixture = await startFixtureHttpServer();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-throughput-'));
+  const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close(), async () => rmSync(dir, { recursive: true, force: true })];
+  try {
+    // No workers in this process: the stack is the server, a client and the config the worker gets.
+    const stack = await startStack(
+      { cliPath: cli.path, name: 'throughput', provider, fixtureUrl: fixture.url },
+      closers,
+    );
+    const serverPid = stack.server.process.pid!;
+    const configFile = path.join(dir, 'mcp_agent.config.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        openai: { api_key: 'bench', base_url: provider.openaiBaseUrl },
+        mcp: { servers: { fixture: { url: fixture.url }, quick: { url: fixture.url, local: true } } },
+        storage: { path: path.join(dir, 'storage') },
+      }),
+    );
+    const address = stack.server.address;
+    // BENCH_PROFILE_DIR=dir: the agent's worker writes a CPU profile (node --cpu-prof) there when it stops.
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+    log('starting the worker processes');
+    // BENCH_BASELINE=<dir>: a checkout of an earlier commit (with node_modules) whose worker runs the same runs on a task queue of its own, batch by batch with the others.
+    const baselineDir = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
+    const baselineQueue = `${stack.config.temporal.task_queue}-baseline`;
+    const baselineWorker = baselineDir
+      ? await startWorkerChild(`${baselineDir}/worker/main.ts`, [path.join(baselineDir, 'worker', 'main.ts')], {
+          MCP_AGENT_CONFIG: configFile,
+          TEMPORAL_ADDRESS: stack.server.address,
+          TEMPORAL_TASK_QUEUE: baselineQueue,
+        }, dir)
+      : undefined;
+    if (baselineWorker) {
+      closers.unshift(() => baselineWorker.stop());
+      await waitForPollers(stack, baselineQueue);
+    }
+    const [projectWorker, floorWorker] = await Promise.all([
+      startWorkerChild('worker/main.ts', [...profile, path.join(projectRoot, 'worker', 'main.ts')], {
+        MCP_AGENT_CONFIG: configFile,
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_TASK_QUEUE: stack.config.temporal.task_queue,
+      }, dir),
+      startWorkerChild('bench/floor-worker.ts', [path.join(__dirname, 'floor-worker.ts')], { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }, dir),
+    ]);
+    closers.unshift(() => floorWorker.stop());
+    closers.unshift(() => projectWorker.stop());
+    const directWorker = await startDirectChild({ OPENAI_BASE_URL: provider.openaiBaseUrl, FIXTURE_URL: fixture.url });
+    closers.unshift(() => directWorker.stop());
+    let directRuns = 0;
+    await waitForPollers(stack, stack.config.temporal.task_queue);
+    await waitForPollers(stack, FLOOR_TASK_QUEUE);
+
+    const batchOf = async (kind: Kind): Promise<Batch> => {
+      const baseline = kind.startsWith('baseline');
+      const worker = kind === 'floor' ? floorWorker : kind === 'direct' ? directWorker : baseline ? baselineWorker! : projectWorker;
+      const on = baseline ? { ...stack, config: { ...stack.config, temporal: { ...stack.config.temporal, task_queue: baselineQueue } } } : stack;
+      const [workerBefore, serverBefore] = [cpuMs(worker.pid), cpuMs(serverPid)];
+      const started = performance.now();
+      if (kind === 'direct') {
+        const models = Array.from({ length: runs }, () => `direct-${process.pid}-${++directRuns}`);
+        for (const model of models) provider.script(model, toolTurns('fixture-add', turns));
+        await directWorker.run(models, turns);
+      } else await Promise.all(
+        Array.from({ length: runs }, async () => {
+          if (kind === 'floor') await floorRun(stack, turns);
+          else await finishAgentRun(await startAgentRun(on, kind.endsWith('project') ? 'fixture' : 'quick', turns));
+        }),
+      );
+      const wallMs = performance.now() - started;
+      return { wallMs, workerCpuMs: cpuMs(worker.pid) - workerBefore, serverCpuMs: cpuMs(serverPid) - serverBefore };
+    };
+
+    const kinds: Kind[] = ['floor', 'project', 'local', 'direct', ...(baselineWorker ? (['baseline-project', 'baseline-local'] as const) : [])];
+    log('warming up');
+    for (const kind of kinds) {
+      log(`  warm-up: ${kind}`);
+      await batchOf(kind);
+    }
+    const measured = new Map<Kind, Batch[]>(kinds.map((kind) => [kind, []]));
+    for (let b = 0; b < batches; b++) {
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(i + b) % kinds.length];
+        measured.get(kind)!.push(await batchOf(kind));
+      }
+      log(`batch ${b + 1}/${batches} done (${((performance.now() - benchStarted) / 1000).toFixed(0)} s)`);
+    }
+
+    const median = (values: number[]) => percentile(values, 50);
+    const figures = kinds.map((kind) => {
+      const all = measured.get(kind)!;
+      const wallMs = median(all.map((b) => b.wallMs));
+      const workerCpuPerRun = median(all.map((b) => b.workerCpuMs / runs));
+      const serverCpuPerRun = median(all.map((b) => b.serverCpuMs / runs));
+      return {
+        kind,
+        runsPerSecond: round(runs / (wallMs / 1000)),
+        wallMs: round(wallMs),
+        workerCpuMsPerRun: round(workerCpuPerRun),
+        workerCpuMsPerTurn: round(workerCpuPerRun / turns),
+        serverCpuMsPerRun: round(serverCpuPerRun),
+      };
+    });
+    const labels: Record<Kind, string> = {
+      floor: `floor (${turns} iterations of two no-op activities)`,
+      project: `agent (${turns} turns: LLM + tool activity)`,
+      local: `agent, local tool (local: true)`,
+      direct: `direct calls (SDK + MCP client, no Temporal)`,
+      'baseline-project': `baseline's agent (${process.env.BENCH_BASELINE ?? ''})`,
+      'baseline-local': `baseline's agent, local tool`,
+    };
+    console.log(
+      `Throughput: ${runs} runs started at once, ${batches} batches each, one worker process each; ` +
+        `dev server as npm run dev starts it; Temporal ${cli.source}`,
+    );
+    console.log(`${''.padEnd(44)} ${'runs/s'.padStart(7)} ${'worker CPU/run'.padStart(15)} ${'/turn'.padStart(9)} ${'server CPU/run'.padStart(15)}`);
+    for (const f of figures) {
+      console.log(
+        `${labels[f.kind].padEnd(44)} ${f.runsPerSecond.toFixed(1).padStart(7)} ${`${f.workerCpuMsPerRun.toFixed(1)} ms`.padStart(15)} ` +
+          `${`${f.workerCpuMsPerTurn.toFixed(1)} ms`.padStart(9)} ${`${f.serverCpuMsPerRun.toFixed(1)} ms`.padStart(15)}`,
+      );
+    }
+    const [floor, project, local, direct] = figures;
+    const beyondCalls = (f: (typeof figures)[number]) => ((f.workerCpuMsPerTurn - direct.workerCpuMsPerTurn) / floor.workerCpuMsPerTurn).toFixed(2);
+    const baselineProject = figures.find((f) => f.kind === 'baseline-project');
+    if (baselineProject) {
+      console.log(
+        `agent worker CPU per run, this checkout / baseline: ${(project.workerCpuMsPerRun / baselineProject.workerCpuMsPerRun).toFixed(2)}x; ` +
+          `runs/s ${(project.runsPerSecond / baselineProject.runsPerSecond).toFixed(2)}x`,
+      );
+    }
+    console.log(
+      `worker CPU per turn, agent / floor: ${(project.workerCpuMsPerTurn / floor.workerCpuMsPerTurn).toFixed(2)}x ` +
+        `(local tool: ${(local.workerCpuMsPerTurn / floor.workerCpuMsPerTurn).toFixed(2)}x); ` +
+        `beyond the calls, (agent − direct) / floor: ${beyondCalls(project)}x (local tool: ${beyondCalls(local)}x); ` +
+        `${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all`,
+    );
+    console.log(JSON.stringify({ bench: 'throughput', runs, turns, batches, figures }));
+  } finally {
+    await closeAll(closers);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
