@@ -80,7 +80,7 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
   const cut = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) : -1;
   const conversation = [...messagesAfter(chain, cut), ...request.log.append];
   const systemText = summaryText === undefined ? system.value : systemWithSummary(system.value, summaryText);
-  const fixedTokens = textTokens(systemText.length) + toolsTokens(tools.value);
+  const fixedTokens = textTokens(systemText.length) + toolsTokensOf(tools.value);
   const view = contextView(conversation, fixedTokens, request.context);
   const reply = await generate(
     {
@@ -109,6 +109,20 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
       stubbed: view.stubbed,
     },
   };
+}
+
+/**
+ * A tool list's tokens, once per list: from the second turn on, a loop's tool list is the store's
+ * cached value (ConversationStore.json), the same object every turn, which is not measured again.
+ */
+const toolsTokensByList = new WeakMap<readonly ToolDefinition[], number>();
+function toolsTokensOf(tools: readonly ToolDefinition[]): number {
+  let tokens = toolsTokensByList.get(tools);
+  if (tokens === undefined) {
+    tokens = toolsTokens(tools);
+    toolsTokensByList.set(tools, tokens);
+  }
+  return tokens;
 }
 
 async function interned<T extends string | ToolDefinition[]>(

@@ -19,9 +19,12 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Chains recently read or written, by head, so a loop's next call extends one instead of walking the store. */
 const MAX_CACHED_CHAINS = 256;
+/** JSON values recently stored or read, by key: a loop sends the same system prompt and tool list every turn. */
+const MAX_CACHED_VALUES = 128;
 
 export class ConversationStore {
   private readonly chains = new Map<string, ChainLink[]>();
+  private readonly values = new Map<string, unknown>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -108,17 +111,36 @@ export class ConversationStore {
   }
 
   async putJson(value: unknown): Promise<string> {
-    return this.putBytes('json', encoder.encode(JSON.stringify(value)));
+    const key = await this.putBytes('json', encoder.encode(JSON.stringify(value)));
+    this.rememberValue(key, value);
+    return key;
   }
 
+  /**
+   * The value stored under `key`, parsed once and then shared while it stays cached: callers must
+   * not change it (a value's key is its content's hash).
+   */
   async json<T>(key: string): Promise<T> {
-    return JSON.parse(decoder.decode(await this.blobs.get(key))) as T;
+    if (this.values.has(key)) {
+      const known = this.values.get(key);
+      this.rememberValue(key, known);
+      return known as T;
+    }
+    const value = JSON.parse(decoder.decode(await this.blobs.get(key))) as T;
+    this.rememberValue(key, value);
+    return value;
   }
 
   private async putBytes(kind: 'log' | 'text' | 'json', bytes: Uint8Array): Promise<string> {
     const key = contentKey(kind, bytes);
     await this.blobs.put(key, bytes);
     return key;
+  }
+
+  private rememberValue(key: string, value: unknown): void {
+    this.values.delete(key);
+    this.values.set(key, value);
+    if (this.values.size > MAX_CACHED_VALUES) this.values.delete(this.values.keys().next().value!);
   }
 
   private remember(head: string, chain: ChainLink[]): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertContentKey } from './keys';
 import { BlobNotFoundError, type BlobStore } from './store';
@@ -8,10 +8,14 @@ import { BlobNotFoundError, type BlobStore } from './store';
  * Blobs as files under one folder (`npm run dev` keeps them in `.temporal/storage`), for a single
  * machine: every worker and the API must see the same folder. A key's kind is its subfolder.
  * A write goes to a temporary file first and is renamed into place, so a reader never sees half a
- * blob, and a key that already exists is not written again.
+ * blob. Keys are content hashes, so writing a key that already exists (another process wrote it,
+ * or this one before a restart) renames the same bytes over it: two file operations a put, where
+ * checking first and creating the folder each time took four (a put is on every model turn's path).
  */
 export class FileBlobStore implements BlobStore {
   readonly location: string;
+  /** Folders known to exist: created by this store, or found there. */
+  private readonly folders = new Set<string>();
 
   constructor(private readonly root: string) {
     this.location = root;
@@ -19,10 +23,22 @@ export class FileBlobStore implements BlobStore {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const file = this.fileOf(key);
-    if (await exists(file)) return;
-    await mkdir(path.dirname(file), { recursive: true });
+    const folder = path.dirname(file);
     const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, data);
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    try {
+      await writeFile(temporary, data);
+    } catch (error) {
+      // The folder went away (someone cleared the store): make it again, once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.folders.delete(folder);
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+      await writeFile(temporary, data);
+    }
     await rename(temporary, file);
   }
 
@@ -38,14 +54,5 @@ export class FileBlobStore implements BlobStore {
   private fileOf(key: string): string {
     assertContentKey(key);
     return path.join(this.root, key);
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
   }
 }

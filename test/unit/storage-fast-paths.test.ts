@@ -1,0 +1,56 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConversationStore } from '../../src/conversation/store';
+import { FileBlobStore } from '../../src/storage/file-store';
+import { contentKey } from '../../src/storage/keys';
+import type { BlobStore } from '../../src/storage/store';
+
+/** What a model turn's writes and reads cost in the store: no more file operations or parsing than needed. */
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'mcp-agent-unit-fast-'));
+
+test('the file store writes a key again over itself, leaving one file and no temporary ones', async () => {
+  const root = scratch();
+  const key = contentKey('log', bytes('entry'));
+  await new FileBlobStore(root).put(key, bytes('entry'));
+  // Another process (or this one after a restart) writes the same key: same bytes, one file.
+  await new FileBlobStore(root).put(key, bytes('entry'));
+  expect(readdirSync(path.join(root, 'log'))).toEqual([key.slice('log/'.length)]);
+  expect(new TextDecoder().decode(await new FileBlobStore(root).get(key))).toBe('entry');
+});
+
+test('the file store makes its folder again when it went away after the first write', async () => {
+  const root = scratch();
+  const store = new FileBlobStore(root);
+  await store.put(contentKey('text', bytes('one')), bytes('one'));
+  rmSync(path.join(root, 'text'), { recursive: true, force: true });
+  const key = contentKey('text', bytes('two'));
+  await store.put(key, bytes('two'));
+  expect(new TextDecoder().decode(await store.get(key))).toBe('two');
+});
+
+test('a JSON value is parsed once: what putJson stored or json read comes back from memory', async () => {
+  let reads = 0;
+  const blobs = new Map<string, Uint8Array>();
+  const counting: BlobStore = {
+    location: 'memory',
+    put: async (key, data) => void blobs.set(key, data),
+    get: async (key) => {
+      reads++;
+      return blobs.get(key)!;
+    },
+  };
+  const tools = [{ name: 'fixture-add', description: 'Adds', inputSchema: { type: 'object' } }];
+  const writer = new ConversationStore(counting, 1024);
+  const key = await writer.putJson(tools);
+  expect(await writer.json(key)).toBe(tools);
+  expect(reads).toBe(0);
+
+  const reader = new ConversationStore(counting, 1024);
+  const first = await reader.json(key);
+  expect(first).toEqual(tools);
+  expect(await reader.json(key)).toBe(first);
+  expect(reads).toBe(1);
+});
