@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertContentKey } from './keys';
@@ -12,6 +13,9 @@ import { BlobNotFoundError, type BlobStore } from './store';
  * or this one before a restart) renames the same bytes over it: two file operations a put, where
  * checking first and creating the folder each time took four (a put is on every model turn's path).
  */
+/** Blobs up to this size are written with synchronous calls (see `write`). */
+const SYNC_WRITE_BYTES = 64 * 1024;
+
 export class FileBlobStore implements BlobStore {
   readonly location: string;
   /** Folders known to exist: created by this store, or found there. */
@@ -30,15 +34,29 @@ export class FileBlobStore implements BlobStore {
       this.folders.add(folder);
     }
     try {
-      await writeFile(temporary, data);
+      await this.write(temporary, file, data);
     } catch (error) {
       // The folder went away (someone cleared the store): make it again, once.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       this.folders.delete(folder);
       await mkdir(folder, { recursive: true });
       this.folders.add(folder);
-      await writeFile(temporary, data);
+      await this.write(temporary, file, data);
     }
+  }
+
+  /**
+   * A small blob (a conversation entry, a tool list) is written synchronously: two system calls of
+   * microseconds into the page cache, where the asynchronous calls each wait a round trip through
+   * libuv's thread pool, and a model turn waits for its entry's write.
+   */
+  private async write(temporary: string, file: string, data: Uint8Array): Promise<void> {
+    if (data.byteLength <= SYNC_WRITE_BYTES) {
+      writeFileSync(temporary, data);
+      renameSync(temporary, file);
+      return;
+    }
+    await writeFile(temporary, data);
     await rename(temporary, file);
   }
 

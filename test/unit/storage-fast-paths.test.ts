@@ -54,3 +54,15 @@ test('a JSON value is parsed once: what putJson stored or json read comes back f
   expect(await reader.json(key)).toBe(first);
   expect(reads).toBe(1);
 });
+
+test('the file store writes small and large blobs alike (synchronous calls up to 64 KiB, asynchronous above)', async () => {
+  const root = scratch();
+  const store = new FileBlobStore(root);
+  for (const size of [10, 64 * 1024, 64 * 1024 + 1, 300_000]) {
+    const data = bytes('x'.repeat(size));
+    const key = contentKey('text', data);
+    await store.put(key, data);
+    expect((await store.get(key)).byteLength).toBe(size);
+  }
+  expect(readdirSync(path.join(root, 'text')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+});
