@@ -24,7 +24,7 @@
  * machine falls on all alike. Runs go one at a time. Figures are steady state: the first
  * STEADY_AFTER turns of each run are left out, since Temporal's default server reads its queues from
  * a token bucket that lets a first burst of work through at full speed (temporal/TUNING.md) and any
- * load that lasts sees the limit. Then one JSON line. About 2 minutes on 2 cores.
+ * load that lasts sees the limit. Then one JSON line. About a minute on 2 cores.
  */
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
