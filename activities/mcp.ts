@@ -83,7 +83,8 @@ function timedOut(server: string, tool: string, seconds: number | undefined): Mc
 export async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const context = Context.current();
   const signal = context.cancellationSignal;
-  const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  // A local activity (`local: true`) has no heartbeats: the server would not know it.
+  const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {
     return await run(signal);
   } catch (error) {
