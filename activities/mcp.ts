@@ -102,7 +102,17 @@ function temporalFailure(error: unknown): unknown {
     return ApplicationFailure.create({ type: FailureTypes.McpConnectionFailed, message: error.message, nonRetryable: true });
   }
   if (error instanceof McpConnectionError) {
-    return ApplicationFailure.create({ type: FailureTypes.McpConnectionFailed, message: error.message });
+    // Credentials the server refuses stay refused: fail at once instead of retrying for minutes.
+    return ApplicationFailure.create({ type: FailureTypes.McpConnectionFailed, message: error.message, nonRetryable: refusedCredentials(error) });
   }
   return error;
+}
+
+/** A 401 or 403 from the server (its HTTP status on the error, or in the message that reports it). */
+function refusedCredentials(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 401 || code === 403 || /\bHTTP (401|403)\b/.test(current.message)) return true;
+  }
+  return false;
 }

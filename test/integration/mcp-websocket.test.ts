@@ -125,6 +125,8 @@ test('a wrong token fails the activity with a message naming the server and the 
   const listing = activityEnvironment().run(activities.mcpListTools, { server: 'guarded_wrong_token' });
   await expect(listing).rejects.toMatchObject({
     type: 'McpConnectionFailed',
+    // Refused credentials are not retried: the same token would be refused again.
+    nonRetryable: true,
     message: expect.stringMatching(
       /^MCP server "guarded_wrong_token": could not connect: the server at ws:\/\/127\.0\.0\.1:\d+ refused the websocket connection: HTTP 401 Unauthorized$/,
     ),
