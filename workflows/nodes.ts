@@ -1,7 +1,7 @@
 import { ApplicationFailure, startChild } from '@temporalio/workflow';
 import { asText, nodeSpec, resultText } from '../src/patterns/nodes';
 import type { ResolvedNode, WorkflowInput } from '../src/spec/schema';
-import { workflowTypeByPattern } from '../src/spec/schema';
+import { workflowTypeByPattern } from '../src/spec/constants';
 import { callFunctionActivity } from './activities';
 import type { RunUsage } from './definitions';
 import type { RunControl } from './run-control';

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ratingSchema, type Rating } from '../spec/schema';
+import { RATINGS } from '../spec/constants';
+import type { Rating } from '../spec/schema';
+
+const ratingSchema = z.enum(RATINGS);
 
 /**
  * Pure pieces of the evaluator-optimizer: the evaluation schema, the order of ratings, which

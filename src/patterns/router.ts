@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import type { LlmRequest } from '../llm/messages';
-import {
-  agentDefinitionSchema,
-  type ResolvedAgent,
-  type ResolvedModel,
-  type ResolvedNode,
-  type ResolvedRouter,
-} from '../spec/schema';
+import { AGENT_DEFAULTS } from '../spec/constants';
+import type { ResolvedAgent, ResolvedModel, ResolvedNode, ResolvedRouter } from '../spec/schema';
 import { bestMatches } from './ranking';
 import { rankBySimilarity, type RankOptions } from './similarity';
 
@@ -94,18 +89,21 @@ function nodeDescription(node: ResolvedNode): string {
 
 /**
  * The agent that handles a request routed to an MCP server: the router's own model with that
- * server's tools. Parsed through the agent schema so every default is what a configured agent gets.
+ * server's tools, with the defaults a configured agent gets (AGENT_DEFAULTS; no zod in a run's sandbox).
  */
 export function serverAgent(server: string, description: string, llm: ResolvedModel): ResolvedAgent {
-  const definition = agentDefinitionSchema.parse({
+  return {
+    ...AGENT_DEFAULTS,
     name: server,
     instruction: `Use the tools of ${server} to handle the request.`,
     ...(description && { description }),
     servers: [server],
+    approve_tools: [],
+    handoffs: [],
+    functions: [],
     provider: llm.provider,
     model: llm.model,
-  });
-  return { ...definition, name: server, provider: llm.provider, model: llm.model };
+  };
 }
 
 const KIND_WORDING: Record<RouteKind, string> = {

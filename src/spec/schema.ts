@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import type { ResolvedCode } from './code';
+import { AGENT_DEFAULTS, DEFAULT_HISTORY_LIMIT_BYTES, RATINGS } from './constants';
+
+// The spec's constants, with its shapes; workflow code imports them from ./constants, which has no zod.
+export { DEFAULT_HISTORY_LIMIT_BYTES, workflowTypeByPattern } from './constants';
 
 /**
  * Pattern specs: the shapes a run carries. They are written in the config file's own snake_case
@@ -105,15 +109,15 @@ export type AgentPrompt = z.output<typeof agentPromptSchema>;
 export const agentDefinitionSchema = z
   .object({
     name: nameField.optional(),
-    instruction: z.string().min(1).default('You are a helpful agent.'),
+    instruction: z.string().min(1).default(AGENT_DEFAULTS.instruction),
     description: z.string().optional(),
     servers: z.array(z.string().min(1)).default([]),
     ...requestFields,
-    max_iterations: z.number().int().min(1).max(200).default(10),
-    max_tokens: z.number().int().min(1).default(4096),
-    human_input: z.boolean().default(false),
+    max_iterations: z.number().int().min(1).max(200).default(AGENT_DEFAULTS.max_iterations),
+    max_tokens: z.number().int().min(1).default(AGENT_DEFAULTS.max_tokens),
+    human_input: z.boolean().default(AGENT_DEFAULTS.human_input),
     approve_tools: z.array(z.string().min(1)).default([]),
-    input_timeout_seconds: z.number().positive().default(86_400),
+    input_timeout_seconds: z.number().positive().default(AGENT_DEFAULTS.input_timeout_seconds),
     /** Swarm: the agents this one may hand the conversation to. */
     handoffs: z.array(z.string().min(1)).default([]),
     /** Config `functions:` this agent may call as tools (swarm context variables flow through them). */
@@ -147,7 +151,7 @@ export type AgentReference = z.infer<typeof agentReferenceSchema>;
 export const functionNodeSchema = z.object({ function: z.string().min(1), name: nameField.optional() }).strict();
 export type FunctionNode = z.infer<typeof functionNodeSchema>;
 
-export const ratingSchema = z.enum(['poor', 'fair', 'good', 'excellent']);
+export const ratingSchema = z.enum(RATINGS);
 export type Rating = z.infer<typeof ratingSchema>;
 
 const common = { name: nameField.optional(), description: z.string().optional() };
@@ -213,8 +217,6 @@ export type PatternSpec =
       Common);
 export type PatternType = PatternSpec['type'];
 
-/** Continue as new past 4 MB of history, well inside Temporal's 50 MB limit. */
-export const DEFAULT_HISTORY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Contract section 9: an agent or swarm run may be a conversation that stays open after each
@@ -456,12 +458,3 @@ export interface WorkflowInput<S extends RunSpec = RunSpec> {
   input: unknown;
 }
 
-export const workflowTypeByPattern: Record<PatternType, string> = {
-  agent: 'agentWorkflow',
-  orchestrator: 'orchestratorWorkflow',
-  router: 'routerWorkflow',
-  intent_classifier: 'intentClassifierWorkflow',
-  parallel: 'parallelWorkflow',
-  evaluator_optimizer: 'evaluatorOptimizerWorkflow',
-  swarm: 'swarmWorkflow',
-};

@@ -108,6 +108,10 @@ describe('serverAgent', () => {
       functions: [],
     });
     expect(serverAgent('bare', '', llm)).not.toHaveProperty('description');
+    // The same defaults as a configured agent's, which the schema fills.
+    const configured = agentDefinitionSchema.parse({ instruction: 'x', servers: ['weather'] });
+    const { instruction: _instruction, servers: _servers, ...defaults } = configured;
+    expect(serverAgent('weather', '', llm)).toMatchObject(defaults);
   });
 });
 
