@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { errorChain } from '../src/error-causes';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -110,9 +111,8 @@ function temporalFailure(error: unknown): unknown {
 
 /** A 401 or 403 from the server (its HTTP status on the error, or in the message that reports it). */
 function refusedCredentials(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+  return [...errorChain(error)].some((current) => {
     const code = (current as { code?: unknown }).code;
-    if (code === 401 || code === 403 || /\bHTTP (401|403)\b/.test(current.message)) return true;
-  }
-  return false;
+    return code === 401 || code === 403 || /\bHTTP (401|403)\b/.test(current.message);
+  });
 }

@@ -47,6 +47,12 @@ const mcpOptions: ActivityOptions = {
   retry: { ...retryableBackoff, maximumAttempts: 8, nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer] },
 };
 
+/** Reading a prompt or a resource: as a tool call, but what the server answered with an error stays so. */
+const mcpReadOptions: ActivityOptions = {
+  ...mcpOptions,
+  retry: { ...mcpOptions.retry, nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer, FailureTypes.McpRequestFailed] },
+};
+
 /**
  * Each attempt of a local activity (an MCP server or function marked `local: true`): short, since
  * the workflow task waits on it (the worker heartbeats that task meanwhile) and no heartbeat
@@ -190,4 +196,17 @@ export function resolveNodeActivity(summary: string): Activities['resolveNode'] 
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureTypes.InvalidSpec] },
     summary,
   }).resolveNode;
+}
+
+export function mcpGetPromptActivity(summary: string): Activities['mcpGetPrompt'] {
+  return proxyActivities<Activities>({ ...mcpReadOptions, summary }).mcpGetPrompt;
+}
+
+export function mcpReadResourceActivity(summary: string): Activities['mcpReadResource'] {
+  return proxyActivities<Activities>({ ...mcpReadOptions, summary }).mcpReadResource;
+}
+
+/** Putting an agent's context together and storing it: nothing a retry could fix but a store that blinked. */
+export function composeAgentContextActivity(summary: string): Activities['composeAgentContext'] {
+  return proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 }, summary }).composeAgentContext;
 }

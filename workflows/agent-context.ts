@@ -1,9 +1,7 @@
-import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities/contracts';
 import { InternedValue } from '../src/conversation/interned';
-import { FailureTypes } from '../src/failure-types';
 import type { Message } from '../src/llm/messages';
 import type { ResolvedAgent } from '../src/spec/schema';
+import { composeAgentContextActivity, mcpGetPromptActivity, mcpReadResourceActivity } from './activities';
 import type { RunControl } from './run-control';
 
 /**
@@ -12,22 +10,6 @@ import type { RunControl } from './run-control';
  * then put together with its instruction by a local activity that stores the system prompt, so
  * history carries its key rather than the resources' text.
  */
-
-/** As a tool call's: a dead worker is noticed in seconds, an unreachable server retried for a while. */
-const readOptions: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '5 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: [FailureTypes.UnknownMcpServer, FailureTypes.McpRequestFailed],
-  },
-};
-
-/** Putting text together and storing it: nothing a retry could fix but a store that blinked. */
-const composeOptions = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } } as const;
 
 export interface AgentContext {
   /** The instruction with the prompt and resources: stored, so only its key is known here. */
@@ -46,18 +28,18 @@ export async function readAgentContext(agent: ResolvedAgent, control: RunControl
   await control.checkpoint();
   const [promptResult, resourceResults] = await Promise.all([
     prompt &&
-      proxyActivities<Activities>({ ...readOptions, summary: `get prompt · ${prompt.server} · ${prompt.name}` }).mcpGetPrompt({
+      mcpGetPromptActivity(`get prompt · ${prompt.server} · ${prompt.name}`)({
         server: prompt.server,
         name: prompt.name,
         ...(prompt.arguments && { arguments: prompt.arguments }),
       }),
     Promise.all(
       resources.map(({ server, uri }) =>
-        proxyActivities<Activities>({ ...readOptions, summary: `read resource · ${server} · ${uri}` }).mcpReadResource({ server, uri }),
+        mcpReadResourceActivity(`read resource · ${server} · ${uri}`)({ server, uri }),
       ),
     ),
   ]);
-  const composed = await proxyLocalActivities<Activities>({ ...composeOptions, summary: `context · ${agent.name}` }).composeAgentContext({
+  const composed = await composeAgentContextActivity(`context · ${agent.name}`)({
     instruction: agent.instruction,
     ...(prompt && promptResult && { prompt: { server: prompt.server, name: prompt.name, as: prompt.as, result: promptResult } }),
     resources: resources.map(({ server, uri }, index) => ({ server, uri, result: resourceResults[index] })),

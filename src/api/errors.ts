@@ -1,4 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
+import { errorChain } from '../error-causes';
 import {
   InputRejectedError,
   MessageRejectedError,
@@ -43,24 +44,18 @@ const GRPC_UNAVAILABLE = 14;
 
 /** Temporal's gRPC errors arrive wrapped (ServiceError → cause); any link in the chain counts. */
 export function isTemporalUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
-    if (isGrpcServiceError(current) && (current.code === GRPC_UNAVAILABLE || current.code === GRPC_DEADLINE_EXCEEDED)) {
-      return true;
-    }
-  }
-  return false;
+  return grpcErrors(error).some((grpc) => grpc.code === GRPC_UNAVAILABLE || grpc.code === GRPC_DEADLINE_EXCEEDED);
+}
+
+function grpcErrors(error: unknown) {
+  return [...errorChain(error)].filter(isGrpcServiceError);
 }
 
 const GRPC_FAILED_PRECONDITION = 9;
 
 /** Temporal refuses queries and Updates while a run's workflow task keeps failing. */
 export function isWorkflowTaskFailing(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
-    if (isGrpcServiceError(current) && current.code === GRPC_FAILED_PRECONDITION && /workflow task in failed state/i.test(current.message)) {
-      return true;
-    }
-  }
-  return false;
+  return grpcErrors(error).some((grpc) => grpc.code === GRPC_FAILED_PRECONDITION && /workflow task in failed state/i.test(grpc.message));
 }
 
 const GRPC_PERMISSION_DENIED = 7;
@@ -71,8 +66,7 @@ const GRPC_UNAUTHENTICATED = 16;
  * operator has to fix a setting, and the message names the ones that can be wrong.
  */
 function temporalRefusal(error: unknown): ApiError | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
-    if (!isGrpcServiceError(current)) continue;
+  for (const current of grpcErrors(error)) {
     if (current.code === GRPC_UNAUTHENTICATED) {
       return new ApiError(
         503,
