@@ -29,9 +29,17 @@ export default tseslint.config(
     },
   },
   {
-    // The composition patterns are written on the public workflow API, as users write theirs: if one
-    // needs more, the API is missing it. Their pure logic lives in src/patterns.
-    files: ['workflows/parallel.ts', 'workflows/router.ts', 'workflows/intent-classifier.ts', 'workflows/orchestrator.ts', 'workflows/evaluator-optimizer.ts'],
+    // Every pattern is written on the public workflow API, as users write theirs: if one needs
+    // more, the API is missing it. Their pure logic lives in src/patterns.
+    files: [
+      'workflows/agent.ts',
+      'workflows/swarm.ts',
+      'workflows/parallel.ts',
+      'workflows/router.ts',
+      'workflows/intent-classifier.ts',
+      'workflows/orchestrator.ts',
+      'workflows/evaluator-optimizer.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,23 +1,21 @@
-import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
-import { ContextTracker, type ContextState } from '../src/conversation/context-state';
 import type { LogPosition } from '../src/conversation/entry';
 import { InternedValue, type Interned } from '../src/conversation/interned';
-import { ConversationLog } from '../src/conversation/log';
 import type { ToolDefinition } from '../src/llm/messages';
 import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { runsLocally } from '../src/spec/local-calls';
-import type { ResolvedAgent, ResolvedAgentPattern, WorkflowInput } from '../src/spec/schema';
-import { mcpListToolsActivity } from './activities';
-import { readAgentContext } from './agent-context';
-import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
-import type { RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { llmTurn, type LoopState } from './llm-turn';
-import { historyIsLarge } from './loop-history';
-import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
-import { runToolCall, type DeferredCall } from './tool-calls';
-import { exposeLoop, runTurns, stopReason } from './turns';
+import type { ResolvedAgent, ResolvedAgentPattern } from '../src/spec/schema';
+import {
+  InputDeferred,
+  stopReason,
+  ToolLoop,
+  workflow,
+  type ClosedBy,
+  type DeferredCall,
+  type RunContext,
+  type RunUsage,
+  type ToolLoopCarry,
+} from '../src/workflow';
 
 export interface AgentAnswer {
   text: string;
@@ -36,12 +34,8 @@ export interface AgentResult extends AgentAnswer {
 }
 
 /** The loop's state at a boundary, handed to the next run on continue-as-new. */
-interface AgentCarry {
-  log: LogPosition;
+interface AgentCarry extends Required<ToolLoopCarry> {
   tools: { names: string[]; definitions: Interned<ToolDefinition[]> };
-  context: ContextState;
-  control: RunControlCarry;
-  conversation: ConversationCarry;
   /**
    * The turn that was running: the iterations it had taken, its latest text, and calls still
    * waiting for input.
@@ -52,17 +46,9 @@ interface AgentCarry {
   system?: Interned<string>;
 }
 
-export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?: AgentCarry };
+type AgentRun = RunContext<unknown, ResolvedAgentPattern, AgentCarry>;
 
-export async function agentWorkflow(args: AgentWorkflowInput): Promise<AgentResult> {
-  const control = new RunControl(args.name, 'agent', args.carry?.control);
-  const conversation = new Conversation(
-    args.spec.conversation,
-    control,
-    args.carry ? { carry: args.carry.conversation } : { input: args.input },
-  );
-  return runToCompletion(control, () => new AgentLoop(args, control, conversation).run());
-}
+export const agentWorkflow = workflow((run: AgentRun) => new AgentLoop(run).execute(), { pattern: 'agent', conversation: true });
 
 interface ToolSet {
   names: string[];
@@ -76,7 +62,7 @@ interface ToolSet {
  */
 class AgentLoop {
   private readonly agent: ResolvedAgent;
-  private readonly loop: LoopState;
+  private readonly loop: ToolLoop;
   private system: InternedValue<string>;
   /** Whether `system` is more than the instruction: read from the agent's MCP prompt and resources. */
   private hasContext: boolean;
@@ -84,39 +70,27 @@ class AgentLoop {
   private last?: AgentAnswer;
   private lastText = '';
 
-  constructor(
-    private readonly args: AgentWorkflowInput,
-    private readonly control: RunControl,
-    private readonly conversation: Conversation,
-  ) {
-    this.agent = args.spec.agent;
-    const carry = args.carry;
-    this.loop = {
-      log: new ConversationLog(carry?.log),
-      context: new ContextTracker(carry?.context),
-      control,
-    };
+  constructor(private readonly run: AgentRun) {
+    this.agent = run.spec.agent;
+    const carry = run.carried;
+    this.loop = new ToolLoop(run, carry);
     this.system = carry?.system ? InternedValue.from(carry.system) : new InternedValue(this.agent.instruction);
     this.hasContext = carry?.system !== undefined;
     if (carry) this.tools = { names: carry.tools.names, definitions: InternedValue.from(carry.tools.definitions) };
     this.last = carry?.last;
     this.lastText = carry?.current?.lastText ?? '';
-    exposeLoop(control, conversation, {
-      spec: args.spec,
-      log: this.loop.log,
+    this.loop.describe({
       result: () => this.result(),
       hasAnswer: () => this.last !== undefined,
       context: () => (this.agent.context ? this.loop.context.state : undefined),
     });
   }
 
-  async run(): Promise<AgentResult> {
-    if (!this.args.carry) await this.readContext();
+  async execute(): Promise<AgentResult> {
+    if (!this.run.carried) await this.readContext();
     this.tools ??= await this.listTools();
-    const { carry } = this.args;
-    const current = carry?.current;
-    await runTurns(this.conversation, this.args.spec, {
-      log: this.loop.log,
+    const current = this.run.carried?.current;
+    await this.loop.turns({
       ...(current && { resumed: { turn: current.turn, body: () => this.steps(current.turn, current.iteration, current.deferred) } }),
       answer: (turn) => this.steps(turn, 0),
       answered: (answer) => (this.last = answer),
@@ -132,12 +106,12 @@ class AgentLoop {
     if (from === 0) this.lastText = '';
     if (deferred.length > 0) await this.runCalls(deferred, turn, from);
     for (let iteration = from + 1; iteration <= agent.max_iterations; iteration++) {
-      const label = this.conversation.enabled ? { turn, step: iteration } : { turn: iteration };
-      const { text, calls } = await llmTurn({ loop, agent, system: this.system, tools: tools.definitions, label });
+      const label = this.run.conversation!.enabled ? { turn, step: iteration } : { turn: iteration };
+      const { text, calls } = await loop.modelTurn(agent, { system: this.system, tools: tools.definitions }, label);
       if (text) this.lastText = text;
       if (calls.length === 0) return { text, iterations: iteration, stopReason: 'final_answer' };
       await this.runCalls(calls.map((call) => ({ call })), turn, iteration);
-      if (iteration < agent.max_iterations && historyIsLarge(this.args.spec)) {
+      if (iteration < agent.max_iterations && this.run.historyIsLarge()) {
         await this.continueAsNew({ turn, iteration, lastText: this.lastText });
       }
     }
@@ -150,8 +124,8 @@ class AgentLoop {
    * every call it made. Calls whose wait for input is deferred go on in the next run.
    */
   private async runCalls(calls: DeferredCall[], turn: number, iteration: number): Promise<void> {
-    const scope = { agent: this.agent, offered: this.tools!.names, control: this.control };
-    const settled = await Promise.allSettled(calls.map(({ call, requestId }) => runToolCall(call, scope, requestId)));
+    const scope = { agent: this.agent, offered: this.tools!.names };
+    const settled = await Promise.allSettled(calls.map(({ call, requestId }) => this.loop.callTool(call, scope, requestId)));
     const deferred: DeferredCall[] = [];
     let failure: { reason: unknown } | undefined;
     settled.forEach((outcome, index) => {
@@ -166,7 +140,7 @@ class AgentLoop {
     if (failure) {
       // The turn ends here: calls whose wait was handed on get an answer too, and their requests close.
       for (const { call, requestId } of deferred) {
-        this.control.dropRequest(requestId!);
+        this.run.withdrawInput(requestId!);
         this.loop.log.add(interruptedResult(call, stopReason(failure.reason)), turn);
       }
       throw failure.reason;
@@ -175,40 +149,37 @@ class AgentLoop {
   }
 
   private result(): AgentResult {
+    const conversation = this.run.conversation!;
     return {
       ...(this.last ?? { text: '', iterations: 0, stopReason: 'final_answer' }),
-      usage: this.control.totalUsage(),
+      usage: this.run.usage(),
       transcript: this.loop.log.position(),
-      ...(this.conversation.enabled && {
-        turns: this.conversation.turns,
-        ...(this.conversation.closedBy && { closedBy: this.conversation.closedBy }),
+      ...(conversation.enabled && {
+        turns: conversation.turns,
+        ...(conversation.closedBy && { closedBy: conversation.closedBy }),
       }),
     };
   }
 
-  private async continueAsNew(current?: AgentCarry['current']): Promise<never> {
-    // Every handler here is synchronous, so this waits for nothing (and cannot be cancelled midway).
-    if (!allHandlersFinished()) await condition(allHandlersFinished);
-    const tools = this.tools!;
-    const carry: AgentCarry = {
-      log: this.loop.log.position(),
-      tools: { names: tools.names, definitions: tools.definitions.wire() },
-      context: this.loop.context.state,
-      control: this.control.carry(),
-      conversation: this.conversation.carry(),
-      ...(current && { current }),
-      ...(this.last && { last: this.last }),
-      ...(this.hasContext && { system: this.system.wire() }),
-    };
-    return continueAsNew<typeof agentWorkflow>({ name: this.args.name, spec: this.args.spec, input: null, carry });
+  private continueAsNew(current?: AgentCarry['current']): Promise<never> {
+    return this.run.continueAsNew(() => {
+      const tools = this.tools!;
+      return {
+        ...this.loop.carry(),
+        tools: { names: tools.names, definitions: tools.definitions.wire() },
+        ...(current && { current }),
+        ...(this.last && { last: this.last }),
+        ...(this.hasContext && { system: this.system.wire() }),
+      };
+    });
   }
 
   /**
-   * The agent's MCP prompt and resources, read once when the run starts (workflows/agent-context.ts):
-   * the system prompt they make, and a prompt's messages when it opens the conversation.
+   * The agent's MCP prompt and resources, read once when the run starts: the system prompt they
+   * make, and a prompt's messages when it opens the conversation.
    */
   private async readContext(): Promise<void> {
-    const context = await readAgentContext(this.agent, this.control);
+    const context = await this.run.agentContext(this.agent);
     if (!context) return;
     this.system = context.system;
     this.hasContext = true;
@@ -216,13 +187,12 @@ class AgentLoop {
   }
 
   private async listTools(): Promise<ToolSet> {
-    const { agent, control } = this;
-    control.setStep(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
+    const { agent, run } = this;
+    run.step(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
     const perServer = await Promise.all(
-      agent.servers.map(async (server) => {
-        await control.checkpoint();
-        return mcpListToolsActivity(`list tools · ${server}`, agent.server_calls?.[server], runsLocally(agent, { server }))({ server });
-      }),
+      agent.servers.map((server) =>
+        run.serverTools(server, { policy: agent.server_calls?.[server], local: runsLocally(agent, { server }) }),
+      ),
     );
     // Runs started before agents could call functions carry specs without `functions`.
     const definitions = [...perServer.flat(), ...functionTools(agent.functions ?? [], agent.function_descriptions)];

@@ -1,23 +1,23 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew } from '@temporalio/workflow';
-import { ContextTracker, type ContextState } from '../src/conversation/context-state';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { LogPosition } from '../src/conversation/entry';
 import { InternedValue, type Interned } from '../src/conversation/interned';
-import { ConversationLog } from '../src/conversation/log';
 import type { ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
 import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
 import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
 import { runsLocally } from '../src/spec/local-calls';
-import type { ResolvedAgent, ResolvedSwarm, WorkflowInput } from '../src/spec/schema';
-import { mcpListToolsActivity } from './activities';
-import { Conversation, type ClosedBy, type ConversationCarry } from './conversation';
-import type { RunUsage } from './definitions';
-import { runToCompletion } from './lifecycle';
-import { llmTurn, type LoopState } from './llm-turn';
-import { historyIsLarge } from './loop-history';
-import { InputDeferred, RunControl, type RunControlCarry } from './run-control';
-import { runToolCall, type DeferredCall } from './tool-calls';
-import { exposeLoop, runTurns, stopReason } from './turns';
+import type { ResolvedAgent, ResolvedSwarm } from '../src/spec/schema';
+import {
+  InputDeferred,
+  stopReason,
+  ToolLoop,
+  workflow,
+  type ClosedBy,
+  type DeferredCall,
+  type RunContext,
+  type RunUsage,
+  type ToolLoopCarry,
+} from '../src/workflow';
 
 export interface SwarmAnswer {
   text: string;
@@ -46,16 +46,12 @@ interface ToolSetCarry {
 }
 
 /** The swarm's state at a boundary, handed to the next run on continue-as-new. */
-interface SwarmCarry {
-  log: LogPosition;
+interface SwarmCarry extends Required<ToolLoopCarry> {
   /** The tools of each agent that has spoken. */
   tools: Record<string, ToolSetCarry>;
   active: string;
   handoffs: string[];
   contextVariables: Record<string, unknown>;
-  context: ContextState;
-  control: RunControlCarry;
-  conversation: ConversationCarry;
   /**
    * The turn that was running and the LLM calls it had made; with `deferred`, the tool calls of
    * `speaker`'s last reply still to run, the first of them waiting for input.
@@ -64,7 +60,7 @@ interface SwarmCarry {
   last?: SwarmAnswer;
 }
 
-export type SwarmWorkflowInput = WorkflowInput<ResolvedSwarm> & { carry?: SwarmCarry };
+type SwarmRun = RunContext<unknown, ResolvedSwarm, SwarmCarry>;
 
 /**
  * OpenAI-Swarm-style: one conversation that agents pass between them. The active agent speaks with
@@ -74,15 +70,7 @@ export type SwarmWorkflowInput = WorkflowInput<ResolvedSwarm> & { carry?: SwarmC
  * A turn ends when the active agent answers without tool calls, or after `max_turns` LLM calls; a
  * conversation keeps its active agent and context variables from one message to the next.
  */
-export async function swarmWorkflow(args: SwarmWorkflowInput): Promise<SwarmResult> {
-  const control = new RunControl(args.name, 'swarm', args.carry?.control);
-  const conversation = new Conversation(
-    args.spec.conversation,
-    control,
-    args.carry ? { carry: args.carry.conversation } : { input: args.input },
-  );
-  return runToCompletion(control, () => new SwarmLoop(args, control, conversation).run());
-}
+export const swarmWorkflow = workflow((run: SwarmRun) => new SwarmLoop(run).execute(), { pattern: 'swarm', conversation: true });
 
 interface ToolSet {
   names: string[];
@@ -92,7 +80,7 @@ interface ToolSet {
 class SwarmLoop {
   private readonly spec: ResolvedSwarm;
   private readonly members: Map<string, ResolvedAgent>;
-  private readonly loop: LoopState;
+  private readonly loop: ToolLoop;
   private readonly toolSets = new Map<string, Promise<ToolSet>>();
   private readonly serverTools = new Map<string, Promise<ToolDefinition[]>>();
   /** Each agent's system prompt as last sent; it changes with the context variables. */
@@ -104,11 +92,9 @@ class SwarmLoop {
   private lastText = '';
 
   constructor(
-    private readonly args: SwarmWorkflowInput,
-    private readonly control: RunControl,
-    private readonly conversation: Conversation,
+    private readonly run: SwarmRun,
   ) {
-    const { spec, carry } = args;
+    const { spec, carried: carry } = run;
     this.spec = spec;
     this.members = new Map(spec.agents.map((agent) => [agent.name, agent]));
     const start = this.members.get(carry?.active ?? spec.start);
@@ -121,26 +107,22 @@ class SwarmLoop {
     this.active = start;
     this.handoffs = carry?.handoffs ?? [start.name];
     this.contextVariables = carry?.contextVariables ?? { ...spec.context_variables };
-    this.loop = { log: new ConversationLog(carry?.log), context: new ContextTracker(carry?.context), control };
+    this.loop = new ToolLoop(run, carry);
     for (const [name, set] of Object.entries(carry?.tools ?? {})) {
       this.toolSets.set(name, Promise.resolve({ names: set.names, definitions: InternedValue.from(set.definitions) }));
     }
     this.last = carry?.last;
     this.lastText = carry?.current?.lastText ?? '';
-    exposeLoop(control, conversation, {
-      spec,
-      log: this.loop.log,
+    this.loop.describe({
       result: () => this.result(),
       hasAnswer: () => this.last !== undefined,
       context: () => (this.active.context ? this.loop.context.state : undefined),
     });
   }
 
-  async run(): Promise<SwarmResult> {
-    const { carry } = this.args;
-    const current = carry?.current;
-    await runTurns(this.conversation, this.spec, {
-      log: this.loop.log,
+  async execute(): Promise<SwarmResult> {
+    const current = this.run.carried?.current;
+    await this.loop.turns({
       ...(current && { resumed: { turn: current.turn, body: () => this.calls(current.turn, current.calls, current) } }),
       answer: (turn) => this.calls(turn, 0),
       answered: (answer) => (this.last = answer),
@@ -161,12 +143,12 @@ class SwarmLoop {
       // The agent that speaks this call; its tool calls run with its tools even if one hands over.
       const agent = this.active;
       const tools = await this.toolsOf(agent);
-      const label = this.conversation.enabled ? { turn, step: call } : { turn: call };
-      const { text, calls } = await llmTurn({ loop, agent, system: this.systemOf(agent), tools: tools.definitions, label });
+      const label = this.run.conversation!.enabled ? { turn, step: call } : { turn: call };
+      const { text, calls } = await loop.modelTurn(agent, { system: this.systemOf(agent), tools: tools.definitions }, label);
       if (text) this.lastText = text;
       if (calls.length === 0) return this.answer(text, call, 'final_answer');
       await this.runCalls(agent, tools.names, calls.map((c) => ({ call: c })), turn, call);
-      if (call < spec.max_turns && historyIsLarge(spec)) await this.continueAsNew({ turn, calls: call, lastText: this.lastText });
+      if (call < spec.max_turns && this.run.historyIsLarge()) await this.continueAsNew({ turn, calls: call, lastText: this.lastText });
     }
     return this.answer(this.lastText, spec.max_turns, 'max_turns');
   }
@@ -198,8 +180,7 @@ class SwarmLoop {
       this.transferTo(target);
       return toolResult(call, transferredText(target));
     }
-    const scope = { agent, offered, control: this.control, contextVariables: this.contextVariables };
-    const outcome = await runToolCall(call, scope, requestId);
+    const outcome = await this.loop.callTool(call, { agent, offered, contextVariables: this.contextVariables }, requestId);
     const fn = outcome.functionReply;
     if (!fn || fn.isError) return outcome.message;
     this.contextVariables = fn.contextVariables;
@@ -232,38 +213,35 @@ class SwarmLoop {
   }
 
   private result(): SwarmResult {
+    const conversation = this.run.conversation!;
     return {
       ...(this.last ?? this.answer('', 0, 'final_answer')),
-      usage: this.control.totalUsage(),
+      usage: this.run.usage(),
       transcript: this.loop.log.position(),
-      ...(this.conversation.enabled && {
-        conversationTurns: this.conversation.turns,
-        ...(this.conversation.closedBy && { closedBy: this.conversation.closedBy }),
+      ...(conversation.enabled && {
+        conversationTurns: conversation.turns,
+        ...(conversation.closedBy && { closedBy: conversation.closedBy }),
       }),
     };
   }
 
-  private async continueAsNew(current?: SwarmCarry['current']): Promise<never> {
-    // Every handler here is synchronous, so this waits for nothing (and cannot be cancelled midway).
-    if (!allHandlersFinished()) await condition(allHandlersFinished);
-    const tools: Record<string, ToolSetCarry> = {};
-    for (const [name, set] of this.toolSets) {
-      const { names, definitions } = await set;
-      tools[name] = { names, definitions: definitions.wire() };
-    }
-    const carry: SwarmCarry = {
-      log: this.loop.log.position(),
-      tools,
-      active: this.active.name,
-      handoffs: this.handoffs,
-      contextVariables: this.contextVariables,
-      context: this.loop.context.state,
-      control: this.control.carry(),
-      conversation: this.conversation.carry(),
-      ...(current && { current }),
-      ...(this.last && { last: this.last }),
-    };
-    return continueAsNew<typeof swarmWorkflow>({ name: this.args.name, spec: this.spec, input: null, carry });
+  private continueAsNew(current?: SwarmCarry['current']): Promise<never> {
+    return this.run.continueAsNew(async () => {
+      const tools: Record<string, ToolSetCarry> = {};
+      for (const [name, set] of this.toolSets) {
+        const { names, definitions } = await set;
+        tools[name] = { names, definitions: definitions.wire() };
+      }
+      return {
+        ...this.loop.carry(),
+        tools,
+        active: this.active.name,
+        handoffs: this.handoffs,
+        contextVariables: this.contextVariables,
+        ...(current && { current }),
+        ...(this.last && { last: this.last }),
+      };
+    });
   }
 
   private systemOf(agent: ResolvedAgent): InternedValue<string> {
@@ -287,9 +265,9 @@ class SwarmLoop {
   }
 
   private async buildTools(agent: ResolvedAgent): Promise<ToolSet> {
-    const { spec, control } = this;
+    const { spec, run } = this;
     const descriptions = Object.fromEntries(spec.agents.map((member) => [member.name, member.description]));
-    if (agent.servers.length > 0) control.setStep(`listing tools of ${agent.servers.join(', ')} · ${agent.name}`);
+    if (agent.servers.length > 0) run.step(`listing tools of ${agent.servers.join(', ')} · ${agent.name}`);
     const perServer = await Promise.all(agent.servers.map((server) => this.listServer(server)));
     const definitions = [
       ...perServer.flat(),
@@ -306,7 +284,7 @@ class SwarmLoop {
       // A server's policy is the config's, so any agent that uses the server carries the same one.
       const policy = this.spec.agents.find((agent) => agent.server_calls?.[server])?.server_calls?.[server];
       const local = this.spec.agents.some((agent) => runsLocally(agent, { server }));
-      listed = this.control.checkpoint().then(() => mcpListToolsActivity(`list tools · ${server}`, policy, local)({ server }));
+      listed = this.run.serverTools(server, { policy, local });
       this.serverTools.set(server, listed);
     }
     return listed;

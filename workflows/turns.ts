@@ -32,7 +32,7 @@ export interface LoopFace {
 }
 
 /** Registers, before the workflow's first await, what people and the API ask of a loop. */
-export function exposeLoop(control: RunControl, conversation: Conversation, face: LoopFace): void {
+export function exposeLoop(control: RunControl, conversation: Conversation | undefined, face: LoopFace): void {
   // A person may take days over an approval while messages pile up: the run goes on in a new one,
   // once this one has grown (a run that starts out large would otherwise hand over at once, forever).
   const startSize = workflowInfo().historySize;
@@ -41,7 +41,7 @@ export function exposeLoop(control: RunControl, conversation: Conversation, face
   control.describeWith(() => {
     const context = face.context();
     return {
-      ...(conversation.enabled && { conversation: conversation.view(), ...(face.hasAnswer() && { result: face.result() }) }),
+      ...(conversation?.enabled && { conversation: conversation.view(), ...(face.hasAnswer() && { result: face.result() }) }),
       ...(context && { context }),
     };
   });

@@ -1,15 +1,18 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { EmbedInput } from '../../activities/contracts';
-import type { Message } from '../llm/messages';
+import type { Message, ToolDefinition } from '../llm/messages';
 import { approvalDecisionSchema, type ApprovalDecision } from '../patterns/human-input';
 import type { ResolvedCode } from '../spec/code';
-import type { ResolvedModel, ResolvedNode, RunSpec, WorkflowInput } from '../spec/schema';
+import type { CallPolicy, ResolvedAgent, ResolvedLoop, ResolvedModel, ResolvedNode, RunSpec, WorkflowInput } from '../spec/schema';
 import { FailureTypes } from '../failure-types';
 import type { RunUsage } from '../../workflows/definitions';
-import { embedActivity, llmActivity, resolveNodeActivity } from '../../workflows/activities';
+import { embedActivity, llmActivity, mcpListToolsActivity, resolveNodeActivity } from '../../workflows/activities';
+import { readAgentContext, type AgentContext } from '../../workflows/agent-context';
+import type { Conversation, ConversationCarry } from '../../workflows/conversation';
+import { historyIsLarge } from '../../workflows/loop-history';
 import { runNode } from '../../workflows/nodes';
-import type { RunControl } from '../../workflows/run-control';
+import type { RunControl, RunControlCarry } from '../../workflows/run-control';
 import { generateStructured } from '../../workflows/structured';
 import { askStructured } from '../../workflows/structured-node';
 import type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
@@ -75,24 +78,35 @@ export interface EmbedOptions {
   role?: string;
 }
 
-export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
-  /** The run's input, as the API (and the config's input_schema) took it. */
+/**
+ * What a run hands to the next one when it continues as new: the workflow's own state, and the
+ * run's (pause, usage, open input requests, a conversation's queue), which the API keeps whole.
+ */
+export type Carried<State> = State & { control: RunControlCarry; conversation?: ConversationCarry };
+
+export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode, State = unknown> {
+  /** The run's input, as the API (and the config's input_schema) took it; null in a run that continued as new. */
   readonly input: Input;
   /** The config workflow's name, or the pattern type of an ad-hoc run. */
   readonly name: string;
   /** What the run was started with, resolved from the config at start. */
   readonly spec: Spec;
+  /** What the run before this one handed on with `continueAsNew`; undefined in a fresh run. */
+  readonly carried?: Carried<State>;
   private readonly resolved = new Map<string, Promise<ResolvedNode>>();
   private calls = 0;
 
   constructor(
-    args: WorkflowInput<Spec>,
+    args: WorkflowInput<Spec> & { carry?: Carried<State> },
     /** @internal */
     readonly control: RunControl,
+    /** The run's turns, when the workflow was made with `conversation: true`. */
+    readonly conversation?: Conversation,
   ) {
     this.input = args.input as Input;
     this.name = args.name;
     this.spec = args.spec;
+    this.carried = args.carry;
   }
 
   /** Any node: a configured agent's name, `{agent, ...overrides}`, an inline agent or pattern, `{function}`, or a resolved node. */
@@ -103,6 +117,16 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
   /** An agent from the config by name, `{agent: name, ...overrides}`, or defined inline. */
   agent(spec: AgentSpec | ResolvedNode): Node {
     return new Node(this, spec, 'agent');
+  }
+
+  /**
+   * An agent's whole definition as the config resolves it (provider, model, instruction, servers,
+   * functions, settings), for a workflow that runs the agent's model and tools itself with a ToolLoop.
+   */
+  async agentDefinition(spec: AgentSpec): Promise<ResolvedAgent> {
+    const node = await this.resolve(spec, specName(spec));
+    if (node.kind !== 'agent') throw ApplicationFailure.nonRetryable(`${node.name} is a ${node.kind}, not an agent`, FailureTypes.InvalidSpec);
+    return node.agent;
   }
 
   /** Runs any pattern of contract section 4 as a child workflow and gives its answer. */
@@ -164,6 +188,46 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode> {
     return this.control.totalUsage();
   }
 
+  /** A server's tools as the model is offered them: one activity, `list tools · <server>`, after a step boundary. */
+  async serverTools(server: string, options: { policy?: CallPolicy; local?: boolean } = {}): Promise<ToolDefinition[]> {
+    await this.control.checkpoint();
+    return mcpListToolsActivity(`list tools · ${server}`, options.policy, options.local ?? false)({ server });
+  }
+
+  /**
+   * The MCP prompt and resources an agent's spec names, read and put together with its
+   * instruction (stored: the system prompt's key is all history holds). Undefined when it names
+   * none, and the instruction stands as it is.
+   */
+  agentContext(agent: ResolvedAgent): Promise<AgentContext | undefined> {
+    return readAgentContext(agent, this.control);
+  }
+
+  /** Closes an input request that a continued run handed on but that will never be waited for again. */
+  withdrawInput(requestId: string): void {
+    this.control.dropRequest(requestId);
+  }
+
+  /** True once this run's history should hand over to a new run (the spec's `history_limit_bytes`, or Temporal's suggestion). */
+  historyIsLarge(): boolean {
+    return historyIsLarge(this.spec as ResolvedLoop);
+  }
+
+  /**
+   * Goes on in a new run of the same workflow, with the same name and spec, a null input, and
+   * `state()` as the new run's `carried` (with the run's own state: pause, usage, open requests,
+   * the conversation). Called once every signal and Update handler has finished.
+   */
+  async continueAsNew(state: () => State | Promise<State>): Promise<never> {
+    if (!allHandlersFinished()) await condition(allHandlersFinished);
+    const carry: Carried<State> = {
+      ...(await state()),
+      control: this.control.carry(),
+      ...(this.conversation && { conversation: this.conversation.carry() }),
+    };
+    return continueAsNew({ name: this.name, spec: this.spec, input: null, carry });
+  }
+
   /** @internal Resolved once per distinct spec and name: the local activity's answer is in history. */
   resolve(spec: NodeSpec | ResolvedNode, name: string): Promise<ResolvedNode> {
     if (isResolved(spec)) return Promise.resolve(spec);
@@ -198,7 +262,7 @@ function specName(spec: NodeSpec | ResolvedNode): string {
 /** A node of the run: an agent, a nested pattern or a function. */
 export class Node {
   constructor(
-    private readonly context: RunContext<unknown, RunSpec>,
+    private readonly context: RunContext<unknown, RunSpec, unknown>,
     private readonly spec: NodeSpec | ResolvedNode,
     private readonly expected?: ResolvedNode['kind'],
   ) {}
@@ -247,7 +311,7 @@ export class Node {
 /** A model the workflow calls itself (a planner's, a router's), with no tools. */
 export class Model {
   constructor(
-    private readonly context: RunContext<unknown, RunSpec>,
+    private readonly context: RunContext<unknown, RunSpec, unknown>,
     private readonly choice: ResolvedModel,
     private readonly defaults: ModelDefaults,
   ) {}

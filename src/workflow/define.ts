@@ -1,12 +1,19 @@
 import type { ResolvedCode } from '../spec/code';
-import type { PatternType, RunSpec, WorkflowInput } from '../spec/schema';
+import type { PatternType, ResolvedLoop, RunSpec, WorkflowInput } from '../spec/schema';
+import { Conversation } from '../../workflows/conversation';
 import { runToCompletion } from '../../workflows/lifecycle';
 import { RunControl } from '../../workflows/run-control';
-import { RunContext } from './context';
+import { RunContext, type Carried } from './context';
 
 export interface WorkflowOptions {
   /** What the run reports as its pattern (the Run's `pattern`, `McpAgentPattern`); code workflows say `code`. */
   pattern?: PatternType | 'code';
+  /**
+   * The run takes messages (contract section 9) when its spec's `conversation` says so: the
+   * `message` signal, the `send_message` Update and `close`, with `run.conversation` and
+   * `ToolLoop.turns` to answer them turn by turn.
+   */
+  conversation?: boolean;
 }
 
 /**
@@ -20,13 +27,20 @@ export interface WorkflowOptions {
  * });
  * ```
  */
-export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec = ResolvedCode>(
-  body: (run: RunContext<Input, Spec>) => Promise<Output>,
+export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec = ResolvedCode, State = unknown>(
+  body: (run: RunContext<Input, Spec, State>) => Promise<Output>,
   options: WorkflowOptions = {},
-): (args: WorkflowInput<Spec>) => Promise<Output> {
+): (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => Promise<Output> {
   return async (args) => {
     // Before any await, so that no early signal finds a handler missing.
-    const control = new RunControl(args.name, options.pattern ?? 'code');
-    return runToCompletion(control, () => body(new RunContext(args, control)));
+    const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control);
+    const conversation = options.conversation
+      ? new Conversation(
+          (args.spec as ResolvedLoop).conversation,
+          control,
+          args.carry?.conversation ? { carry: args.carry.conversation } : { input: args.input },
+        )
+      : undefined;
+    return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
   };
 }

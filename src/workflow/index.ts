@@ -6,6 +6,7 @@
 export { workflow, type WorkflowOptions } from './define';
 export {
   isInputTimedOut,
+  type Carried,
   Model,
   Node,
   RunContext,
@@ -18,6 +19,15 @@ export {
   type StructuredOptions,
 } from './context';
 export type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
+export { ToolLoop, type ToolLoopCarry } from './loop';
+export { InternedValue } from '../conversation/interned';
+// A tool loop's vocabulary: input waits a continued run picks up, why a call stopped, what a turn is.
+export { InputDeferred } from '../../workflows/run-control';
+export { stopReason, type LoopFace, type TurnAnswer, type TurnLoop } from '../../workflows/turns';
+export type { DeferredCall, ToolCallOutcome, ToolCallScope } from '../../workflows/tool-calls';
+export type { TurnLabel } from '../../workflows/llm-turn';
+export type { AgentContext } from '../../workflows/agent-context';
+export type { ClosedBy, Conversation, ConversationCarry } from '../../workflows/conversation';
 export type { ApprovalDecision } from '../patterns/human-input';
 // Changing a running workflow safely, without a dependency of the workflow's own on the SDK.
 export { deprecatePatch, patched } from '@temporalio/workflow';
