@@ -7,7 +7,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { stringify } from 'yaml';
 import { testStoragePath } from '../support/temporal-env';
 import { fetchTreeHistories, replayFailures } from '../support/replay';
-import { eventually, providerConfig } from '../support/agent-env';
+import { eventually, mcpServers, providerConfig } from '../support/agent-env';
+import { toolNamesOffered, toolResultsSeen } from '../support/requests';
 import { startApi, type ApiHttp, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
@@ -21,7 +22,12 @@ import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/
 
 const fixtureModule = path.resolve(__dirname, '..', 'fixtures', 'code-workflows', 'triage.ts');
 const stamp = Date.now();
-const models = { classifier: `code-classifier-${stamp}`, researcher: `code-researcher-${stamp}`, writer: `code-writer-${stamp}` };
+const models = {
+  classifier: `code-classifier-${stamp}`,
+  researcher: `code-researcher-${stamp}`,
+  writer: `code-writer-${stamp}`,
+  scout: `code-scout-${stamp}`,
+};
 
 let provider: ScriptedProvider;
 let worker: TestWorker;
@@ -34,7 +40,9 @@ beforeAll(async () => {
   const config = testConfig(
     {
       ...providerConfig(provider),
+      mcp: { servers: { everything: mcpServers('')!.everything } },
       agents: {
+        scout: { instruction: 'You add numbers with your tools.', servers: ['everything'], provider: 'anthropic', model: models.scout },
         classifier: { instruction: 'You classify support tickets.', provider: 'openai', model: models.classifier },
         researcher: { instruction: 'You find the cause of a problem.', provider: 'anthropic', model: models.researcher },
         writer: { instruction: 'You write replies to customers.', provider: 'openai', model: models.writer },
@@ -49,6 +57,7 @@ beforeAll(async () => {
         },
         publish: { type: 'code', module: fixtureModule, export: 'fanOutAndApprove' },
         ghost: { type: 'code', module: fixtureModule, export: 'askGhost' },
+        capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
       },
     },
     uniqueTaskQueue('code'),
@@ -179,6 +188,31 @@ test('a pattern run from code, and an approval answered through the API', async 
   expect(done.result).toMatchObject({ published: false, reason: 'not yet' });
   expect(done.result.text).toContain('Prose.');
   expect(done.usage.llmCalls).toBe(2);
+});
+
+test("a tool loop of the workflow's own: the agent's model and MCP tools, turn by turn, under the workflow's rule", async () => {
+  provider.script(models.scout, [
+    { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 2, b: 3 } }] },
+    { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 5, b: 5 } }] },
+    { text: 'Five, then ten.' },
+  ]);
+  const runId = await start('capped', { question: 'Add 2 and 3, then 5 and 5.', maxToolCalls: 2 });
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done.status).toBe('completed');
+  expect(done.result).toEqual({ answer: 'Five, then ten.', toolCalls: 2, turns: 3 });
+  expect(done.usage).toMatchObject({ llmCalls: 3, toolCalls: 2 });
+
+  // Each turn continued the stored conversation: the real server's results reached the model, and
+  // once the cap was reached the model was told so and offered no tools.
+  const [first, second, third] = provider.requests(models.scout);
+  expect(toolNamesOffered(first)).toContain('everything-get-sum');
+  expect(toolResultsSeen(second).map((r) => r.content)).toEqual([expect.stringContaining('5')]);
+  expect(toolNamesOffered(third)).toEqual([]);
+  expect(JSON.stringify(third.body.messages)).toContain('No more tools: answer with what you have.');
+  expect(toolResultsSeen(third).map((r) => r.content)).toEqual([expect.stringContaining('5'), expect.stringContaining('10')]);
+
+  const messages = (await api.get(`/runs/${runId}/messages`)).body;
+  expect(JSON.stringify(messages)).toContain('Five, then ten.');
 });
 
 test('an agent the config does not have fails the run with the key path, at once', async () => {
