@@ -55,7 +55,7 @@ interface AgentCarry {
 export type AgentWorkflowInput = WorkflowInput<ResolvedAgentPattern> & { carry?: AgentCarry };
 
 export async function agentWorkflow(args: AgentWorkflowInput): Promise<AgentResult> {
-  const control = new RunControl(args.name, 'agent', args.carry?.control);
+  const control = new RunControl(args.name, 'agent', args.carry?.control, args.spec.budget);
   const conversation = new Conversation(
     args.spec.conversation,
     control,

@@ -75,7 +75,7 @@ export type SwarmWorkflowInput = WorkflowInput<ResolvedSwarm> & { carry?: SwarmC
  * conversation keeps its active agent and context variables from one message to the next.
  */
 export async function swarmWorkflow(args: SwarmWorkflowInput): Promise<SwarmResult> {
-  const control = new RunControl(args.name, 'swarm', args.carry?.control);
+  const control = new RunControl(args.name, 'swarm', args.carry?.control, args.spec.budget);
   const conversation = new Conversation(
     args.spec.conversation,
     control,

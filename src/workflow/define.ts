@@ -26,7 +26,7 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
 ): (args: WorkflowInput<Spec>) => Promise<Output> {
   return async (args) => {
     // Before any await, so that no early signal finds a handler missing.
-    const control = new RunControl(args.name, options.pattern ?? 'code');
+    const control = new RunControl(args.name, options.pattern ?? 'code', undefined, args.spec.budget);
     return runToCompletion(control, () => body(new RunContext(args, control)));
   };
 }
