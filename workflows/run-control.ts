@@ -349,7 +349,8 @@ export class RunControl {
    * with the same error: the rest of the tree is cancelled.
    */
   childFailed(error: unknown): void {
-    if (this.overBudget) return;
+    // A run being cancelled ends cancelled, whatever its children say.
+    if (this.overBudget || this.rootScope.consideredCancelled) return;
     const failure = budgetFailureIn(error);
     if (failure) this.stopOverBudget(failure.message, failure.details ?? undefined);
   }
@@ -361,7 +362,7 @@ export class RunControl {
 
   /** Throws BudgetExceeded when the tree has spent a limit (or already went over). */
   private refuseWhenUsedUp(what: string): void {
-    if (!this.budget) return;
+    if (!this.budget || (this.rootScope.consideredCancelled && !this.overBudget)) return;
     if (this.overBudget) throw this.overBudget;
     const breach = budgetBreach(this.budget, this.totalUsage(), 'used_up');
     if (breach) throw this.stopOverBudget(budgetMessage(breach, what, workflowInfo().workflowId), breachDetails(breach, what));
@@ -369,7 +370,7 @@ export class RunControl {
 
   /** After usage is counted: once the tree has passed a limit, the run stops. */
   private checkBudgetPassed(what: () => string): void {
-    if (!this.budget || this.overBudget) return;
+    if (!this.budget || this.overBudget || this.rootScope.consideredCancelled) return;
     const breach = budgetBreach(this.budget, this.totalUsage(), 'passed');
     if (breach) {
       const said = what();

@@ -3,6 +3,7 @@ import { resolveRun } from '../../src/config/resolve';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { budgetBreach, budgetMessage, budgetOf, childBudget, type RunBudget } from '../../src/patterns/budget';
 import type { RunUsage } from '../../workflows/definitions';
+import { runDetails } from '../../client/run-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,6 +95,12 @@ describe('budgets in specs', () => {
       workflow: 'triage',
       budget: { max_tokens: { limit: 5000, spent_before: 0, set_by: 'triage' } },
     });
+  });
+
+  it('shows a run’s budget in its Web UI details', () => {
+    expect(runDetails(resolveRun(config, 'research').spec)).toContain('**budget** max_cost $0.5 · max_tokens 200000 (the run and all its children)');
+    expect(runDetails(resolveRun(config, 'triage').spec)).toBe('**code workflow** triage\n\n**budget** max_tokens 5000 (the run and all its children)');
+    expect(runDetails(resolveRun(config, 'agent', { agent: { instruction: 'x' } }).spec)).not.toContain('budget');
   });
 
   it('takes an ad-hoc run’s budget from its spec, and refuses bad values by key path', () => {
