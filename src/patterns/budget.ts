@@ -116,7 +116,7 @@ export function formatSpent(key: BudgetKey, value: number): string {
  */
 export function budgetMessage(breach: BudgetBreach, what: string, runId: string): string {
   const { key, limit, spent } = breach;
-  const amount = key === 'max_cost' ? `${formatSpent(key, spent)}` : `${spent} tokens (input + output)`;
+  const amount = key === 'max_cost' ? formatSpent(key, spent) : `${spent} tokens (input + output)`;
   const setting = `${key} ${key === 'max_cost' ? `$${limit.limit}` : limit.limit}`;
   return `Budget exceeded: the run tree has spent ${amount} of its ${setting} (set by "${limit.set_by}"); ${what} in run ${runId}.`;
 }
