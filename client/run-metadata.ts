@@ -1,5 +1,6 @@
 import { isRecord } from '../src/config/values';
 import type { RunSpec } from '../src/spec/schema';
+import type { RunBudget } from '../src/patterns/budget';
 
 /**
  * What a run carries besides its argument: the Web UI's summary and details, and the memo that
@@ -72,11 +73,20 @@ export function agentsInSpec(spec: unknown): AgentLine[] {
 /** Markdown for the Web UI: the pattern, then one line per agent with its model and servers. */
 export function runDetails(spec: RunSpec): string {
   // A code workflow's agents are whatever its code calls, as it calls them: its children show them.
-  if (spec.type === 'code') return `**code workflow** ${spec.workflow}`;
-  const lines = [`**pattern** ${spec.type}`, '', '**agents**'];
+  if (spec.type === 'code') return [`**code workflow** ${spec.workflow}`, ...budgetLines(spec.budget)].join('\n');
+  const lines = [`**pattern** ${spec.type}`, ...budgetLines(spec.budget), '', '**agents**'];
   for (const agent of agentsInSpec(spec)) {
     const servers = agent.servers.length > 0 ? agent.servers.join(', ') : 'none';
     lines.push(`- ${agent.name}: ${agent.provider}/${agent.model} · servers: ${servers}`);
   }
   return lines.join('\n');
+}
+
+/** The run's budget, for the Web UI (README "Cost"). */
+function budgetLines(budget: RunBudget | undefined): string[] {
+  const limits = [
+    ...(budget?.max_cost ? [`max_cost $${budget.max_cost.limit}`] : []),
+    ...(budget?.max_tokens ? [`max_tokens ${budget.max_tokens.limit}`] : []),
+  ];
+  return limits.length > 0 ? ['', `**budget** ${limits.join(' · ')} (the run and all its children)`] : [];
 }

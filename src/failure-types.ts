@@ -21,4 +21,9 @@ export const FailureTypes = {
   InvalidSpec: 'InvalidSpec',
   /** A code workflow's request for input got no answer within its timeout. */
   InputTimedOut: 'InputTimedOut',
+  /**
+   * A run tree spent its `max_cost` or `max_tokens` (raised by workflow code, not activities): the
+   * run that noticed fails with it, and so does every run above it.
+   */
+  BudgetExceeded: 'BudgetExceeded',
 } as const;

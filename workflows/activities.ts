@@ -18,6 +18,7 @@ import type {
 import { FailureTypes } from '../src/failure-types';
 import { REQUEST_TIMEOUT_MARGIN_MS } from '../src/llm/timeouts';
 import type { CallPolicy } from '../src/spec/schema';
+import { beforeLlmCall } from './llm-guard';
 
 /**
  * Activity stubs with the timeouts and retry policies of each kind of call. Each call gets its own
@@ -97,7 +98,17 @@ function ranOutOfTime(failure: ActivityFailure): boolean {
 type LlmCall<Request, Response> = (request: Request) => Promise<Response>;
 
 function llmGenerate(summary: string, policy?: CallPolicy): Activities['llmGenerate'] {
-  const call = proxyActivities<Activities>(withPolicy(llmOptions, summary, policy, REQUEST_TIMEOUT_MARGIN_MS)).llmGenerate;
+  const activity = proxyActivities<Activities>(withPolicy(llmOptions, summary, policy, REQUEST_TIMEOUT_MARGIN_MS)).llmGenerate;
+  // The run's check (its budget) before the call is scheduled; the activity's own promise is
+  // returned as it is, so nothing else about the call changes.
+  const call: Activities['llmGenerate'] = (request) => {
+    try {
+      beforeLlmCall(summary);
+    } catch (refusal) {
+      return Promise.reject(refusal as Error);
+    }
+    return activity(request);
+  };
   return explainDeadline(call, `The model call "${summary}"`, 'llm_calls', policy);
 }
 

@@ -37,7 +37,11 @@ export async function runNode(
     }
     return { name: node.name, text: asText(reply.value), result: reply.value };
   }
-  const spec = nodeSpec(node);
+  // A run with a budget hands what is left of it to the child (src/patterns/budget.ts).
+  control.beforeChild(node.name);
+  const own = nodeSpec(node);
+  const budget = control.budgetForChild(own.budget);
+  const spec = budget ? { ...own, budget } : own;
   const workflowId = control.nextChildId(node.name);
   const args: WorkflowInput = { name: node.name, spec, input };
   const child = await startChild(workflowTypeByPattern[spec.type], {
@@ -51,6 +55,7 @@ export async function runNode(
     control.childFinished(workflowId, usageOf(result));
     return { name: node.name, text: resultText(result), result };
   } catch (err) {
+    control.childFailed(err);
     control.childFinished(workflowId);
     throw err;
   }

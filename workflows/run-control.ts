@@ -11,8 +11,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { FailureTypes } from '../src/failure-types';
 import type { TokenUsage } from '../src/llm/messages';
 import type { PatternType } from '../src/spec/schema';
+import { budgetBreach, budgetMessage, childBudget, hasLimits, type BudgetBreach, type RunBudget } from '../src/patterns/budget';
 import { approvalDecisionSchema } from '../src/patterns/human-input';
 import { addCost, addUsage, emptyUsage } from '../src/patterns/usage';
 import {
@@ -37,6 +39,7 @@ import {
   type RunStatus,
   type RunUsage,
 } from './definitions';
+import { guardLlmCalls } from './llm-guard';
 
 /**
  * The part of every pattern workflow that people talk to: pause/resume, human input, the `state`
@@ -106,12 +109,27 @@ export class RunControl {
   private idle = false;
   private deferWaits: () => boolean = () => false;
   private extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>> = () => ({});
+  /** The run tree's limits (its spec's `budget`); absent: none. */
+  private readonly budget?: RunBudget;
+  /** Set once the tree has gone over budget: the failure the run ends with. */
+  private overBudget?: ApplicationFailure;
+  /** The model call that started last, to name in a budget failure. */
+  private lastLlmCall?: string;
+  private warnedUnpriced = false;
+  /** The workflow's root scope, cancelled to stop the whole run (and its children) when over budget. */
+  private readonly rootScope = CancellationScope.current();
 
   constructor(
     private readonly workflow: string,
     private readonly pattern: PatternType | 'code',
     carry?: RunControlCarry,
+    /** The run's budget, from its resolved spec (`spec.budget`). */
+    budget?: RunBudget,
   ) {
+    if (hasLimits(budget)) {
+      this.budget = budget;
+      guardLlmCalls((summary) => this.beforeLlmCall(summary));
+    }
     this.paused = carry?.paused ?? false;
     this.usage = carry?.usage ?? emptyUsage();
     this.queued = carry?.queued ?? [];
@@ -134,6 +152,7 @@ export class RunControl {
       if (known && state.sequence > known.sequence) {
         this.children.set(state.workflowId, state);
         this.publish();
+        this.checkBudgetPassed(() => `after the child run "${state.workflowId}" reported its usage (its step: ${state.step})`);
       }
     });
     setHandler(stateQuery, () => this.state());
@@ -219,6 +238,13 @@ export class RunControl {
     this.usage.outputTokens += tokens.outputTokens;
     if (tokens.costUsd !== undefined) this.usage.costUsd = addCost(this.usage.costUsd, tokens.costUsd);
     this.publish();
+    if (this.budget?.max_cost && tokens.costUsd === undefined && !this.warnedUnpriced) {
+      this.warnedUnpriced = true;
+      log.warn('A model call has no price, so max_cost does not count it: give its model a price under `pricing` in the config.', {
+        call: this.lastLlmCall,
+      });
+    }
+    this.checkBudgetPassed(() => `after the model call "${this.lastLlmCall ?? 'llm'}"`);
   }
 
   recordToolCall(): void {
@@ -294,6 +320,74 @@ export class RunControl {
     const final = usage ?? child?.usage;
     if (final) Object.assign(this.usage, addUsage(this.usage, final));
     this.publish();
+    this.checkBudgetPassed(() => `after the child run "${workflowId}" ended`);
+  }
+
+  /**
+   * Once the run tree has gone over budget: the BudgetExceeded failure the run ends with
+   * (runToCompletion throws it, whatever the body threw meanwhile).
+   */
+  budgetExceeded(): ApplicationFailure | undefined {
+    return this.overBudget;
+  }
+
+  /**
+   * The budget a child starts with: this run's limits, with what this run's tree has spent so far
+   * counted as spent before it, or the child's own (`own`) where tighter. Undefined: no budget.
+   */
+  budgetForChild(own?: RunBudget): RunBudget | undefined {
+    return childBudget(this.budget, this.totalUsage(), own);
+  }
+
+  /** Before a child run starts: like a model call, refused once the budget is spent. */
+  beforeChild(name: string): void {
+    this.refuseWhenUsedUp(`refused to start the child run "${name}"`);
+  }
+
+  /**
+   * A child failed. When it failed over budget (its own, or one it inherited), so does this run,
+   * with the same error: the rest of the tree is cancelled.
+   */
+  childFailed(error: unknown): void {
+    // A run being cancelled ends cancelled, whatever its children say.
+    if (this.overBudget || this.rootScope.consideredCancelled) return;
+    const failure = budgetFailureIn(error);
+    if (failure) this.stopOverBudget(failure.message, failure.details ?? undefined);
+  }
+
+  private beforeLlmCall(summary: string): void {
+    this.lastLlmCall = summary;
+    this.refuseWhenUsedUp(`refused the model call "${summary}"`);
+  }
+
+  /** Throws BudgetExceeded when the tree has spent a limit (or already went over). */
+  private refuseWhenUsedUp(what: string): void {
+    if (!this.budget || (this.rootScope.consideredCancelled && !this.overBudget)) return;
+    if (this.overBudget) throw this.overBudget;
+    const breach = budgetBreach(this.budget, this.totalUsage(), 'used_up');
+    if (breach) throw this.stopOverBudget(budgetMessage(breach, what, workflowInfo().workflowId), breachDetails(breach, what));
+  }
+
+  /** After usage is counted: once the tree has passed a limit, the run stops. */
+  private checkBudgetPassed(what: () => string): void {
+    if (!this.budget || this.overBudget || this.rootScope.consideredCancelled) return;
+    const breach = budgetBreach(this.budget, this.totalUsage(), 'passed');
+    if (breach) {
+      const said = what();
+      this.stopOverBudget(budgetMessage(breach, said, workflowInfo().workflowId), breachDetails(breach, said));
+    }
+  }
+
+  /**
+   * Records the failure and cancels the workflow's root scope: whatever the run awaits (an
+   * activity, a child, a wait for input or a message) ends now, children are cancelled, and
+   * runToCompletion fails the run with this failure instead of cancelling it.
+   */
+  private stopOverBudget(message: string, details: unknown[] = []): ApplicationFailure {
+    this.overBudget = ApplicationFailure.create({ type: FailureTypes.BudgetExceeded, message, nonRetryable: true, details });
+    log.warn(message);
+    this.rootScope.cancel();
+    return this.overBudget;
   }
 
   /**
@@ -483,6 +577,18 @@ export class RunControl {
       .signal(childStateSignal, report)
       .catch(() => undefined);
   }
+}
+
+/** A BudgetExceeded failure anywhere in `error`'s cause chain (a child's failure wraps its run's). */
+function budgetFailureIn(error: unknown): ApplicationFailure | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 20; current = current.cause, depth++) {
+    if (current instanceof ApplicationFailure && current.type === FailureTypes.BudgetExceeded) return current;
+  }
+  return undefined;
+}
+
+function breachDetails(breach: BudgetBreach, what: string): unknown[] {
+  return [{ limit: breach.key, value: breach.limit.limit, setBy: breach.limit.set_by, spent: breach.spent, at: what }];
 }
 
 function isHumanInput(input: unknown): input is HumanInput {

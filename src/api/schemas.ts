@@ -74,7 +74,7 @@ export const startRunBody = z
     spec: z
       .record(z.string(), z.unknown())
       .optional()
-      .describe('Only for ad-hoc runs (when :name is a pattern type); `type` may be left out')
+      .describe('Only for ad-hoc runs (when :name is a pattern type); `type` may be left out. Its `max_cost` (USD) and `max_tokens` set a budget for the run and all its children')
       .meta({ examples: [{ agent: { instruction: 'Add numbers.', servers: ['everything'] } }] }),
   })
   .strict();

@@ -17,6 +17,7 @@ import {
   type RunSpec,
 } from '../spec/schema';
 import type { CodeWorkflowEntry } from '../spec/code';
+import { budgetOf } from '../patterns/budget';
 import '../spec/local-calls';
 import { z } from 'zod';
 import { InvalidInputError, SpecError, UnknownWorkflowError } from './errors';
@@ -102,7 +103,7 @@ function resolveNode(config: Config, node: Node, fallbackName: string, path: Pat
   if ('function' in node) return { kind: 'function', name: node.name ?? node.function, function: node.function };
   if ('type' in node) {
     const name = node.name ?? fallbackName;
-    return { kind: 'pattern', name, spec: resolveSpec(config, node, name, path) };
+    return { kind: 'pattern', name, spec: withBudget(resolveSpec(config, node, name, path), node, name) };
   }
   if ('agent' in node) {
     const { agent: base, name = base, ...overrides } = node;
@@ -244,6 +245,12 @@ function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path
   }
 }
 
+/** The spec's own `max_cost` and `max_tokens`, as its runs carry them; nothing when it sets neither. */
+function withBudget<S extends ResolvedSpec>(resolved: S, spec: PatternSpec, name: string): S {
+  const budget = budgetOf(spec, name);
+  return budget ? { ...resolved, budget } : resolved;
+}
+
 function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }>): ResolvedLoop {
   return {
     ...(spec.conversation && {
@@ -286,16 +293,17 @@ function resolvedRun(config: Config, name: string, spec: PatternSpec, path: Path
   return {
     name,
     workflowType: workflowTypeByPattern[spec.type],
-    spec: resolveSpec(config, spec, name, path),
+    spec: withBudget(resolveSpec(config, spec, name, path), spec, name),
     description: spec.description,
   };
 }
 
 function codeRun(name: string, entry: CodeWorkflowEntry): ResolvedRun {
+  const budget = budgetOf(entry, name);
   return {
     name,
     workflowType: entry.export,
-    spec: { type: 'code', workflow: entry.export },
+    spec: { type: 'code', workflow: entry.export, ...(budget && { budget }) },
     description: entry.description,
     ...(entry.input_schema && { inputSchema: entry.input_schema }),
   };

@@ -50,7 +50,9 @@ export const runToolInput = z
   .object({
     name: workflowNameParams.shape.name,
     ...startRunBody.shape,
-    spec: startRunBody.shape.spec.describe('Only for ad-hoc runs (when `name` is a pattern type); `type` may be left out'),
+    spec: startRunBody.shape.spec.describe(
+      'Only for ad-hoc runs (when `name` is a pattern type); `type` may be left out. Its `max_cost` (USD) and `max_tokens` set a budget for the run and all its children',
+    ),
     wait_seconds: z
       .number()
       .min(0)

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { RunBudget } from '../patterns/budget';
+import { budgetFields } from './schema';
 
 /**
  * A workflow written in TypeScript (contract section 10): a config entry of `type: code` names the
@@ -19,6 +21,7 @@ export const codeWorkflowSchema = z
       .record(z.string(), z.unknown())
       .describe("A JSON Schema the run's input must match: the API answers 400 invalid_input before starting otherwise")
       .optional(),
+    ...budgetFields,
   })
   .strict();
 export type CodeWorkflowEntry = z.infer<typeof codeWorkflowSchema>;
@@ -28,4 +31,6 @@ export interface ResolvedCode {
   type: 'code';
   /** The workflow type: the export's name. */
   workflow: string;
+  /** From the entry's `max_cost` and `max_tokens` (src/patterns/budget.ts). */
+  budget?: RunBudget;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RunBudget } from '../patterns/budget';
 import type { ResolvedCode } from './code';
 import { AGENT_DEFAULTS, DEFAULT_HISTORY_LIMIT_BYTES, RATINGS } from './constants';
 
@@ -154,7 +155,26 @@ export type FunctionNode = z.infer<typeof functionNodeSchema>;
 export const ratingSchema = z.enum(RATINGS);
 export type Rating = z.infer<typeof ratingSchema>;
 
-const common = { name: nameField.optional(), description: z.string().optional() };
+/**
+ * A run's budget, on any workflow or pattern spec: for the run and every child at any depth. A
+ * nested pattern's own budget limits its part of the tree too. Not an agent's `max_tokens`, which
+ * caps the output of each of its model calls.
+ */
+export const budgetFields = {
+  max_cost: z
+    .number()
+    .positive()
+    .describe('Budget in USD for this run and all its children (calls to models without a price count nothing); over it, the run fails with BudgetExceeded')
+    .optional(),
+  max_tokens: z
+    .number()
+    .int()
+    .positive()
+    .describe('Budget in tokens (input + output) for this run and all its children; over it, the run fails with BudgetExceeded')
+    .optional(),
+};
+
+const common = { name: nameField.optional(), description: z.string().optional(), ...budgetFields };
 const methodSchema = z.enum(['llm', 'embedding']);
 /** The model that does a pattern's own thinking (planning, routing, classifying). */
 const modelChoice = { provider: providerSchema.optional(), model: z.string().min(1).optional() };
@@ -173,6 +193,8 @@ export const nodeSchema: z.ZodType<Node, unknown> = z.lazy(() =>
 interface Common {
   name?: string;
   description?: string;
+  max_cost?: number;
+  max_tokens?: number;
 }
 interface ModelChoice {
   provider?: Provider;
@@ -335,6 +357,14 @@ export const patternSpecSchema: z.ZodType<PatternSpec, unknown> = z.discriminate
   swarmSchema,
 ]);
 
+/**
+ * What every resolved spec may carry: the run tree's budget, from the spec's `max_cost` and
+ * `max_tokens` and, in a child, what its parent had left (src/patterns/budget.ts).
+ */
+export interface Budgeted {
+  budget?: RunBudget;
+}
+
 /** An agent with every name looked up and every default filled: what a workflow runs. */
 export interface ResolvedAgent extends AgentDefinition {
   name: string;
@@ -365,7 +395,7 @@ export interface ResolvedConversation {
 }
 
 /** What the agent loop and the swarm share: the conversation they may be, and their history limit. */
-export interface ResolvedLoop {
+export interface ResolvedLoop extends Budgeted {
   conversation?: ResolvedConversation;
   /** Runs started before this setting existed carry none; the default then applies. */
   history_limit_bytes?: number;
@@ -376,7 +406,7 @@ export interface ResolvedAgentPattern extends ResolvedLoop {
   agent: ResolvedAgent;
 }
 
-export interface ResolvedOrchestrator {
+export interface ResolvedOrchestrator extends Budgeted {
   type: 'orchestrator';
   agents: ResolvedNode[];
   planner?: ResolvedNode;
@@ -385,7 +415,7 @@ export interface ResolvedOrchestrator {
   llm: ResolvedModel;
 }
 
-export interface ResolvedRouter {
+export interface ResolvedRouter extends Budgeted {
   type: 'router';
   method: 'llm' | 'embedding';
   agents: ResolvedNode[];
@@ -403,7 +433,7 @@ export interface ResolvedEmbedding {
   model: string;
 }
 
-export interface ResolvedIntentClassifier {
+export interface ResolvedIntentClassifier extends Budgeted {
   type: 'intent_classifier';
   method: 'llm' | 'embedding';
   intents: Intent[];
@@ -413,13 +443,13 @@ export interface ResolvedIntentClassifier {
   llm: ResolvedModel;
 }
 
-export interface ResolvedParallel {
+export interface ResolvedParallel extends Budgeted {
   type: 'parallel';
   fan_out: ResolvedNode[];
   fan_in?: ResolvedNode;
 }
 
-export interface ResolvedEvaluatorOptimizer {
+export interface ResolvedEvaluatorOptimizer extends Budgeted {
   type: 'evaluator_optimizer';
   optimizer: ResolvedNode;
   /** An evaluator node, or criteria for the default evaluator. */

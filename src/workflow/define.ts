@@ -33,7 +33,7 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
 ): (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => Promise<Output> {
   return async (args) => {
     // Before any await, so that no early signal finds a handler missing.
-    const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control);
+    const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control, args.spec.budget);
     const conversation = options.conversation
       ? new Conversation(
           (args.spec as ResolvedLoop).conversation,
