@@ -1,4 +1,5 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../src/config/schema';
 import { temporalConnectionSettings } from '../src/config/temporal-connection';
 import { openStorage, type Storage } from '../src/storage/open';
@@ -19,7 +20,12 @@ export interface TemporalClient {
 
 const RETRY_ATTEMPTS = 5;
 
-export function connectClient(config: Config): TemporalClient {
+/**
+ * With `tracing` (default: when the config has `telemetry.tracing`), each start, signal, query and
+ * Update carries the caller's span context, so a run's spans join the trace of the API request
+ * that started or steered it.
+ */
+export function connectClient(config: Config, options: { tracing?: boolean } = {}): TemporalClient {
   const connection = Connection.lazy({
     ...temporalConnectionSettings(config.temporal),
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: RETRY_ATTEMPTS }))],
@@ -34,7 +40,13 @@ export function connectClient(config: Config): TemporalClient {
     },
   });
   const storage = openStorage(config.storage);
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: storage.dataConverter });
+  const tracing = options.tracing ?? config.telemetry.tracing !== undefined;
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: storage.dataConverter,
+    ...(tracing && { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }),
+  });
   return { connection, client, storage };
 }
 

@@ -1,5 +1,17 @@
 import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Worker, type BundleOptions, type WorkflowBundle } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type BundleOptions,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 
 type WebpackConfiguration = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 import path from 'node:path';
@@ -10,6 +22,8 @@ import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
 import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
+import { callSpansInterceptor } from '../src/telemetry/call-spans';
+import type { Tracing } from '../src/telemetry/tracing';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
 export interface WorkerOptions {
@@ -21,6 +35,11 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build one and share it); default: bundle `workflows/` and the config's code workflows now. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
+  /**
+   * The process's tracing (src/telemetry/tracing.ts): workflow, activity, model and tool call spans.
+   * A prebuilt bundle must then have been built with `bundleWorkflows(..., { tracing: true })`.
+   */
+  tracing?: Tracing;
 }
 
 export interface AgentWorker {
@@ -46,9 +65,11 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.task_queue,
     ...(options.identity && { identity: options.identity }),
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config))),
+    workflowBundle:
+      options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config), { tracing: options.tracing !== undefined })),
     activities: createActivities(config, pool, functions, storage.blobs),
-    interceptors: { activity: [callMetricsInterceptor(config)] },
+    interceptors: { activity: activityInterceptors(config, options.tracing) },
+    ...(options.tracing && { sinks: { exporter: makeWorkflowExporter(options.tracing.processor, options.tracing.resource) } }),
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
@@ -76,8 +97,32 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
 export async function bundleWorkflows(
   logger?: Logger,
   workflowsPath = require.resolve('../workflows'),
+  options: { tracing?: boolean } = {},
 ): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger(logger), webpackConfigHook: resolveOwnEntries });
+  return bundleWorkflowCode({
+    workflowsPath,
+    logger: quietBundlerLogger(logger),
+    webpackConfigHook: resolveOwnEntries,
+    // Only with tracing on: the interceptors put a span context header on every command of a run.
+    ...(options.tracing && { workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] }),
+  });
+}
+
+/**
+ * Our call metrics always; with tracing, first the Temporal interceptor's `RunActivity` span (joined
+ * to the workflow's trace through the activity's headers), then ours for the call inside it.
+ */
+function activityInterceptors(config: Config, tracing: Tracing | undefined): ActivityInterceptorsFactory[] {
+  const metrics = callMetricsInterceptor(config);
+  if (!tracing) return [metrics];
+  return [
+    (context) => ({
+      inbound: new OpenTelemetryActivityInboundInterceptor(context),
+      outbound: new OpenTelemetryActivityOutboundInterceptor(context),
+    }),
+    callSpansInterceptor(),
+    metrics,
+  ];
 }
 
 /**

@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config/load';
 import { temporalConnectionSettings } from '../src/config/temporal-connection';
 import { createLogger } from '../src/logging';
 import { installWorkerRuntime } from '../src/telemetry/runtime';
+import { startTracing } from '../src/telemetry/tracing';
 import { createWorker } from './create';
 
 /**
@@ -15,9 +16,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker', config.logger.level);
   installWorkerRuntime(config);
+  const tracing = startTracing(config, 'worker');
   const { address, namespace, task_queue: taskQueue } = config.temporal;
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
-  const { worker, pool, storage } = await createWorker({ config, connection, logger });
+  const { worker, pool, storage } = await createWorker({ config, connection, logger, tracing });
   logger.info(
     { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location },
     'worker polling',
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     await pool.close();
     storage.close();
     await connection.close();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

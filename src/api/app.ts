@@ -26,6 +26,7 @@ import { runRoutes } from './routes/runs';
 import { serverRoutes } from './routes/servers';
 import { workflowRoutes } from './routes/workflows';
 import { BODY_LIMIT_BYTES } from './schemas';
+import { traceRequests } from './tracing';
 import { zodValidatorCompiler } from './validation';
 
 /** Node reads at most 16 KiB of request line and headers (431 beyond), so this leaves the limit to Node. */
@@ -40,6 +41,8 @@ export interface ApiDeps {
   /** Base of the Web UI links in Run objects (TEMPORAL_UI_URL). */
   uiUrl: string;
   logger: FastifyBaseLogger;
+  /** A span per request, parent of the runs it starts and steers (the process's tracing must be started). */
+  tracing?: boolean;
 }
 
 /**
@@ -124,6 +127,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       void (reply as FastifyReply).code(apiError.status).send(apiError.body());
     },
   });
+  // First, so that the span covers authentication and validation too.
+  if (deps.tracing) traceRequests(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptJsonBodiesOnly(app);

@@ -2,6 +2,7 @@ import { connectClient } from '../../client/connection';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { createLogger } from '../logging';
+import { startTracing } from '../telemetry/tracing';
 import { buildApp } from './app';
 
 /**
@@ -15,8 +16,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
   const logger = createLogger('api', config.logger.level);
+  const tracing = startTracing(config, 'api');
   const { connection, client, storage } = connectClient(config);
-  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger });
+  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger, tracing: tracing !== undefined });
 
   if (config.api.tokens.length === 0 && !LOOPBACK_HOSTS.has(settings.host)) {
     logger.warn({ host: settings.host }, 'no api.tokens configured: anyone who can reach this address can start and control runs');
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
     await app.close();
     await connection.close();
     storage.close();
+    await tracing?.shutdown();
   };
   process.once('SIGINT', (signal) => void stop(signal));
   process.once('SIGTERM', (signal) => void stop(signal));

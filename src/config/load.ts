@@ -51,6 +51,8 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'COHERE_API_KEY', path: ['cohere', 'api_key'] },
   { variable: 'LOG_LEVEL', path: ['logger', 'level'] },
   { variable: 'MCP_AGENT_PROMETHEUS_ADDRESS', path: ['telemetry', 'prometheus_address'] },
+  // OpenTelemetry's own name for where traces go, so one environment serves every instrumented process.
+  { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['telemetry', 'tracing', 'endpoint'] },
   { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
   { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
   { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },

@@ -203,6 +203,27 @@ const telemetrySchema = z
       .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
       .describe("Where a worker serves Prometheus metrics (the Temporal SDK's and ours) at /metrics; none: no endpoint")
       .optional(),
+    tracing: z
+      .object({
+        endpoint: z
+          .url()
+          .describe('OTLP over HTTP traces endpoint of a collector or Jaeger, e.g. http://127.0.0.1:4318/v1/traces'),
+        service_name: z
+          .string()
+          .min(1)
+          .describe('Spans come from `<service_name>-api`, `<service_name>-worker` and `<service_name>-mcp-server`')
+          .default('mcp-agent'),
+        headers: z.record(z.string(), z.string()).describe('Sent with every export, e.g. an authorization header').default({}),
+        sample_ratio: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe('Share of traces recorded where no caller decided (a traceparent header\'s choice is kept)')
+          .default(1),
+      })
+      .strict()
+      .describe('OpenTelemetry traces of API requests, workflows, activities, model and tool calls; absent: off')
+      .optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { RunsClient } from '../../client/runs';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import type { Config } from '../config/schema';
+import { startTracing } from '../telemetry/tracing';
 import { createWorkflowsMcpServer } from './server';
 
 /**
@@ -33,6 +34,7 @@ export async function serveStdio(options: ServeStdioOptions = {}): Promise<void>
   const config = options.config ?? loadConfig({ path: options.configPath });
   const logger = options.logger ?? stderrLogger(config.logger.level);
   const uiUrl = options.uiUrl ?? runtimeSettings().temporalUiUrl;
+  const tracing = startTracing(config, 'mcp-server');
   const { connection, client, storage } = connectClient(config);
   const runs = new RunsClient({ client, taskQueue: config.temporal.task_queue, uiUrl });
   const server = createWorkflowsMcpServer({ config, runs, logger });
@@ -61,6 +63,7 @@ export async function serveStdio(options: ServeStdioOptions = {}): Promise<void>
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     await connection.close();
     storage.close();
+    await tracing?.shutdown();
   }
 }
 

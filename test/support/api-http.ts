@@ -61,9 +61,16 @@ export interface RunningApi {
 }
 
 /** The real API app, on its own Temporal connection from `config`, listening on a free port. */
-export async function startApi(config: Config, uiUrl = TEST_UI_URL): Promise<RunningApi> {
-  const temporal = connectClient(config);
-  const app = await buildApp({ config, client: temporal.client, storage: temporal.storage, uiUrl, logger: pino({ level: 'silent' }) });
+export async function startApi(config: Config, uiUrl = TEST_UI_URL, options: { tracing?: boolean } = {}): Promise<RunningApi> {
+  const temporal = connectClient(config, options);
+  const app = await buildApp({
+    config,
+    client: temporal.client,
+    storage: temporal.storage,
+    uiUrl,
+    logger: pino({ level: 'silent' }),
+    ...(options.tracing && { tracing: true }),
+  });
   const api = await listenForTests(app);
   return {
     api,

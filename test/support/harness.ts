@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema';
+import type { Tracing } from '../../src/telemetry/tracing';
 import { bundleWorkflows, createWorker, type AgentWorker } from '../../worker/create';
 import { testStoragePath, testTemporalAddress } from './temporal-env';
 
@@ -9,11 +10,18 @@ import { testStoragePath, testTemporalAddress } from './temporal-env';
 // Activity failures are expected in many tests; the SDK's own log of them is noise here.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<boolean, Promise<WorkflowBundle>>();
 
-/** Workflows (the built-ins and the fixture code workflows) bundled once per test process: bundling is the slow part of starting a worker. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflows(undefined, require.resolve('../fixtures/code-workflows/bundle'));
+/**
+ * Workflows (the built-ins and the fixture code workflows) bundled once per test process, with or
+ * without the tracing interceptors: bundling is the slow part of starting a worker.
+ */
+export function workflowBundle(tracing = false): Promise<WorkflowBundle> {
+  let bundle = bundles.get(tracing);
+  if (!bundle) {
+    bundle = bundleWorkflows(undefined, require.resolve('../fixtures/code-workflows/bundle'), { tracing });
+    bundles.set(tracing, bundle);
+  }
   return bundle;
 }
 
@@ -40,10 +48,16 @@ export interface TestWorker extends AgentWorker {
 }
 
 /** A worker on the config's Temporal address: the suite's server for configs from `testConfig`. */
-export async function startTestWorker(config: Config): Promise<TestWorker> {
+export async function startTestWorker(config: Config, options: { tracing?: Tracing } = {}): Promise<TestWorker> {
   const { address } = config.temporal;
   const nativeConnection = await NativeConnection.connect({ address });
-  const agentWorker = await createWorker({ config, connection: nativeConnection, workflowBundle: await workflowBundle() });
+  const { tracing } = options;
+  const agentWorker = await createWorker({
+    config,
+    connection: nativeConnection,
+    workflowBundle: await workflowBundle(tracing !== undefined),
+    ...(tracing && { tracing }),
+  });
   const running = agentWorker.worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: agentWorker.storage.dataConverter });
