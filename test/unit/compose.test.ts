@@ -44,9 +44,9 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as {
 const services = compose.services;
 const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 
-/** What Compose makes of `${VAR:-default}` with nothing set in the shell; a bare `${VAR}` has no such value. */
+/** What Compose makes of `${VAR:-default}` and `${VAR-default}` with nothing set in the shell; a bare `${VAR}` has no such value. */
 function withComposeDefaults(value: string): string {
-  return value.replace(/\$\{\w+(?::-([^}]*))?\}/g, (whole, fallback?: string) => {
+  return value.replace(/\$\{\w+(?::?-([^}]*))?\}/g, (whole, fallback?: string) => {
     if (fallback === undefined) throw new Error(`${whole} has no default`);
     return fallback;
   });
@@ -121,10 +121,19 @@ const configVariables = [...read(CONFIG_FILE_NAME).matchAll(/\$\{(\w+)/g)].map((
 const appServices = ['worker', 'api'];
 
 describe('docker-compose.yml', () => {
-  it('has the database, Temporal, its setup steps, the Web UI, MinIO and its setup, the worker and the API', () => {
+  it('has the database, Temporal, its setup steps, the Web UI, MinIO and its setup, Jaeger, the worker and the API', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'minio', 'minio-setup', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['api', 'jaeger', 'minio', 'minio-setup', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
     );
+  });
+
+  it("sends the app services' traces to Jaeger's OTLP/HTTP receiver, as the config loader reads their environment", () => {
+    for (const service of ['worker', 'api']) {
+      const endpoint = withComposeDefaults(String(env(service).OTEL_EXPORTER_OTLP_TRACES_ENDPOINT));
+      expect(endpoint).toBe('http://jaeger:4318/v1/traces');
+      const config = loadConfig({ path: path.join(root, CONFIG_FILE_NAME), env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint } });
+      expect(config.telemetry.tracing).toMatchObject({ endpoint, service_name: 'mcp-agent', sample_ratio: 1 });
+    }
   });
 
   it('pins every image it pulls to a version that a variable can move', () => {
