@@ -3,7 +3,7 @@ import type { ContextSummaryState, ContextUse } from '../src/conversation/contex
 import type { LoggedMessage } from '../src/conversation/entry';
 import type { PendingPart } from '../src/conversation/summary';
 import type { Interned } from '../src/conversation/interned';
-import type { LlmRequest, LlmResponse, Message, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
+import type { ImageRef, LlmRequest, LlmResponse, Message, RequestParams, StoredText, ToolDefinition } from '../src/llm/messages';
 import type { ResolvedNode } from '../src/spec/schema';
 
 /**
@@ -29,6 +29,8 @@ export interface McpCallToolResult {
   stored?: StoredText;
   /** The tool's own error, or an unknown tool: an answer for the model, not a failed activity. */
   isError: boolean;
+  /** Images in the result (image parts, image resources), stored: the model sees them beside the text. */
+  images?: ImageRef[];
 }
 
 /** A resource as a server lists it (`resources/list`), without its `_meta` and icons. */

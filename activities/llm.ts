@@ -87,7 +87,7 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
       provider: request.provider,
       model: request.model,
       ...(systemText && { system: systemText }),
-      messages: await store.resolve(view.messages),
+      messages: await store.resolve(view.messages, { images: true }),
       tools: tools.value,
       maxTokens: request.maxTokens,
       temperature: request.temperature,

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { ConversationStore } from '../src/conversation/store';
 import { FailureTypes } from '../src/failure-types';
-import { base64Bytes, clipResource, composeSystemPrompt, promptInstructionText, type ContextResource } from '../src/mcp/agent-context';
+import { base64Bytes, clipResource, composeSystemPrompt, isContextImage, promptInstructionText, type ContextResource } from '../src/mcp/agent-context';
 import { contentBlockText } from '../src/mcp/content';
 import { isRequestTimeout, McpNotOfferedError, serverAnswer } from '../src/mcp/errors';
 import type { McpPool } from '../src/mcp/pool';
@@ -76,13 +76,20 @@ export function createMcpResourceActivities(pool: McpPool, conversations: Conver
         : [];
       const asInstruction = input.prompt?.as === 'instruction';
       const system = composeSystemPrompt(input.instruction, asInstruction ? promptInstructionText(promptMessages) : undefined, resources);
-      const messages = asInstruction
+      const messages: ComposedAgentContext['messages'] = asInstruction
         ? []
         : promptMessages.map((message) =>
             message.role === 'user'
               ? { role: 'user' as const, content: clipResource(message.content) }
               : { role: 'assistant' as const, content: clipResource(message.content), toolCalls: [] },
           );
+      // Images cannot be part of a system prompt: they open the conversation, one message per resource part.
+      for (const resource of resources) {
+        for (const part of resource.parts.filter(isContextImage)) {
+          const image = await conversations.putImage(part.blob, part.mimeType);
+          messages.push({ role: 'user', content: `The resource ${part.uri} from ${resource.server} (${part.mimeType}):`, images: [image] });
+        }
+      }
       return { system: { key: await conversations.putJson(system) }, systemChars: system.length, messages };
     },
   };

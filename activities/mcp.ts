@@ -5,7 +5,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/p
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ConversationStore } from '../src/conversation/store';
 import type { ToolDefinition } from '../src/llm/messages';
-import { toolResultText } from '../src/mcp/content';
+import { toolResultImages, toolResultText } from '../src/mcp/content';
 import { errorMessage, isRequestTimeout, McpConnectionError, UnknownMcpServerError } from '../src/mcp/errors';
 import { namespacedToolName } from '../src/mcp/naming';
 import type { McpPool } from '../src/mcp/pool';
@@ -36,8 +36,13 @@ export function createMcpActivities(pool: McpPool, conversations: ConversationSt
       if (!offered.found) return unknownTool(server, tool, offered.available);
       try {
         const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal });
-        // A long result is stored once; history and the next LLM call carry its key.
-        return { ...(await conversations.storeText(toolResultText(result))), isError: result.isError === true };
+        // A long result is stored once, and images always; history and the next LLM call carry their keys.
+        const images = await Promise.all(toolResultImages(result).map((image) => conversations.putImage(image.data, image.mimeType)));
+        return {
+          ...(await conversations.storeText(toolResultText(result))),
+          isError: result.isError === true,
+          ...(images.length > 0 && { images }),
+        };
       } catch (error) {
         if (signal.aborted || error instanceof McpConnectionError) throw error;
         if (isRequestTimeout(error)) return timedOut(server, tool, pool.settings(server).read_timeout_seconds);

@@ -1,5 +1,5 @@
 import type { CallFunctionResult } from '../activities/contracts';
-import type { StoredText, ToolCall, ToolResultMessage } from '../src/llm/messages';
+import type { ImageRef, StoredText, ToolCall, ToolResultMessage } from '../src/llm/messages';
 import { matchesAny } from '../src/mcp/naming';
 import { functionResultText, functionSummary, routeToolCall, toolSummary, unknownToolText } from '../src/patterns/agent';
 import {
@@ -50,8 +50,8 @@ export interface DeferredCall {
 
 export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?: string): Promise<ToolCallOutcome> {
   const { agent, offered, control } = scope;
-  const result = (content: string, isError: boolean, stored?: StoredText): ToolCallOutcome => ({
-    message: { role: 'tool', toolCallId: call.id, name: call.name, content, isError, ...(stored && { stored }) },
+  const result = (content: string, isError: boolean, stored?: StoredText, images?: ImageRef[]): ToolCallOutcome => ({
+    message: { role: 'tool', toolCallId: call.id, name: call.name, content, isError, ...(stored && { stored }), ...(images && { images }) },
   });
   const route = routeToolCall(call.name, offered, agent.servers, agent.human_input, agent.functions ?? []);
   const timeout = agent.input_timeout_seconds;
@@ -91,5 +91,5 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     arguments: call.arguments,
   });
   control.recordToolCall();
-  return result(reply.content, reply.isError, reply.stored);
+  return result(reply.content, reply.isError, reply.stored, reply.images);
 }

@@ -1,4 +1,4 @@
-import type { Message, StoredText } from '../llm/messages';
+import type { ImageRef, Message, StoredText } from '../llm/messages';
 import { contentKey } from '../storage/keys';
 import type { BlobStore } from '../storage/store';
 import type { LogEntry, LoggedMessage } from './entry';
@@ -99,13 +99,32 @@ export class ConversationStore {
     return decoder.decode(await this.blobs.get(key));
   }
 
-  /** Messages with every stored text read back, as a model or a person should see them. */
-  async resolve<M extends Message>(messages: M[]): Promise<M[]> {
+  /** Stores an image's bytes (base64 as MCP carries them) and returns its reference. */
+  async putImage(base64: string, mimeType: string): Promise<ImageRef> {
+    const bytes = Buffer.from(base64, 'base64');
+    return { key: await this.putBytes('image', bytes), mimeType, bytes: bytes.byteLength };
+  }
+
+  /**
+   * Messages with every stored text read back, as a model or a person should see them; with
+   * `images`, each image's bytes too (base64 `data`), as a model is sent them.
+   */
+  async resolve<M extends Message>(messages: M[], options: { images?: boolean } = {}): Promise<M[]> {
     return Promise.all(
       messages.map(async (message) => {
-        if (message.role !== 'tool' || !message.stored) return message;
-        const { stored: _stored, ...rest } = message;
-        return { ...rest, content: await this.text(message.stored.key) } as M;
+        if (message.role === 'assistant') return message;
+        let resolved: Message = message;
+        if (resolved.role === 'tool' && resolved.stored) {
+          const { stored, ...rest } = resolved;
+          resolved = { ...rest, content: await this.text(stored.key) };
+        }
+        if (options.images && resolved.images?.length) {
+          const images = await Promise.all(
+            resolved.images.map(async (image) => ({ ...image, data: Buffer.from(await this.blobs.get(image.key)).toString('base64') })),
+          );
+          resolved = { ...resolved, images };
+        }
+        return resolved as M;
       }),
     );
   }
@@ -131,7 +150,7 @@ export class ConversationStore {
     return value;
   }
 
-  private async putBytes(kind: 'log' | 'text' | 'json', bytes: Uint8Array): Promise<string> {
+  private async putBytes(kind: 'log' | 'text' | 'json' | 'image', bytes: Uint8Array): Promise<string> {
     const key = contentKey(kind, bytes);
     await this.blobs.put(key, bytes);
     return key;

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
+import type { ImageRef, LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
 import { isRecord } from './records';
 
 /** Pure mapping between the provider-neutral conversation and the Anthropic Messages API. */
@@ -76,7 +76,8 @@ export function toAnthropicMessages(messages: readonly Message[]): AnthropicMess
 function toAnthropicMessage(message: Message): AnthropicMessageParam {
   switch (message.role) {
     case 'user':
-      return { role: 'user', content: message.content };
+      if (!message.images?.some((image) => image.data)) return { role: 'user', content: message.content };
+      return { role: 'user', content: [{ type: 'text', text: message.content }, ...imageBlocks(message.images)] };
     case 'assistant': {
       const blocks: AnthropicBlockParam[] = [];
       if (message.content) blocks.push({ type: 'text', text: message.content });
@@ -86,15 +87,24 @@ function toAnthropicMessage(message: Message): AnthropicMessageParam {
       return { role: 'assistant', content: blocks.length > 0 ? blocks : message.content };
     }
     case 'tool': {
+      const images = imageBlocks(message.images ?? []);
       const result: Anthropic.ToolResultBlockParam = {
         type: 'tool_result',
         tool_use_id: message.toolCallId,
-        content: message.content,
+        content: images.length > 0 ? [{ type: 'text', text: message.content }, ...images] : message.content,
       };
       if (message.isError) result.is_error = true;
       return { role: 'user', content: [result] };
     }
   }
+}
+
+function imageBlocks(images: readonly ImageRef[]): Anthropic.ImageBlockParam[] {
+  return images.flatMap((image) =>
+    image.data
+      ? [{ type: 'image' as const, source: { type: 'base64' as const, media_type: image.mimeType as Anthropic.Base64ImageSource['media_type'], data: image.data } }]
+      : [],
+  );
 }
 
 function asBlocks(content: Anthropic.MessageContentParam): AnthropicBlockParam[] {

@@ -12,9 +12,24 @@ export interface ToolCall {
 }
 
 export type Message =
-  | { role: 'user'; content: string }
+  | { role: 'user'; content: string; images?: ImageRef[] }
   | { role: 'assistant'; content: string; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean; stored?: StoredText };
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean; stored?: StoredText; images?: ImageRef[] };
+
+/** Image types both providers take as input. */
+export const MODEL_IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+/**
+ * An image a tool returned or a resource holds, for models that read images: the bytes are a blob
+ * in the store under `key`, never in history. The LLM activity reads them back as `data` (base64)
+ * just before the model is called.
+ */
+export interface ImageRef {
+  key: string;
+  mimeType: string;
+  bytes: number;
+  data?: string;
+}
 
 /**
  * A tool result too long to carry through Temporal history: the whole text is a blob in the store

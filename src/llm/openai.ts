@@ -1,9 +1,10 @@
 import type {
+  ChatCompletionContentPart,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
-import type { LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
+import type { ImageRef, LlmRequest, LlmResponse, Message, OutputSchema, StopReason, ToolCall } from './messages';
 import { isRecord } from './records';
 
 /**
@@ -42,7 +43,7 @@ export function toOpenAiParams(
 ): ChatCompletionCreateParamsNonStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   if (request.system) messages.push({ role: 'system', content: request.system });
-  messages.push(...request.messages.map(toOpenAiMessage));
+  messages.push(...toOpenAiMessages(request.messages));
   const params: ChatCompletionCreateParamsNonStreaming = {
     model: request.model,
     messages,
@@ -73,10 +74,38 @@ function responseFormat(output: OutputSchema): ResponseFormatJSONSchema {
   return { type: 'json_schema', json_schema: jsonSchema };
 }
 
+/**
+ * A tool message takes text only, and the tool messages of one reply must follow it unbroken, so
+ * the images of a reply's tool results go in one user message after the last of them.
+ */
+function toOpenAiMessages(messages: readonly Message[]): ChatCompletionMessageParam[] {
+  const converted: ChatCompletionMessageParam[] = [];
+  let toolImages: ChatCompletionContentPart[] = [];
+  const flushToolImages = () => {
+    if (toolImages.length === 0) return;
+    converted.push({ role: 'user', content: toolImages });
+    toolImages = [];
+  };
+  for (const message of messages) {
+    if (message.role !== 'tool') flushToolImages();
+    converted.push(toOpenAiMessage(message));
+    if (message.role === 'tool' && message.images?.some((image) => image.data)) {
+      toolImages.push({ type: 'text', text: `The images of ${message.name}'s result (call ${message.toolCallId}):` }, ...imageParts(message.images));
+    }
+  }
+  flushToolImages();
+  return converted;
+}
+
+function imageParts(images: readonly ImageRef[]): ChatCompletionContentPart[] {
+  return images.flatMap((image) => (image.data ? [{ type: 'image_url' as const, image_url: { url: `data:${image.mimeType};base64,${image.data}` } }] : []));
+}
+
 function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
   switch (message.role) {
     case 'user':
-      return { role: 'user', content: message.content };
+      if (!message.images?.some((image) => image.data)) return { role: 'user', content: message.content };
+      return { role: 'user', content: [{ type: 'text', text: message.content }, ...imageParts(message.images)] };
     case 'assistant':
       if (message.toolCalls.length === 0) return { role: 'assistant', content: message.content };
       return {

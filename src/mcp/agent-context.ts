@@ -1,4 +1,4 @@
-import { MAX_TOOL_RESULT_CHARS } from './content';
+import { MAX_TOOL_RESULT_CHARS, modelReadableImage } from './content';
 
 /**
  * How an agent's MCP prompt and resources (its spec's `prompt` and `resources`) become what the
@@ -39,15 +39,21 @@ export function base64Bytes(base64: string): number {
   return Buffer.byteLength(base64, 'base64');
 }
 
+/** An image part the model is shown as an image (beside the system prompt, in the conversation's first messages). */
+export function isContextImage(part: ResourcePart): part is ResourcePart & { blob: string; mimeType: string } {
+  return part.text === undefined && part.blob !== undefined && part.mimeType !== undefined && modelReadableImage({ data: part.blob, mimeType: part.mimeType });
+}
+
 /**
- * A part as the model reads it: text as it is; binary content decoded when its type is textual,
- * else a line that says what it is (images do not reach the model this way yet).
+ * A part as the model reads it: text as it is; binary content decoded when its type is textual;
+ * an image a model can read, a line that points at it; else a line that says what it is.
  */
 export function resourcePartText(part: ResourcePart): string {
   if (part.text !== undefined) return part.text;
   const blob = part.blob ?? '';
   if (isTextMimeType(part.mimeType)) return Buffer.from(blob, 'base64').toString('utf8');
-  return `[binary content${part.mimeType ? `, ${part.mimeType}` : ''}, ${base64Bytes(blob)} bytes: not shown]`;
+  const shown = isContextImage(part) ? 'shown to you as an image at the start of the conversation' : 'not shown';
+  return `[binary content${part.mimeType ? `, ${part.mimeType}` : ''}, ${base64Bytes(blob)} bytes: ${shown}]`;
 }
 
 export function clipResource(text: string, limit = MAX_CONTEXT_RESOURCE_CHARS): string {

@@ -1,8 +1,10 @@
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import { MODEL_IMAGE_TYPES } from '../llm/messages';
 
 /**
- * Models read text, and workflow history should not carry base64 blobs, so binary parts become a
- * one-line summary and only text reaches the model.
+ * Workflow history should not carry base64 blobs, so binary parts become a one-line summary in the
+ * text; images a model can read also go to the store and reach the model beside that text
+ * (`toolResultImages`).
  */
 /**
  * A long tool result is stored once and history carries its key (src/conversation/store.ts), but
@@ -41,6 +43,26 @@ export function contentBlockText(block: ContentBlock): string {
     default:
       return `[${(block as { type: string }).type} content]`;
   }
+}
+
+/** Anthropic's limit for one image; a larger one stays a line of text. */
+export const MAX_MODEL_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/** The images of a result a model can be shown: image parts and image resources, base64 as MCP carries them. */
+export function toolResultImages(result: Pick<CallToolResult, 'content'>): Array<{ data: string; mimeType: string }> {
+  return (result.content ?? []).flatMap((block) => {
+    const image =
+      block.type === 'image'
+        ? { data: block.data, mimeType: block.mimeType }
+        : block.type === 'resource' && 'blob' in block.resource && typeof block.resource.blob === 'string'
+          ? { data: block.resource.blob, mimeType: block.resource.mimeType ?? '' }
+          : undefined;
+    return image && modelReadableImage(image) ? [image] : [];
+  });
+}
+
+export function modelReadableImage(image: { data: string; mimeType: string }): boolean {
+  return MODEL_IMAGE_TYPES.includes(image.mimeType) && base64Bytes(image.data) <= MAX_MODEL_IMAGE_BYTES;
 }
 
 function base64Bytes(data: string): number {

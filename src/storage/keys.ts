@@ -5,13 +5,13 @@ import { createHash } from 'node:crypto';
  * conversation entries, `text/` long tool results, `json/` tool lists and prompts, `payload/`
  * Temporal payloads); the hash makes equal content one blob.
  */
-export type BlobKind = 'log' | 'text' | 'json' | 'payload';
+export type BlobKind = 'log' | 'text' | 'json' | 'payload' | 'image';
 
 export function contentKey(kind: BlobKind, data: Uint8Array): string {
   return `${kind}/${createHash('sha256').update(data).digest('hex')}`;
 }
 
-const CONTENT_KEY = /^(log|text|json|payload)\/[0-9a-f]{64}$/;
+const CONTENT_KEY = /^(log|text|json|payload|image)\/[0-9a-f]{64}$/;
 
 /**
  * Keys also arrive from outside (the codec endpoint decodes what a browser sends), so a store

@@ -361,3 +361,21 @@ test('a long run continues as new at a turn boundary, keeps its state, and no lo
   const historyBytes = executions.reduce((sum, e) => sum + e.historySize, 0);
   expect(historyBytes).toBeLessThan(100 * 1024);
 });
+
+test.each(['anthropic', 'openai'] as const)('an image a tool returns reaches the %s model as an image, and history carries only its key', async (provider) => {
+  const model = uniqueModel(`image-${provider}`);
+  env.provider.script(model, [{ toolCalls: [{ name: 'everything-get-tiny-image', arguments: {} }] }, { text: 'The MCP logo.' }]);
+  const handle = await env.start('agent', 'What does the tiny image show?', adHoc(model, { servers: ['everything'] }, provider));
+  expect(await handle.result()).toMatchObject({ text: 'The MCP logo.' });
+
+  const [, second] = env.provider.requests(model);
+  const wire = JSON.stringify(second.body.messages);
+  const png = /data:image\/png;base64,(iVBORw0KGgo[A-Za-z0-9+/=]+)|"media_type":"image\/png","data":"(iVBORw0KGgo[A-Za-z0-9+/=]+)"/.exec(wire);
+  expect(png).not.toBeNull();
+  const data = png![1] ?? png![2];
+  expect(Buffer.from(data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+  // The text still says what the result held, and the image's bytes never went through Temporal.
+  expect(toolResultsSeen(second)[0].content).toContain('[image image/png,');
+  const history = JSON.stringify(await handle.fetchHistory());
+  expect(history).not.toContain(data.slice(0, 200));
+});

@@ -183,7 +183,13 @@ describe('MCP resources and prompts', () => {
         ['fixture://images/pixel.png', pixel],
       ]),
     });
-    expect(composed.messages).toEqual([]);
+    // The image opens the conversation, stored: its bytes are in the store, not in the activity's result.
+    const pixelRef = { key: expect.stringMatching(/^image\//), mimeType: 'image/png', bytes: 70 };
+    expect(composed.messages).toEqual([
+      { role: 'user', content: 'The resource fixture://images/pixel.png from fixture (image/png):', images: [pixelRef] },
+    ]);
+    const [opening] = await conversations.resolve(composed.messages, { images: true });
+    expect(opening).toMatchObject({ images: [{ ...pixelRef, data: FIXTURE_PIXEL_PNG }] });
     expect('key' in composed.system).toBe(true);
     const system = await conversations.json<string>((composed.system as { key: string }).key);
     expect(system.length).toBe(composed.systemChars);
@@ -192,7 +198,7 @@ describe('MCP resources and prompts', () => {
     expect(system).toContain(`<resource server="fixture" uri="fixture://notes/readme" mimeType="text/markdown">\n${FIXTURE_README}</resource>`);
     expect(system).toContain('line 1\nline 2\n');
     expect(system).toContain('line 2000\n</resource>');
-    expect(system).toContain('<resource server="fixture" uri="fixture://images/pixel.png" mimeType="image/png">\n[binary content, image/png, 70 bytes: not shown]\n</resource>');
+    expect(system).toContain('<resource server="fixture" uri="fixture://images/pixel.png" mimeType="image/png">\n[binary content, image/png, 70 bytes: shown to you as an image at the start of the conversation]\n</resource>');
 
     const briefing = await run(activities.mcpGetPrompt, { server: 'fixture', name: 'briefing' });
     const asMessages = await activities.composeAgentContext({

@@ -368,3 +368,73 @@ describe('parseArguments', () => {
     expect(parseArguments(text)).toEqual(expected);
   });
 });
+
+describe('images', () => {
+  const png = { key: 'image/abc', mimeType: 'image/png', bytes: 3, data: 'iVBO' };
+  const jpeg = { key: 'image/def', mimeType: 'image/jpeg', bytes: 3, data: '/9j/' };
+  const withImages: Message[] = [
+    { role: 'user', content: 'What do these show?', images: [jpeg] },
+    {
+      role: 'assistant',
+      content: '',
+      toolCalls: [
+        { id: 'call_a', name: 'everything-get-tiny-image', arguments: {} },
+        { id: 'call_b', name: 'everything-get-sum', arguments: { a: 1, b: 2 } },
+      ],
+    },
+    { role: 'tool', toolCallId: 'call_a', name: 'everything-get-tiny-image', content: 'Here it is: [image image/png, 3 bytes]', isError: false, images: [png] },
+    { role: 'tool', toolCallId: 'call_b', name: 'everything-get-sum', content: '3', isError: false },
+    { role: 'assistant', content: 'A logo.', toolCalls: [] },
+  ];
+
+  it('sends Anthropic an image inside its tool result, and a user message’s images beside its text', () => {
+    const messages = toAnthropicParams(request({ messages: withImages })).messages;
+    expect(messages[0]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What do these show?' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/' } },
+      ],
+    });
+    expect(messages[2]).toEqual({
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'call_a',
+          content: [
+            { type: 'text', text: 'Here it is: [image image/png, 3 bytes]' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBO' } },
+          ],
+        },
+        { type: 'tool_result', tool_use_id: 'call_b', content: '3' },
+      ],
+    });
+  });
+
+  it('sends OpenAI the images of a reply’s tool results in one user message after them, as data URLs', () => {
+    const messages = toOpenAiParams(request({ provider: 'openai', system: undefined, messages: withImages })).messages;
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'tool', 'user', 'assistant']);
+    expect(messages[0]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What do these show?' },
+        { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/' } },
+      ],
+    });
+    expect(messages[2]).toEqual({ role: 'tool', tool_call_id: 'call_a', content: 'Here it is: [image image/png, 3 bytes]' });
+    expect(messages[4]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: "The images of everything-get-tiny-image's result (call call_a):" },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBO' } },
+      ],
+    });
+  });
+
+  it('sends an image that was not read back (no data) as its text alone', () => {
+    const unread: Message[] = [{ role: 'user', content: 'Look', images: [{ key: 'image/abc', mimeType: 'image/png', bytes: 3 }] }];
+    expect(toAnthropicParams(request({ messages: unread })).messages).toEqual([{ role: 'user', content: 'Look' }]);
+    expect(toOpenAiParams(request({ provider: 'openai', system: undefined, messages: unread })).messages).toEqual([{ role: 'user', content: 'Look' }]);
+  });
+});

@@ -30,10 +30,13 @@ describe('resources as the model reads them', () => {
     }
   });
 
-  it('shows text as it is, decodes textual binary, and names other binary content', () => {
+  it('shows text as it is, decodes textual binary, points at images a model reads, and names other binary content', () => {
     expect(resourcePartText({ uri: 'a:b', text: 'plain' })).toBe('plain');
     expect(resourcePartText({ uri: 'a:b', mimeType: 'text/plain', blob: base64('héllo') })).toBe('héllo');
-    expect(resourcePartText({ uri: 'a:b', mimeType: 'image/png', blob: base64('12345') })).toBe('[binary content, image/png, 5 bytes: not shown]');
+    expect(resourcePartText({ uri: 'a:b', mimeType: 'image/png', blob: base64('12345') })).toBe(
+      '[binary content, image/png, 5 bytes: shown to you as an image at the start of the conversation]',
+    );
+    expect(resourcePartText({ uri: 'a:b', mimeType: 'image/tiff', blob: base64('12345') })).toBe('[binary content, image/tiff, 5 bytes: not shown]');
     expect(resourcePartText({ uri: 'a:b', blob: base64('xy') })).toBe('[binary content, 2 bytes: not shown]');
   });
 
