@@ -7,6 +7,7 @@ import type { ConversationStore } from '../src/conversation/store';
 import type { ToolDefinition } from '../src/llm/messages';
 import { toolResultImages, toolResultText } from '../src/mcp/content';
 import { errorMessage, isRequestTimeout, McpConnectionError, UnknownMcpServerError } from '../src/mcp/errors';
+import { McpAuthError } from '../src/mcp/oauth';
 import { namespacedToolName } from '../src/mcp/naming';
 import type { McpPool } from '../src/mcp/pool';
 import { McpServerConfigError } from '../src/mcp/transports';
@@ -114,9 +115,13 @@ function temporalFailure(error: unknown): unknown {
   return error;
 }
 
-/** A 401 or 403 from the server (its HTTP status on the error, or in the message that reports it). */
+/**
+ * A 401 or 403 from the server (its HTTP status on the error, or in the message that reports it), or
+ * OAuth credentials its authorization server refused (or a login that was never made).
+ */
 function refusedCredentials(error: unknown): boolean {
   return [...errorChain(error)].some((current) => {
+    if (current instanceof McpAuthError) return true;
     const code = (current as { code?: unknown }).code;
     return code === 401 || code === 403 || /\bHTTP (401|403)\b/.test(current.message);
   });

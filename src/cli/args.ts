@@ -41,7 +41,8 @@ export type CliCommand =
   | { name: 'servers' }
   | { name: 'tools' | 'resources' | 'prompts'; server: string }
   | { name: 'resource'; server: string; uri: string }
-  | { name: 'prompt'; server: string; prompt: string; arguments: Record<string, string> };
+  | { name: 'prompt'; server: string; prompt: string; arguments: Record<string, string> }
+  | { name: 'login'; server: string; port?: number };
 
 export type CommandName = Exclude<CliCommand['name'], 'help' | 'version'>;
 
@@ -65,6 +66,7 @@ const optionSpecs = {
   'request-id': { type: 'string' },
   reason: { type: 'string' },
   package: { type: 'string' },
+  port: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type OptionName = keyof typeof optionSpecs;
@@ -94,6 +96,7 @@ const commandShapes: Record<CommandName, { positionals: string[]; options: Optio
   prompts: { positionals: ['server'], options: [] },
   resource: { positionals: ['server', 'uri'], options: [] },
   prompt: { positionals: ['server', 'name', 'arguments?'], options: [] },
+  login: { positionals: ['server'], options: ['port'] },
 };
 
 export const commandNames = Object.keys(commandShapes) as CommandName[];
@@ -156,6 +159,11 @@ export function parsePromptArguments(text: string | undefined): Record<string, s
 
 function parseLimit(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--limit: must be a whole number of at least 1, got "${text}"`);
+  return Number(text);
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65_535) throw new UsageError(`--port: must be a port number from 0 to 65535, got "${text}"`);
   return Number(text);
 }
 
@@ -243,6 +251,8 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
       return { name, server: args[0], uri: args[1] };
     case 'prompt':
       return { name, server: args[0], prompt: args[1], arguments: parsePromptArguments(args[2]) };
+    case 'login':
+      return { name, server: args[0], ...(text('port') !== undefined && { port: parsePort(text('port')!) }) };
     case 'workflows':
     case 'servers':
     case 'serve':

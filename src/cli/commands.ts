@@ -140,6 +140,11 @@ export async function runCliCommand(
   }
   if (command.name === 'replay') return replayCommand(command.file, command.runId);
   if (command.name === 'dev') return runEntryPoint(path.join('src', 'dev', `main${moduleExtension}`));
+  if (command.name === 'login') {
+    // Loaded only here: it reads the config, not the API.
+    const { loginCommand } = require('./login') as typeof import('./login');
+    return loginCommand(command.server, command.port, print);
+  }
 
   const settings = api();
   const client = new ApiClient(settings.baseUrl, settings.token);

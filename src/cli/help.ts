@@ -39,6 +39,12 @@ Commands:
   resource <server> <uri>           read a resource: its text (binary: --json has the base64)
   prompt <server> <name> [args]     get a prompt; args is a JSON object of strings,
                                     e.g. '{"city": "Paris"}'
+  login <server>                    OAuth login (authorization code with PKCE) to an MCP server of the
+                                    config: prints the URL to open, waits for the browser's redirect
+                                    on 127.0.0.1, and stores the tokens where workers read them
+                                    (mcp.token_dir, mode 0600)
+      --port N                        the loopback port of the redirect (default: the server's
+                                      auth.oauth.redirect_port, else any free port)
   serve                             the MCP server over stdio (for MCP clients to start)
   dev                               Temporal, a worker and the API on this machine (npm run dev)
   init [dir]                        a new project: a code workflow, its config, a test, a README

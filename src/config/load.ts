@@ -53,6 +53,8 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'MCP_AGENT_PROMETHEUS_ADDRESS', path: ['telemetry', 'prometheus_address'] },
   // OpenTelemetry's own name for where traces go, so one environment serves every instrumented process.
   { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['telemetry', 'tracing', 'endpoint'] },
+  // Where workers find the token files `mcp-agent login` wrote (a mounted secret, a shared volume).
+  { variable: 'MCP_AGENT_TOKEN_DIR', path: ['mcp', 'token_dir'] },
   { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
   { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
   { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },
@@ -168,10 +170,11 @@ function withOverrideSource(problem: Problem, { config, applied }: Overridden): 
 
 /** Paths in the file are relative to the file, so a config behaves the same from any working directory. */
 function resolveRelativePaths(config: Config, baseDir: string): Config {
+  const tokenDir = path.resolve(baseDir, config.mcp.token_dir);
   const servers = Object.fromEntries(
     Object.entries(config.mcp.servers).map(([name, server]) => [
       name,
-      server.transport === 'stdio' ? { ...server, cwd: path.resolve(baseDir, server.cwd ?? '.') } : server,
+      server.transport === 'stdio' ? { ...server, cwd: path.resolve(baseDir, server.cwd ?? '.') } : withTokenFile(name, server, baseDir, tokenDir),
     ]),
   );
   const functions = Object.fromEntries(
@@ -200,7 +203,17 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
           },
         }
       : config.temporal;
-  return { ...config, temporal, mcp: { ...config.mcp, servers }, functions, workflows, storage };
+  return { ...config, temporal, mcp: { ...config.mcp, token_dir: tokenDir, servers }, functions, workflows, storage };
+}
+
+type ServerConfig = Config['mcp']['servers'][string];
+
+/** An authorization-code server's token file, absolute: its own `token_file`, else `<token_dir>/<server>.json`. */
+function withTokenFile(name: string, server: ServerConfig, baseDir: string, tokenDir: string): ServerConfig {
+  const oauth = server.auth?.oauth;
+  if (oauth?.grant !== 'authorization_code') return server;
+  const tokenFile = oauth.token_file ? path.resolve(baseDir, oauth.token_file) : path.join(tokenDir, `${name}.json`);
+  return { ...server, auth: { oauth: { ...oauth, token_file: tokenFile } } };
 }
 
 /**

@@ -97,6 +97,48 @@ const urlSchemesByTransport: Record<Exclude<McpTransport, 'stdio'>, readonly str
   websocket: ['ws:', 'wss:'],
 };
 
+/**
+ * OAuth 2.1 for an HTTP server, as the MCP authorization specification defines it (src/mcp/oauth.ts):
+ * the authorization server is discovered from the MCP server's protected-resource metadata.
+ */
+const oauthClientCredentialsSchema = z
+  .object({
+    grant: z.literal('client_credentials').describe('A service account: every worker gets its own tokens with the client id and secret'),
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1).describe('Keep it in mcp_agent.secrets.yaml or write "${VAR}"'),
+    scope: z.string().min(1).describe('Space-separated scopes to ask for').optional(),
+  })
+  .strict();
+
+const oauthAuthorizationCodeSchema = z
+  .object({
+    grant: z
+      .literal('authorization_code')
+      .describe('A person logs in once with `mcp-agent login <server>` (PKCE); workers use and refresh the stored tokens'),
+    client_id: z.string().min(1).describe('A client registered for loopback redirects; absent: dynamic client registration at login').optional(),
+    client_secret: z.string().min(1).describe('Only for a confidential client_id').optional(),
+    scope: z.string().min(1).describe("Space-separated scopes; absent: the server's advertised scopes").optional(),
+    redirect_port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .describe('Loopback port login listens on for the redirect (http://127.0.0.1:PORT/callback); 0 or absent: any free port')
+      .optional(),
+    token_file: z
+      .string()
+      .min(1)
+      .describe('Where login stores the tokens and workers read and renew them; relative to the config file; default <mcp.token_dir>/<server>.json')
+      .optional(),
+  })
+  .strict();
+
+const mcpAuthSchema = z
+  .object({
+    oauth: z.discriminatedUnion('grant', [oauthClientCredentialsSchema, oauthAuthorizationCodeSchema]),
+  })
+  .strict();
+
 const mcpServerFields = z
   .object({
     transport: mcpTransportSchema
@@ -108,6 +150,7 @@ const mcpServerFields = z
     cwd: z.string().min(1).describe('Relative to the config file; defaults to its folder').optional(),
     url: z.url().optional(),
     headers: z.record(z.string(), z.string()).default({}),
+    auth: mcpAuthSchema.describe('OAuth for streamable_http and sse servers; absent: none (or a static header)').optional(),
     description: z.string().describe('What the server offers; routers read it').optional(),
     read_timeout_seconds: z.number().positive().describe('Each MCP request, such as one tool call').default(60),
     calls: callPolicySchema.describe("Timeout and retries of each tool call's activity").optional(),
@@ -134,6 +177,19 @@ function inferTransport(server: McpServerFields): McpTransport | undefined {
   return undefined;
 }
 
+/** OAuth needs HTTP, and sets the Authorization header itself. */
+function checkAuth(server: McpServerFields, transport: McpTransport, ctx: z.RefinementCtx): void {
+  if (!server.auth) return;
+  if (transport !== 'streamable_http' && transport !== 'sse') {
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: `OAuth is for the streamable_http and sse transports, not ${transport}` });
+    return;
+  }
+  const authorization = Object.keys(server.headers).find((name) => name.toLowerCase() === 'authorization');
+  if (authorization) {
+    ctx.addIssue({ code: 'custom', path: ['headers', authorization], message: 'set either this header or auth, not both' });
+  }
+}
+
 function checkMcpServer(server: McpServerFields, ctx: z.RefinementCtx): void {
   const transport = inferTransport(server);
   if (!transport) {
@@ -143,6 +199,7 @@ function checkMcpServer(server: McpServerFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: [], message });
     return;
   }
+  checkAuth(server, transport, ctx);
   if (transport === 'stdio') {
     if (!server.command) {
       ctx.addIssue({ code: 'custom', path: ['command'], message: 'required by the stdio transport' });
@@ -353,7 +410,17 @@ export const configSchema = z
     anthropic: anthropicSchema.prefault({}),
     openai: openaiSchema.prefault({}),
     cohere: cohereSchema.prefault({}),
-    mcp: z.object({ servers: z.record(nameSchema, mcpServerSchema).default({}) }).strict().prefault({}),
+    mcp: z
+      .object({
+        servers: z.record(nameSchema, mcpServerSchema).default({}),
+        token_dir: z
+          .string()
+          .min(1)
+          .describe('Where `mcp-agent login` stores OAuth tokens, one 0600 file per server; relative to the config file')
+          .default('.mcp-agent/tokens'),
+      })
+      .strict()
+      .prefault({}),
     agents: z.record(nameSchema, agentDefinitionSchema).default({}),
     workflows: z
       .record(nameSchema, workflowEntrySchema)

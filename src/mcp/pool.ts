@@ -8,6 +8,7 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { UnknownMcpServerError } from './errors';
+import { oauthProviderFor, type McpOAuthSettings } from './oauth';
 import { type CallOptions, ServerConnection } from './server-connection';
 
 export type McpTransportKind = 'stdio' | 'streamable_http' | 'sse' | 'websocket';
@@ -22,6 +23,8 @@ export interface McpServerSettings {
   cwd?: string;
   url?: string;
   headers?: Record<string, string>;
+  /** OAuth for HTTP servers; the transport gets its tokens from src/mcp/oauth.ts. */
+  auth?: { oauth: McpOAuthSettings };
   description?: string;
   /** Timeout of each request to the server, tool calls included (the SDK default is 60 s). */
   read_timeout_seconds?: number;
@@ -50,6 +53,8 @@ export class McpPool {
     this.connections = new Map(
       Object.entries(servers).map(([name, settings]) => [name, new ServerConnection(name, settings, logger)]),
     );
+    // Made now, so each OAuth server's tokens are shared by its reconnects and renewals are logged here.
+    for (const [name, settings] of Object.entries(servers)) oauthProviderFor(name, settings, logger);
   }
 
   serverNames(): string[] {

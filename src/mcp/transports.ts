@@ -4,6 +4,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { oauthProviderFor } from './oauth';
 import type { McpServerSettings, McpTransportKind } from './pool';
 import { WebSocketClientTransport } from './websocket';
 
@@ -53,11 +54,13 @@ export function openTransport(
   if (kind === 'stdio') return openStdio(settings, onStderrLine);
   const url = parseUrl(server, settings.url as string);
   const requestInit: RequestInit | undefined = settings.headers ? { headers: settings.headers } : undefined;
+  // OAuth (src/mcp/oauth.ts): the transport asks the provider for a fresh token before each request.
+  const authProvider = oauthProviderFor(server, settings);
   switch (kind) {
     case 'streamable_http':
-      return withoutStderr(new StreamableHTTPClientTransport(url, { requestInit }));
+      return withoutStderr(new StreamableHTTPClientTransport(url, { requestInit, authProvider }));
     case 'sse':
-      return withoutStderr(new SSEClientTransport(url, { requestInit }));
+      return withoutStderr(new SSEClientTransport(url, { requestInit, authProvider }));
     case 'websocket':
       // The headers go on the opening HTTP request, as the HTTP transports send them on every request.
       return withoutStderr(new WebSocketClientTransport(url, settings.headers));

@@ -1,0 +1,350 @@
+import path from 'node:path';
+import {
+  discoverOAuthServerInfo,
+  fetchToken,
+  refreshAuthorization,
+  selectResourceURL,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import {
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailableError,
+  TooManyRequestsError,
+} from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import type {
+  AuthorizationServerMetadata,
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { McpPoolLogger, McpServerSettings } from './pool';
+import { TokenFileError, TokenStore, type StoredLogin } from './token-store';
+
+/**
+ * OAuth 2.1 for HTTP MCP servers (the MCP authorization specification), on the MCP SDK's client
+ * auth: the authorization server is discovered from the server's protected-resource metadata
+ * (RFC 9728, then RFC 8414), tokens carry the server as their resource indicator (RFC 8707).
+ *
+ * One provider per configured server and process, handed to the streamable HTTP or SSE transport
+ * as its `authProvider`: the transport asks it for the access token before every request, and it
+ * renews the token before it expires (a minute early, or halfway through a short-lived token), so
+ * requests never go out with an expired token. A 401 still goes through the SDK's `auth()`, which
+ * calls back into the same provider. Tokens stay in this process's memory (client credentials) or
+ * in the server's token file (authorization code): never in workflow history, never in a log line.
+ */
+
+export type McpOAuthSettings =
+  | { grant: 'client_credentials'; client_id: string; client_secret: string; scope?: string }
+  | {
+      grant: 'authorization_code';
+      client_id?: string;
+      client_secret?: string;
+      scope?: string;
+      redirect_port?: number;
+      token_file?: string;
+    };
+
+/**
+ * The authorization server refused the credentials (a wrong client secret, a revoked refresh
+ * token) or there are none (no login yet): retrying cannot help, a person must act. Its message
+ * says what to do and never contains a secret.
+ */
+export class McpAuthError extends Error {
+  constructor(
+    readonly server: string,
+    message: string,
+  ) {
+    super(`OAuth: ${message}`);
+    this.name = 'McpAuthError';
+  }
+}
+
+export const CLIENT_NAME = 'mcp-agent-temporal';
+const RENEW_EARLY_MAX_MS = 60_000;
+
+/** When a token obtained at `obtainedAt` is renewed: a minute before it expires, or halfway for a short-lived one. */
+export function renewalTime(obtainedAt: number, expiresInSeconds: number | undefined): number | undefined {
+  if (expiresInSeconds === undefined || !(expiresInSeconds > 0)) return undefined;
+  const lifetime = expiresInSeconds * 1000;
+  return obtainedAt + lifetime - Math.min(RENEW_EARLY_MAX_MS, lifetime / 2);
+}
+
+/** The default token file of an authorization-code server whose config was not resolved by loadConfig. */
+export function tokenFileOf(server: string, oauth: McpOAuthSettings): string {
+  return oauth.grant === 'authorization_code' && oauth.token_file
+    ? oauth.token_file
+    : path.resolve('.mcp-agent', 'tokens', `${server}.json`);
+}
+
+export function loginAdvice(server: string): string {
+  return `run \`mcp-agent login ${server}\` and give the workers the new token file`;
+}
+
+interface Held {
+  tokens: OAuthTokens;
+  renewAt?: number;
+}
+
+interface Discovered {
+  authorizationServerUrl: string;
+  metadata?: AuthorizationServerMetadata;
+  resource?: URL | string;
+}
+
+/** What a token request failure means: refused credentials are final, an unreachable or failing server is not. */
+export function tokenRequestFailure(server: string, error: unknown, refused: (reason: string) => string): Error {
+  if (error instanceof McpAuthError || error instanceof TokenFileError) return error;
+  const transient = error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError;
+  if (error instanceof OAuthError && (!transient || /^HTTP 4\d\d\b/.test(error.message))) {
+    const code = (error.constructor as { errorCode?: string }).errorCode ?? error.name;
+    const detail = error.message ? `${code}: ${error.message}` : code;
+    return new McpAuthError(server, refused(detail));
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`OAuth: could not get a token for MCP server "${server}" from its authorization server: ${message}`, { cause: error });
+}
+
+export class McpOAuthProvider implements OAuthClientProvider {
+  private held?: Held;
+  private renewing?: Promise<OAuthTokens>;
+  private discovery?: OAuthDiscoveryState;
+  private verifier?: string;
+  private clientInfo?: OAuthClientInformationMixed;
+  private login?: StoredLogin;
+  private warnedPermissions = false;
+  readonly store?: TokenStore;
+
+  constructor(
+    readonly server: string,
+    readonly serverUrl: string,
+    readonly oauth: McpOAuthSettings,
+    private readonly log: McpPoolLogger,
+    private readonly fetchFn?: FetchLike,
+  ) {
+    if (oauth.grant === 'authorization_code') this.store = new TokenStore(tokenFileOf(server, oauth));
+  }
+
+  get redirectUrl(): string | undefined {
+    if (this.oauth.grant === 'client_credentials') return undefined;
+    // Never visited by a worker (redirectToAuthorization refuses); it tells auth() this is an interactive client.
+    return this.login?.redirect_uri ?? 'http://127.0.0.1/callback';
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    const { scope } = this.oauth;
+    const confidential = this.oauth.client_secret !== undefined;
+    return this.oauth.grant === 'client_credentials'
+      ? { client_name: CLIENT_NAME, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', ...(scope && { scope }) }
+      : {
+          client_name: CLIENT_NAME,
+          redirect_uris: [this.redirectUrl as string],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+          ...(scope && { scope }),
+        };
+  }
+
+  clientInformation(): OAuthClientInformationMixed | undefined {
+    if (this.clientInfo) return this.clientInfo;
+    if (this.login) return this.login.client as OAuthClientInformationMixed;
+    const { client_id, client_secret } = this.oauth;
+    return client_id ? { client_id, ...(client_secret && { client_secret }) } : undefined;
+  }
+
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    this.clientInfo = info;
+  }
+
+  /** The access token the transport sends, renewed first when it is due. */
+  async tokens(): Promise<OAuthTokens> {
+    const held = this.held;
+    if (held && !isDue(held)) return held.tokens;
+    if (!this.renewing) {
+      const renewing = this.renew();
+      this.renewing = renewing;
+      renewing.then(
+        () => this.renewing === renewing && (this.renewing = undefined),
+        () => this.renewing === renewing && (this.renewing = undefined),
+      );
+    }
+    return this.renewing;
+  }
+
+  /** Called by the SDK's auth() after a 401 made it fetch or refresh tokens itself. */
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    const obtainedAt = Date.now();
+    this.hold(tokens, obtainedAt);
+    if (this.store && this.login) {
+      const login = { ...this.login, tokens, obtained_at: obtainedAt, updated_at: new Date().toISOString() };
+      await this.store.write(login);
+      this.login = login;
+    }
+  }
+
+  redirectToAuthorization(): never {
+    throw new McpAuthError(this.server, `MCP server "${this.server}" needs a new login: the stored tokens were refused; ${loginAdvice(this.server)}`);
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (this.verifier === undefined) throw new Error('no PKCE code verifier was saved');
+    return this.verifier;
+  }
+
+  prepareTokenRequest(scope?: string): URLSearchParams | undefined {
+    if (this.oauth.grant !== 'client_credentials') return undefined;
+    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope) params.set('scope', scope);
+    return params;
+  }
+
+  /** The token file is never deleted here: another worker may hold newer tokens in it. */
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'all' || scope === 'tokens') this.held = undefined;
+    if (scope === 'all' || scope === 'discovery') this.discovery = undefined;
+    if (scope === 'all' || scope === 'client') this.clientInfo = undefined;
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.discovery;
+  }
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.discovery = state;
+  }
+
+  private hold(tokens: OAuthTokens, obtainedAt: number): void {
+    this.held = { tokens, renewAt: renewalTime(obtainedAt, tokens.expires_in) };
+  }
+
+  private async renew(): Promise<OAuthTokens> {
+    const renewal = this.held !== undefined;
+    const tokens = this.oauth.grant === 'client_credentials' ? await this.clientCredentials() : await this.fromTokenFile();
+    this.log.info(
+      { server: this.server, grant: this.oauth.grant, expires_in: tokens.expires_in },
+      renewal ? 'OAuth access token renewed before expiry' : 'OAuth access token obtained',
+    );
+    return tokens;
+  }
+
+  private async clientCredentials(): Promise<OAuthTokens> {
+    const started = Date.now();
+    try {
+      const found = await this.discover();
+      const tokens = await fetchToken(this, found.authorizationServerUrl, { metadata: found.metadata, resource: found.resource as URL | undefined, fetchFn: this.fetchFn });
+      this.hold(tokens, started);
+      return tokens;
+    } catch (error) {
+      throw tokenRequestFailure(this.server, error, (reason) =>
+        `the authorization server refused the client credentials of MCP server "${this.server}" (${reason}); check auth.oauth.client_id and client_secret`,
+      );
+    }
+  }
+
+  /** Tokens from the file when another process (or login) put fresh ones there, else renewed with the refresh token. */
+  private async fromTokenFile(): Promise<OAuthTokens> {
+    const store = this.store as TokenStore;
+    const stored = await this.readLogin(store);
+    if (!isDue(heldOf(stored))) return this.adopt(stored);
+    return store.withLock(async () => {
+      const current = await this.readLogin(store);
+      if (!isDue(heldOf(current))) return this.adopt(current);
+      const refreshToken = current.tokens.refresh_token;
+      if (!refreshToken) {
+        throw new McpAuthError(this.server, `the access token of MCP server "${this.server}" expired and no refresh token is stored; ${loginAdvice(this.server)}`);
+      }
+      const started = Date.now();
+      let tokens: OAuthTokens;
+      try {
+        const found = await this.discover();
+        tokens = await refreshAuthorization(found.authorizationServerUrl, {
+          metadata: found.metadata,
+          clientInformation: current.client as OAuthClientInformationMixed,
+          refreshToken,
+          resource: found.resource,
+          fetchFn: this.fetchFn,
+        });
+      } catch (error) {
+        throw tokenRequestFailure(this.server, error, (reason) =>
+          `the authorization server refused the stored refresh token of MCP server "${this.server}" (${reason}): it was revoked or has expired; ${loginAdvice(this.server)} (${store.file})`,
+        );
+      }
+      const login: StoredLogin = { ...current, tokens: { ...tokens, issuer: current.tokens.issuer }, obtained_at: started, updated_at: new Date().toISOString() };
+      await store.write(login);
+      return this.adopt(login);
+    });
+  }
+
+  private async readLogin(store: TokenStore): Promise<StoredLogin> {
+    let login: StoredLogin | undefined;
+    try {
+      login = await store.read();
+    } catch (error) {
+      throw new McpAuthError(this.server, `${(error as Error).message}; ${loginAdvice(this.server)}`);
+    }
+    if (!login) throw new McpAuthError(this.server, `no login for MCP server "${this.server}" (no ${store.file}); ${loginAdvice(this.server)}`);
+    if (login.resource !== this.serverUrl) {
+      throw new McpAuthError(this.server, `${store.file} holds tokens for ${login.resource}, not ${this.serverUrl}; ${loginAdvice(this.server)}`);
+    }
+    if (!this.warnedPermissions && (await store.readableByOthers())) {
+      this.warnedPermissions = true;
+      this.log.warn({ server: this.server, file: store.file }, 'OAuth token file is readable by other users: chmod 600 it');
+    }
+    return login;
+  }
+
+  private adopt(login: StoredLogin): OAuthTokens {
+    this.login = login;
+    this.held = heldOf(login);
+    return login.tokens as OAuthTokens;
+  }
+
+  private async discover(): Promise<Discovered> {
+    if (!this.discovery) {
+      const info = await discoverOAuthServerInfo(this.serverUrl, { fetchFn: this.fetchFn });
+      this.discovery = {
+        authorizationServerUrl: info.authorizationServerUrl,
+        authorizationServerMetadata: info.authorizationServerMetadata,
+        resourceMetadata: info.resourceMetadata,
+      };
+    }
+    const { authorizationServerUrl, authorizationServerMetadata: metadata, resourceMetadata } = this.discovery;
+    const selected = await selectResourceURL(this.serverUrl, this, resourceMetadata);
+    // As the SDK's auth() does: the metadata's own spelling, not the parsed URL's href (a trailing slash).
+    const resource = selected && resourceMetadata ? resourceMetadata.resource : selected;
+    return { authorizationServerUrl, metadata, resource };
+  }
+}
+
+function heldOf(login: StoredLogin): Held {
+  return { tokens: login.tokens as OAuthTokens, renewAt: renewalTime(login.obtained_at, login.tokens.expires_in) };
+}
+
+function isDue(held: Held): boolean {
+  return held.renewAt !== undefined && Date.now() >= held.renewAt;
+}
+
+const providers = new WeakMap<McpServerSettings, McpOAuthProvider>();
+const silent: McpPoolLogger = { debug() {}, info() {}, warn() {} };
+
+/**
+ * The OAuth provider of a configured server in this process, made on first use; undefined when the
+ * server has no `auth`. One per config entry, so reconnects and every pool using the entry share its tokens.
+ */
+export function oauthProviderFor(server: string, settings: McpServerSettings, logger: McpPoolLogger = silent): McpOAuthProvider | undefined {
+  const oauth = settings.auth?.oauth;
+  if (!oauth || !settings.url) return undefined;
+  let provider = providers.get(settings);
+  if (!provider) {
+    provider = new McpOAuthProvider(server, settings.url, oauth, logger);
+    providers.set(settings, provider);
+  }
+  return provider;
+}
