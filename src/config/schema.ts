@@ -181,7 +181,7 @@ function inferTransport(server: McpServerFields): McpTransport | undefined {
 function checkAuth(server: McpServerFields, transport: McpTransport, ctx: z.RefinementCtx): void {
   if (!server.auth) return;
   if (transport !== 'streamable_http' && transport !== 'sse') {
-    ctx.addIssue({ code: 'custom', path: ['auth'], message: `OAuth is for the streamable_http and sse transports, not ${transport}` });
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: `only the streamable_http and sse transports take OAuth, not ${transport}` });
     return;
   }
   const authorization = Object.keys(server.headers).find((name) => name.toLowerCase() === 'authorization');
