@@ -177,6 +177,37 @@ test('a wrong client secret fails the tool listing at once, non-retryably, sayin
   expect(await historyText(handle)).not.toContain('not-the-secret');
 });
 
+test('an access token the server revokes early is answered with 401, and the SDK auth flow gets a new one through the same provider', async () => {
+  const { pool } = env.worker;
+  // A call past the renewal point of the token held now renews it: the next token is seconds from due.
+  await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S * 1000) / 2 + 100));
+  expect((await pool.callTool('svc', 'whoami', {})).content).toEqual([{ type: 'text', text: 'client svc' }]);
+  const since = Date.now();
+  await fetch(`${fixtureUrls.issuer}/admin/revoke?access=1`, { method: 'POST' });
+  expect((await pool.callTool('svc', 'whoami', {})).content).toEqual([{ type: 'text', text: 'client svc' }]);
+  const log = (await fixtureLog()).filter((e) => e.at >= since);
+  expect(log.map((e) => e.kind)).toEqual(['mcp_refused', 'token', 'mcp']);
+  expect(log[1]).toMatchObject({ grant: 'client_credentials', client_id: 'svc' });
+  expect(log[2].token).toBe(log[1].token);
+});
+
+test('login is only for authorization-code servers of the config', async () => {
+  const unknown = await runCli(['login', 'nowhere']);
+  expect(unknown).toMatchObject({ code: 2, stdout: '' });
+  expect(unknown.stderr).toContain('mcp-agent: login: unknown MCP server "nowhere"; configured: user');
+});
+
+/** `mcp-agent <args>` with the test's config file, to its end. */
+async function runCli(args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, MCP_AGENT_CONFIG: configFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 interface CliRun {
   code: number | null;
   stdout: string;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { InvalidClientError, InvalidGrantError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { parseCommandLine } from '../../src/cli/args';
 import { ConfigError } from '../../src/config/errors';
 import { loadConfig } from '../../src/config/load';
 import { createLogger } from '../../src/logging';
@@ -220,4 +221,12 @@ test('the logger redacts tokens, client secrets and Authorization headers', () =
   );
   expect(written).toContain('hello');
   for (const secret of ['at-1', 'rt-1', 'at-2', 's-1', 'at-3']) expect(written).not.toContain(secret);
+});
+
+test('mcp-agent login <server> [--port N] parses', () => {
+  const read = () => '';
+  expect(parseCommandLine(['login', 'docs'], read).command).toEqual({ name: 'login', server: 'docs' });
+  expect(parseCommandLine(['login', 'docs', '--port', '8765'], read).command).toEqual({ name: 'login', server: 'docs', port: 8765 });
+  expect(() => parseCommandLine(['login'], read)).toThrow('login: missing server (usage: login <server>)');
+  expect(() => parseCommandLine(['login', 'docs', '--port', 'x'], read)).toThrow('--port: must be a port number from 0 to 65535, got "x"');
 });
