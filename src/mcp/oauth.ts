@@ -115,6 +115,8 @@ export class McpOAuthProvider implements OAuthClientProvider {
   private clientInfo?: OAuthClientInformationMixed;
   private login?: StoredLogin;
   private warnedPermissions = false;
+  /** Set when the SDK's auth(), renewing after a 401, was refused and is about to try once more. */
+  private refusedInAuth?: 'all' | 'tokens';
   readonly store?: TokenStore;
 
   constructor(
@@ -161,6 +163,7 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   /** The access token the transport sends, renewed first when it is due. */
   async tokens(): Promise<OAuthTokens> {
+    if (this.oauth.grant === 'authorization_code') this.throwIfRefusedInAuth();
     const held = this.held;
     if (held && !isDue(held)) return held.tokens;
     if (!this.renewing) {
@@ -200,13 +203,20 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   prepareTokenRequest(scope?: string): URLSearchParams | undefined {
     if (this.oauth.grant !== 'client_credentials') return undefined;
+    this.throwIfRefusedInAuth();
     const params = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope) params.set('scope', scope);
     return params;
   }
 
-  /** The token file is never deleted here: another worker may hold newer tokens in it. */
+  /**
+   * The SDK's auth() calls this when the authorization server refused what it sent (invalid_client,
+   * invalid_grant), then tries once more with the same credentials, which would be refused again:
+   * that second try is stopped with an McpAuthError, which says what to do and is not retried.
+   * The token file is never deleted here: another worker may hold newer tokens in it.
+   */
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'all' || scope === 'tokens') this.refusedInAuth = scope;
     if (scope === 'all' || scope === 'tokens') this.held = undefined;
     if (scope === 'all' || scope === 'discovery') this.discovery = undefined;
     if (scope === 'all' || scope === 'client') this.clientInfo = undefined;
@@ -218,6 +228,19 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   saveDiscoveryState(state: OAuthDiscoveryState): void {
     this.discovery = state;
+  }
+
+  private throwIfRefusedInAuth(): void {
+    const refused = this.refusedInAuth;
+    if (!refused) return;
+    this.refusedInAuth = undefined;
+    const what =
+      this.oauth.grant === 'client_credentials'
+        ? `the client credentials of MCP server "${this.server}"; check auth.oauth.client_id and client_secret`
+        : refused === 'tokens'
+          ? `the stored refresh token of MCP server "${this.server}": it was revoked or has expired; ${loginAdvice(this.server)}`
+          : `the client registration of MCP server "${this.server}"; ${loginAdvice(this.server)}`;
+    throw new McpAuthError(this.server, `the authorization server refused ${what}`);
   }
 
   private hold(tokens: OAuthTokens, obtainedAt: number): void {

@@ -304,4 +304,16 @@ describe('authorization code', () => {
     const handle = await env.start('agent', 'as me', agentSpec(model, ['user']));
     expect(((await handle.result()) as AgentResult).text).toMatch(/^client dyn-/);
   });
+
+  test('a grant revoked at once (access and refresh token) fails after the 401 non-retryably too, not as a lost connection', async () => {
+    await fetch(`${fixtureUrls.issuer}/admin/revoke?all=1`, { method: 'POST' });
+    const model = uniqueModel('oauth-revoked-all');
+    env.provider.script(model, [{ toolCalls: [{ name: 'user-whoami', arguments: {} }] }, { text: 'never reached' }]);
+    const handle = await env.start('agent', 'as me', agentSpec(model, ['user']));
+    const { failure, attempts } = await runFailureOf(handle);
+    expect(failure).toMatchObject({ type: 'McpConnectionFailed', nonRetryable: true });
+    expect(failure.message).toContain('OAuth: the authorization server refused the stored refresh token of MCP server "user"');
+    expect(failure.message).toContain('run `mcp-agent login user`');
+    expect(attempts).toBe(1);
+  });
 });
