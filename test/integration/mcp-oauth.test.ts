@@ -21,6 +21,7 @@ import { stringify } from 'yaml';
 import type { AgentResult } from '../../workflows/agent';
 import { stopProcess } from '../../temporal/dev-server';
 import { projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { startApi } from '../support/api-http';
 import { toolResultsSeen } from '../support/requests';
 import type { OAuthLogEntry } from '../fixtures/oauth-mcp-server';
 
@@ -189,6 +190,31 @@ test('an access token the server revokes early is answered with 401, and the SDK
   expect(log.map((e) => e.kind)).toEqual(['mcp_refused', 'token', 'mcp']);
   expect(log[1]).toMatchObject({ grant: 'client_credentials', client_id: 'svc' });
   expect(log[2].token).toBe(log[1].token);
+});
+
+test("the API's own MCP pool gets tokens itself; a refused secret is a 503 saying so", async () => {
+  // A copy of the config, as the API process has its own: its own providers, so its own tokens.
+  const running = await startApi(structuredClone(env.worker.config));
+  try {
+    const since = Date.now();
+    const tools = await running.api.get('/servers/svc/tools');
+    expect(tools.status).toBe(200);
+    expect((tools.body as { tools: { name: string }[] }).tools.map((tool) => tool.name).sort()).toEqual(['slow', 'whoami']);
+    const log = (await fixtureLog()).filter((e) => e.at >= since);
+    expect(log).toContainEqual(expect.objectContaining({ kind: 'token', grant: 'client_credentials', client_id: 'svc' }));
+    expect(log.filter((e) => e.kind === 'mcp_refused')).toEqual([]);
+
+    const refused = await running.api.get('/servers/wrong/tools');
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({
+      error: {
+        code: 'mcp_server_unavailable',
+        message: expect.stringContaining('OAuth: the authorization server refused the client credentials of MCP server "wrong" (invalid_client'),
+      },
+    });
+  } finally {
+    await running.close();
+  }
 });
 
 test('login is only for authorization-code servers of the config', async () => {
