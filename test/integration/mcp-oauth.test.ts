@@ -22,6 +22,8 @@ import type { AgentResult } from '../../workflows/agent';
 import { stopProcess } from '../../temporal/dev-server';
 import { projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi } from '../support/api-http';
+import { McpOAuthProvider } from '../../src/mcp/oauth';
+import { oauthLogin } from '../../src/mcp/oauth-login';
 import { toolResultsSeen } from '../support/requests';
 import type { OAuthLogEntry } from '../fixtures/oauth-mcp-server';
 
@@ -343,3 +345,37 @@ describe('authorization code', () => {
     expect(attempts).toBe(1);
   });
 });
+
+describe('the provider across processes', () => {
+  const silent = { debug() {}, info() {}, warn() {} };
+
+  test('concurrent requests share one renewal', async () => {
+    const provider = new McpOAuthProvider('svc', fixtureUrls.url, { grant: 'client_credentials', client_id: 'svc', client_secret: SECRET }, silent);
+    const since = Date.now();
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => provider.tokens()));
+    expect(new Set(tokens.map((t) => t.access_token)).size).toBe(1);
+    expect((await fixtureLog()).filter((e) => e.at >= since && e.kind === 'token')).toHaveLength(1);
+  });
+
+  test('two workers sharing a token file renew it once, and the other takes the rotated tokens from the file', async () => {
+    const file = path.join(dir, 'shared', 'user.json');
+    const settings = { url: fixtureUrls.url, auth: { oauth: { grant: 'authorization_code' as const, token_file: file } } };
+    await oauthLogin({ server: 'user', settings, onAuthorizationUrl: (url) => void fetch(url) });
+    const oauth = settings.auth.oauth;
+    const workers = [new McpOAuthProvider('user', fixtureUrls.url, oauth, silent), new McpOAuthProvider('user', fixtureUrls.url, oauth, silent)];
+    const first = await Promise.all(workers.map((worker) => worker.tokens()));
+    expect(first[0].access_token).toBe(first[1].access_token);
+    // Past the renewal point: both renew at once, as two workers' next calls would.
+    await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S * 1000) / 2 + 100));
+    const since = Date.now();
+    const renewed = await Promise.all(workers.map((worker) => worker.tokens()));
+    expect(renewed[0].access_token).toBe(renewed[1].access_token);
+    expect(renewed[0].access_token).not.toBe(first[0].access_token);
+    const log = (await fixtureLog()).filter((e) => e.at >= since);
+    // One refresh: the rotating server would have refused the second use of the same refresh token.
+    expect(log.filter((e) => e.kind === 'token' && e.grant === 'refresh_token')).toHaveLength(1);
+    expect(log.filter((e) => e.kind === 'token_refused')).toEqual([]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).tokens.access_token).toBe(renewed[0].access_token);
+  });
+});
+
