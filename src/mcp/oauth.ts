@@ -211,11 +211,14 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   /**
    * The SDK's auth() calls this when the authorization server refused what it sent (invalid_client,
-   * invalid_grant), then tries once more with the same credentials, which would be refused again:
-   * that second try is stopped with an McpAuthError, which says what to do and is not retried.
-   * The token file is never deleted here: another worker may hold newer tokens in it.
+   * invalid_grant), then tries once more. The token file may hold newer tokens than the refused ones
+   * (a new login, or another worker's renewal with a server that rotates refresh tokens): the
+   * second try uses those. Otherwise it would send the same credentials again, so it is stopped
+   * with an McpAuthError, which says what to do and is not retried. The token file is never
+   * deleted here: another worker may hold newer tokens in it.
    */
-  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    if ((scope === 'all' || scope === 'tokens') && (await this.adoptNewerLogin())) return;
     if (scope === 'all' || scope === 'tokens') this.refusedInAuth = scope;
     if (scope === 'all' || scope === 'tokens') this.held = undefined;
     if (scope === 'all' || scope === 'discovery') this.discovery = undefined;
@@ -228,6 +231,18 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   saveDiscoveryState(state: OAuthDiscoveryState): void {
     this.discovery = state;
+  }
+
+  /** Takes the token file's tokens when they are not the ones just refused. */
+  private async adoptNewerLogin(): Promise<boolean> {
+    if (!this.store) return false;
+    const spent = this.held?.tokens.refresh_token ?? this.login?.tokens.refresh_token;
+    const stored = await this.store.read().catch(() => undefined);
+    const newer = stored?.tokens.refresh_token !== undefined && stored.tokens.refresh_token !== spent && stored.resource === this.serverUrl;
+    if (!stored || !newer) return false;
+    this.clientInfo = undefined;
+    this.adopt(stored);
+    return true;
   }
 
   private throwIfRefusedInAuth(): void {

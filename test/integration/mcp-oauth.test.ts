@@ -333,6 +333,21 @@ describe('authorization code', () => {
     expect(((await handle.result()) as AgentResult).text).toMatch(/^client dyn-/);
   });
 
+  test('a worker whose tokens were revoked picks up a new login from the file when the server answers 401', async () => {
+    const { pool } = env.worker;
+    // A call past the renewal point renews: the worker then holds tokens it will not renew for seconds.
+    await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S * 1000) / 2 + 100));
+    expect((await pool.callTool('user', 'whoami', {})).isError).toBeFalsy();
+    await fetch(`${fixtureUrls.issuer}/admin/revoke?all=1`, { method: 'POST' });
+    const settings = { url: fixtureUrls.url, auth: { oauth: { grant: 'authorization_code' as const, token_file: tokenFile } } };
+    await oauthLogin({ server: 'user', settings, onAuthorizationUrl: (url) => void fetch(url) });
+    const since = Date.now();
+    const result = await pool.callTool('user', 'whoami', {});
+    expect(result.content).toEqual([{ type: 'text', text: expect.stringMatching(/^client dyn-/) }]);
+    const log = (await fixtureLog()).filter((e) => e.at >= since);
+    expect(log.map((e) => e.kind)).toEqual(['mcp_refused', 'token_refused', 'token', 'mcp']);
+  });
+
   test('a grant revoked at once (access and refresh token) fails after the 401 non-retryably too, not as a lost connection', async () => {
     await fetch(`${fixtureUrls.issuer}/admin/revoke?all=1`, { method: 'POST' });
     const model = uniqueModel('oauth-revoked-all');
