@@ -41,8 +41,8 @@ Commands:
                                     e.g. '{"city": "Paris"}'
   login <server>                    OAuth login (authorization code with PKCE) to an MCP server of the
                                     config: prints the URL to open, waits for the browser's redirect
-                                    on 127.0.0.1, and stores the tokens where workers read them
-                                    (mcp.token_dir, mode 0600)
+                                    on 127.0.0.1 (up to 5 minutes), and stores the tokens where
+                                    workers read them (mcp.token_dir, mode 0600); exit 1 if refused
       --port N                        the loopback port of the redirect (default: the server's
                                       auth.oauth.redirect_port, else any free port)
   serve                             the MCP server over stdio (for MCP clients to start)
