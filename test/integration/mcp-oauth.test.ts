@@ -12,7 +12,7 @@
  * - no token, secret or header reaches workflow history.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -70,7 +70,8 @@ beforeAll(async () => {
   };
   // The file `mcp-agent login` reads: the user server with the default token folder beside it.
   configFile = path.join(dir, 'mcp_agent.config.yaml');
-  writeFileSync(configFile, stringify({ mcp: { servers: { user: servers.user } } }));
+  const denied = { url: fixtureUrls.url, auth: { oauth: { grant: 'authorization_code', scope: 'tools denied' } } };
+  writeFileSync(configFile, stringify({ mcp: { servers: { user: servers.user, denied, svc: servers.svc } } }));
   tokenFile = path.join(dir, '.mcp-agent', 'tokens', 'user.json');
   env = await startAgentEnv((provider) => ({
     ...providerConfig(provider),
@@ -222,7 +223,19 @@ test("the API's own MCP pool gets tokens itself; a refused secret is a 503 sayin
 test('login is only for authorization-code servers of the config', async () => {
   const unknown = await runCli(['login', 'nowhere']);
   expect(unknown).toMatchObject({ code: 2, stdout: '' });
-  expect(unknown.stderr).toContain('mcp-agent: login: unknown MCP server "nowhere"; configured: user');
+  expect(unknown.stderr).toContain('mcp-agent: login: unknown MCP server "nowhere"; configured: user, denied, svc');
+  const service = await runCli(['login', 'svc']);
+  expect(service).toMatchObject({ code: 2, stdout: '' });
+  expect(service.stderr).toContain('login: MCP server "svc" uses the client_credentials grant, for which workers get tokens themselves');
+});
+
+test('a login the person denies exits 1 saying so, and stores nothing', async () => {
+  const denied = await loginAsBrowser('denied', 'Authorization failed; see the terminal.');
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toBe(
+    'mcp-agent: login: OAuth: the authorization server did not authorize mcp-agent (access_denied: The user denied the request)\n',
+  );
+  expect(existsSync(path.join(dir, '.mcp-agent', 'tokens', 'denied.json'))).toBe(false);
 });
 
 /** `mcp-agent <args>` with the test's config file, to its end. */
@@ -243,8 +256,8 @@ interface CliRun {
 }
 
 /** `mcp-agent login user` in a subprocess; the test is the browser: it fetches the printed URL. */
-async function loginAsBrowser(): Promise<CliRun> {
-  const child = spawn(process.execPath, [BIN, 'login', 'user'], {
+async function loginAsBrowser(server = 'user', pageSays = `mcp-agent is authorized for MCP server "${server}"`): Promise<CliRun> {
+  const child = spawn(process.execPath, [BIN, 'login', server], {
     cwd: dir,
     env: { ...process.env, MCP_AGENT_CONFIG: configFile },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -260,19 +273,20 @@ async function loginAsBrowser(): Promise<CliRun> {
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const page = await browsed;
-  expect(page).toContain('mcp-agent is authorized for MCP server "user"');
+  expect(page).toContain(pageSays);
   return { code, stdout, stderr };
 }
 
 describe('authorization code', () => {
   test('mcp-agent login stores tokens that a worker then uses and renews with the refresh token', async () => {
+    const loginStarted = Date.now();
     const login = await loginAsBrowser();
     expect(login).toMatchObject({ code: 0, stderr: '' });
     expect(login.stdout).toContain('Open this URL in a browser to authorize mcp-agent for MCP server "user"');
     expect(login.stdout).toContain(`Logged in to "user". Tokens stored in ${tokenFile} (mode 0600); the access token lasts ${TOKEN_LIFETIME_S} s`);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
 
-    const logAfterLogin = await fixtureLog();
+    const logAfterLogin = (await fixtureLog()).filter((e) => e.at >= loginStarted);
     const authorize = logAfterLogin.find((e) => e.kind === 'authorize');
     const registered = logAfterLogin.find((e) => e.kind === 'register');
     // No client_id configured: login registered one (dynamic client registration), then PKCE.
