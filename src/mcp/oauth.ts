@@ -117,6 +117,8 @@ export class McpOAuthProvider implements OAuthClientProvider {
   private warnedPermissions = false;
   /** Set when the SDK's auth(), renewing after a 401, was refused and is about to try once more. */
   private refusedInAuth?: 'all' | 'tokens';
+  /** How the last renewal got its tokens: 'file' when a login or another process had put fresh ones there. */
+  private renewedBy?: 'file';
   readonly store?: TokenStore;
 
   constructor(
@@ -264,10 +266,16 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   private async renew(): Promise<OAuthTokens> {
     const renewal = this.held !== undefined;
+    this.renewedBy = undefined;
     const tokens = this.oauth.grant === 'client_credentials' ? await this.clientCredentials() : await this.fromTokenFile();
+    // Never the tokens: the server, the grant, the lifetime, and who renewed them.
     this.log.info(
       { server: this.server, grant: this.oauth.grant, expires_in: tokens.expires_in },
-      renewal ? 'OAuth access token renewed before expiry' : 'OAuth access token obtained',
+      this.renewedBy === 'file'
+        ? 'OAuth access token read from the token file'
+        : renewal
+          ? 'OAuth access token renewed before expiry'
+          : 'OAuth access token obtained',
     );
     return tokens;
   }
@@ -290,10 +298,10 @@ export class McpOAuthProvider implements OAuthClientProvider {
   private async fromTokenFile(): Promise<OAuthTokens> {
     const store = this.store as TokenStore;
     const stored = await this.readLogin(store);
-    if (!isDue(heldOf(stored))) return this.adopt(stored);
+    if (!isDue(heldOf(stored))) return this.adopt(stored, 'file');
     return store.withLock(async () => {
       const current = await this.readLogin(store);
-      if (!isDue(heldOf(current))) return this.adopt(current);
+      if (!isDue(heldOf(current))) return this.adopt(current, 'file');
       const refreshToken = current.tokens.refresh_token;
       if (!refreshToken) {
         throw new McpAuthError(this.server, `the access token of MCP server "${this.server}" expired and no refresh token is stored; ${loginAdvice(this.server)}`);
@@ -338,7 +346,8 @@ export class McpOAuthProvider implements OAuthClientProvider {
     return login;
   }
 
-  private adopt(login: StoredLogin): OAuthTokens {
+  private adopt(login: StoredLogin, from?: 'file'): OAuthTokens {
+    this.renewedBy = from;
     this.login = login;
     this.held = heldOf(login);
     return login.tokens as OAuthTokens;
