@@ -79,7 +79,8 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
   ]);
   const cut = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) : -1;
   const conversation = [...messagesAfter(chain, cut), ...request.log.append];
-  const systemText = summaryText === undefined ? system.value : systemWithSummary(system.value, summaryText);
+  const base = request.systemSuffix ? `${system.value}\n\n${request.systemSuffix}` : system.value;
+  const systemText = summaryText === undefined ? base : systemWithSummary(base, summaryText);
   const fixedTokens = textTokens(systemText.length) + toolsTokensOf(tools.value);
   const view = contextView(conversation, fixedTokens, request.context);
   const reply = await generate(

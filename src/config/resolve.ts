@@ -223,14 +223,7 @@ function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path
             message: `"${target}" is not one of the swarm's agents (${spec.agents.join(', ')})`,
           })),
       );
-      // A swarm runs its agents in one loop of its own, which does not read MCP prompts or resources.
-      const contextProblems = agents.flatMap((agent, index) =>
-        (['prompt', 'resources'] as const)
-          .filter((field) => agent[field] !== undefined)
-          .map((field) => ({ path: ['agents', spec.agents[index], field], message: `not supported for an agent in a swarm (${spec.name ?? name})` })),
-      );
-      const problems = [...handoffProblems, ...contextProblems];
-      if (problems.length > 0) throw new SpecError(problems);
+      if (handoffProblems.length > 0) throw new SpecError(handoffProblems);
       const functionNames = [...new Set(agents.flatMap((agent) => agent.functions))];
       return {
         type: 'swarm',
