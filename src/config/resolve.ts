@@ -68,7 +68,9 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
   const agent: AgentDefinition = parsed.data;
   const provider = agent.provider ?? config.default_provider;
   const descriptions = agent.functions.map((fn) => [fn, config.functions[fn]?.description ?? ''] as const);
-  const serverCalls = agent.servers.flatMap((server) => {
+  // Every server the agent talks to: its tools' servers, and those of its resources and prompt.
+  const talksTo = new Set([...agent.servers, ...(agent.resources ?? []).map((ref) => ref.server), ...(agent.prompt ? [agent.prompt.server] : [])]);
+  const serverCalls = [...talksTo].flatMap((server) => {
     const calls = config.mcp.servers[server]?.calls;
     return calls ? [[server, calls] as const] : [];
   });
