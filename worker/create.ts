@@ -81,8 +81,9 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // and handed back to Temporal for another worker to retry.
     shutdownGraceTime: '20 seconds',
     // A run's next workflow task goes first to the worker that ran the last one. If that worker
-    // died, waiting the default 10 s before another may take it shows as a stalled run.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    // died, the run waits this long before another may take it; too short, and a worker that is
+    // merely busy loses its cached runs (temporal/TUNING.md has both measured).
+    stickyQueueScheduleToStartTimeout: config.temporal.sticky_timeout_seconds * 1000,
   });
   return { worker, pool, storage };
 }

@@ -54,6 +54,14 @@ const temporalSchema = z
       .optional(),
     max_concurrent_activities: z.number().int().positive().optional(),
     max_concurrent_workflow_tasks: z.number().int().positive().optional(),
+    sticky_timeout_seconds: z
+      .number()
+      .positive()
+      .max(60)
+      .describe(
+        "How long a run's next workflow task waits for the worker that ran its last one before any worker may take it (temporal/TUNING.md)",
+      )
+      .default(3),
   })
   .strict();
 
