@@ -26,6 +26,9 @@ import { callSpansInterceptor } from '../src/telemetry/call-spans';
 import type { Tracing } from '../src/telemetry/tracing';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
+/** Measured with `npm run bench:sticky` (temporal/TUNING.md). */
+const DEFAULT_STICKY_TIMEOUT_SECONDS = 3;
+
 export interface WorkerOptions {
   config: Config;
   connection: NativeConnection;
@@ -83,7 +86,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // A run's next workflow task goes first to the worker that ran the last one. If that worker
     // died, the run waits this long before another may take it; too short, and a worker that is
     // merely busy loses its cached runs (temporal/TUNING.md has both measured).
-    stickyQueueScheduleToStartTimeout: config.temporal.sticky_timeout_seconds * 1000,
+    stickyQueueScheduleToStartTimeout: (config.temporal.sticky_timeout_seconds ?? DEFAULT_STICKY_TIMEOUT_SECONDS) * 1000,
   });
   return { worker, pool, storage };
 }

@@ -59,9 +59,9 @@ const temporalSchema = z
       .positive()
       .max(60)
       .describe(
-        "How long a run's next workflow task waits for the worker that ran its last one before any worker may take it (temporal/TUNING.md)",
+        "How long a run's next workflow task waits for the worker that ran its last one before any worker may take it; default 3 (temporal/TUNING.md)",
       )
-      .default(3),
+      .optional(),
   })
   .strict();
 
