@@ -9,6 +9,7 @@ import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
+import { natsDeltaPublisher, type DeltaPublisher } from '../src/streaming/nats';
 import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
@@ -28,6 +29,8 @@ export interface AgentWorker {
   pool: McpPool;
   /** The blob store the worker's activities and large payloads use; close it after the worker. */
   storage: Storage;
+  /** With `streaming.nats_url`: where LLM deltas go; close it after the worker. */
+  deltas?: DeltaPublisher;
 }
 
 /**
@@ -41,13 +44,22 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
   checkCodeWorkflows(config);
   const pool = new McpPool(config.mcp.servers, options.logger);
   const storage = openStorage(config.storage);
+  const deltas = config.streaming.nats_url
+    ? natsDeltaPublisher({
+        natsUrl: config.streaming.nats_url,
+        subjectPrefix: config.streaming.subject_prefix,
+        namespace: config.temporal.namespace,
+        name: 'worker',
+        logger: options.logger,
+      })
+    : undefined;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.task_queue,
     ...(options.identity && { identity: options.identity }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config))),
-    activities: createActivities(config, pool, functions, storage.blobs),
+    activities: createActivities(config, pool, functions, storage.blobs, deltas),
     interceptors: { activity: [callMetricsInterceptor(config)] },
     dataConverter: storage.dataConverter,
     ...(config.temporal.max_concurrent_activities && {
@@ -63,7 +75,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // died, waiting the default 10 s before another may take it shows as a stalled run.
     stickyQueueScheduleToStartTimeout: '3 seconds',
   });
-  return { worker, pool, storage };
+  return { worker, pool, storage, ...(deltas && { deltas }) };
 }
 
 /**

@@ -51,6 +51,7 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'COHERE_API_KEY', path: ['cohere', 'api_key'] },
   { variable: 'LOG_LEVEL', path: ['logger', 'level'] },
   { variable: 'MCP_AGENT_PROMETHEUS_ADDRESS', path: ['telemetry', 'prometheus_address'] },
+  { variable: 'MCP_AGENT_NATS_URL', path: ['streaming', 'nats_url'] },
   { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
   { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
   { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },

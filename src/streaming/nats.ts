@@ -1,0 +1,173 @@
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { mergeDeltas, type DeltaSink, type ReplyDelta } from '../llm/deltas';
+import { decodeDelta, encodeDelta, type LlmDeltaEvent } from './messages';
+import { inTree, runSubject, treeSubjects } from './subjects';
+
+/**
+ * Token deltas between processes over NATS core publish/subscribe: workers publish each LLM
+ * call's deltas on its run's subject; every API process subscribes to the subjects of the runs
+ * its clients watch. At-most-once, no storage: a delta published while nobody listens, or while a
+ * connection is down, is gone, which is what best-effort deltas may do. The durable events never
+ * pass through here.
+ */
+
+export interface StreamingSettings {
+  natsUrl: string;
+  subjectPrefix: string;
+  /** The Temporal namespace: one NATS server may serve several. */
+  namespace: string;
+  /** Names the connection in the server's monitoring (`worker`, `api`). */
+  name: string;
+  logger?: Logger;
+}
+
+/**
+ * One connection per process, connected in the background: the process starts whether or not
+ * NATS is up (deltas are lost meanwhile), and reconnects for as long as it lives.
+ */
+class NatsLink {
+  private connection?: NatsConnection;
+  private readonly connecting: Promise<NatsConnection | undefined>;
+  private closed = false;
+
+  constructor(readonly settings: StreamingSettings) {
+    this.connecting = connect({
+      servers: settings.natsUrl,
+      name: `mcp-agent ${settings.name}`,
+      maxReconnectAttempts: -1,
+      waitOnFirstConnect: true,
+      reconnectTimeWait: 1000,
+    }).then(
+      async (connection) => {
+        if (this.closed) {
+          await connection.close();
+          return undefined;
+        }
+        this.connection = connection;
+        settings.logger?.info({ nats: settings.natsUrl }, 'streaming LLM deltas over NATS');
+        return connection;
+      },
+      (error: unknown) => {
+        settings.logger?.warn({ err: error, nats: settings.natsUrl }, 'NATS unreachable: LLM deltas are not streamed');
+        return undefined;
+      },
+    );
+  }
+
+  get current(): NatsConnection | undefined {
+    return this.connection;
+  }
+
+  ready(): Promise<NatsConnection | undefined> {
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+  }
+}
+
+/** Which call attempt a sink's deltas belong to. */
+export interface CallIdentity {
+  workflowId: string;
+  activityId: string;
+  attempt: number;
+}
+
+export interface CallSink {
+  sink: DeltaSink;
+  /** Publishes what is still buffered; call once the reply has ended. */
+  flush(): void;
+}
+
+export interface DeltaPublisher {
+  forCall(call: CallIdentity): CallSink;
+  close(): Promise<void>;
+}
+
+/**
+ * Deltas that arrive together (one network read often holds several chunks) go out merged, on the
+ * next turn of the event loop: no timer, so the first delta leaves as soon as it arrived.
+ */
+export function natsDeltaPublisher(settings: StreamingSettings): DeltaPublisher {
+  const link = new NatsLink(settings);
+  return {
+    forCall(call) {
+      const subject = runSubject(settings.subjectPrefix, settings.namespace, call.workflowId);
+      let pending: ReplyDelta[] = [];
+      let scheduled: NodeJS.Immediate | undefined;
+      let seq = 0;
+      const flush = () => {
+        if (scheduled) clearImmediate(scheduled);
+        scheduled = undefined;
+        const deltas = mergeDeltas(pending);
+        pending = [];
+        const connection = link.current;
+        if (!connection || connection.isClosed()) return;
+        const at = new Date().toISOString();
+        for (const delta of deltas) {
+          const event: LlmDeltaEvent = {
+            type: 'llm_delta',
+            at,
+            data: { ...delta, runId: call.workflowId, activityId: call.activityId, attempt: call.attempt, seq: seq++ },
+          };
+          try {
+            connection.publish(subject, encodeDelta(event));
+          } catch {
+            // Closed or draining: the delta is lost, as best effort allows.
+          }
+        }
+      };
+      return {
+        sink(delta) {
+          pending.push(delta);
+          scheduled ??= setImmediate(flush);
+        },
+        flush,
+      };
+    },
+    close: () => link.close(),
+  };
+}
+
+export type DeltaListener = (event: LlmDeltaEvent) => void;
+
+/** Where an API process gets the deltas of the runs its clients watch. */
+export interface DeltaFeed {
+  /** Deltas of the run and of every run below it; call the result to stop. Resolves once subscribed, or NATS is not up. */
+  watch(runId: string, listener: DeltaListener): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+export function natsDeltaFeed(settings: StreamingSettings): DeltaFeed {
+  const link = new NatsLink(settings);
+  /** How long a new stream waits for a connection still being made before going on without deltas. */
+  const connectWaitMs = 2000;
+  return {
+    async watch(runId, listener) {
+      const connection =
+        link.current ??
+        (await Promise.race([link.ready(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), connectWaitMs).unref())]));
+      if (!connection || connection.isClosed()) return () => undefined;
+      const subscriptions: Subscription[] = treeSubjects(settings.subjectPrefix, settings.namespace, runId).map((subject) =>
+        connection.subscribe(subject, {
+          callback: (error, message) => {
+            if (error) return;
+            const event = decodeDelta(message.data);
+            if (event && inTree(runId, event.data.runId)) listener(event);
+          },
+        }),
+      );
+      // Subscribed on the server, not just queued here: deltas published from now on arrive.
+      await connection.flush().catch(() => undefined);
+      return () => {
+        for (const subscription of subscriptions) subscription.unsubscribe();
+      };
+    },
+    close: () => link.close(),
+  };
+}
