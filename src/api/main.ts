@@ -2,6 +2,7 @@ import { connectClient } from '../../client/connection';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { createLogger } from '../logging';
+import { natsDeltaFeed } from '../streaming/nats';
 import { buildApp } from './app';
 
 /**
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
   const settings = runtimeSettings();
   const logger = createLogger('api', config.logger.level);
   const { connection, client, storage } = connectClient(config);
-  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger });
+  const { nats_url: natsUrl, subject_prefix: subjectPrefix } = config.streaming;
+  const deltas = natsUrl
+    ? natsDeltaFeed({ natsUrl, subjectPrefix, namespace: config.temporal.namespace, name: 'api', logger })
+    : undefined;
+  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger, ...(deltas && { deltas }) });
 
   if (config.api.tokens.length === 0 && !LOOPBACK_HOSTS.has(settings.host)) {
     logger.warn({ host: settings.host }, 'no api.tokens configured: anyone who can reach this address can start and control runs');
@@ -28,6 +33,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await deltas?.close();
     await connection.close();
     storage.close();
   };
@@ -36,7 +42,12 @@ async function main(): Promise<void> {
 
   await app.listen({ host: settings.host, port: settings.port });
   logger.info(
-    { temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.task_queue },
+    {
+      temporal: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.task_queue,
+      streaming: natsUrl ?? 'off',
+    },
     'API ready; OpenAPI document at /docs/json',
   );
 }

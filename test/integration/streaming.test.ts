@@ -1,0 +1,188 @@
+import type { ConfigInput } from '../../src/config/schema';
+import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
+import { providerConfig } from '../support/agent-env';
+import { startApiProcess, type ApiProcess } from '../support/api-process';
+import { uniqueTaskQueue } from '../support/harness';
+import { startNatsServer, type NatsServer } from '../support/nats-server';
+import { openSse, type ParsedRunEvent, type SseStream } from '../support/sse';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+
+/**
+ * Token streaming across processes as deployed: two worker processes and two API processes, all
+ * connected through a real nats-server process, the real SDK clients streaming from the scripted
+ * provider. A run started on one API is watched on the other.
+ */
+
+let nats: NatsServer;
+let provider: ScriptedProvider;
+const workers: WorkerProcess[] = [];
+let apiA: ApiProcess;
+let apiB: ApiProcess;
+const taskQueue = uniqueTaskQueue('streaming');
+
+beforeAll(async () => {
+  [nats, provider] = await Promise.all([startNatsServer(), startScriptedProvider()]);
+  const config: ConfigInput = { ...providerConfig(provider), streaming: { nats_url: nats.url } };
+  const started = await Promise.all([
+    startWorkerProcess({ config, taskQueue, label: 'worker 1' }),
+    startWorkerProcess({ config, taskQueue, label: 'worker 2' }),
+    startApiProcess({ config, taskQueue, label: 'API A' }),
+    startApiProcess({ config, taskQueue, label: 'API B' }),
+  ]);
+  workers.push(started[0] as WorkerProcess, started[1] as WorkerProcess);
+  [apiA, apiB] = started.slice(2) as ApiProcess[];
+});
+
+afterAll(async () => {
+  await Promise.all([...workers.map((w) => w.stop()), apiA?.stop(), apiB?.stop()]);
+  await provider?.close();
+  await nats?.stop();
+});
+
+let counter = 0;
+const uniqueModel = (label: string) => `${label}-${++counter}-${Date.now()}`;
+
+function agent(providerName: 'openai' | 'anthropic', model: string) {
+  return { instruction: 'You help.', provider: providerName, model };
+}
+
+async function startRun(api: ApiProcess, name: string, spec: Record<string, unknown>): Promise<string> {
+  const reply = await fetch(`${api.url}/workflows/${name}/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'go', spec }),
+  });
+  const body = (await reply.json()) as { runId: string };
+  expect(reply.status).toBe(202);
+  return body.runId;
+}
+
+interface Received extends ParsedRunEvent {
+  /** The SSE message's id (durable events only). */
+  sseId?: string;
+  /** When this client read it. */
+  receivedAt: number;
+}
+
+function eventsUrl(api: ApiProcess, runId: string): string {
+  return `${api.url}/runs/${encodeURIComponent(runId)}/events`;
+}
+
+async function read(stream: SseStream, until?: (event: Received) => boolean): Promise<Received[]> {
+  const events: Received[] = [];
+  for (let message = await stream.next(); message; message = await stream.next()) {
+    const event = { ...(JSON.parse(message.data) as ParsedRunEvent), sseId: message.id, receivedAt: Date.now() };
+    events.push(event);
+    if (until?.(event)) break;
+  }
+  return events;
+}
+
+const durable = (events: Received[]) => events.filter((e) => e.type !== 'llm_delta' && e.type !== 'retrying');
+const deltasOf = (events: Received[]) => events.filter((e) => e.type === 'llm_delta');
+const textOf = (events: Received[]) =>
+  deltasOf(events)
+    .filter((e) => e.data.kind === 'text')
+    .map((e) => e.data.text as string)
+    .join('');
+
+const SLOW_TEXT = 'The answer, written slowly so that it can be watched: forty-two.';
+
+test('deltas of a slow stream arrive on another API process before llm_finished, without ids', async () => {
+  const model = uniqueModel('slow');
+  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 150 }]);
+  const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
+  const [onA, onB] = await Promise.all([openSse(eventsUrl(apiA, runId)), openSse(eventsUrl(apiB, runId))]);
+  const [eventsA, eventsB] = await Promise.all([read(onA), read(onB)]);
+
+  for (const events of [eventsA, eventsB]) {
+    const types = events.map((e) => e.type);
+    const started = types.indexOf('llm_started');
+    const finished = types.indexOf('llm_finished');
+    const deltas = deltasOf(events);
+    expect(deltas.length).toBeGreaterThan(1);
+    for (const delta of deltas) {
+      // No `id:` line: the JSON has no id, and the stream's last event id stays the durable one before it.
+      expect(delta.id).toBeUndefined();
+      expect(delta.sseId).toBe(events[events.indexOf(delta) - 1].sseId);
+      expect(events.indexOf(delta)).toBeGreaterThan(started);
+      expect(events.indexOf(delta)).toBeLessThan(finished);
+      expect(delta.data).toMatchObject({ runId, activityId: events[started].data.activityId, attempt: 1, kind: 'text' });
+    }
+    expect(deltas.map((d) => d.data.seq)).toEqual(deltas.map((_, i) => i));
+    expect(textOf(events)).toBe(SLOW_TEXT);
+    // Seen while being written: the first delta well before the call ended (8 chunks, 150 ms apart).
+    expect(events[finished].receivedAt - deltas[0].receivedAt).toBeGreaterThanOrEqual(600);
+    expect(durable(events).map((e) => e.type)).toEqual(['run_started', 'llm_started', 'llm_finished', 'completed']);
+  }
+  // Both API processes saw the same durable events.
+  expect(durable(eventsA).map((e) => e.sseId)).toEqual(durable(eventsB).map((e) => e.sseId));
+});
+
+test('a composed run streams its children, in both wire formats, on the root run’s stream', async () => {
+  const [claude, gpt] = [uniqueModel('claude'), uniqueModel('gpt')];
+  provider.script(claude, [
+    { text: 'Checking.', toolCalls: [{ name: 'no-such-tool', arguments: { query: 'weather in Paris' } }], chunkChars: 6, chunkDelayMs: 40 },
+    { text: 'Anthropic child done.', chunkChars: 6, chunkDelayMs: 40 },
+  ]);
+  provider.script(gpt, [{ text: 'OpenAI child done.', chunkChars: 6, chunkDelayMs: 40 }]);
+  const runId = await startRun(apiB, 'parallel', {
+    fan_out: [
+      { name: 'claude', ...agent('anthropic', claude) },
+      { name: 'gpt', ...agent('openai', gpt) },
+    ],
+  });
+  const events = await read(await openSse(eventsUrl(apiA, runId)));
+  const children = events.filter((e) => e.type === 'child_started').map((e) => e.data.workflowId as string);
+  expect(children.sort()).toEqual([`${runId}/claude-1`, `${runId}/gpt-2`]);
+  const byRun = (child: string) => deltasOf(events).filter((d) => d.data.runId === child);
+  const claudeDeltas = byRun(`${runId}/claude-1`);
+  expect(textOf(claudeDeltas)).toBe('Checking.Anthropic child done.');
+  const toolDeltas = claudeDeltas.filter((d) => d.data.kind === 'tool_call');
+  expect(toolDeltas[0].data).toMatchObject({ index: 0, name: 'no-such-tool', id: expect.any(String) });
+  expect(JSON.parse(toolDeltas.map((d) => d.data.arguments as string).join(''))).toEqual({ query: 'weather in Paris' });
+  // Two calls of the Anthropic child, each numbered from 0.
+  expect(new Set(claudeDeltas.map((d) => d.data.activityId)).size).toBe(2);
+  expect(textOf(byRun(`${runId}/gpt-2`))).toBe('OpenAI child done.');
+  expect(deltasOf(events).every((d) => d.id === undefined)).toBe(true);
+  // Within the span of each child.
+  for (const child of children) {
+    const started = events.findIndex((e) => e.type === 'child_started' && e.data.workflowId === child);
+    const finished = events.findIndex((e) => e.type === 'child_finished' && e.data.workflowId === child);
+    for (const delta of byRun(child)) {
+      expect(events.indexOf(delta)).toBeGreaterThan(started);
+      expect(events.indexOf(delta)).toBeLessThan(finished);
+    }
+  }
+});
+
+test('a reconnect with Last-Event-ID mid-stream gets every durable event without gaps, and the deltas from then on', async () => {
+  const model = uniqueModel('reconnect');
+  provider.script(model, [
+    { text: 'First turn, streamed slowly.', toolCalls: [{ name: 'nothing', arguments: {} }], chunkChars: 4, chunkDelayMs: 100 },
+    { text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 100 },
+  ]);
+  const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
+  const first = await openSse(eventsUrl(apiA, runId));
+  // Leave during the second call's stream.
+  const calls: unknown[] = [];
+  const before = await read(first, (e) => {
+    if (e.type !== 'llm_delta') return false;
+    if (!calls.includes(e.data.activityId)) calls.push(e.data.activityId);
+    return calls.length === 2 && e.data.seq >= 1;
+  });
+  first.close();
+  const lastId = durable(before).at(-1)!.sseId!;
+  expect(durable(before).at(-1)!.type).toBe('llm_started');
+
+  const after = await read(await openSse(eventsUrl(apiB, runId), { 'last-event-id': lastId }));
+  const all = await read(await openSse(eventsUrl(apiB, runId)));
+  expect([...durable(before), ...durable(after)].map((e) => e.sseId)).toEqual(durable(all).map((e) => e.sseId));
+  // The reconnected stream shows the rest of the call being written, before its llm_finished.
+  const resumed = deltasOf(after);
+  expect(resumed.length).toBeGreaterThan(0);
+  expect(after.indexOf(resumed.at(-1)!)).toBeLessThan(after.findIndex((e) => e.type === 'llm_finished'));
+  expect(SLOW_TEXT.endsWith(textOf(after))).toBe(true);
+  // A finished run replays no deltas: they were never stored.
+  expect(deltasOf(all)).toEqual([]);
+});
