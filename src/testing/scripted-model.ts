@@ -41,6 +41,8 @@ export interface ScriptedSuccess extends ScriptedStreaming {
   toolCalls?: ScriptedToolCall[];
   usage?: { input: number; output: number };
   delayMs?: number;
+  /** The reply waits for this too (a test lets it go once a watcher is ready). */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface ScriptedError {
@@ -133,6 +135,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
       return;
     }
     if (reply.delayMs && !(await waitUnlessClosed(reply.delayMs, res))) return;
+    if ('holdUntil' in reply && reply.holdUntil) await reply.holdUntil;
     sequence += 1;
     if ('status' in reply) {
       sendError(res, provider, reply);

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
-import { providerConfig } from '../support/agent-env';
+import { projectRoot, providerConfig } from '../support/agent-env';
 import { startApiProcess, type ApiProcess } from '../support/api-process';
 import { uniqueTaskQueue } from '../support/harness';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
@@ -86,14 +88,25 @@ const textOf = (events: Received[]) =>
     .map((e) => e.data.text as string)
     .join('');
 
+/** A promise to hold scripted replies with, until streams are open: deltas from before a watcher subscribes are not kept. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 const SLOW_TEXT = 'The answer, written slowly so that it can be watched: forty-two.';
 
 test('deltas of a slow stream arrive on another API process before llm_finished, without ids', async () => {
   const model = uniqueModel('slow');
-  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 150 }]);
+  const watching = gate();
+  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 150, holdUntil: watching.opened }]);
   const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
   const [onA, onB] = await Promise.all([openSse(eventsUrl(apiA, runId)), openSse(eventsUrl(apiB, runId))]);
-  const [eventsA, eventsB] = await Promise.all([read(onA), read(onB)]);
+  // A stream's first event comes once it listens for deltas too.
+  const [firstA, firstB] = await Promise.all([read(onA, () => true), read(onB, () => true)]);
+  watching.open();
+  const [eventsA, eventsB] = await Promise.all([read(onA), read(onB)]).then(([a, b]) => [[...firstA, ...a], [...firstB, ...b]]);
 
   for (const events of [eventsA, eventsB]) {
     const types = events.map((e) => e.type);
@@ -121,18 +134,23 @@ test('deltas of a slow stream arrive on another API process before llm_finished,
 
 test('a composed run streams its children, in both wire formats, on the root run’s stream', async () => {
   const [claude, gpt] = [uniqueModel('claude'), uniqueModel('gpt')];
+  const watching = gate();
+  const held = { chunkChars: 6, chunkDelayMs: 40, holdUntil: watching.opened };
   provider.script(claude, [
-    { text: 'Checking.', toolCalls: [{ name: 'no-such-tool', arguments: { query: 'weather in Paris' } }], chunkChars: 6, chunkDelayMs: 40 },
-    { text: 'Anthropic child done.', chunkChars: 6, chunkDelayMs: 40 },
+    { text: 'Checking.', toolCalls: [{ name: 'no-such-tool', arguments: { query: 'weather in Paris' } }], ...held },
+    { text: 'Anthropic child done.', ...held },
   ]);
-  provider.script(gpt, [{ text: 'OpenAI child done.', chunkChars: 6, chunkDelayMs: 40 }]);
+  provider.script(gpt, [{ text: 'OpenAI child done.', ...held }]);
   const runId = await startRun(apiB, 'parallel', {
     fan_out: [
       { name: 'claude', ...agent('anthropic', claude) },
       { name: 'gpt', ...agent('openai', gpt) },
     ],
   });
-  const events = await read(await openSse(eventsUrl(apiA, runId)));
+  const stream = await openSse(eventsUrl(apiA, runId));
+  const first = await read(stream, () => true);
+  watching.open();
+  const events = [...first, ...(await read(stream))];
   const children = events.filter((e) => e.type === 'child_started').map((e) => e.data.workflowId as string);
   expect(children.sort()).toEqual([`${runId}/claude-1`, `${runId}/gpt-2`]);
   const byRun = (child: string) => deltasOf(events).filter((d) => d.data.runId === child);
@@ -158,12 +176,15 @@ test('a composed run streams its children, in both wire formats, on the root run
 
 test('a reconnect with Last-Event-ID mid-stream gets every durable event without gaps, and the deltas from then on', async () => {
   const model = uniqueModel('reconnect');
+  const watching = gate();
   provider.script(model, [
-    { text: 'First turn, streamed slowly.', toolCalls: [{ name: 'nothing', arguments: {} }], chunkChars: 4, chunkDelayMs: 100 },
+    { text: 'First turn, streamed slowly.', toolCalls: [{ name: 'nothing', arguments: {} }], chunkChars: 4, chunkDelayMs: 100, holdUntil: watching.opened },
     { text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 100 },
   ]);
   const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
   const first = await openSse(eventsUrl(apiA, runId));
+  const opening = await read(first, () => true);
+  watching.open();
   // Leave during the second call's stream.
   const calls: unknown[] = [];
   const before = await read(first, (e) => {
@@ -172,6 +193,7 @@ test('a reconnect with Last-Event-ID mid-stream gets every durable event without
     return calls.length === 2 && e.data.seq >= 1;
   });
   first.close();
+  before.unshift(...opening);
   const lastId = durable(before).at(-1)!.sseId!;
   expect(durable(before).at(-1)!.type).toBe('llm_started');
 
@@ -185,4 +207,31 @@ test('a reconnect with Last-Event-ID mid-stream gets every durable event without
   expect(SLOW_TEXT.endsWith(textOf(after))).toBe(true);
   // A finished run replays no deltas: they were never stored.
   expect(deltasOf(all)).toEqual([]);
+});
+
+test('`mcp-agent watch` prints the reply as it is written, before the llm_finished line', async () => {
+  const model = uniqueModel('watch');
+  const watching = gate();
+  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 150, holdUntil: watching.opened }]);
+  const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'mcp-agent.js'), 'watch', runId], {
+    env: { ...process.env, MCP_AGENT_API_URL: apiB.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Array<{ text: string; at: number }> = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    chunks.push({ text: chunk.toString(), at: Date.now() });
+    if (chunk.toString().includes('llm_started')) watching.open();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code).toBe(0);
+  const stdout = chunks.map((c) => c.text).join('');
+  const lines = stdout.split('\n');
+  const started = lines.findIndex((line) => line.includes('llm_started'));
+  const finished = lines.findIndex((line) => line.includes('llm_finished'));
+  // The reply on its own line(s) between the two, as it was written.
+  expect(lines.slice(started + 1, finished).join('\n').trim()).toBe(SLOW_TEXT);
+  const firstPiece = chunks.find((c) => c.text.includes(SLOW_TEXT.slice(0, 8)))!;
+  const finishedLine = chunks.find((c) => c.text.includes('llm_finished'))!;
+  expect(finishedLine.at - firstPiece.at).toBeGreaterThanOrEqual(600);
 });
