@@ -210,9 +210,12 @@ const streamingSchema = z
   .object({
     nats_url: z
       .string()
-      .regex(/^(nats|tls|wss?):\/\/\S+$|^[^\s:/]+:\d{1,5}$/, 'must be a NATS server URL such as nats://127.0.0.1:4222')
+      .regex(
+        /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
+        'must be a NATS server URL such as nats://127.0.0.1:4222, or several separated by commas',
+      )
       .describe(
-        'The NATS server that carries token deltas from workers to API processes (README, "Streaming"); none: LLM calls do not stream and events have no llm_delta',
+        'The NATS server (or a cluster, URLs separated by commas) that carries token deltas from workers to API processes (README, "Streaming"); none: LLM calls do not stream and events have no llm_delta',
       )
       .optional(),
     subject_prefix: z

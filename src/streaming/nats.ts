@@ -33,7 +33,7 @@ class NatsLink {
 
   constructor(readonly settings: StreamingSettings) {
     this.connecting = connect({
-      servers: settings.natsUrl,
+      servers: settings.natsUrl.split(','),
       name: `mcp-agent ${settings.name}`,
       maxReconnectAttempts: -1,
       waitOnFirstConnect: true,

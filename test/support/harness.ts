@@ -56,6 +56,7 @@ export async function startTestWorker(config: Config): Promise<TestWorker> {
       if (agentWorker.worker.getState() === 'RUNNING') agentWorker.worker.shutdown();
       await running;
       await agentWorker.pool.close();
+      await agentWorker.deltas?.close();
       agentWorker.storage.close();
       await nativeConnection.close();
       await connection.close();
