@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../temporal/cli';
+import { freePort, stopProcess } from '../../temporal/dev-server';
 
 /**
  * The NATS server binary (github.com/nats-io/nats-server, Apache-2.0), for `npm run dev` and the
@@ -57,4 +59,39 @@ export function installNatsServer(log: (line: string) => void): { path: string; 
     });
   }
   return findNatsServer({});
+}
+
+export interface NatsServerProcess {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `binary` on a free loopback port; resolves once it greets clients (its INFO line). */
+export async function startNatsServerProcess(binary: string, timeoutMs = 20_000): Promise<NatsServerProcess> {
+  const port = await freePort();
+  const child = spawn(binary, natsServerArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await greets(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(`nats-server did not start on port ${port}:\n${output.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url: `nats://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
+}
+
+function greets(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('INFO'));
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

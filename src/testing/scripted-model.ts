@@ -82,7 +82,7 @@ export interface RecordedRequest {
   settled: Promise<'replied' | 'disconnected'>;
   /** The request asked for a stream (`stream: true`). */
   stream: boolean;
-  /** Epoch milliseconds when the first byte of a streamed reply's body was written. */
+  /** Epoch milliseconds (fractional, from the high-resolution clock) when the first byte of a streamed reply's body was written. */
   firstChunkAt?: number;
 }
 
@@ -145,7 +145,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     if (stream) {
       const events =
         provider === 'anthropic' ? anthropicStream(model, success, sequence) : openAiStream(model, success, sequence, includeUsage(body));
-      await sendStream(res, events, success.chunkDelayMs ?? 0, () => (request.firstChunkAt ??= Date.now()));
+      await sendStream(res, events, success.chunkDelayMs ?? 0, () => (request.firstChunkAt ??= performance.timeOrigin + performance.now()));
       return;
     }
     sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, success, sequence) : openAiBody(model, success, sequence));

@@ -1,7 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { freePort, stopProcess } from '../../temporal/dev-server';
-import { findNatsServer, NATS_SERVER_MODULE, NATS_SERVER_VERSION, natsServerArgs, natsServerBin } from '../../src/streaming/nats-server';
+import { spawnSync } from 'node:child_process';
+import {
+  findNatsServer,
+  NATS_SERVER_MODULE,
+  NATS_SERVER_VERSION,
+  natsServerBin,
+  startNatsServerProcess,
+  type NatsServerProcess,
+} from '../../src/streaming/nats-server';
 
 /**
  * A real NATS server process for tests, on a free port. The binary is found as `npm run dev`
@@ -9,11 +14,7 @@ import { findNatsServer, NATS_SERVER_MODULE, NATS_SERVER_VERSION, natsServerArgs
  * the Go module proxy (.ci/run does so before the suite).
  */
 
-export interface NatsServer {
-  url: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
+export type NatsServer = NatsServerProcess;
 
 export function natsServerBinary(): string {
   const found = findNatsServer();
@@ -33,31 +34,6 @@ export function natsServerBinary(): string {
   return after.path;
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
-  const binary = natsServerBinary();
-  const port = await freePort();
-  const child = spawn(binary, natsServerArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopProcess(child);
-      throw new Error(`nats-server did not start on port ${port}:\n${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url: `nats://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('INFO'));
-    });
-    socket.once('error', () => resolve(false));
-  });
+export function startNatsServer(): Promise<NatsServer> {
+  return startNatsServerProcess(natsServerBinary());
 }
