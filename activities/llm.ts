@@ -201,6 +201,7 @@ async function callProvider(request: LlmRequest, deps: LlmActivityDeps, call: Ca
       const assembler = new AnthropicStreamAssembler();
       const events = await client.messages.create({ ...params, stream: true }, options);
       for await (const event of events) publish(assembler.push(event as AnthropicStreamEvent), sink);
+      if (!assembler.complete) throw new IncompleteStreamError('anthropic');
       return fromAnthropicReply(assembler.reply(), request.output);
     }
     case 'openai': {
@@ -211,8 +212,17 @@ async function callProvider(request: LlmRequest, deps: LlmActivityDeps, call: Ca
       // Without include_usage a streamed reply says nothing of its tokens.
       const chunks = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
       for await (const chunk of chunks) publish(assembler.push(chunk as OpenAiStreamChunk), sink);
+      if (!assembler.complete) throw new IncompleteStreamError('openai');
       return fromOpenAiReply(assembler.reply(), request.output);
     }
+  }
+}
+
+/** A stream that ended before its reply did: the attempt fails, and Temporal retries the call. */
+class IncompleteStreamError extends Error {
+  constructor(provider: string) {
+    super(`the ${provider} stream ended before the reply was complete`);
+    this.name = 'IncompleteStreamError';
   }
 }
 

@@ -27,6 +27,15 @@ export class AnthropicStreamAssembler {
   private readonly usage: AnthropicReply['usage'] = { input_tokens: 0, output_tokens: 0 };
   private stopReason: string | null = null;
   private toolCalls = 0;
+  private stopped = false;
+
+  /**
+   * Whether the stream said the reply is over (message_stop). The SDK ends its iteration quietly
+   * when a connection closes cleanly mid-stream; a partial reply must not pass for a whole one.
+   */
+  get complete(): boolean {
+    return this.stopped;
+  }
 
   /** Takes the next event; returns the deltas it carried. */
   push(event: AnthropicStreamEvent): ReplyDelta[] {
@@ -41,6 +50,9 @@ export class AnthropicStreamAssembler {
       case 'message_delta':
         if (event.delta?.stop_reason !== undefined) this.stopReason = event.delta.stop_reason;
         this.addUsage(event.usage);
+        return [];
+      case 'message_stop':
+        this.stopped = true;
         return [];
       default:
         return [];

@@ -43,6 +43,14 @@ export class OpenAiStreamAssembler {
   private finishReason: string | null = null;
   private usage?: OpenAiReply['usage'];
 
+  /**
+   * Whether the first choice has finished (finish_reason). The SDK ends its iteration quietly when
+   * a connection closes cleanly mid-stream; a partial reply must not pass for a whole one.
+   */
+  get complete(): boolean {
+    return this.finishReason !== null;
+  }
+
   /** Takes the next chunk; returns the deltas it carried. */
   push(chunk: OpenAiStreamChunk): ReplyDelta[] {
     if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') {

@@ -34,6 +34,8 @@ export interface ScriptedStreaming {
   chunkChars?: number;
   /** Wait between chunks, for a slow stream (default 0). */
   chunkDelayMs?: number;
+  /** Ends the response cleanly after this many events, before the reply is whole (a connection cut short). */
+  streamEndsAfter?: number;
 }
 
 export interface ScriptedSuccess extends ScriptedStreaming {
@@ -145,7 +147,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     if (stream) {
       const events =
         provider === 'anthropic' ? anthropicStream(model, success, sequence) : openAiStream(model, success, sequence, includeUsage(body));
-      await sendStream(res, events, success.chunkDelayMs ?? 0, () => (request.firstChunkAt ??= performance.timeOrigin + performance.now()));
+      const sent = success.streamEndsAfter === undefined ? events : events.slice(0, success.streamEndsAfter);
+      await sendStream(res, sent, success.chunkDelayMs ?? 0, () => (request.firstChunkAt ??= performance.timeOrigin + performance.now()));
       return;
     }
     sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, success, sequence) : openAiBody(model, success, sequence));
@@ -178,7 +181,7 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
 }
 
 function structuredAsSuccess(provider: ProviderName, body: Record<string, unknown>, reply: ScriptedStructured): ScriptedSuccess {
-  const streaming = { chunkChars: reply.chunkChars, chunkDelayMs: reply.chunkDelayMs };
+  const streaming = { chunkChars: reply.chunkChars, chunkDelayMs: reply.chunkDelayMs, streamEndsAfter: reply.streamEndsAfter };
   if (provider === 'openai') return { text: JSON.stringify(reply.json), usage: reply.usage, ...streaming };
   // Anthropic's tool input is always an object; tests may still send anything to see it rejected.
   return { toolCalls: [{ name: forcedToolName(body), arguments: reply.json as Record<string, unknown> }], usage: reply.usage, ...streaming };

@@ -1,6 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createLlmActivities, type LlmActivityDeps } from '../../activities/llm';
+import type { RunEvent } from '../../client/run-events';
+import { DeltaGate } from '../../src/api/delta-gate';
+import type { LlmDeltaEvent } from '../../src/streaming/messages';
 import { AnthropicStreamAssembler } from '../../src/llm/anthropic-stream';
 import { mergeDeltas, type ReplyDelta } from '../../src/llm/deltas';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
@@ -35,7 +38,11 @@ describe('Anthropic stream assembly', () => {
       { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 17 } },
       { type: 'message_stop' },
     ];
-    for (const event of events) deltas.push(...assembler.push(event));
+    for (const event of events.slice(0, -1)) deltas.push(...assembler.push(event));
+    // A clean end of the connection before message_stop is not a whole reply.
+    expect(assembler.complete).toBe(false);
+    deltas.push(...assembler.push(events.at(-1)!));
+    expect(assembler.complete).toBe(true);
     expect(assembler.reply()).toEqual({
       content: [
         { type: 'text', text: 'Let me add.' },
@@ -74,7 +81,10 @@ describe('OpenAI stream assembly', () => {
       chunk({}, 'tool_calls'),
       { choices: [], usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 } },
     ];
-    for (const c of chunks) deltas.push(...assembler.push(c));
+    for (const c of chunks.slice(0, -2)) deltas.push(...assembler.push(c));
+    expect(assembler.complete).toBe(false);
+    for (const c of chunks.slice(-2)) deltas.push(...assembler.push(c));
+    expect(assembler.complete).toBe(true);
     expect(assembler.reply()).toEqual({
       choices: [
         {
@@ -103,6 +113,38 @@ describe('OpenAI stream assembly', () => {
     const assembler = new OpenAiStreamAssembler();
     assembler.push({ choices: [{ index: 0, delta: { refusal: 'I cannot.' }, finish_reason: 'stop' }] });
     expect(assembler.reply()).toEqual({ choices: [{ message: { content: null, refusal: 'I cannot.' }, finish_reason: 'stop' }] });
+  });
+});
+
+describe('DeltaGate', () => {
+  const delta = (runId: string, activityId: string, text: string): LlmDeltaEvent => ({
+    type: 'llm_delta',
+    at: '2026-01-01T00:00:00.000Z',
+    data: { kind: 'text', text, runId, activityId, attempt: 1, seq: 0 },
+  });
+  const event = (type: 'llm_started' | 'llm_finished', activityId: string): RunEvent => ({ id: '0-1', type, at: '', data: { activityId } });
+
+  it('holds a delta of the run’s own call until its llm_started, and drops one after its llm_finished', () => {
+    const gate = new DeltaGate('r');
+    const early = delta('r', '5', 'early');
+    expect(gate.live(early)).toEqual([]);
+    expect(gate.durable(event('llm_started', '5'))).toEqual([early]);
+    const during = delta('r', '5', 'during');
+    expect(gate.live(during)).toEqual([during]);
+    expect(gate.durable(event('llm_finished', '5'))).toEqual([]);
+    expect(gate.live(delta('r', '5', 'late'))).toEqual([]);
+  });
+
+  it('passes a child’s deltas at once: their llm events are in the child’s own stream', () => {
+    const gate = new DeltaGate('r');
+    const child = delta('r/finder-1', '1', 'x');
+    expect(gate.live(child)).toEqual([child]);
+  });
+
+  it('holds a bounded number per call', () => {
+    const gate = new DeltaGate('r', 2);
+    for (const text of ['a', 'b', 'c']) gate.live(delta('r', '7', text));
+    expect(gate.durable(event('llm_started', '7')).map((d) => d.data.kind === 'text' && d.data.text)).toEqual(['a', 'b']);
   });
 });
 
@@ -228,6 +270,15 @@ describe('the LLM activity streaming through the real SDK clients', () => {
       expect(streamed).toEqual(plain);
       expect(streamed.structured).toEqual({ sum: 3 });
       expect(deltas.length).toBeGreaterThan(1);
+    });
+
+    it(`${providerName}: a stream cut short fails the attempt (Temporal retries it) rather than pass for a whole reply`, async () => {
+      const model = `stream-model-${++models}`;
+      provider.script(model, [{ text: 'A long answer that never ends.', chunkChars: 4, streamEndsAfter: 4 }]);
+      const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+      await expect(env.run(singleRequest(createLlmActivities(deps(true)).llmGenerate), request(providerName, model))).rejects.toThrow(
+        `the ${providerName} stream ended before the reply was complete`,
+      );
     });
 
     it(`${providerName}: an error before the stream fails the same way`, async () => {
