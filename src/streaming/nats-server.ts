@@ -67,9 +67,10 @@ export interface NatsServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `binary` on a free loopback port; resolves once it greets clients (its INFO line). */
-export async function startNatsServerProcess(binary: string, timeoutMs = 20_000): Promise<NatsServerProcess> {
-  const port = await freePort();
+/** Starts `binary` on a loopback port (a free one unless given); resolves once it greets clients (its INFO line). */
+export async function startNatsServerProcess(binary: string, options: { port?: number; timeoutMs?: number } = {}): Promise<NatsServerProcess> {
+  const port = options.port ?? (await freePort());
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const child = spawn(binary, natsServerArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

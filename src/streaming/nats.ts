@@ -145,29 +145,56 @@ export interface DeltaFeed {
 
 export function natsDeltaFeed(settings: StreamingSettings): DeltaFeed {
   const link = new NatsLink(settings);
-  /** How long a new stream waits for a connection still being made before going on without deltas. */
+  const createdAt = Date.now();
+  /** How long, after start-up, a new stream waits for the first connection before going on without it. */
   const connectWaitMs = 2000;
+
+  interface Watcher {
+    runId: string;
+    listener: DeltaListener;
+    subscriptions?: Subscription[];
+  }
+  const watchers = new Set<Watcher>();
+  const attach = (connection: NatsConnection, watcher: Watcher) => {
+    watcher.subscriptions = treeSubjects(settings.subjectPrefix, settings.namespace, watcher.runId).map((subject) =>
+      connection.subscribe(subject, {
+        callback: (error, message) => {
+          if (error) return;
+          const event = decodeDelta(message.data);
+          if (event && inTree(watcher.runId, event.data.runId)) watcher.listener(event);
+        },
+      }),
+    );
+  };
+  // Streams opened while NATS was not up yet get their deltas once it is (later reconnects keep
+  // subscriptions by themselves).
+  void link.ready().then((connection) => {
+    if (connection) for (const watcher of watchers) if (!watcher.subscriptions) attach(connection, watcher);
+  });
+
   return {
     async watch(runId, listener) {
-      const connection =
-        link.current ??
-        (await Promise.race([link.ready(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), connectWaitMs).unref())]));
-      if (!connection || connection.isClosed()) return () => undefined;
-      const subscriptions: Subscription[] = treeSubjects(settings.subjectPrefix, settings.namespace, runId).map((subject) =>
-        connection.subscribe(subject, {
-          callback: (error, message) => {
-            if (error) return;
-            const event = decodeDelta(message.data);
-            if (event && inTree(runId, event.data.runId)) listener(event);
-          },
-        }),
-      );
-      // Subscribed on the server, not just queued here: deltas published from now on arrive.
-      await connection.flush().catch(() => undefined);
-      return () => {
-        for (const subscription of subscriptions) subscription.unsubscribe();
+      const watcher: Watcher = { runId, listener };
+      watchers.add(watcher);
+      const stop = () => {
+        watchers.delete(watcher);
+        for (const subscription of watcher.subscriptions ?? []) subscription.unsubscribe();
       };
+      let connection = link.current;
+      if (connection) {
+        attach(connection, watcher);
+      } else if (Date.now() - createdAt < connectWaitMs) {
+        // Just started: the connection is probably a moment away, and this stream's first deltas with it.
+        const wait = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), connectWaitMs).unref());
+        connection = await Promise.race([link.ready(), wait]);
+      }
+      // Subscribed on the server, not just queued here: deltas published from now on arrive.
+      if (connection && watcher.subscriptions && !connection.isClosed()) await connection.flush().catch(() => undefined);
+      return stop;
     },
-    close: () => link.close(),
+    close: async () => {
+      watchers.clear();
+      await link.close();
+    },
   };
 }

@@ -235,3 +235,32 @@ test('`mcp-agent watch` prints the reply as it is written, before the llm_finish
   const finishedLine = chunks.find((c) => c.text.includes('llm_finished'))!;
   expect(finishedLine.at - firstPiece.at).toBeGreaterThanOrEqual(600);
 });
+
+test('with NATS down, runs and durable events go on without deltas; once it is back, deltas are too', async () => {
+  const port = Number(new URL(nats.url).port);
+  await nats.stop();
+  const model = uniqueModel('outage');
+  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 16, chunkDelayMs: 20 }]);
+  const runId = await startRun(apiA, 'agent', { agent: agent('openai', model) });
+  const events = await read(await openSse(eventsUrl(apiB, runId)));
+  expect(durable(events).map((e) => e.type)).toEqual(['run_started', 'llm_started', 'llm_finished', 'completed']);
+  expect(deltasOf(events)).toEqual([]);
+
+  nats = await startNatsServer(port);
+  // Every process reconnects by itself (a second apart); try until the deltas come through again.
+  const deadline = Date.now() + 30_000;
+  for (let attempt = 1; ; attempt++) {
+    const again = uniqueModel('after-outage');
+    const watching = gate();
+    provider.script(again, [{ text: SLOW_TEXT, chunkChars: 16, chunkDelayMs: 20, holdUntil: watching.opened }]);
+    const id = await startRun(apiB, 'agent', { agent: agent('anthropic', again) });
+    const stream = await openSse(eventsUrl(apiA, id));
+    const first = await read(stream, () => true);
+    watching.open();
+    const all = [...first, ...(await read(stream))];
+    expect(all.at(-1)!.type).toBe('completed');
+    if (textOf(all) === SLOW_TEXT) break;
+    if (Date.now() > deadline) throw new Error(`no deltas ${attempt} runs after NATS came back`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+});

@@ -34,6 +34,7 @@ export function natsServerBinary(): string {
   return after.path;
 }
 
-export function startNatsServer(): Promise<NatsServer> {
-  return startNatsServerProcess(natsServerBinary());
+/** On a free port, or on `port` (a restart where clients expect it). */
+export function startNatsServer(port?: number): Promise<NatsServer> {
+  return startNatsServerProcess(natsServerBinary(), port === undefined ? {} : { port });
 }
