@@ -23,6 +23,33 @@ export interface StreamingSettings {
 }
 
 /**
+ * `streaming.nats_url` as the client takes it: the servers (URLs separated by commas), and the
+ * credentials a URL carries (`nats://user:password@host`, or `nats://token@host`), which the client
+ * would otherwise ignore.
+ */
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
+  const options: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] };
+  for (const part of url.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const parsed = URL.canParse(part.includes('://') ? part : `nats://${part}`) ? new URL(part.includes('://') ? part : `nats://${part}`) : undefined;
+    if (!parsed || !parsed.username) {
+      options.servers.push(part);
+      continue;
+    }
+    const user = decodeURIComponent(parsed.username);
+    if (parsed.password) {
+      options.user = user;
+      options.pass = decodeURIComponent(parsed.password);
+    } else {
+      options.token = user;
+    }
+    parsed.username = '';
+    parsed.password = '';
+    options.servers.push(parsed.toString().replace(/\/$/, ''));
+  }
+  return options;
+}
+
+/**
  * One connection per process, connected in the background: the process starts whether or not
  * NATS is up (deltas are lost meanwhile), and reconnects for as long as it lives.
  */
@@ -33,7 +60,7 @@ class NatsLink {
 
   constructor(readonly settings: StreamingSettings) {
     this.connecting = connect({
-      servers: settings.natsUrl.split(','),
+      ...natsServers(settings.natsUrl),
       name: `mcp-agent ${settings.name}`,
       maxReconnectAttempts: -1,
       waitOnFirstConnect: true,

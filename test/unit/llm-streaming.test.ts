@@ -9,6 +9,7 @@ import { mergeDeltas, type ReplyDelta } from '../../src/llm/deltas';
 import type { LlmRequest, LlmResponse } from '../../src/llm/messages';
 import { OpenAiStreamAssembler } from '../../src/llm/openai-stream';
 import type { CallIdentity, DeltaPublisher } from '../../src/streaming/nats';
+import { natsServers } from '../../src/streaming/nats';
 import { inTree, runSubject, treeSubjects } from '../../src/streaming/subjects';
 import { startScriptedProvider, type ScriptedProvider, type ScriptedReply } from '../../src/testing/scripted-model';
 import { scratchConversationStore, singleRequest } from '../support/stores';
@@ -165,6 +166,14 @@ describe('mergeDeltas', () => {
       { kind: 'tool_call', index: 1, id: 'y', name: 'm', arguments: '' },
       { kind: 'text', text: 'c' },
     ]);
+  });
+});
+
+describe('natsServers', () => {
+  it('takes a cluster and the credentials in a URL, which the client itself would ignore', () => {
+    expect(natsServers('nats://127.0.0.1:4222')).toEqual({ servers: ['nats://127.0.0.1:4222'] });
+    expect(natsServers('nats://app:s%40cret@a:4222, nats://b:4222')).toEqual({ servers: ['nats://a:4222', 'nats://b:4222'], user: 'app', pass: 's@cret' });
+    expect(natsServers('tls://tok3n@nats.example:4443')).toEqual({ servers: ['tls://nats.example:4443'], token: 'tok3n' });
   });
 });
 
