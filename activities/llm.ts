@@ -71,14 +71,17 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       if (stream) call.deltas = stream.sink;
       try {
         if ('summarize' in request) return await summarize(request, deps, call);
-        if ('log' in request) return await loopTurn(request, deps, call);
-        return await generate(request, deps, call);
+        const reply = 'log' in request ? await loopTurn(request, deps, call) : await generate(request, deps, call);
+        // The last deltas reach the API before the result does (through Temporal), so none lands after llm_finished.
+        await stream?.flush();
+        return reply;
       } catch (error) {
+        // What arrived before the failure still goes out; nobody waits for it.
+        void stream?.flush();
         // The SDK reports an abort as its own error; Temporal expects the cancellation back.
         if (signal.aborted) throw signal.reason;
         throw providerFailure(request.provider, error) ?? error;
       } finally {
-        stream?.flush();
         clearInterval(heartbeat);
       }
     },

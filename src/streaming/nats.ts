@@ -107,9 +107,16 @@ export interface CallIdentity {
 
 export interface CallSink {
   sink: DeltaSink;
-  /** Publishes what is still buffered; call once the reply has ended. */
-  flush(): void;
+  /**
+   * Publishes what is still buffered; call once the reply has ended. Resolves once the NATS server
+   * has every delta of the call (a round trip, at most FINAL_FLUSH_MS), so they reach API processes
+   * before the call's result can reach them through Temporal.
+   */
+  flush(): Promise<void>;
 }
+
+/** The longest a finished call waits for NATS to confirm its last deltas: a slow NATS never holds up a run. */
+const FINAL_FLUSH_MS = 1000;
 
 export interface DeltaPublisher {
   forCall(call: CallIdentity): CallSink;
@@ -128,7 +135,7 @@ export function natsDeltaPublisher(settings: StreamingSettings): DeltaPublisher 
       let pending: ReplyDelta[] = [];
       let scheduled: NodeJS.Immediate | undefined;
       let seq = 0;
-      const flush = () => {
+      const publish = () => {
         if (scheduled) clearImmediate(scheduled);
         scheduled = undefined;
         const deltas = mergeDeltas(pending);
@@ -152,9 +159,17 @@ export function natsDeltaPublisher(settings: StreamingSettings): DeltaPublisher 
       return {
         sink(delta) {
           pending.push(delta);
-          scheduled ??= setImmediate(flush);
+          scheduled ??= setImmediate(publish);
         },
-        flush,
+        async flush() {
+          publish();
+          const connection = link.current;
+          if (seq === 0 || !connection || connection.isClosed()) return;
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_FLUSH_MS)));
+          await Promise.race([connection.flush().catch(() => undefined), timeout]);
+          clearTimeout(timer);
+        },
       };
     },
     close: () => link.close(),

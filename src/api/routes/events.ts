@@ -93,7 +93,13 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
           response.write(formatSseMessage({ event: delta.type, data: delta }));
         }
       };
-      const unwatch = deltas && !abort.signal.aborted ? await deltas.watch(runId, (delta) => writeDeltas(gate.live(delta))) : undefined;
+      // Subscribed before history is read, so no delta of a call this stream shows starting is missed.
+      const unwatch = deltas && !abort.signal.aborted
+        ? await deltas.watch(runId, (delta) => writeDeltas(gate.live(delta))).catch((error: unknown) => {
+            request.log.warn({ err: error }, 'no llm_delta events for this stream');
+            return undefined;
+          })
+        : undefined;
       try {
         for await (const event of events) {
           const released = gate.durable(event);
