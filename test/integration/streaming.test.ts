@@ -264,3 +264,36 @@ test('with NATS down, runs and durable events go on without deltas; once it is b
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 });
+
+test('`mcp-agent chat` shows the answer being written before its answer line', async () => {
+  const model = uniqueModel('chat');
+  const watching = gate();
+  provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 100, holdUntil: watching.opened }]);
+  const started = await fetch(`${apiA.url}/workflows/agent/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'Hello', spec: { type: 'agent', agent: agent('openai', model), conversation: true } }),
+  });
+  const { runId } = (await started.json()) as { runId: string };
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'mcp-agent.js'), 'chat', runId], {
+    env: { ...process.env, MCP_AGENT_API_URL: apiB.url },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  const answered = new Promise<void>((resolve) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      // An event line: the chat's stream is open (and listening for deltas).
+      if (stdout.includes('turn_started')) watching.open();
+      if (stdout.includes('assistant:')) resolve();
+    });
+  });
+  await answered;
+  // EOF leaves the conversation open; then it is closed through the API.
+  child.stdin!.end();
+  await new Promise((resolve) => child.on('close', resolve));
+  await fetch(`${apiA.url}/runs/${encodeURIComponent(runId)}/close`, { method: 'POST' });
+  const written = stdout.indexOf(`          ${SLOW_TEXT}\n`);
+  expect(written).toBeGreaterThan(stdout.indexOf('turn_started'));
+  expect(written).toBeLessThan(stdout.indexOf(`assistant: ${SLOW_TEXT}`));
+});
