@@ -142,6 +142,27 @@ describe('DeltaGate', () => {
     expect(gate.live(child)).toEqual([child]);
   });
 
+  it('takes a call of the next execution (activity ids start again) for a new one, not a finished one', () => {
+    let now = 0;
+    const gate = new DeltaGate('r', 100, () => now);
+    gate.durable(event('llm_started', '1'));
+    gate.durable(event('llm_finished', '1'));
+    const next = delta('r', '1', 'new execution');
+    // Still reading the first execution: dropped as late, unless the call finished long ago.
+    expect(gate.live(next)).toEqual([]);
+    now = 60_000;
+    expect(gate.live(next)).toEqual([]);
+    expect(gate.durable({ id: '1-5', type: 'llm_started', at: '', data: { activityId: '1' } })).toEqual([next]);
+    // Reaching the next execution forgets the first one's finished calls.
+    const gate2 = new DeltaGate('r', 100, () => 0);
+    gate2.durable(event('llm_started', '2'));
+    gate2.durable(event('llm_finished', '2'));
+    gate2.durable({ id: '1-1', type: 'run_started', at: '', data: {} });
+    const early = delta('r', '2', 'early');
+    expect(gate2.live(early)).toEqual([]);
+    expect(gate2.durable({ id: '1-9', type: 'llm_started', at: '', data: { activityId: '2' } })).toEqual([early]);
+  });
+
   it('holds a bounded number per call', () => {
     const gate = new DeltaGate('r', 2);
     for (const text of ['a', 'b', 'c']) gate.live(delta('r', '7', text));
