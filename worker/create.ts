@@ -21,6 +21,7 @@ import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
+import { natsDeltaPublisher, type DeltaPublisher } from '../src/streaming/nats';
 import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
 import { callSpansInterceptor } from '../src/telemetry/call-spans';
 import type { Tracing } from '../src/telemetry/tracing';
@@ -50,6 +51,8 @@ export interface AgentWorker {
   pool: McpPool;
   /** The blob store the worker's activities and large payloads use; close it after the worker. */
   storage: Storage;
+  /** With `streaming.nats_url`: where LLM deltas go; close it after the worker. */
+  deltas?: DeltaPublisher;
 }
 
 /**
@@ -63,6 +66,15 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
   checkCodeWorkflows(config);
   const pool = new McpPool(config.mcp.servers, options.logger);
   const storage = openStorage(config.storage);
+  const deltas = config.streaming.nats_url
+    ? natsDeltaPublisher({
+        natsUrl: config.streaming.nats_url,
+        subjectPrefix: config.streaming.subject_prefix,
+        namespace: config.temporal.namespace,
+        name: 'worker',
+        logger: options.logger,
+      })
+    : undefined;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
@@ -70,7 +82,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.identity && { identity: options.identity }),
     workflowBundle:
       options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config), { tracing: options.tracing !== undefined })),
-    activities: createActivities(config, pool, functions, storage.blobs),
+    activities: createActivities(config, pool, functions, storage.blobs, deltas),
     interceptors: { activity: activityInterceptors(config, options.tracing) },
     ...(options.tracing && { sinks: { exporter: makeWorkflowExporter(options.tracing.processor, options.tracing.resource) } }),
     dataConverter: storage.dataConverter,
@@ -88,7 +100,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // merely busy loses its cached runs (temporal/TUNING.md has both measured).
     stickyQueueScheduleToStartTimeout: (config.temporal.sticky_timeout_seconds ?? DEFAULT_STICKY_TIMEOUT_SECONDS) * 1000,
   });
-  return { worker, pool, storage };
+  return { worker, pool, storage, ...(deltas && { deltas }) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { CliError, ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, pendingSummary, resultText } from './format';
 import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from './format-chat';
+import { DeltaPrinter } from './format-delta';
 import { formatEvent } from './format-event';
 
 /**
@@ -114,6 +115,8 @@ export class ChatSession {
   private quietUntilTurn?: number;
   private shownPrompt?: string;
   private exitCode?: ExitCode;
+  /** Shows `llm_delta` events: the reply being written, before its answer line. */
+  private deltas?: DeltaPrinter;
 
   constructor(
     private readonly client: ApiClient,
@@ -325,7 +328,10 @@ export class ChatSession {
       return;
     }
     if (this.options.json) this.print(event.json);
-    else if (this.shows(event)) this.print(formatEvent(event, new Date()));
+    else if (event.name === 'llm_delta') {
+      this.deltas ??= new DeltaPrinter(this.runId!, (text) => this.terminal.write(text));
+      return this.deltas.delta(event.data);
+    } else if (this.shows(event)) this.print(formatEvent(event, new Date()));
     switch (event.name) {
       case 'paused':
       case 'resumed':
@@ -429,6 +435,7 @@ export class ChatSession {
     else if (this.awaitedTurn === undefined && !this.closing) prompt = 'you> ';
     if (prompt === this.shownPrompt) return;
     this.shownPrompt = prompt;
+    this.deltas?.end();
     this.terminal.prompt(prompt);
   }
 
@@ -438,6 +445,7 @@ export class ChatSession {
   }
 
   private print(text: string): void {
+    this.deltas?.end();
     this.terminal.print(text);
   }
 

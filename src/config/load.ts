@@ -53,6 +53,7 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'MCP_AGENT_PROMETHEUS_ADDRESS', path: ['telemetry', 'prometheus_address'] },
   // OpenTelemetry's own name for where traces go, so one environment serves every instrumented process.
   { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['telemetry', 'tracing', 'endpoint'] },
+  { variable: 'MCP_AGENT_NATS_URL', path: ['streaming', 'nats_url'] },
   { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
   { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
   { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },

@@ -235,6 +235,26 @@ const telemetrySchema = z
   })
   .strict();
 
+const streamingSchema = z
+  .object({
+    nats_url: z
+      .string()
+      .regex(
+        /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
+        'must be a NATS server URL such as nats://127.0.0.1:4222, or several separated by commas',
+      )
+      .describe(
+        'The NATS server (or a cluster, URLs separated by commas) that carries token deltas from workers to API processes (README, "Streaming"); none: LLM calls do not stream and events have no llm_delta',
+      )
+      .optional(),
+    subject_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens separated by dots')
+      .describe('Deltas go out on <subject_prefix>.<namespace>.<run id parts>; deployments sharing a NATS server use different prefixes')
+      .default('mcp-agent.deltas'),
+  })
+  .strict();
+
 const s3Schema = z
   .object({
     bucket: z.string().min(1),
@@ -373,6 +393,7 @@ export const configSchema = z
       .default({}),
     api: apiSchema.prefault({}),
     telemetry: telemetrySchema.prefault({}),
+    streaming: streamingSchema.prefault({}),
     pricing: z
       .record(z.string().min(1), modelPriceSchema)
       .describe('Prices by model name (a dated snapshot of a model takes its price), over the defaults for current OpenAI and Anthropic models')
