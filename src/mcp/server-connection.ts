@@ -1,11 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
+  type ClientCapabilities,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  McpError,
   type GetPromptResult,
   type Prompt,
   type ReadResourceResult,
@@ -28,11 +39,35 @@ interface Session {
   closed: boolean;
   /** Every tool the server offers (before `allowed_tools`); dropped on list_changed. */
   tools?: Promise<Tool[]>;
+  /** Tool calls in flight on this session, to which the server's own requests may belong. */
+  calls: Set<InFlightCall>;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Answers the server's sampling and elicitation requests made while this call runs. Without it
+   * such requests are refused with an MCP error (the server sees the client cannot answer now).
+   */
+  onServerRequest?: ServerRequestHandler;
 }
+
+/** What a server may ask its client in the middle of a tool call. */
+export type ServerRequest =
+  | { kind: 'sampling'; params: CreateMessageRequest['params'] }
+  | { kind: 'elicitation'; params: ElicitRequest['params'] };
+
+export type ServerRequestHandler = (request: ServerRequest, signal: AbortSignal) => Promise<CreateMessageResult | ElicitResult>;
+
+interface InFlightCall {
+  handler?: ServerRequestHandler;
+  /** The server's requests of this call being answered: its read timeout stands still meanwhile. */
+  answering: number;
+  readTimer: ReadTimer;
+}
+
+/** The call a message from the server arrived for, where the transport's async context knows it (HTTP). */
+const currentCall = new AsyncLocalStorage<InFlightCall>();
 
 /**
  * One configured server inside one worker process: a lazily opened session that every activity on
@@ -74,12 +109,24 @@ export class ServerConnection {
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
-      const result = await session.client.callTool(
-        { name: tool, arguments: args },
-        undefined,
-        this.requestOptions(options.signal),
-      );
-      return result as CallToolResult;
+      const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
+      const call: InFlightCall = { handler: options.onServerRequest, answering: 0, readTimer };
+      session.calls.add(call);
+      try {
+        // Our own read timeout, which stands still while the server waits for an answer from us
+        // (a model, a person): the SDK's own would count that time against the server.
+        const signal = options.signal ? AbortSignal.any([options.signal, readTimer.signal]) : readTimer.signal;
+        const result = await currentCall.run(call, () =>
+          session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS }),
+        );
+        return result as CallToolResult;
+      } catch (error) {
+        // The timer's abort arrives as its reason, a RequestTimeout McpError, as the SDK's own would.
+        throw readTimer.signal.aborted && !options.signal?.aborted ? readTimer.signal.reason : error;
+      } finally {
+        readTimer.stop();
+        session.calls.delete(call);
+      }
     });
   }
 
@@ -195,8 +242,20 @@ export class ServerConnection {
     const opened = openTransport(this.name, this.settings, (line) =>
       this.log.debug({ server: this.name, stderr: line }, 'MCP server stderr'),
     );
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
-    const session: Session = { client, transport: opened.transport, closed: false };
+    const client = new Client(CLIENT_INFO, { capabilities: this.capabilities() });
+    const session: Session = { client, transport: opened.transport, closed: false, calls: new Set() };
+    if (this.settings.roots) {
+      const roots = this.settings.roots.map(({ uri, name }) => ({ uri, ...(name !== undefined && { name }) }));
+      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots }));
+    }
+    if (this.settings.sampling) {
+      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
+        this.serverRequest(session, { kind: 'sampling', params: request.params }, extra.signal) as Promise<CreateMessageResult>,
+      );
+    }
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+      this.serverRequest(session, { kind: 'elicitation', params: request.params }, extra.signal) as Promise<ElicitResult>,
+    );
     client.onclose = () => {
       session.closed = true;
       this.forget(session);
@@ -228,6 +287,41 @@ export class ServerConnection {
     this.live = session;
     this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects }, 'MCP server connected');
     return session;
+  }
+
+  /** Roots when configured, sampling when configured, form elicitation always. */
+  private capabilities(): ClientCapabilities {
+    return {
+      ...(this.settings.roots && { roots: { listChanged: false } }),
+      ...(this.settings.sampling && { sampling: {} }),
+      elicitation: { form: {} },
+    };
+  }
+
+  /**
+   * A server's sampling or elicitation request goes to the tool call it belongs to: the one whose
+   * HTTP response stream carried it, or, over stdio and websocket where nothing in the message says,
+   * the one call in flight on the session. With several in flight there is no telling whose it is,
+   * and the request is refused rather than answered in the wrong run's name.
+   */
+  private async serverRequest(session: Session, request: ServerRequest, signal: AbortSignal): Promise<CreateMessageResult | ElicitResult> {
+    const method = request.kind === 'sampling' ? 'sampling/createMessage' : 'elicitation/create';
+    const known = currentCall.getStore();
+    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    if (!call) {
+      const why = session.calls.size === 0 ? 'outside a tool call' : `while ${session.calls.size} tool calls were in flight on one session`;
+      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal answers ${method} only during a tool call; it came ${why}`);
+    }
+    if (!call.handler) {
+      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal cannot answer ${method} for this call (a local activity, or no run to ask)`);
+    }
+    this.log.info({ server: this.name, method }, 'MCP server request during a tool call');
+    if (call.answering++ === 0) call.readTimer.pause();
+    try {
+      return await call.handler(request, signal);
+    } finally {
+      if (--call.answering === 0) call.readTimer.restart();
+    }
   }
 
   /** Every page of a list the capability covers; a server without the capability lists nothing. */
@@ -276,6 +370,39 @@ export class ServerConnection {
   private requestOptions(signal: AbortSignal | undefined): RequestOptions {
     const seconds = this.settings.read_timeout_seconds;
     return { signal, ...(seconds ? { timeout: seconds * 1000 } : {}) };
+  }
+}
+
+/** Longer than any activity attempt: the call's own ReadTimer ends it instead. */
+const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A tool call's read timeout that can stand still, and that aborts with the SDK's RequestTimeout error. */
+class ReadTimer {
+  private readonly controller = new AbortController();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly seconds: number | undefined) {
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  pause(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** A full read timeout again from now: the server got its answer and works on. */
+  restart(): void {
+    clearTimeout(this.timer);
+    const ms = (this.seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000) * 1000;
+    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: ms });
+    this.timer = setTimeout(() => this.controller.abort(timeout), ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
   }
 }
 
