@@ -37,6 +37,8 @@ import {
   type RunStatus,
   type RunUsage,
 } from './definitions';
+import { elicitationAnswerProblem } from '../src/mcp/server-requests';
+import { handleServerRequests } from './server-requests';
 
 /**
  * The part of every pattern workflow that people talk to: pause/resume, human input, the `state`
@@ -137,6 +139,7 @@ export class RunControl {
       }
     });
     setHandler(stateQuery, () => this.state());
+    handleServerRequests(this);
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
     });
@@ -305,7 +308,10 @@ export class RunControl {
     timeoutSeconds: number,
     /** A request the previous run left open (see InputDeferred), to wait on again. */
     resume?: string,
+    /** deferrable: false for a wait that cannot move to the next run (an MCP server's request in a tool call). */
+    options: { deferrable?: boolean } = {},
   ): Promise<InputOutcome> {
+    const deferrable = options.deferrable ?? true;
     let open = resume === undefined ? undefined : this.open.find((r) => r.requestId === resume);
     if (!open) {
       open = { ...request, requestId: `${request.kind}-${++this.requestCounter}`, deadline: Date.now() + timeoutSeconds * 1000 };
@@ -323,10 +329,10 @@ export class RunControl {
     try {
       const remaining = waiting.deadline - Date.now();
       if (!waiting.answer && remaining > 0) {
-        await condition(() => waiting.answer !== undefined || this.deferWaits(), remaining, { summary: waitSummary(waiting) });
+        await condition(() => waiting.answer !== undefined || (deferrable && this.deferWaits()), remaining, { summary: waitSummary(waiting) });
       }
       if (waiting.answer) return { answered: true, value: waiting.answer.value };
-      deferred = Date.now() < waiting.deadline;
+      deferred = deferrable && Date.now() < waiting.deadline;
       if (deferred) throw new InputDeferred(waiting.requestId);
       this.mark({ state: 'timed_out', requestId: waiting.requestId });
       return { answered: false };
@@ -380,7 +386,7 @@ export class RunControl {
       return input.requestId ?? 'queued';
     }
     if (!acceptable(target.own, input.value)) {
-      log.warn(`Input for approval "${target.own.requestId}" was not {"approved": true|false, "reason"?: "..."}; it was not used.`, {
+      log.warn(`Input for ${target.own.kind} "${target.own.requestId}" was not ${expectedAnswer(target.own)}; it was not used.`, {
         value: input.value,
       });
       return target.own.requestId;
@@ -416,7 +422,7 @@ export class RunControl {
     if (!acceptable(request, input.value)) {
       throw ApplicationFailure.create({
         type: InputRejection.InvalidValue,
-        message: `Request "${request.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`,
+        message: invalidAnswerMessage(request, input.value),
       });
     }
   }
@@ -492,17 +498,39 @@ function isHumanInput(input: unknown): input is HumanInput {
 }
 
 function acceptable(request: PendingInput, value: unknown): boolean {
+  if (request.kind === 'elicitation') return elicitationAnswerProblem(request.schema, value) === undefined;
   return request.kind !== 'approval' || approvalDecisionSchema.safeParse(value).success;
 }
 
+function expectedAnswer(request: PendingInput): string {
+  return request.kind === 'elicitation'
+    ? '{"action": "accept" | "decline" | "cancel", "content"?: {...}} matching its schema'
+    : '{"approved": true|false, "reason"?: "..."}';
+}
+
+function invalidAnswerMessage(request: PendingInput, value: unknown): string {
+  if (request.kind === 'elicitation') {
+    return `Request "${request.requestId}" is an elicitation: ${elicitationAnswerProblem(request.schema, value)}.`;
+  }
+  return `Request "${request.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`;
+}
+
 function pendingView(request: PendingInput): PendingInput {
-  const { requestId, kind, prompt, tool, args } = request;
-  return { requestId, kind, prompt, ...(tool !== undefined && { tool }), ...(args !== undefined && { args }) };
+  const { requestId, kind, prompt, tool, args, schema } = request;
+  return {
+    requestId,
+    kind,
+    prompt,
+    ...(tool !== undefined && { tool }),
+    ...(args !== undefined && { args }),
+    ...(schema !== undefined && { schema }),
+  };
 }
 
 /** What the Web UI shows on a wait's timer. */
 function waitSummary(request: PendingInput): string {
   if (request.kind === 'approval') return `waiting for approval of ${request.tool ?? 'a tool call'}`;
+  if (request.kind === 'elicitation') return `waiting for an answer to ${request.tool ?? 'an MCP server'}: ${request.prompt.slice(0, 60)}`;
   const prompt = request.prompt.length > 80 ? `${request.prompt.slice(0, 79)}…` : request.prompt;
   return `waiting for input: ${prompt}`;
 }

@@ -92,7 +92,8 @@ export function pendingSummary(pending: PendingInput): string {
 }
 
 export function answerHint(runId: string, pending: PendingInput): string {
-  const example = pending.kind === 'approval' ? `'{"approved": true}'` : `'<answer>'`;
+  const example =
+    pending.kind === 'approval' ? `'{"approved": true}'` : pending.kind === 'elicitation' ? `'{"action": "accept", "content": {...}}'` : `'<answer>'`;
   return `answer: mcp-agent input ${shellWord(runId)} ${example} --request-id ${shellWord(pending.requestId)}`;
 }
 
