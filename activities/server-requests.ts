@@ -7,6 +7,7 @@ import type { McpServerSettings } from '../src/mcp/pool';
 import type { ServerRequest, ServerRequestHandler } from '../src/mcp/server-connection';
 import {
   MCP_SERVER_REQUEST_UPDATE,
+  MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL,
   serverRequestKey,
   type McpServerRequestAnswer,
   type McpServerRequestInput,
@@ -39,10 +40,9 @@ export function serverRequestHandler(
   const { workflowExecution, activityId, isLocal } = context.info;
   // A standalone activity has no run to ask.
   if (isLocal || !workflowExecution) return undefined;
-  let sequence = 0;
-  return async (request, signal) => {
+  return async (request, { signal, cancelledByServer, sequence }) => {
     const input: McpServerRequestInput = {
-      key: serverRequestKey(activityId, ++sequence, digest(request)),
+      key: serverRequestKey(activityId, sequence, digest(request)),
       server,
       tool,
       request,
@@ -59,6 +59,15 @@ export function serverRequestHandler(
     context.log.info('MCP server request sent to the run', { server, tool, kind: request.kind, key: input.key });
     const { client } = context;
     const handle = client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId);
+    // The server gave up on its request (its own timeout, say): the person is no longer asked. Not
+    // when this attempt ends (worker shutdown, a lost connection): the next one asks the same again.
+    const withdraw = () => {
+      if (context.cancellationSignal.aborted) return;
+      handle.signal(MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL, { key: input.key }).catch((error: unknown) =>
+        context.log.warn('Could not withdraw an MCP server request', { key: input.key, error: (error as Error).message }),
+      );
+    };
+    cancelledByServer.addEventListener('abort', withdraw, { once: true });
     let answer: McpServerRequestAnswer;
     try {
       answer = await client.withAbortSignal(AbortSignal.any([signal, context.cancellationSignal]), () =>

@@ -52,6 +52,8 @@ export interface OpenRequest extends PendingInput {
   /** When the wait ends unanswered, in workflow time (epoch milliseconds). */
   deadline: number;
   answer?: { value: unknown; via: InputVia };
+  /** The asker went away (an MCP server cancelled its request): the wait ends unanswered now. */
+  withdrawn?: boolean;
 }
 
 /** Input that arrived before anything asked for it, and how. */
@@ -166,6 +168,12 @@ export class RunControl {
     const index = this.open.findIndex((r) => r.requestId === requestId);
     if (index >= 0) this.open.splice(index, 1);
     this.publish();
+  }
+
+  /** Ends the wait of an unanswered request nobody needs any more, as if its time ran out now. */
+  withdrawRequest(requestId: string): void {
+    const open = this.open.find((r) => r.requestId === requestId && !r.answer);
+    if (open) open.withdrawn = true;
   }
 
   /**
@@ -308,8 +316,11 @@ export class RunControl {
     timeoutSeconds: number,
     /** A request the previous run left open (see InputDeferred), to wait on again. */
     resume?: string,
-    /** deferrable: false for a wait that cannot move to the next run (an MCP server's request in a tool call). */
-    options: { deferrable?: boolean } = {},
+    /**
+     * deferrable: false for a wait that cannot move to the next run (an MCP server's request in a
+     * tool call); onRequested learns the request's id, for withdrawRequest.
+     */
+    options: { deferrable?: boolean; onRequested?: (requestId: string) => void } = {},
   ): Promise<InputOutcome> {
     const deferrable = options.deferrable ?? true;
     let open = resume === undefined ? undefined : this.open.find((r) => r.requestId === resume);
@@ -319,6 +330,7 @@ export class RunControl {
       this.mark({ state: 'requested', ...pendingView(open) });
     }
     const waiting = open;
+    options.onRequested?.(waiting.requestId);
     const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === waiting.requestId);
     if (!waiting.answer && early >= 0 && acceptable(waiting, this.queued[early].value)) {
       const [input] = this.queued.splice(early, 1);
@@ -329,10 +341,10 @@ export class RunControl {
     try {
       const remaining = waiting.deadline - Date.now();
       if (!waiting.answer && remaining > 0) {
-        await condition(() => waiting.answer !== undefined || (deferrable && this.deferWaits()), remaining, { summary: waitSummary(waiting) });
+        await condition(() => waiting.answer !== undefined || waiting.withdrawn === true || (deferrable && this.deferWaits()), remaining, { summary: waitSummary(waiting) });
       }
       if (waiting.answer) return { answered: true, value: waiting.answer.value };
-      deferred = deferrable && Date.now() < waiting.deadline;
+      deferred = deferrable && !waiting.withdrawn && Date.now() < waiting.deadline;
       if (deferred) throw new InputDeferred(waiting.requestId);
       this.mark({ state: 'timed_out', requestId: waiting.requestId });
       return { answered: false };

@@ -1,9 +1,10 @@
-import { ActivityFailure, ApplicationFailure, defineUpdate, isCancellation, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineSignal, defineUpdate, isCancellation, setHandler } from '@temporalio/workflow';
 import { approvalDecisionSchema } from '../src/patterns/human-input';
 import { namespacedToolName } from '../src/mcp/naming';
 import {
   elicitationSchema,
   MCP_SERVER_REQUEST_UPDATE,
+  MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL,
   samplingApprovalPrompt,
   samplingLlmRequest,
   samplingResult,
@@ -32,16 +33,34 @@ import type { RunControl } from './run-control';
 
 export const mcpServerRequestUpdate = defineUpdate<McpServerRequestAnswer, [McpServerRequestInput]>(MCP_SERVER_REQUEST_UPDATE);
 
+/** The server cancelled its request (its own timeout, say): the person is no longer asked. */
+export const mcpServerRequestWithdrawnSignal = defineSignal<[{ key: string }]>(MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL);
+
 export function handleServerRequests(control: RunControl): void {
   // Temporal keeps one Update per id, so a request comes here once; should the same key arrive
   // again (a client that retried an Update whose id Temporal no longer tracks) it shares the answer.
   const answers = new Map<string, Promise<McpServerRequestAnswer>>();
+  /** The input request each server request is waiting on, by key. */
+  const waits = new Map<string, string>();
+  /** Withdrawn before its Update was handled (a signal can overtake it): not asked at all. */
+  const withdrawnEarly = new Set<string>();
+  setHandler(mcpServerRequestWithdrawnSignal, ({ key }) => {
+    const requestId = waits.get(key);
+    if (requestId !== undefined) control.withdrawRequest(requestId);
+    else if (!answers.has(key)) withdrawnEarly.add(key);
+  });
   setHandler(
     mcpServerRequestUpdate,
     (input) => {
       let answer = answers.get(input.key);
+      if (!answer && withdrawnEarly.delete(input.key)) {
+        answer = Promise.resolve({ ok: false, message: 'the server withdrew the request' } as const);
+        answers.set(input.key, answer);
+      }
       if (!answer) {
-        answer = answerRequest(control, input);
+        answer = answerRequest(control, input, (requestId) => waits.set(input.key, requestId));
+        const forget = () => void waits.delete(input.key);
+        answer.then(forget, forget);
         answers.set(input.key, answer);
       }
       return answer;
@@ -57,7 +76,11 @@ export function handleServerRequests(control: RunControl): void {
   );
 }
 
-async function answerRequest(control: RunControl, input: McpServerRequestInput): Promise<McpServerRequestAnswer> {
+async function answerRequest(
+  control: RunControl,
+  input: McpServerRequestInput,
+  onRequested: (requestId: string) => void,
+): Promise<McpServerRequestAnswer> {
   const tool = namespacedToolName(input.server, input.tool);
   const { request } = input;
   if (request.kind === 'elicitation') {
@@ -67,7 +90,7 @@ async function answerRequest(control: RunControl, input: McpServerRequestInput):
       { kind: 'elicitation', prompt: request.params.message, tool, schema },
       input.timeoutSeconds,
       undefined,
-      { deferrable: false },
+      { deferrable: false, onRequested },
     );
     // No answer in time: as a person who closed the dialog without choosing.
     const result = outcome.answered ? (outcome.value as { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, never> }) : { action: 'cancel' as const };
@@ -87,7 +110,7 @@ async function answerRequest(control: RunControl, input: McpServerRequestInput):
       },
       input.timeoutSeconds,
       undefined,
-      { deferrable: false },
+      { deferrable: false, onRequested },
     );
     if (!outcome.answered) return { ok: false, message: 'User rejected sampling request: no approval in time' };
     const decision = approvalDecisionSchema.parse(outcome.value);

@@ -57,12 +57,23 @@ export type ServerRequest =
   | { kind: 'sampling'; params: CreateMessageRequest['params'] }
   | { kind: 'elicitation'; params: ElicitRequest['params'] };
 
-export type ServerRequestHandler = (request: ServerRequest, signal: AbortSignal) => Promise<CreateMessageResult | ElicitResult>;
+export interface ServerRequestContext {
+  /** Aborted when the server cancels the request or the connection closes. */
+  signal: AbortSignal;
+  /** Aborted only when the server itself cancelled the request, the session still open. */
+  cancelledByServer: AbortSignal;
+  /** 1 for the call's first request, and so on; counted afresh when the call is sent again on a new session. */
+  sequence: number;
+}
+
+export type ServerRequestHandler = (request: ServerRequest, context: ServerRequestContext) => Promise<CreateMessageResult | ElicitResult>;
 
 interface InFlightCall {
   handler?: ServerRequestHandler;
   /** The server's requests of this call being answered: its read timeout stands still meanwhile. */
   answering: number;
+  /** Requests the server made during this call so far. */
+  requests: number;
   readTimer: ReadTimer;
 }
 
@@ -110,7 +121,7 @@ export class ServerConnection {
     // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
       const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
-      const call: InFlightCall = { handler: options.onServerRequest, answering: 0, readTimer };
+      const call: InFlightCall = { handler: options.onServerRequest, answering: 0, requests: 0, readTimer };
       session.calls.add(call);
       try {
         // Our own read timeout, which stands still while the server waits for an answer from us
@@ -315,10 +326,16 @@ export class ServerConnection {
     if (!call.handler) {
       throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal cannot answer ${method} for this call (a local activity, or no run to ask)`);
     }
-    this.log.info({ server: this.name, method }, 'MCP server request during a tool call');
+    const sequence = ++call.requests;
+    this.log.info({ server: this.name, method, sequence }, 'MCP server request during a tool call');
+    // The SDK aborts a request's handler both when the server cancels it and when the connection
+    // closes (before it reports the close): only a session still open after that means a cancel.
+    const serverCancel = new AbortController();
+    const onAbort = () => setImmediate(() => session.closed || serverCancel.abort());
+    signal.addEventListener('abort', onAbort, { once: true });
     if (call.answering++ === 0) call.readTimer.pause();
     try {
-      return await call.handler(request, signal);
+      return await call.handler(request, { signal, cancelledByServer: serverCancel.signal, sequence });
     } finally {
       if (--call.answering === 0) call.readTimer.restart();
     }
@@ -380,6 +397,7 @@ const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
 class ReadTimer {
   private readonly controller = new AbortController();
   private timer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly seconds: number | undefined) {
     this.restart();
@@ -396,12 +414,15 @@ class ReadTimer {
   /** A full read timeout again from now: the server got its answer and works on. */
   restart(): void {
     clearTimeout(this.timer);
+    // A server request's handler may finish after its call did.
+    if (this.stopped) return;
     const ms = (this.seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000) * 1000;
     const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: ms });
     this.timer = setTimeout(() => this.controller.abort(timeout), ms);
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 }

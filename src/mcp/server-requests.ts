@@ -15,6 +15,8 @@ import type { LlmRequest, LlmResponse, Message } from '../llm/messages';
  */
 
 export const MCP_SERVER_REQUEST_UPDATE = 'mcp_server_request';
+/** `{key}`: the server cancelled that request; the run stops waiting for a person's answer to it. */
+export const MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL = 'mcp_server_request_withdrawn';
 
 export type McpServerRequest =
   | { kind: 'sampling'; params: CreateMessageRequest['params'] }
@@ -137,7 +139,7 @@ function fieldProblem(schema: Record<string, unknown>, value: unknown): string |
       return stringProblem(schema, value);
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a ${schema.type}`;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return schema.type === 'integer' ? 'must be an integer' : 'must be a number';
       if (schema.type === 'integer' && !Number.isInteger(value)) return 'must be an integer';
       if (typeof schema.minimum === 'number' && value < schema.minimum) return `must be at least ${schema.minimum}`;
       if (typeof schema.maximum === 'number' && value > schema.maximum) return `must be at most ${schema.maximum}`;

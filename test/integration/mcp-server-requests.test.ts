@@ -216,4 +216,18 @@ describe('elicitation', () => {
     const [seen] = toolResultsSeen(env.provider.requests(model)[1]);
     expect(seen.content).toContain('answer: {"action":"decline"}');
   });
+
+  test('a server that gives up waiting (its own timeout) withdraws the question: the run stops asking and goes on', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [{ toolCalls: [{ name: 'fixture-ask', arguments: { timeout_ms: 1500 } }] }, { text: 'No answer then.' }]);
+    const handle = await env.start('agent', 'Ask me.', agentSpec(model, ['fixture']));
+    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+    expect(pending.kind).toBe('elicitation');
+    expect(((await handle.result()) as AgentResult).text).toBe('No answer then.');
+    const [seen] = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(seen.content).toMatch(/timed out/i);
+    const types = (await events(handle.workflowId)).map((e) => e.type);
+    expect(types).toContain('input_timed_out');
+    expect(types).not.toContain('input_received');
+  });
 });
