@@ -230,4 +230,41 @@ describe('elicitation', () => {
     expect(types).toContain('input_timed_out');
     expect(types).not.toContain('input_received');
   });
+
+  test('two runs asking at once over one HTTP session: each question goes to the run whose call asked it', async () => {
+    const [modelA, modelB] = [uniqueModel('agent'), uniqueModel('agent')];
+    env.provider.script(modelA, [{ toolCalls: [{ name: 'fixture-ask', arguments: { question: 'First?' } }] }, { text: 'A done.' }]);
+    env.provider.script(modelB, [{ toolCalls: [{ name: 'fixture-ask', arguments: { question: 'Second?' } }] }, { text: 'B done.' }]);
+    const runA = await env.start('agent', 'Ask.', agentSpec(modelA, ['fixture']));
+    const runB = await env.start('agent', 'Ask.', agentSpec(modelB, ['fixture']));
+    const [pendingA, pendingB] = await Promise.all(
+      [runA, runB].map((handle) => eventually(async () => (await handle.query(stateQuery)).pendingInput)),
+    );
+    // Both calls are in flight on the worker's one session with the fixture at this point.
+    expect(pendingA.prompt).toBe('First?');
+    expect(pendingB.prompt).toBe('Second?');
+    await running.api.post(`/runs/${runB.workflowId}/input`, { value: { action: 'accept', content: { name: 'Two' } } });
+    await running.api.post(`/runs/${runA.workflowId}/input`, { value: { action: 'accept', content: { name: 'One' } } });
+    await Promise.all([runA.result(), runB.result()]);
+    expect(toolResultsSeen(env.provider.requests(modelA)[1])[0].content).toContain('"content":{"name":"One"}');
+    expect(toolResultsSeen(env.provider.requests(modelB)[1])[0].content).toContain('"content":{"name":"Two"}');
+  });
+
+  test('over stdio, a question asked while two calls are in flight on the session cannot be placed and is refused', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [
+      {
+        toolCalls: [
+          { name: 'local-slow', arguments: { ms: 1500 } },
+          { name: 'local-ask', arguments: { question: 'Whose?' } },
+        ],
+      },
+      { text: 'ok' },
+    ]);
+    const handle = await env.start('agent', 'Go.', agentSpec(model, ['local']));
+    await handle.result();
+    const results = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(results[0].content).toBe('slept 1500 ms');
+    expect(results[1].content).toContain('only during a tool call; it came while 2 tool calls were in flight on one session');
+  });
 });
