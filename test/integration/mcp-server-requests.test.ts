@@ -267,4 +267,21 @@ describe('elicitation', () => {
     expect(results[0].content).toBe('slept 1500 ms');
     expect(results[1].content).toContain('only during a tool call; it came while 2 tool calls were in flight on one session');
   });
+
+  test("a child agent's question is the parent run's pending input, answered and checked through the parent", async () => {
+    const model = uniqueModel('child');
+    env.provider.script(model, [{ toolCalls: [{ name: 'fixture-ask', arguments: { question: 'Child asks?' } }] }, { text: 'Child done.' }]);
+    const spec = { type: 'parallel', fan_out: [{ name: 'asker', instruction: 'You ask.', provider: 'openai', model, servers: ['fixture'] }] };
+    const handle = await env.start('parallel', 'Go.', spec);
+    const run = await eventually(async () => {
+      const reply = await running.api.get(`/runs/${handle.workflowId}`);
+      return reply.body.pendingInput ? reply.body : undefined;
+    });
+    expect(run.pendingInput).toMatchObject({ kind: 'elicitation', prompt: 'Child asks?', schema: { required: ['name'] } });
+    expect((await running.api.post(`/runs/${handle.workflowId}/input`, { value: { action: 'accept', content: {} } })).status).toBe(422);
+    const accepted = await running.api.post(`/runs/${handle.workflowId}/input`, { value: { action: 'accept', content: { name: 'Kid' } } });
+    expect(accepted.status).toBe(202);
+    await handle.result();
+    expect(toolResultsSeen(env.provider.requests(model)[1])[0].content).toContain('"content":{"name":"Kid"}');
+  });
 });
