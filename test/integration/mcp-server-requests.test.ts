@@ -29,6 +29,7 @@ beforeAll(async () => {
           fixture: { ...servers.fixture, sampling: { provider: 'anthropic', model: 'sampler-fixture' } },
           local: { ...servers.local, sampling: { model: 'sampler-approved', approve: true }, elicitation: { timeout_seconds: 600 } },
           unsampled: servers.fixture,
+          inline: { ...servers.fixture, local: true },
         },
       },
     };
@@ -283,5 +284,13 @@ describe('elicitation', () => {
     expect(accepted.status).toBe(202);
     await handle.result();
     expect(toolResultsSeen(env.provider.requests(model)[1])[0].content).toContain('"content":{"name":"Kid"}');
+  });
+
+  test('a server whose calls run as local activities is refused: the workflow task waits on the call, so the run cannot answer', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [{ toolCalls: [{ name: 'inline-ask', arguments: {} }] }, { text: 'ok' }]);
+    const handle = await env.start('agent', 'Ask.', agentSpec(model, ['inline']));
+    await handle.result();
+    expect(toolResultsSeen(env.provider.requests(model)[1])[0].content).toContain('cannot answer elicitation/create for this call (a local activity');
   });
 });
