@@ -17,7 +17,7 @@ import { testTemporalAddress } from '../support/temporal-env';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 /**
- * An MCP server's elicitation across a worker SIGKILL, with worker processes as operators run them
+ * An MCP server's elicitation (and sampling) across a worker SIGKILL, with worker processes as operators run them
  * and the fixture server over stdio (a child of the worker, so it dies with it). The tool call's
  * next attempt, on another worker and a new server process, asks the same question; it is not
  * asked of the person again, and whatever they answered reaches the tool.
@@ -36,7 +36,7 @@ const workers: WorkerProcess[] = [];
 function workerConfig(): ConfigInput {
   // The stdio fixture only: the HTTP one is not started here.
   const { local } = mcpServers('http://127.0.0.1:9/mcp')!;
-  return { ...providerConfig(provider), mcp: { servers: { local } } };
+  return { ...providerConfig(provider), mcp: { servers: { local: { ...local, sampling: { model: 'crash-sampler' } } } } };
 }
 
 beforeAll(async () => {
@@ -60,8 +60,8 @@ afterAll(async () => {
 
 let counter = 0;
 
-async function startRun(model: string, toolArguments: Record<string, unknown>): Promise<WorkflowHandle> {
-  provider.script(model, [{ toolCalls: [{ name: 'local-ask', arguments: toolArguments }] }, { text: 'Got it.' }]);
+async function startRun(model: string, toolArguments: Record<string, unknown>, tool = 'local-ask'): Promise<WorkflowHandle> {
+  provider.script(model, [{ toolCalls: [{ name: tool, arguments: toolArguments }] }, { text: 'Got it.' }]);
   const config = testConfig(workerConfig(), taskQueue);
   const spec = { type: 'agent', agent: { instruction: 'You ask.', provider: 'openai', model, servers: ['local'] } };
   const run = resolveRun(config, 'agent', spec);
@@ -154,6 +154,29 @@ test('killed after the answer, before the tool returned: the next attempt gets t
   const [seen] = toolResultsSeen(provider.requests(model)[1]);
   expect(seen.content).toContain('answer: {"action":"accept","content":{"name":"Ada","age":36}}');
   expect(await inputRequestedEvents(handle.workflowId)).toBe(1);
+  const facts = await historyFacts(handle);
+  expect(facts.attempts).toBeGreaterThanOrEqual(2);
+  expect(facts.serverRequestUpdates).toBe(1);
+});
+
+test('killed after a sampling answer, before the tool returned: the next attempt gets the same completion, the model is not called again', async () => {
+  const model = `sample-kill-${++counter}-${Date.now()}`;
+  const marker = path.join(scratch, `${model}.hold`);
+  provider.script('crash-sampler', [{ text: 'Sampled once.', usage: { input: 5, output: 2 } }, { text: 'Sampled twice!' }]);
+  const standby = await startWorkerProcess({ config: workerConfig(), taskQueue, label: 'worker D' });
+  workers.push(standby);
+  const handle = await startRun(model, { text: 'durable things', hold_marker: marker }, 'local-summarize');
+  await eventually(async () => existsSync(marker), 60_000);
+  const doomed = await workerRunningTool(handle);
+  doomed.kill('SIGKILL');
+  await doomed.exited;
+
+  const result = await waitForClose(handle);
+  expect(result.text).toBe('Got it.');
+  expect(provider.requests('crash-sampler')).toHaveLength(1);
+  const [seen] = toolResultsSeen(provider.requests(model)[1]);
+  expect(JSON.parse(seen.content)).toMatchObject({ content: { type: 'text', text: 'Sampled once.' }, model: 'crash-sampler' });
+  expect(result.usage).toMatchObject({ llmCalls: 3, inputTokens: expect.any(Number) });
   const facts = await historyFacts(handle);
   expect(facts.attempts).toBeGreaterThanOrEqual(2);
   expect(facts.serverRequestUpdates).toBe(1);
