@@ -41,6 +41,8 @@ interface Session {
   tools?: Promise<Tool[]>;
   /** Tool calls in flight on this session, to which the server's own requests may belong. */
   calls: Set<InFlightCall>;
+  /** Lent to one tool call (see ServerConnection.lease). */
+  leased?: boolean;
 }
 
 export interface CallOptions {
@@ -87,6 +89,9 @@ const currentCall = new AsyncLocalStorage<InFlightCall>();
 export class ServerConnection {
   private pending?: Promise<Session>;
   private live?: Session;
+  /** Sessions opened beside the shared one for tool calls that may ask (see lease), idle ones first. */
+  private readonly extras = new Set<Session>();
+  private idleExtras: Session[] = [];
   private connects = 0;
   private shutDown = false;
 
@@ -119,6 +124,7 @@ export class ServerConnection {
 
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
+    const mode = options.onServerRequest && this.callsNeedOwnSession() ? 'lease' : 'shared';
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
       const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
       const call: InFlightCall = { handler: options.onServerRequest, answering: 0, requests: 0, readTimer };
@@ -138,7 +144,7 @@ export class ServerConnection {
         readTimer.stop();
         session.calls.delete(call);
       }
-    });
+    }, mode);
   }
 
   /** Resources the server lists (not cached: servers add and drop them); none if it offers none. */
@@ -185,8 +191,15 @@ export class ServerConnection {
     const pending = this.pending;
     this.pending = undefined;
     this.live = undefined;
+    const extras = [...this.extras];
+    this.extras.clear();
+    this.idleExtras = [];
+    await Promise.all(extras.map((extra) => this.closeSession(extra)));
     const session = await pending?.catch(() => undefined);
-    if (!session) return;
+    if (session) await this.closeSession(session);
+  }
+
+  private async closeSession(session: Session): Promise<void> {
     session.closed = true;
     // Tells an HTTP server it may forget the session now rather than when it times out; an
     // unresponsive server must not hold up worker shutdown (closing the client aborts the request).
@@ -211,9 +224,11 @@ export class ServerConnection {
     operation: string,
     signal: AbortSignal | undefined,
     run: (session: Session) => Promise<T>,
+    /** lease: a session of the call's own (see callsNeedOwnSession). */
+    mode: 'shared' | 'lease' = 'shared',
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const session = await this.session();
+      const session = mode === 'lease' ? await this.lease() : await this.session();
       try {
         return await run(session);
       } catch (error) {
@@ -228,8 +243,41 @@ export class ServerConnection {
           { server: this.name, operation, err: errorMessage(error) },
           'MCP connection lost; reconnecting and retrying once',
         );
+      } finally {
+        if (mode === 'lease') this.giveBack(session);
       }
     }
+  }
+
+  /**
+   * Over stdio, SSE and websocket nothing in a server's request says which tool call it belongs to.
+   * For a server configured to sample or elicit, each tool call that could be asked on the run's
+   * behalf therefore gets a session of its own: the shared one when it is free, else another
+   * (another server process, for stdio), kept for later calls. Over streamable HTTP the call's
+   * response stream places the request, and calls share the one session.
+   */
+  private callsNeedOwnSession(): boolean {
+    const transport = this.settings.transport ?? (this.settings.url ? 'streamable_http' : 'stdio');
+    return transport !== 'streamable_http' && (this.settings.sampling !== undefined || this.settings.elicitation !== undefined);
+  }
+
+  private async lease(): Promise<Session> {
+    const shared = await this.session();
+    if (!shared.leased && shared.calls.size === 0) {
+      shared.leased = true;
+      return shared;
+    }
+    let extra: Session | undefined;
+    while ((extra = this.idleExtras.pop()) && extra.closed) this.extras.delete(extra);
+    extra ??= await this.connect(false);
+    extra.leased = true;
+    return extra;
+  }
+
+  private giveBack(session: Session): void {
+    session.leased = false;
+    if (session === this.live || session.closed || this.shutDown) return;
+    if (this.extras.has(session)) this.idleExtras.push(session);
   }
 
   /** Concurrent first uses share one connecting promise. */
@@ -247,7 +295,8 @@ export class ServerConnection {
     return this.pending;
   }
 
-  private async connect(): Promise<Session> {
+  /** `shared`: the session every activity uses; else one more, for lease. */
+  private async connect(shared = true): Promise<Session> {
     this.connects++;
     const started = Date.now();
     const opened = openTransport(this.name, this.settings, (line) =>
@@ -270,6 +319,8 @@ export class ServerConnection {
     client.onclose = () => {
       session.closed = true;
       this.forget(session);
+      this.extras.delete(session);
+      this.idleExtras = this.idleExtras.filter((idle) => idle !== session);
       this.log.info({ server: this.name }, 'MCP connection closed');
     };
     client.onerror = (error) => {
@@ -295,8 +346,9 @@ export class ServerConnection {
       await client.close();
       throw new McpConnectionError(this.name, 'the connection closed while it was being opened');
     }
-    this.live = session;
-    this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects }, 'MCP server connected');
+    if (shared) this.live = session;
+    else this.extras.add(session);
+    this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects, shared }, 'MCP server connected');
     return session;
   }
 

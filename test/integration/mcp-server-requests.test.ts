@@ -30,6 +30,8 @@ beforeAll(async () => {
           local: { ...servers.local, sampling: { model: 'sampler-approved', approve: true }, elicitation: { timeout_seconds: 600 } },
           unsampled: servers.fixture,
           inline: { ...servers.fixture, local: true },
+          // stdio with neither sampling nor elicitation configured: its calls share one session.
+          plain: servers.local,
         },
       },
     };
@@ -251,18 +253,43 @@ describe('elicitation', () => {
     expect(toolResultsSeen(env.provider.requests(modelB)[1])[0].content).toContain('"content":{"name":"Two"}');
   });
 
-  test('over stdio, a question asked while two calls are in flight on the session cannot be placed and is refused', async () => {
+  test('over stdio, a server that may ask gets a session per call in flight: a question during parallel calls reaches its own', async () => {
     const model = uniqueModel('agent');
     env.provider.script(model, [
       {
         toolCalls: [
           { name: 'local-slow', arguments: { ms: 1500 } },
           { name: 'local-ask', arguments: { question: 'Whose?' } },
+          { name: 'local-whoami', arguments: {} },
         ],
       },
       { text: 'ok' },
     ]);
     const handle = await env.start('agent', 'Go.', agentSpec(model, ['local']));
+    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+    expect(pending).toMatchObject({ kind: 'elicitation', prompt: 'Whose?' });
+    await running.api.post(`/runs/${handle.workflowId}/input`, { value: { action: 'accept', content: { name: 'Mine' } } });
+    await handle.result();
+    const results = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(results[0].content).toBe('slept 1500 ms');
+    expect(results[1].content).toContain('"content":{"name":"Mine"}');
+    // Calls at once run on sessions of their own: here, different server processes.
+    const pids = new Set([results[1].content.match(/pid (\d+)/)![1], results[2].content]);
+    expect(pids.size).toBe(2);
+  });
+
+  test('over stdio, a server with neither sampling nor elicitation configured shares one session: a question asked while two calls are in flight is refused', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [
+      {
+        toolCalls: [
+          { name: 'plain-slow', arguments: { ms: 1500 } },
+          { name: 'plain-ask', arguments: { question: 'Whose?' } },
+        ],
+      },
+      { text: 'ok' },
+    ]);
+    const handle = await env.start('agent', 'Go.', agentSpec(model, ['plain']));
     await handle.result();
     const results = toolResultsSeen(env.provider.requests(model)[1]);
     expect(results[0].content).toBe('slept 1500 ms');
