@@ -84,7 +84,10 @@ const currentCall = new AsyncLocalStorage<InFlightCall>();
 
 /**
  * One configured server inside one worker process: a lazily opened session that every activity on
- * the process shares, its tool list cache, and reconnection when the session dies.
+ * the process shares, its tool list cache, and reconnection when the session dies. Tool calls to a
+ * stdio, SSE or websocket server that may ask the run something (sampling, elicitation) take a
+ * session of their own instead (see callsNeedOwnSession); roots, sampling and elicitation requests
+ * from the server are answered here (see serverRequest).
  */
 export class ServerConnection {
   private pending?: Promise<Session>;
