@@ -26,7 +26,10 @@ export function createActivities(
   const conversations = new ConversationStore(blobs, config.storage.inline_bytes);
   return {
     ...createLlmActivities({ anthropic: config.anthropic, openai: config.openai, conversations, pricing: config.pricing, deltas }),
-    ...createMcpActivities(pool, conversations),
+    ...createMcpActivities(pool, conversations, {
+      provider: config.default_provider,
+      models: { anthropic: config.anthropic.default_model, openai: config.openai.default_model },
+    }),
     ...createMcpResourceActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),

@@ -12,6 +12,7 @@ import type { McpPool } from '../src/mcp/pool';
 import { McpServerConfigError } from '../src/mcp/transports';
 import { FailureTypes } from '../src/failure-types';
 import type { Activities, McpCallToolInput, McpCallToolResult } from './contracts';
+import { serverRequestHandler, type SamplingDefaults } from './server-requests';
 
 /** Often enough that a heartbeat timeout of a few seconds notices a dead worker. */
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -23,7 +24,11 @@ export type McpActivities = Pick<Activities, 'mcpListTools' | 'mcpCallTool'>;
  * unknown server or impossible server config (not retryable), an unreachable server (retryable).
  * Whatever the server answers, errors included, is a result for the model.
  */
-export function createMcpActivities(pool: McpPool, conversations: ConversationStore): McpActivities {
+export function createMcpActivities(
+  pool: McpPool,
+  conversations: ConversationStore,
+  samplingDefaults: SamplingDefaults = { provider: 'openai', models: { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5' } },
+): McpActivities {
   async function mcpListTools({ server }: { server: string }): Promise<ToolDefinition[]> {
     const tools = await inActivity(() => pool.listTools(server));
     return tools.map((tool) => toolDefinition(server, tool));
@@ -35,7 +40,9 @@ export function createMcpActivities(pool: McpPool, conversations: ConversationSt
       const offered = await findOfferedTool(pool, server, tool);
       if (!offered.found) return unknownTool(server, tool, offered.available);
       try {
-        const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal });
+        // The server's sampling and elicitation requests during the call are answered by the run.
+        const onServerRequest = serverRequestHandler(server, tool, pool.settings(server), samplingDefaults);
+        const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal, onServerRequest });
         // A long result is stored once, and images always; history and the next LLM call carry their keys.
         const images = await Promise.all(toolResultImages(result).map((image) => conversations.putImage(image.data, image.mimeType)));
         return {

@@ -511,6 +511,7 @@ function requestMarker(marker: unknown): EventBody | undefined {
           ...(typeof marker.prompt === 'string' && { prompt: preview(marker.prompt) }),
           ...(typeof marker.tool === 'string' && { tool: marker.tool }),
           ...(marker.args !== undefined && { args: preview(marker.args) }),
+          ...(isRecord(marker.schema) && { schema: marker.schema }),
         },
       };
     case 'answered':

@@ -4,7 +4,16 @@ import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
 import { UsageError, type GlobalOptions } from './args';
 import type { ApiClient, ApiReply } from './api-client';
-import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, unknownCommandHint, type SlashCommand } from './chat-lines';
+import {
+  APPROVAL_HINT,
+  chatHelp,
+  ELICITATION_HINT,
+  parseApproval,
+  parseChatLine,
+  parseElicitation,
+  unknownCommandHint,
+  type SlashCommand,
+} from './chat-lines';
 import { ChatTerminal, type TerminalInput } from './chat-terminal';
 import { CliError, ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
@@ -268,6 +277,10 @@ export class ChatSession {
       value = parseApproval(text);
       if (value === undefined) return this.note(APPROVAL_HINT);
     }
+    if (pending.kind === 'elicitation') {
+      value = parseElicitation(text);
+      if (value === undefined) return this.note(ELICITATION_HINT);
+    }
     this.pending = undefined;
     try {
       const reply = await this.client.provideInput(this.runId!, { requestId: pending.requestId, value });
@@ -374,7 +387,7 @@ export class ChatSession {
     this.pending = pending;
     if (this.options.json) return;
     this.print(pendingSummary(pending));
-    this.note(pending.kind === 'approval' ? APPROVAL_HINT : 'the next line you type is the answer');
+    this.note(pending.kind === 'approval' ? APPROVAL_HINT : pending.kind === 'elicitation' ? ELICITATION_HINT : 'the next line you type is the answer');
   }
 
   private async turnFinished(event: StreamedEvent): Promise<void> {

@@ -105,6 +105,46 @@ const urlSchemesByTransport: Record<Exclude<McpTransport, 'stdio'>, readonly str
   websocket: ['ws:', 'wss:'],
 };
 
+/** A root the client declares to a server (`roots/list`): where the server may work, by URI. */
+const mcpRootSchema = z
+  .object({
+    uri: z
+      .string()
+      .refine((uri) => URL.canParse(uri), 'must be a URI, such as file:///home/me/project')
+      .describe('A file:// URI, as the MCP specification asks of roots'),
+    name: z.string().min(1).describe('What people and the server call it').optional(),
+  })
+  .strict();
+
+/** How a server's `sampling/createMessage` requests are answered: a model call of the run that made the tool call. */
+const mcpSamplingSchema = z
+  .object({
+    provider: providerSchema.describe('Default: default_provider').optional(),
+    model: z.string().min(1).describe("Default: the provider's default_model").optional(),
+    max_tokens: z
+      .number()
+      .int()
+      .positive()
+      .describe("The most tokens one request may ask for; a server's larger maxTokens is cut to it (default 4096)")
+      .default(4096),
+    approve: z
+      .boolean()
+      .describe('Each request waits for a person\'s approval (pendingInput kind "approval") before the model is called')
+      .default(false),
+  })
+  .strict();
+
+/** How a server's `elicitation/create` requests are answered: they become the run's pending input. */
+const mcpElicitationSchema = z
+  .object({
+    timeout_seconds: z
+      .number()
+      .positive()
+      .describe('How long the run waits for the answer before telling the server "cancel" (default 3600)')
+      .default(3600),
+  })
+  .strict();
+
 const mcpServerFields = z
   .object({
     transport: mcpTransportSchema
@@ -130,6 +170,13 @@ const mcpServerFields = z
       .array(z.string().min(1))
       .describe("Globs of the server's own tool names to offer; all of them by default")
       .default(['*']),
+    roots: z.array(mcpRootSchema).describe('Roots the client declares to this server and lists on roots/list').optional(),
+    sampling: mcpSamplingSchema
+      .describe('Answer the server\'s sampling requests with a model call of the run; absent: sampling is not offered')
+      .optional(),
+    elicitation: mcpElicitationSchema
+      .describe('Settings of its elicitation requests, which always become the run\'s pending input')
+      .optional(),
   })
   .strict();
 
