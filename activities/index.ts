@@ -29,7 +29,7 @@ export function createActivities(
     ...createMcpActivities(pool, conversations, {
       provider: config.default_provider,
       models: { anthropic: config.anthropic.default_model, openai: config.openai.default_model },
-    }),
+    }, deltas),
     ...createMcpResourceActivities(pool, conversations),
     ...createEmbedActivities({ openai: config.openai, cohere: config.cohere }),
     ...createFunctionActivities(functions),

@@ -24,6 +24,9 @@ import {
   type ResourceTemplate,
   type Tool,
   ToolListChangedNotificationSchema,
+  LoggingMessageNotificationSchema,
+  type LoggingMessageNotification,
+  type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
@@ -52,6 +55,10 @@ export interface CallOptions {
    * such requests are refused with an MCP error (the server sees the client cannot answer now).
    */
   onServerRequest?: ServerRequestHandler;
+  /** The server's progress notifications for this call (which also restart its read timeout: the server is alive). */
+  onProgress?: (progress: Progress) => void;
+  /** The server's log messages that belong to this call (see `serverLog`). */
+  onLog?: (message: LoggingMessageNotification['params']) => void;
 }
 
 /** What a server may ask its client in the middle of a tool call. */
@@ -72,6 +79,7 @@ export type ServerRequestHandler = (request: ServerRequest, context: ServerReque
 
 interface InFlightCall {
   handler?: ServerRequestHandler;
+  onLog?: CallOptions['onLog'];
   /** The server's requests of this call being answered: its read timeout stands still meanwhile. */
   answering: number;
   /** Requests the server made during this call so far. */
@@ -130,14 +138,18 @@ export class ServerConnection {
     const mode = options.onServerRequest && this.callsNeedOwnSession() ? 'lease' : 'shared';
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
       const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
-      const call: InFlightCall = { handler: options.onServerRequest, answering: 0, requests: 0, readTimer };
+      const call: InFlightCall = { handler: options.onServerRequest, onLog: options.onLog, answering: 0, requests: 0, readTimer };
+      const onprogress = (progress: Progress) => {
+        if (call.answering === 0) readTimer.restart();
+        options.onProgress?.(progress);
+      };
       session.calls.add(call);
       try {
         // Our own read timeout, which stands still while the server waits for an answer from us
         // (a model, a person): the SDK's own would count that time against the server.
         const signal = options.signal ? AbortSignal.any([options.signal, readTimer.signal]) : readTimer.signal;
         const result = await currentCall.run(call, () =>
-          session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS }),
+          session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS, onprogress }),
         );
         return result as CallToolResult;
       } catch (error) {
@@ -335,6 +347,7 @@ export class ServerConnection {
       // with it, so a broken stream ends the session and the next request connects afresh.
       if (error instanceof SseError && this.live === session) this.drop(session);
     };
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => this.serverLog(session, notification.params));
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       session.tools = undefined;
       this.log.debug({ server: this.name }, 'MCP tool list changed');
@@ -394,6 +407,18 @@ export class ServerConnection {
     } finally {
       if (--call.answering === 0) call.readTimer.restart();
     }
+  }
+
+  /**
+   * A server's log message goes to the tool call it belongs to, found as a server request's call is
+   * (its HTTP response stream, else the one call in flight); one that belongs to no call, or to no
+   * call we can tell, goes to the worker's log only.
+   */
+  private serverLog(session: Session, params: LoggingMessageNotification['params']): void {
+    const known = currentCall.getStore();
+    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    if (call?.onLog) call.onLog(params);
+    else this.log.debug({ server: this.name, level: params.level, logger: params.logger }, 'MCP server log message outside a tool call');
   }
 
   /** Every page of a list the capability covers; a server without the capability lists nothing. */

@@ -23,15 +23,44 @@ export interface LlmDeltaEvent {
   data: LlmDeltaData;
 }
 
-export function encodeDelta(event: LlmDeltaEvent): Uint8Array {
+/** Which tool call a live tool event is about: the run, the MCP call activity, and the tool. */
+interface ToolCallRef {
+  runId: string;
+  activityId: string;
+  attempt: number;
+  server: string;
+  /** The tool's name on its server. */
+  tool: string;
+}
+
+/** An MCP server's progress notification for a running tool call (`notifications/progress`). */
+export interface ToolProgressEvent {
+  type: 'tool_progress';
+  at: string;
+  data: ToolCallRef & { progress: number; total?: number; message?: string };
+}
+
+/** A log message an MCP server sent while a tool call ran (`notifications/message`). */
+export interface ToolLogEvent {
+  type: 'tool_log';
+  at: string;
+  data: ToolCallRef & { level: string; logger?: string; message: string };
+}
+
+/** What workers publish for API processes to put on event streams as they happen: live only, never replayed. */
+export type LiveEvent = LlmDeltaEvent | ToolProgressEvent | ToolLogEvent;
+
+const LIVE_TYPES = new Set<string>(['llm_delta', 'tool_progress', 'tool_log']);
+
+export function encodeLiveEvent(event: LiveEvent): Uint8Array {
   return Buffer.from(JSON.stringify(event), 'utf8');
 }
 
-export function decodeDelta(bytes: Uint8Array): LlmDeltaEvent | undefined {
+export function decodeLiveEvent(bytes: Uint8Array): LiveEvent | undefined {
   try {
-    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LlmDeltaEvent>;
-    if (value?.type !== 'llm_delta' || typeof value.data?.runId !== 'string' || typeof value.at !== 'string') return undefined;
-    return value as LlmDeltaEvent;
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LiveEvent>;
+    if (!LIVE_TYPES.has(String(value?.type)) || typeof value.data?.runId !== 'string' || typeof value.at !== 'string') return undefined;
+    return value as LiveEvent;
   } catch {
     return undefined;
   }

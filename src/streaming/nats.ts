@@ -1,7 +1,7 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { mergeDeltas, type DeltaSink, type ReplyDelta } from '../llm/deltas';
-import { decodeDelta, encodeDelta, type LlmDeltaEvent } from './messages';
+import { decodeLiveEvent, encodeLiveEvent, type LiveEvent, type LlmDeltaEvent, type ToolLogEvent, type ToolProgressEvent } from './messages';
 import { inTree, runSubject, treeSubjects } from './subjects';
 
 /**
@@ -120,6 +120,8 @@ const FINAL_FLUSH_MS = 1000;
 
 export interface DeltaPublisher {
   forCall(call: CallIdentity): CallSink;
+  /** A tool call's progress or log message, sent at once (best effort, as deltas are). */
+  toolEvent(event: ToolProgressEvent | ToolLogEvent): void;
   close(): Promise<void>;
 }
 
@@ -150,7 +152,7 @@ export function natsDeltaPublisher(settings: StreamingSettings): DeltaPublisher 
             data: { ...delta, runId: call.workflowId, activityId: call.activityId, attempt: call.attempt, seq: seq++ },
           };
           try {
-            connection.publish(subject, encodeDelta(event));
+            connection.publish(subject, encodeLiveEvent(event));
           } catch {
             // Closed or draining: the delta is lost, as best effort allows.
           }
@@ -172,11 +174,20 @@ export function natsDeltaPublisher(settings: StreamingSettings): DeltaPublisher 
         },
       };
     },
+    toolEvent(event) {
+      const connection = link.current;
+      if (!connection || connection.isClosed()) return;
+      try {
+        connection.publish(runSubject(settings.subjectPrefix, settings.namespace, event.data.runId), encodeLiveEvent(event));
+      } catch {
+        // Closed or draining: lost, as best effort allows.
+      }
+    },
     close: () => link.close(),
   };
 }
 
-export type DeltaListener = (event: LlmDeltaEvent) => void;
+export type DeltaListener = (event: LiveEvent) => void;
 
 /** Where an API process gets the deltas of the runs its clients watch. */
 export interface DeltaFeed {
@@ -202,7 +213,7 @@ export function natsDeltaFeed(settings: StreamingSettings): DeltaFeed {
       connection.subscribe(subject, {
         callback: (error, message) => {
           if (error) return;
-          const event = decodeDelta(message.data);
+          const event = decodeLiveEvent(message.data);
           if (event && inTree(watcher.runId, event.data.runId)) watcher.listener(event);
         },
       }),

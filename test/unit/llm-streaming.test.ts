@@ -226,6 +226,7 @@ describe('the LLM activity streaming through the real SDK clients', () => {
       calls.push(entry);
       return { sink: (delta) => entry.deltas.push(delta), flush: async () => undefined };
     },
+    toolEvent: () => undefined,
     close: async () => undefined,
   };
 
@@ -325,7 +326,11 @@ describe('the LLM activity streaming through the real SDK clients', () => {
     const model = `stream-model-${++models}`;
     provider.script(model, [{ text: 'one two three four', chunkChars: 4, chunkDelayMs: 150 }]);
     const firstDelta = new Promise<number>((resolve) => {
-      const slow: DeltaPublisher = { forCall: () => ({ sink: () => resolve(Date.now()), flush: async () => undefined }), close: async () => undefined };
+      const slow: DeltaPublisher = {
+        forCall: () => ({ sink: () => resolve(Date.now()), flush: async () => undefined }),
+        toolEvent: () => undefined,
+        close: async () => undefined,
+      };
       const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
       void env
         .run(singleRequest(createLlmActivities({ ...deps(true), deltas: slow }).llmGenerate), request('openai', model))

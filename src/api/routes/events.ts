@@ -4,7 +4,7 @@ import { openRunEventStream } from '../../../client/run-event-stream';
 import { isAfter, parseEventId } from '../../../client/run-events';
 import { watchRetries } from '../../../client/retrying';
 import type { DeltaFeed } from '../../streaming/nats';
-import type { LlmDeltaEvent } from '../../streaming/messages';
+import type { LiveEvent, LlmDeltaEvent } from '../../streaming/messages';
 import { DeltaGate } from '../delta-gate';
 import { errorBodySchema, runEventMessageSchema, runEventsHeaders, runIdParams } from '../schemas';
 import { formatSseComment, formatSseMessage, SSE_HEADERS, writeSse } from '../sse';
@@ -40,7 +40,9 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
           'come without an id and are not replayed on reconnect. So do `llm_delta` events (with streaming configured): pieces of a model reply',
           'being written, of this run and of every run below it, best effort (one may be missing; `seq` counts them per call attempt),',
           "between a call's `llm_started` and `llm_finished`; the `llm_finished` event has the whole reply. A reconnect with Last-Event-ID",
-          'gets every durable event after that id, without gaps, and deltas from then on only.',
+          'gets every durable event after that id, without gaps, and deltas from then on only. `tool_progress` and `tool_log` events',
+          "(with streaming configured) are an MCP server's progress notifications and log messages for a running tool call of the",
+          'run or a run below it, live and best effort like deltas.',
           'The stream ends after `completed`, `failed`, `cancelled`, `terminated` or',
           '`timed_out`; an EventSource would reconnect, so close it on those. `: ping` comments come every 15 s.',
         ].join(' '),
@@ -87,15 +89,15 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
       });
       const gate = new DeltaGate(runId);
       // Best effort: a delta that finds the socket's buffer full is dropped rather than queued.
-      const writeDeltas = (list: LlmDeltaEvent[]) => {
-        for (const delta of list) {
-          if (response.writableEnded || response.writableNeedDrain) return;
-          response.write(formatSseMessage({ event: delta.type, data: delta }));
-        }
+      const writeLive = (event: LiveEvent) => {
+        if (response.writableEnded || response.writableNeedDrain) return;
+        response.write(formatSseMessage({ event: event.type, data: event }));
       };
+      const writeDeltas = (list: LlmDeltaEvent[]) => list.forEach(writeLive);
       // Subscribed before history is read, so no delta of a call this stream shows starting is missed.
+      // A tool call's progress and log messages pass as they come: they belong to no model call.
       const unwatch = deltas && !abort.signal.aborted
-        ? await deltas.watch(runId, (delta) => writeDeltas(gate.live(delta))).catch((error: unknown) => {
+        ? await deltas.watch(runId, (event) => (event.type === 'llm_delta' ? writeDeltas(gate.live(event)) : writeLive(event))).catch((error: unknown) => {
             request.log.warn({ err: error }, 'no llm_delta events for this stream');
             return undefined;
           })
