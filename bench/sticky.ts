@@ -37,6 +37,9 @@ const SCHEDULE_TO_START = temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDUL
 
 let runCounter = 0;
 
+/** Seconds, with their sign: a run the kill did not touch may end a little sooner than its calm twin. */
+const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${round(ms / 1000)}`;
+
 /** Starts an agent run of `turns` tool turns whose model replies each take `delayMs`. */
 async function startRun(stack: Stack, taskQueue: string, turns: number, delayMs: number): Promise<WorkflowHandle> {
   const id = `sticky-${process.pid}-${++runCounter}`;
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
           storage: { path: path.join(dir, 'storage') },
         }),
       );
-      const env = { MCP_AGENT_CONFIG: configFile, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_TASK_QUEUE: queue, LOG_LEVEL: 'error' };
+      const env = { MCP_AGENT_CONFIG: configFile, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_TASK_QUEUE: queue };
       const started: WorkerChild[] = [];
       for (let i = 0; i < count; i++) started.push(await startWorkerChild(`worker-${seconds}s-${queue}-${i}`, [path.join(projectRoot, 'worker', 'main.ts')], env, dir));
       return started;
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
       const extra = killed.durations.map((d, i) => d - (calm.durations[i] ?? percentile(calm.durations, 50)));
       rows.push(
         `sticky ${String(seconds).padStart(2)} s | saturated (${runs} runs at once): ${saturated.timeouts} sticky timeouts, run p50 ${round(percentile(saturated.durations, 50) / 1000)} s, p99 ${round(percentile(saturated.durations, 99) / 1000)} s` +
-          ` | worker SIGKILLed (${killRuns} runs): +${round(percentile(extra, 50) / 1000)} s p50, +${round(Math.max(...extra) / 1000)} s max, ${killed.timeouts} sticky timeouts`,
+          ` | worker SIGKILLed (${killRuns} runs): ${signed(percentile(extra, 50))} s p50, ${signed(Math.max(...extra))} s max, ${killed.timeouts} sticky timeouts`,
       );
       log(rows.at(-1)!);
     }
