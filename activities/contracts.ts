@@ -177,6 +177,8 @@ export interface LoopLlmRequest extends RequestParams {
   model: string;
   maxTokens: number;
   system: Interned<string>;
+  /** Put after the system prompt for this call only: what changes between calls (a swarm's context variables). */
+  systemSuffix?: string;
   tools: Interned<ToolDefinition[]>;
   log: { head: string | null; append: LoggedMessage[] };
   /** The turn the reply belongs to. */

@@ -5,12 +5,16 @@ import type { ConversationStore } from '../src/conversation/store';
 import { coveredMessages, messagesAfter, summaryCut, summaryRequestText, SUMMARY_SYSTEM_PROMPT, systemWithSummary } from '../src/conversation/summary';
 import { messageTokens, textTokens, toolsTokens } from '../src/conversation/tokens';
 import { fromAnthropicReply, toAnthropicParams } from '../src/llm/anthropic';
+import { AnthropicStreamAssembler, type AnthropicStreamEvent } from '../src/llm/anthropic-stream';
 import { anthropicClient, openAiClient, openAiTokenLimitField, type ProviderSettings } from '../src/llm/clients';
 import { providerFailure } from '../src/llm/errors';
 import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
+import type { DeltaSink } from '../src/llm/deltas';
 import { fromOpenAiReply, toOpenAiParams } from '../src/llm/openai';
+import { OpenAiStreamAssembler, type OpenAiStreamChunk } from '../src/llm/openai-stream';
 import { costOf, priceOf, type ModelPrice } from '../src/llm/pricing';
 import { requestTimeoutMs } from '../src/llm/timeouts';
+import type { DeltaPublisher } from '../src/streaming/nats';
 import type {
   Interned,
   LlmGenerateRequest,
@@ -28,6 +32,12 @@ export interface LlmActivityDeps {
   conversations: ConversationStore;
   /** The config's `pricing`, over the defaults: each call's usage says what it cost. */
   pricing?: Record<string, ModelPrice>;
+  /**
+   * Where streamed deltas go (README, "Streaming"). With one, model turns stream from the provider
+   * and publish what arrives; without, they are plain requests. Either way the activity's result is
+   * the same whole reply.
+   */
+  deltas?: DeltaPublisher;
 }
 
 /**
@@ -40,6 +50,8 @@ const HEARTBEAT_INTERVAL_MS = 1000;
 interface CallOptions {
   signal: AbortSignal;
   timeout: number;
+  /** The deltas of a streamed reply; absent: the call does not stream. */
+  deltas?: DeltaSink;
 }
 
 export function createLlmActivities(deps: LlmActivityDeps) {
@@ -50,11 +62,22 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       const signal = context.cancellationSignal;
       const call: CallOptions = { signal, timeout: requestTimeoutMs(context.info.startToCloseTimeoutMs) };
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+      const { workflowExecution, activityId, attempt } = context.info;
+      // A summary is housekeeping, not a turn anyone watches being written (its event is context_summarized).
+      const stream =
+        deps.deltas && workflowExecution && !('summarize' in request)
+          ? deps.deltas.forCall({ workflowId: workflowExecution.workflowId, activityId, attempt })
+          : undefined;
+      if (stream) call.deltas = stream.sink;
       try {
         if ('summarize' in request) return await summarize(request, deps, call);
-        if ('log' in request) return await loopTurn(request, deps, call);
-        return await generate(request, deps, call);
+        const reply = 'log' in request ? await loopTurn(request, deps, call) : await generate(request, deps, call);
+        // The last deltas reach the API before the result does (through Temporal), so none lands after llm_finished.
+        await stream?.flush();
+        return reply;
       } catch (error) {
+        // What arrived before the failure still goes out; nobody waits for it.
+        void stream?.flush();
         // The SDK reports an abort as its own error; Temporal expects the cancellation back.
         if (signal.aborted) throw signal.reason;
         throw providerFailure(request.provider, error) ?? error;
@@ -79,7 +102,8 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
   ]);
   const cut = request.summary ? chain.findIndex((link) => link.key === request.summary!.upTo) : -1;
   const conversation = [...messagesAfter(chain, cut), ...request.log.append];
-  const systemText = summaryText === undefined ? system.value : systemWithSummary(system.value, summaryText);
+  const base = request.systemSuffix ? `${system.value}\n\n${request.systemSuffix}` : system.value;
+  const systemText = summaryText === undefined ? base : systemWithSummary(base, summaryText);
   const fixedTokens = textTokens(systemText.length) + toolsTokensOf(tools.value);
   const view = contextView(conversation, fixedTokens, request.context);
   const reply = await generate(
@@ -171,15 +195,48 @@ async function generate(request: LlmRequest, deps: LlmActivityDeps, call: CallOp
 }
 
 async function callProvider(request: LlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LlmResponse> {
+  const options = { signal: call.signal, timeout: call.timeout };
+  const sink = call.deltas;
   switch (request.provider) {
     case 'anthropic': {
-      const reply = await anthropicClient(deps.anthropic).messages.create(toAnthropicParams(request), call);
-      return fromAnthropicReply(reply, request.output);
+      const client = anthropicClient(deps.anthropic);
+      const params = toAnthropicParams(request);
+      if (!sink) return fromAnthropicReply(await client.messages.create(params, options), request.output);
+      const assembler = new AnthropicStreamAssembler();
+      const events = await client.messages.create({ ...params, stream: true }, options);
+      for await (const event of events) publish(assembler.push(event as AnthropicStreamEvent), sink);
+      if (!assembler.complete) throw new IncompleteStreamError('anthropic');
+      return fromAnthropicReply(assembler.reply(), request.output);
     }
     case 'openai': {
+      const client = openAiClient(deps.openai);
       const params = toOpenAiParams(request, openAiTokenLimitField(deps.openai));
-      const reply = await openAiClient(deps.openai).chat.completions.create(params, call);
-      return fromOpenAiReply(reply, request.output);
+      if (!sink) return fromOpenAiReply(await client.chat.completions.create(params, options), request.output);
+      const assembler = new OpenAiStreamAssembler();
+      // Without include_usage a streamed reply says nothing of its tokens.
+      const chunks = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
+      for await (const chunk of chunks) publish(assembler.push(chunk as OpenAiStreamChunk), sink);
+      if (!assembler.complete) throw new IncompleteStreamError('openai');
+      return fromOpenAiReply(assembler.reply(), request.output);
+    }
+  }
+}
+
+/** A stream that ended before its reply did: the attempt fails, and Temporal retries the call. */
+class IncompleteStreamError extends Error {
+  constructor(provider: string) {
+    super(`the ${provider} stream ended before the reply was complete`);
+    this.name = 'IncompleteStreamError';
+  }
+}
+
+/** A sink that throws must not fail the call: deltas are only for watching. */
+function publish(deltas: ReturnType<AnthropicStreamAssembler['push']>, sink: DeltaSink): void {
+  for (const delta of deltas) {
+    try {
+      sink(delta);
+    } catch {
+      // Best effort.
     }
   }
 }

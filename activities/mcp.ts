@@ -13,6 +13,9 @@ import type { McpPool } from '../src/mcp/pool';
 import { McpServerConfigError } from '../src/mcp/transports';
 import { FailureTypes } from '../src/failure-types';
 import type { Activities, McpCallToolInput, McpCallToolResult } from './contracts';
+import { serverRequestHandler, type SamplingDefaults } from './server-requests';
+import { toolNotifications } from './tool-notifications';
+import type { DeltaPublisher } from '../src/streaming/nats';
 
 /** Often enough that a heartbeat timeout of a few seconds notices a dead worker. */
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -24,7 +27,12 @@ export type McpActivities = Pick<Activities, 'mcpListTools' | 'mcpCallTool'>;
  * unknown server or impossible server config (not retryable), an unreachable server (retryable).
  * Whatever the server answers, errors included, is a result for the model.
  */
-export function createMcpActivities(pool: McpPool, conversations: ConversationStore): McpActivities {
+export function createMcpActivities(
+  pool: McpPool,
+  conversations: ConversationStore,
+  samplingDefaults: SamplingDefaults = { provider: 'openai', models: { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5' } },
+  live?: DeltaPublisher,
+): McpActivities {
   async function mcpListTools({ server }: { server: string }): Promise<ToolDefinition[]> {
     const tools = await inActivity(() => pool.listTools(server));
     return tools.map((tool) => toolDefinition(server, tool));
@@ -32,11 +40,19 @@ export function createMcpActivities(pool: McpPool, conversations: ConversationSt
 
   async function mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult> {
     const { server, tool } = input;
+    // A local activity has no heartbeats (and no run events of its own): its notifications go unused.
+    const notifications = Context.current().info.isLocal ? undefined : toolNotifications(server, tool, live);
     return inActivity(async (signal) => {
       const offered = await findOfferedTool(pool, server, tool);
       if (!offered.found) return unknownTool(server, tool, offered.available);
       try {
-        const result = await pool.callTool(server, tool, input.arguments ?? {}, { signal });
+        // The server's sampling and elicitation requests during the call are answered by the run.
+        const onServerRequest = serverRequestHandler(server, tool, pool.settings(server), samplingDefaults);
+        const result = await pool.callTool(server, tool, input.arguments ?? {}, {
+          signal,
+          onServerRequest,
+          ...(notifications && { onProgress: notifications.onProgress, onLog: notifications.onLog }),
+        });
         // A long result is stored once, and images always; history and the next LLM call carry their keys.
         const images = await Promise.all(toolResultImages(result).map((image) => conversations.putImage(image.data, image.mimeType)));
         return {
@@ -49,7 +65,7 @@ export function createMcpActivities(pool: McpPool, conversations: ConversationSt
         if (isRequestTimeout(error)) return timedOut(server, tool, pool.settings(server).read_timeout_seconds);
         return { content: errorMessage(error), isError: true };
       }
-    });
+    }, notifications?.details);
   }
 
   return { mcpListTools, mcpCallTool };
@@ -86,12 +102,15 @@ function timedOut(server: string, tool: string, seconds: number | undefined): Mc
   return { content: `Tool "${tool}" on server "${server}" did not answer within ${limit} seconds.`, isError: true };
 }
 
-/** Heartbeats while `run` is in flight, passes the cancellation signal, and maps failures for Temporal. */
-export async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Heartbeats while `run` is in flight (with `details()`, e.g. a tool's latest progress), passes the
+ * cancellation signal, and maps failures for Temporal.
+ */
+export async function inActivity<T>(run: (signal: AbortSignal) => Promise<T>, details?: () => unknown): Promise<T> {
   const context = Context.current();
   const signal = context.cancellationSignal;
   // A local activity (`local: true`) has no heartbeats: the server would not know it.
-  const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(details?.()), HEARTBEAT_INTERVAL_MS);
   try {
     return await run(signal);
   } catch (error) {

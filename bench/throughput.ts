@@ -17,8 +17,8 @@
  * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
  * worker, measured the same way in the same batches, for before/after figures from one run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +29,7 @@ import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { closeAll, percentile, positiveIntFromEnv, round } from './common';
+import { startWorkerChild } from './worker-child';
 import { finishAgentRun, FLOOR_TASK_QUEUE, floorRun, startAgentRun, startStack, toolTurns, type Stack } from './stack';
 
 const projectRoot = path.resolve(__dirname, '..');
@@ -40,52 +41,6 @@ function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command name.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-interface WorkerChild {
-  pid: number;
-  /** Where its output goes once it polls. */
-  logFile: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a worker process and resolves once it prints a line with "worker polling". */
-async function startWorkerChild(label: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerChild> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker polling')) resolve();
-    });
-    void exited.then(() => reject(new Error(`${label} exited before polling:\n${output}`)));
-    setTimeout(() => reject(new Error(`${label} not polling after 120 s:\n${output}`)), 120_000).unref();
-  });
-  // From here on the output goes to a file (never kept in memory, never blocking on a full pipe).
-  const logFile = path.join(logDir, `${label.replace(/\W+/g, '_')}.log`);
-  const log = createWriteStream(logFile);
-  log.write(output);
-  output = '';
-  child.stdout!.removeAllListeners('data');
-  child.stderr!.removeAllListeners('data');
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  return {
-    logFile,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 interface DirectChild {

@@ -75,16 +75,22 @@ export const runEventSchema = z
 export type RunEvent = z.infer<typeof runEventSchema>;
 
 /**
- * Events a stream sends as they happen that history does not hold (a call Temporal is retrying):
- * they have no id, so a reconnect with Last-Event-ID neither skips nor replays anything because of them.
+ * Events a stream sends as they happen that history does not hold (a call Temporal is retrying,
+ * the deltas of a model reply being written): they have no id, so a reconnect with Last-Event-ID
+ * neither skips nor replays anything because of them, and they are best effort.
  */
-export const liveRunEventTypes = ['retrying'] as const;
+export const liveRunEventTypes = ['retrying', 'llm_delta'] as const;
 
 export const liveRunEventSchema = z
   .object({
     type: z.enum(liveRunEventTypes).describe('Also the SSE `event:` name'),
     at: z.string().describe('ISO 8601, when the stream saw it'),
-    data: z.record(z.string(), z.unknown()).describe('For `retrying`: activity, attempt, maximumAttempts?, lastError, nextAttemptAt?'),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'For `retrying`: activity, attempt, maximumAttempts?, lastError, nextAttemptAt?. For `llm_delta`: runId (this run or one below it), activityId, attempt, seq, ' +
+          'kind `text` with text, or kind `tool_call` with index, id?, name? and arguments (the next piece of the JSON text)',
+      ),
   })
   .meta({ id: 'LiveRunEvent' });
 export type LiveRunEvent = z.infer<typeof liveRunEventSchema>;
@@ -270,7 +276,7 @@ export class RunEventMapper {
     if (!types) return undefined;
     const summary = this.decodeString(event.userMetadata?.summary);
     const facts = {
-      ...activityFacts(activityType, isRecord(input) ? input : {}),
+      ...activityFacts(activityType, isRecord(input) ? input : {}, attributes.activityId),
       ...turnIn(summary),
       ...(summary && { summary }),
     };
@@ -415,8 +421,10 @@ export class RunEventMapper {
 }
 
 /** What an activity's input says about the call: the model of an LLM turn, the name of a tool. */
-function activityFacts(activityType: string, input: Record<string, unknown>): Record<string, unknown> {
-  if (activityType === 'llmGenerate' || activityType === 'summarize') return { provider: input.provider, model: input.model };
+function activityFacts(activityType: string, input: Record<string, unknown>, activityId?: string | null): Record<string, unknown> {
+  if (activityType === 'summarize') return { provider: input.provider, model: input.model };
+  // The activity id is what the call's llm_delta events name it by.
+  if (activityType === 'llmGenerate') return { provider: input.provider, model: input.model, ...(activityId && { activityId }) };
   if (activityType === 'mcpCallTool') {
     const server = String(input.server ?? '');
     const tool = String(input.tool ?? '');
@@ -503,6 +511,7 @@ function requestMarker(marker: unknown): EventBody | undefined {
           ...(typeof marker.prompt === 'string' && { prompt: preview(marker.prompt) }),
           ...(typeof marker.tool === 'string' && { tool: marker.tool }),
           ...(marker.args !== undefined && { args: preview(marker.args) }),
+          ...(isRecord(marker.schema) && { schema: marker.schema }),
         },
       };
     case 'answered':

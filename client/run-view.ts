@@ -31,10 +31,14 @@ export type RunError = z.infer<typeof runErrorSchema>;
 
 export const pendingInputSchema = z.object({
   requestId: z.string(),
-  kind: z.enum(['input', 'approval']),
+  kind: z.enum(['input', 'approval', 'elicitation']),
   prompt: z.string(),
   tool: z.string().optional(),
   args: z.record(z.string(), z.unknown()).optional(),
+  schema: z
+    .record(z.string(), z.unknown())
+    .describe('An elicitation\'s requested JSON Schema; answer {"action": "accept", "content": {...}}, or {"action": "decline" | "cancel"}')
+    .optional(),
 });
 
 export const runUsageSchema = z.object({

@@ -21,10 +21,14 @@ import type { Config } from '../src/config/schema';
 import { loadFunctions } from '../src/functions/registry';
 import { McpPool } from '../src/mcp/pool';
 import { openStorage, type Storage } from '../src/storage/open';
+import { natsDeltaPublisher, type DeltaPublisher } from '../src/streaming/nats';
 import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
 import { callSpansInterceptor } from '../src/telemetry/call-spans';
 import type { Tracing } from '../src/telemetry/tracing';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
+
+/** Measured with `npm run bench:sticky` (temporal/TUNING.md). */
+const DEFAULT_STICKY_TIMEOUT_SECONDS = 3;
 
 export interface WorkerOptions {
   config: Config;
@@ -47,6 +51,8 @@ export interface AgentWorker {
   pool: McpPool;
   /** The blob store the worker's activities and large payloads use; close it after the worker. */
   storage: Storage;
+  /** With `streaming.nats_url`: where LLM deltas go; close it after the worker. */
+  deltas?: DeltaPublisher;
 }
 
 /**
@@ -60,6 +66,15 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
   checkCodeWorkflows(config);
   const pool = new McpPool(config.mcp.servers, options.logger);
   const storage = openStorage(config.storage);
+  const deltas = config.streaming.nats_url
+    ? natsDeltaPublisher({
+        natsUrl: config.streaming.nats_url,
+        subjectPrefix: config.streaming.subject_prefix,
+        namespace: config.temporal.namespace,
+        name: 'worker',
+        logger: options.logger,
+      })
+    : undefined;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
@@ -67,7 +82,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     ...(options.identity && { identity: options.identity }),
     workflowBundle:
       options.workflowBundle ?? (await bundleWorkflows(options.logger, workflowsEntry(config), { tracing: options.tracing !== undefined })),
-    activities: createActivities(config, pool, functions, storage.blobs),
+    activities: createActivities(config, pool, functions, storage.blobs, deltas),
     interceptors: { activity: activityInterceptors(config, options.tracing) },
     ...(options.tracing && { sinks: { exporter: makeWorkflowExporter(options.tracing.processor, options.tracing.resource) } }),
     dataConverter: storage.dataConverter,
@@ -81,10 +96,11 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // and handed back to Temporal for another worker to retry.
     shutdownGraceTime: '20 seconds',
     // A run's next workflow task goes first to the worker that ran the last one. If that worker
-    // died, waiting the default 10 s before another may take it shows as a stalled run.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    // died, the run waits this long before another may take it; too short, and a worker that is
+    // merely busy loses its cached runs (temporal/TUNING.md has both measured).
+    stickyQueueScheduleToStartTimeout: (config.temporal.sticky_timeout_seconds ?? DEFAULT_STICKY_TIMEOUT_SECONDS) * 1000,
   });
-  return { worker, pool, storage };
+  return { worker, pool, storage, ...(deltas && { deltas }) };
 }
 
 /**

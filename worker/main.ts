@@ -19,15 +19,16 @@ async function main(): Promise<void> {
   const tracing = startTracing(config, 'worker');
   const { address, namespace, task_queue: taskQueue } = config.temporal;
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));
-  const { worker, pool, storage } = await createWorker({ config, connection, logger, tracing });
+  const { worker, pool, storage, deltas } = await createWorker({ config, connection, logger, tracing });
   logger.info(
-    { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location },
+    { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location, streaming: config.streaming.nats_url ?? 'off' },
     'worker polling',
   );
   try {
     await worker.run();
   } finally {
     await pool.close();
+    await deltas?.close();
     storage.close();
     await connection.close();
     await tracing?.shutdown();

@@ -209,12 +209,13 @@ export function resolveNodeActivity(summary: string): Activities['resolveNode'] 
   }).resolveNode;
 }
 
-export function mcpGetPromptActivity(summary: string): Activities['mcpGetPrompt'] {
-  return proxyActivities<Activities>({ ...mcpReadOptions, summary }).mcpGetPrompt;
+/** A server's `calls` settings apply to its prompts and resources as to its tools. */
+export function mcpGetPromptActivity(summary: string, policy?: CallPolicy): Activities['mcpGetPrompt'] {
+  return proxyActivities<Activities>(withPolicy(mcpReadOptions, summary, policy)).mcpGetPrompt;
 }
 
-export function mcpReadResourceActivity(summary: string): Activities['mcpReadResource'] {
-  return proxyActivities<Activities>({ ...mcpReadOptions, summary }).mcpReadResource;
+export function mcpReadResourceActivity(summary: string, policy?: CallPolicy): Activities['mcpReadResource'] {
+  return proxyActivities<Activities>(withPolicy(mcpReadOptions, summary, policy)).mcpReadResource;
 }
 
 /** Putting an agent's context together and storing it: nothing a retry could fix but a store that blinked. */

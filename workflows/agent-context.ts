@@ -28,14 +28,14 @@ export async function readAgentContext(agent: ResolvedAgent, control: RunControl
   await control.checkpoint();
   const [promptResult, resourceResults] = await Promise.all([
     prompt &&
-      mcpGetPromptActivity(`get prompt · ${prompt.server} · ${prompt.name}`)({
+      mcpGetPromptActivity(`get prompt · ${prompt.server} · ${prompt.name}`, agent.server_calls?.[prompt.server])({
         server: prompt.server,
         name: prompt.name,
         ...(prompt.arguments && { arguments: prompt.arguments }),
       }),
     Promise.all(
       resources.map(({ server, uri }) =>
-        mcpReadResourceActivity(`read resource · ${server} · ${uri}`)({ server, uri }),
+        mcpReadResourceActivity(`read resource · ${server} · ${uri}`, agent.server_calls?.[server])({ server, uri }),
       ),
     ),
   ]);

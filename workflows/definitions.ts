@@ -18,10 +18,13 @@ export type InputVia = 'update' | 'signal';
 
 export interface PendingInput {
   requestId: string;
-  kind: 'input' | 'approval';
+  /** `elicitation`: an MCP server asks the user during a tool call; answered with {action, content?}. */
+  kind: 'input' | 'approval' | 'elicitation';
   prompt: string;
   tool?: string;
   args?: Record<string, unknown>;
+  /** An elicitation's requested JSON Schema (MCP's flat object of primitive fields). */
+  schema?: Record<string, unknown>;
 }
 
 export interface RunUsage {

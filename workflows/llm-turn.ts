@@ -31,6 +31,8 @@ export async function llmTurn(options: {
   loop: LoopState;
   agent: ResolvedAgent;
   system: InternedValue<string>;
+  /** Changes between calls, so it is sent as it is rather than interned (a swarm's context variables). */
+  systemSuffix?: string;
   tools: InternedValue<ToolDefinition[]>;
   label: TurnLabel;
 }): Promise<{ text: string; calls: ToolCall[] }> {
@@ -47,6 +49,7 @@ export async function llmTurn(options: {
     maxTokens: agent.max_tokens,
     ...agentRequestParams(agent),
     system: options.system.wire(),
+    ...(options.systemSuffix && { systemSuffix: options.systemSuffix }),
     tools: options.tools.wire(),
     log: { head, append },
     turn: label.turn,

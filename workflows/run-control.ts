@@ -40,6 +40,8 @@ import {
   type RunUsage,
 } from './definitions';
 import { guardLlmCalls } from './llm-guard';
+import { elicitationAnswerProblem } from '../src/mcp/server-requests';
+import { handleServerRequests } from './server-requests';
 
 /**
  * The part of every pattern workflow that people talk to: pause/resume, human input, the `state`
@@ -53,6 +55,8 @@ export interface OpenRequest extends PendingInput {
   /** When the wait ends unanswered, in workflow time (epoch milliseconds). */
   deadline: number;
   answer?: { value: unknown; via: InputVia };
+  /** The asker went away (an MCP server cancelled its request): the wait ends unanswered now. */
+  withdrawn?: boolean;
 }
 
 /** Input that arrived before anything asked for it, and how. */
@@ -156,6 +160,7 @@ export class RunControl {
       }
     });
     setHandler(stateQuery, () => this.state());
+    handleServerRequests(this);
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
     });
@@ -182,6 +187,12 @@ export class RunControl {
     const index = this.open.findIndex((r) => r.requestId === requestId);
     if (index >= 0) this.open.splice(index, 1);
     this.publish();
+  }
+
+  /** Ends the wait of an unanswered request nobody needs any more, as if its time ran out now. */
+  withdrawRequest(requestId: string): void {
+    const open = this.open.find((r) => r.requestId === requestId && !r.answer);
+    if (open) open.withdrawn = true;
   }
 
   /**
@@ -399,7 +410,13 @@ export class RunControl {
     timeoutSeconds: number,
     /** A request the previous run left open (see InputDeferred), to wait on again. */
     resume?: string,
+    /**
+     * deferrable: false for a wait that cannot move to the next run (an MCP server's request in a
+     * tool call); onRequested learns the request's id, for withdrawRequest.
+     */
+    options: { deferrable?: boolean; onRequested?: (requestId: string) => void } = {},
   ): Promise<InputOutcome> {
+    const deferrable = options.deferrable ?? true;
     let open = resume === undefined ? undefined : this.open.find((r) => r.requestId === resume);
     if (!open) {
       open = { ...request, requestId: `${request.kind}-${++this.requestCounter}`, deadline: Date.now() + timeoutSeconds * 1000 };
@@ -407,6 +424,7 @@ export class RunControl {
       this.mark({ state: 'requested', ...pendingView(open) });
     }
     const waiting = open;
+    options.onRequested?.(waiting.requestId);
     const early = this.queued.findIndex((q) => q.requestId === undefined || q.requestId === waiting.requestId);
     if (!waiting.answer && early >= 0 && acceptable(waiting, this.queued[early].value)) {
       const [input] = this.queued.splice(early, 1);
@@ -417,10 +435,10 @@ export class RunControl {
     try {
       const remaining = waiting.deadline - Date.now();
       if (!waiting.answer && remaining > 0) {
-        await condition(() => waiting.answer !== undefined || this.deferWaits(), remaining, { summary: waitSummary(waiting) });
+        await condition(() => waiting.answer !== undefined || waiting.withdrawn === true || (deferrable && this.deferWaits()), remaining, { summary: waitSummary(waiting) });
       }
       if (waiting.answer) return { answered: true, value: waiting.answer.value };
-      deferred = Date.now() < waiting.deadline;
+      deferred = deferrable && !waiting.withdrawn && Date.now() < waiting.deadline;
       if (deferred) throw new InputDeferred(waiting.requestId);
       this.mark({ state: 'timed_out', requestId: waiting.requestId });
       return { answered: false };
@@ -474,7 +492,7 @@ export class RunControl {
       return input.requestId ?? 'queued';
     }
     if (!acceptable(target.own, input.value)) {
-      log.warn(`Input for approval "${target.own.requestId}" was not {"approved": true|false, "reason"?: "..."}; it was not used.`, {
+      log.warn(`Input for ${target.own.kind} "${target.own.requestId}" was not ${expectedAnswer(target.own)}; it was not used.`, {
         value: input.value,
       });
       return target.own.requestId;
@@ -510,7 +528,7 @@ export class RunControl {
     if (!acceptable(request, input.value)) {
       throw ApplicationFailure.create({
         type: InputRejection.InvalidValue,
-        message: `Request "${request.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`,
+        message: invalidAnswerMessage(request, input.value),
       });
     }
   }
@@ -598,17 +616,39 @@ function isHumanInput(input: unknown): input is HumanInput {
 }
 
 function acceptable(request: PendingInput, value: unknown): boolean {
+  if (request.kind === 'elicitation') return elicitationAnswerProblem(request.schema, value) === undefined;
   return request.kind !== 'approval' || approvalDecisionSchema.safeParse(value).success;
 }
 
+function expectedAnswer(request: PendingInput): string {
+  return request.kind === 'elicitation'
+    ? '{"action": "accept" | "decline" | "cancel", "content"?: {...}} matching its schema'
+    : '{"approved": true|false, "reason"?: "..."}';
+}
+
+function invalidAnswerMessage(request: PendingInput, value: unknown): string {
+  if (request.kind === 'elicitation') {
+    return `Request "${request.requestId}" is an elicitation: ${elicitationAnswerProblem(request.schema, value)}.`;
+  }
+  return `Request "${request.requestId}" asks for approval: send {"approved": true|false, "reason"?: "..."}.`;
+}
+
 function pendingView(request: PendingInput): PendingInput {
-  const { requestId, kind, prompt, tool, args } = request;
-  return { requestId, kind, prompt, ...(tool !== undefined && { tool }), ...(args !== undefined && { args }) };
+  const { requestId, kind, prompt, tool, args, schema } = request;
+  return {
+    requestId,
+    kind,
+    prompt,
+    ...(tool !== undefined && { tool }),
+    ...(args !== undefined && { args }),
+    ...(schema !== undefined && { schema }),
+  };
 }
 
 /** What the Web UI shows on a wait's timer. */
 function waitSummary(request: PendingInput): string {
   if (request.kind === 'approval') return `waiting for approval of ${request.tool ?? 'a tool call'}`;
+  if (request.kind === 'elicitation') return `waiting for an answer to ${request.tool ?? 'an MCP server'}: ${request.prompt.slice(0, 60)}`;
   const prompt = request.prompt.length > 80 ? `${request.prompt.slice(0, 79)}…` : request.prompt;
   return `waiting for input: ${prompt}`;
 }

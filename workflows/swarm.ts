@@ -4,7 +4,7 @@ import { InternedValue, type Interned } from '../src/conversation/interned';
 import type { ToolCall, ToolDefinition, ToolResultMessage } from '../src/llm/messages';
 import { functionTools, interruptedResult } from '../src/patterns/agent';
 import { humanInputTool } from '../src/patterns/human-input';
-import { handoffTarget, handoffTools, swarmSystemPrompt, transferredText, unknownTransferText } from '../src/patterns/swarm';
+import { contextVariablesText, handoffTarget, handoffTools, transferredText, unknownTransferText } from '../src/patterns/swarm';
 import { runsLocally } from '../src/spec/local-calls';
 import type { ResolvedAgent, ResolvedSwarm } from '../src/spec/schema';
 import {
@@ -49,6 +49,8 @@ interface ToolSetCarry {
 interface SwarmCarry extends Required<ToolLoopCarry> {
   /** The tools of each agent that has spoken. */
   tools: Record<string, ToolSetCarry>;
+  /** The system prompt of each agent that has spoken (absent in runs from before agents in a swarm took MCP context). */
+  systems?: Record<string, Interned<string>>;
   active: string;
   handoffs: string[];
   contextVariables: Record<string, unknown>;
@@ -83,8 +85,11 @@ class SwarmLoop {
   private readonly loop: ToolLoop;
   private readonly toolSets = new Map<string, Promise<ToolSet>>();
   private readonly serverTools = new Map<string, Promise<ToolDefinition[]>>();
-  /** Each agent's system prompt as last sent; it changes with the context variables. */
-  private readonly systems = new Map<string, InternedValue<string>>();
+  /**
+   * Each agent's system prompt, once it has spoken: its instruction, or what its MCP prompt and
+   * resources made of it (the context variables follow it in each call).
+   */
+  private readonly systems = new Map<string, Promise<InternedValue<string>>>();
   private active: ResolvedAgent;
   private handoffs: string[];
   private contextVariables: Record<string, unknown>;
@@ -111,6 +116,7 @@ class SwarmLoop {
     for (const [name, set] of Object.entries(carry?.tools ?? {})) {
       this.toolSets.set(name, Promise.resolve({ names: set.names, definitions: InternedValue.from(set.definitions) }));
     }
+    for (const [name, system] of Object.entries(carry?.systems ?? {})) this.systems.set(name, Promise.resolve(InternedValue.from(system)));
     this.last = carry?.last;
     this.lastText = carry?.current?.lastText ?? '';
     this.loop.describe({
@@ -121,6 +127,8 @@ class SwarmLoop {
   }
 
   async execute(): Promise<SwarmResult> {
+    // The first agent's prompt messages, as an agent's, come before the input; the others' when they first speak.
+    if (!this.run.carried) await this.systemOf(this.active, 1);
     const current = this.run.carried?.current;
     await this.loop.turns({
       ...(current && { resumed: { turn: current.turn, body: () => this.calls(current.turn, current.calls, current) } }),
@@ -144,7 +152,9 @@ class SwarmLoop {
       const agent = this.active;
       const tools = await this.toolsOf(agent);
       const label = this.run.conversation!.enabled ? { turn, step: call } : { turn: call };
-      const { text, calls } = await loop.modelTurn(agent, { system: this.systemOf(agent), tools: tools.definitions }, label);
+      const system = await this.systemOf(agent, turn);
+      const suffix = contextVariablesText(this.contextVariables);
+      const { text, calls } = await loop.modelTurn(agent, { system, ...(suffix && { systemSuffix: suffix }), tools: tools.definitions }, label);
       if (text) this.lastText = text;
       if (calls.length === 0) return this.answer(text, call, 'final_answer');
       await this.runCalls(agent, tools.names, calls.map((c) => ({ call: c })), turn, call);
@@ -232,9 +242,12 @@ class SwarmLoop {
         const { names, definitions } = await set;
         tools[name] = { names, definitions: definitions.wire() };
       }
+      const systems: Record<string, Interned<string>> = {};
+      for (const [name, system] of this.systems) systems[name] = (await system).wire();
       return {
         ...this.loop.carry(),
         tools,
+        systems,
         active: this.active.name,
         handoffs: this.handoffs,
         contextVariables: this.contextVariables,
@@ -244,11 +257,18 @@ class SwarmLoop {
     });
   }
 
-  private systemOf(agent: ResolvedAgent): InternedValue<string> {
-    const text = swarmSystemPrompt(agent.instruction, this.contextVariables);
+  /**
+   * An agent's system prompt, its MCP prompt and resources read the first time it speaks: a
+   * prompt's messages and image resources join the conversation then, in turn `turn`.
+   */
+  private systemOf(agent: ResolvedAgent, turn: number): Promise<InternedValue<string>> {
     let system = this.systems.get(agent.name);
-    if (system?.value !== text) {
-      system = new InternedValue(text);
+    if (!system) {
+      system = this.run.agentContext(agent).then((context) => {
+        if (!context) return new InternedValue(agent.instruction);
+        for (const message of context.messages) this.loop.log.add(message, turn);
+        return context.system;
+      });
       this.systems.set(agent.name, system);
     }
     return system;

@@ -11,6 +11,7 @@ import {
 import { RunsClient } from '../../client/runs';
 import type { Config } from '../config/schema';
 import type { Storage } from '../storage/open';
+import type { DeltaFeed } from '../streaming/nats';
 import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, toApiError } from './errors';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   logger: FastifyBaseLogger;
   /** A span per request, parent of the runs it starts and steers (the process's tracing must be started). */
   tracing?: boolean;
+  /** `llm_delta` events for run event streams (streaming.nats_url); none: streams have none. */
+  deltas?: DeltaFeed;
 }
 
 /**
@@ -169,7 +172,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await routes.register(healthRoutes, { client: deps.client });
   await routes.register(workflowRoutes, { config: deps.config, runs });
   await routes.register(runRoutes, { runs });
-  await routes.register(runEventRoutes, { client: deps.client });
+  await routes.register(runEventRoutes, { client: deps.client, ...(deps.deltas && { deltas: deps.deltas }) });
   await routes.register(serverRoutes, { config: deps.config, logger: deps.logger });
   const conversations = new ConversationStore(deps.storage.blobs, deps.config.storage.inline_bytes);
   await routes.register(conversationRoutes, { runs, conversations });

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { createLogger } from '../logging';
 import { startTracing } from '../telemetry/tracing';
+import { natsDeltaFeed } from '../streaming/nats';
 import { buildApp } from './app';
 
 /**
@@ -18,7 +19,11 @@ async function main(): Promise<void> {
   const logger = createLogger('api', config.logger.level);
   const tracing = startTracing(config, 'api');
   const { connection, client, storage } = connectClient(config);
-  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger, tracing: tracing !== undefined });
+  const { nats_url: natsUrl, subject_prefix: subjectPrefix } = config.streaming;
+  const deltas = natsUrl
+    ? natsDeltaFeed({ natsUrl, subjectPrefix, namespace: config.temporal.namespace, name: 'api', logger })
+    : undefined;
+  const app = await buildApp({ config, client, storage, uiUrl: settings.temporalUiUrl, logger, tracing: tracing !== undefined, ...(deltas && { deltas }) });
 
   if (config.api.tokens.length === 0 && !LOOPBACK_HOSTS.has(settings.host)) {
     logger.warn({ host: settings.host }, 'no api.tokens configured: anyone who can reach this address can start and control runs');
@@ -30,6 +35,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await deltas?.close();
     await connection.close();
     storage.close();
     await tracing?.shutdown();
@@ -39,7 +45,12 @@ async function main(): Promise<void> {
 
   await app.listen({ host: settings.host, port: settings.port });
   logger.info(
-    { temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.task_queue },
+    {
+      temporal: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.task_queue,
+      streaming: natsUrl ?? 'off',
+    },
     'API ready; OpenAPI document at /docs/json',
   );
 }

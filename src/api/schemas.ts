@@ -110,7 +110,9 @@ export const resultQuery = z
 
 export const provideInputBody = z
   .object({
-    value: jsonValue('The answer: any JSON for input; {approved, reason?} for an approval'),
+    value: jsonValue(
+      'The answer: any JSON for input; {approved, reason?} for an approval; {action: accept | decline | cancel, content?} matching `schema` for an elicitation',
+    ),
     requestId: z.string().min(1).optional().describe("The pending request's id; default the oldest one"),
   })
   .strict();

@@ -64,3 +64,21 @@ export function parseApproval(line: string): ApprovalAnswer | undefined {
 }
 
 export const APPROVAL_HINT = 'answer y or n, optionally followed by a reason (n: not that file)';
+
+/**
+ * An MCP server's question: `decline` or `cancel`, or the content as a JSON object (accepted), or
+ * the whole answer `{"action": ..., "content"?: ...}`.
+ */
+export function parseElicitation(line: string): { action: 'accept' | 'decline' | 'cancel'; content?: unknown } | undefined {
+  const text = line.trim();
+  if (/^(decline|cancel)$/i.test(text)) return { action: text.toLowerCase() as 'decline' | 'cancel' };
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return 'action' in parsed ? (parsed as { action: 'accept' }) : { action: 'accept', content: parsed };
+  } catch {
+    return undefined;
+  }
+}
+
+export const ELICITATION_HINT = 'answer with the fields as JSON ({"name": "Ada"}), or decline, or cancel';

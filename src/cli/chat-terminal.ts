@@ -12,6 +12,10 @@ export class ChatTerminal {
   private readonly lines: readline.Interface;
   /** A prompt is on screen: output goes above it, and the prompt (with what was typed) is drawn again. */
   private prompting = false;
+  /** A prompt taken away by write(), to show again after the next whole line. */
+  private promptHidden = false;
+  /** The last write() left a line open. */
+  private partial = false;
   /** readline resumes stdin to prompt, even once closed, which would keep the process from exiting. */
   private closed = false;
 
@@ -42,17 +46,45 @@ export class ChatTerminal {
   }
 
   print(text: string): void {
+    if (this.partial) {
+      process.stdout.write('\n');
+      this.partial = false;
+    }
     if (this.prompting) {
       readline.clearLine(process.stdout, 0);
       readline.cursorTo(process.stdout, 0);
     }
     process.stdout.write(`${text}\n`);
-    if (this.prompting) this.lines.prompt(true);
+    if (this.prompting || this.promptHidden) {
+      this.promptHidden = false;
+      this.prompting = true;
+      this.lines.prompt(true);
+    }
+  }
+
+  /**
+   * Text that is not a whole line (a reply being written): the prompt goes away meanwhile and
+   * comes back under the next whole line printed.
+   */
+  write(text: string): void {
+    if (this.prompting) {
+      readline.clearLine(process.stdout, 0);
+      readline.cursorTo(process.stdout, 0);
+      this.prompting = false;
+      this.promptHidden = true;
+    }
+    process.stdout.write(text);
+    this.partial = !text.endsWith('\n');
   }
 
   /** Shows `text` as the prompt (interactive only); undefined takes it away. */
   prompt(text: string | undefined): void {
     if (!this.interactive || this.closed) return;
+    this.promptHidden = false;
+    if (this.partial) {
+      process.stdout.write('\n');
+      this.partial = false;
+    }
     if (text === undefined) {
       if (this.prompting) {
         readline.clearLine(process.stdout, 0);

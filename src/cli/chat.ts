@@ -4,12 +4,22 @@ import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
 import { UsageError, type GlobalOptions } from './args';
 import type { ApiClient, ApiReply } from './api-client';
-import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, unknownCommandHint, type SlashCommand } from './chat-lines';
+import {
+  APPROVAL_HINT,
+  chatHelp,
+  ELICITATION_HINT,
+  parseApproval,
+  parseChatLine,
+  parseElicitation,
+  unknownCommandHint,
+  type SlashCommand,
+} from './chat-lines';
 import { ChatTerminal, type TerminalInput } from './chat-terminal';
 import { CliError, ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, pendingSummary, resultText } from './format';
 import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from './format-chat';
+import { DeltaPrinter } from './format-delta';
 import { formatEvent } from './format-event';
 
 /**
@@ -114,6 +124,8 @@ export class ChatSession {
   private quietUntilTurn?: number;
   private shownPrompt?: string;
   private exitCode?: ExitCode;
+  /** Shows `llm_delta` events: the reply being written, before its answer line. */
+  private deltas?: DeltaPrinter;
 
   constructor(
     private readonly client: ApiClient,
@@ -265,6 +277,10 @@ export class ChatSession {
       value = parseApproval(text);
       if (value === undefined) return this.note(APPROVAL_HINT);
     }
+    if (pending.kind === 'elicitation') {
+      value = parseElicitation(text);
+      if (value === undefined) return this.note(ELICITATION_HINT);
+    }
     this.pending = undefined;
     try {
       const reply = await this.client.provideInput(this.runId!, { requestId: pending.requestId, value });
@@ -325,7 +341,10 @@ export class ChatSession {
       return;
     }
     if (this.options.json) this.print(event.json);
-    else if (this.shows(event)) this.print(formatEvent(event, new Date()));
+    else if (event.name === 'llm_delta') {
+      this.deltas ??= new DeltaPrinter(this.runId!, (text) => this.terminal.write(text));
+      return this.deltas.delta(event.data);
+    } else if (this.shows(event)) this.print(formatEvent(event, new Date()));
     switch (event.name) {
       case 'paused':
       case 'resumed':
@@ -368,7 +387,7 @@ export class ChatSession {
     this.pending = pending;
     if (this.options.json) return;
     this.print(pendingSummary(pending));
-    this.note(pending.kind === 'approval' ? APPROVAL_HINT : 'the next line you type is the answer');
+    this.note(pending.kind === 'approval' ? APPROVAL_HINT : pending.kind === 'elicitation' ? ELICITATION_HINT : 'the next line you type is the answer');
   }
 
   private async turnFinished(event: StreamedEvent): Promise<void> {
@@ -429,6 +448,7 @@ export class ChatSession {
     else if (this.awaitedTurn === undefined && !this.closing) prompt = 'you> ';
     if (prompt === this.shownPrompt) return;
     this.shownPrompt = prompt;
+    this.deltas?.end();
     this.terminal.prompt(prompt);
   }
 
@@ -438,6 +458,7 @@ export class ChatSession {
   }
 
   private print(text: string): void {
+    this.deltas?.end();
     this.terminal.print(text);
   }
 

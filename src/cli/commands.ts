@@ -18,6 +18,7 @@ import {
   formatTools,
   formatWorkflows,
 } from './format';
+import { DeltaPrinter } from './format-delta';
 import { formatEvent, formatPendingInput } from './format-event';
 import type { ApiSettings } from './settings';
 
@@ -49,10 +50,16 @@ function printRun(reply: ApiReply<Run>, options: GlobalOptions, message?: string
   else print(message ? `${message}\n${formatRun(reply.body)}` : formatRun(reply.body));
 }
 
-/** Event lines; under input_requested, the request itself, which only the Run has. */
+/**
+ * Event lines; under input_requested, the request itself, which only the Run has. `llm_delta`
+ * events show the reply being written, inline, as they arrive.
+ */
 function eventPrinter(client: ApiClient, runId: string, options: GlobalOptions): (event: StreamedEvent) => Promise<void> {
+  const deltas = new DeltaPrinter(runId, (text) => process.stdout.write(text));
   return async (event) => {
     if (options.json) return print(event.json);
+    if (event.name === 'llm_delta') return deltas.delta(event.data);
+    deltas.end();
     print(formatEvent(event, new Date()));
     if (event.name !== 'input_requested') return;
     const pending = (await client.run(runId)).body.pendingInput;

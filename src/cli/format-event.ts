@@ -103,6 +103,21 @@ function details(name: string, data: Data): (string | undefined)[] {
       return toolFinished(data);
     case 'retrying':
       return retrying(data);
+    case 'tool_progress': {
+      const progress = number(data.progress);
+      const total = number(data.total);
+      return [
+        text(data.server) && text(data.tool) && `${data.server as string}-${data.tool as string}`,
+        progress === undefined ? undefined : total === undefined ? `${progress}` : `${progress}/${total}`,
+        text(data.message),
+      ];
+    }
+    case 'tool_log':
+      return [
+        text(data.server) && text(data.tool) && `${data.server as string}-${data.tool as string}`,
+        text(data.level),
+        text(data.message) && oneLine(data.message, PREVIEW),
+      ];
     case 'input_requested':
       return ['the run waits for an answer'];
     case 'input_received':

@@ -88,11 +88,13 @@ export function shellWord(text: string): string {
 /** `input 1f3c: Which numbers?`, with the tool call an approval is about. */
 export function pendingSummary(pending: PendingInput): string {
   const call = pending.tool ? ` · ${pending.tool} ${oneLine(pending.args ?? {}, 120)}` : '';
-  return `${pending.kind} ${pending.requestId}: ${pending.prompt}${call}`;
+  const fields = pending.schema ? ` · fields ${oneLine(pending.schema.properties ?? {}, 160)}` : '';
+  return `${pending.kind} ${pending.requestId}: ${pending.prompt}${call}${fields}`;
 }
 
 export function answerHint(runId: string, pending: PendingInput): string {
-  const example = pending.kind === 'approval' ? `'{"approved": true}'` : `'<answer>'`;
+  const example =
+    pending.kind === 'approval' ? `'{"approved": true}'` : pending.kind === 'elicitation' ? `'{"action": "accept", "content": {...}}'` : `'<answer>'`;
   return `answer: mcp-agent input ${shellWord(runId)} ${example} --request-id ${shellWord(pending.requestId)}`;
 }
 

@@ -55,6 +55,7 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['telemetry', 'tracing', 'endpoint'] },
   // Where workers find the token files `mcp-agent login` wrote (a mounted secret, a shared volume).
   { variable: 'MCP_AGENT_TOKEN_DIR', path: ['mcp', 'token_dir'] },
+  { variable: 'MCP_AGENT_NATS_URL', path: ['streaming', 'nats_url'] },
   { variable: 'MCP_AGENT_STORAGE_DRIVER', path: ['storage', 'driver'] },
   { variable: 'MCP_AGENT_STORAGE_PATH', path: ['storage', 'path'] },
   { variable: 'MCP_AGENT_S3_BUCKET', path: ['storage', 's3', 'bucket'] },

@@ -68,7 +68,9 @@ function agentFrom(config: Config, definition: unknown, name: string, path: Path
   const agent: AgentDefinition = parsed.data;
   const provider = agent.provider ?? config.default_provider;
   const descriptions = agent.functions.map((fn) => [fn, config.functions[fn]?.description ?? ''] as const);
-  const serverCalls = agent.servers.flatMap((server) => {
+  // Every server the agent talks to: its tools' servers, and those of its resources and prompt.
+  const talksTo = new Set([...agent.servers, ...(agent.resources ?? []).map((ref) => ref.server), ...(agent.prompt ? [agent.prompt.server] : [])]);
+  const serverCalls = [...talksTo].flatMap((server) => {
     const calls = config.mcp.servers[server]?.calls;
     return calls ? [[server, calls] as const] : [];
   });
@@ -223,14 +225,7 @@ function resolveSpec(config: Config, spec: PatternSpec, name: string, path: Path
             message: `"${target}" is not one of the swarm's agents (${spec.agents.join(', ')})`,
           })),
       );
-      // A swarm runs its agents in one loop of its own, which does not read MCP prompts or resources.
-      const contextProblems = agents.flatMap((agent, index) =>
-        (['prompt', 'resources'] as const)
-          .filter((field) => agent[field] !== undefined)
-          .map((field) => ({ path: ['agents', spec.agents[index], field], message: `not supported for an agent in a swarm (${spec.name ?? name})` })),
-      );
-      const problems = [...handoffProblems, ...contextProblems];
-      if (problems.length > 0) throw new SpecError(problems);
+      if (handoffProblems.length > 0) throw new SpecError(handoffProblems);
       const functionNames = [...new Set(agents.flatMap((agent) => agent.functions))];
       return {
         type: 'swarm',

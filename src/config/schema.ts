@@ -54,6 +54,14 @@ const temporalSchema = z
       .optional(),
     max_concurrent_activities: z.number().int().positive().optional(),
     max_concurrent_workflow_tasks: z.number().int().positive().optional(),
+    sticky_timeout_seconds: z
+      .number()
+      .positive()
+      .max(60)
+      .describe(
+        "How long a run's next workflow task waits for the worker that ran its last one before any worker may take it; default 3 (temporal/TUNING.md)",
+      )
+      .optional(),
   })
   .strict();
 
@@ -139,6 +147,46 @@ const mcpAuthSchema = z
   })
   .strict();
 
+/** A root the client declares to a server (`roots/list`): where the server may work, by URI. */
+const mcpRootSchema = z
+  .object({
+    uri: z
+      .string()
+      .refine((uri) => URL.canParse(uri), 'must be a URI, such as file:///home/me/project')
+      .describe('A file:// URI, as the MCP specification asks of roots'),
+    name: z.string().min(1).describe('What people and the server call it').optional(),
+  })
+  .strict();
+
+/** How a server's `sampling/createMessage` requests are answered: a model call of the run that made the tool call. */
+const mcpSamplingSchema = z
+  .object({
+    provider: providerSchema.describe('Default: default_provider').optional(),
+    model: z.string().min(1).describe("Default: the provider's default_model").optional(),
+    max_tokens: z
+      .number()
+      .int()
+      .positive()
+      .describe("The most tokens one request may ask for; a server's larger maxTokens is cut to it (default 4096)")
+      .default(4096),
+    approve: z
+      .boolean()
+      .describe('Each request waits for a person\'s approval (pendingInput kind "approval") before the model is called')
+      .default(false),
+  })
+  .strict();
+
+/** How a server's `elicitation/create` requests are answered: they become the run's pending input. */
+const mcpElicitationSchema = z
+  .object({
+    timeout_seconds: z
+      .number()
+      .positive()
+      .describe('How long the run waits for the answer before telling the server "cancel" (default 3600)')
+      .default(3600),
+  })
+  .strict();
+
 const mcpServerFields = z
   .object({
     transport: mcpTransportSchema
@@ -165,6 +213,13 @@ const mcpServerFields = z
       .array(z.string().min(1))
       .describe("Globs of the server's own tool names to offer; all of them by default")
       .default(['*']),
+    roots: z.array(mcpRootSchema).describe('Roots the client declares to this server and lists on roots/list').optional(),
+    sampling: mcpSamplingSchema
+      .describe('Answer the server\'s sampling requests with a model call of the run; absent: sampling is not offered')
+      .optional(),
+    elicitation: mcpElicitationSchema
+      .describe('Settings of its elicitation requests, which always become the run\'s pending input')
+      .optional(),
   })
   .strict();
 
@@ -281,6 +336,26 @@ const telemetrySchema = z
       .strict()
       .describe('OpenTelemetry traces of API requests, workflows, activities, model and tool calls; absent: off')
       .optional(),
+  })
+  .strict();
+
+const streamingSchema = z
+  .object({
+    nats_url: z
+      .string()
+      .regex(
+        /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
+        'must be a NATS server URL such as nats://127.0.0.1:4222, or several separated by commas',
+      )
+      .describe(
+        'The NATS server (or a cluster, URLs separated by commas) that carries token deltas from workers to API processes (README, "Streaming"); none: LLM calls do not stream and events have no llm_delta',
+      )
+      .optional(),
+    subject_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens separated by dots')
+      .describe('Deltas go out on <subject_prefix>.<namespace>.<run id parts>; deployments sharing a NATS server use different prefixes')
+      .default('mcp-agent.deltas'),
   })
   .strict();
 
@@ -432,6 +507,7 @@ export const configSchema = z
       .default({}),
     api: apiSchema.prefault({}),
     telemetry: telemetrySchema.prefault({}),
+    streaming: streamingSchema.prefault({}),
     pricing: z
       .record(z.string().min(1), modelPriceSchema)
       .describe('Prices by model name (a dated snapshot of a model takes its price), over the defaults for current OpenAI and Anthropic models')

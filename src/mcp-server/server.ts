@@ -245,7 +245,8 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
       title: 'Answer a run',
       description:
         "Answers the run's pending request (see pendingInput in its Run): any JSON value for an input request, " +
-        '{"approved": true|false, "reason"?: "..."} for an approval. request_id defaults to the oldest pending request.',
+        '{"approved": true|false, "reason"?: "..."} for an approval, {"action": "accept" | "decline" | "cancel", "content"?: {...}} ' +
+        "matching the request's schema for an elicitation. request_id defaults to the oldest pending request.",
       inputSchema: provideInputToolInput,
       outputSchema: runOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

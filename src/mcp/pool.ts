@@ -30,6 +30,16 @@ export interface McpServerSettings {
   read_timeout_seconds?: number;
   /** Globs; when set, only matching tools are offered to models, and calls to others are refused. */
   allowed_tools?: string[];
+  /** Declared to the server and listed on `roots/list`; absent: the client declares no roots. */
+  roots?: McpRoot[];
+  /** Set: the client offers sampling, answered by a model call of the run (src/mcp/server-requests.ts). */
+  sampling?: { provider?: 'anthropic' | 'openai'; model?: string; max_tokens?: number; approve?: boolean };
+  elicitation?: { timeout_seconds?: number };
+}
+
+export interface McpRoot {
+  uri: string;
+  name?: string;
 }
 
 /** The subset of a pino logger the pool writes to. */

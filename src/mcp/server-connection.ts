@@ -1,11 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
+  type ClientCapabilities,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  McpError,
   type GetPromptResult,
   type Prompt,
   type ReadResourceResult,
@@ -13,6 +24,9 @@ import {
   type ResourceTemplate,
   type Tool,
   ToolListChangedNotificationSchema,
+  LoggingMessageNotificationSchema,
+  type LoggingMessageNotification,
+  type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
@@ -28,19 +42,67 @@ interface Session {
   closed: boolean;
   /** Every tool the server offers (before `allowed_tools`); dropped on list_changed. */
   tools?: Promise<Tool[]>;
+  /** Tool calls in flight on this session, to which the server's own requests may belong. */
+  calls: Set<InFlightCall>;
+  /** Lent to one tool call (see ServerConnection.lease). */
+  leased?: boolean;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Answers the server's sampling and elicitation requests made while this call runs. Without it
+   * such requests are refused with an MCP error (the server sees the client cannot answer now).
+   */
+  onServerRequest?: ServerRequestHandler;
+  /** The server's progress notifications for this call (which also restart its read timeout: the server is alive). */
+  onProgress?: (progress: Progress) => void;
+  /** The server's log messages that belong to this call (see `serverLog`). */
+  onLog?: (message: LoggingMessageNotification['params']) => void;
 }
+
+/** What a server may ask its client in the middle of a tool call. */
+export type ServerRequest =
+  | { kind: 'sampling'; params: CreateMessageRequest['params'] }
+  | { kind: 'elicitation'; params: ElicitRequest['params'] };
+
+export interface ServerRequestContext {
+  /** Aborted when the server cancels the request or the connection closes. */
+  signal: AbortSignal;
+  /** Aborted only when the server itself cancelled the request, the session still open. */
+  cancelledByServer: AbortSignal;
+  /** 1 for the call's first request, and so on; counted afresh when the call is sent again on a new session. */
+  sequence: number;
+}
+
+export type ServerRequestHandler = (request: ServerRequest, context: ServerRequestContext) => Promise<CreateMessageResult | ElicitResult>;
+
+interface InFlightCall {
+  handler?: ServerRequestHandler;
+  onLog?: CallOptions['onLog'];
+  /** The server's requests of this call being answered: its read timeout stands still meanwhile. */
+  answering: number;
+  /** Requests the server made during this call so far. */
+  requests: number;
+  readTimer: ReadTimer;
+}
+
+/** The call a message from the server arrived for, where the transport's async context knows it (HTTP). */
+const currentCall = new AsyncLocalStorage<InFlightCall>();
 
 /**
  * One configured server inside one worker process: a lazily opened session that every activity on
- * the process shares, its tool list cache, and reconnection when the session dies.
+ * the process shares, its tool list cache, and reconnection when the session dies. Tool calls to a
+ * stdio, SSE or websocket server that may ask the run something (sampling, elicitation) take a
+ * session of their own instead (see callsNeedOwnSession); roots, sampling and elicitation requests
+ * from the server are answered here (see serverRequest).
  */
 export class ServerConnection {
   private pending?: Promise<Session>;
   private live?: Session;
+  /** Sessions opened beside the shared one for tool calls that may ask (see lease), idle ones first. */
+  private readonly extras = new Set<Session>();
+  private idleExtras: Session[] = [];
   private connects = 0;
   private shutDown = false;
 
@@ -73,14 +135,31 @@ export class ServerConnection {
 
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
+    const mode = options.onServerRequest && this.callsNeedOwnSession() ? 'lease' : 'shared';
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
-      const result = await session.client.callTool(
-        { name: tool, arguments: args },
-        undefined,
-        this.requestOptions(options.signal),
-      );
-      return result as CallToolResult;
-    });
+      const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
+      const call: InFlightCall = { handler: options.onServerRequest, onLog: options.onLog, answering: 0, requests: 0, readTimer };
+      const onprogress = (progress: Progress) => {
+        if (call.answering === 0) readTimer.restart();
+        options.onProgress?.(progress);
+      };
+      session.calls.add(call);
+      try {
+        // Our own read timeout, which stands still while the server waits for an answer from us
+        // (a model, a person): the SDK's own would count that time against the server.
+        const signal = options.signal ? AbortSignal.any([options.signal, readTimer.signal]) : readTimer.signal;
+        const result = await currentCall.run(call, () =>
+          session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS, onprogress }),
+        );
+        return result as CallToolResult;
+      } catch (error) {
+        // The timer's abort arrives as its reason, a RequestTimeout McpError, as the SDK's own would.
+        throw readTimer.signal.aborted && !options.signal?.aborted ? readTimer.signal.reason : error;
+      } finally {
+        readTimer.stop();
+        session.calls.delete(call);
+      }
+    }, mode);
   }
 
   /** Resources the server lists (not cached: servers add and drop them); none if it offers none. */
@@ -127,8 +206,15 @@ export class ServerConnection {
     const pending = this.pending;
     this.pending = undefined;
     this.live = undefined;
+    const extras = [...this.extras];
+    this.extras.clear();
+    this.idleExtras = [];
+    await Promise.all(extras.map((extra) => this.closeSession(extra)));
     const session = await pending?.catch(() => undefined);
-    if (!session) return;
+    if (session) await this.closeSession(session);
+  }
+
+  private async closeSession(session: Session): Promise<void> {
     session.closed = true;
     // Tells an HTTP server it may forget the session now rather than when it times out; an
     // unresponsive server must not hold up worker shutdown (closing the client aborts the request).
@@ -153,9 +239,11 @@ export class ServerConnection {
     operation: string,
     signal: AbortSignal | undefined,
     run: (session: Session) => Promise<T>,
+    /** lease: a session of the call's own (see callsNeedOwnSession). */
+    mode: 'shared' | 'lease' = 'shared',
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const session = await this.session();
+      const session = mode === 'lease' ? await this.lease() : await this.session();
       try {
         return await run(session);
       } catch (error) {
@@ -170,8 +258,41 @@ export class ServerConnection {
           { server: this.name, operation, err: errorMessage(error) },
           'MCP connection lost; reconnecting and retrying once',
         );
+      } finally {
+        if (mode === 'lease') this.giveBack(session);
       }
     }
+  }
+
+  /**
+   * Over stdio, SSE and websocket nothing in a server's request says which tool call it belongs to.
+   * For a server configured to sample or elicit, each tool call that could be asked on the run's
+   * behalf therefore gets a session of its own: the shared one when it is free, else another
+   * (another server process, for stdio), kept for later calls. Over streamable HTTP the call's
+   * response stream places the request, and calls share the one session.
+   */
+  private callsNeedOwnSession(): boolean {
+    const transport = this.settings.transport ?? (this.settings.url ? 'streamable_http' : 'stdio');
+    return transport !== 'streamable_http' && (this.settings.sampling !== undefined || this.settings.elicitation !== undefined);
+  }
+
+  private async lease(): Promise<Session> {
+    const shared = await this.session();
+    if (!shared.leased && shared.calls.size === 0) {
+      shared.leased = true;
+      return shared;
+    }
+    let extra: Session | undefined;
+    while ((extra = this.idleExtras.pop()) && extra.closed) this.extras.delete(extra);
+    extra ??= await this.connect(false);
+    extra.leased = true;
+    return extra;
+  }
+
+  private giveBack(session: Session): void {
+    session.leased = false;
+    if (session === this.live || session.closed || this.shutDown) return;
+    if (this.extras.has(session)) this.idleExtras.push(session);
   }
 
   /** Concurrent first uses share one connecting promise. */
@@ -189,17 +310,32 @@ export class ServerConnection {
     return this.pending;
   }
 
-  private async connect(): Promise<Session> {
+  /** `shared`: the session every activity uses; else one more, for lease. */
+  private async connect(shared = true): Promise<Session> {
     this.connects++;
     const started = Date.now();
     const opened = openTransport(this.name, this.settings, (line) =>
       this.log.debug({ server: this.name, stderr: line }, 'MCP server stderr'),
     );
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
-    const session: Session = { client, transport: opened.transport, closed: false };
+    const client = new Client(CLIENT_INFO, { capabilities: this.capabilities() });
+    const session: Session = { client, transport: opened.transport, closed: false, calls: new Set() };
+    if (this.settings.roots) {
+      const roots = this.settings.roots.map(({ uri, name }) => ({ uri, ...(name !== undefined && { name }) }));
+      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots }));
+    }
+    if (this.settings.sampling) {
+      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
+        this.serverRequest(session, { kind: 'sampling', params: request.params }, extra.signal) as Promise<CreateMessageResult>,
+      );
+    }
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+      this.serverRequest(session, { kind: 'elicitation', params: request.params }, extra.signal) as Promise<ElicitResult>,
+    );
     client.onclose = () => {
       session.closed = true;
       this.forget(session);
+      this.extras.delete(session);
+      this.idleExtras = this.idleExtras.filter((idle) => idle !== session);
       this.log.info({ server: this.name }, 'MCP connection closed');
     };
     client.onerror = (error) => {
@@ -211,6 +347,7 @@ export class ServerConnection {
       // with it, so a broken stream ends the session and the next request connects afresh.
       if (error instanceof SseError && this.live === session) this.drop(session);
     };
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => this.serverLog(session, notification.params));
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       session.tools = undefined;
       this.log.debug({ server: this.name }, 'MCP tool list changed');
@@ -225,9 +362,63 @@ export class ServerConnection {
       await client.close();
       throw new McpConnectionError(this.name, 'the connection closed while it was being opened');
     }
-    this.live = session;
-    this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects }, 'MCP server connected');
+    if (shared) this.live = session;
+    else this.extras.add(session);
+    this.log.info({ server: this.name, ms: Date.now() - started, connects: this.connects, shared }, 'MCP server connected');
     return session;
+  }
+
+  /** Roots when configured, sampling when configured, form elicitation always. */
+  private capabilities(): ClientCapabilities {
+    return {
+      ...(this.settings.roots && { roots: { listChanged: false } }),
+      ...(this.settings.sampling && { sampling: {} }),
+      elicitation: { form: {} },
+    };
+  }
+
+  /**
+   * A server's sampling or elicitation request goes to the tool call it belongs to: the one whose
+   * HTTP response stream carried it, or, over stdio and websocket where nothing in the message says,
+   * the one call in flight on the session. With several in flight there is no telling whose it is,
+   * and the request is refused rather than answered in the wrong run's name.
+   */
+  private async serverRequest(session: Session, request: ServerRequest, signal: AbortSignal): Promise<CreateMessageResult | ElicitResult> {
+    const method = request.kind === 'sampling' ? 'sampling/createMessage' : 'elicitation/create';
+    const known = currentCall.getStore();
+    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    if (!call) {
+      const why = session.calls.size === 0 ? 'outside a tool call' : `while ${session.calls.size} tool calls were in flight on one session`;
+      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal answers ${method} only during a tool call; it came ${why}`);
+    }
+    if (!call.handler) {
+      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal cannot answer ${method} for this call (a local activity, or no run to ask)`);
+    }
+    const sequence = ++call.requests;
+    this.log.info({ server: this.name, method, sequence }, 'MCP server request during a tool call');
+    // The SDK aborts a request's handler both when the server cancels it and when the connection
+    // closes (before it reports the close): only a session still open after that means a cancel.
+    const serverCancel = new AbortController();
+    const onAbort = () => setImmediate(() => session.closed || serverCancel.abort());
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (call.answering++ === 0) call.readTimer.pause();
+    try {
+      return await call.handler(request, { signal, cancelledByServer: serverCancel.signal, sequence });
+    } finally {
+      if (--call.answering === 0) call.readTimer.restart();
+    }
+  }
+
+  /**
+   * A server's log message goes to the tool call it belongs to, found as a server request's call is
+   * (its HTTP response stream, else the one call in flight); one that belongs to no call, or to no
+   * call we can tell, goes to the worker's log only.
+   */
+  private serverLog(session: Session, params: LoggingMessageNotification['params']): void {
+    const known = currentCall.getStore();
+    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    if (call?.onLog) call.onLog(params);
+    else this.log.debug({ server: this.name, level: params.level, logger: params.logger }, 'MCP server log message outside a tool call');
   }
 
   /** Every page of a list the capability covers; a server without the capability lists nothing. */
@@ -276,6 +467,43 @@ export class ServerConnection {
   private requestOptions(signal: AbortSignal | undefined): RequestOptions {
     const seconds = this.settings.read_timeout_seconds;
     return { signal, ...(seconds ? { timeout: seconds * 1000 } : {}) };
+  }
+}
+
+/** Longer than any activity attempt: the call's own ReadTimer ends it instead. */
+const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A tool call's read timeout that can stand still, and that aborts with the SDK's RequestTimeout error. */
+class ReadTimer {
+  private readonly controller = new AbortController();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly seconds: number | undefined) {
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  pause(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** A full read timeout again from now: the server got its answer and works on. */
+  restart(): void {
+    clearTimeout(this.timer);
+    // A server request's handler may finish after its call did.
+    if (this.stopped) return;
+    const ms = (this.seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000) * 1000;
+    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: ms });
+    this.timer = setTimeout(() => this.controller.abort(timeout), ms);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 }
 

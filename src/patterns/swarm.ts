@@ -36,10 +36,10 @@ export function handoffTarget(toolName: string, handoffs: readonly string[]): st
 }
 
 /** The active agent's instruction, followed by the context variables every agent shares. */
-export function swarmSystemPrompt(instruction: string, contextVariables: Readonly<Record<string, unknown>>): string {
-  if (Object.keys(contextVariables).length === 0) return instruction;
+/** What follows an agent's system prompt while the conversation has context variables. */
+export function contextVariablesText(contextVariables: Readonly<Record<string, unknown>>): string | undefined {
+  if (Object.keys(contextVariables).length === 0) return undefined;
   return (
-    `${instruction}\n\n` +
     'Context variables of this conversation (shared by every agent; functions you call may change them):\n' +
     '```json\n' +
     `${JSON.stringify(contextVariables, null, 2)}\n` +

@@ -11,6 +11,12 @@ import { parseBody, readBody, RequestLog, sendJson, waitUnlessClosed } from './h
  *   Anthropic: POST {anthropicBaseUrl}/v1/messages
  *   OpenAI:    POST {openaiBaseUrl}/chat/completions
  *
+ * A request with `stream: true` gets the same reply as Server-Sent Events in the provider's own
+ * streaming format (Anthropic's message_start ... message_stop events; OpenAI's chunks, a usage
+ * chunk when `stream_options.include_usage` asks for one, and `[DONE]`): text and tool arguments
+ * cut into pieces of `chunkChars`, with `chunkDelayMs` between pieces for a slow stream. Errors
+ * are plain HTTP errors either way, as the providers answer them before a stream starts.
+ *
  * Embeddings (OpenAI and Cohere) are served by ./scripted-embeddings.ts, scripted through `embeddings`.
  */
 
@@ -22,11 +28,23 @@ export interface ScriptedToolCall {
   id?: string;
 }
 
-export interface ScriptedSuccess {
+/** How a reply is cut up when the request asks for a stream. */
+export interface ScriptedStreaming {
+  /** Characters of text or tool arguments per chunk (default 8). */
+  chunkChars?: number;
+  /** Wait between chunks, for a slow stream (default 0). */
+  chunkDelayMs?: number;
+  /** Ends the response cleanly after this many events, before the reply is whole (a connection cut short). */
+  streamEndsAfter?: number;
+}
+
+export interface ScriptedSuccess extends ScriptedStreaming {
   text?: string;
   toolCalls?: ScriptedToolCall[];
   usage?: { input: number; output: number };
   delayMs?: number;
+  /** The reply waits for this too (a test lets it go once a watcher is ready). */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface ScriptedError {
@@ -43,7 +61,7 @@ export interface ScriptedError {
  * A structured-output reply in the provider's native way: OpenAI's JSON text, or Anthropic's call of
  * the forced tool (the request's `tool_choice`, else its first tool) with `json` as the input.
  */
-export interface ScriptedStructured {
+export interface ScriptedStructured extends ScriptedStreaming {
   json: unknown;
   usage?: { input: number; output: number };
   delayMs?: number;
@@ -64,6 +82,10 @@ export interface RecordedRequest {
   at: number;
   /** How the exchange ended: a reply was written, or the client went away first. */
   settled: Promise<'replied' | 'disconnected'>;
+  /** The request asked for a stream (`stream: true`). */
+  stream: boolean;
+  /** Epoch milliseconds (fractional, from the high-resolution clock) when the first byte of a streamed reply's body was written. */
+  firstChunkAt?: number;
 }
 
 export interface ScriptedProvider {
@@ -104,7 +126,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     let settle: (outcome: 'replied' | 'disconnected') => void = () => undefined;
     const settled = new Promise<'replied' | 'disconnected'>((resolve) => (settle = resolve));
     res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
-    const request: RecordedRequest = { model, provider, body, headers: req.headers, at: Date.now(), settled };
+    const stream = body.stream === true;
+    const request: RecordedRequest = { model, provider, body, headers: req.headers, at: Date.now(), settled, stream };
     log.record(request);
 
     let reply = queues.get(model)?.shift();
@@ -114,12 +137,20 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
       return;
     }
     if (reply.delayMs && !(await waitUnlessClosed(reply.delayMs, res))) return;
+    if ('holdUntil' in reply && reply.holdUntil) await reply.holdUntil;
     sequence += 1;
     if ('status' in reply) {
       sendError(res, provider, reply);
       return;
     }
     const success = 'json' in reply ? structuredAsSuccess(provider, body, reply) : reply;
+    if (stream) {
+      const events =
+        provider === 'anthropic' ? anthropicStream(model, success, sequence) : openAiStream(model, success, sequence, includeUsage(body));
+      const sent = success.streamEndsAfter === undefined ? events : events.slice(0, success.streamEndsAfter);
+      await sendStream(res, sent, success.chunkDelayMs ?? 0, () => (request.firstChunkAt ??= performance.timeOrigin + performance.now()));
+      return;
+    }
     sendJson(res, 200, provider === 'anthropic' ? anthropicBody(model, success, sequence) : openAiBody(model, success, sequence));
   }
 
@@ -150,9 +181,10 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
 }
 
 function structuredAsSuccess(provider: ProviderName, body: Record<string, unknown>, reply: ScriptedStructured): ScriptedSuccess {
-  if (provider === 'openai') return { text: JSON.stringify(reply.json), usage: reply.usage };
+  const streaming = { chunkChars: reply.chunkChars, chunkDelayMs: reply.chunkDelayMs, streamEndsAfter: reply.streamEndsAfter };
+  if (provider === 'openai') return { text: JSON.stringify(reply.json), usage: reply.usage, ...streaming };
   // Anthropic's tool input is always an object; tests may still send anything to see it rejected.
-  return { toolCalls: [{ name: forcedToolName(body), arguments: reply.json as Record<string, unknown> }], usage: reply.usage };
+  return { toolCalls: [{ name: forcedToolName(body), arguments: reply.json as Record<string, unknown> }], usage: reply.usage, ...streaming };
 }
 
 function forcedToolName(body: Record<string, unknown>): string {
@@ -206,6 +238,100 @@ function openAiBody(model: string, reply: ScriptedSuccess, sequence: number): un
     choices: [{ index: 0, message, logprobs: null, finish_reason: toolCalls.length > 0 ? 'tool_calls' : 'stop' }],
     usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
   };
+}
+
+const DEFAULT_CHUNK_CHARS = 8;
+
+/** One Server-Sent Event; `[DONE]`-style data goes as it is. */
+interface StreamEvent {
+  event?: string;
+  data: unknown;
+  /** A piece of text or arguments: the server waits `chunkDelayMs` before each but the first. */
+  piece?: boolean;
+}
+
+function pieces(text: string, size: number): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts;
+}
+
+async function sendStream(res: ServerResponse, events: StreamEvent[], delayMs: number, firstByte: () => void): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  let pieceSent = false;
+  for (const event of events) {
+    if (event.piece && pieceSent && delayMs > 0 && !(await waitUnlessClosed(delayMs, res))) return;
+    if (event.piece) pieceSent = true;
+    const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+    firstByte();
+    res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${data}\n\n`);
+  }
+  res.end();
+}
+
+function anthropicStream(model: string, reply: ScriptedSuccess, sequence: number): StreamEvent[] {
+  const whole = anthropicBody(model, reply, sequence) as {
+    content: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown }>;
+    stop_reason: string;
+    usage: Record<string, number>;
+  };
+  const size = reply.chunkChars ?? DEFAULT_CHUNK_CHARS;
+  const event = (type: string, data: Record<string, unknown>, piece = false): StreamEvent => ({ event: type, data: { type, ...data }, piece });
+  const events: StreamEvent[] = [
+    event('message_start', {
+      message: { ...whole, content: [], stop_reason: null, usage: { ...whole.usage, output_tokens: 1 } },
+    }),
+  ];
+  whole.content.forEach((block, index) => {
+    if (block.type === 'text') {
+      events.push(event('content_block_start', { index, content_block: { type: 'text', text: '', citations: null } }));
+      for (const text of pieces(block.text ?? '', size)) events.push(event('content_block_delta', { index, delta: { type: 'text_delta', text } }, true));
+    } else {
+      events.push(event('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } }, true));
+      for (const json of pieces(JSON.stringify(block.input), size)) {
+        events.push(event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } }, true));
+      }
+    }
+    events.push(event('content_block_stop', { index }));
+  });
+  events.push(
+    event('message_delta', { delta: { stop_reason: whole.stop_reason, stop_sequence: null }, usage: { output_tokens: whole.usage.output_tokens } }),
+    event('message_stop', {}),
+  );
+  return events;
+}
+
+function openAiStream(model: string, reply: ScriptedSuccess, sequence: number, withUsage: boolean): StreamEvent[] {
+  const size = reply.chunkChars ?? DEFAULT_CHUNK_CHARS;
+  const usage = reply.usage ?? DEFAULT_USAGE;
+  const toolCalls = reply.toolCalls ?? [];
+  const base = { id: `chatcmpl-${sequence}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null, piece = false): StreamEvent => ({
+    data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(withUsage && { usage: null }) },
+    piece,
+  });
+  const events: StreamEvent[] = [chunk({ role: 'assistant', content: '', refusal: null })];
+  for (const text of pieces(reply.text ?? '', size)) events.push(chunk({ content: text }, null, true));
+  toolCalls.forEach((call, index) => {
+    const id = call.id ?? `call_${sequence}_${index}`;
+    events.push(chunk({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }, null, true));
+    for (const json of pieces(JSON.stringify(call.arguments), size)) {
+      events.push(chunk({ tool_calls: [{ index, function: { arguments: json } }] }, null, true));
+    }
+  });
+  events.push(chunk({}, toolCalls.length > 0 ? 'tool_calls' : 'stop'));
+  if (withUsage) {
+    events.push({
+      data: { ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } },
+    });
+  }
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+function includeUsage(body: Record<string, unknown>): boolean {
+  const options = body.stream_options as { include_usage?: unknown } | undefined;
+  return options?.include_usage === true;
 }
 
 function sendError(res: ServerResponse, provider: ProviderName, reply: ScriptedError): void {

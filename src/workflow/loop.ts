@@ -54,12 +54,18 @@ export class ToolLoop {
    */
   modelTurn(
     agent: ResolvedAgent,
-    prompt: { system: string | InternedValue<string>; tools: ToolDefinition[] | InternedValue<ToolDefinition[]> },
+    prompt: {
+      system: string | InternedValue<string>;
+      /** Text put after the system prompt for this call only, for what changes from call to call. */
+      systemSuffix?: string;
+      tools: ToolDefinition[] | InternedValue<ToolDefinition[]>;
+    },
     label: TurnLabel,
   ): Promise<{ text: string; calls: ToolCall[] }> {
     const system = prompt.system instanceof InternedValue ? prompt.system : new InternedValue(prompt.system);
     const tools = prompt.tools instanceof InternedValue ? prompt.tools : new InternedValue(prompt.tools);
-    return llmTurn({ loop: { log: this.log, context: this.context, control: this.run.control }, agent, system, tools, label });
+    const loop = { log: this.log, context: this.context, control: this.run.control };
+    return llmTurn({ loop, agent, system, ...(prompt.systemSuffix && { systemSuffix: prompt.systemSuffix }), tools, label });
   }
 
   /**

@@ -6,7 +6,7 @@ import { resolveRun } from '../../src/config/resolve';
 import { FailureTypes } from '../../src/failure-types';
 import { CONTEXT_RESOURCES_HEADING } from '../../src/mcp/agent-context';
 import type { AgentResult } from '../../workflows/agent';
-import { FIXTURE_README } from '../fixtures/mcp-fixture-server';
+import { FIXTURE_PIXEL_PNG, FIXTURE_README } from '../fixtures/mcp-fixture-server';
 import { mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { conversationSeen, systemSeen } from '../support/requests';
 
@@ -30,6 +30,20 @@ beforeAll(async () => {
         model: 'ctx-reader',
         resources: ['fixture:fixture://notes/readme', { server: 'everything', uri: 'demo://resource/static/document/features.md' }],
         prompt: { server: 'everything', name: 'args-prompt', arguments: { city: 'Paris' } },
+      },
+      lead: {
+        instruction: 'You lead.',
+        provider: 'anthropic',
+        model: 'ctx-swarm-lead',
+        resources: ['fixture:fixture://notes/readme'],
+        handoffs: ['viewer'],
+      },
+      viewer: {
+        instruction: 'You look at pictures.',
+        provider: 'openai',
+        model: 'ctx-swarm-viewer',
+        resources: ['fixture:fixture://images/pixel.png'],
+        prompt: { server: 'fixture', name: 'briefing', as: 'messages' },
       },
     },
     workflows: { read: { type: 'agent', agent: 'reader' } },
@@ -169,9 +183,31 @@ test('unknown servers in resources and prompt are spec errors with their key pat
   expect(problems({ agent: { resources: ['no-colon'] } })).toEqual([
     'spec.agent.resources[0]: must be "<server>:<uri>", e.g. "docs:file:///guide.md"',
   ]);
-    // The swarm's own loop does not read them (yet): refused rather than ignored.
-  expect(problems({ agents: ['reader'] }, 'swarm')).toEqual([
-    'agents.reader.prompt: not supported for an agent in a swarm (swarm)',
-    'agents.reader.resources: not supported for an agent in a swarm (swarm)',
+});
+
+test("a swarm's agents read their prompt and resources when they first speak; the context variables follow each system prompt", async () => {
+  env.provider.script('ctx-swarm-lead', [{ toolCalls: [{ name: 'transfer_to_viewer', arguments: {} }] }]);
+  env.provider.script('ctx-swarm-viewer', [{ text: 'One transparent pixel.' }]);
+  const handle = await env.start('swarm', 'What is in the picture?', { type: 'swarm', agents: ['lead', 'viewer'], context_variables: { user: 'Ada' } });
+  expect(await handle.result()).toMatchObject({ text: 'One transparent pixel.', agent: 'viewer', handoffs: ['lead', 'viewer'] });
+
+  const [lead] = env.provider.requests('ctx-swarm-lead');
+  const leadSystem = systemSeen(lead);
+  expect(leadSystem).toMatch(/^You lead\.\n\n/);
+  expect(leadSystem).toContain(FIXTURE_README);
+  expect(leadSystem.indexOf(FIXTURE_README)).toBeLessThan(leadSystem.indexOf('"user": "Ada"'));
+
+  // The viewer's prompt messages and its image join the conversation when it takes over.
+  const [viewer] = env.provider.requests('ctx-swarm-viewer');
+  expect(systemSeen(viewer)).toMatch(/^You look at pictures\.\n\n[\s\S]*image\/png, 70 bytes: shown to you as an image[\s\S]*"user": "Ada"/);
+  expect(conversationSeen(viewer)).toEqual([
+    'user: What is in the picture?',
+    'assistant: [transfer_to_viewer]',
+    expect.stringMatching(/^tool: Transferred to viewer\./),
+    'user: Brief me on the fixture server.',
+    'assistant: It adds, echoes and repeats.',
+    'user: The resource fixture://images/pixel.png from fixture (image/png):',
   ]);
+  expect(JSON.stringify(viewer.body.messages)).toContain(`data:image/png;base64,${FIXTURE_PIXEL_PNG}`);
+  expect(await activitySummaries(handle)).toEqual(expect.arrayContaining(['read resource · fixture · fixture://images/pixel.png', 'get prompt · fixture · briefing']));
 });

@@ -7,7 +7,9 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 import { eventually, projectRoot } from '../support/agent-env';
+import { natsServerBinary } from '../support/nats-server';
 import { toolResultsSeen } from '../support/requests';
+import { openSse } from '../support/sse';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
@@ -76,6 +78,8 @@ beforeAll(async () => {
       OPENAI_BASE_URL: provider.openaiBaseUrl,
       LOG_LEVEL: 'warn',
       MCP_AGENT_DEV_METRICS_PORT: String(metricsPort),
+      // Found as .ci/run installs it; named here so a nats-server on PATH cannot stand in.
+      NATS_SERVER_PATH: natsServerBinary(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -131,6 +135,32 @@ test('serves the API, the Web UI and a worker that completes a tool round trip',
   const page = await fetch(ui);
   expect(page.status).toBe(200);
   expect(output).toMatch(/Temporal CLI: .* \(found via /);
+});
+
+test('streams a reply through the nats-server it started: llm_delta events before llm_finished', async () => {
+  expect(output).toMatch(/token streaming through nats-server at nats:\/\/127\.0\.0\.1:\d+/);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  provider.script('gpt-4o-mini', [{ text: 'Streamed in dev.', chunkChars: 4, chunkDelayMs: 50, holdUntil: held }]);
+  const started = await fetch(`${api}/workflows/calc/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'Say something.' }),
+  });
+  const { runId } = (await started.json()) as { runId: string };
+  const stream = await openSse(`${api}/runs/${runId}/events`);
+  const first = await stream.next();
+  expect(first?.event).toBe('run_started');
+  release();
+  const types: string[] = [];
+  let text = '';
+  for (const message of await stream.rest()) {
+    types.push(message.event);
+    if (message.event === 'llm_delta') text += (JSON.parse(message.data) as { data: { text?: string } }).data.text ?? '';
+  }
+  expect(text).toBe('Streamed in dev.');
+  expect(types.indexOf('llm_delta')).toBeGreaterThan(types.indexOf('llm_started'));
+  expect(types.lastIndexOf('llm_delta')).toBeLessThan(types.indexOf('llm_finished'));
 });
 
 test('the log has no webpack stats, and no provider warning when a key is set', () => {

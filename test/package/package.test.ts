@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { findTemporalCli } from '../../temporal/cli';
 import { freePort } from '../../temporal/dev-server';
+import { natsServerBinary } from '../support/nats-server';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 
 /**
@@ -122,6 +123,8 @@ test('in the scaffold, npm run dev serves the example: started, paused, resumed 
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
       TEMPORAL_CLI_PATH: findTemporalCli().path,
+      // As for the Temporal CLI: the checkout's, rather than an install into the scaffold's node_modules.
+      NATS_SERVER_PATH: natsServerBinary(),
       PORT: String(apiPort),
       OPENAI_API_KEY: 'test-key',
       OPENAI_BASE_URL: provider.openaiBaseUrl,

@@ -70,6 +70,7 @@ export async function startTestWorker(config: Config, options: { tracing?: Traci
       if (agentWorker.worker.getState() === 'RUNNING') agentWorker.worker.shutdown();
       await running;
       await agentWorker.pool.close();
+      await agentWorker.deltas?.close();
       agentWorker.storage.close();
       await nativeConnection.close();
       await connection.close();

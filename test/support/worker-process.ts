@@ -24,7 +24,7 @@ const workerEntry = path.join(projectRoot, 'worker', 'main.ts');
 const READY_TIMEOUT_MS = 60_000;
 
 /** Variables the config loader lets win over the file: the file written here must be what counts. */
-const CONFIG_ENV_OVERRIDES = [
+export const CONFIG_ENV_OVERRIDES = [
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_API_KEY',
   'TEMPORAL_TLS_CA',
@@ -37,6 +37,7 @@ const CONFIG_ENV_OVERRIDES = [
   'OPENAI_BASE_URL',
   'COHERE_API_KEY',
   'LOG_LEVEL',
+  'MCP_AGENT_NATS_URL',
 ];
 
 export interface WorkerProcessOptions {

@@ -1,4 +1,4 @@
-import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, slashCommands, unknownCommandHint } from '../../src/cli/chat-lines';
+import { APPROVAL_HINT, chatHelp, parseApproval, parseChatLine, parseElicitation, slashCommands, unknownCommandHint } from '../../src/cli/chat-lines';
 import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from '../../src/cli/format-chat';
 
 describe('parseChatLine', () => {
@@ -84,5 +84,18 @@ describe('chat output', () => {
   it('says how to come back to a conversation, quoting an id the shell would split', () => {
     expect(comeBackHint('talk-1')).toBe('npx mcp-agent chat talk-1');
     expect(comeBackHint('my run')).toBe(`npx mcp-agent chat 'my run'`);
+  });
+});
+
+describe('parseElicitation', () => {
+  it('takes decline, cancel, the content as JSON, or the whole answer', () => {
+    expect(parseElicitation(' Decline ')).toEqual({ action: 'decline' });
+    expect(parseElicitation('cancel')).toEqual({ action: 'cancel' });
+    expect(parseElicitation('{"name": "Ada"}')).toEqual({ action: 'accept', content: { name: 'Ada' } });
+    expect(parseElicitation('{"action": "accept", "content": {"age": 3}}')).toEqual({ action: 'accept', content: { age: 3 } });
+  });
+
+  it('leaves anything else for a hint', () => {
+    for (const line of ['Ada', '[1]', '"x"', 'nope']) expect(parseElicitation(line)).toBeUndefined();
   });
 });

@@ -235,6 +235,16 @@ describe('formatEvent', () => {
     );
   });
 
+  it("shows an MCP server's progress and log messages for a running tool call", () => {
+    expect(line('tool_progress', { server: 'docs', tool: 'index', progress: 2, total: 5, message: 'parsing' })).toBe(
+      '05:06:07  tool_progress    docs-index · 2/5 · parsing',
+    );
+    expect(line('tool_progress', { server: 'docs', tool: 'index', progress: 7 })).toBe('05:06:07  tool_progress    docs-index · 7');
+    expect(line('tool_log', { server: 'docs', tool: 'index', level: 'warning', message: 'slow\ndisk' })).toBe(
+      '05:06:07  tool_log         docs-index · warning · slow disk',
+    );
+  });
+
   it("shows a conversation's turns, messages, steps and context", () => {
     expect(line('message_received', { turn: 2, via: 'update' })).toBe('05:06:07  message_received  turn 2 · by update');
     expect(line('message_received', { via: 'signal' })).toBe('05:06:07  message_received  by signal');

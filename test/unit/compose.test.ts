@@ -121,9 +121,9 @@ const configVariables = [...read(CONFIG_FILE_NAME).matchAll(/\$\{(\w+)/g)].map((
 const appServices = ['worker', 'api'];
 
 describe('docker-compose.yml', () => {
-  it('has the database, Temporal, its setup steps, the Web UI, MinIO and its setup, Jaeger, the worker and the API', () => {
+  it('has the database, Temporal, its setup steps, the Web UI, MinIO and its setup, Jaeger, NATS, the worker and the API', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'jaeger', 'minio', 'minio-setup', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['api', 'jaeger', 'minio', 'minio-setup', 'nats', 'postgres', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
     );
   });
 
@@ -134,6 +134,12 @@ describe('docker-compose.yml', () => {
       const config = loadConfig({ path: path.join(root, CONFIG_FILE_NAME), env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint } });
       expect(config.telemetry.tracing).toMatchObject({ endpoint, service_name: 'mcp-agent', sample_ratio: 1 });
     }
+  });
+
+  it('connects every app service to the NATS service for token deltas', () => {
+    for (const service of appServices) expect(envValue(service, 'MCP_AGENT_NATS_URL')).toBe('nats://nats:4222');
+    expect(configSchema.parse({ streaming: { nats_url: 'nats://nats:4222' } }).streaming.nats_url).toBe('nats://nats:4222');
+    expect(words(services.nats.command)).toBe('--http_port 8222');
   });
 
   it('pins every image it pulls to a version that a variable can move', () => {

@@ -103,6 +103,9 @@ describe('a resolved agent', () => {
     expect(agent.local_servers).toEqual(['quick', 'quickstdio']);
     expect(agent.local_functions).toEqual(['lookup']);
     expect(agent.server_calls).toEqual({ quickstdio: { timeout_seconds: 5 } });
+    // A server the agent only reads resources or a prompt from brings its `calls` settings too.
+    const reader = agentOf(resolveRun(load(config), 'agent', { agent: { resources: ['quickstdio:file:///a.md'] } }));
+    expect(reader.server_calls).toEqual({ quickstdio: { timeout_seconds: 5 } });
     const carried = JSON.stringify(agent);
     for (const secret of ['sk-secret-header', 'sk-secret-env', 'localhost:8000', 'server.js', 'fns.js']) {
       expect(carried).not.toContain(secret);

@@ -2,7 +2,7 @@ import {
   handoffTarget,
   handoffToolName,
   handoffTools,
-  swarmSystemPrompt,
+  contextVariablesText,
   transferredText,
   unknownTransferText,
 } from '../../src/patterns/swarm';
@@ -31,12 +31,12 @@ describe('swarm pieces', () => {
     expect(handoffTarget('refunds', ['refunds'])).toBeUndefined();
   });
 
-  test('the system prompt is the instruction, plus the context variables when there are any', () => {
-    expect(swarmSystemPrompt('Help.', {})).toBe('Help.');
-    const prompt = swarmSystemPrompt('Help.', { user: 'Ada', order: { id: 'A-1' } });
-    expect(prompt.startsWith('Help.\n\n')).toBe(true);
-    expect(prompt).toContain('"user": "Ada"');
-    expect(prompt).toContain('"id": "A-1"');
+  test('the context variables follow the system prompt when there are any', () => {
+    expect(contextVariablesText({})).toBeUndefined();
+    const text = contextVariablesText({ user: 'Ada', order: { id: 'A-1' } });
+    expect(text).toMatch(/^Context variables of this conversation/);
+    expect(text).toContain('"user": "Ada"');
+    expect(text).toContain('"id": "A-1"');
   });
 
   test('transfer texts', () => {

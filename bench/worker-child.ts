@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+
+/** Worker processes for the benches, started as an operator starts them (`node --import tsx <entry>`). */
+
+const projectRoot = path.resolve(__dirname, '..');
+
+export interface WorkerChild {
+  pid: number;
+  /** Where its output goes once it polls. */
+  logFile: string;
+  kill(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker process and resolves once it prints a line with "worker polling". */
+export async function startWorkerChild(label: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerChild> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) resolve();
+    });
+    void exited.then(() => reject(new Error(`${label} exited before polling:\n${output}`)));
+    setTimeout(() => reject(new Error(`${label} not polling after 120 s:\n${output}`)), 120_000).unref();
+  });
+  // From here on the output goes to a file (never kept in memory, never blocking on a full pipe).
+  const logFile = path.join(logDir, `${label.replace(/\W+/g, '_')}.log`);
+  const log = createWriteStream(logFile);
+  log.write(output);
+  output = '';
+  child.stdout!.removeAllListeners('data');
+  child.stderr!.removeAllListeners('data');
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return {
+    logFile,
+    pid: child.pid!,
+    kill: (signal) => child.kill(signal),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import type { CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { LlmRequest, LlmResponse, Message } from '../llm/messages';
+
+/**
+ * A server's own requests in the middle of a tool call (sampling/createMessage, elicitation/create),
+ * as the tool-call activity hands them to its run and the run answers them. Pure data and pure
+ * functions: workflow code imports this module.
+ *
+ * The way there: the activity, on the worker, sends the request to the workflow that scheduled it
+ * as the `mcp_server_request` Update, whose id is `key`; the workflow answers sampling with an LLM
+ * activity and elicitation with a pending input request, and the Update's result is the answer.
+ * The key is the same on every attempt of the activity for the same request (see `serverRequestKey`),
+ * and Temporal keeps one Update per id: a retried tool call that asks again gets the answer already
+ * given, or waits on the same pending request, rather than asking twice.
+ */
+
+export const MCP_SERVER_REQUEST_UPDATE = 'mcp_server_request';
+/** `{key}`: the server cancelled that request; the run stops waiting for a person's answer to it. */
+export const MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL = 'mcp_server_request_withdrawn';
+
+export type McpServerRequest =
+  | { kind: 'sampling'; params: CreateMessageRequest['params'] }
+  | { kind: 'elicitation'; params: ElicitRequest['params'] };
+
+export interface McpServerRequestInput {
+  /** `<activity id>.<n>.<digest>`: the n-th request of the call, bound to what it asks. */
+  key: string;
+  server: string;
+  /** The tool being called, by its own name on the server. */
+  tool: string;
+  request: McpServerRequest;
+  /** The server's `sampling` config, resolved on the worker: which model answers, and the token cap. */
+  sampling?: { provider: 'anthropic' | 'openai'; model: string; maxTokens: number; approve: boolean };
+  /** How long a person has to answer (an elicitation, or a sampling approval). */
+  timeoutSeconds: number;
+}
+
+/** A refusal goes back to the server as an MCP error with this message. */
+export type McpServerRequestAnswer =
+  | { ok: true; result: CreateMessageResult | ElicitResult }
+  | { ok: false; message: string };
+
+/** The Update id of a request; the activity id is the same on every attempt of the tool call. */
+export function serverRequestKey(activityId: string, sequence: number, digest: string): string {
+  return `${MCP_SERVER_REQUEST_UPDATE}.${activityId}.${sequence}.${digest}`;
+}
+
+// ---- sampling ----
+
+/** The model call that answers a sampling request: its messages as text, its token cap the lower of the two. */
+export function samplingLlmRequest(
+  params: CreateMessageRequest['params'],
+  settings: NonNullable<McpServerRequestInput['sampling']>,
+): LlmRequest {
+  const messages: Message[] = params.messages.map((message) => {
+    const content = samplingContentText(message.content);
+    return message.role === 'assistant' ? { role: 'assistant', content, toolCalls: [] } : { role: 'user', content };
+  });
+  return {
+    provider: settings.provider,
+    model: settings.model,
+    ...(params.systemPrompt && { system: params.systemPrompt }),
+    messages,
+    tools: [],
+    maxTokens: Math.max(1, Math.min(params.maxTokens, settings.maxTokens)),
+    ...(params.temperature !== undefined && { temperature: params.temperature }),
+    ...(params.stopSequences?.length && { stopSequences: params.stopSequences }),
+  };
+}
+
+export function samplingResult(response: LlmResponse, model: string): CreateMessageResult {
+  const stopReason = { end_turn: 'endTurn', max_tokens: 'maxTokens', tool_use: 'toolUse', other: undefined }[response.stopReason];
+  return {
+    role: 'assistant',
+    content: { type: 'text', text: response.message.content },
+    model,
+    ...(stopReason && { stopReason }),
+  };
+}
+
+function samplingContentText(content: unknown): string {
+  const parts = Array.isArray(content) ? content : [content];
+  return parts
+    .map((part: { type?: string; text?: string; mimeType?: string }) =>
+      part?.type === 'text' ? (part.text ?? '') : `[${part?.type ?? 'unknown'} content${part?.mimeType ? ` (${part.mimeType})` : ''} omitted]`,
+    )
+    .join('\n');
+}
+
+/** What a person is shown when asked to approve a sampling request. */
+export function samplingApprovalPrompt(input: McpServerRequestInput): string {
+  return `MCP server "${input.server}" asks for a model completion (${input.sampling?.provider}/${input.sampling?.model}) during its tool "${input.tool}". Approve?`;
+}
+
+// ---- elicitation ----
+
+/** The JSON Schema an elicitation asks for, or undefined for a URL-mode elicitation. */
+export function elicitationSchema(params: ElicitRequest['params']): Record<string, unknown> | undefined {
+  return 'requestedSchema' in params && params.requestedSchema ? (params.requestedSchema as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Why `value` is not an answer to an elicitation with this schema, or undefined when it is one:
+ * `{action: "accept", content}` with content that matches the schema, or `{action: "decline" |
+ * "cancel"}`. The schema is MCP's restricted form: a flat object of strings (length, format, enum),
+ * numbers and integers (range), booleans and arrays of enum strings.
+ */
+export function elicitationAnswerProblem(schema: Record<string, unknown> | undefined, value: unknown): string | undefined {
+  if (!isObject(value)) return 'send {"action": "accept" | "decline" | "cancel", "content"?: {...}}';
+  const { action, content } = value;
+  const extra = Object.keys(value).filter((key) => key !== 'action' && key !== 'content');
+  if (extra.length) return `unknown field(s) ${extra.join(', ')}: send {"action", "content"?}`;
+  if (action === 'decline' || action === 'cancel') {
+    return content === undefined ? undefined : `a ${action} carries no content`;
+  }
+  if (action !== 'accept') return '"action" must be "accept", "decline" or "cancel"';
+  if (content === undefined) return schema && requiredFields(schema).length ? 'an accept needs "content"' : undefined;
+  if (!isObject(content)) return '"content" must be an object';
+  return schema ? contentProblem(schema, content) : undefined;
+}
+
+function contentProblem(schema: Record<string, unknown>, content: Record<string, unknown>): string | undefined {
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  for (const name of requiredFields(schema)) {
+    if (content[name] === undefined) return `content.${name} is required`;
+  }
+  for (const [name, field] of Object.entries(content)) {
+    const property = properties[name];
+    if (!isObject(property)) return `content.${name} is not asked for`;
+    const problem = fieldProblem(property, field);
+    if (problem) return `content.${name} ${problem}`;
+  }
+  return undefined;
+}
+
+function fieldProblem(schema: Record<string, unknown>, value: unknown): string | undefined {
+  switch (schema.type) {
+    case 'string':
+      return stringProblem(schema, value);
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return schema.type === 'integer' ? 'must be an integer' : 'must be a number';
+      if (schema.type === 'integer' && !Number.isInteger(value)) return 'must be an integer';
+      if (typeof schema.minimum === 'number' && value < schema.minimum) return `must be at least ${schema.minimum}`;
+      if (typeof schema.maximum === 'number' && value > schema.maximum) return `must be at most ${schema.maximum}`;
+      return undefined;
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be true or false';
+    case 'array': {
+      if (!Array.isArray(value)) return 'must be an array';
+      if (typeof schema.minItems === 'number' && value.length < schema.minItems) return `needs at least ${schema.minItems} item(s)`;
+      if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) return `takes at most ${schema.maxItems} item(s)`;
+      const items = isObject(schema.items) ? schema.items : {};
+      const allowed = choices(items);
+      const wrong = value.find((item) => typeof item !== 'string' || (allowed && !allowed.includes(item)));
+      return wrong === undefined ? undefined : `has ${JSON.stringify(wrong)}, not one of ${JSON.stringify(allowed ?? 'strings')}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function stringProblem(schema: Record<string, unknown>, value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  const allowed = choices(schema);
+  if (allowed && !allowed.includes(value)) return `must be one of ${JSON.stringify(allowed)}`;
+  if (typeof schema.minLength === 'number' && value.length < schema.minLength) return `needs at least ${schema.minLength} character(s)`;
+  if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) return `takes at most ${schema.maxLength} character(s)`;
+  const format = schema.format;
+  if (format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return 'must be an email address';
+  if (format === 'uri' && !/^[a-zA-Z][a-zA-Z\d+.-]*:\S*$/.test(value)) return 'must be a URI';
+  if (format === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(value)) return 'must be a date (YYYY-MM-DD)';
+  if (format === 'date-time' && (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value)))) return 'must be a date-time';
+  return undefined;
+}
+
+/** The values an enum field allows: `enum`, or the `const`s of `oneOf` / `anyOf`. */
+function choices(schema: Record<string, unknown>): string[] | undefined {
+  if (Array.isArray(schema.enum)) return schema.enum.map(String);
+  const options = Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : undefined;
+  return options?.filter(isObject).map((option) => String(option.const));
+}
+
+function requiredFields(schema: Record<string, unknown>): string[] {
+  return Array.isArray(schema.required) ? schema.required.filter((name): name is string => typeof name === 'string') : [];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
