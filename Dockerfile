@@ -11,6 +11,9 @@ RUN npm ci --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
+# The OAuth token folder (docker-compose.yml mounts a volume here): a new volume takes this owner.
+RUN mkdir -p /app/tokens && chown node:node /app/tokens && chmod 700 /app/tokens
+
 USER node
 EXPOSE 3000
 CMD ["npm", "run", "api"]

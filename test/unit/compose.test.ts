@@ -274,6 +274,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('shares one writable OAuth token folder among the app services, as the config loader reads it', () => {
+    for (const service of appServices) {
+      const dir = envValue(service, 'MCP_AGENT_TOKEN_DIR');
+      expect(configOverrideVariables).toContain('MCP_AGENT_TOKEN_DIR');
+      expect(shortVolume(service, dir)).toEqual({ source: 'mcp-tokens', mode: undefined });
+    }
+    expect(compose.volumes).toHaveProperty(['mcp-tokens']);
+  });
+
   it('registers exactly the search attributes the workflows set', () => {
     const registered = envValue('temporal-setup', 'SEARCH_ATTRIBUTES').split(/\s+/);
     expect(registered.sort()).toEqual([...searchAttributeNames].sort());
@@ -343,7 +352,15 @@ describe('Dockerfile', () => {
     expect(copies.length).toBeGreaterThan(0);
     for (const line of copies) expect(line).not.toMatch(/mcp_agent\.(config|secrets)\.yaml/);
     expect(dockerignore).toEqual(
-      expect.arrayContaining([CONFIG_FILE_NAME, SECRETS_FILE_NAME, 'node_modules', '.temporal', '.tools']),
+      expect.arrayContaining([CONFIG_FILE_NAME, SECRETS_FILE_NAME, 'node_modules', '.temporal', '.tools', '.mcp-agent']),
     );
+  });
+
+  it('makes the token folder the compose volume mounts, owned by the user the app runs as', () => {
+    const user = instructions.find((line) => line.startsWith('USER '))?.split(' ')[1];
+    const tokenDir = instructions.findIndex((line) => /^RUN mkdir -p \/app\/tokens && chown node:node \/app\/tokens/.test(line));
+    expect(user).toBe('node');
+    expect(tokenDir).toBeGreaterThan(0);
+    expect(tokenDir).toBeLessThan(instructions.findIndex((line) => line.startsWith('USER ')));
   });
 });
