@@ -8,9 +8,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
   type ClientCapabilities,
-  type CreateMessageRequest,
   type CreateMessageResult,
-  type ElicitRequest,
   type ElicitResult,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -31,6 +29,7 @@ import {
 import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
 import { filterAllowedTools, listAllPages, listAllTools, type Page } from './tool-list';
+import type { McpServerRequest } from './server-requests';
 import { openTransport, type OpenedTransport } from './transports';
 
 const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
@@ -62,9 +61,7 @@ export interface CallOptions {
 }
 
 /** What a server may ask its client in the middle of a tool call. */
-export type ServerRequest =
-  | { kind: 'sampling'; params: CreateMessageRequest['params'] }
-  | { kind: 'elicitation'; params: ElicitRequest['params'] };
+export type ServerRequest = McpServerRequest;
 
 export interface ServerRequestContext {
   /** Aborted when the server cancels the request or the connection closes. */
