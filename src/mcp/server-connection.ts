@@ -88,6 +88,17 @@ interface InFlightCall {
 const currentCall = new AsyncLocalStorage<InFlightCall>();
 
 /**
+ * The tool call a server's message belongs to: the one whose HTTP response stream carried it, or,
+ * where nothing in the message says (stdio, websocket), the one call in flight on the session.
+ * Undefined when there is no telling.
+ */
+function callOf(session: Session): InFlightCall | undefined {
+  const known = currentCall.getStore();
+  if (known && session.calls.has(known)) return known;
+  return session.calls.size === 1 ? [...session.calls][0] : undefined;
+}
+
+/**
  * One configured server inside one worker process: a lazily opened session that every activity on
  * the process shares, its tool list cache, and reconnection when the session dies. Tool calls to a
  * stdio, SSE or websocket server that may ask the run something (sampling, elicitation) take a
@@ -382,8 +393,7 @@ export class ServerConnection {
    */
   private async serverRequest(session: Session, request: ServerRequest, signal: AbortSignal): Promise<CreateMessageResult | ElicitResult> {
     const method = request.kind === 'sampling' ? 'sampling/createMessage' : 'elicitation/create';
-    const known = currentCall.getStore();
-    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    const call = callOf(session);
     if (!call) {
       const why = session.calls.size === 0 ? 'outside a tool call' : `while ${session.calls.size} tool calls were in flight on one session`;
       throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal answers ${method} only during a tool call; it came ${why}`);
@@ -407,13 +417,11 @@ export class ServerConnection {
   }
 
   /**
-   * A server's log message goes to the tool call it belongs to, found as a server request's call is
-   * (its HTTP response stream, else the one call in flight); one that belongs to no call, or to no
-   * call we can tell, goes to the worker's log only.
+   * A server's log message goes to the tool call it belongs to (callOf); one that belongs to no
+   * call, or to no call we can tell, goes to the worker's log only.
    */
   private serverLog(session: Session, params: LoggingMessageNotification['params']): void {
-    const known = currentCall.getStore();
-    const call = known && session.calls.has(known) ? known : session.calls.size === 1 ? [...session.calls][0] : undefined;
+    const call = callOf(session);
     if (call?.onLog) call.onLog(params);
     else this.log.debug({ server: this.name, level: params.level, logger: params.logger }, 'MCP server log message outside a tool call');
   }
