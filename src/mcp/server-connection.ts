@@ -25,6 +25,7 @@ import {
   LoggingMessageNotificationSchema,
   type LoggingMessageNotification,
   type Progress,
+  ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
@@ -77,6 +78,9 @@ export type ServerRequestHandler = (request: ServerRequest, context: ServerReque
 interface InFlightCall {
   handler?: ServerRequestHandler;
   onLog?: CallOptions['onLog'];
+  /** Ours, not the SDK's request id: see routeProgress. */
+  progressToken: string;
+  onProgress?: CallOptions['onProgress'];
   /** The server's requests of this call being answered: its read timeout stands still meanwhile. */
   answering: number;
   /** Requests the server made during this call so far. */
@@ -86,6 +90,8 @@ interface InFlightCall {
 
 /** The call a message from the server arrived for, where the transport's async context knows it (HTTP). */
 const currentCall = new AsyncLocalStorage<InFlightCall>();
+
+let progressTokens = 0;
 
 /**
  * The tool call a server's message belongs to: the one whose HTTP response stream carried it, or,
@@ -146,10 +152,15 @@ export class ServerConnection {
     const mode = options.onServerRequest && this.callsNeedOwnSession() ? 'lease' : 'shared';
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
       const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
-      const call: InFlightCall = { handler: options.onServerRequest, onLog: options.onLog, answering: 0, requests: 0, readTimer };
-      const onprogress = (progress: Progress) => {
-        if (call.answering === 0) readTimer.restart();
-        options.onProgress?.(progress);
+      const progressToken = `call-${++progressTokens}`;
+      const call: InFlightCall = {
+        handler: options.onServerRequest,
+        onLog: options.onLog,
+        progressToken,
+        onProgress: options.onProgress,
+        answering: 0,
+        requests: 0,
+        readTimer,
       };
       session.calls.add(call);
       try {
@@ -157,7 +168,7 @@ export class ServerConnection {
         // (a model, a person): the SDK's own would count that time against the server.
         const signal = options.signal ? AbortSignal.any([options.signal, readTimer.signal]) : readTimer.signal;
         const result = await currentCall.run(call, () =>
-          session.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS, onprogress }),
+          session.client.callTool({ name: tool, arguments: args, _meta: { progressToken } }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS }),
         );
         return result as CallToolResult;
       } catch (error) {
@@ -356,6 +367,7 @@ export class ServerConnection {
       if (error instanceof SseError && this.live === session) this.drop(session);
     };
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => this.serverLog(session, notification.params));
+    client.setNotificationHandler(ProgressNotificationSchema, async (notification) => this.routeProgress(session, notification.params));
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       session.tools = undefined;
       this.log.debug({ server: this.name }, 'MCP tool list changed');
@@ -414,6 +426,19 @@ export class ServerConnection {
     } finally {
       if (--call.answering === 0) call.readTimer.restart();
     }
+  }
+
+  /**
+   * The SDK's own progress routing (`onprogress`) drops a call's last progress when the server
+   * sends it right before the result: notifications are handled a microtask later, by when the
+   * result has already removed the call's handler. Ours finds the call among those still in
+   * flight, which it stays until the awaited result resumes callTool.
+   */
+  private routeProgress(session: Session, { progressToken, ...progress }: Progress & { progressToken: string | number }): void {
+    const call = [...session.calls].find((inFlight) => inFlight.progressToken === progressToken);
+    if (!call) return;
+    if (call.answering === 0) call.readTimer.restart();
+    call.onProgress?.(progress);
   }
 
   /**

@@ -127,6 +127,15 @@ describe('MCP pool and activities', () => {
     });
   });
 
+  // The fixture sends its last progress right before the result; the SDK's own onprogress loses it.
+  it.each(['fxstdio', 'fxhttp'])('%s: every progress notification of a call reaches it, the last one too', async (server) => {
+    for (let round = 0; round < 5; round++) {
+      const seen: unknown[] = [];
+      await pool.callTool(server, 'report', { steps: 4, ms: 0 }, { onProgress: (progress) => seen.push(progress) });
+      expect(seen).toEqual([1, 2, 3, 4].map((step) => ({ progress: step, total: 4, message: `step ${step}` })));
+    }
+  });
+
   describe('fixture over streamable HTTP', () => {
     it('calls a tool', async () => {
       expect(await call({ server: 'fxhttp', tool: 'add', arguments: { a: 2, b: 3 } })).toEqual({
