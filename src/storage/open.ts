@@ -26,7 +26,7 @@ export function openStorage(settings: StorageConfig): Storage {
     blobs,
     dataConverter: payloadDataConverter(blobs, settings.payload_threshold_bytes),
     settings,
-    close: () => (inner instanceof S3BlobStore ? inner.close() : undefined),
+    close: () => inner.close(),
   };
 }
 
@@ -36,7 +36,7 @@ export function payloadDataConverter(blobs: BlobStore, thresholdBytes: number): 
   };
 }
 
-function backend(settings: StorageConfig): BlobStore {
+function backend(settings: StorageConfig): FileBlobStore | S3BlobStore {
   if (settings.driver === 'file') return new FileBlobStore(settings.path);
   const s3 = settings.s3!;
   return new S3BlobStore({

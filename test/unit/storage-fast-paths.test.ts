@@ -66,3 +66,38 @@ test('the file store writes small and large blobs alike (synchronous calls up to
   }
   expect(readdirSync(path.join(root, 'text')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 });
+
+/** Waits until `check` holds; the deadline only turns a hang into a clear failure. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !check(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() - started > 5000) throw new Error(`gave up waiting until ${what}`);
+  }
+}
+
+test('small writes go into spare files made ahead, so creating a file is off the write path; close removes the spares', async () => {
+  const root = scratch();
+  const store = new FileBlobStore(root);
+  const spares = () => readdirSync(path.join(root, '.spares'));
+  await store.put(contentKey('log', bytes('first')), bytes('first'));
+  await until(() => spares().length === 2, 'two spares were made');
+  const before = spares();
+  const key = contentKey('log', bytes('second'));
+  await store.put(key, bytes('second'));
+  // The second blob is one of those spares, renamed into place; another is on its way.
+  expect(before.filter((name) => !spares().includes(name))).toHaveLength(1);
+  expect(new TextDecoder().decode(await store.get(key))).toBe('second');
+  await until(() => spares().length === 2, 'the spare used was replaced');
+
+  // A spare someone removed (a sweep of stale spares, a cleared store) does not fail a write.
+  for (const name of spares()) rmSync(path.join(root, '.spares', name));
+  const third = contentKey('log', bytes('third'));
+  await store.put(third, bytes('third'));
+  expect(new TextDecoder().decode(await store.get(third))).toBe('third');
+
+  await until(() => spares().length > 0, 'a spare was made again');
+  store.close();
+  expect(spares()).toEqual([]);
+  expect(readdirSync(path.join(root, 'log')).sort()).toEqual(
+    ['first', 'second', 'third'].map((text) => contentKey('log', bytes(text)).slice('log/'.length)).sort(),
+  );
+});
