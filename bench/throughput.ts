@@ -13,7 +13,8 @@
  * fixture (streamable HTTP) run in this process, which is not measured. Batches of the floor, the
  * agent with an ordinary tool and the agent with the tool marked `local: true` alternate, after a
  * warm-up batch of each; figures are medians over batches. CPU times are read from /proc (Linux).
- * BENCH_PROFILE_DIR=<dir> has the agent's worker write a CPU profile there (node --cpu-prof);
+ * BENCH_PROFILE_DIR=<dir> has the agent's worker and the floor's write CPU profiles there (node
+ * --cpu-prof, in <dir>/agent and <dir>/floor), one file per thread, to compare what each spends;
  * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
  * worker, measured the same way in the same batches, for before/after figures from one run.
  */
@@ -139,9 +140,9 @@ async function main(): Promise<void> {
       }),
     );
     const address = stack.server.address;
-    // BENCH_PROFILE_DIR=dir: the agent's worker writes a CPU profile (node --cpu-prof) there when it stops.
+    // BENCH_PROFILE_DIR=dir: the agent's and the floor's workers write CPU profiles (node --cpu-prof) there when they stop.
     const profileDir = process.env.BENCH_PROFILE_DIR;
-    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+    const profile = (worker: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, worker)}`] : []);
     log('starting the worker processes');
     // BENCH_BASELINE=<dir>: a checkout of an earlier commit (with node_modules) whose worker runs the same runs on a task queue of its own, batch by batch with the others.
     const baselineDir = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
@@ -158,12 +159,12 @@ async function main(): Promise<void> {
       await waitForPollers(stack, baselineQueue);
     }
     const [projectWorker, floorWorker] = await Promise.all([
-      startWorkerChild('worker/main.ts', [...profile, path.join(projectRoot, 'worker', 'main.ts')], {
+      startWorkerChild('worker/main.ts', [...profile('agent'), path.join(projectRoot, 'worker', 'main.ts')], {
         MCP_AGENT_CONFIG: configFile,
         TEMPORAL_ADDRESS: address,
         TEMPORAL_TASK_QUEUE: stack.config.temporal.task_queue,
       }, dir),
-      startWorkerChild('bench/floor-worker.ts', [path.join(__dirname, 'floor-worker.ts')], { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }, dir),
+      startWorkerChild('bench/floor-worker.ts', [...profile('floor'), path.join(__dirname, 'floor-worker.ts')], { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }, dir),
     ]);
     closers.unshift(() => floorWorker.stop());
     closers.unshift(() => projectWorker.stop());

@@ -271,9 +271,16 @@ export class RunControl {
     this.publish();
   }
 
-  /** A step boundary: returns at once unless paused, else when resumed. */
-  async checkpoint(): Promise<void> {
-    if (!this.paused) return;
+  /**
+   * A step boundary: undefined unless paused, else a promise of the resume. Every promise made in
+   * a workflow costs a stack trace (the SDK's promise hook, for the stack trace query), so a
+   * model turn's path checks `if (wait) await wait` instead of awaiting a resolved promise.
+   */
+  checkpoint(): Promise<void> | undefined {
+    return this.paused ? this.resumed() : undefined;
+  }
+
+  private async resumed(): Promise<void> {
     setCurrentDetails(`paused before: ${this.step}`);
     await condition(() => !this.paused);
     setCurrentDetails(this.step);

@@ -151,7 +151,7 @@ export class ServerConnection {
     // Parsed with the current CallToolResultSchema (the default), so never the legacy `toolResult` form.
     const mode = options.onServerRequest && this.callsNeedOwnSession() ? 'lease' : 'shared';
     return this.withSession(`tools/call ${tool}`, options.signal, async (session) => {
-      const readTimer = new ReadTimer(this.settings.read_timeout_seconds);
+      const readTimer = new ReadTimer(this.settings.read_timeout_seconds, options.signal);
       const progressToken = `call-${++progressTokens}`;
       const call: InFlightCall = {
         handler: options.onServerRequest,
@@ -166,9 +166,11 @@ export class ServerConnection {
       try {
         // Our own read timeout, which stands still while the server waits for an answer from us
         // (a model, a person): the SDK's own would count that time against the server.
-        const signal = options.signal ? AbortSignal.any([options.signal, readTimer.signal]) : readTimer.signal;
         const result = await currentCall.run(call, () =>
-          session.client.callTool({ name: tool, arguments: args, _meta: { progressToken } }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS }),
+          session.client.callTool({ name: tool, arguments: args, _meta: { progressToken } }, undefined, {
+            signal: readTimer.signal,
+            timeout: NO_SDK_TIMEOUT_MS,
+          }),
         );
         return result as CallToolResult;
       } catch (error) {
@@ -504,12 +506,25 @@ export class ServerConnection {
 const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** A tool call's read timeout that can stand still, and that aborts with the SDK's RequestTimeout error. */
+/**
+ * A call's read timeout, whose signal also carries the caller's abort: one signal for the SDK,
+ * without AbortSignal.any (which costs more than the rest of this on every call).
+ */
 class ReadTimer {
   private readonly controller = new AbortController();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly forward?: () => void;
 
-  constructor(private readonly seconds: number | undefined) {
+  constructor(
+    private readonly seconds: number | undefined,
+    private readonly outer?: AbortSignal,
+  ) {
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else if (outer) {
+      this.forward = () => this.controller.abort(outer.reason);
+      outer.addEventListener('abort', this.forward, { once: true });
+    }
     this.restart();
   }
 
@@ -527,13 +542,13 @@ class ReadTimer {
     // A server request's handler may finish after its call did.
     if (this.stopped) return;
     const ms = (this.seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000) * 1000;
-    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: ms });
-    this.timer = setTimeout(() => this.controller.abort(timeout), ms);
+    this.timer = setTimeout(() => this.controller.abort(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: ms })), ms);
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    if (this.forward) this.outer!.removeEventListener('abort', this.forward);
   }
 }
 

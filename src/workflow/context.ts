@@ -180,7 +180,7 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode, St
 
   /** A step boundary: waits here while the run is paused. Node calls and input requests have one built in. */
   checkpoint(): Promise<void> {
-    return this.control.checkpoint();
+    return this.control.checkpoint() ?? Promise.resolve();
   }
 
   /** Tokens and calls so far, of this run and every child that has finished. */
