@@ -65,7 +65,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       const { workflowExecution, activityId, attempt } = context.info;
       // A summary is housekeeping, not a turn anyone watches being written (its event is context_summarized).
       const stream =
-        deps.deltas && workflowExecution && !('summarize' in request)
+        deps.deltas && workflowExecution && !('summarize' in request) && deps[request.provider]?.stream !== false
           ? deps.deltas.forCall({ workflowId: workflowExecution.workflowId, activityId, attempt })
           : undefined;
       if (stream) call.deltas = stream.sink;

@@ -14,6 +14,8 @@ import type { TokenLimitField } from './openai';
 export interface ProviderSettings {
   api_key?: string | null;
   base_url?: string | null;
+  /** false: calls never stream, even with a delta publisher (a server that cannot). */
+  stream?: boolean;
 }
 
 /**

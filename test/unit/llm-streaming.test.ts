@@ -295,6 +295,19 @@ describe('the LLM activity streaming through the real SDK clients', () => {
       expect(deltas.filter((d) => d.kind === 'text')).toHaveLength(6);
     });
 
+    it(`${providerName}: with \`stream: false\` in its config, calls are plain requests and publish nothing`, async () => {
+      const model = `stream-model-${++models}`;
+      provider.script(model, [toolReply]);
+      const streaming = deps(true);
+      const off = { ...streaming, [providerName]: { ...streaming[providerName], stream: false } };
+      const before = calls.length;
+      const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+      const reply: LlmResponse = await env.run(singleRequest(createLlmActivities(off).llmGenerate), request(providerName, model));
+      expect(provider.requests(model).map((r) => r.stream)).toEqual([false]);
+      expect(calls.length).toBe(before);
+      expect(reply.message.toolCalls).toHaveLength(2);
+    });
+
     it(`${providerName}: a structured reply streams to the same value`, async () => {
       const output = { name: 'answer', schema: { type: 'object', properties: { sum: { type: 'number' } } } };
       const { plain, streamed, deltas } = await both(providerName, { json: { sum: 3 }, chunkChars: 3 }, { output, tools: [] });
@@ -325,26 +338,22 @@ describe('the LLM activity streaming through the real SDK clients', () => {
   it('a slow stream hands over its first delta long before the reply ends', async () => {
     const model = `stream-model-${++models}`;
     provider.script(model, [{ text: 'one two three four', chunkChars: 4, chunkDelayMs: 150 }]);
-    const firstDelta = new Promise<number>((resolve) => {
-      const slow: DeltaPublisher = {
-        forCall: () => ({ sink: () => resolve(Date.now()), flush: async () => undefined }),
-        toolEvent: () => undefined,
-        close: async () => undefined,
-      };
-      const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-      void env
-        .run(singleRequest(createLlmActivities({ ...deps(true), deltas: slow }).llmGenerate), request('openai', model))
-        .then(() => finished.resolve(Date.now()));
-    });
-    const finished = deferred<number>();
-    const [first, end] = await Promise.all([firstDelta, finished.promise]);
-    expect(end - first).toBeGreaterThanOrEqual(500);
-    expect(provider.requests(model)[0].firstChunkAt).toBeLessThanOrEqual(first);
+    // What each delta found when it arrived: whether the call had already returned.
+    const arrivals: Array<{ at: number; callDone: boolean }> = [];
+    let callDone = false;
+    const slow: DeltaPublisher = {
+      forCall: () => ({ sink: () => void arrivals.push({ at: performance.timeOrigin + performance.now(), callDone }), flush: async () => undefined }),
+      toolEvent: () => undefined,
+      close: async () => undefined,
+    };
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    await env.run(singleRequest(createLlmActivities({ ...deps(true), deltas: slow }).llmGenerate), request('openai', model));
+    callDone = true;
+    // Five chunks 150 ms apart, handed over as they came (a reply read whole would hand them all
+    // over at once), all while the call was still waiting for the rest.
+    expect(arrivals).toHaveLength(5);
+    expect(arrivals.every((arrival) => !arrival.callDone)).toBe(true);
+    expect(arrivals[4].at - arrivals[0].at).toBeGreaterThanOrEqual(150);
+    expect(provider.requests(model)[0].firstChunkAt).toBeLessThanOrEqual(arrivals[0].at);
   });
 });
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
