@@ -28,7 +28,8 @@ export class FileBlobStore implements BlobStore {
   private readonly spares: string[] = [];
   private sparesComing = 0;
   private closed = false;
-  private swept = false;
+  /** Made (and swept of stale spares) once, on the first small write. */
+  private sparesFolder?: Promise<void>;
 
   constructor(private readonly root: string) {
     this.location = root;
@@ -83,33 +84,42 @@ export class FileBlobStore implements BlobStore {
    * an existing one and rename it), so it happens off the turn's path, on the thread pool.
    */
   private writeSmall(file: string, data: Uint8Array): void {
-    const spare = this.spares.pop();
-    this.makeSpares();
-    if (spare !== undefined) {
-      try {
-        // 'r+' creates nothing: a spare someone removed is an ENOENT, and the write below happens instead.
-        writeFileSync(spare, data, { flag: 'r+' });
-        renameSync(spare, file);
-        return;
-      } catch (error) {
-        rmSync(spare, { force: true });
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+    try {
+      if (this.intoSpare(file, data)) return;
+      const temporary = this.temporaryName(path.dirname(file));
+      writeFileSync(temporary, data);
+      renameSync(temporary, file);
+    } finally {
+      // Only now: a spare made while this write renames would contend with it for the folders.
+      this.makeSpares();
     }
-    const temporary = this.temporaryName(path.dirname(file));
-    writeFileSync(temporary, data);
-    renameSync(temporary, file);
+  }
+
+  private intoSpare(file: string, data: Uint8Array): boolean {
+    const spare = this.spares.pop();
+    if (spare === undefined) return false;
+    try {
+      // 'r+' creates nothing: a spare someone removed is an ENOENT, and the caller makes a file instead.
+      writeFileSync(spare, data, { flag: 'r+' });
+      renameSync(spare, file);
+      return true;
+    } catch (error) {
+      rmSync(spare, { force: true });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return false;
+    }
   }
 
   private makeSpares(): void {
     const folder = path.join(this.root, SPARES_FOLDER);
-    if (!this.swept) {
-      this.swept = true;
-      void sweepStale(folder);
+    if (!this.sparesFolder) {
+      this.sparesFolder = mkdir(folder, { recursive: true }).then(() => sweepStale(folder));
+      // No folder, no spares: each write makes its own file.
+      this.sparesFolder.catch(() => undefined);
     }
     for (; !this.closed && this.spares.length + this.sparesComing < SPARE_FILES; this.sparesComing++) {
       const spare = this.temporaryName(folder);
-      void mkdir(folder, { recursive: true })
+      void this.sparesFolder
         .then(() => writeFile(spare, new Uint8Array(0), { flag: 'wx' }))
         .then(
           () => (this.closed ? rmSync(spare, { force: true }) : this.spares.push(spare)),
