@@ -71,7 +71,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       if (stream) call.deltas = stream.sink;
       try {
         if ('summarize' in request) return await summarize(request, deps, call);
-        const reply = 'log' in request ? await loopTurn(request, deps, call) : await generate(request, deps, call);
+        const reply = 'log' in request ? await loopTurn(request, deps, call) : await generate(await withImages(request, deps.conversations), deps, call);
         // The last deltas reach the API before the result does (through Temporal), so none lands after llm_finished.
         await stream?.flush();
         return reply;
@@ -186,6 +186,15 @@ async function summarize(request: SummarizeRequest, deps: LlmActivityDeps, call:
     summary: { upTo: chain[cut].key, key: await store.putText(text), text: preview(text), messages: covered.length },
     usage: reply.usage,
   };
+}
+
+/**
+ * A plain call whose messages carry stored images (a sampling request's, src/mcp/server-requests.ts)
+ * with their bytes read back, as a loop's turn has them: history carries only the references.
+ */
+async function withImages(request: LlmRequest, store: ConversationStore): Promise<LlmRequest> {
+  const refers = request.messages.some((message) => message.role !== 'assistant' && message.images?.some((image) => image.data === undefined));
+  return refers ? { ...request, messages: await store.resolve(request.messages, { images: true }) } : request;
 }
 
 async function generate(request: LlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LlmResponse> {

@@ -47,7 +47,7 @@ export function createMcpActivities(
       if (!offered.found) return unknownTool(server, tool, offered.available);
       try {
         // The server's sampling and elicitation requests during the call are answered by the run.
-        const onServerRequest = serverRequestHandler(server, tool, pool.settings(server), samplingDefaults);
+        const onServerRequest = serverRequestHandler(server, tool, pool.settings(server), samplingDefaults, conversations);
         const result = await pool.callTool(server, tool, input.arguments ?? {}, {
           signal,
           onServerRequest,

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ConversationStore } from '../src/conversation/store';
 import { errorChain } from '../src/error-causes';
+import { modelReadableImage } from '../src/mcp/content';
 import type { McpServerSettings } from '../src/mcp/pool';
 import type { ServerRequest, ServerRequestHandler } from '../src/mcp/server-connection';
 import {
@@ -10,7 +12,10 @@ import {
   MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL,
   serverRequestKey,
   type McpServerRequestAnswer,
+  type McpServerRequestInRun,
   type McpServerRequestInput,
+  type SamplingMediaPart,
+  type SamplingPartInRun,
 } from '../src/mcp/server-requests';
 
 /** What the worker's config says when a server's `sampling` names no provider or model. */
@@ -28,13 +33,16 @@ const DEFAULT_ELICITATION_TIMEOUT_SECONDS = 3600;
  * result is the answer. The n-th request of the call gets the same Update id on every attempt
  * (activity id, n, a digest of what it asks), so when a worker dies mid-wait, the retried tool call
  * that asks the same again finds the answer given meanwhile, or waits on the same pending request.
- * None for a local activity: the workflow task waits on it, so the run could not answer.
+ * A sampling request's images and audio leave their base64 data here (`withoutMediaData`): history
+ * keeps the Update's input, so the images a model can read go to `store` and the run gets their
+ * references. None for a local activity: the workflow task waits on it, so the run could not answer.
  */
 export function serverRequestHandler(
   server: string,
   tool: string,
   settings: McpServerSettings,
   defaults: SamplingDefaults,
+  store: Pick<ConversationStore, 'putImage'>,
 ): ServerRequestHandler | undefined {
   const context = Context.current();
   const { workflowExecution, activityId, isLocal } = context.info;
@@ -42,10 +50,11 @@ export function serverRequestHandler(
   if (isLocal || !workflowExecution) return undefined;
   return async (request, { signal, cancelledByServer, sequence }) => {
     const input: McpServerRequestInput = {
+      // Of the request as sent, data included: a retry that asks the same gets the same key.
       key: serverRequestKey(activityId, sequence, digest(request)),
       server,
       tool,
-      request,
+      request: await withoutMediaData(request, store),
       ...(settings.sampling && {
         sampling: {
           provider: settings.sampling.provider ?? defaults.provider,
@@ -85,6 +94,30 @@ export function serverRequestHandler(
     if (!answer.ok) throw new McpError(ErrorCode.InvalidRequest, answer.message);
     return answer.result;
   };
+}
+
+/**
+ * The request as the run gets it: each image and audio part of a sampling message without its
+ * base64 `data` (src/mcp/server-requests.ts, `SamplingMediaPart`). An image in a user message that
+ * a model can read is stored first and carries its reference; the rest reach the model as notes.
+ * The store is content-addressed, so a retried call stores the same image under the same key.
+ */
+export async function withoutMediaData(request: ServerRequest, store: Pick<ConversationStore, 'putImage'>): Promise<McpServerRequestInRun> {
+  if (request.kind !== 'sampling') return request;
+  const messages = await Promise.all(
+    request.params.messages.map(async (message) => {
+      const stripped = async (part: SamplingPartInRun): Promise<SamplingPartInRun> => {
+        if ((part.type !== 'image' && part.type !== 'audio') || !('data' in part)) return part;
+        const { data, ...rest } = part;
+        const media: SamplingMediaPart = { ...rest, bytes: Buffer.byteLength(data, 'base64') };
+        if (part.type === 'image' && message.role === 'user' && modelReadableImage(part)) media.ref = await store.putImage(data, part.mimeType);
+        return media;
+      };
+      const content = Array.isArray(message.content) ? await Promise.all(message.content.map(stripped)) : await stripped(message.content);
+      return { ...message, content };
+    }),
+  );
+  return { kind: 'sampling', params: { ...request.params, messages } };
 }
 
 /** Bound to what the server asks, so that a retried call that asks something else is asked anew. */

@@ -21,7 +21,8 @@ import type { RunControl } from './run-control';
  * - sampling: an `llmGenerate` activity of this run with the provider and model of the server's
  *   `sampling` config and its token cap, after a person's approval when the config asks for one;
  *   its tokens count in the run's usage, and it shows in the Web UI and the run's events as any
- *   model call.
+ *   model call. Images arrive as store references (the activity stored them before sending the
+ *   Update) and go on as the user messages' `images`; the LLM activity reads their bytes back.
  * - elicitation: the run's pending input (kind `elicitation`, with the requested schema), answered
  *   through the API as any other request and checked against the schema there; unanswered in time,
  *   the server is told `cancel`.

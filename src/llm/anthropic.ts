@@ -77,7 +77,8 @@ function toAnthropicMessage(message: Message): AnthropicMessageParam {
   switch (message.role) {
     case 'user':
       if (!message.images?.some((image) => image.data)) return { role: 'user', content: message.content };
-      return { role: 'user', content: [{ type: 'text', text: message.content }, ...imageBlocks(message.images)] };
+      // No empty text part beside images (a sampling request's image-only message): Anthropic refuses one.
+      return { role: 'user', content: [...(message.content ? [{ type: 'text' as const, text: message.content }] : []), ...imageBlocks(message.images)] };
     case 'assistant': {
       const blocks: AnthropicBlockParam[] = [];
       if (message.content) blocks.push({ type: 'text', text: message.content });

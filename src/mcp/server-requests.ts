@@ -1,5 +1,12 @@
-import type { CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { LlmRequest, LlmResponse, Message } from '../llm/messages';
+import type {
+  CreateMessageRequest,
+  CreateMessageResult,
+  ElicitRequest,
+  ElicitResult,
+  SamplingMessage,
+  SamplingMessageContentBlock,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ImageRef, LlmRequest, LlmResponse, Message } from '../llm/messages';
 
 /**
  * A server's own requests in the middle of a tool call (sampling/createMessage, elicitation/create),
@@ -18,17 +25,53 @@ export const MCP_SERVER_REQUEST_UPDATE = 'mcp_server_request';
 /** `{key}`: the server cancelled that request; the run stops waiting for a person's answer to it. */
 export const MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL = 'mcp_server_request_withdrawn';
 
+/** A request as the server sends it. */
 export type McpServerRequest =
   | { kind: 'sampling'; params: CreateMessageRequest['params'] }
   | { kind: 'elicitation'; params: ElicitRequest['params'] };
 
+/**
+ * A binary part of a sampling message (MCP's `image` or `audio` content) as the run receives it:
+ * the activity took its base64 `data` out before sending the request, so that workflow history
+ * never carries it. An image a model can read (a type both providers take, within the size limit)
+ * in a user message was put into the conversation store first, and `ref` is its reference; the LLM
+ * activity reads the bytes back just before the model is called. Any other part (audio, an image of
+ * another type or too large, an image in an assistant message) has no `ref`: the model gets a
+ * one-line note in its place.
+ */
+export interface SamplingMediaPart {
+  type: 'image' | 'audio';
+  mimeType: string;
+  /** Decoded bytes of the data the server sent. */
+  bytes: number;
+  ref?: ImageRef;
+  annotations?: unknown;
+  _meta?: Record<string, unknown>;
+}
+
+/** A sampling message's content part in the run: MCP's own, or a binary part without its data. */
+export type SamplingPartInRun = SamplingMessageContentBlock | SamplingMediaPart;
+
+export type SamplingParamsInRun = Omit<CreateMessageRequest['params'], 'messages'> & {
+  messages: Array<Omit<SamplingMessage, 'content'> & { content: SamplingPartInRun | SamplingPartInRun[] }>;
+};
+
+/**
+ * A request as the run receives it: a sampling request's image and audio parts without their data
+ * (`SamplingMediaPart`). Histories recorded before that carry MCP's parts with `data`, which still
+ * replay: such a part reaches the model as a note, as it did then.
+ */
+export type McpServerRequestInRun =
+  | { kind: 'sampling'; params: SamplingParamsInRun }
+  | Extract<McpServerRequest, { kind: 'elicitation' }>;
+
 export interface McpServerRequestInput {
-  /** `<activity id>.<n>.<digest>`: the n-th request of the call, bound to what it asks. */
+  /** `<activity id>.<n>.<digest>`: the n-th request of the call, bound to what it asks (with its data). */
   key: string;
   server: string;
   /** The tool being called, by its own name on the server. */
   tool: string;
-  request: McpServerRequest;
+  request: McpServerRequestInRun;
   /** The server's `sampling` config, resolved on the worker: which model answers, and the token cap. */
   sampling?: { provider: 'anthropic' | 'openai'; model: string; maxTokens: number; approve: boolean };
   /** How long a person has to answer (an elicitation, or a sampling approval). */
@@ -47,14 +90,20 @@ export function serverRequestKey(activityId: string, sequence: number, digest: s
 
 // ---- sampling ----
 
-/** The model call that answers a sampling request: its messages as text, its token cap the lower of the two. */
-export function samplingLlmRequest(
-  params: CreateMessageRequest['params'],
-  settings: NonNullable<McpServerRequestInput['sampling']>,
-): LlmRequest {
+/**
+ * The model call that answers a sampling request, its token cap the lower of the two. A user
+ * message's text parts are its content (one per line) and its stored images (`SamplingMediaPart`
+ * with a `ref`) its `images`, sent to the model as images after the text, as a tool result's are;
+ * any other part is a one-line note in the text where it stood (audio, an image not stored, an
+ * assistant message's image: neither provider takes images from the assistant).
+ */
+export function samplingLlmRequest(params: SamplingParamsInRun, settings: NonNullable<McpServerRequestInput['sampling']>): LlmRequest {
   const messages: Message[] = params.messages.map((message) => {
-    const content = samplingContentText(message.content);
-    return message.role === 'assistant' ? { role: 'assistant', content, toolCalls: [] } : { role: 'user', content };
+    const parts: unknown[] = Array.isArray(message.content) ? message.content : [message.content];
+    const content = parts.map(samplingPartText).filter((text) => text !== undefined).join('\n');
+    if (message.role === 'assistant') return { role: 'assistant', content, toolCalls: [] };
+    const images = parts.flatMap((part) => storedImage(part) ?? []);
+    return images.length > 0 ? { role: 'user', content, images } : { role: 'user', content };
   });
   return {
     provider: settings.provider,
@@ -78,13 +127,17 @@ export function samplingResult(response: LlmResponse, model: string): CreateMess
   };
 }
 
-function samplingContentText(content: unknown): string {
-  const parts = Array.isArray(content) ? content : [content];
-  return parts
-    .map((part: { type?: string; text?: string; mimeType?: string }) =>
-      part?.type === 'text' ? (part.text ?? '') : `[${part?.type ?? 'unknown'} content${part?.mimeType ? ` (${part.mimeType})` : ''} omitted]`,
-    )
-    .join('\n');
+/** A stored image's reference, or undefined for any other part. */
+function storedImage(part: unknown): ImageRef | undefined {
+  const candidate = part as Partial<SamplingMediaPart> | undefined;
+  return candidate?.type === 'image' && candidate.ref ? candidate.ref : undefined;
+}
+
+/** What a part says in the message's text: none for a stored image, which goes as an image. */
+function samplingPartText(part: unknown): string | undefined {
+  if (storedImage(part)) return undefined;
+  const { type, text, mimeType } = (part ?? {}) as { type?: string; text?: string; mimeType?: string };
+  return type === 'text' ? (text ?? '') : `[${type ?? 'unknown'} content${mimeType ? ` (${mimeType})` : ''} omitted]`;
 }
 
 /** What a person is shown when asked to approve a sampling request. */

@@ -2,6 +2,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { AgentResult } from '../../workflows/agent';
 import { stateQuery } from '../../workflows/definitions';
+import { MCP_SERVER_REQUEST_UPDATE, type McpServerRequestInput } from '../../src/mcp/server-requests';
+import { FIXTURE_PIXEL_PNG } from '../fixtures/mcp-fixture-server';
 import { startApi, type RunningApi } from '../support/api-http';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolResultsSeen } from '../support/requests';
@@ -28,6 +30,8 @@ beforeAll(async () => {
           everything: { ...servers.everything, sampling: { provider: 'openai', model: 'sampler-everything', max_tokens: 30 } },
           fixture: { ...servers.fixture, sampling: { provider: 'anthropic', model: 'sampler-fixture' } },
           local: { ...servers.local, sampling: { model: 'sampler-approved', approve: true }, elicitation: { timeout_seconds: 600 } },
+          // The fixture over stdio again, sampled by OpenAI (the default provider) after an approval.
+          pictured: { ...servers.local, sampling: { model: 'sampler-pictured', approve: true } },
           unsampled: servers.fixture,
           inline: { ...servers.fixture, local: true },
           // stdio with neither sampling nor elicitation configured: its calls share one session.
@@ -58,6 +62,42 @@ async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
       ? [defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never)]
       : [],
   );
+}
+
+/** Every payload of the run's history as text (JSON payloads decode to their JSON). */
+async function historyPayloadTexts(handle: WorkflowHandle): Promise<string[]> {
+  const { events: all } = await handle.fetchHistory();
+  const texts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(all);
+  return texts;
+}
+
+/** The inputs of the run's `mcp_server_request` Updates, as history recorded them. */
+async function serverRequestInputs(handle: WorkflowHandle): Promise<McpServerRequestInput[]> {
+  const { events: all } = await handle.fetchHistory();
+  return (all ?? []).flatMap((e) => {
+    const input = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    return input?.name === MCP_SERVER_REQUEST_UPDATE ? [defaultPayloadConverter.fromPayload<McpServerRequestInput>(input.args!.payloads![0] as never)] : [];
+  });
+}
+
+/** The image part of the history's one sampling request: a store reference in place of the base64 the server sent. */
+async function expectImageStoredNotInHistory(handle: WorkflowHandle): Promise<void> {
+  const [input] = await serverRequestInputs(handle);
+  expect(input.request.kind).toBe('sampling');
+  const [message] = input.request.kind === 'sampling' ? input.request.params.messages : [];
+  expect(message.content).toEqual([
+    { type: 'text', text: expect.stringContaining('Summarize:') },
+    { type: 'image', mimeType: 'image/png', bytes: 70, ref: { key: expect.stringMatching(/\S/), mimeType: 'image/png', bytes: 70 } },
+  ]);
+  const texts = await historyPayloadTexts(handle);
+  expect(texts.some((text) => text.includes('Summarize:'))).toBe(true);
+  expect(texts.filter((text) => text.includes(FIXTURE_PIXEL_PNG))).toEqual([]);
 }
 
 async function events(runId: string): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
@@ -121,6 +161,62 @@ describe('sampling', () => {
       model: 'sampler-fixture',
       stopReason: 'endTurn',
     });
+  });
+
+  test('an image in a sampling request (HTTP, Anthropic) reaches the model as an image block; history holds its store reference, not its base64', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [
+      { toolCalls: [{ name: 'fixture-summarize', arguments: { text: 'this picture', with_image: true } }] },
+      { text: 'done' },
+    ]);
+    env.provider.script('sampler-fixture', [{ text: 'A transparent dot.' }]);
+    const handle = await env.start('agent', 'Summarize the picture.', agentSpec(model, ['fixture']));
+    await handle.result();
+
+    const sampled = env.provider.requests('sampler-fixture').at(-1)!;
+    expect(sampled.provider).toBe('anthropic');
+    expect(sampled.body.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Summarize: this picture' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: FIXTURE_PIXEL_PNG } },
+        ],
+      },
+    ]);
+    expect(JSON.parse(toolResultsSeen(env.provider.requests(model)[1])[0].content).content.text).toBe('A transparent dot.');
+    await expectImageStoredNotInHistory(handle);
+  });
+
+  test('an image in a sampling request (stdio, OpenAI) reaches the model as a data URL, and its approval shows the reference, not the base64', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [{ toolCalls: [{ name: 'pictured-summarize', arguments: { text: 'the pixel', with_image: true } }] }, { text: 'ok' }]);
+    env.provider.script('sampler-pictured', [{ text: 'One pixel.' }]);
+    const handle = await env.start('agent', 'Summarize the pixel.', agentSpec(model, ['pictured']));
+
+    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+    expect(pending.kind).toBe('approval');
+    expect(JSON.stringify(pending)).not.toContain(FIXTURE_PIXEL_PNG);
+    expect(pending.args?.messages).toEqual([
+      { role: 'user', content: 'Summarize: the pixel', images: [{ key: expect.stringMatching(/\S/), mimeType: 'image/png', bytes: 70 }] },
+    ]);
+    const viaApi = await running.api.get(`/runs/${handle.workflowId}`);
+    expect(JSON.stringify(viaApi.body)).not.toContain(FIXTURE_PIXEL_PNG);
+    await running.api.post(`/runs/${handle.workflowId}/input`, { value: { approved: true } });
+    await handle.result();
+
+    const sampled = env.provider.requests('sampler-pictured');
+    expect(sampled).toHaveLength(1);
+    expect(sampled[0].provider).toBe('openai');
+    expect(sampled[0].body.messages).toContainEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Summarize: the pixel' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${FIXTURE_PIXEL_PNG}` } },
+      ],
+    });
+    expect(toolResultsSeen(env.provider.requests(model)[1])[0].content).toContain('One pixel.');
+    await expectImageStoredNotInHistory(handle);
   });
 
   test('a server without sampling in its config is not offered it: its request fails inside the tool', async () => {

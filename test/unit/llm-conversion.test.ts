@@ -432,6 +432,16 @@ describe('images', () => {
     });
   });
 
+  it('sends a user message of images alone without an empty text part (Anthropic refuses one)', () => {
+    const imageOnly: Message[] = [{ role: 'user', content: '', images: [png] }];
+    expect(toAnthropicParams(request({ messages: imageOnly })).messages).toEqual([
+      { role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBO' } }] },
+    ]);
+    expect(toOpenAiParams(request({ provider: 'openai', system: undefined, messages: imageOnly })).messages).toEqual([
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBO' } }] },
+    ]);
+  });
+
   it('sends an image that was not read back (no data) as its text alone', () => {
     const unread: Message[] = [{ role: 'user', content: 'Look', images: [{ key: 'image/abc', mimeType: 'image/png', bytes: 3 }] }];
     expect(toAnthropicParams(request({ messages: unread })).messages).toEqual([{ role: 'user', content: 'Look' }]);

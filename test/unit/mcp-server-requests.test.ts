@@ -1,4 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withoutMediaData } from '../../activities/server-requests';
+import { ConversationStore } from '../../src/conversation/store';
+import { FileBlobStore } from '../../src/storage/file-store';
 import { elicitationAnswerProblem, samplingLlmRequest, samplingResult, serverRequestKey } from '../../src/mcp/server-requests';
+
+/** A 1x1 PNG. */
+const PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 const schema = {
   type: 'object',
@@ -54,7 +63,7 @@ describe('elicitation answers', () => {
 describe('sampling', () => {
   const settings = { provider: 'openai' as const, model: 'gpt-x', maxTokens: 100, approve: false };
 
-  it('turns the request into a model call: text messages, the system prompt, the lower token cap', () => {
+  it('turns the request into a model call: text messages, the system prompt, the lower token cap (an image with its data, as histories recorded before images were stored have it, is a note)', () => {
     const request = samplingLlmRequest(
       {
         messages: [
@@ -84,6 +93,81 @@ describe('sampling', () => {
       stopSequences: ['END'],
     });
     expect(samplingLlmRequest({ messages: [], maxTokens: 7 }, settings).maxTokens).toBe(7);
+  });
+
+  it('sends stored images of user messages as images after the text, and notes for the rest', () => {
+    const ref = { key: 'image/abc', mimeType: 'image/png', bytes: 70 };
+    const request = samplingLlmRequest(
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image', mimeType: 'image/png', bytes: 70, ref },
+              { type: 'audio', mimeType: 'audio/wav', bytes: 12 },
+              { type: 'image', mimeType: 'image/svg+xml', bytes: 5000 },
+            ],
+          },
+          { role: 'assistant', content: [{ type: 'text', text: 'A dot.' }, { type: 'image', mimeType: 'image/png', bytes: 70 }] },
+          { role: 'user', content: { type: 'image', mimeType: 'image/png', bytes: 70, ref } },
+        ],
+        maxTokens: 50,
+      },
+      settings,
+    );
+    expect(request.messages).toEqual([
+      { role: 'user', content: 'What is this?\n[audio content (audio/wav) omitted]\n[image content (image/svg+xml) omitted]', images: [ref] },
+      { role: 'assistant', content: 'A dot.\n[image content (image/png) omitted]', toolCalls: [] },
+      { role: 'user', content: '', images: [ref] },
+    ]);
+    expect(JSON.stringify(request)).not.toContain('data');
+  });
+
+  describe('the activity takes binary data out of a request before the run gets it', () => {
+    let dir: string;
+    let store: ConversationStore;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'sampling-media-'));
+      store = new ConversationStore(new FileBlobStore(dir), 1024);
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    it('stores the readable images of user messages and keeps only sizes of the rest', async () => {
+      const inRun = await withoutMediaData(
+        {
+          kind: 'sampling',
+          params: {
+            messages: [
+              { role: 'user', content: [{ type: 'text', text: 'Look' }, { type: 'image', data: PIXEL, mimeType: 'image/png' }, { type: 'audio', data: 'AAAA', mimeType: 'audio/wav' }] },
+              { role: 'assistant', content: { type: 'image', data: PIXEL, mimeType: 'image/png' } },
+              { role: 'user', content: { type: 'image', data: 'AAAA', mimeType: 'image/svg+xml' } },
+            ],
+            maxTokens: 10,
+          },
+        },
+        store,
+      );
+      expect(JSON.stringify(inRun)).not.toContain(PIXEL);
+      expect(JSON.stringify(inRun)).not.toContain('AAAA');
+      if (inRun.kind !== 'sampling') throw new Error('not sampling');
+      const [user, assistant, svg] = inRun.params.messages;
+      const [, image, audio] = user.content as unknown as Array<Record<string, unknown>>;
+      expect(image).toEqual({ type: 'image', mimeType: 'image/png', bytes: 70, ref: { key: expect.any(String), mimeType: 'image/png', bytes: 70 } });
+      expect(audio).toEqual({ type: 'audio', mimeType: 'audio/wav', bytes: 3 });
+      expect(assistant.content).toEqual({ type: 'image', mimeType: 'image/png', bytes: 70 });
+      expect(svg.content).toEqual({ type: 'image', mimeType: 'image/svg+xml', bytes: 3 });
+
+      // What the model is sent: the stored bytes, read back.
+      const llmRequest = samplingLlmRequest(inRun.params, settings);
+      const [resolved] = await store.resolve(llmRequest.messages, { images: true });
+      expect(resolved).toMatchObject({ role: 'user', content: 'Look\n[audio content (audio/wav) omitted]', images: [{ mimeType: 'image/png', data: PIXEL }] });
+    });
+
+    it('passes an elicitation through as it is', async () => {
+      const request = { kind: 'elicitation' as const, params: { message: 'Name?', requestedSchema: { type: 'object' as const, properties: {} } } };
+      expect(await withoutMediaData(request, store)).toBe(request);
+    });
   });
 
   it('answers with the reply as MCP has it', () => {
