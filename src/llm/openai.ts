@@ -105,7 +105,7 @@ function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
   switch (message.role) {
     case 'user':
       if (!message.images?.some((image) => image.data)) return { role: 'user', content: message.content };
-      // No empty text part beside images (a sampling request's image-only message): Anthropic refuses one.
+      // No empty text part beside images (a sampling request's image-only message).
       return { role: 'user', content: [...(message.content ? [{ type: 'text' as const, text: message.content }] : []), ...imageParts(message.images)] };
     case 'assistant':
       if (message.toolCalls.length === 0) return { role: 'assistant', content: message.content };
