@@ -79,9 +79,9 @@ const anthropicSchema = z
     stream: z
       .boolean()
       .describe(
-        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); false for a server that cannot, and its calls are plain requests, without llm_delta events',
+        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); default true; false for a server that cannot, and its calls are plain requests, without llm_delta events',
       )
-      .default(true),
+      .optional(),
   })
   .strict();
 
@@ -94,9 +94,9 @@ const openaiSchema = z
     stream: z
       .boolean()
       .describe(
-        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); false for a server that cannot, and its calls are plain requests, without llm_delta events',
+        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); default true; false for a server that cannot, and its calls are plain requests, without llm_delta events',
       )
-      .default(true),
+      .optional(),
   })
   .strict();
 
