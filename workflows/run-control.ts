@@ -273,8 +273,10 @@ export class RunControl {
 
   /**
    * A step boundary: undefined unless paused, else a promise of the resume. Every promise made in
-   * a workflow costs a stack trace (the SDK's promise hook, for the stack trace query), so a
-   * model turn's path checks `if (wait) await wait` instead of awaiting a resolved promise.
+   * a workflow costs a stack trace (the SDK's promise hook, for the stack trace query), so the
+   * common case runs no async function. Callers still `await` it: awaiting undefined takes the same
+   * one microtask as a resolved promise did, and removing that tick would reorder the commands of
+   * calls made at once (an approval's memo and timer against another call's activity) in replay.
    */
   checkpoint(): Promise<void> | undefined {
     return this.paused ? this.resumed() : undefined;

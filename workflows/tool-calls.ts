@@ -74,8 +74,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     if (!decision.approved) return result(denialText(call.name, decision.reason), true);
   }
 
-  const paused = control.checkpoint();
-  if (paused) await paused;
+  await control.checkpoint();
   if (route.kind === 'function') {
     const reply = await callFunctionActivity(functionSummary(route.name), runsLocally(agent, { function: route.name }))({
       name: route.name,

@@ -66,7 +66,7 @@ export class FileBlobStore implements BlobStore {
   /** Removes the spare files this store made; the store still works after, making none. */
   close(): void {
     this.closed = true;
-    for (const spare of this.spares.splice(0)) rmSync(spare, { force: true });
+    for (const spare of this.spares.splice(0)) removeQuietly(spare);
   }
 
   private async write(file: string, data: Uint8Array): Promise<void> {
@@ -103,9 +103,10 @@ export class FileBlobStore implements BlobStore {
       writeFileSync(spare, data, { flag: 'r+' });
       renameSync(spare, file);
       return true;
-    } catch (error) {
-      rmSync(spare, { force: true });
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    } catch {
+      // Gone (swept, the store cleared), on another file system than the kind folder, stale on
+      // NFS...: whatever it was, a file of the write's own always does.
+      removeQuietly(spare);
       return false;
     }
   }
@@ -122,9 +123,12 @@ export class FileBlobStore implements BlobStore {
       void this.sparesFolder
         .then(() => writeFile(spare, new Uint8Array(0), { flag: 'wx' }))
         .then(
-          () => (this.closed ? rmSync(spare, { force: true }) : this.spares.push(spare)),
-          // No spare this time (a read-only folder, say): writes make their own file, as without spares.
-          () => undefined,
+          () => (this.closed ? removeQuietly(spare) : this.spares.push(spare)),
+          (error: NodeJS.ErrnoException) => {
+            // The folder went away (the store cleared): made again next time. Any other failure (a
+            // read-only folder, say): no spare this time, and writes make their own files.
+            if (error.code === 'ENOENT') this.sparesFolder = undefined;
+          },
         )
         .finally(() => this.sparesComing--);
     }
@@ -137,6 +141,14 @@ export class FileBlobStore implements BlobStore {
   private fileOf(key: string): string {
     assertContentKey(key);
     return path.join(this.root, key);
+  }
+}
+
+function removeQuietly(spare: string): void {
+  try {
+    rmSync(spare, { force: true });
+  } catch {
+    // An empty file left behind: the next sweep takes it.
   }
 }
 
