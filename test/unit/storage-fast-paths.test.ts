@@ -79,7 +79,8 @@ test('small writes go into spare files made ahead, so creating a file is off the
   const store = new FileBlobStore(root);
   const spares = () => readdirSync(path.join(root, '.spares'));
   await store.put(contentKey('log', bytes('first')), bytes('first'));
-  await until(() => spares().length === 2, 'two spares were made');
+  // A spare's file is on disk before its creation has finished and the store may use it: wait for the store.
+  await until(() => store['spares'].length === 2, 'two spares were made');
   const before = spares();
   const key = contentKey('log', bytes('second'));
   await store.put(key, bytes('second'));
