@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,4 +47,5 @@ test("a failed build logs webpack's report, naming the missing module, as an err
   await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
   const errors = lines.filter((line) => line.level >= ERROR);
   expect(errors.map((line) => line.msg).join('\n')).toMatch(/no-such-module/);
+  rmSync(dir, { recursive: true, force: true });
 });
