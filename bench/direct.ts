@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -29,26 +31,41 @@ export class Direct {
     }));
   }
 
-  /** One conversation of `turns` tool turns with `model`; the time of each turn (the LLM call, then the tool call). */
-  async run(model: string, turns: number): Promise<number[]> {
+  /**
+   * One conversation of `turns` tool turns with `model`; the time of each turn (the LLM call, then
+   * the tool call). With `pauseMs`, each call comes that long after the one before, as an agent's
+   * do (a workflow task lies between them), and only the calls are timed: a call made after a pause
+   * takes longer than one made back to back (temporal/TUNING.md).
+   */
+  async run(model: string, turns: number, pauseMs = 0): Promise<number[]> {
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
       { role: 'system', content: 'bench' },
       { role: 'user', content: 'bench' },
     ];
+    let spentMs = 0;
+    const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const started = performance.now();
+      try {
+        return await call();
+      } finally {
+        spentMs += performance.now() - started;
+      }
+    };
     const turnsMs: number[] = [];
     for (let turn = 0; turn < turns; turn++) {
-      const started = performance.now();
-      const completion = await this.openai.chat.completions.create({ model, messages, tools: this.tools, max_tokens: 4096 });
+      spentMs = 0;
+      const completion = await timed(() => this.openai.chat.completions.create({ model, messages, tools: this.tools, max_tokens: 4096 }));
       const reply = completion.choices[0].message;
       messages.push(reply);
       for (const call of reply.tool_calls ?? []) {
         if (call.type !== 'function') continue;
-        const result = await this.mcp.callTool({ name: call.function.name.replace(/^fixture-/, ''), arguments: JSON.parse(call.function.arguments) });
+        const result = await timed(() => this.mcp.callTool({ name: call.function.name.replace(/^fixture-/, ''), arguments: JSON.parse(call.function.arguments) }));
         if (result.isError) throw new Error(`direct tool call failed: ${JSON.stringify(result)}`);
         const content = (result.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('');
         messages.push({ role: 'tool', tool_call_id: call.id, content });
       }
-      turnsMs.push(performance.now() - started);
+      turnsMs.push(spentMs);
     }
     await this.openai.chat.completions.create({ model, messages, tools: this.tools, max_tokens: 4096 });
     return turnsMs;
@@ -57,4 +74,51 @@ export class Direct {
   close(): Promise<void> {
     return this.mcp.close();
   }
+}
+
+export interface DirectChild {
+  pid: number;
+  /** Runs these conversations at once in the child (see `Direct.run`); resolves with each one's turn times (ms) when they are done. */
+  run(models: string[], turns: number, pauseMs?: number): Promise<number[][]>;
+  stop(): Promise<void>;
+}
+
+/** bench/direct-worker.ts: the calls alone, in a process of their own. */
+export async function startDirectChild(env: NodeJS.ProcessEnv): Promise<DirectChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'direct-worker.ts')], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waiters: Array<(line: string) => void> = [];
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) waiters.shift()?.(line);
+  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      waiters.push(resolve);
+      void exited.then(() => reject(new Error(`bench/direct-worker.ts exited:\n${errors}`)));
+    });
+  await next();
+  return {
+    pid: child.pid!,
+    async run(models, turns, pauseMs = 0) {
+      const done = next();
+      child.stdin.write(`${JSON.stringify({ models, turns, pauseMs })}\n`);
+      return (JSON.parse(await done) as { turnsMs: number[][] }).turnsMs;
+    },
+    async stop() {
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -1,38 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { stringify } from 'yaml';
 import { resolveRun } from '../src/config/resolve';
 import { configSchema, type Config } from '../src/config/schema';
 import type { ScriptedProvider, ScriptedReply } from '../src/testing/scripted-model';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { toolResultsSeen } from '../test/support/requests';
 import type { DynamicConfigValue } from '../temporal/tuning';
-import { bundleWorkflows, createWorker } from '../worker/create';
 import type { AgentResult } from '../workflows/agent';
-import type { DispatchActivities, dispatchLoop } from './dispatch-workflows';
+import type { dispatchLoop } from './dispatch-workflows';
+import { startWorkerChild, type WorkerChild } from './worker-child';
 
 /**
- * What the turn-overhead and throughput benches share: a headless dev server with a worker for the
- * project's workflows and one for Temporal's floor (bench/dispatch-workflows.ts, two no-op
- * activities per iteration), and runs of an agent whose every turn calls one tool.
+ * What the turn-overhead, throughput and sticky benches share: a headless dev server, worker
+ * processes for the project's workflows and for Temporal's floor (bench/dispatch-workflows.ts, two
+ * no-op activities per iteration), and runs of an agent whose every turn calls one tool.
  */
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
-
-export interface Bundles {
-  project: WorkflowBundle;
-  floor: WorkflowBundle;
-}
-
-export async function bundles(): Promise<Bundles> {
-  const [project, floor] = await Promise.all([
-    bundleWorkflows(),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('./dispatch-workflows'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} },
-    }),
-  ]);
-  return { project, floor };
-}
+const projectRoot = path.resolve(__dirname, '..');
 
 export interface StackOptions {
   cliPath: string;
@@ -41,8 +29,6 @@ export interface StackOptions {
   dynamicConfig?: Readonly<Record<string, DynamicConfigValue>>;
   provider: ScriptedProvider;
   fixtureUrl: string;
-  /** The in-process workers' bundles; none: no workers here (they run in other processes). */
-  bundles?: Bundles;
 }
 
 export interface Stack {
@@ -51,6 +37,7 @@ export interface Stack {
   config: Config;
   client: Client;
   provider: ScriptedProvider;
+  fixtureUrl: string;
 }
 
 let runCounter = 0;
@@ -65,34 +52,83 @@ export function benchConfig(address: string, taskQueue: string, provider: Script
   });
 }
 
-/** A dev server with the project's worker and the floor's worker, each in this process; closers go to the front of `closers`. */
+/** A dev server and a client of it (no workers: see `startWorkers`); closers go to the front of `closers`. */
 export async function startStack(options: StackOptions, closers: Array<() => Promise<void>>): Promise<Stack> {
   const server = await startDevServer({ cliPath: options.cliPath, uiPort: false, dynamicConfig: options.dynamicConfig });
   closers.unshift(() => server.stop());
   const config = benchConfig(server.address, `bench-${options.name}-${process.pid}`, options.provider, options.fixtureUrl);
-  if (options.bundles) {
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    closers.unshift(() => nativeConnection.close());
-    const { worker, pool, storage } = await createWorker({ config, connection: nativeConnection, workflowBundle: options.bundles.project });
-    const floorActivities: DispatchActivities = { noop: async () => undefined };
-    const floor = await Worker.create({
-      connection: nativeConnection,
-      taskQueue: FLOOR_TASK_QUEUE,
-      workflowBundle: options.bundles.floor,
-      activities: floorActivities,
-    });
-    const running = [worker.run(), floor.run()];
-    closers.unshift(async () => {
-      worker.shutdown();
-      floor.shutdown();
-      await Promise.all(running);
-      await pool.close();
-      storage.close();
-    });
-  }
   const connection = await Connection.connect({ address: server.address });
   closers.unshift(() => connection.close());
-  return { name: options.name, server, config, client: new Client({ connection }), provider: options.provider };
+  return { name: options.name, server, config, client: new Client({ connection }), provider: options.provider, fixtureUrl: options.fixtureUrl };
+}
+
+/**
+ * Writes a config file (YAML) for a stack's project workers: the scripted provider, the fixture and
+ * the same server marked local, blobs beside the file; `temporalSection` goes in as it is.
+ */
+export function writeWorkerConfig(stack: Stack, file: string, temporalSection: Record<string, unknown> = {}): string {
+  writeFileSync(
+    file,
+    stringify({
+      temporal: temporalSection,
+      openai: { api_key: 'bench', base_url: stack.provider.openaiBaseUrl },
+      mcp: { servers: { fixture: { url: stack.fixtureUrl }, quick: { url: stack.fixtureUrl, local: true } } },
+      storage: { path: path.join(path.dirname(file), 'storage') },
+    }),
+  );
+  return file;
+}
+
+export interface StackWorkers {
+  /** worker/main.ts on the stack's task queue, started as an operator starts it. */
+  project: WorkerChild;
+  /** bench/floor-worker.ts on FLOOR_TASK_QUEUE. */
+  floor: WorkerChild;
+  /** The project worker's config file. */
+  configFile: string;
+}
+
+/**
+ * The stack's project worker and floor worker, each a process of its own like a deployment's
+ * (the scripted provider and the MCP fixture stay in the bench's process, as a model and a server
+ * are elsewhere); resolves once both poll for workflow and activity tasks. `nodeArgs` go before
+ * each entry (e.g. --cpu-prof).
+ */
+export async function startWorkers(
+  stack: Stack,
+  dir: string,
+  closers: Array<() => Promise<void>>,
+  nodeArgs: (worker: 'agent' | 'floor') => string[] = () => [],
+): Promise<StackWorkers> {
+  const configFile = writeWorkerConfig(stack, path.join(dir, `${stack.name}-worker.yaml`));
+  const address = stack.server.address;
+  const [project, floor] = await Promise.all([
+    startWorkerChild(`${stack.name}-worker`, [...nodeArgs('agent'), path.join(projectRoot, 'worker', 'main.ts')], {
+      MCP_AGENT_CONFIG: configFile,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: stack.config.temporal.task_queue,
+    }, dir),
+    startWorkerChild(`${stack.name}-floor-worker`, [...nodeArgs('floor'), path.join(__dirname, 'floor-worker.ts')], {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE,
+    }, dir),
+  ]);
+  closers.unshift(() => floor.stop());
+  closers.unshift(() => project.stop());
+  await waitForPollers(stack, stack.config.temporal.task_queue);
+  await waitForPollers(stack, FLOOR_TASK_QUEUE);
+  return { project, floor, configFile };
+}
+
+/** Resolves once someone polls the task queue for workflow tasks and for activities. */
+export async function waitForPollers(stack: Stack, taskQueue: string): Promise<void> {
+  for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
+    for (;;) {
+      const { pollers } = await stack.client.workflowService.describeTaskQueue({ namespace: stack.config.temporal.namespace, taskQueue: { name: taskQueue }, taskQueueType });
+      if ((pollers ?? []).length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Runs the floor workflow: the workflow clock at the start of each iteration and after the last one. */

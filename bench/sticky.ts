@@ -15,20 +15,18 @@
  * The dev server is started as `npm run dev` starts it; the workers are `worker/main.ts`, started as
  * an operator would. The scripted provider and the MCP fixture run in this process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { stringify } from 'yaml';
 import { resolveRun } from '../src/config/resolve';
 import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { closeAll, percentile, positiveIntFromEnv, round } from './common';
-import { startStack, type Stack } from './stack';
+import { startStack, writeWorkerConfig, type Stack } from './stack';
 import { startWorkerChild, type WorkerChild } from './worker-child';
 
 const projectRoot = path.resolve(__dirname, '..');
@@ -83,7 +81,6 @@ async function main(): Promise<void> {
   const turns = positiveIntFromEnv('BENCH_TURNS', 3);
   const killRuns = positiveIntFromEnv('BENCH_KILL_RUNS', 10);
   const modelMs = positiveIntFromEnv('BENCH_MODEL_MS', 400);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const provider = await startScriptedProvider();
@@ -93,16 +90,7 @@ async function main(): Promise<void> {
   try {
     const stack = await startStack({ cliPath: findTemporalCli({ log }).path, name: 'sticky', provider, fixtureUrl: fixture.url }, closers);
     const workers = async (seconds: number, queue: string, count: number): Promise<WorkerChild[]> => {
-      const configFile = path.join(dir, `sticky-${seconds}.yaml`);
-      writeFileSync(
-        configFile,
-        stringify({
-          temporal: { sticky_timeout_seconds: seconds },
-          openai: { api_key: 'bench', base_url: provider.openaiBaseUrl },
-          mcp: { servers: { fixture: { url: fixture.url } } },
-          storage: { path: path.join(dir, 'storage') },
-        }),
-      );
+      const configFile = writeWorkerConfig(stack, path.join(dir, `sticky-${seconds}.yaml`), { sticky_timeout_seconds: seconds });
       const env = { MCP_AGENT_CONFIG: configFile, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_TASK_QUEUE: queue };
       const started: WorkerChild[] = [];
       for (let i = 0; i < count; i++) started.push(await startWorkerChild(`worker-${seconds}s-${queue}-${i}`, [path.join(projectRoot, 'worker', 'main.ts')], env, dir));

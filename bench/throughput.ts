@@ -18,22 +18,18 @@
  * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
  * worker, measured the same way in the same batches, for before/after figures from one run.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { stringify } from 'yaml';
 import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { closeAll, percentile, positiveIntFromEnv, round } from './common';
+import { startDirectChild } from './direct';
 import { startWorkerChild } from './worker-child';
-import { finishAgentRun, FLOOR_TASK_QUEUE, floorRun, startAgentRun, startStack, toolTurns, type Stack } from './stack';
+import { finishAgentRun, floorRun, startAgentRun, startStack, startWorkers, toolTurns, waitForPollers } from './stack';
 
-const projectRoot = path.resolve(__dirname, '..');
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** User + system CPU time of a process and all its threads, in ms; from /proc/<pid>/stat. */
@@ -42,64 +38,6 @@ function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the command name.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-interface DirectChild {
-  pid: number;
-  /** Runs these conversations at once in the child; resolves when they are done. */
-  run(models: string[], turns: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** bench/direct-worker.ts: the calls alone, in a process of their own. */
-async function startDirectChild(env: NodeJS.ProcessEnv): Promise<DirectChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'direct-worker.ts')], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waiters: Array<() => void> = [];
-  let pending = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) if (line === 'worker polling' || line === 'done') waiters.shift()?.();
-  });
-  const next = () =>
-    new Promise<void>((resolve, reject) => {
-      waiters.push(resolve);
-      void exited.then(() => reject(new Error(`bench/direct-worker.ts exited:\n${errors}`)));
-    });
-  await next();
-  return {
-    pid: child.pid!,
-    async run(models, turns) {
-      const done = next();
-      child.stdin.write(`${JSON.stringify({ models, turns })}\n`);
-      await done;
-    },
-    async stop() {
-      child.stdin.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Resolves once someone polls the task queue for workflow tasks and for activities. */
-async function waitForPollers(stack: Stack, taskQueue: string): Promise<void> {
-  for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
-    for (;;) {
-      const { pollers } = await stack.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType });
-      if ((pollers ?? []).length > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 interface Batch {
@@ -114,7 +52,6 @@ async function main(): Promise<void> {
   const runs = positiveIntFromEnv('BENCH_RUNS', 50);
   const turns = positiveIntFromEnv('BENCH_TURNS', 3);
   const batches = positiveIntFromEnv('BENCH_BATCHES', 3);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const benchStarted = performance.now();
 
@@ -124,26 +61,17 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-throughput-'));
   const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close(), async () => rmSync(dir, { recursive: true, force: true })];
   try {
-    // No workers in this process: the stack is the server, a client and the config the worker gets.
     const stack = await startStack(
       { cliPath: cli.path, name: 'throughput', provider, fixtureUrl: fixture.url },
       closers,
     );
     const serverPid = stack.server.process.pid!;
-    const configFile = path.join(dir, 'mcp_agent.config.yaml');
-    writeFileSync(
-      configFile,
-      stringify({
-        openai: { api_key: 'bench', base_url: provider.openaiBaseUrl },
-        mcp: { servers: { fixture: { url: fixture.url }, quick: { url: fixture.url, local: true } } },
-        storage: { path: path.join(dir, 'storage') },
-      }),
-    );
-    const address = stack.server.address;
     // BENCH_PROFILE_DIR=dir: the agent's and the floor's workers write CPU profiles (node --cpu-prof) there when they stop.
     const profileDir = process.env.BENCH_PROFILE_DIR;
-    const profile = (worker: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, worker)}`] : []);
     log('starting the worker processes');
+    const { project: projectWorker, floor: floorWorker, configFile } = await startWorkers(stack, dir, closers, (worker) =>
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, worker)}`] : [],
+    );
     // BENCH_BASELINE=<dir>: a checkout of an earlier commit (with node_modules) whose worker runs the same runs on a task queue of its own, batch by batch with the others.
     const baselineDir = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
     const baselineQueue = `${stack.config.temporal.task_queue}-baseline`;
@@ -158,21 +86,9 @@ async function main(): Promise<void> {
       closers.unshift(() => baselineWorker.stop());
       await waitForPollers(stack, baselineQueue);
     }
-    const [projectWorker, floorWorker] = await Promise.all([
-      startWorkerChild('worker/main.ts', [...profile('agent'), path.join(projectRoot, 'worker', 'main.ts')], {
-        MCP_AGENT_CONFIG: configFile,
-        TEMPORAL_ADDRESS: address,
-        TEMPORAL_TASK_QUEUE: stack.config.temporal.task_queue,
-      }, dir),
-      startWorkerChild('bench/floor-worker.ts', [...profile('floor'), path.join(__dirname, 'floor-worker.ts')], { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }, dir),
-    ]);
-    closers.unshift(() => floorWorker.stop());
-    closers.unshift(() => projectWorker.stop());
     const directWorker = await startDirectChild({ OPENAI_BASE_URL: provider.openaiBaseUrl, FIXTURE_URL: fixture.url });
     closers.unshift(() => directWorker.stop());
     let directRuns = 0;
-    await waitForPollers(stack, stack.config.temporal.task_queue);
-    await waitForPollers(stack, FLOOR_TASK_QUEUE);
 
     const batchOf = async (kind: Kind): Promise<Batch> => {
       const baseline = kind.startsWith('baseline');

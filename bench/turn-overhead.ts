@@ -4,11 +4,14 @@
  *
  *   npm run bench
  *   BENCH_ROUNDS=8 BENCH_TURNS=40 npm run bench
+ *   BENCH_SERVERS=tuned BENCH_PROFILE_DIR=<dir> npm run bench   (CPU profiles of the workers)
  *
  * Self-contained like the test suite: two headless Temporal dev servers on free ports, one started
  * as `npm run dev` starts it (temporal/tuning.ts) and one with Temporal's defaults
- * (`dynamicConfig: {}`), each with in-process workers; the scripted provider (OpenAI's wire format)
- * and the MCP fixture over streamable HTTP, in this process. Per turn, for each server:
+ * (`dynamicConfig: {}`), each with a worker process for the agent (worker/main.ts, as an operator
+ * starts it) and one for the floor (bench/floor-worker.ts); the scripted provider (OpenAI's wire
+ * format) and the MCP fixture over streamable HTTP in this process, as a model and an MCP server
+ * are elsewhere than the worker in a deployment. Per turn, for each server:
  *
  *  - floor: Temporal's own cost of a turn: a workflow looping two no-op activities
  *    (bench/dispatch-workflows.ts); an iteration is the gap between the workflow clock (the server's
@@ -16,8 +19,9 @@
  *  - project: an agent run whose every turn is one LLM activity and one tool activity (fixture-add);
  *    a turn is the gap between one llmGenerate's ActivityTaskScheduled event and the next's;
  *  - project, local tool: the same with the tool on the same server marked `local: true`;
- *  - direct: the same calls with no Temporal: the OpenAI SDK client and an MCP SDK client (both
- *    connected once), the conversation growing as the agent's does;
+ *  - direct: the same calls with no Temporal, from a process of their own as the worker's are
+ *    (bench/direct-worker.ts): the OpenAI SDK client and an MCP SDK client (both connected once),
+ *    the conversation growing as the agent's does;
  *  - ratio: (project − direct) / floor at p50: what a turn costs beyond the calls, in floors.
  *
  * Rounds interleave everything (the order rotates each round) so that load from elsewhere on the
@@ -26,16 +30,18 @@
  * a token bucket that lets a first burst of work through at full speed (temporal/TUNING.md) and any
  * load that lasts sees the limit. Then one JSON line. About a minute on 2 cores.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
 import { closeAll, ms, percentile, positiveIntFromEnv, round } from './common';
-import { Direct } from './direct';
-import { bundles, finishAgentRun, floorRun, startAgentRun, startStack, toolTurns, type Stack } from './stack';
+import { startDirectChild } from './direct';
+import { finishAgentRun, floorRun, startAgentRun, startStack, startWorkers, toolTurns, type Stack } from './stack';
 
 /** Leading turns of each run left out of the figures (see above). */
 const STEADY_AFTER = 20;
@@ -140,39 +146,51 @@ async function main(): Promise<void> {
   const rounds = positiveIntFromEnv('BENCH_ROUNDS', 5);
   const turns = positiveIntFromEnv('BENCH_TURNS', 30);
   if (turns <= STEADY_AFTER) throw new Error(`BENCH_TURNS must be over ${STEADY_AFTER}`);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const benchStarted = performance.now();
 
   const cli = findTemporalCli({ log });
   const provider = await startScriptedProvider();
   const fixture = await startFixtureHttpServer();
-  const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-turn-overhead-'));
+  const closers: Array<() => Promise<void>> = [() => provider.close(), () => fixture.close(), async () => rmSync(dir, { recursive: true, force: true })];
   try {
-    const built = await bundles();
-    const common = { cliPath: cli.path, provider, fixtureUrl: fixture.url, bundles: built };
+    const common = { cliPath: cli.path, provider, fixtureUrl: fixture.url };
     // BENCH_SERVERS=tuned measures on that one only (for profiling).
     const only = process.env.BENCH_SERVERS?.split(',');
     const stacks: Stack[] = [];
     if (!only || only.includes('tuned')) stacks.push(await startStack({ ...common, name: 'tuned' }, closers));
     if (!only || only.includes('untuned')) stacks.push(await startStack({ ...common, name: 'untuned', dynamicConfig: {} }, closers));
-    const direct = new Direct(provider.openaiBaseUrl, fixture.url);
+    log('starting the worker processes');
+    // BENCH_PROFILE_DIR=dir: each worker writes CPU profiles (node --cpu-prof) to <dir>/<server>/<agent|floor> when it stops.
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    for (const stack of stacks) {
+      await startWorkers(stack, dir, closers, (worker) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, stack.name, worker)}`] : []));
+    }
+    // The direct calls from a process of their own too: calls within one process skip the wake-up of another.
+    const direct = await startDirectChild({ OPENAI_BASE_URL: provider.openaiBaseUrl, FIXTURE_URL: fixture.url });
+    closers.unshift(() => direct.stop());
     let directRuns = 0;
-    const directRun = (turns: number) => {
+    const directRun = async (turns: number, pauseMs: number) => {
       const model = `direct-${process.pid}-${++directRuns}`;
       provider.script(model, toolTurns('fixture-add', turns));
-      return direct.run(model, turns);
+      const [turnsMs] = await direct.run([model], turns, pauseMs);
+      return turnsMs;
     };
-    await direct.connect();
-    closers.unshift(() => direct.close());
 
     log('warming up');
+    const warmFloorLegs: Legs[] = [];
     for (const stack of stacks) {
-      await floorRun(stack, WARM_UP_TURNS);
+      const { handle } = await floorRun(stack, WARM_UP_TURNS);
+      if (stack === stacks[0]) warmFloorLegs.push(...turnTimes((await handle.fetchHistory()).events ?? [], 'noop').legs);
       await projectRun(stack, 'fixture', WARM_UP_TURNS);
       await projectRun(stack, 'quick', WARM_UP_TURNS);
     }
-    await directRun(WARM_UP_TURNS);
+    // Paced calls come as far apart as Temporal's own step between two activities (the floor's
+    // workflow task, on the first server): an agent's calls are never back to back.
+    const pauseMs = Math.max(1, Math.round(p50(warmFloorLegs.flatMap((l) => [l.betweenMs, l.afterMs]))));
+    await directRun(WARM_UP_TURNS, 0);
+    await directRun(WARM_UP_TURNS, pauseMs);
 
     const samples = new Map(stacks.map((stack) => [stack.name, emptySamples()]));
     const directMs: number[] = [];
@@ -201,8 +219,10 @@ async function main(): Promise<void> {
         },
       ];
     });
+    const backToBackMs: number[] = [];
     steps.push(async () => {
-      directMs.push(...steady(await directRun(turns)));
+      directMs.push(...steady(await directRun(turns, pauseMs)));
+      backToBackMs.push(...steady(await directRun(turns, 0)));
     });
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]();
@@ -212,15 +232,20 @@ async function main(): Promise<void> {
     const directP50 = p50(directMs);
     console.log(
       `Turn overhead: ${rounds} interleaved rounds, runs of ${turns} tool turns one at a time, turns after the ${STEADY_AFTER}th; ` +
-        `Temporal ${cli.source}; provider and MCP fixture (streamable HTTP) in this process, answering at once`,
+        `Temporal ${cli.source}; worker processes as operators start them; provider and MCP fixture (streamable HTTP) in the bench's process, answering at once`,
     );
-    console.log(`direct (OpenAI SDK + MCP client, no Temporal): p50 ${ms(directP50)}, p90 ${ms(p90(directMs))} per turn`);
+    const backToBackP50 = p50(backToBackMs);
+    console.log(
+      `direct (OpenAI SDK + MCP client, no Temporal, a process of their own), each call ${pauseMs} ms after the last: ` +
+        `p50 ${ms(directP50)}, p90 ${ms(p90(directMs))} per turn (back to back: p50 ${ms(backToBackP50)}, p90 ${ms(p90(backToBackMs))})`,
+    );
     const figures = stacks.map((stack) => {
       const s = samples.get(stack.name)!;
       const floor = { p50: p50(s.floor), p90: p90(s.floor) };
       const project = { p50: p50(s.project), p90: p90(s.project) };
       const local = { p50: p50(s.local), p90: p90(s.local) };
       const ratio = (project.p50 - directP50) / floor.p50;
+      const backToBackRatio = (project.p50 - backToBackP50) / floor.p50;
       const localRatio = (local.p50 - directP50) / floor.p50;
       const leg = (legs: Legs[], key: keyof Legs) => p50(legs.map((l) => l[key]));
       const what = stack.name === 'tuned' ? 'as npm run dev starts it (temporal/tuning.ts)' : "Temporal's defaults";
@@ -228,7 +253,7 @@ async function main(): Promise<void> {
       console.log(`  floor (two no-op activities)      p50 ${ms(floor.p50).padStart(9)}  p90 ${ms(floor.p90).padStart(9)} per turn`);
       console.log(
         `  project (LLM + tool activity)     p50 ${ms(project.p50).padStart(9)}  p90 ${ms(project.p90).padStart(9)} per turn` +
-          `  ratio (project − direct)/floor = ${ratio.toFixed(2)}`,
+          `  ratio (project − direct)/floor = ${ratio.toFixed(2)} (against back-to-back calls: ${backToBackRatio.toFixed(2)})`,
       );
       console.log(
         `  project, local tool (local: true) p50 ${ms(local.p50).padStart(9)}  p90 ${ms(local.p90).padStart(9)} per turn` +
@@ -250,6 +275,7 @@ async function main(): Promise<void> {
         localToolP50Ms: round(local.p50),
         localToolP90Ms: round(local.p90),
         ratio: round(ratio),
+        backToBackRatio: round(backToBackRatio),
         localToolRatio: round(localRatio),
         legsP50Ms: {
           llm: round(leg(s.legs, 'llmMs')),
@@ -281,8 +307,10 @@ async function main(): Promise<void> {
         rounds,
         turns,
         steadyAfter: STEADY_AFTER,
+        directPauseMs: pauseMs,
         directP50Ms: round(directP50),
         directP90Ms: round(p90(directMs)),
+        directBackToBackP50Ms: round(backToBackP50),
         servers: figures,
       }),
     );
