@@ -2,8 +2,9 @@ import { createInterface } from 'node:readline';
 import { Direct } from './direct';
 
 /**
- * The direct calls (bench/direct.ts) in a process of their own, so that bench/throughput.ts can
- * read their CPU time: OPENAI_BASE_URL and FIXTURE_URL say where; each line on stdin,
+ * The direct calls (bench/direct.ts) in a process of their own, as a worker's calls are made, so
+ * that npm run bench times them in the same conditions and bench/throughput.ts can read their CPU
+ * time: OPENAI_BASE_URL and FIXTURE_URL say where; each line on stdin,
  * `{"models": [...], "turns": n, "pauseMs": ms}`, runs those conversations at once and answers with a line
  * `{"turnsMs": [[...], ...]}`: each conversation's turn times. It prints "worker polling" when ready.
  */

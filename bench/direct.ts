@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
+import { childEnv } from './worker-child';
 
 /**
  * An agent's calls with no Temporal, as the benches' baseline: the OpenAI SDK client and an MCP SDK
@@ -32,10 +33,10 @@ export class Direct {
   }
 
   /**
-   * One conversation of `turns` tool turns with `model`; the time of each turn (the LLM call, then
-   * the tool call). With `pauseMs`, each call comes that long after the one before, as an agent's
-   * do (a workflow task lies between them), and only the calls are timed: a call made after a pause
-   * takes longer than one made back to back (temporal/TUNING.md).
+   * One conversation of `turns` tool turns with `model`; the time of each turn's calls (the LLM
+   * call, then the tool call), pauses left out. With `pauseMs`, each call comes that long after the
+   * one before, as an agent's come after a workflow task: on a VM a call after a pause takes about
+   * twice as long as one straight after another (temporal/TUNING.md).
    */
   async run(model: string, turns: number, pauseMs = 0): Promise<number[]> {
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
@@ -87,32 +88,49 @@ export interface DirectChild {
 export async function startDirectChild(env: NodeJS.ProcessEnv): Promise<DirectChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'direct-worker.ts')], {
     cwd: path.resolve(__dirname, '..'),
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  // Anything else it prints (a dependency's warning) is kept for the error message, never taken for an answer.
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // A child that died is reported by `exited`; a write to it must not crash the bench before its closers run.
+  child.stdin.on('error', () => undefined);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waiters: Array<(line: string) => void> = [];
+  let ready: (() => void) | undefined;
+  const answers: Array<(turnsMs: number[][]) => void> = [];
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) waiters.shift()?.(line);
+    for (const line of lines) {
+      if (line === 'worker polling') ready?.();
+      else if (line.startsWith('{"turnsMs"')) answers.shift()?.((JSON.parse(line) as { turnsMs: number[][] }).turnsMs);
+      else output += `${line}\n`;
+    }
   });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      waiters.push(resolve);
-      void exited.then(() => reject(new Error(`bench/direct-worker.ts exited:\n${errors}`)));
-    });
-  await next();
+  const died = exited.then(() => {
+    throw new Error(`bench/direct-worker.ts exited:\n${output}`);
+  });
+  // Handled here once; each wait below races it.
+  died.catch(() => undefined);
+  await Promise.race([
+    new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`bench/direct-worker.ts not ready after 120 s:\n${output}`));
+      }, 120_000).unref();
+    }),
+    died,
+  ]);
   return {
     pid: child.pid!,
     async run(models, turns, pauseMs = 0) {
-      const done = next();
+      const answer = new Promise<number[][]>((resolve) => answers.push(resolve));
       child.stdin.write(`${JSON.stringify({ models, turns, pauseMs })}\n`);
-      return (JSON.parse(await done) as { turnsMs: number[][] }).turnsMs;
+      return Promise.race([answer, died]);
     },
     async stop() {
       child.stdin.end();

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 
 /**
- * Workflow code of bench/temporal-dispatch.ts (bundled by it): Temporal's floor for an agent turn,
- * two no-op activities one after the other. Not part of the project's workflows.
+ * Workflow code of bench/temporal-dispatch.ts and bench/floor-worker.ts (each bundles it): Temporal's
+ * floor for an agent turn, two no-op activities one after the other. Not part of the project's workflows.
  */
 
 export interface DispatchActivities {

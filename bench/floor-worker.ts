@@ -2,8 +2,9 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import type { DispatchActivities } from './dispatch-workflows';
 
 /**
- * A worker process for Temporal's floor (bench/dispatch-workflows.ts: no-op activities), so that
- * bench/throughput.ts can read its CPU time apart from everything else. TEMPORAL_ADDRESS and
+ * A worker process for Temporal's floor (bench/dispatch-workflows.ts: no-op activities), started
+ * like the project's worker (bench/stack.ts `startWorkers`), so that the benches time it under the
+ * same conditions and bench/throughput.ts can read its CPU time apart from everything else. TEMPORAL_ADDRESS and
  * TEMPORAL_TASK_QUEUE say where; it prints "worker polling" once it runs.
  */
 async function main(): Promise<void> {

@@ -42,14 +42,18 @@ export interface Stack {
 
 let runCounter = 0;
 
-/** The bench's config: the scripted provider, the fixture over streamable HTTP, and the same server marked local. */
-export function benchConfig(address: string, taskQueue: string, provider: ScriptedProvider, fixtureUrl: string): Config {
-  return configSchema.parse({
-    temporal: { address, task_queue: taskQueue },
+/** The bench's config file sections: the scripted provider, the fixture over streamable HTTP, and the same server marked local. */
+function benchSections(provider: ScriptedProvider, fixtureUrl: string) {
+  return {
     openai: { api_key: 'bench', base_url: provider.openaiBaseUrl },
     anthropic: { api_key: 'bench', base_url: provider.anthropicBaseUrl },
     mcp: { servers: { fixture: { url: fixtureUrl }, quick: { url: fixtureUrl, local: true } } },
-  });
+  };
+}
+
+/** The config the bench starts runs with (the workers load the same sections from `writeWorkerConfig`'s file). */
+export function benchConfig(address: string, taskQueue: string, provider: ScriptedProvider, fixtureUrl: string): Config {
+  return configSchema.parse({ temporal: { address, task_queue: taskQueue }, ...benchSections(provider, fixtureUrl) });
 }
 
 /** A dev server and a client of it (no workers: see `startWorkers`); closers go to the front of `closers`. */
@@ -63,16 +67,16 @@ export async function startStack(options: StackOptions, closers: Array<() => Pro
 }
 
 /**
- * Writes a config file (YAML) for a stack's project workers: the scripted provider, the fixture and
- * the same server marked local, blobs beside the file; `temporalSection` goes in as it is.
+ * Writes a config file (YAML) for a stack's project workers: `benchConfig`'s provider and servers,
+ * blobs beside the file; `temporalSection` goes in as it is (address and task queue come from the
+ * environment the worker is started with).
  */
 export function writeWorkerConfig(stack: Stack, file: string, temporalSection: Record<string, unknown> = {}): string {
   writeFileSync(
     file,
     stringify({
       temporal: temporalSection,
-      openai: { api_key: 'bench', base_url: stack.provider.openaiBaseUrl },
-      mcp: { servers: { fixture: { url: stack.fixtureUrl }, quick: { url: stack.fixtureUrl, local: true } } },
+      ...benchSections(stack.provider, stack.fixtureUrl),
       storage: { path: path.join(path.dirname(file), 'storage') },
     }),
   );
@@ -91,41 +95,42 @@ export interface StackWorkers {
 /**
  * The stack's project worker and floor worker, each a process of its own like a deployment's
  * (the scripted provider and the MCP fixture stay in the bench's process, as a model and a server
- * are elsewhere); resolves once both poll for workflow and activity tasks. `nodeArgs` go before
- * each entry (e.g. --cpu-prof).
+ * are elsewhere); resolves once both poll for workflow and activity tasks. With `profileDir`, each
+ * writes CPU profiles (node --cpu-prof) to `<profileDir>/agent` or `<profileDir>/floor` when it stops.
  */
-export async function startWorkers(
-  stack: Stack,
-  dir: string,
-  closers: Array<() => Promise<void>>,
-  nodeArgs: (worker: 'agent' | 'floor') => string[] = () => [],
-): Promise<StackWorkers> {
+export async function startWorkers(stack: Stack, dir: string, closers: Array<() => Promise<void>>, profileDir?: string): Promise<StackWorkers> {
   const configFile = writeWorkerConfig(stack, path.join(dir, `${stack.name}-worker.yaml`));
   const address = stack.server.address;
+  const profile = (worker: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, worker)}`] : []);
+  // Each one's closer goes in as soon as it runs, so that one failing to start leaves no other behind.
+  const started = <T extends WorkerChild>(child: T): T => {
+    closers.unshift(() => child.stop());
+    return child;
+  };
   const [project, floor] = await Promise.all([
-    startWorkerChild(`${stack.name}-worker`, [...nodeArgs('agent'), path.join(projectRoot, 'worker', 'main.ts')], {
+    startWorkerChild(`${stack.name}-worker`, [...profile('agent'), path.join(projectRoot, 'worker', 'main.ts')], {
       MCP_AGENT_CONFIG: configFile,
       TEMPORAL_ADDRESS: address,
       TEMPORAL_TASK_QUEUE: stack.config.temporal.task_queue,
-    }, dir),
-    startWorkerChild(`${stack.name}-floor-worker`, [...nodeArgs('floor'), path.join(__dirname, 'floor-worker.ts')], {
+    }, dir).then(started),
+    startWorkerChild(`${stack.name}-floor-worker`, [...profile('floor'), path.join(__dirname, 'floor-worker.ts')], {
       TEMPORAL_ADDRESS: address,
       TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE,
-    }, dir),
+    }, dir).then(started),
   ]);
-  closers.unshift(() => floor.stop());
-  closers.unshift(() => project.stop());
   await waitForPollers(stack, stack.config.temporal.task_queue);
   await waitForPollers(stack, FLOOR_TASK_QUEUE);
   return { project, floor, configFile };
 }
 
-/** Resolves once someone polls the task queue for workflow tasks and for activities. */
+/** Resolves once someone polls the task queue for workflow tasks and for activities (fails after a minute). */
 export async function waitForPollers(stack: Stack, taskQueue: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
   for (const taskQueueType of [temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
     for (;;) {
       const { pollers } = await stack.client.workflowService.describeTaskQueue({ namespace: stack.config.temporal.namespace, taskQueue: { name: taskQueue }, taskQueueType });
       if ((pollers ?? []).length > 0) break;
+      if (Date.now() > deadline) throw new Error(`nobody polls task queue ${taskQueue} after a minute (namespace ${stack.config.temporal.namespace})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

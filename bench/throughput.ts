@@ -11,8 +11,9 @@
  * is `worker/main.ts`, started as an operator would (a YAML config named by MCP_AGENT_CONFIG); the
  * floor's is bench/floor-worker.ts. The scripted provider (OpenAI's wire format) and the MCP
  * fixture (streamable HTTP) run in this process, which is not measured. Batches of the floor, the
- * agent with an ordinary tool and the agent with the tool marked `local: true` alternate, after a
- * warm-up batch of each; figures are medians over batches. CPU times are read from /proc (Linux).
+ * agent with an ordinary tool, the agent with the tool marked `local: true` and the direct calls
+ * (bench/direct-worker.ts, a process of its own) alternate, after a warm-up batch of each; figures
+ * are medians over batches. CPU times are read from /proc (Linux).
  * BENCH_PROFILE_DIR=<dir> has the agent's worker and the floor's write CPU profiles there (node
  * --cpu-prof, in <dir>/agent and <dir>/floor), one file per thread, to compare what each spends;
  * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
@@ -69,9 +70,7 @@ async function main(): Promise<void> {
     // BENCH_PROFILE_DIR=dir: the agent's and the floor's workers write CPU profiles (node --cpu-prof) there when they stop.
     const profileDir = process.env.BENCH_PROFILE_DIR;
     log('starting the worker processes');
-    const { project: projectWorker, floor: floorWorker, configFile } = await startWorkers(stack, dir, closers, (worker) =>
-      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, worker)}`] : [],
-    );
+    const { project: projectWorker, floor: floorWorker, configFile } = await startWorkers(stack, dir, closers, profileDir);
     // BENCH_BASELINE=<dir>: a checkout of an earlier commit (with node_modules) whose worker runs the same runs on a task queue of its own, batch by batch with the others.
     const baselineDir = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined;
     const baselineQueue = `${stack.config.temporal.task_queue}-baseline`;

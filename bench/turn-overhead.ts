@@ -21,14 +21,19 @@
  *  - project, local tool: the same with the tool on the same server marked `local: true`;
  *  - direct: the same calls with no Temporal, from a process of their own as the worker's are
  *    (bench/direct-worker.ts): the OpenAI SDK client and an MCP SDK client (both connected once),
- *    the conversation growing as the agent's does;
- *  - ratio: (project − direct) / floor at p50: what a turn costs beyond the calls, in floors.
+ *    the conversation growing as the agent's does, only the calls timed. Paced: each call comes as
+ *    long after the last as the server's floor takes between two activities (its workflow-task leg,
+ *    p50 of a warm-up floor run), since an agent's calls never come back to back and on a VM a call
+ *    after a pause takes about twice as long as one straight after another (temporal/TUNING.md);
+ *    that gap is a lower bound of an agent's, which also has the activities' dispatch in it. Also
+ *    back to back, as the ratio's second figure;
+ *  - ratio: (project − paced direct) / floor at p50: what a turn costs beyond the calls, in floors.
  *
  * Rounds interleave everything (the order rotates each round) so that load from elsewhere on the
  * machine falls on all alike. Runs go one at a time. Figures are steady state: the first
  * STEADY_AFTER turns of each run are left out, since Temporal's default server reads its queues from
  * a token bucket that lets a first burst of work through at full speed (temporal/TUNING.md) and any
- * load that lasts sees the limit. Then one JSON line. About a minute on 2 cores.
+ * load that lasts sees the limit. Then one JSON line. About a minute and a half on 2 cores.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,9 +132,11 @@ interface Samples {
   runMs: number[];
   floorRunMs: number[];
   floorLegs: Legs[];
+  /** The direct calls, paced by this server's floor. */
+  direct: number[];
 }
 
-const emptySamples = (): Samples => ({ floor: [], project: [], local: [], legs: [], localLegs: [], queuedMs: [], runMs: [], floorRunMs: [], floorLegs: [] });
+const emptySamples = (): Samples => ({ floor: [], project: [], local: [], legs: [], localLegs: [], queuedMs: [], runMs: [], floorRunMs: [], floorLegs: [], direct: [] });
 
 async function projectRun(stack: Stack, server: 'fixture' | 'quick', turns: number) {
   const run = await startAgentRun(stack, server, turns);
@@ -164,9 +171,7 @@ async function main(): Promise<void> {
     log('starting the worker processes');
     // BENCH_PROFILE_DIR=dir: each worker writes CPU profiles (node --cpu-prof) to <dir>/<server>/<agent|floor> when it stops.
     const profileDir = process.env.BENCH_PROFILE_DIR;
-    for (const stack of stacks) {
-      await startWorkers(stack, dir, closers, (worker) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, stack.name, worker)}`] : []));
-    }
+    for (const stack of stacks) await startWorkers(stack, dir, closers, profileDir && path.join(profileDir, stack.name));
     // The direct calls from a process of their own too: calls within one process skip the wake-up of another.
     const direct = await startDirectChild({ OPENAI_BASE_URL: provider.openaiBaseUrl, FIXTURE_URL: fixture.url });
     closers.unshift(() => direct.stop());
@@ -179,21 +184,21 @@ async function main(): Promise<void> {
     };
 
     log('warming up');
-    const warmFloorLegs: Legs[] = [];
+    /** Per server: how long the paced direct calls wait before each call (see above). */
+    const pauses = new Map<string, number>();
     for (const stack of stacks) {
-      const { handle } = await floorRun(stack, WARM_UP_TURNS);
-      if (stack === stacks[0]) warmFloorLegs.push(...turnTimes((await handle.fetchHistory()).events ?? [], 'noop').legs);
+      const { handle } = await floorRun(stack, turns);
+      const legs = steady(turnTimes((await handle.fetchHistory()).events ?? [], 'noop').legs);
+      const pauseMs = Math.round(p50(legs.flatMap((l) => [l.betweenMs, l.afterMs])));
+      if (!Number.isFinite(pauseMs)) throw new Error(`no floor legs to pace the direct calls by on the ${stack.name} server`);
+      pauses.set(stack.name, Math.max(1, pauseMs));
       await projectRun(stack, 'fixture', WARM_UP_TURNS);
       await projectRun(stack, 'quick', WARM_UP_TURNS);
+      await directRun(WARM_UP_TURNS, pauses.get(stack.name)!);
     }
-    // Paced calls come as far apart as Temporal's own step between two activities (the floor's
-    // workflow task, on the first server): an agent's calls are never back to back.
-    const pauseMs = Math.max(1, Math.round(p50(warmFloorLegs.flatMap((l) => [l.betweenMs, l.afterMs]))));
     await directRun(WARM_UP_TURNS, 0);
-    await directRun(WARM_UP_TURNS, pauseMs);
 
     const samples = new Map(stacks.map((stack) => [stack.name, emptySamples()]));
-    const directMs: number[] = [];
     type Step = () => Promise<void>;
     const steps: Step[] = stacks.flatMap((stack): Step[] => {
       const into = samples.get(stack.name)!;
@@ -217,11 +222,13 @@ async function main(): Promise<void> {
           into.local.push(...steady(run.turnsMs));
           into.localLegs.push(...steady(run.legs));
         },
+        async () => {
+          into.direct.push(...steady(await directRun(turns, pauses.get(stack.name)!)));
+        },
       ];
     });
     const backToBackMs: number[] = [];
     steps.push(async () => {
-      directMs.push(...steady(await directRun(turns, pauseMs)));
       backToBackMs.push(...steady(await directRun(turns, 0)));
     });
     for (let round = 0; round < rounds; round++) {
@@ -229,21 +236,22 @@ async function main(): Promise<void> {
       log(`round ${round + 1}/${rounds} done (${((performance.now() - benchStarted) / 1000).toFixed(0)} s)`);
     }
 
-    const directP50 = p50(directMs);
     console.log(
       `Turn overhead: ${rounds} interleaved rounds, runs of ${turns} tool turns one at a time, turns after the ${STEADY_AFTER}th; ` +
         `Temporal ${cli.source}; worker processes as operators start them; provider and MCP fixture (streamable HTTP) in the bench's process, answering at once`,
     );
     const backToBackP50 = p50(backToBackMs);
     console.log(
-      `direct (OpenAI SDK + MCP client, no Temporal, a process of their own), each call ${pauseMs} ms after the last: ` +
-        `p50 ${ms(directP50)}, p90 ${ms(p90(directMs))} per turn (back to back: p50 ${ms(backToBackP50)}, p90 ${ms(p90(backToBackMs))})`,
+      `direct (OpenAI SDK + MCP client, no Temporal, a process of their own), calls back to back: p50 ${ms(backToBackP50)}, ` +
+        `p90 ${ms(p90(backToBackMs))} per turn; paced: per server below`,
     );
     const figures = stacks.map((stack) => {
       const s = samples.get(stack.name)!;
       const floor = { p50: p50(s.floor), p90: p90(s.floor) };
       const project = { p50: p50(s.project), p90: p90(s.project) };
       const local = { p50: p50(s.local), p90: p90(s.local) };
+      const pauseMs = pauses.get(stack.name)!;
+      const directP50 = p50(s.direct);
       const ratio = (project.p50 - directP50) / floor.p50;
       const backToBackRatio = (project.p50 - backToBackP50) / floor.p50;
       const localRatio = (local.p50 - directP50) / floor.p50;
@@ -251,6 +259,10 @@ async function main(): Promise<void> {
       const what = stack.name === 'tuned' ? 'as npm run dev starts it (temporal/tuning.ts)' : "Temporal's defaults";
       console.log(`${stack.name} dev server (${what}):`);
       console.log(`  floor (two no-op activities)      p50 ${ms(floor.p50).padStart(9)}  p90 ${ms(floor.p90).padStart(9)} per turn`);
+      console.log(
+        `  ${`direct, each call ${pauseMs} ms after`.padEnd(34)}p50 ${ms(directP50).padStart(9)}  p90 ${ms(p90(s.direct)).padStart(9)} per turn` +
+          ` (the floor's workflow-task leg)`,
+      );
       console.log(
         `  project (LLM + tool activity)     p50 ${ms(project.p50).padStart(9)}  p90 ${ms(project.p90).padStart(9)} per turn` +
           `  ratio (project − direct)/floor = ${ratio.toFixed(2)} (against back-to-back calls: ${backToBackRatio.toFixed(2)})`,
@@ -274,6 +286,9 @@ async function main(): Promise<void> {
         projectP90Ms: round(project.p90),
         localToolP50Ms: round(local.p50),
         localToolP90Ms: round(local.p90),
+        directPauseMs: pauseMs,
+        directP50Ms: round(directP50),
+        directP90Ms: round(p90(s.direct)),
         ratio: round(ratio),
         backToBackRatio: round(backToBackRatio),
         localToolRatio: round(localRatio),
@@ -307,10 +322,8 @@ async function main(): Promise<void> {
         rounds,
         turns,
         steadyAfter: STEADY_AFTER,
-        directPauseMs: pauseMs,
-        directP50Ms: round(directP50),
-        directP90Ms: round(p90(directMs)),
         directBackToBackP50Ms: round(backToBackP50),
+        directBackToBackP90Ms: round(p90(backToBackMs)),
         servers: figures,
       }),
     );

@@ -14,11 +14,20 @@ export interface WorkerChild {
   stop(): Promise<void>;
 }
 
+/**
+ * This process's environment without what would override a bench child's config (src/config/load.ts:
+ * a developer's OPENAI_BASE_URL or TEMPORAL_NAMESPACE would send its calls elsewhere), plus `env`.
+ */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|OPENAI_|ANTHROPIC_|COHERE_|MCP_AGENT_|OTEL_|LOG_LEVEL$|AWS_REGION$)/.test(name));
+  return { ...Object.fromEntries(inherited), ...env };
+}
+
 /** Starts a worker process and resolves once it prints a line with "worker polling". */
 export async function startWorkerChild(label: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerChild> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: projectRoot,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -30,7 +39,10 @@ export async function startWorkerChild(label: string, args: string[], env: NodeJ
       if (output.includes('worker polling')) resolve();
     });
     void exited.then(() => reject(new Error(`${label} exited before polling:\n${output}`)));
-    setTimeout(() => reject(new Error(`${label} not polling after 120 s:\n${output}`)), 120_000).unref();
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${label} not polling after 120 s:\n${output}`));
+    }, 120_000).unref();
   });
   // From here on the output goes to a file (never kept in memory, never blocking on a full pipe).
   const logFile = path.join(logDir, `${label.replace(/\W+/g, '_')}.log`);

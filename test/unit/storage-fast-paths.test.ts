@@ -9,7 +9,15 @@ import type { BlobStore } from '../../src/storage/store';
 /** What a model turn's writes and reads cost in the store: no more file operations or parsing than needed. */
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-const scratch = () => mkdtempSync(path.join(tmpdir(), 'mcp-agent-unit-fast-'));
+const scratches: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-unit-fast-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 
 test('the file store writes a key again over itself, leaving one file and no temporary ones', async () => {
   const root = scratch();
@@ -87,7 +95,7 @@ test('small writes go into spare files made ahead, so creating a file is off the
   // The second blob is one of those spares, renamed into place; another is on its way.
   expect(before.filter((name) => !spares().includes(name))).toHaveLength(1);
   expect(new TextDecoder().decode(await store.get(key))).toBe('second');
-  await until(() => spares().length === 2, 'the spare used was replaced');
+  await until(() => store['spares'].length === 2, 'the spare used was replaced');
 
   // A spare someone removed (a sweep of stale spares, a cleared store) does not fail a write.
   for (const name of spares()) rmSync(path.join(root, '.spares', name));

@@ -44,8 +44,11 @@ test("a failed build logs webpack's report, naming the missing module, as an err
   const workflows = path.join(dir, 'workflows.js');
   writeFileSync(workflows, "export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
   const { logger, lines } = capturingLogger('info');
-  await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
-  const errors = lines.filter((line) => line.level >= ERROR);
-  expect(errors.map((line) => line.msg).join('\n')).toMatch(/no-such-module/);
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
+    const errors = lines.filter((line) => line.level >= ERROR);
+    expect(errors.map((line) => line.msg).join('\n')).toMatch(/no-such-module/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
