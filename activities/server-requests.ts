@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import type { ConversationStore } from '../src/conversation/store';
 import { errorChain } from '../src/error-causes';
 import { modelReadableImage } from '../src/mcp/content';
@@ -107,10 +107,12 @@ export async function withoutMediaData(request: ServerRequest, store: Pick<Conve
   const messages = await Promise.all(
     request.params.messages.map(async (message) => {
       const stripped = async (part: SamplingPartInRun): Promise<SamplingPartInRun> => {
-        if ((part.type !== 'image' && part.type !== 'audio') || !('data' in part)) return part;
-        const { data, ...rest } = part;
-        const media: SamplingMediaPart = { ...rest, bytes: Buffer.byteLength(data, 'base64') };
-        if (part.type === 'image' && message.role === 'user' && modelReadableImage(part)) media.ref = await store.putImage(data, part.mimeType);
+        // A tool result's images are a note for the model, as the tool result itself is: none is stored.
+        if (part.type === 'tool_result') return { ...part, content: part.content.map((block) => (isMediaWithData(block) ? withoutData(block) : block)) };
+        if (!isMediaWithData(part)) return part;
+        const found: MediaWithData = part;
+        const media = withoutData(found);
+        if (found.type === 'image' && message.role === 'user' && modelReadableImage(found)) media.ref = await store.putImage(found.data, found.mimeType);
         return media;
       };
       const content = Array.isArray(message.content) ? await Promise.all(message.content.map(stripped)) : await stripped(message.content);
@@ -118,6 +120,17 @@ export async function withoutMediaData(request: ServerRequest, store: Pick<Conve
     }),
   );
   return { kind: 'sampling', params: { ...request.params, messages } };
+}
+
+type MediaWithData = Extract<ContentBlock, { type: 'image' | 'audio' }>;
+
+function isMediaWithData(part: unknown): part is MediaWithData {
+  const { type, data } = (part ?? {}) as { type?: unknown; data?: unknown };
+  return (type === 'image' || type === 'audio') && typeof data === 'string';
+}
+
+function withoutData({ data, ...rest }: MediaWithData): SamplingMediaPart {
+  return { ...rest, bytes: Buffer.byteLength(data, 'base64') };
 }
 
 /** Bound to what the server asks, so that a retried call that asks something else is asked anew. */

@@ -1,10 +1,12 @@
 import type {
+  ContentBlock,
   CreateMessageRequest,
   CreateMessageResult,
   ElicitRequest,
   ElicitResult,
   SamplingMessage,
   SamplingMessageContentBlock,
+  ToolResultContent,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ImageRef, LlmRequest, LlmResponse, Message } from '../llm/messages';
 
@@ -49,8 +51,11 @@ export interface SamplingMediaPart {
   _meta?: Record<string, unknown>;
 }
 
-/** A sampling message's content part in the run: MCP's own, or a binary part without its data. */
-export type SamplingPartInRun = SamplingMessageContentBlock | SamplingMediaPart;
+/** A tool result in a sampling message, its images and audio without their data (a note for the model either way). */
+type SamplingToolResultInRun = Omit<ToolResultContent, 'content'> & { content: Array<ContentBlock | SamplingMediaPart> };
+
+/** A sampling message's content part in the run: MCP's own, or one without binary data. */
+export type SamplingPartInRun = Exclude<SamplingMessageContentBlock, ToolResultContent> | SamplingMediaPart | SamplingToolResultInRun;
 
 export type SamplingParamsInRun = Omit<CreateMessageRequest['params'], 'messages'> & {
   messages: Array<Omit<SamplingMessage, 'content'> & { content: SamplingPartInRun | SamplingPartInRun[] }>;

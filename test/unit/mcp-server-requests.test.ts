@@ -164,6 +164,46 @@ describe('sampling', () => {
       expect(resolved).toMatchObject({ role: 'user', content: 'Look\n[audio content (audio/wav) omitted]', images: [{ mimeType: 'image/png', data: PIXEL }] });
     });
 
+    it("takes the data out of a tool result's images and audio too, which reach the model as the tool result's note", async () => {
+      const inRun = await withoutMediaData(
+        {
+          kind: 'sampling',
+          params: {
+            messages: [
+              { role: 'assistant', content: { type: 'tool_use', id: 'call-1', name: 'snap', input: {} } },
+              {
+                role: 'user',
+                content: {
+                  type: 'tool_result',
+                  toolUseId: 'call-1',
+                  content: [
+                    { type: 'text', text: 'Here.' },
+                    { type: 'image', data: PIXEL, mimeType: 'image/png' },
+                    { type: 'audio', data: 'AAAA', mimeType: 'audio/wav' },
+                  ],
+                },
+              },
+            ],
+            maxTokens: 10,
+          },
+        },
+        store,
+      );
+      expect(JSON.stringify(inRun)).not.toContain(PIXEL);
+      expect(JSON.stringify(inRun)).not.toContain('AAAA');
+      if (inRun.kind !== 'sampling') throw new Error('not sampling');
+      expect(inRun.params.messages[1].content).toEqual({
+        type: 'tool_result',
+        toolUseId: 'call-1',
+        content: [
+          { type: 'text', text: 'Here.' },
+          { type: 'image', mimeType: 'image/png', bytes: 70 },
+          { type: 'audio', mimeType: 'audio/wav', bytes: 3 },
+        ],
+      });
+      expect(samplingLlmRequest(inRun.params, settings).messages[1]).toEqual({ role: 'user', content: '[tool_result content omitted]' });
+    });
+
     it('passes an elicitation through as it is', async () => {
       const request = { kind: 'elicitation' as const, params: { message: 'Name?', requestedSchema: { type: 'object' as const, properties: {} } } };
       expect(await withoutMediaData(request, store)).toBe(request);
