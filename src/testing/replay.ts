@@ -27,7 +27,10 @@ export interface NamedHistory {
 
 /**
  * Reads a history exported as JSON. The run's id is not in it, but replay needs it: the ids of
- * the run's children derive from it.
+ * the run's children derive from it. `historyFromJSON` needs @temporalio/common and
+ * @temporalio/proto to share one copy of protobufjs (with two, it fails "type must be a Type"),
+ * which is why this package depends on protobufjs itself: npm then installs the SDK's version at
+ * the top, where another dependency (OpenTelemetry's, gRPC's) would put an older one.
  */
 export function readHistoryFile(file: string, workflowId: string): NamedHistory {
   const json: unknown = JSON.parse(readFileSync(file, 'utf8'));

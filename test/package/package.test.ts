@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -169,6 +169,14 @@ test('in the scaffold, npm run dev serves the example: started, paused, resumed 
   const done = await call('GET', '/runs/ticket-1/result?wait=30');
   expect(done.body.status).toBe('completed');
   expect(done.body.result).toMatchObject({ kind: { kind: 'question', urgent: false }, draft: 'Here is how to export.', sent: true });
+
+  // The run's history, exported as the README says, replays on the project's code.
+  const { stdout: history } = await run(findTemporalCli().path, ['workflow', 'show', '--output', 'json', '--address', `127.0.0.1:${temporalPort}`, '-w', 'ticket-1'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  writeFileSync(path.join(demo, 'ticket-1.json'), history);
+  const replayed = await run('npx', ['mcp-agent', 'replay', 'ticket-1.json'], { cwd: demo, env: { ...process.env, LOG_LEVEL: 'warn' } });
+  expect(replayed.stdout).toContain('ticket-1.json replays on this code.');
 });
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, explain: () => string): Promise<void> {
