@@ -49,7 +49,7 @@ Commands:
   dev                               Temporal, a worker and the API on this machine (npm run dev)
   init [dir]                        a new project: a code workflow, its config, a test, a README
       --package SPEC                  how it depends on mcp-agent-temporal (default ^<this version>;
-                                      a tarball or folder path works too)
+                                      a tarball from npm pack, or a built checkout's folder)
   replay <history.json>             replay a recorded history (the Web UI's Download) on today's
                                     code and config: exit 0 if it replays, 1 with the reason if not
       --id ID                         the run's id, which its children's ids derive from (default:

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageManifest, packageRoot } from '../package-info';
 import { CliError, ExitCode } from './exit-codes';
@@ -26,6 +26,8 @@ export function initProject(dir: string, options: InitOptions = {}): string {
   if (existsSync(target) && readdirSync(target).some((entry) => entry !== '.git')) {
     throw new CliError(ExitCode.Usage, `init: ${target} is not empty; choose a new folder`);
   }
+  // Checked before anything is made, so that a refused `--package` leaves no half-made project.
+  const dependency = dependencySpec(options.dependency);
   mkdirSync(target, { recursive: true });
   cpSync(templateDir, target, { recursive: true });
   for (const [from, to] of Object.entries(renamed)) renameSync(path.join(target, from), path.join(target, to));
@@ -33,7 +35,7 @@ export function initProject(dir: string, options: InitOptions = {}): string {
   const ours = packageManifest();
   const values: Record<string, string> = {
     name: path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-'),
-    dependency: dependencySpec(options.dependency) ?? `^${ours.version}`,
+    dependency: dependency ?? `^${ours.version}`,
     tsxVersion: ours.dependencies.tsx,
     zodVersion: ours.dependencies.zod,
   };
@@ -55,5 +57,15 @@ export function initProject(dir: string, options: InitOptions = {}): string {
 /** A tarball or folder given by a path relative to here means the same file from the new project. */
 function dependencySpec(spec: string | undefined): string | undefined {
   if (spec === undefined) return undefined;
-  return existsSync(spec) ? path.resolve(spec) : spec;
+  if (!existsSync(spec)) return spec;
+  const resolved = path.resolve(spec);
+  // A checkout as cloned has no compiled entry points: the project would install and then fail to load it.
+  const manifest = path.join(resolved, 'package.json');
+  if (statSync(resolved).isDirectory() && existsSync(manifest)) {
+    const { main } = JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string };
+    if (main && !existsSync(path.join(resolved, main))) {
+      throw new CliError(ExitCode.Usage, `init: ${resolved} is not built (no ${main}): run \`npm run build\` there first, or pass a tarball from \`npm pack\``);
+    }
+  }
+  return resolved;
 }

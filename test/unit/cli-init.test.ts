@@ -40,6 +40,19 @@ describe('mcp-agent init', () => {
     expect(manifest.dependencies['mcp-agent-temporal']).toBe('/tmp/mcp-agent-temporal-0.1.0.tgz');
   });
 
+  it('takes a built checkout as the package, and refuses one that is not built before making anything', () => {
+    const checkout = path.join(dir, 'checkout');
+    mkdirSync(checkout);
+    writeFileSync(path.join(checkout, 'package.json'), JSON.stringify({ name: 'mcp-agent-temporal', main: 'dist/src/index.js' }));
+    expect(() => initProject(path.join(dir, 'early'), { dependency: checkout })).toThrow(/is not built \(no dist\/src\/index\.js\): run `npm run build`/);
+    expect(existsSync(path.join(dir, 'early'))).toBe(false);
+
+    mkdirSync(path.join(checkout, 'dist', 'src'), { recursive: true });
+    writeFileSync(path.join(checkout, 'dist', 'src', 'index.js'), '');
+    initProject(path.join(dir, 'built'), { dependency: checkout });
+    expect(JSON.parse(readFileSync(path.join(dir, 'built', 'package.json'), 'utf8')).dependencies['mcp-agent-temporal']).toBe(checkout);
+  });
+
   it('refuses a folder that is not empty, touching nothing in it', () => {
     mkdirSync(path.join(dir, 'taken'));
     writeFileSync(path.join(dir, 'taken', 'notes.txt'), 'mine');
