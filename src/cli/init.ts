@@ -61,7 +61,8 @@ function dependencySpec(spec: string | undefined): string | undefined {
   const resolved = path.resolve(spec);
   // A checkout as cloned has no compiled entry points: the project would install and then fail to load it.
   const manifest = path.join(resolved, 'package.json');
-  if (statSync(resolved).isDirectory() && existsSync(manifest)) {
+  if (statSync(resolved).isDirectory()) {
+    if (!existsSync(manifest)) throw new CliError(ExitCode.Usage, `init: ${resolved} is not a package (no package.json); pass a checkout of mcp-agent-temporal or a tarball`);
     const { main } = JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string };
     if (main && !existsSync(path.join(resolved, main))) {
       throw new CliError(ExitCode.Usage, `init: ${resolved} is not built (no ${main}): run \`npm run build\` there first, or pass a tarball from \`npm pack\``);

@@ -51,8 +51,14 @@ export interface SamplingMediaPart {
   _meta?: Record<string, unknown>;
 }
 
-/** A tool result in a sampling message, its images and audio without their data (a note for the model either way). */
-type SamplingToolResultInRun = Omit<ToolResultContent, 'content'> & { content: Array<ContentBlock | SamplingMediaPart> };
+/** An embedded resource of a tool result with its base64 `blob` replaced by its decoded size. */
+export interface SamplingResourceWithoutBlob {
+  type: 'resource';
+  resource: { uri: string; mimeType?: string; bytes: number };
+}
+
+/** A tool result in a sampling message, its binary content without its data (a note for the model either way). */
+type SamplingToolResultInRun = Omit<ToolResultContent, 'content'> & { content: Array<ContentBlock | SamplingMediaPart | SamplingResourceWithoutBlob> };
 
 /** A sampling message's content part in the run: MCP's own, or one without binary data. */
 export type SamplingPartInRun = Exclude<SamplingMessageContentBlock, ToolResultContent> | SamplingMediaPart | SamplingToolResultInRun;

@@ -30,7 +30,8 @@ export interface NamedHistory {
  * the run's children derive from it. `historyFromJSON` needs @temporalio/common and
  * @temporalio/proto to share one copy of protobufjs (with two, it fails "type must be a Type"),
  * which is why this package depends on protobufjs itself: npm then installs the SDK's version at
- * the top, where another dependency (OpenTelemetry's, gRPC's) would put an older one.
+ * the top, where another dependency (OpenTelemetry's, gRPC's) would put an older one. A project
+ * that depends on protobufjs 7 itself keeps that at the top, and replay fails there.
  */
 export function readHistoryFile(file: string, workflowId: string): NamedHistory {
   const json: unknown = JSON.parse(readFileSync(file, 'utf8'));

@@ -43,6 +43,7 @@ describe('mcp-agent init', () => {
   it('takes a built checkout as the package, and refuses one that is not built before making anything', () => {
     const checkout = path.join(dir, 'checkout');
     mkdirSync(checkout);
+    expect(() => initProject(path.join(dir, 'early'), { dependency: checkout })).toThrow(/is not a package \(no package\.json\)/);
     writeFileSync(path.join(checkout, 'package.json'), JSON.stringify({ name: 'mcp-agent-temporal', main: 'dist/src/index.js' }));
     expect(() => initProject(path.join(dir, 'early'), { dependency: checkout })).toThrow(/is not built \(no dist\/src\/index\.js\): run `npm run build`/);
     expect(existsSync(path.join(dir, 'early'))).toBe(false);

@@ -164,7 +164,7 @@ describe('sampling', () => {
       expect(resolved).toMatchObject({ role: 'user', content: 'Look\n[audio content (audio/wav) omitted]', images: [{ mimeType: 'image/png', data: PIXEL }] });
     });
 
-    it("takes the data out of a tool result's images and audio too, which reach the model as the tool result's note", async () => {
+    it("takes the data out of a tool result's images, audio and resources too, which reach the model as the tool result's note", async () => {
       const inRun = await withoutMediaData(
         {
           kind: 'sampling',
@@ -180,6 +180,8 @@ describe('sampling', () => {
                     { type: 'text', text: 'Here.' },
                     { type: 'image', data: PIXEL, mimeType: 'image/png' },
                     { type: 'audio', data: 'AAAA', mimeType: 'audio/wav' },
+                    { type: 'resource', resource: { uri: 'file:///shot.png', mimeType: 'image/png', blob: PIXEL } },
+                    { type: 'resource', resource: { uri: 'file:///a.txt', text: 'plain' } },
                   ],
                 },
               },
@@ -199,6 +201,8 @@ describe('sampling', () => {
           { type: 'text', text: 'Here.' },
           { type: 'image', mimeType: 'image/png', bytes: 70 },
           { type: 'audio', mimeType: 'audio/wav', bytes: 3 },
+          { type: 'resource', resource: { uri: 'file:///shot.png', mimeType: 'image/png', bytes: 70 } },
+          { type: 'resource', resource: { uri: 'file:///a.txt', text: 'plain' } },
         ],
       });
       expect(samplingLlmRequest(inRun.params, settings).messages[1]).toEqual({ role: 'user', content: '[tool_result content omitted]' });

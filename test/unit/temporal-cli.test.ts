@@ -41,9 +41,15 @@ describe('finding the Temporal CLI', () => {
   });
 });
 
-test('tools installed on demand go to the checkout, or, for the installed package, to the project running it (npm install would wipe them)', () => {
-  expect(toolsFolder('/work/checkout', '/somewhere')).toBe('/work/checkout/.tools');
-  expect(toolsFolder('/home/me/agents/node_modules/mcp-agent-temporal/dist', '/home/me/agents')).toBe('/home/me/agents/.tools');
+test('tools installed on demand go to the checkout, or, for the installed package, to the project that installed it (npm install would wipe them)', () => {
+  const checkout = path.resolve('/work/checkout');
+  expect(toolsFolder(checkout, path.resolve('/somewhere'))).toBe(path.join(checkout, '.tools'));
+  const project = path.resolve('/home/me/agents');
+  const installed = path.join(project, 'node_modules', 'mcp-agent-temporal');
+  expect(toolsFolder(installed, project)).toBe(path.join(project, '.tools'));
+  expect(toolsFolder(installed, path.join(project, 'workflows'))).toBe(path.join(project, '.tools'));
+  // npx's cache or a global install: the folder it runs in.
+  expect(toolsFolder(path.resolve('/home/me/.npm/_npx/1/node_modules/mcp-agent-temporal'), project)).toBe(path.join(project, '.tools'));
 });
 
 describe('dev server arguments', () => {
