@@ -51,7 +51,8 @@ Commands:
       --package SPEC                  how it depends on mcp-agent-temporal (default ^<this version>;
                                       a tarball from npm pack, or a built checkout's folder)
   replay <history.json>             replay a recorded history (the Web UI's Download) on today's
-                                    code and config: exit 0 if it replays, 1 with the reason if not
+                                    code and config: exit 0 if it replays, 1 with the reason if not,
+                                    2 if the file is not a history
       --id ID                         the run's id, which its children's ids derive from (default:
                                       the file's name without .json)
 
