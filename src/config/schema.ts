@@ -71,17 +71,20 @@ const loggerSchema = z
   })
   .strict();
 
+/** A provider section's `stream` switch (both providers'). */
+const providerStreamSchema = z
+  .boolean()
+  .describe(
+    'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); default true; false for a server that cannot, and its calls are plain requests, without llm_delta events',
+  )
+  .optional();
+
 const anthropicSchema = z
   .object({
     api_key: z.string().min(1).optional(),
     base_url: z.url().optional(),
     default_model: z.string().min(1).default('claude-sonnet-4-5'),
-    stream: z
-      .boolean()
-      .describe(
-        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); default true; false for a server that cannot, and its calls are plain requests, without llm_delta events',
-      )
-      .optional(),
+    stream: providerStreamSchema,
   })
   .strict();
 
@@ -91,12 +94,7 @@ const openaiSchema = z
     base_url: z.url().describe('Any OpenAI-compatible server: Ollama, vLLM, LM Studio').optional(),
     default_model: z.string().min(1).default('gpt-4o-mini'),
     embedding_model: z.string().min(1).default('text-embedding-3-small'),
-    stream: z
-      .boolean()
-      .describe(
-        'With streaming.nats_url set, whether model calls to this provider stream (README, "Streaming"); default true; false for a server that cannot, and its calls are plain requests, without llm_delta events',
-      )
-      .optional(),
+    stream: providerStreamSchema,
   })
   .strict();
 
