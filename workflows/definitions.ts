@@ -140,6 +140,7 @@ export const Patches = {
   InputRequestMarkers: 'input-request-markers',
   UsageMemo: 'usage-memo',
   CancelWins: 'cancel-wins',
+  WithdrawFailedCallRequests: 'withdraw-failed-call-requests',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

@@ -122,6 +122,7 @@ export class RunControl {
   private warnedUnpriced = false;
   /** The workflow's root scope, cancelled to stop the whole run (and its children) when over budget. */
   private readonly rootScope = CancellationScope.current();
+  private readonly withdrawRequestsOfFailedCall: (activityId: string) => void;
 
   constructor(
     private readonly workflow: string,
@@ -160,7 +161,7 @@ export class RunControl {
       }
     });
     setHandler(stateQuery, () => this.state());
-    handleServerRequests(this);
+    this.withdrawRequestsOfFailedCall = handleServerRequests(this);
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
     });
@@ -193,6 +194,11 @@ export class RunControl {
   withdrawRequest(requestId: string): void {
     const open = this.open.find((r) => r.requestId === requestId && !r.answer);
     if (open) open.withdrawn = true;
+  }
+
+  /** A tool call failed for good: what its MCP server was still asking a person is withdrawn. */
+  toolCallFailed(activityId: string): void {
+    this.withdrawRequestsOfFailedCall(activityId);
   }
 
   /**

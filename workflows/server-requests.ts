@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, defineSignal, defineUpdate, isCancellation, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineSignal, defineUpdate, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { approvalDecisionSchema } from '../src/patterns/human-input';
 import { namespacedToolName } from '../src/mcp/naming';
 import {
@@ -8,10 +8,12 @@ import {
   samplingApprovalPrompt,
   samplingLlmRequest,
   samplingResult,
+  serverRequestKeyPrefix,
   type McpServerRequestAnswer,
   type McpServerRequestInput,
 } from '../src/mcp/server-requests';
 import { llmActivity } from './activities';
+import { Patches } from './definitions';
 import type { RunControl } from './run-control';
 
 /**
@@ -30,6 +32,11 @@ import type { RunControl } from './run-control';
  * The handler is registered with the run's other handlers when RunControl is made; runs recorded
  * before it never received the Update, so their histories replay unchanged, and it adds commands
  * (an activity, a memo marker) only when such an Update arrives.
+ *
+ * A tool call that fails for good (its last attempt) can leave a question waiting: its server or its
+ * worker is gone, so no answer would reach anyone. The function returned ends those waits, as the
+ * server's own withdrawal does, so that the person is not asked for nothing and a loop does not hold
+ * its continue-as-new for a request that cannot be answered.
  */
 
 export const mcpServerRequestUpdate = defineUpdate<McpServerRequestAnswer, [McpServerRequestInput]>(MCP_SERVER_REQUEST_UPDATE);
@@ -37,7 +44,7 @@ export const mcpServerRequestUpdate = defineUpdate<McpServerRequestAnswer, [McpS
 /** The server cancelled its request (its own timeout, say): the person is no longer asked. */
 export const mcpServerRequestWithdrawnSignal = defineSignal<[{ key: string }]>(MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL);
 
-export function handleServerRequests(control: RunControl): void {
+export function handleServerRequests(control: RunControl): (failedActivityId: string) => void {
   // Temporal keeps one Update per id, so a request comes here once; should the same key arrive
   // again (a client that retried an Update whose id Temporal no longer tracks) it shares the answer.
   const answers = new Map<string, Promise<McpServerRequestAnswer>>();
@@ -75,6 +82,13 @@ export function handleServerRequests(control: RunControl): void {
       description: "An MCP server's sampling or elicitation request during one of this run's tool calls",
     },
   );
+  return (failedActivityId) => {
+    const prefix = serverRequestKeyPrefix(failedActivityId);
+    const orphaned = [...waits].filter(([key]) => key.startsWith(prefix)).map(([, requestId]) => requestId);
+    // Runs recorded before this waited out the timeout; withdrawing adds commands (a cancelled timer, a marker).
+    if (orphaned.length === 0 || !patched(Patches.WithdrawFailedCallRequests)) return;
+    for (const requestId of orphaned) control.withdrawRequest(requestId);
+  };
 }
 
 async function answerRequest(

@@ -1,3 +1,4 @@
+import { ActivityFailure, isCancellation } from '@temporalio/workflow';
 import type { CallFunctionResult } from '../activities/contracts';
 import type { ImageRef, StoredText, ToolCall, ToolResultMessage } from '../src/llm/messages';
 import { matchesAny } from '../src/mcp/naming';
@@ -85,11 +86,28 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     return { ...result(functionResultText(reply), reply.isError), functionReply: reply };
   }
   const local = runsLocally(agent, { server: route.server });
-  const reply = await mcpCallToolActivity(toolSummary(call.name), agent.server_calls?.[route.server], local)({
-    server: route.server,
-    tool: route.tool,
-    arguments: call.arguments,
-  });
+  let reply;
+  // try/catch rather than .catch(): one more promise would reorder the commands of concurrent calls.
+  try {
+    reply = await mcpCallToolActivity(toolSummary(call.name), agent.server_calls?.[route.server], local)({
+      server: route.server,
+      tool: route.tool,
+      arguments: call.arguments,
+    });
+  } catch (err) {
+    // A local call never asks the run anything (activities/server-requests.ts), and its ids count apart.
+    const activityId = local || isCancellation(err) ? undefined : failedActivityId(err);
+    if (activityId) control.toolCallFailed(activityId);
+    throw err;
+  }
   control.recordToolCall();
   return result(reply.content, reply.isError, reply.stored, reply.images);
+}
+
+/** The activity a failure came from: itself, or the cause of a failure made of it (a deadline's). */
+function failedActivityId(err: unknown): string | undefined {
+  for (let failure = err; failure instanceof Error; failure = failure.cause) {
+    if (failure instanceof ActivityFailure) return failure.activityId;
+  }
+  return undefined;
 }

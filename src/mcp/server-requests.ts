@@ -96,7 +96,12 @@ export type McpServerRequestAnswer =
 
 /** The Update id of a request; the activity id is the same on every attempt of the tool call. */
 export function serverRequestKey(activityId: string, sequence: number, digest: string): string {
-  return `${MCP_SERVER_REQUEST_UPDATE}.${activityId}.${sequence}.${digest}`;
+  return `${serverRequestKeyPrefix(activityId)}${sequence}.${digest}`;
+}
+
+/** What the keys of every request of one tool call (all its attempts) start with. */
+export function serverRequestKeyPrefix(activityId: string): string {
+  return `${MCP_SERVER_REQUEST_UPDATE}.${activityId}.`;
 }
 
 // ---- sampling ----

@@ -33,6 +33,8 @@ beforeAll(async () => {
           // The fixture over stdio again, sampled by OpenAI (the default provider) after an approval.
           pictured: { ...servers.local, sampling: { model: 'sampler-pictured', approve: true } },
           unsampled: servers.fixture,
+          // One attempt of 2 s: a call that asks and is not answered in time fails for good.
+          brittle: { ...servers.fixture, calls: { timeout_seconds: 2, max_attempts: 1 } },
           inline: { ...servers.fixture, local: true },
           // stdio with neither sampling nor elicitation configured: its calls share one session.
           plain: servers.local,
@@ -328,6 +330,33 @@ describe('elicitation', () => {
     const types = (await events(handle.workflowId)).map((e) => e.type);
     expect(types).toContain('input_timed_out');
     expect(types).not.toContain('input_received');
+  });
+
+  test('a tool call that fails for good while its question waits withdraws the question: the conversation goes on without it', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [{ toolCalls: [{ name: 'brittle-ask', arguments: { question: 'Never answered?' } }] }, { text: 'Next answer.' }]);
+    const handle = await env.start('agent', 'Ask me.', { ...agentSpec(model, ['brittle']), conversation: true });
+    const runId = handle.workflowId;
+    const asked = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+    expect(asked).toMatchObject({ kind: 'elicitation', prompt: 'Never answered?' });
+
+    // The call's one attempt times out: the turn fails, the conversation stays open, nobody is asked any more.
+    const idle = await eventually(async () => {
+      const run = (await running.api.get(`/runs/${runId}`)).body;
+      return run.conversation?.lastTurn?.outcome === 'failed' && run;
+    });
+    expect(idle).toMatchObject({ status: 'idle', conversation: { lastTurn: { turn: 1, error: { message: expect.stringMatching(/timed out/i) } } } });
+    expect(idle.pendingInput).toBeUndefined();
+
+    const next = await running.api.post(`/runs/${runId}/messages?wait=30`, { input: 'And now?' });
+    expect(next.body).toMatchObject({ status: 'idle', conversation: { lastTurn: { turn: 2, outcome: 'answered' } } });
+    expect((await running.api.post(`/runs/${runId}/close`)).status).toBe(202);
+    await handle.result();
+    const marks = (await events(runId)).filter((e) => e.type.startsWith('input_')).map((e) => [e.type, e.data.requestId]);
+    expect(marks).toEqual([
+      ['input_requested', asked.requestId],
+      ['input_timed_out', asked.requestId],
+    ]);
   });
 
   test('two runs asking at once over one HTTP session: each question goes to the run whose call asked it', async () => {
