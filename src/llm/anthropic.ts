@@ -42,6 +42,8 @@ export function toAnthropicParams(request: LlmRequest): AnthropicParams {
     // The Messages API's native structured output: one tool whose input is the object, forced.
     tools.push(outputTool(request.output));
     params.tool_choice = { type: 'tool', name: request.output.name };
+  } else if (tools.length > 0 && request.toolChoice) {
+    params.tool_choice = request.toolChoice === 'required' ? { type: 'any' } : { type: request.toolChoice };
   } else if (tools.length > 0 && request.parallelToolCalls === false) {
     params.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
   }

@@ -84,9 +84,13 @@ export interface LlmRequest extends RequestParams {
   system?: string;
   messages: Message[];
   tools: ToolDefinition[];
+  /** Whether the model must, may or must not call a tool (an MCP sampling request's); absent: it may. */
+  toolChoice?: ToolChoice;
   maxTokens: number;
   output?: OutputSchema;
 }
+
+export type ToolChoice = 'auto' | 'required' | 'none';
 
 export interface LlmResponse {
   message: AssistantMessage;

@@ -58,6 +58,7 @@ export function toOpenAiParams(
     }));
     // Only beside tools: the API refuses the flag on a request that offers none.
     if (request.parallelToolCalls !== undefined) params.parallel_tool_calls = request.parallelToolCalls;
+    if (request.toolChoice) params.tool_choice = request.toolChoice;
   }
   if (request.output) params.response_format = responseFormat(request.output);
   return params;

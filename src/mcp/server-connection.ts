@@ -9,6 +9,7 @@ import {
   type CallToolResult,
   type ClientCapabilities,
   type CreateMessageResult,
+  type CreateMessageResultWithTools,
   type ElicitResult,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -73,7 +74,10 @@ export interface ServerRequestContext {
   sequence: number;
 }
 
-export type ServerRequestHandler = (request: ServerRequest, context: ServerRequestContext) => Promise<CreateMessageResult | ElicitResult>;
+export type ServerRequestHandler = (
+  request: ServerRequest,
+  context: ServerRequestContext,
+) => Promise<CreateMessageResult | CreateMessageResultWithTools | ElicitResult>;
 
 interface InFlightCall {
   handler?: ServerRequestHandler;
@@ -390,11 +394,11 @@ export class ServerConnection {
     return session;
   }
 
-  /** Roots when configured, sampling when configured, form elicitation always. */
+  /** Roots when configured, sampling (with tools) when configured, form elicitation always. */
   private capabilities(): ClientCapabilities {
     return {
       ...(this.settings.roots && { roots: { listChanged: false } }),
-      ...(this.settings.sampling && { sampling: {} }),
+      ...(this.settings.sampling && { sampling: { tools: {} } }),
       elicitation: { form: {} },
     };
   }
@@ -405,7 +409,11 @@ export class ServerConnection {
    * the one call in flight on the session. With several in flight there is no telling whose it is,
    * and the request is refused rather than answered in the wrong run's name.
    */
-  private async serverRequest(session: Session, request: ServerRequest, signal: AbortSignal): Promise<CreateMessageResult | ElicitResult> {
+  private async serverRequest(
+    session: Session,
+    request: ServerRequest,
+    signal: AbortSignal,
+  ): Promise<CreateMessageResult | CreateMessageResultWithTools | ElicitResult> {
     const method = request.kind === 'sampling' ? 'sampling/createMessage' : 'elicitation/create';
     const call = callOf(session);
     if (!call) {

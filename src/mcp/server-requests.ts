@@ -2,11 +2,13 @@ import type {
   ContentBlock,
   CreateMessageRequest,
   CreateMessageResult,
+  CreateMessageResultWithTools,
   ElicitRequest,
   ElicitResult,
   SamplingMessage,
   SamplingMessageContentBlock,
   ToolResultContent,
+  ToolUseContent,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ImageRef, LlmRequest, LlmResponse, Message } from '../llm/messages';
 
@@ -91,7 +93,7 @@ export interface McpServerRequestInput {
 
 /** A refusal goes back to the server as an MCP error with this message. */
 export type McpServerRequestAnswer =
-  | { ok: true; result: CreateMessageResult | ElicitResult }
+  | { ok: true; result: CreateMessageResult | CreateMessageResultWithTools | ElicitResult }
   | { ok: false; message: string };
 
 /** The Update id of a request; the activity id is the same on every attempt of the tool call. */
@@ -112,35 +114,76 @@ export function serverRequestKeyPrefix(activityId: string): string {
  * with a `ref`) its `images`, sent to the model as images after the text, as a tool result's are;
  * any other part is a one-line note in the text where it stood (audio, an image not stored, an
  * assistant message's image: neither provider takes images from the assistant).
+ *
+ * With `tools` (sampling with tools, MCP 2025-11-25) the model is offered the server's tools, with
+ * its `toolChoice`; an assistant message's `tool_use` parts are that turn's tool calls, and a user
+ * message's `tool_result` parts the results the server got by running them. The server runs the
+ * tools, not the run: the reply's tool calls go back to it as `tool_use` parts.
  */
 export function samplingLlmRequest(params: SamplingParamsInRun, settings: NonNullable<McpServerRequestInput['sampling']>): LlmRequest {
-  const messages: Message[] = params.messages.map((message) => {
+  const toolNames = new Map<string, string>();
+  const messages: Message[] = params.messages.flatMap((message): Message[] => {
     const parts: unknown[] = Array.isArray(message.content) ? message.content : [message.content];
-    const content = parts.map(samplingPartText).filter((text) => text !== undefined).join('\n');
-    if (message.role === 'assistant') return { role: 'assistant', content, toolCalls: [] };
-    const images = parts.flatMap((part) => storedImage(part) ?? []);
-    return images.length > 0 ? { role: 'user', content, images } : { role: 'user', content };
+    if (message.role === 'assistant') {
+      const toolCalls = parts.filter(isToolUse).map((use) => ({ id: use.id, name: use.name, arguments: use.input }));
+      for (const call of toolCalls) toolNames.set(call.id, call.name);
+      return [{ role: 'assistant', content: partsText(parts.filter((part) => !isToolUse(part))), toolCalls }];
+    }
+    const results: Message[] = parts.filter(isToolResult).map((result) => ({
+      role: 'tool',
+      toolCallId: result.toolUseId,
+      name: toolNames.get(result.toolUseId) ?? 'tool',
+      content: toolResultText(result),
+      isError: result.isError === true,
+    }));
+    const rest = parts.filter((part) => !isToolResult(part));
+    if (rest.length === 0) return results;
+    const content = partsText(rest);
+    const images = rest.flatMap((part) => storedImage(part) ?? []);
+    return [...results, images.length > 0 ? { role: 'user', content, images } : { role: 'user', content }];
   });
   return {
     provider: settings.provider,
     model: settings.model,
     ...(params.systemPrompt && { system: params.systemPrompt }),
     messages,
-    tools: [],
+    tools: (params.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema })),
+    ...(params.tools?.length && params.toolChoice?.mode && { toolChoice: params.toolChoice.mode }),
     maxTokens: Math.max(1, Math.min(params.maxTokens, settings.maxTokens)),
     ...(params.temperature !== undefined && { temperature: params.temperature }),
     ...(params.stopSequences?.length && { stopSequences: params.stopSequences }),
   };
 }
 
-export function samplingResult(response: LlmResponse, model: string): CreateMessageResult {
+/** The reply as the server gets it: its text, then its tool calls as `tool_use` parts when it made any. */
+export function samplingResult(response: LlmResponse, model: string): CreateMessageResult | CreateMessageResultWithTools {
   const stopReason = { end_turn: 'endTurn', max_tokens: 'maxTokens', tool_use: 'toolUse', other: undefined }[response.stopReason];
+  const { content: text, toolCalls } = response.message;
+  const uses = toolCalls.map((call) => ({ type: 'tool_use' as const, id: call.id, name: call.name, input: call.arguments }));
   return {
     role: 'assistant',
-    content: { type: 'text', text: response.message.content },
+    content: uses.length === 0 ? { type: 'text', text } : [...(text ? [{ type: 'text' as const, text }] : []), ...uses],
     model,
-    ...(stopReason && { stopReason }),
+    ...(uses.length > 0 ? { stopReason: 'toolUse' } : stopReason && { stopReason }),
   };
+}
+
+function partsText(parts: unknown[]): string {
+  return parts.map(samplingPartText).filter((text) => text !== undefined).join('\n');
+}
+
+function isToolUse(part: unknown): part is ToolUseContent {
+  return (part as { type?: unknown } | undefined)?.type === 'tool_use';
+}
+
+function isToolResult(part: unknown): part is SamplingToolResultInRun {
+  return (part as { type?: unknown } | undefined)?.type === 'tool_result';
+}
+
+/** A tool result's text parts, one per line, and a note for any other part; its structured content when it has no text. */
+function toolResultText(result: SamplingToolResultInRun): string {
+  const text = partsText(result.content);
+  return text || (result.structuredContent === undefined ? '' : JSON.stringify(result.structuredContent));
 }
 
 /** A stored image's reference, or undefined for any other part. */
@@ -152,8 +195,18 @@ function storedImage(part: unknown): ImageRef | undefined {
 /** What a part says in the message's text: none for a stored image, which goes as an image. */
 function samplingPartText(part: unknown): string | undefined {
   if (storedImage(part)) return undefined;
-  const { type, text, mimeType } = (part ?? {}) as { type?: string; text?: string; mimeType?: string };
-  return type === 'text' ? (text ?? '') : `[${type ?? 'unknown'} content${mimeType ? ` (${mimeType})` : ''} omitted]`;
+  const { type, text, mimeType, resource } = (part ?? {}) as {
+    type?: string;
+    text?: string;
+    mimeType?: string;
+    resource?: { uri?: string; text?: unknown; mimeType?: string };
+  };
+  if (type === 'text') return text ?? '';
+  // An embedded resource (in a tool result): its text, or a note naming it.
+  if (type === 'resource' && resource) {
+    return typeof resource.text === 'string' ? resource.text : `[resource ${resource.uri ?? ''}${resource.mimeType ? ` (${resource.mimeType})` : ''} omitted]`;
+  }
+  return `[${type ?? 'unknown'} content${mimeType ? ` (${mimeType})` : ''} omitted]`;
 }
 
 /** What a person is shown when asked to approve a sampling request. */

@@ -165,6 +165,34 @@ describe('sampling', () => {
     });
   });
 
+  test("sampling with tools (HTTP, Anthropic): the model is offered the server's tools, its calls go back as tool_use, and the results the server sends reach it", async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [{ toolCalls: [{ name: 'fixture-forecast', arguments: { city: 'Oslo', tool_choice: 'required' } }] }, { text: 'done' }]);
+    env.provider.script('sampler-fixture', [{ toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }, { text: 'Sunny in Oslo.' }]);
+    const before = env.provider.requests('sampler-fixture').length;
+    const handle = await env.start('agent', 'Weather?', agentSpec(model, ['fixture']));
+    await handle.result();
+
+    const [first, second] = env.provider.requests('sampler-fixture').slice(before);
+    expect(first.body.tools).toEqual([
+      { name: 'get_weather', description: 'The weather in a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    ]);
+    expect(first.body.tool_choice).toEqual({ type: 'any' });
+    expect(second.body.tool_choice).toBeUndefined();
+    const [result] = toolResultsSeen(second);
+    expect(result.content).toBe('Sunny and 21 °C in Oslo');
+    const [seen] = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(JSON.parse(seen.content)).toEqual([
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: result.toolCallId, name: 'get_weather', input: { city: 'Oslo' } }],
+        model: 'sampler-fixture',
+        stopReason: 'toolUse',
+      },
+      { role: 'assistant', content: { type: 'text', text: 'Sunny in Oslo.' }, model: 'sampler-fixture', stopReason: 'endTurn' },
+    ]);
+  });
+
   test('an image in a sampling request (HTTP, Anthropic) reaches the model as an image block; history holds its store reference, not its base64', async () => {
     const model = uniqueModel('agent');
     env.provider.script(model, [

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { withoutMediaData } from '../../activities/server-requests';
 import { ConversationStore } from '../../src/conversation/store';
 import { FileBlobStore } from '../../src/storage/file-store';
+import { toOpenAiParams } from '../../src/llm/openai';
 import { elicitationAnswerProblem, samplingLlmRequest, samplingResult, serverRequestKey } from '../../src/mcp/server-requests';
 
 /** A 1x1 PNG. */
@@ -95,6 +96,68 @@ describe('sampling', () => {
     expect(samplingLlmRequest({ messages: [], maxTokens: 7 }, settings).maxTokens).toBe(7);
   });
 
+  it('with tools: offers them with the tool choice (OpenAI wire), makes tool_use parts tool calls and tool_result parts tool results, and answers tool calls as tool_use', () => {
+    const request = samplingLlmRequest(
+      {
+        messages: [
+          { role: 'user', content: { type: 'text', text: 'Weather in Oslo and Rome?' } },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'text', text: 'Looking.' },
+              { type: 'tool_use', id: 'u1', name: 'get_weather', input: { city: 'Oslo' } },
+              { type: 'tool_use', id: 'u2', name: 'get_weather', input: { city: 'Rome' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', toolUseId: 'u1', content: [{ type: 'text', text: 'Rain' }] },
+              { type: 'tool_result', toolUseId: 'u2', content: [], structuredContent: { sky: 'clear' }, isError: true },
+            ],
+          },
+        ],
+        tools: [{ name: 'get_weather', inputSchema: { type: 'object', properties: { city: { type: 'string' } } } }],
+        toolChoice: { mode: 'required' },
+        maxTokens: 50,
+      },
+      settings,
+    );
+    expect(request.messages).toEqual([
+      { role: 'user', content: 'Weather in Oslo and Rome?' },
+      {
+        role: 'assistant',
+        content: 'Looking.',
+        toolCalls: [
+          { id: 'u1', name: 'get_weather', arguments: { city: 'Oslo' } },
+          { id: 'u2', name: 'get_weather', arguments: { city: 'Rome' } },
+        ],
+      },
+      { role: 'tool', toolCallId: 'u1', name: 'get_weather', content: 'Rain', isError: false },
+      { role: 'tool', toolCallId: 'u2', name: 'get_weather', content: '{"sky":"clear"}', isError: true },
+    ]);
+    const wire = toOpenAiParams(request);
+    expect(wire.tools).toEqual([
+      { type: 'function', function: { name: 'get_weather', description: '', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ]);
+    expect(wire.tool_choice).toBe('required');
+
+    const reply = samplingResult(
+      {
+        message: { role: 'assistant', content: '', toolCalls: [{ id: 'c9', name: 'get_weather', arguments: { city: 'Bergen' } }] },
+        stopReason: 'tool_use',
+        usage: { inputTokens: 1, outputTokens: 1 },
+      },
+      'gpt-x',
+    );
+    expect(reply).toEqual({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'c9', name: 'get_weather', input: { city: 'Bergen' } }],
+      model: 'gpt-x',
+      stopReason: 'toolUse',
+    });
+  });
+
   it('sends stored images of user messages as images after the text, and notes for the rest', () => {
     const ref = { key: 'image/abc', mimeType: 'image/png', bytes: 70 };
     const request = samplingLlmRequest(
@@ -164,7 +227,7 @@ describe('sampling', () => {
       expect(resolved).toMatchObject({ role: 'user', content: 'Look\n[audio content (audio/wav) omitted]', images: [{ mimeType: 'image/png', data: PIXEL }] });
     });
 
-    it("takes the data out of a tool result's images, audio and resources too, which reach the model as the tool result's note", async () => {
+    it("takes the data out of a tool result's images, audio and resources too, which reach the model as notes in the tool result", async () => {
       const inRun = await withoutMediaData(
         {
           kind: 'sampling',
@@ -205,7 +268,13 @@ describe('sampling', () => {
           { type: 'resource', resource: { uri: 'file:///a.txt', text: 'plain' } },
         ],
       });
-      expect(samplingLlmRequest(inRun.params, settings).messages[1]).toEqual({ role: 'user', content: '[tool_result content omitted]' });
+      expect(samplingLlmRequest(inRun.params, settings).messages[1]).toEqual({
+        role: 'tool',
+        toolCallId: 'call-1',
+        name: 'snap',
+        content: 'Here.\n[image content (image/png) omitted]\n[audio content (audio/wav) omitted]\n[resource file:///shot.png (image/png) omitted]\nplain',
+        isError: false,
+      });
     });
 
     it('passes an elicitation through as it is', async () => {
