@@ -4,8 +4,10 @@ import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
+  log,
   patched,
   TemporalFailure,
+  WorkflowError,
 } from '@temporalio/workflow';
 import { Patches } from './definitions';
 import type { RunControl } from './run-control';
@@ -46,9 +48,16 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
       control.close('failed');
       throw readableFailure(err);
     }
-    // Not a Temporal failure: a bug in workflow code. Let the workflow task fail and retry, so a
-    // fixed deployment can carry the run on.
-    throw err;
+    // The code no longer matches the run's history (a deployment problem): the workflow task
+    // retries, so that a fixed deployment carries the run on.
+    if (err instanceof WorkflowError) throw err;
+    // Any other error is a bug in workflow code, ours or a user's, and as deterministic as the
+    // code: a retried workflow task would fail the same way forever while the run looked running.
+    // The run fails with it, readably; the stack goes to the worker's log.
+    control.close('failed');
+    const error = err instanceof Error ? err : new Error(String(err));
+    log.error(`The workflow code threw ${error.name}: ${error.message}`, { stack: error.stack });
+    throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
   }
 }
 

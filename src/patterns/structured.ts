@@ -27,7 +27,10 @@ export function outputJsonSchema(schema: z.ZodType): Record<string, unknown> {
     unknown
   >;
   if (jsonSchema.type !== 'object') {
-    throw new TypeError(`structured output must be an object schema, not ${JSON.stringify(jsonSchema.type)}`);
+    const found = jsonSchema.type === undefined ? 'a union or other schema without one type' : JSON.stringify(jsonSchema.type);
+    throw new TypeError(
+      `structured output must be an object schema (z.object({...})), not ${found}; wrap it in one, e.g. z.object({ items: z.array(...) })`,
+    );
   }
   return jsonSchema;
 }

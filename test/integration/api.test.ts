@@ -349,12 +349,12 @@ describe('API runs with a worker', () => {
   });
 
   it('answers every route of a run whose workflow task keeps failing with the JSON error shape, never a 500', async () => {
-    // A spec no worker can run: the agent pattern without its agent makes the workflow task fail, again and again.
+    // Arguments no API would send (no spec at all) make the workflow task fail before the run is set up, again and again.
     const id = uniqueId('broken');
     await worker.client.workflow.start('agentWorkflow', {
       taskQueue: worker.taskQueue,
       workflowId: id,
-      args: [{ name: 'broken', spec: { type: 'agent' }, input: 'hi' }],
+      args: [{ name: 'broken', input: 'hi' }],
       workflowTaskTimeout: '2 seconds',
     });
     try {

@@ -57,6 +57,8 @@ beforeAll(async () => {
         },
         publish: { type: 'code', module: fixtureModule, export: 'fanOutAndApprove' },
         ghost: { type: 'code', module: fixtureModule, export: 'askGhost' },
+        buggy: { type: 'code', module: fixtureModule, export: 'buggyTriage' },
+        list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
       },
     },
@@ -220,6 +222,20 @@ test('an agent the config does not have fails the run with the key path, at once
   const failed = (await api.get(`/runs/${runId}/result?wait=30`)).body;
   expect(failed.status).toBe('failed');
   expect(failed.error.message).toBe('ghost cannot run: node: unknown agent "ghost"');
+});
+
+test('an error thrown by workflow code fails the run with its type and message, at once: no workflow task retried forever', async () => {
+  provider.script(models.classifier, [{ text: 'not JSON at all' }]);
+  const buggy = await start('buggy', 'Label this.');
+  const failed = (await api.get(`/runs/${buggy}/result?wait=30`)).body;
+  expect(failed).toMatchObject({ status: 'failed', error: { code: 'syntax_error', message: expect.stringContaining('JSON') } });
+
+  // Refused before any model call, with how to wrap the list.
+  const before = provider.requests(models.classifier).length;
+  const list = await start('list', 'Kinds?');
+  const refused = (await api.get(`/runs/${list}/result?wait=30`)).body;
+  expect(refused).toMatchObject({ status: 'failed', error: { code: 'type_error', message: expect.stringContaining('z.object({ items: z.array(...) })') } });
+  expect(provider.requests(models.classifier)).toHaveLength(before);
 });
 
 test('mcp-agent replay says whether a recorded history replays on the code the config names now', async () => {

@@ -58,7 +58,7 @@ describe('outputJsonSchema', () => {
   });
 
   it('refuses a schema that is not an object', () => {
-    expect(() => outputJsonSchema(z.array(z.string()))).toThrow('structured output must be an object schema, not "array"');
+    expect(() => outputJsonSchema(z.array(z.string()))).toThrow('structured output must be an object schema (z.object({...})), not "array"');
   });
 });
 
