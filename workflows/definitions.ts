@@ -141,6 +141,7 @@ export const Patches = {
   UsageMemo: 'usage-memo',
   CancelWins: 'cancel-wins',
   WithdrawFailedCallRequests: 'withdraw-failed-call-requests',
+  PauseHoldsCompletion: 'pause-holds-completion',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

@@ -3,7 +3,9 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ContinueAsNew,
   isCancellation,
+  LocalActivityDoBackoff,
   log,
   patched,
   TemporalFailure,
@@ -21,6 +23,7 @@ import type { RunControl } from './run-control';
 export async function runToCompletion<T>(control: RunControl, body: () => Promise<T>): Promise<T> {
   try {
     const result = await body();
+    await control.holdCompletionWhilePaused();
     const overBudget = control.budgetExceeded();
     if (overBudget) throw overBudget;
     // A cancel that arrived in the same activation as the last child's or activity's result has
@@ -48,6 +51,8 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
       control.close('failed');
       throw readableFailure(err);
     }
+    // Continue-as-new and a local activity's backoff are the SDK's own ways out, not failures.
+    if (err instanceof ContinueAsNew || err instanceof LocalActivityDoBackoff) throw err;
     // The code no longer matches the run's history (a deployment problem): the workflow task
     // retries, so that a fixed deployment carries the run on.
     if (err instanceof WorkflowError) throw err;

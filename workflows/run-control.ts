@@ -288,6 +288,15 @@ export class RunControl {
     return this.paused ? this.resumed() : undefined;
   }
 
+  /**
+   * The end is a step boundary too: a paused run does not complete (its in-flight calls answered,
+   * nothing new started) until it is resumed, so that whoever paused it sees it paused. Runs that
+   * completed while paused before this was so replay as they were recorded.
+   */
+  async holdCompletionWhilePaused(): Promise<void> {
+    if (this.paused && patched(Patches.PauseHoldsCompletion)) await this.resumed();
+  }
+
   private async resumed(): Promise<void> {
     setCurrentDetails(`paused before: ${this.step}`);
     await condition(() => !this.paused);

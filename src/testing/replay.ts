@@ -48,10 +48,23 @@ export async function replayHistories(config: Config, histories: NamedHistory[])
   try {
     const outcomes: ReplayOutcome[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: storage.dataConverter }, histories)) {
-      outcomes.push({ workflowId: result.workflowId, ...(result.error && { error: String(result.error) }) });
+      outcomes.push({ workflowId: result.workflowId, ...(result.error && { error: replayErrorReason(result.error) }) });
     }
     return outcomes;
   } finally {
     storage.close();
   }
+}
+
+/**
+ * What went wrong, without the SDK core's debug dump around it: the failure's own message when the
+ * workflow code failed (a debug-quoted string in the dump), else the dump's first part, up to the
+ * history event it prints in full (payloads and all).
+ */
+function replayErrorReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const quoted = /Failure \{ message: "((?:[^"\\]|\\.)*)"/.exec(text);
+  if (quoted) return quoted[1].replace(/\\(["\\])/g, '$1');
+  const cut = text.search(/:? HistoryEvent \{/);
+  return cut > 0 ? text.slice(0, cut) : text;
 }

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, DeterminismViolationError } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { EmbedInput } from '../../activities/contracts';
 import type { Message, ToolDefinition } from '../llm/messages';
@@ -124,7 +124,8 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode, St
    * functions, settings), for a workflow that runs the agent's model and tools itself with a ToolLoop.
    */
   async agentDefinition(spec: AgentSpec): Promise<ResolvedAgent> {
-    const node = await this.resolve(spec, specName(spec));
+    const name = specName(spec);
+    const node = sameAsRecorded(await this.resolve(spec, name), name);
     if (node.kind !== 'agent') throw ApplicationFailure.nonRetryable(`${node.name} is a ${node.kind}, not an agent`, FailureTypes.InvalidSpec);
     return node.agent;
   }
@@ -259,6 +260,20 @@ function specName(spec: NodeSpec | ResolvedNode): string {
   return 'agent';
 }
 
+/**
+ * A resolved node is always named as asked (`specName` is the resolver's fallback name), so another
+ * name means that replay handed this call the recorded resolution of a different one: Temporal does
+ * not compare a local activity's input on replay, and the code's calls have changed order or names
+ * since the run was recorded. Left alone, the run would go on with the wrong agents; as a
+ * nondeterminism error, `mcp-agent replay` reports it and a running run waits for fixed code.
+ */
+function sameAsRecorded(node: ResolvedNode, name: string): ResolvedNode {
+  if (node.name === name) return node;
+  throw new DeterminismViolationError(
+    `Nondeterminism: the workflow code asks for "${name}" where the run's history resolved "${node.name}": its calls to agents, patterns or functions changed since the run was recorded (guard such a change with patched())`,
+  );
+}
+
 /** A node of the run: an agent, a nested pattern or a function. */
 export class Node {
   constructor(
@@ -300,7 +315,7 @@ export class Node {
 
   private async resolved(): Promise<ResolvedNode> {
     const name = specName(this.spec);
-    const node = await this.context.resolve(this.spec, name);
+    const node = sameAsRecorded(await this.context.resolve(this.spec, name), name);
     if (this.expected && node.kind !== this.expected) {
       throw ApplicationFailure.nonRetryable(`${name} is a ${node.kind}, not a ${this.expected}`, FailureTypes.InvalidSpec);
     }

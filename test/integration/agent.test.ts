@@ -278,6 +278,22 @@ test('pause holds the run at the next step boundary; resume carries on', async (
   expect(await activityTypes(handle)).toEqual(['mcpListTools', 'llmGenerate', 'mcpCallTool', 'llmGenerate']);
 });
 
+test('a run paused during its last model call does not complete until resumed', async () => {
+  const model = uniqueModel('pause-end');
+  env.provider.script(model, [{ text: 'the answer', delayMs: 1000 }]);
+  const handle = await env.start('agent', 'answer', adHoc(model));
+  await env.provider.waitForRequest(model, 1);
+  await handle.signal(pauseSignal);
+  await eventually(async () => (await handle.fetchHistory()).events?.some((e) => e.activityTaskCompletedEventAttributes && true));
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  expect((await handle.query(stateQuery)).status).toBe('paused');
+
+  await handle.signal(resumeSignal);
+  expect(await handle.result()).toMatchObject({ text: 'the answer' });
+  expect(env.provider.requests(model)).toHaveLength(1);
+});
+
 test('cancel ends the run as cancelled and aborts the LLM call in flight', async () => {
   const model = uniqueModel('cancel');
   env.provider.script(model, [{ text: 'too late', delayMs: 60_000 }]);

@@ -261,6 +261,13 @@ test('mcp-agent replay says whether a recorded history replays on the code the c
     const changed = await replay(path.join(path.dirname(fixtureModule), 'triage-changed.ts'));
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(/does not replay on this code: .*[Nn]ondeterminism/);
+    // The same commands in the same order, but each call of the two in parallel now names the other's agent.
+    const swapped = await replay(path.join(path.dirname(fixtureModule), 'triage-swapped.ts'));
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toBe(
+      `${historyFile} does not replay on this code: Nondeterminism: the workflow code asks for "writer" where the run's history resolved "researcher": ` +
+        'its calls to agents, patterns or functions changed since the run was recorded (guard such a change with patched())\n',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
