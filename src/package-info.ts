@@ -13,6 +13,7 @@ export interface PackageManifest {
   name: string;
   version: string;
   dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
 }
 
 export function packageManifest(): PackageManifest {

@@ -47,9 +47,11 @@ Commands:
                                       auth.oauth.redirect_port, else any free port)
   serve                             the MCP server over stdio (for MCP clients to start)
   dev                               Temporal, a worker and the API on this machine (npm run dev)
-  init [dir]                        a new project: a code workflow, its config, a test, a README
-      --package SPEC                  how it depends on mcp-agent-temporal (default ^<this version>;
-                                      a tarball from npm pack, or a built checkout's folder)
+  init [dir]                        a new project in a new or empty folder (default: this one): a
+                                    code workflow, its config, a test, a README
+      --package SPEC                  how it depends on mcp-agent-temporal: a tarball from npm pack,
+                                      a built checkout's folder or a version range (default: where
+                                      this copy came from: its tarball, checkout or ^<version>)
   replay <history.json>             replay a recorded history (the Web UI's Download) on today's
                                     code and config: exit 0 if it replays, 1 with the reason if not,
                                     2 if the file is not a history

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectClient, type TemporalClient } from '../../client/connection';
 import { RunsClient } from '../../client/runs';
-import type { Run } from '../../client/run-view';
+import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { findTemporalCli } from '../../temporal/cli';
-import { startDevServer, type DevServer } from '../../temporal/dev-server';
+import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server';
 import { createWorker, type AgentWorker } from '../../worker/create';
 import { loadConfig } from '../config/load';
 import { checkInput, resolveRun } from '../config/resolve';
@@ -23,11 +23,19 @@ import { startScriptedProvider, type ScriptedProvider } from './scripted-model';
  * ```ts
  * const env = await startTestEnvironment();
  * env.model.script('gpt-4o-mini', [{ text: 'It is a bug.' }]);
- * const run = await env.result((await env.start('triage', { ticket: 'It crashes' })).runId);
+ * const { runId } = await env.start('triage', { ticket: 'It crashes' });
+ * expect((await env.pendingInput(runId)).kind).toBe('approval');
+ * await env.runs.provideInput(runId, { value: { approved: true } });
+ * const run = await env.result(runId);
  * expect(run.result).toEqual(...);
  * await env.close();
  * ```
  */
+
+type PendingInput = NonNullable<Run['pendingInput']>;
+
+/** How often `pendingInput` asks the run again, growing from the first to the last. */
+const INPUT_POLL_MS = { first: 50, last: 500 };
 
 export interface TestEnvironmentOptions {
   /** The project's config file; default: found as the CLI finds it (MCP_AGENT_CONFIG, then upwards from the working directory). */
@@ -46,8 +54,19 @@ export interface TestEnvironment {
   temporal: TemporalClient;
   /** Starts a config workflow (or a pattern type with `spec`), checking its input as the API does. */
   start(workflow: string, input: unknown, options?: { id?: string; spec?: unknown }): Promise<Run>;
-  /** The run once it has closed (waiting at most `timeoutSeconds`, default 60). */
+  /**
+   * The run once it has closed, waiting at most `timeoutSeconds` (default 60). A run still open
+   * then is an error naming its status and what it waits for: a test that forgot to answer it
+   * fails there, not at a later assertion on a run that never finished.
+   */
   result(runId: string, timeoutSeconds?: number): Promise<Run>;
+  /**
+   * What the run asks once it waits for input (a `humanInput`, an approval, an MCP server's
+   * question), waiting at most `timeoutSeconds` (default 60); answer it with
+   * `runs.provideInput(runId, ...)`. A run that closes first, or still asks nothing then, is an
+   * error naming its status.
+   */
+  pendingInput(runId: string, timeoutSeconds?: number): Promise<PendingInput>;
   close(): Promise<void>;
 }
 
@@ -80,7 +99,8 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   try {
     const model = await startScriptedProvider();
     cleanups.push(() => model.close());
-    const server: DevServer = await startDevServer({ cliPath: findTemporalCli().path, uiPort: false });
+    // With its Web UI, so a Run's `links.ui` opens it while the test runs (paused in a debugger, say).
+    const server: DevServer = await startDevServer({ cliPath: findTemporalCli().path, uiPort: await freePort() });
     cleanups.push(() => server.stop());
     const storageDir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-test-'));
     cleanups.push(() => rmSync(storageDir, { recursive: true, force: true }));
@@ -106,7 +126,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
       await temporal.connection.close();
       temporal.storage.close();
     });
-    const runs = new RunsClient({ client: temporal.client, taskQueue: config.temporal.task_queue, uiUrl: 'http://localhost:8233' });
+    const runs = new RunsClient({ client: temporal.client, taskQueue: config.temporal.task_queue, uiUrl: server.uiUrl! });
 
     return {
       model,
@@ -118,7 +138,27 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
         checkInput(resolved, input);
         return (await runs.start({ ...resolved, input, id: startOptions.id })).run;
       },
-      result: (runId, timeoutSeconds = 60) => runs.waitForClose(runId, timeoutSeconds),
+      async result(runId, timeoutSeconds = 60) {
+        const run = await runs.waitForClose(runId, timeoutSeconds);
+        if (!isClosedRunStatus(run.status)) {
+          throw new Error(`run ${runId} is still ${run.status} after ${timeoutSeconds} s${openRunDetail(run)}`);
+        }
+        return run;
+      },
+      async pendingInput(runId, timeoutSeconds = 60) {
+        const deadline = Date.now() + timeoutSeconds * 1000;
+        for (let pause = INPUT_POLL_MS.first; ; pause = Math.min(pause * 2, INPUT_POLL_MS.last)) {
+          const run = await runs.get(runId);
+          if (run.pendingInput) return run.pendingInput;
+          if (isClosedRunStatus(run.status)) {
+            throw new Error(`run ${runId} closed ${run.status} without asking for input${run.error ? `: ${run.error.message}` : ''}`);
+          }
+          if (Date.now() >= deadline) {
+            throw new Error(`run ${runId} asked for no input within ${timeoutSeconds} s; it is ${run.status}${openRunDetail(run)}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(deadline - Date.now(), 0))));
+        }
+      },
       close,
     };
   } catch (error) {
@@ -126,6 +166,15 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Why an open run is not done: the input it waits for, or the call Temporal keeps retrying. */
+function openRunDetail(run: Run): string {
+  if (run.pendingInput) {
+    return `, waiting for ${run.pendingInput.kind} "${run.pendingInput.prompt}" (answer it with env.runs.provideInput)`;
+  }
+  if (run.retrying) return `, retrying ${run.retrying.activity} (attempt ${run.retrying.attempt}): ${run.retrying.lastError}`;
+  return '';
 }
 
 /** The project's config with Temporal, both providers and storage pointed at this environment. */

@@ -133,7 +133,8 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     let reply = queues.get(model)?.shift();
     while (typeof reply === 'function') reply = reply(request);
     if (!reply) {
-      sendError(res, provider, { status: 500, message: `no scripted reply for model ${model}` });
+      // A 4xx, which the LLM activity does not retry: a forgotten reply fails the run at once, saying so.
+      sendError(res, provider, { status: 400, message: `no scripted reply left for model ${model}: add one with env.model.script('${model}', [...])` });
       return;
     }
     if (reply.delayMs && !(await waitUnlessClosed(reply.delayMs, res))) return;

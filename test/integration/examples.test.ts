@@ -73,16 +73,6 @@ async function completed<T>(runId: string): Promise<{ result: T; usage: { llmCal
   return { result: run.result as T, usage: run.usage };
 }
 
-async function waitingForInput(runId: string) {
-  for (let i = 0; i < 300; i++) {
-    const run = await env.runs.get(runId);
-    if (run.status === 'waiting_for_input' && run.pendingInput) return run.pendingInput;
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) throw new Error(`${runId} ended ${run.status} before asking anything`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${runId} never asked for input`);
-}
-
 /** What the agent was asked from now on (requests recorded before the call are left out). */
 function recorder(): (agent: string) => RecordedRequest[] {
   const before = new Map<string, number>();
@@ -322,12 +312,12 @@ test('human input: the agent asks the traveller through its tool, the code asks 
   const runId = await start('plan_trip', 'Two days in Amsterdam');
 
   // The agent's question, from inside its child workflow, is the run's pending input.
-  const question = await waitingForInput(runId);
+  const question = await env.pendingInput(runId);
   expect(question).toMatchObject({ kind: 'input', prompt: 'Which dates, and what do you enjoy?' });
   await env.runs.provideInput(runId, { requestId: question.requestId, value: 'May 3 to 4; museums and food.' });
 
   // Then the workflow's own question, with the plan in it.
-  const review = await waitingForInput(runId);
+  const review = await env.pendingInput(runId);
   expect(review.kind).toBe('input');
   expect(review.prompt).toContain('Day 1: Rijksmuseum. Day 2: canals.');
   expect(review.prompt).toContain('Anything to change?');

@@ -215,12 +215,14 @@ describe('llmGenerate with an OpenAI-compatible server', () => {
     expect(provider.requests(model)[0].headers.authorization).toBe('Bearer unused');
   });
 
-  it('answers loudly when a test forgot to script a reply', async () => {
+  it('fails at once, without retries, when a test forgot to script a reply', async () => {
     const model = uniqueModel();
 
     const failure = await failureOf(generate(request('openai', model)));
 
-    expect(failure.message).toBe(`openai 500: no scripted reply for model ${model}`);
+    expect(failure.message).toBe(`openai 400: no scripted reply left for model ${model}: add one with env.model.script('${model}', [...])`);
+    expect(failure.type).toBe(FailureTypes.ProviderRequestRejected);
+    expect(failure.nonRetryable).toBe(true);
   });
 
   it('reports an unreachable server as retryable', async () => {

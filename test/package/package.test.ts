@@ -98,9 +98,12 @@ test('installed into an empty folder, `mcp-agent init demo` scaffolds a project 
   mkdirSync(empty);
   await npmIn(empty, ['init', '-y']);
   await timed('install the tarball', () => npmIn(empty, ['install', '--no-audit', '--no-fund', tarball]));
-  await timed('mcp-agent init', () => run('npx', ['mcp-agent', 'init', 'demo', '--package', tarball], { cwd: empty }));
+  // No --package: init finds the tarball it was installed from, as the package is not on the registry.
+  const { stdout: said } = await timed('mcp-agent init', () => run('npx', ['mcp-agent', 'init', 'demo'], { cwd: empty }));
   demo = path.join(empty, 'demo');
-  for (const file of ['package.json', 'mcp_agent.config.yaml', 'workflows/triage.ts', 'test/triage.test.ts', 'README.md', '.gitignore']) {
+  expect(JSON.parse(readFileSync(path.join(demo, 'package.json'), 'utf8')).dependencies['mcp-agent-temporal']).toBe(tarball);
+  expect(said).toContain(`It depends on mcp-agent-temporal at ${tarball}`);
+  for (const file of ['package.json', 'mcp_agent.config.yaml', 'workflows/triage.ts', 'test/triage.test.ts', 'tsconfig.json', 'README.md', '.gitignore']) {
     expect(existsSync(path.join(demo, file))).toBe(true);
   }
   expect(readFileSync(path.join(demo, 'README.md'), 'utf8')).toContain('npm install && npm run dev');

@@ -20,12 +20,9 @@ test('triage classifies, drafts, and sends once support approves', async () => {
   ]);
   const started = await env.start('triage', { ticket: 'The app crashes when I save.' });
 
-  let run = await env.runs.get(started.runId);
-  for (let i = 0; run.status !== 'waiting_for_input' && i < 100; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    run = await env.runs.get(started.runId);
-  }
-  assert.equal(run.pendingInput?.kind, 'approval');
+  // The run asks once it has classified and drafted; answering before then would be refused.
+  const asked = await env.pendingInput(started.runId);
+  assert.equal(asked.kind, 'approval');
   await env.runs.provideInput(started.runId, { value: { approved: true } });
 
   const done = await env.result(started.runId);

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { startTestEnvironment, type TestEnvironment } from 'mcp-agent-temporal/testing';
+
+/**
+ * The testing entry as a new project meets it: the `mcp-agent init` scaffold's config and
+ * workflow, run in a test environment of its own, with the mistakes a first test makes (answering
+ * before the run asks, forgetting a scripted reply, a run left waiting) failing at once and
+ * saying why.
+ */
+
+const configPath = path.resolve(__dirname, '..', '..', 'templates', 'init', 'mcp_agent.config.yaml');
+const MODEL = 'gpt-4o-mini';
+const ticket = { ticket: 'The app crashes when I save.' };
+
+let env: TestEnvironment;
+
+beforeAll(async () => {
+  env = await startTestEnvironment({ configPath });
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+test('pendingInput waits until the run asks; result gives the closed run; links.ui opens the environment\'s own Web UI', async () => {
+  env.model.script(MODEL, [{ json: { kind: 'bug', urgent: true } }, { text: 'Sorry about that!' }]);
+  const { runId } = await env.start('triage', ticket);
+
+  const asked = await env.pendingInput(runId);
+  expect(asked).toMatchObject({ kind: 'approval', prompt: 'Approve sending the reply?' });
+  await env.runs.provideInput(runId, { requestId: asked.requestId, value: { approved: true } });
+
+  const done = await env.result(runId);
+  expect(done).toMatchObject({ status: 'completed', result: { sent: true, draft: 'Sorry about that!' } });
+  expect(done.links.ui).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\//);
+  expect(done.links.ui).not.toContain(':8233/');
+  expect((await fetch(done.links.ui)).status).toBe(200);
+});
+
+test('a forgotten scripted reply fails the run at once, saying which model wants one', async () => {
+  const started = Date.now();
+  const { runId } = await env.start('triage', ticket);
+
+  await expect(env.pendingInput(runId)).rejects.toThrow(
+    `run ${runId} closed failed without asking for input: openai 400: no scripted reply left for model ${MODEL}`,
+  );
+  const done = await env.result(runId);
+  expect(done.status).toBe('failed');
+  expect(done.error?.message).toContain(`add one with env.model.script('${MODEL}', [...])`);
+  expect(Date.now() - started).toBeLessThan(20_000);
+});
+
+test('a run that is still open when the wait runs out is an error naming its status and what it waits for', async () => {
+  env.model.script(MODEL, [{ json: { kind: 'question', urgent: false }, delayMs: 3000 }, { text: 'Here is how.' }]);
+  const { runId } = await env.start('triage', ticket);
+
+  await expect(env.pendingInput(runId, 1)).rejects.toThrow(`run ${runId} asked for no input within 1 s; it is running`);
+
+  await env.pendingInput(runId);
+  await expect(env.result(runId, 1)).rejects.toThrow(
+    `run ${runId} is still waiting_for_input after 1 s, waiting for approval "Approve sending the reply?" (answer it with env.runs.provideInput)`,
+  );
+  await env.runs.provideInput(runId, { value: { approved: false } });
+  expect(await env.result(runId)).toMatchObject({ status: 'completed', result: { sent: false } });
+});
