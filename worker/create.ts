@@ -161,12 +161,19 @@ function resolveOwnEntries(config: WebpackConfiguration): WebpackConfiguration {
   return { ...config, resolve: { ...resolve, modules, alias: { ...(resolve.alias as Record<string, string> | undefined), ...alias } } };
 }
 
+/** What webpack says when workflow code imports a Node module (`node:fs`, or `fs` it cannot find). */
+const NODE_MODULE_IN_WORKFLOW = /Reading from "node:|Can't resolve '(fs|path|os|child_process|net|http|https|crypto|stream|worker_threads)'/;
+const SANDBOX_HINT =
+  'Workflow code runs in Temporal\'s deterministic sandbox and cannot do I/O or use Node modules: move that work into a ' +
+  'function (`functions:` in the config, called with run.node({ function: name })) or an activity; `import type` is fine.';
+
 function quietBundlerLogger(logger: Logger | undefined): SdkLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const fields = { ...meta, sdkComponent: 'bundler' };
     if (level === 'ERROR') {
-      if (logger) logger.error(fields, message);
-      else process.stderr.write(`${message}\n`);
+      const explained = NODE_MODULE_IN_WORKFLOW.test(message) ? `${message}\n${SANDBOX_HINT}` : message;
+      if (logger) logger.error(fields, explained);
+      else process.stderr.write(`${explained}\n`);
     } else if (level === 'WARN') {
       if (logger) logger.warn(fields, message);
       else process.stderr.write(`${message}\n`);

@@ -106,22 +106,36 @@ function runEntryPoint(entry: string): Promise<number> {
   });
 }
 
+/** Two failures whose cause is not the code: a file named other than its run, and a config without the workflow. */
+function replayHint(error: string, runId: string, configFile: string | undefined): string {
+  if (/child workflow id/i.test(error)) {
+    return `\n(Child ids derive from the run id, taken from the file's name: "${runId}". If the run had another id, pass --id <runId>.)`;
+  }
+  if (/no such function is exported by the workflow bundle/.test(error)) {
+    const config = configFile ? `the config in use, ${configFile}` : 'no config file (none found from here; set MCP_AGENT_CONFIG)';
+    return `\n(No workflow of that type among the built-ins and the code workflows of ${config}.)`;
+  }
+  return '';
+}
+
 async function replayCommand(file: string, runId = path.basename(file, '.json')): Promise<number> {
   // Loaded only here: replaying bundles the workflows with webpack.
   const { readHistoryFile, replayHistories } = require('../testing/replay') as typeof import('../testing/replay');
-  const { loadConfig } = require('../config/load') as typeof import('../config/load');
+  const { loadConfig, locateConfigFile } = require('../config/load') as typeof import('../config/load');
   const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
-  // The worker's own log of the mismatch is the same reason, said less readably.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   let history;
   try {
     history = readHistoryFile(file, runId);
   } catch (error) {
     throw new CliError(ExitCode.Usage, `replay: cannot read ${file} as a history (${(error as Error).message})`);
   }
-  const [outcome] = await replayHistories(loadConfig(), [history]);
+  const config = loadConfig();
+  // The SDK core's own log of the mismatch is the same reason as a debug dump (twice, in colour):
+  // its logs come through the quiet logger, and the runtime stops after, which lets the process exit.
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  const [outcome] = await replayHistories(config, [history]).finally(() => Runtime.instance().shutdown());
   if (outcome.error) {
-    process.stderr.write(`${file} does not replay on this code: ${outcome.error}\n`);
+    process.stderr.write(`${file} does not replay on this code: ${outcome.error}${replayHint(outcome.error, runId, locateConfigFile())}\n`);
     return ExitCode.RunUnsuccessful;
   }
   print(`${file} replays on this code.`);

@@ -19,7 +19,7 @@ export class ConfigError extends Error {
 
 /** A run names neither a config workflow nor a pattern type (the API answers 404). */
 export class UnknownWorkflowError extends Error {
-  readonly code = 'unknown_workflow';
+  readonly code = 'workflow_not_found';
 
   constructor(readonly workflowName: string) {
     super(`No workflow or pattern type is named "${workflowName}".`);

@@ -52,3 +52,18 @@ test("a failed build logs webpack's report, naming the missing module, as an err
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('workflow code that imports a Node module is told why it cannot and where that work goes', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'broken-workflows-'));
+  const workflows = path.join(dir, 'workflows.js');
+  writeFileSync(workflows, "import { readFileSync } from 'node:fs';\nexport async function reads() { return readFileSync('x', 'utf8'); }\n");
+  const { logger, lines } = capturingLogger('info');
+  try {
+    await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
+    const errors = lines.filter((line) => line.level >= ERROR).map((line) => line.msg).join('\n');
+    expect(errors).toMatch(/node:fs/);
+    expect(errors).toContain('cannot do I/O or use Node modules: move that work into a function');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
