@@ -132,9 +132,12 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
   [InputRejection.InvalidValue]: 'invalid_value',
 };
 
-/** A string literal for a visibility query (backslashes are not accepted there; callers refuse them). */
+/**
+ * A string literal for a visibility query. The store matches neither quotes nor backslashes
+ * literally (it drops quotes at a literal's ends), so callers refuse values with them.
+ */
 function visibilityLiteral(value: string): string {
-  return `'${value.replace(/'/g, "\\'")}'`;
+  return `'${value}'`;
 }
 
 /**

@@ -91,10 +91,15 @@ export const listRunsQuery = z
       .string()
       .min(1)
       // Control characters (Unicode Cc: U+0000-001F, U+007F-009F), whitespace and backslashes never
-      // make a workflow name; the visibility store would answer them with an error of its own. Spelt
-      // without \p{...} so that the document's `pattern` works in every regex dialect (Python's too).
-      // eslint-disable-next-line no-control-regex -- control characters are what it keeps out
-      .regex(/^[^\s\\\x00-\x1f\x7f-\x9f]+$/u, 'must be a workflow name (no whitespace, control characters or backslashes)')
+      // make a workflow name; the visibility store would answer them with an error of its own. Quotes
+      // are refused too, though a config name may hold one: the store drops quotes at the ends of a
+      // literal and never matches a `"`, so `calc'` listed the calc runs. Spelt without \p{...} so
+      // that the document's `pattern` works in every regex dialect (Python's too).
+      .regex(
+        // eslint-disable-next-line no-control-regex -- control characters are what it keeps out
+        /^[^\s\\'"\x00-\x1f\x7f-\x9f]+$/u,
+        'must be a workflow name (no whitespace, control characters, quotes or backslashes)',
+      )
       .optional(),
     limit: queryNumber(z.number().int().min(1).max(MAX_LIST_LIMIT)).default(DEFAULT_LIST_LIMIT),
   })
