@@ -137,7 +137,14 @@ export const cancelBody = z
 export const runsListSchema = z.object({ runs: z.array(runSchema) });
 
 export const sendMessageBody = z
-  .object({ input: jsonValue('The message: text, or any JSON') })
+  .object({
+    input: z
+      .unknown()
+      .refine((value) => value !== undefined, { message: 'required' })
+      // null starts a conversation idle; as a message it says nothing, and the transcript showed "null".
+      .refine((value) => value !== null, { message: 'must be text or JSON other than null' })
+      .describe('The message: text, or any JSON but null'),
+  })
   .strict();
 
 export const sendMessageQuery = z

@@ -78,6 +78,18 @@ describe('the API without Temporal', () => {
     );
   });
 
+  it('refuses a message that is null or missing with 400, before asking Temporal', async () => {
+    const nothing = await api.post('/runs/r1/messages', { input: null });
+    expect(nothing.status).toBe(400);
+    expect(nothing.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: [{ path: 'body.input', message: 'must be text or JSON other than null' }],
+    });
+    const missing = await api.post('/runs/r1/messages', {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details).toEqual([{ path: 'body.input', message: 'required' }]);
+  });
+
   it('treats an empty JSON body as a missing one', async () => {
     const reply = await api.request('POST', '/workflows/calc/run', { headers: { 'content-type': 'application/json' }, body: '' });
     expect(reply.status).toBe(400);
