@@ -327,7 +327,7 @@ export class RunsClient {
           handle.executeUpdate(provideInputUpdate, { args: [args] }),
         );
       } catch (error) {
-        throw this.updateError(runId, error);
+        throw this.updateError(runId, error, 'input');
       }
     });
     return this.get(runId);
@@ -410,16 +410,16 @@ export class RunsClient {
         return new MessageRejectedError('not_a_conversation', `Run "${runId}" is not a conversation: only agent and swarm runs can be.`);
       }
     }
-    return this.updateError(runId, error);
+    return this.updateError(runId, error, 'message');
   }
 
-  private updateError(runId: string, error: unknown): unknown {
+  private updateError(runId: string, error: unknown, held: 'input' | 'message'): unknown {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? rejectionCodes[error.cause.type] : undefined;
       if (code) return new InputRejectedError(code, error.cause.message, error.cause.details?.[0]);
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      return new WorkerUnavailableError(runId);
+      return new WorkerUnavailableError(runId, held);
     }
     return error;
   }

@@ -71,6 +71,20 @@ describe('API without a worker', () => {
     expect(reply.body.error).toEqual({ code: 'run_not_found', message: 'No run has the id "no-such-run".' });
   });
 
+  it('answers input no worker takes with 503 worker_unavailable, saying it may still be delivered', async () => {
+    const started = await running.api.post('/workflows/calc/run', { input: 'add 2 and 3', id: uniqueId('no-worker') });
+    expect(started.status).toBe(202);
+    try {
+      const reply = await running.api.post(`/runs/${started.body.runId}/input`, { value: 'Paris' });
+      expect(reply.status).toBe(503);
+      expect(reply.body.error.code).toBe('worker_unavailable');
+      expect(reply.body.error.message).toContain('Temporal still holds it, so it may yet be delivered when a worker returns');
+      expect(reply.body.error.message).toContain('check the run before sending something different');
+    } finally {
+      await running.api.post(`/runs/${started.body.runId}/cancel`);
+    }
+  });
+
   it('answers input for an unknown run with 404 run_not_found', async () => {
     const reply = await running.api.post('/runs/no-such-run/input', { value: 'hi' });
     expect(reply.status).toBe(404);
