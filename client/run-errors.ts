@@ -24,12 +24,12 @@ export class RunClosedError extends Error {
   }
 }
 
-/** A start with an id that an earlier run with a different workflow or input already holds. */
+/** A start with an id that an earlier run with a different workflow, input or spec already holds. */
 export class RunIdInUseError extends Error {
   readonly code = 'id_in_use';
 
   constructor(readonly runId: string) {
-    super(`The id "${runId}" belongs to an existing run with a different workflow or input.`);
+    super(`The id "${runId}" belongs to an existing run with a different workflow, input or spec.`);
     this.name = 'RunIdInUseError';
   }
 }

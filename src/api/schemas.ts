@@ -70,7 +70,7 @@ export const startRunBody = z
       .max(255)
       .regex(/^\S+$/, 'must contain no whitespace')
       .optional()
-      .describe('Workflow ID to use; the same id with the same input returns the existing run'),
+      .describe('Workflow ID to use; the same id with the same input (and spec) returns the existing run'),
     spec: z
       .record(z.string(), z.unknown())
       .optional()

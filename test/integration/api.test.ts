@@ -240,6 +240,28 @@ describe('API runs with a worker', () => {
     expect(afterClose.body).toMatchObject({ runId: id, status: 'completed', result: { text: '7' } });
   });
 
+  it('treats the same id, input and spec as the same run, and a different spec as a conflict', async () => {
+    const model = uniqueId('m-spec');
+    provider.script(model, [{ text: '42' }]);
+    const id = uniqueId('spec');
+    const first = await api.post('/workflows/agent/run', { input: '2+40', id, spec: adhocAgent(model) });
+    expect(first.status).toBe(202);
+
+    const reordered = { agent: { model, provider: 'openai', instruction: 'You help.' } };
+    const again = await api.post('/workflows/agent/run', { input: '2+40', id, spec: reordered });
+    expect(again.status).toBe(202);
+    expect(again.body.startedAt).toBe(first.body.startedAt);
+
+    const otherAgent = { agent: { instruction: 'You refuse.', provider: 'openai', model } };
+    const differentSpec = await api.post('/workflows/agent/run', { input: '2+40', id, spec: otherAgent });
+    expect(differentSpec.status).toBe(409);
+    expect(differentSpec.body.error).toEqual({
+      code: 'id_in_use',
+      message: `The id "${id}" belongs to an existing run with a different workflow, input or spec.`,
+    });
+    expect((await api.get(`/runs/${id}/result?wait=30`)).body).toMatchObject({ status: 'completed', result: { text: '42' } });
+  });
+
   it('answers controls on a closed run with 409 run_closed', async () => {
     provider.script('api-calc', [{ text: 'done' }]);
     const started = await api.post('/workflows/calc/run', { input: 'quick' });
