@@ -24,12 +24,12 @@ export class RunClosedError extends Error {
   }
 }
 
-/** A start with an id that an earlier run with a different workflow or input already holds. */
+/** A start with an id that an earlier run with a different workflow, input or spec already holds. */
 export class RunIdInUseError extends Error {
   readonly code = 'id_in_use';
 
   constructor(readonly runId: string) {
-    super(`The id "${runId}" belongs to an existing run with a different workflow or input.`);
+    super(`The id "${runId}" belongs to an existing run with a different workflow, input or spec.`);
     this.name = 'RunIdInUseError';
   }
 }
@@ -48,12 +48,24 @@ export class InputRejectedError extends Error {
   }
 }
 
-/** No worker took the request in time, so the run could not answer. */
+/**
+ * No worker took the request in time, so the run could not answer. An Update (`held`: what it
+ * carried) is not withdrawn by the caller's deadline: Temporal keeps it and hands it to the next
+ * worker that polls, so the message must not tell the person it was lost.
+ */
 export class WorkerUnavailableError extends Error {
   readonly code = 'worker_unavailable';
 
-  constructor(readonly runId: string) {
-    super(`No worker answered for run "${runId}" in time; check that a worker is running on its task queue.`);
+  constructor(
+    readonly runId: string,
+    held?: 'input' | 'message',
+  ) {
+    super(
+      held
+        ? `No worker took the ${held} for run "${runId}" in time. Temporal still holds it, so it may yet be delivered ` +
+            `when a worker returns: check that a worker is running on its task queue, and check the run before sending something different.`
+        : `No worker answered for run "${runId}" in time; check that a worker is running on its task queue.`,
+    );
     this.name = 'WorkerUnavailableError';
   }
 }

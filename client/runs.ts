@@ -132,9 +132,12 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
   [InputRejection.InvalidValue]: 'invalid_value',
 };
 
-/** A string literal for a visibility query (backslashes are not accepted there; callers refuse them). */
+/**
+ * A string literal for a visibility query. The store matches neither quotes nor backslashes
+ * literally (it drops quotes at a literal's ends), so callers refuse values with them.
+ */
 function visibilityLiteral(value: string): string {
-  return `'${value.replace(/'/g, "\\'")}'`;
+  return `'${value}'`;
 }
 
 /**
@@ -214,8 +217,8 @@ export class RunsClient {
 
   /**
    * Starts a run. An id that is taken, by an open or a closed run, is idempotent when that run has
-   * the same workflow and input (the existing run comes back, `created: false`), and a conflict
-   * otherwise.
+   * the same workflow, input and resolved spec (the existing run comes back, `created: false`), and
+   * a conflict otherwise.
    */
   async start(request: StartRunRequest): Promise<StartedRun> {
     const workflowId = request.id ?? `${request.name}-${randomUUID()}`;
@@ -224,11 +227,21 @@ export class RunsClient {
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const existing = await this.view(workflowId, { query: false });
-      const same = existing.workflow === request.name && canonicalJson(existing.input) === canonicalJson(request.input);
+      const same =
+        existing.workflow === request.name &&
+        canonicalJson(existing.input) === canonicalJson(request.input) &&
+        canonicalJson(await this.recordedSpec(workflowId)) === canonicalJson(request.spec);
       if (!same) throw new RunIdInUseError(workflowId);
       return { run: existing, created: false };
     }
     return { run: await this.view(workflowId, { query: false }), created: true };
+  }
+
+  /** The spec the run started with, as its first execution recorded it (the Run does not show it). */
+  private async recordedSpec(workflowId: string): Promise<unknown> {
+    const info = await this.describe(this.client.workflow.getHandle(workflowId));
+    const argument = await this.startArgument(workflowId, info.firstRunId ?? info.runId);
+    return isRecord(argument) ? argument.spec : undefined;
   }
 
   get(runId: string): Promise<Run> {
@@ -324,7 +337,7 @@ export class RunsClient {
           handle.executeUpdate(provideInputUpdate, { args: [args] }),
         );
       } catch (error) {
-        throw this.updateError(runId, error);
+        throw this.updateError(runId, error, 'input');
       }
     });
     return this.get(runId);
@@ -407,16 +420,16 @@ export class RunsClient {
         return new MessageRejectedError('not_a_conversation', `Run "${runId}" is not a conversation: only agent and swarm runs can be.`);
       }
     }
-    return this.updateError(runId, error);
+    return this.updateError(runId, error, 'message');
   }
 
-  private updateError(runId: string, error: unknown): unknown {
+  private updateError(runId: string, error: unknown, held: 'input' | 'message'): unknown {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? rejectionCodes[error.cause.type] : undefined;
       if (code) return new InputRejectedError(code, error.cause.message, error.cause.details?.[0]);
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      return new WorkerUnavailableError(runId);
+      return new WorkerUnavailableError(runId, held);
     }
     return error;
   }
@@ -497,8 +510,13 @@ export class RunsClient {
     }
   }
 
-  /** The `input` of the workflow argument in the execution's first event, fetched alone. */
   private async inputFromHistory(workflowId: string, runId: string): Promise<unknown> {
+    const argument = await this.startArgument(workflowId, runId);
+    return isRecord(argument) ? argument.input : undefined;
+  }
+
+  /** The workflow argument in the execution's first event, fetched alone. */
+  private async startArgument(workflowId: string, runId: string): Promise<unknown> {
     const response = await this.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.links.namespace,
       execution: { workflowId, runId },
@@ -507,7 +525,7 @@ export class RunsClient {
     await resolveStoredPayloads(this.client, response);
     const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
     const [argument] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, started?.input?.payloads);
-    return isRecord(argument) ? argument.input : undefined;
+    return argument;
   }
 }
 

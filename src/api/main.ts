@@ -55,8 +55,17 @@ async function main(): Promise<void> {
   );
 }
 
+function startFailure(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  const listen = error as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+  if (listen?.code === 'EADDRINUSE') {
+    return `API failed to start: port ${listen.port} on ${listen.address} is in use by another program; stop it, or pick another port with PORT=<port>`;
+  }
+  return `API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  // Exit rather than wait for the event loop to drain: what start-up opened (a NATS connection
+  // that keeps reconnecting, say) would keep a process that serves nothing alive.
+  process.stderr.write(`${startFailure(error)}\n`, () => process.exit(1));
 });

@@ -70,7 +70,7 @@ export const startRunBody = z
       .max(255)
       .regex(/^\S+$/, 'must contain no whitespace')
       .optional()
-      .describe('Workflow ID to use; the same id with the same input returns the existing run'),
+      .describe('Workflow ID to use; the same id with the same input (and spec) returns the existing run'),
     spec: z
       .record(z.string(), z.unknown())
       .optional()
@@ -91,10 +91,15 @@ export const listRunsQuery = z
       .string()
       .min(1)
       // Control characters (Unicode Cc: U+0000-001F, U+007F-009F), whitespace and backslashes never
-      // make a workflow name; the visibility store would answer them with an error of its own. Spelt
-      // without \p{...} so that the document's `pattern` works in every regex dialect (Python's too).
-      // eslint-disable-next-line no-control-regex -- control characters are what it keeps out
-      .regex(/^[^\s\\\x00-\x1f\x7f-\x9f]+$/u, 'must be a workflow name (no whitespace, control characters or backslashes)')
+      // make a workflow name; the visibility store would answer them with an error of its own. Quotes
+      // are refused too, though a config name may hold one: the store drops quotes at the ends of a
+      // literal and never matches a `"`, so `calc'` listed the calc runs. Spelt without \p{...} so
+      // that the document's `pattern` works in every regex dialect (Python's too).
+      .regex(
+        // eslint-disable-next-line no-control-regex -- control characters are what it keeps out
+        /^[^\s\\'"\x00-\x1f\x7f-\x9f]+$/u,
+        'must be a workflow name (no whitespace, control characters, quotes or backslashes)',
+      )
       .optional(),
     limit: queryNumber(z.number().int().min(1).max(MAX_LIST_LIMIT)).default(DEFAULT_LIST_LIMIT),
   })
@@ -132,7 +137,14 @@ export const cancelBody = z
 export const runsListSchema = z.object({ runs: z.array(runSchema) });
 
 export const sendMessageBody = z
-  .object({ input: jsonValue('The message: text, or any JSON') })
+  .object({
+    input: z
+      .unknown()
+      .refine((value) => value !== undefined, { message: 'required' })
+      // null starts a conversation idle; as a message it says nothing, and the transcript showed "null".
+      .refine((value) => value !== null, { message: 'must be text or JSON other than null' })
+      .describe('The message: text, or any JSON but null'),
+  })
   .strict();
 
 export const sendMessageQuery = z

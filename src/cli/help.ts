@@ -7,7 +7,7 @@ Runs and controls agent workflows through the mcp-agent HTTP API.
 Commands:
   workflows                         the config's workflows
   run <name> [input]                start a run of a config workflow, or of a pattern type with --spec
-      --id ID                         the run's id (the same id and input again returns the same run)
+      --id ID                         the run's id (the same id, input and spec again return the same run)
       --spec JSON|@file               the spec of an ad-hoc run, e.g. '{"agent": {"instruction": "..."}}'
       --wait                          follow the run's events until it closes, then show the result
   status <runId>                    one run

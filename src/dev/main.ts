@@ -10,7 +10,7 @@ import { loadConfig, runtimeSettings } from '../config/load';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { findNatsServer, installNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
 import { label, spawnPrefixed, spawnTsx } from './children';
-import { NotPollingError, waitForPolling } from './readiness';
+import { NotHealthyError, NotPollingError, portTaken, portTakenMessage, waitForPolling, waitUntilHealthy } from './readiness';
 import { devSettings, providerWarning } from './settings';
 import { describeExit, Supervisor, WORKER_BACKOFF } from './supervisor';
 
@@ -53,19 +53,6 @@ function browserHost(host: string): string {
 function loopbackUrl(host: string, port: number): string {
   const ip = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
-}
-
-async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reply = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-    if (reply?.status === 200) return;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error('the API exited before it answered /health');
-    if (Date.now() > deadline) {
-      throw new Error(`the API did not answer ${url}/health with 200 within ${Math.round(timeoutMs / 1000)} s`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function gone(child: ChildProcess): boolean {
@@ -123,6 +110,10 @@ async function main(): Promise<void> {
 
   const noProvider = providerWarning(config);
   if (noProvider) warn(noProvider);
+  if (await portTaken(settings.host, settings.port)) {
+    fail(portTakenMessage(settings.host, settings.port));
+    return stopAll(1);
+  }
 
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
@@ -231,7 +222,18 @@ async function main(): Promise<void> {
 
   const api = spawnTsx('api', path.join(projectRoot, 'src', 'api', `main${moduleExtension}`), childEnv);
   essential('api', api);
-  await waitUntilHealthy(loopbackUrl(settings.host, settings.port), api, 60_000);
+  try {
+    await waitUntilHealthy(loopbackUrl(settings.host, settings.port), {
+      timeoutMs: 60_000,
+      givenUp: () => (gone(api) ? `the API ${describeExit({ code: api.exitCode, signal: api.signalCode })}; see its output above` : undefined),
+    });
+  } catch (error) {
+    if (stopping) return;
+    if (!(error instanceof NotHealthyError)) throw error;
+    fail(error.message);
+    await stopAll(1);
+    return;
+  }
   say(`ready: API at http://${browserHost(settings.host)}:${settings.port} (OpenAPI page at /docs), worker polling task queue "${taskQueue}"`);
 }
 

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -55,6 +56,51 @@ export async function waitForPolling(
     if (reason) throw new NotPollingError(query, reason);
     if (await isPolling(connection, query).catch(() => false)) return;
     if (Date.now() >= deadline) throw new NotPollingError(query, `none after ${Math.round(options.timeoutMs / 1000)} s`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+  }
+}
+
+/**
+ * Whether something already listens on the API's port. Asked before anything starts: an API that
+ * cannot bind exits, but another server there could answer /health and pass for it.
+ */
+export function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    // Any other refusal (a privileged port, an address not on this machine) is the API's to report.
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
+    probe.listen({ host, port }, () => probe.close(() => resolve(false)));
+  });
+}
+
+export function portTakenMessage(host: string, port: number): string {
+  return `port ${port} on ${host} is in use by another program, so the API cannot listen there; stop that program, or pick another port with PORT=<port>`;
+}
+
+export class NotHealthyError extends Error {
+  constructor(url: string, detail: string) {
+    super(`the API did not answer ${url}/health with 200: ${detail}`);
+    this.name = 'NotHealthyError';
+  }
+}
+
+/**
+ * Resolves once `url` answers /health with 200. Rejects with a NotHealthyError after `timeoutMs`
+ * (saying what answered instead), or as soon as `givenUp()` returns a reason.
+ */
+export async function waitUntilHealthy(
+  url: string,
+  options: { timeoutMs: number; givenUp?: () => string | undefined; intervalMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = 'nothing answered';
+  for (;;) {
+    const reply = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    if (reply?.status === 200) return;
+    if (reply) last = `the last answer was ${reply.status}`;
+    const reason = options.givenUp?.();
+    if (reason) throw new NotHealthyError(url, reason);
+    if (Date.now() >= deadline) throw new NotHealthyError(url, `none within ${Math.round(options.timeoutMs / 1000)} s (${last})`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
   }
 }

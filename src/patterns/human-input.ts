@@ -36,7 +36,10 @@ export function answerText(value: unknown): string {
 }
 
 export function denialText(tool: string, reason?: string): string {
-  return `The user denied the call to ${tool}${reason ? `: ${reason}` : '.'} Do not retry it unchanged.`;
+  const given = reason?.trim();
+  // The reason is the person's own words, which may or may not end a sentence.
+  const because = !given ? '.' : /[.!?]$/.test(given) ? `: ${given}` : `: ${given}.`;
+  return `The user denied the call to ${tool}${because} Do not retry it unchanged.`;
 }
 
 export function noAnswerText(kind: 'input' | 'approval', timeoutSeconds: number, tool?: string): string {

@@ -71,6 +71,20 @@ describe('API without a worker', () => {
     expect(reply.body.error).toEqual({ code: 'run_not_found', message: 'No run has the id "no-such-run".' });
   });
 
+  it('answers input no worker takes with 503 worker_unavailable, saying it may still be delivered', async () => {
+    const started = await running.api.post('/workflows/calc/run', { input: 'add 2 and 3', id: uniqueId('no-worker') });
+    expect(started.status).toBe(202);
+    try {
+      const reply = await running.api.post(`/runs/${started.body.runId}/input`, { value: 'Paris' });
+      expect(reply.status).toBe(503);
+      expect(reply.body.error.code).toBe('worker_unavailable');
+      expect(reply.body.error.message).toContain('Temporal still holds it, so it may yet be delivered when a worker returns');
+      expect(reply.body.error.message).toContain('check the run before sending something different');
+    } finally {
+      await running.api.post(`/runs/${started.body.runId}/cancel`);
+    }
+  });
+
   it('answers input for an unknown run with 404 run_not_found', async () => {
     const reply = await running.api.post('/runs/no-such-run/input', { value: 'hi' });
     expect(reply.status).toBe(404);
@@ -224,6 +238,28 @@ describe('API runs with a worker', () => {
     const afterClose = await api.post('/workflows/calc/run', { input: { a: 3, b: 4 }, id });
     expect(afterClose.status).toBe(202);
     expect(afterClose.body).toMatchObject({ runId: id, status: 'completed', result: { text: '7' } });
+  });
+
+  it('treats the same id, input and spec as the same run, and a different spec as a conflict', async () => {
+    const model = uniqueId('m-spec');
+    provider.script(model, [{ text: '42' }]);
+    const id = uniqueId('spec');
+    const first = await api.post('/workflows/agent/run', { input: '2+40', id, spec: adhocAgent(model) });
+    expect(first.status).toBe(202);
+
+    const reordered = { agent: { model, provider: 'openai', instruction: 'You help.' } };
+    const again = await api.post('/workflows/agent/run', { input: '2+40', id, spec: reordered });
+    expect(again.status).toBe(202);
+    expect(again.body.startedAt).toBe(first.body.startedAt);
+
+    const otherAgent = { agent: { instruction: 'You refuse.', provider: 'openai', model } };
+    const differentSpec = await api.post('/workflows/agent/run', { input: '2+40', id, spec: otherAgent });
+    expect(differentSpec.status).toBe(409);
+    expect(differentSpec.body.error).toEqual({
+      code: 'id_in_use',
+      message: `The id "${id}" belongs to an existing run with a different workflow, input or spec.`,
+    });
+    expect((await api.get(`/runs/${id}/result?wait=30`)).body).toMatchObject({ status: 'completed', result: { text: '42' } });
   });
 
   it('answers controls on a closed run with 409 run_closed', async () => {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -8,13 +10,14 @@ import { NotPollingError, waitForPolling } from '../../src/dev/readiness';
 import { freePort } from '../../temporal/dev-server';
 import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
 import { projectRoot } from '../support/agent-env';
-import { testTemporalAddress } from '../support/temporal-env';
+import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 
 /**
  * `npm run dev` start-up when things are missing, against the suite's Temporal server (which the
  * launcher then uses instead of starting its own): a config with no model provider gets a warning
  * that says what to set; a worker that cannot start stops the launcher with a clear error before
- * the API is started, instead of a "ready" with nobody polling. And the readiness check itself.
+ * the API is started, instead of a "ready" with nobody polling; a port another program holds stops
+ * it before anything starts, and the API itself exits on it. And the readiness check itself.
  */
 
 interface DevExit {
@@ -78,6 +81,72 @@ test('a secured Temporal (TLS or an API key) that does not answer stops dev with
   expect(code).toBe(1);
   expect(output).toMatch(/error: the Temporal server at 127\.0\.0\.1:\d+ \(temporal\.tls \/ temporal\.api_key\) does not answer/);
   expect(output).not.toMatch(/Temporal CLI:/);
+});
+
+/** Another program on a loopback port, answering every request with `status`. */
+async function otherServer(status: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((_request, response) => response.writeHead(status).end('{}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+test.each([200, 404])(
+  'a port another program holds (answering /health with %i) stops dev with an error naming it, before anything starts',
+  async (status) => {
+    const { server, port } = await otherServer(status);
+    try {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-port-'));
+      const configFile = path.join(dir, 'mcp_agent.config.yaml');
+      writeFileSync(configFile, stringify({ openai: { api_key: 'x' } }));
+      const { code, output } = await runDev(configFile, {
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        TEMPORAL_UI_URL: `http://localhost:${await freePort()}`,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      });
+      expect(code).toBe(1);
+      expect(output).toContain(
+        `[dev     ] error: port ${port} on 127.0.0.1 is in use by another program, so the API cannot listen there; ` +
+          'stop that program, or pick another port with PORT=<port>',
+      );
+      expect(output).not.toMatch(/ready:|Temporal CLI:|\n\s+at /);
+    } finally {
+      server.close();
+    }
+  },
+);
+
+test('the API exits with code 1 and a line naming the port when it cannot listen, though streaming is on', async () => {
+  const { server, port } = await otherServer(200);
+  try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-api-port-'));
+    const configFile = path.join(dir, 'mcp_agent.config.yaml');
+    writeFileSync(configFile, stringify({ storage: { path: testStoragePath() } }));
+    const api = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'api', 'main.ts')], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        MCP_AGENT_CONFIG: configFile,
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        // A NATS server that is not there: its connection keeps retrying, and kept the failed API alive.
+        MCP_AGENT_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    api.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    api.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => api.once('close', (code) => resolve(code)));
+    const timer = setTimeout(() => api.kill('SIGKILL'), 30_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(output).toContain(`API failed to start: port ${port} on 127.0.0.1 is in use by another program; stop it, or pick another port with PORT=<port>`);
+  } finally {
+    server.close();
+  }
 });
 
 describe('waiting for a worker to poll', () => {

@@ -78,6 +78,18 @@ describe('the API without Temporal', () => {
     );
   });
 
+  it('refuses a message that is null or missing with 400, before asking Temporal', async () => {
+    const nothing = await api.post('/runs/r1/messages', { input: null });
+    expect(nothing.status).toBe(400);
+    expect(nothing.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: [{ path: 'body.input', message: 'must be text or JSON other than null' }],
+    });
+    const missing = await api.post('/runs/r1/messages', {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details).toEqual([{ path: 'body.input', message: 'required' }]);
+  });
+
   it('treats an empty JSON body as a missing one', async () => {
     const reply = await api.request('POST', '/workflows/calc/run', { headers: { 'content-type': 'application/json' }, body: '' });
     expect(reply.status).toBe(400);
@@ -107,6 +119,15 @@ describe('the API without Temporal', () => {
       const controls = await api.get(`/runs?workflow=${name}`);
       expect(controls.status).toBe(400);
       expect(controls.body.error.details[0].path).toBe('query.workflow');
+    }
+    // The visibility store drops quotes at a literal's ends, so these once listed the calc runs.
+    for (const name of ["calc'", "'calc", '%22calc%22', 'ca%22lc', "o'brien"]) {
+      const quoted = await api.get(`/runs?workflow=${name}`);
+      expect(quoted.status).toBe(400);
+      expect(quoted.body.error).toMatchObject({
+        code: 'invalid_request',
+        details: [{ path: 'query.workflow', message: 'must be a workflow name (no whitespace, control characters, quotes or backslashes)' }],
+      });
     }
     const wait = await api.get('/runs/r1/result?wait=-1');
     expect(wait.status).toBe(400);

@@ -29,6 +29,7 @@ describe('toApiError', () => {
     [new InputRejectedError('invalid_value', 'Send {"approved": true}.'), 422, 'invalid_value'],
     [new UnknownWorkflowError('nope'), 404, 'workflow_not_found'],
     [new WorkerUnavailableError('r1'), 503, 'worker_unavailable'],
+    [new WorkerUnavailableError('r1', 'message'), 503, 'worker_unavailable'],
   ])('maps %p to %i %s with its own message', (error, status, code) => {
     expect(mapped(error)).toMatchObject({ status, code, message: error.message });
   });

@@ -17,10 +17,6 @@ describe('listQuery', () => {
     expect(listQuery({ status: 'cancelled' })).toBe(`${base} AND ExecutionStatus = 'Canceled'`);
     expect(listQuery({ status: 'timed_out' })).toBe(`${base} AND ExecutionStatus = 'TimedOut'`);
   });
-
-  it('quotes a workflow name safely', () => {
-    expect(listQuery({ workflow: "o'brien" })).toBe(`${base} AND McpAgentWorkflow = 'o\\'brien'`);
-  });
 });
 
 describe('canonicalJson', () => {

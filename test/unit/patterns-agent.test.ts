@@ -100,7 +100,14 @@ describe('human input and approvals', () => {
   test('answers, denials and timeouts read clearly to the model', () => {
     expect(answerText('Paris')).toBe('Paris');
     expect(answerText({ n: 1 })).toBe('{"n":1}');
-    expect(denialText('fs-delete', 'too risky')).toContain('denied the call to fs-delete: too risky');
+    expect(denialText('fs-delete', 'too risky')).toBe(
+      'The user denied the call to fs-delete: too risky. Do not retry it unchanged.',
+    );
+    expect(denialText('fs-delete', 'Never!')).toBe('The user denied the call to fs-delete: Never! Do not retry it unchanged.');
+    expect(denialText('fs-delete', 'why?')).toContain('fs-delete: why? Do not');
+    expect(denialText('fs-delete', 'done.')).toContain('fs-delete: done. Do not');
+    expect(denialText('fs-delete')).toBe('The user denied the call to fs-delete. Do not retry it unchanged.');
+    expect(denialText('fs-delete', '  ')).toBe('The user denied the call to fs-delete. Do not retry it unchanged.');
     expect(noAnswerText('input', 60)).toContain('within 60 seconds');
     expect(noAnswerText('approval', 60, 'fs-delete')).toContain('fs-delete was not approved');
     expect(humanInputPrompt({ prompt: 'Which city?' })).toBe('Which city?');
