@@ -248,7 +248,12 @@ export class RunsClient {
     return this.view(runId, { query: true });
   }
 
-  /** Runs newest first, built from the listing alone: no query per run, and no result or error. */
+  /**
+   * Runs in Temporal's order, open runs first (latest started first), then closed ones (latest
+   * closed first), each as `get` shows it: an open run's live state (its pending input, usage and
+   * step; none when no worker answers in time, as for `get`) and what is being retried, a closed
+   * run's result or error. One call per run beside the listing, all at once.
+   */
   async list(filter: RunListFilter): Promise<Run[]> {
     const infos: ExecutionInfo[] = [];
     const listing = this.client.workflow.list({ query: listQuery(filter), pageSize: Math.min(filter.limit, LIST_PAGE_SIZE) });
@@ -258,9 +263,11 @@ export class RunsClient {
     }
     return Promise.all(
       infos.map(async (info) => {
+        const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
+        if (isClosedExecution(info.status.name)) return buildRun(await this.facts(info, { state: undefined, outcome: await this.outcome(handle) }), this.links);
         // Listings hold no pending activities: an open run is described to say what is being retried.
-        const retrying = isClosedExecution(info.status.name) ? undefined : await this.retryingOf(info.workflowId);
-        return buildRun(await this.facts({ ...info, retrying }, { state: undefined, outcome: undefined }), this.links);
+        const [retrying, state] = await Promise.all([this.retryingOf(info.workflowId), this.queryState(handle)]);
+        return buildRun(await this.facts({ ...info, retrying }, { state, outcome: undefined }), this.links);
       }),
     );
   }

@@ -295,6 +295,7 @@ describe('API runs with a worker', () => {
     );
     expect(listed.find((run: { runId: string }) => run.runId === id)).toMatchObject({
       input: 'list me',
+      result: { text: 'listed' },
       pattern: 'agent',
       links: { self: `/runs/${id}` },
       usage: { inputTokens: 10, outputTokens: 5, llmCalls: 1, toolCalls: 0 },
@@ -357,6 +358,11 @@ describe('API runs with a worker', () => {
     });
     expect(waiting.pendingInput).toMatchObject({ kind: 'input', prompt: 'Which numbers?' });
     const requestId: string = waiting.pendingInput.requestId;
+    // The listing shows the run as GET /runs/:runId does: what it asks, and the tokens so far.
+    const listed = await eventually(async () =>
+      (await api.get('/runs?status=waiting_for_input&limit=100')).body.runs?.find((run: { runId: string }) => run.runId === runId),
+    );
+    expect(listed).toMatchObject({ pendingInput: waiting.pendingInput, usage: { llmCalls: 1, inputTokens: 10 } });
 
     const wrong = await api.post(`/runs/${runId}/input`, { value: '2 and 3', requestId: 'not-a-request' });
     expect(wrong.status).toBe(422);
