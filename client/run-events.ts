@@ -469,7 +469,8 @@ function resultFacts(result: unknown): Record<string, unknown> {
   };
 }
 
-function cancelReason(
+/** Why a run was cancelled: the reason its cancel request gave, or its parent's cancellation. */
+export function cancelReason(
   attributes: temporal.api.history.v1.IWorkflowExecutionCancelRequestedEventAttributes,
 ): string | undefined {
   if (attributes.cause) return preview(attributes.cause);

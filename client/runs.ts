@@ -11,7 +11,7 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { isRecord } from '../src/config/values';
 import type { RunSpec, WorkflowInput } from '../src/spec/schema';
@@ -42,6 +42,7 @@ import {
   type InputRejectionCode,
   type MessageRejectionCode,
 } from './run-errors';
+import { cancelReason } from './run-events';
 import { resolveStoredPayloads } from './run-event-stream';
 import { retryingActivity } from './retrying';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
@@ -106,6 +107,10 @@ export interface RunListFilter {
 }
 
 const LIST_PAGE_SIZE = 100;
+/** Runs a listing asks about at once (a query or a result each): a long listing must not crowd out the workers' own work. */
+const LIST_CONCURRENCY = 16;
+/** How far back from a cancelled run's end its cancel request is looked for: past its children's and calls' cancellations. */
+const CANCEL_REASON_EVENTS = 100;
 
 /** Visibility's names for closed execution statuses. */
 const executionStatusByRunStatus: Partial<Record<RunViewStatus, string>> = {
@@ -134,9 +139,12 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
 
 /**
  * A string literal for a visibility query. The store matches neither quotes nor backslashes
- * literally (it drops quotes at a literal's ends), so callers refuse values with them.
+ * literally (it drops quotes at a literal's ends), so a value with one cannot be asked for; the
+ * API refuses it with 400 before this, and a library caller gets this error rather than a query
+ * that means something else.
  */
 function visibilityLiteral(value: string): string {
+  if (/['"\\]/.test(value)) throw new RangeError(`cannot list runs of "${value}": a workflow filter cannot hold quotes or backslashes`);
   return `'${value}'`;
 }
 
@@ -261,15 +269,20 @@ export class RunsClient {
       if (infos.length >= filter.limit) break;
       infos.push({ ...info, firstRunId: info.raw.firstRunId ?? undefined });
     }
-    return Promise.all(
-      infos.map(async (info) => {
-        const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
+    const runs = await mapLimited(infos, LIST_CONCURRENCY, async (info) => {
+      const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
+      try {
         if (isClosedExecution(info.status.name)) return buildRun(await this.facts(info, { state: undefined, outcome: await this.outcome(handle) }), this.links);
         // Listings hold no pending activities: an open run is described to say what is being retried.
         const [retrying, state] = await Promise.all([this.retryingOf(info.workflowId), this.queryState(handle)]);
         return buildRun(await this.facts({ ...info, retrying }, { state, outcome: undefined }), this.links);
-      }),
-    );
+      } catch (error) {
+        // Removed (retention) since visibility listed it: not a run any more.
+        if (error instanceof WorkflowNotFoundError || error instanceof RunNotFoundError) return undefined;
+        throw error;
+      }
+    });
+    return runs.filter((run): run is Run => run !== undefined);
   }
 
   private async retryingOf(workflowId: string): Promise<RunFacts['retrying']> {
@@ -503,9 +516,22 @@ export class RunsClient {
     try {
       return { result: await handle.result() };
     } catch (error) {
-      if (error instanceof WorkflowFailedError) return { failure: error };
-      throw error;
+      if (!(error instanceof WorkflowFailedError)) throw error;
+      // Temporal's failure of a cancelled run says only "Workflow canceled"; the reason is in the request's event.
+      const reason = error.cause instanceof CancelledFailure ? await this.cancelReasonOf(handle.workflowId) : undefined;
+      return { failure: reason ? new CancelledFailure(`Cancelled: ${reason}`) : error };
     }
+  }
+
+  /** The reason of the cancel request, near the end of the closed run's history. */
+  private async cancelReasonOf(workflowId: string): Promise<string | undefined> {
+    const response = await this.client.workflowService.getWorkflowExecutionHistoryReverse({
+      namespace: this.links.namespace,
+      execution: { workflowId },
+      maximumPageSize: CANCEL_REASON_EVENTS,
+    });
+    const requested = response.history?.events?.find((event) => event.workflowExecutionCancelRequestedEventAttributes);
+    return requested ? cancelReason(requested.workflowExecutionCancelRequestedEventAttributes!) : undefined;
   }
 
   /** The live state, or nothing when no worker answers in time (the Run then rests on describe). */
@@ -538,4 +564,18 @@ export class RunsClient {
 
 function isLogPosition(value: unknown): value is LogPosition {
   return isRecord(value) && (value.head === null || typeof value.head === 'string') && Array.isArray(value.pending);
+}
+
+/** `each` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, each: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await each(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

@@ -90,7 +90,9 @@ function withPolicy<O extends ActivityOptions | LocalActivityOptions>(defaults: 
 }
 
 function ranOutOfTime(failure: ActivityFailure): boolean {
-  if (failure.cause instanceof TimeoutFailure) return failure.cause.timeoutType === 'SCHEDULE_TO_CLOSE';
+  if (failure.cause instanceof TimeoutFailure && failure.cause.timeoutType === 'SCHEDULE_TO_CLOSE') return true;
+  // An attempt that timed out (or failed) when no retry could finish in time any more: under load a
+  // local call's last attempt ends so, its own start-to-close timeout the cause.
   return failure.retryState === 'TIMEOUT';
 }
 

@@ -136,7 +136,7 @@ async function answerRequest(
     const summary = `llm ${sampling.provider}/${sampling.model} · sampling for ${tool}`;
     const response = await llmActivity(summary)(llmRequest);
     control.recordLlmCall(response.usage);
-    return { ok: true, result: samplingResult(response, sampling.model) };
+    return { ok: true, result: samplingResult(response, sampling.model, request.params) };
   } catch (err) {
     // A model call that failed for good is the server's problem to handle, not the end of the run.
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;

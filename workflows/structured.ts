@@ -53,5 +53,5 @@ export async function generateStructured<T>(options: GenerateStructuredOptions<T
   const secondCheck = checkStructured(schema, second);
   if (secondCheck.ok) return secondCheck.value;
 
-  throw ApplicationFailure.nonRetryable(structuredFailureMessage(name, secondCheck.problems), STRUCTURED_OUTPUT_INVALID);
+  throw ApplicationFailure.nonRetryable(structuredFailureMessage(name, secondCheck.problems, summary), STRUCTURED_OUTPUT_INVALID);
 }

@@ -69,6 +69,8 @@ export const startRunBody = z
       .min(1)
       .max(255)
       .regex(/^\S+$/, 'must contain no whitespace')
+      // A URL path segment of "." or ".." is resolved away by every client: /runs/.. could not name the run.
+      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."')
       .optional()
       .describe('Workflow ID to use; the same id with the same input (and spec) returns the existing run'),
     spec: z
@@ -143,7 +145,9 @@ export const sendMessageBody = z
       .refine((value) => value !== undefined, { message: 'required' })
       // null starts a conversation idle; as a message it says nothing, and the transcript showed "null".
       .refine((value) => value !== null, { message: 'must be text or JSON other than null' })
-      .describe('The message: text, or any JSON but null'),
+      .describe('The message: text, or any JSON but null')
+      // The refinement is invisible to JSON Schema; the document says it too, so clients and fuzzers know.
+      .meta({ not: { type: 'null' } }),
   })
   .strict();
 

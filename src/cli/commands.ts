@@ -132,8 +132,8 @@ async function replayCommand(file: string, runId = path.basename(file, '.json'))
   const config = loadConfig();
   // The SDK core's own log of the mismatch is the same reason as a debug dump (twice, in colour):
   // its logs come through the quiet logger, and the runtime stops after, which lets the process exit.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
-  const [outcome] = await replayHistories(config, [history]).finally(() => Runtime.instance().shutdown());
+  const runtime = Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  const [outcome] = await replayHistories(config, [history]).finally(() => runtime.shutdown());
   if (outcome.error) {
     process.stderr.write(`${file} does not replay on this code: ${outcome.error}${replayHint(outcome.error, runId, locateConfigFile())}\n`);
     return ExitCode.RunUnsuccessful;

@@ -69,8 +69,14 @@ export function usageLine(usage: Run['usage']): string {
     `${usage.inputTokens} input + ${usage.outputTokens} output tokens`,
     plural(usage.llmCalls, 'LLM call'),
     plural(usage.toolCalls, 'tool call'),
-    ...(usage.costUsd !== undefined ? [`$${usage.costUsd.toFixed(usage.costUsd < 0.01 ? 4 : 2)}`] : []),
+    ...(usage.costUsd !== undefined ? [dollars(usage.costUsd)] : []),
   ].join(' · ');
+}
+
+/** Cents from a cent up; below, two significant digits, so that a small cost never reads as $0.0000. */
+function dollars(amount: number): string {
+  if (amount === 0 || amount >= 0.01) return `$${amount.toFixed(2)}`;
+  return `$${amount.toFixed(Math.min(Math.ceil(-Math.log10(amount)) + 1, 12))}`;
 }
 
 /** An agent's result is `{text, ...}`: the text is what people want; anything else reads as JSON. */

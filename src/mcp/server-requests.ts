@@ -121,11 +121,12 @@ export function serverRequestKeyPrefix(activityId: string): string {
  * tools, not the run: the reply's tool calls go back to it as `tool_use` parts.
  */
 export function samplingLlmRequest(params: SamplingParamsInRun, settings: NonNullable<McpServerRequestInput['sampling']>): LlmRequest {
+  const alias = toolAliases(params);
   const toolNames = new Map<string, string>();
   const messages: Message[] = params.messages.flatMap((message): Message[] => {
     const parts: unknown[] = Array.isArray(message.content) ? message.content : [message.content];
     if (message.role === 'assistant') {
-      const toolCalls = parts.filter(isToolUse).map((use) => ({ id: use.id, name: use.name, arguments: use.input }));
+      const toolCalls = parts.filter(isToolUse).map((use) => ({ id: use.id, name: alias(use.name), arguments: use.input }));
       for (const call of toolCalls) toolNames.set(call.id, call.name);
       return [{ role: 'assistant', content: partsText(parts.filter((part) => !isToolUse(part))), toolCalls }];
     }
@@ -147,7 +148,7 @@ export function samplingLlmRequest(params: SamplingParamsInRun, settings: NonNul
     model: settings.model,
     ...(params.systemPrompt && { system: params.systemPrompt }),
     messages,
-    tools: (params.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema })),
+    tools: (params.tools ?? []).map((tool) => ({ name: alias(tool.name), description: tool.description ?? '', inputSchema: tool.inputSchema })),
     ...(params.tools?.length && params.toolChoice?.mode && { toolChoice: params.toolChoice.mode }),
     maxTokens: Math.max(1, Math.min(params.maxTokens, settings.maxTokens)),
     ...(params.temperature !== undefined && { temperature: params.temperature }),
@@ -155,17 +156,48 @@ export function samplingLlmRequest(params: SamplingParamsInRun, settings: NonNul
   };
 }
 
-/** The reply as the server gets it: its text, then its tool calls as `tool_use` parts when it made any. */
-export function samplingResult(response: LlmResponse, model: string): CreateMessageResult | CreateMessageResultWithTools {
-  const stopReason = { end_turn: 'endTurn', max_tokens: 'maxTokens', tool_use: 'toolUse', other: undefined }[response.stopReason];
+/**
+ * The reply as the server gets it: its text, then its tool calls as `tool_use` parts when it made
+ * any, under the tools' own names (`params` is the request it answers).
+ */
+export function samplingResult(response: LlmResponse, model: string, params?: SamplingParamsInRun): CreateMessageResult | CreateMessageResultWithTools {
+  const stopReasons = { end_turn: 'endTurn', max_tokens: 'maxTokens', tool_use: 'toolUse', other: undefined } as const;
   const { content: text, toolCalls } = response.message;
-  const uses = toolCalls.map((call) => ({ type: 'tool_use' as const, id: call.id, name: call.name, input: call.arguments }));
+  const alias = params && toolAliases(params);
+  const names = new Map((params?.tools ?? []).map((tool) => [alias!(tool.name), tool.name]));
+  const uses = toolCalls.map((call) => ({ type: 'tool_use' as const, id: call.id, name: names.get(call.name) ?? call.name, input: call.arguments }));
+  // A reply cut off at the token limit says so, whatever it had begun: its last call may be incomplete.
+  const stopReason = uses.length > 0 && response.stopReason !== 'max_tokens' ? 'toolUse' : stopReasons[response.stopReason];
   return {
     role: 'assistant',
     content: uses.length === 0 ? { type: 'text', text } : [...(text ? [{ type: 'text' as const, text }] : []), ...uses],
     model,
-    ...(uses.length > 0 ? { stopReason: 'toolUse' } : stopReason && { stopReason }),
+    ...(stopReason && { stopReason }),
   };
+}
+
+/**
+ * The name a request's tool has for the model: MCP allows names that providers refuse (both take
+ * letters, digits, `_` and `-`, OpenAI at most 64), so others are spelt with `_`, numbered when two
+ * would meet. The same request always gives the same names.
+ */
+function toolAliases(params: SamplingParamsInRun): (name: string) => string {
+  const aliases = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const { name } of params.tools ?? []) {
+    const safe = providerToolName(name);
+    let alias = safe;
+    for (let n = 2; taken.has(alias); n++) alias = `${safe.slice(0, MAX_TOOL_NAME - String(n).length - 1)}_${n}`;
+    taken.add(alias);
+    aliases.set(name, alias);
+  }
+  return (name) => aliases.get(name) ?? providerToolName(name);
+}
+
+const MAX_TOOL_NAME = 64;
+
+function providerToolName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, MAX_TOOL_NAME) || 'tool';
 }
 
 function partsText(parts: unknown[]): string {

@@ -80,8 +80,10 @@ export function repairMessages(response: LlmResponse, problems: readonly string[
   return messages;
 }
 
-export function structuredFailureMessage(name: string, problems: readonly string[]): string {
-  return [`The model's "${name}" output is still invalid after a repair turn:`, ...quoted(problems)].join('\n');
+/** `call` names the model call as the Web UI does (its activity summary), so the failure says whose answer it was. */
+export function structuredFailureMessage(name: string, problems: readonly string[], call?: string): string {
+  const whose = call ? ` (${call})` : '';
+  return [`The model's "${name}" output${whose} is still invalid after a repair turn:`, ...quoted(problems)].join('\n');
 }
 
 function quoted(problems: readonly string[]): string[] {

@@ -62,9 +62,10 @@ export async function replayHistories(config: Config, histories: NamedHistory[])
  * history event it prints in full (payloads and all).
  */
 function replayErrorReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const whole = error instanceof Error ? error.message : String(error);
+  // A recorded event printed in full may hold a failure of its own: only what comes before it is the reason.
+  const cut = whole.search(/:? HistoryEvent \{/);
+  const text = cut > 0 ? whole.slice(0, cut) : whole;
   const quoted = /Failure \{ message: "((?:[^"\\]|\\.)*)"/.exec(text);
-  if (quoted) return quoted[1].replace(/\\(["\\])/g, '$1');
-  const cut = text.search(/:? HistoryEvent \{/);
-  return cut > 0 ? text.slice(0, cut) : text;
+  return quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : text;
 }

@@ -333,13 +333,13 @@ describe('API runs with a worker', () => {
 
   it('cancels a run', async () => {
     const runId = await startPausedRun(uniqueId('m-cancel'));
-    const cancelled = await api.post(`/runs/${runId}/cancel`);
+    const cancelled = await api.post(`/runs/${runId}/cancel`, { reason: 'changed my mind' });
     expect(cancelled.status).toBe(202);
 
     const result = await api.get(`/runs/${runId}/result?wait=30`);
     expect(result.status).toBe(200);
     expect(result.body.status).toBe('cancelled');
-    expect(result.body.error.code).toBe('cancelled');
+    expect(result.body.error).toEqual({ code: 'cancelled', message: 'Cancelled: changed my mind' });
     expect(result.body).not.toHaveProperty('result');
   });
 

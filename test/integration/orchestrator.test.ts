@@ -239,7 +239,7 @@ test('a planner that keeps naming unknown agents fails the run clearly', async (
   const failure = await runFailure(handle.result());
 
   expect(failure.type).toBe('StructuredOutputInvalid');
-  expect(failure.message).toContain('"plan" output is still invalid');
+  expect(failure.message).toMatch(/"plan" output \(.*planner.*\) is still invalid/);
   expect(failure.message).toContain('steps[0].tasks[0].agent');
   expect(env.provider.requests(writer)).toHaveLength(0);
 });

@@ -78,6 +78,20 @@ describe('the API without Temporal', () => {
     );
   });
 
+  it('refuses a run id that a URL path cannot name', async () => {
+    for (const id of ['.', '..']) {
+      const reply = await api.post('/workflows/calc/run', { input: 'x', id });
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.details).toEqual([{ path: 'body.id', message: 'must not be "." or ".."' }]);
+    }
+  });
+
+  it('documents that a message cannot be null, as it refuses one', async () => {
+    const doc = (await api.get('/docs/json')).body;
+    const body = doc.paths['/runs/{runId}/messages'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.input.not).toEqual({ type: 'null' });
+  });
+
   it('refuses a message that is null or missing with 400, before asking Temporal', async () => {
     const nothing = await api.post('/runs/r1/messages', { input: null });
     expect(nothing.status).toBe(400);

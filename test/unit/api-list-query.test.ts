@@ -13,6 +13,10 @@ describe('listQuery', () => {
     );
   });
 
+  it('refuses a workflow filter the visibility store cannot match literally, rather than send another query', () => {
+    for (const workflow of ["calc'", "x' OR 1=1", 'a"b', 'a\\b']) expect(() => listQuery({ workflow })).toThrow(RangeError);
+  });
+
   it("filters closed statuses by Temporal's execution status, which a workflow cannot get wrong", () => {
     expect(listQuery({ status: 'cancelled' })).toBe(`${base} AND ExecutionStatus = 'Canceled'`);
     expect(listQuery({ status: 'timed_out' })).toBe(`${base} AND ExecutionStatus = 'TimedOut'`);

@@ -14,6 +14,7 @@ import {
   oneLine,
   resultText,
   table,
+  usageLine,
 } from '../../src/cli/format';
 
 const originalTz = process.env.TZ;
@@ -176,6 +177,15 @@ describe('small helpers', () => {
     expect(resultText({ text: 'hi', usage: {} })).toBe('hi');
     expect(resultText('plain')).toBe('plain');
     expect(resultText([1, 2])).toBe('[\n  1,\n  2\n]');
+  });
+
+  it('shows a cost below a cent to two significant digits, never as $0.0000', () => {
+    const usage = { inputTokens: 12, outputTokens: 3, llmCalls: 1, toolCalls: 0 };
+    const cost = (costUsd: number) => usageLine({ ...usage, costUsd }).split(' · ').pop();
+    expect(cost(1.234)).toBe('$1.23');
+    expect(cost(0.0042)).toBe('$0.0042');
+    expect(cost(0.0000376)).toBe('$0.000038');
+    expect(cost(0)).toBe('$0.00');
   });
 
   it('pads every column but the last', () => {

@@ -158,6 +158,32 @@ describe('sampling', () => {
     });
   });
 
+  it('gives the model provider-safe names for tools MCP allows and providers refuse, and answers under the real names', () => {
+    const params = {
+      messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'Go' } }],
+      tools: [
+        { name: 'weather.get', inputSchema: { type: 'object' as const } },
+        { name: 'weather_get', inputSchema: { type: 'object' as const } },
+      ],
+      maxTokens: 50,
+    };
+    expect(samplingLlmRequest(params, settings).tools.map((tool) => tool.name)).toEqual(['weather_get', 'weather_get_2']);
+    const reply = samplingResult(
+      {
+        message: { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'weather_get', arguments: {} }, { id: 'c2', name: 'weather_get_2', arguments: {} }] },
+        stopReason: 'tool_use',
+        usage: { inputTokens: 1, outputTokens: 1 },
+      },
+      'gpt-x',
+      params,
+    );
+    expect(reply.content).toEqual([
+      { type: 'tool_use', id: 'c1', name: 'weather.get', input: {} },
+      { type: 'tool_use', id: 'c2', name: 'weather_get', input: {} },
+    ]);
+    expect(reply.stopReason).toBe('toolUse');
+  });
+
   it('sends stored images of user messages as images after the text, and notes for the rest', () => {
     const ref = { key: 'image/abc', mimeType: 'image/png', bytes: 70 };
     const request = samplingLlmRequest(

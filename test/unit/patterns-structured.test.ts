@@ -159,4 +159,10 @@ describe('structuredFailureMessage', () => {
       'The model\'s "plan" output is still invalid after a repair turn:\n- is_complete: Invalid input',
     );
   });
+
+  it('names the call whose answer it was, as the Web UI does', () => {
+    expect(structuredFailureMessage('answer', ['n: Invalid input'], 'llm openai/gpt-4o · planner')).toBe(
+      'The model\'s "answer" output (llm openai/gpt-4o · planner) is still invalid after a repair turn:\n- n: Invalid input',
+    );
+  });
 });
