@@ -416,6 +416,12 @@ export class ChatSession {
       // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
       if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.print(formatAnswer(resultText(run.result)));
       this.note(`Run ${run.runId} ${run.status}.`);
+      // Lines still waiting would be dropped without a word: a single question's run takes no more.
+      const unsent = this.lines.filter((line): line is string => line !== END && parseChatLine(line).kind === 'text').length;
+      if (unsent > 0) {
+        const why = run.conversation ? 'the conversation has closed' : `${run.workflow} answers one question, it is not a conversation`;
+        this.note(`${unsent} more line(s) not sent: ${why}.`);
+      }
     }
     this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
   }

@@ -383,6 +383,21 @@ describe('controlling', () => {
 });
 
 describe('chat', () => {
+  it('says so when a single-question workflow leaves piped lines unsent', async () => {
+    env.provider.script('cli-calc', [{ text: 'It is 42.' }]);
+    const id = unique('single');
+    const chat = startChat('calc', '--id', id);
+    chat.type('2+40', 'and again?', 'and once more?');
+    chat.end();
+    const result = await chat.done;
+    expect(result.code).toBe(0);
+    expect(chatLines(result.stdout).slice(-3)).toEqual([
+      'assistant: It is 42.',
+      `Run ${id} completed.`,
+      '2 more line(s) not sent: calc answers one question, it is not a conversation.',
+    ]);
+  });
+
   it('starts a conversation of a config workflow from piped lines: tool calls, both answers, /close, exit 0', async () => {
     env.provider.script('cli-talk', [
       { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 2, b: 3 } }] },
