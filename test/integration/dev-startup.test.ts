@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -118,8 +118,8 @@ test.each([200, 404])(
 
 test('the API exits with code 1 and a line naming the port when it cannot listen, though streaming is on', async () => {
   const { server, port } = await otherServer(200);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-api-port-'));
   try {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-api-port-'));
     const configFile = path.join(dir, 'mcp_agent.config.yaml');
     writeFileSync(configFile, stringify({ storage: { path: testStoragePath() } }));
     const api = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'api', 'main.ts')], {
@@ -146,6 +146,7 @@ test('the API exits with code 1 and a line naming the port when it cannot listen
     expect(output).toContain(`API failed to start: port ${port} on 127.0.0.1 is in use by another program; stop it, or pick another port with PORT=<port>`);
   } finally {
     server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -39,31 +39,27 @@ test('a good bundle logs no webpack stats at info or above; they are there at de
   expect(lines.some((line) => /webpack .* compiled successfully/.test(line.msg))).toBe(true);
 });
 
-test("a failed build logs webpack's report, naming the missing module, as an error", async () => {
+/** What a build of this workflows module logs at error level; the build must fail. */
+async function failedBuildErrors(source: string): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'broken-workflows-'));
   const workflows = path.join(dir, 'workflows.js');
-  writeFileSync(workflows, "export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
+  writeFileSync(workflows, source);
   const { logger, lines } = capturingLogger('info');
   try {
     await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
-    const errors = lines.filter((line) => line.level >= ERROR);
-    expect(errors.map((line) => line.msg).join('\n')).toMatch(/no-such-module/);
+    return lines.filter((line) => line.level >= ERROR).map((line) => line.msg).join('\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("a failed build logs webpack's report, naming the missing module, as an error", async () => {
+  const errors = await failedBuildErrors("export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
+  expect(errors).toMatch(/no-such-module/);
 });
 
 test('workflow code that imports a Node module is told why it cannot and where that work goes', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'broken-workflows-'));
-  const workflows = path.join(dir, 'workflows.js');
-  writeFileSync(workflows, "import { readFileSync } from 'node:fs';\nexport async function reads() { return readFileSync('x', 'utf8'); }\n");
-  const { logger, lines } = capturingLogger('info');
-  try {
-    await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
-    const errors = lines.filter((line) => line.level >= ERROR).map((line) => line.msg).join('\n');
-    expect(errors).toMatch(/node:fs/);
-    expect(errors).toContain('cannot do I/O or use Node modules: move that work into a function');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const errors = await failedBuildErrors("import { readFileSync } from 'node:fs';\nexport async function reads() { return readFileSync('x', 'utf8'); }\n");
+  expect(errors).toMatch(/node:fs/);
+  expect(errors).toContain('cannot do I/O or use Node modules: move that work into a function');
 });
