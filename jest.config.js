@@ -1,4 +1,5 @@
 /** Unit tests need nothing running; integration tests share one Temporal dev server that the suite starts. */
+const slowTests = require('./test/support/slow-tests');
 const tsJest = { '^.+\\.ts$': 'ts-jest' };
 /** The package's entry points by name, as examples and fixtures import them (tsconfig.json `paths`). */
 const moduleNameMapper = {
@@ -22,6 +23,8 @@ module.exports = {
       transform: tsJest,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // The crash-and-fuzz tier: `npm run test:slow` (jest.slow.config.js).
+      testPathIgnorePatterns: ['/node_modules/', ...slowTests],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
