@@ -142,7 +142,6 @@ export const Patches = {
   CancelWins: 'cancel-wins',
   WithdrawFailedCallRequests: 'withdraw-failed-call-requests',
   PauseHoldsCompletion: 'pause-holds-completion',
-  AnnounceEveryChildRequest: 'announce-every-child-request',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

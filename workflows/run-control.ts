@@ -100,11 +100,8 @@ export class RunControl {
   private iteration = 0;
   private readonly open: OpenRequest[] = [];
   private readonly queued: QueuedInput[];
-  /** The child request last announced as this run's pending one (how runs recorded before every child request was announced did it). */
+  /** The child request last announced as this run's pending one. */
   private announcedChildRequest?: string;
-  /** Child requests announced here, and those this run has delivered an answer to (their child may not have said so yet). */
-  private readonly childRequestsAnnounced = new Set<string>();
-  private readonly childRequestsAnswered = new Set<string>();
   private requestCounter: number;
   /** This run's own LLM and tool calls, plus those of children that have finished. */
   private readonly usage: RunUsage;
@@ -485,16 +482,16 @@ export class RunControl {
 
   private pendingInput(): PendingInput | undefined {
     const own = this.open.find((r) => !r.answer);
-    return own ? pendingView(own) : this.childRequests()[0];
-  }
-
-  /** What the running children ask, in the order they started, each under its id in this run. */
-  private childRequests(): PendingInput[] {
-    return [...this.children.values()].flatMap((child) =>
-      child.pendingInput
-        ? [{ ...child.pendingInput, requestId: `${child.workflowId}${CHILD_REQUEST_SEPARATOR}${child.pendingInput.requestId}` }]
-        : [],
-    );
+    if (own) return pendingView(own);
+    for (const child of this.children.values()) {
+      if (child.pendingInput) {
+        return {
+          ...child.pendingInput,
+          requestId: `${child.workflowId}${CHILD_REQUEST_SEPARATOR}${child.pendingInput.requestId}`,
+        };
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -510,7 +507,6 @@ export class RunControl {
         value: input.value,
       });
       const requestId = `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
-      this.childRequestsAnswered.add(requestId);
       this.mark({ state: 'answered', requestId, via });
       return requestId;
     }
@@ -595,29 +591,18 @@ export class RunControl {
     }
   }
 
-  /**
-   * Each child's request is announced here too, once, as it appears, so that this run's events show
-   * every question of its tree. Runs recorded before that announced only the request that became
-   * this run's pending one (the first asking child's): a second child's question went unannounced
-   * until the first was answered, or came after its own answer. Where the two ways differ, those
-   * runs replay the old one.
-   */
-  private announceChildRequests(): void {
+  /** A child's request that becomes this run's pending one is announced here too, once. */
+  private announceChildRequest(): void {
     if (this.open.some((r) => !r.answer)) return;
     const pending = this.pendingInput();
-    const before = pending?.requestId === this.announcedChildRequest ? [] : pending ? [pending] : [];
+    if (pending?.requestId === this.announcedChildRequest) return;
     this.announcedChildRequest = pending?.requestId;
-    const fresh = this.childRequests().filter((r) => !this.childRequestsAnnounced.has(r.requestId) && !this.childRequestsAnswered.has(r.requestId));
-    const same = fresh.length === before.length && fresh.every((r, i) => r.requestId === before[i].requestId);
-    for (const request of same || !patched(Patches.AnnounceEveryChildRequest) ? before : fresh) {
-      this.childRequestsAnnounced.add(request.requestId);
-      this.mark({ state: 'requested', ...request });
-    }
+    if (pending) this.mark({ state: 'requested', ...pending });
   }
 
   /** Keeps the status search attribute current and, in a child, tells the parent. */
   private publish(): void {
-    this.announceChildRequests();
+    this.announceChildRequest();
     const status = this.status();
     if (status !== this.lastStatus) {
       this.lastStatus = status;

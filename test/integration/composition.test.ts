@@ -1,6 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { pauseSignal, provideInputUpdate, REQUEST_MEMO_KEY, resumeSignal, stateQuery } from '../../workflows/definitions';
+import { pauseSignal, provideInputUpdate, resumeSignal, stateQuery } from '../../workflows/definitions';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolResultsSeen } from '../support/requests';
 
@@ -141,36 +140,6 @@ test('a nested agent waiting for input shows as the parent pending input, and in
   const result = (await handle.result()) as { branches: Record<string, string> };
   expect(result.branches.asker).toBe('Blue it is.');
   expect(toolResultsSeen(env.provider.requests(asker)[1])[0].content).toBe('blue');
-});
-
-test("two children asking at once: each request is announced by the parent once, whichever is answered first", async () => {
-  const [first, second] = [model('first'), model('second')];
-  for (const m of [first, second]) {
-    env.provider.script(m, [{ toolCalls: [{ name: 'human_input', arguments: { prompt: `Question of ${m}?` } }] }, { text: `${m} done` }]);
-  }
-  const handle = await env.start('parallel', 'go', {
-    type: 'parallel',
-    fan_out: [agent('first', first, { human_input: true }), agent('second', second, { human_input: true })],
-  });
-  const childRequests = () =>
-    eventually(async () => {
-      const { children } = await handle.query(stateQuery);
-      const asking = children.filter((child) => child.pendingInput);
-      return asking.length === 2 && asking.map((child) => `${child.workflowId}::${child.pendingInput!.requestId}`);
-    });
-  const [a, b] = await childRequests();
-  // The second child's question first, then the first's.
-  await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: b, value: 'b' }] });
-  await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: a, value: 'a' }] });
-  await handle.result();
-
-  const { events } = await handle.fetchHistory();
-  const requested = (events ?? []).flatMap((event) => {
-    const field = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[REQUEST_MEMO_KEY];
-    const marker = field ? defaultPayloadConverter.fromPayload<{ state: string; requestId: string }>(field as never) : undefined;
-    return marker?.state === 'requested' ? [marker.requestId] : [];
-  });
-  expect(requested.sort()).toEqual([a, b].sort());
 });
 
 test('a parallel run with a router branch: the router picks a route and its answer joins the fan-in', async () => {
