@@ -416,14 +416,18 @@ export class ChatSession {
       // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
       if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.print(formatAnswer(resultText(run.result)));
       this.note(`Run ${run.runId} ${run.status}.`);
-      // Lines still waiting would be dropped without a word: a single question's run takes no more.
+      // Lines still waiting would be dropped without a word: a closed run takes no more.
       const unsent = this.lines.filter((line): line is string => line !== END && parseChatLine(line).kind === 'text').length;
-      if (unsent > 0) {
-        const why = run.conversation ? 'the conversation has closed' : `${run.workflow} answers one question, it is not a conversation`;
-        this.note(`${unsent} more line(s) not sent: ${why}.`);
-      }
+      if (unsent > 0) this.note(`${unsent} more line(s) not sent: ${this.whyUnsent(run)}.`);
     }
     this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+  }
+
+  /** Why a closed run took no more lines. A closed run's view has no `conversation`; its result says whether it was one. */
+  private whyUnsent(run: Run): string {
+    if (run.status !== 'completed') return `the run ${run.status}`;
+    if (run.conversation !== undefined || isConversationResult(run.result) || this.closing) return 'the conversation has closed';
+    return `${run.workflow} answers one question, it is not a conversation`;
   }
 
   /** Leaves the chat; the conversation stays open for the next one. */

@@ -408,7 +408,8 @@ describe('chat', () => {
     const chat = startChat('talk', '--id', id);
     // All at once, as a script pipes them: the second message waits for the first answer, and
     // /close, reached while the second turn runs, lets that turn finish.
-    chat.type('add 2 and 3', 'and twice that?', '/close');
+    // A line after /close is not sent, and chat says so.
+    chat.type('add 2 and 3', 'and twice that?', '/close', 'one more?');
     chat.end();
     const result = await chat.done;
     expect(result.stderr).toBe('');
@@ -421,6 +422,7 @@ describe('chat', () => {
       'assistant: Twice that is 10.',
       '           Anything else?',
       `Run ${id} completed.`,
+      '1 more line(s) not sent: the conversation has closed.',
     ]);
     expect(eventLines(result.stdout)).toEqual([
       'tool_started     everything-get-sum · {"a":2,"b":3}',
