@@ -140,12 +140,9 @@ export const runsListSchema = z.object({ runs: z.array(runSchema) });
 
 export const sendMessageBody = z
   .object({
-    input: z
-      .unknown()
-      .refine((value) => value !== undefined, { message: 'required' })
+    input: jsonValue('The message: text, or any JSON but null')
       // null starts a conversation idle; as a message it says nothing, and the transcript showed "null".
       .refine((value) => value !== null, { message: 'must be text or JSON other than null' })
-      .describe('The message: text, or any JSON but null')
       // The refinement is invisible to JSON Schema; the document says it too, so clients and fuzzers know.
       .meta({ not: { type: 'null' } }),
   })
