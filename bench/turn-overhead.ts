@@ -14,8 +14,8 @@
  * are elsewhere than the worker in a deployment. Per turn, for each server:
  *
  *  - floor: Temporal's own cost of a turn: a workflow looping two no-op activities
- *    (bench/dispatch-workflows.ts); an iteration is the gap between the workflow clock (the server's
- *    WorkflowTaskStarted time) at its start and at the next one's;
+ *    (bench/dispatch-workflows.ts); an iteration is the gap between one iteration's first
+ *    ActivityTaskScheduled event and the next one's, as the project's turns are timed;
  *  - project: an agent run whose every turn is one LLM activity and one tool activity (fixture-add);
  *    a turn is the gap between one llmGenerate's ActivityTaskScheduled event and the next's;
  *  - project, local tool: the same with the tool on the same server marked `local: true`;
@@ -40,7 +40,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
 import { startScriptedProvider } from '../src/testing/scripted-model';
 import { findTemporalCli } from '../temporal/cli';
 import { startFixtureHttpServer } from '../test/fixtures/mcp-fixture-server';
@@ -53,6 +52,12 @@ const STEADY_AFTER = 20;
 const WARM_UP_TURNS = 5;
 
 type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+
+/** An event's server time in ms, to the nanosecond the server recorded (the SDK's tsToMs floors it to whole ms). */
+function eventMs(event: HistoryEvents[number]): number {
+  const { seconds, nanos } = event.eventTime!;
+  return Number(seconds ?? 0) * 1000 + (nanos ?? 0) / 1e6;
+}
 
 interface Legs {
   llmMs: number;
@@ -76,7 +81,7 @@ function turnTimes(events: HistoryEvents, first: string): { turnsMs: number[]; l
   let turnStart: number | undefined;
   const byScheduledId = new Map<string, { scheduled: number; completed?: number }>();
   for (const event of events) {
-    const time = tsToMs(event.eventTime);
+    const time = eventMs(event);
     const scheduled = event.activityTaskScheduledEventAttributes;
     const completed = event.activityTaskCompletedEventAttributes;
     if (scheduled) {
@@ -111,7 +116,7 @@ function workflowTaskTimes(events: HistoryEvents): { queuedMs: number[]; runMs: 
   let scheduled: number | undefined;
   let started: number | undefined;
   for (const event of events) {
-    const time = tsToMs(event.eventTime);
+    const time = eventMs(event);
     if (event.workflowTaskScheduledEventAttributes) scheduled = time;
     if (event.workflowTaskStartedEventAttributes && scheduled !== undefined) {
       queuedMs.push(time - scheduled);
@@ -204,11 +209,12 @@ async function main(): Promise<void> {
       const into = samples.get(stack.name)!;
       return [
         async () => {
-          const { stamps, handle } = await floorRun(stack, turns);
-          into.floor.push(...steady(stamps.slice(1).map((stamp, i) => stamp - stamps[i])));
+          const { handle } = await floorRun(stack, turns);
           const events = (await handle.fetchHistory()).events ?? [];
+          const floor = turnTimes(events, 'noop');
+          into.floor.push(...steady(floor.turnsMs));
           into.floorRunMs.push(...workflowTaskTimes(events).runMs);
-          into.floorLegs.push(...steady(turnTimes(events, 'noop').legs));
+          into.floorLegs.push(...steady(floor.legs));
         },
         async () => {
           const run = await projectRun(stack, 'fixture', turns);
