@@ -103,6 +103,12 @@ export const runSchema = z
       .describe('Present once completed, and a conversation\'s latest answer while open; an agent gives {text, ...}'),
     error: runErrorSchema.optional().describe('Present once failed, cancelled, terminated or timed out'),
     pendingInput: pendingInputSchema.optional(),
+    pendingInputs: z
+      .array(pendingInputSchema)
+      .optional()
+      .describe(
+        'Every request an open run waits on: its own in the order asked, then those of its running children (several may ask at once); each is answered by its requestId',
+      ),
     usage: runUsageSchema,
     conversation: conversationSchema.optional(),
     context: contextUseSchema.optional(),
@@ -252,6 +258,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(result !== undefined && { result }),
     ...(outcome && 'failure' in outcome && { error: failureView(outcome.failure) }),
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
+    ...(open && state?.pendingInputs !== undefined && state.pendingInputs.length > 0 && { pendingInputs: state.pendingInputs }),
     usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
     ...(state?.conversation && { conversation: state.conversation }),
     ...(state?.context && { context: state.context }),

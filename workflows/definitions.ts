@@ -46,6 +46,12 @@ export interface RunState {
   iteration: number;
   /** The run's own request, else the first of a running child's (its requestId names the child). */
   pendingInput?: PendingInput;
+  /**
+   * Every request the run waits on: its own, in the order asked, then each running child's (under
+   * the child's id, as pendingInput names it). Only in the `state` query's answer: a child's
+   * reports to its parent leave it out, as they are signals in history sent when the state changes.
+   */
+  pendingInputs?: PendingInput[];
   /** Usage of the whole tree: this run and every child, running or finished. */
   usage: RunUsage;
   /** Inputs that arrived by signal before anything asked for them, kept for the next request. */
@@ -142,6 +148,8 @@ export const Patches = {
   CancelWins: 'cancel-wins',
   WithdrawFailedCallRequests: 'withdraw-failed-call-requests',
   PauseHoldsCompletion: 'pause-holds-completion',
+  AnnounceEveryChildRequest: 'announce-every-child-request',
+  AnnounceChildRequestsWhileOwnWait: 'announce-child-requests-while-own-wait',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

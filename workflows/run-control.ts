@@ -100,8 +100,11 @@ export class RunControl {
   private iteration = 0;
   private readonly open: OpenRequest[] = [];
   private readonly queued: QueuedInput[];
-  /** The child request last announced as this run's pending one. */
+  /** The child request last announced as this run's pending one (how runs recorded before every child request was announced did it). */
   private announcedChildRequest?: string;
+  /** Child requests announced here, and those this run has delivered an answer to (their child may not have said so yet). */
+  private readonly childRequestsAnnounced = new Set<string>();
+  private readonly childRequestsAnswered = new Set<string>();
   private requestCounter: number;
   /** This run's own LLM and tool calls, plus those of children that have finished. */
   private readonly usage: RunUsage;
@@ -160,7 +163,7 @@ export class RunControl {
         this.checkBudgetPassed(() => `after the child run "${state.workflowId}" reported its usage (its step: ${state.step})`);
       }
     });
-    setHandler(stateQuery, () => this.state());
+    setHandler(stateQuery, () => ({ ...this.state(), pendingInputs: this.pendingInputs() }));
     this.withdrawRequestsOfFailedCall = handleServerRequests(this);
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
@@ -352,6 +355,11 @@ export class RunControl {
   childFinished(workflowId: string, usage?: RunUsage): void {
     const child = this.children.get(workflowId);
     this.children.delete(workflowId);
+    // Its requests can come up no more.
+    const prefix = `${workflowId}${CHILD_REQUEST_SEPARATOR}`;
+    for (const seen of [this.childRequestsAnnounced, this.childRequestsAnswered]) {
+      for (const requestId of seen) if (requestId.startsWith(prefix)) seen.delete(requestId);
+    }
     const final = usage ?? child?.usage;
     if (final) Object.assign(this.usage, addUsage(this.usage, final));
     this.publish();
@@ -482,16 +490,25 @@ export class RunControl {
 
   private pendingInput(): PendingInput | undefined {
     const own = this.open.find((r) => !r.answer);
-    if (own) return pendingView(own);
-    for (const child of this.children.values()) {
-      if (child.pendingInput) {
-        return {
-          ...child.pendingInput,
-          requestId: `${child.workflowId}${CHILD_REQUEST_SEPARATOR}${child.pendingInput.requestId}`,
-        };
-      }
-    }
-    return undefined;
+    return own ? pendingView(own) : this.childRequests()[0];
+  }
+
+  /**
+   * Every request this run waits on, for the `state` query: its own, then its children's, less
+   * those it has delivered an answer to that their child has not yet reported taken.
+   */
+  private pendingInputs(): PendingInput[] {
+    const children = this.childRequests().filter((r) => !this.childRequestsAnswered.has(r.requestId));
+    return [...this.open.filter((r) => !r.answer).map(pendingView), ...children];
+  }
+
+  /** What the running children ask, in the order they started, each under its id in this run. */
+  private childRequests(): PendingInput[] {
+    return [...this.children.values()].flatMap((child) =>
+      child.pendingInput
+        ? [{ ...child.pendingInput, requestId: `${child.workflowId}${CHILD_REQUEST_SEPARATOR}${child.pendingInput.requestId}` }]
+        : [],
+    );
   }
 
   /**
@@ -507,6 +524,7 @@ export class RunControl {
         value: input.value,
       });
       const requestId = `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
+      this.childRequestsAnswered.add(requestId);
       this.mark({ state: 'answered', requestId, via });
       return requestId;
     }
@@ -591,18 +609,38 @@ export class RunControl {
     }
   }
 
-  /** A child's request that becomes this run's pending one is announced here too, once. */
-  private announceChildRequest(): void {
-    if (this.open.some((r) => !r.answer)) return;
-    const pending = this.pendingInput();
-    if (pending?.requestId === this.announcedChildRequest) return;
-    this.announcedChildRequest = pending?.requestId;
-    if (pending) this.mark({ state: 'requested', ...pending });
+  /**
+   * Each child's request is announced here too, once, as it appears (even while this run waits on
+   * its own), so that this run's events show every question of its children while it can be
+   * answered. Runs recorded before that announced only the child request that became this run's
+   * pending one: with two children asking at once, the second's question went unannounced until
+   * the first was answered, or came after its own answer. Where the ways differ, those runs replay
+   * as they were recorded: AnnounceEveryChildRequest announced each child's request as it appeared
+   * but none while this run waited on its own, which AnnounceChildRequestsWhileOwnWait added.
+   */
+  private announceChildRequests(): void {
+    const fresh = this.childRequests().filter((r) => !this.childRequestsAnnounced.has(r.requestId) && !this.childRequestsAnswered.has(r.requestId));
+    let announce: PendingInput[];
+    if (this.open.some((r) => !r.answer)) {
+      // The ways before announced no child's request now.
+      announce = fresh.length > 0 && patched(Patches.AnnounceChildRequestsWhileOwnWait) ? fresh : [];
+    } else {
+      // The first way: the child request that becomes the pending one.
+      const pending = this.pendingInput();
+      const before = pending && pending.requestId !== this.announcedChildRequest ? [pending] : [];
+      this.announcedChildRequest = pending?.requestId;
+      const same = fresh.length === before.length && fresh.every((r, i) => r.requestId === before[i].requestId);
+      announce = same || !patched(Patches.AnnounceEveryChildRequest) ? before : fresh;
+    }
+    for (const request of announce) {
+      this.childRequestsAnnounced.add(request.requestId);
+      this.mark({ state: 'requested', ...request });
+    }
   }
 
   /** Keeps the status search attribute current and, in a child, tells the parent. */
   private publish(): void {
-    this.announceChildRequest();
+    this.announceChildRequests();
     const status = this.status();
     if (status !== this.lastStatus) {
       this.lastStatus = status;

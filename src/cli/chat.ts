@@ -21,6 +21,7 @@ import { formatRun, pendingSummary, resultText } from './format';
 import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from './format-chat';
 import { DeltaPrinter } from './format-delta';
 import { formatEvent } from './format-event';
+import { announcedRequest, waitingRequest, waitingRequests } from './requests';
 
 /**
  * `mcp-agent chat`: a conversation (contract section 9) in the terminal. It starts a run of a
@@ -32,6 +33,10 @@ import { formatEvent } from './format-event';
  * through one inbox and are handled one at a time, so nothing races. Lines are taken strictly in
  * order: a message waits while a turn runs (piped input stays in step with the answers), a line
  * typed while a request is pending answers it, and a slash command acts as soon as it is reached.
+ *
+ * A run may wait on several requests at once (two children of a parallel run asking together):
+ * each input_requested event names its own, and the chat asks them one at a time in the order
+ * they came, answering each by its requestId; one answered elsewhere, or gone, is not asked (again).
  */
 
 export interface ChatTarget {
@@ -76,7 +81,7 @@ const turnFinishedData = z.object({
   text: z.string().optional(),
 });
 const turnData = z.object({ turn: z.number() });
-const inputReceivedData = z.object({ requestId: z.string().optional() });
+const inputSettledData = z.object({ requestId: z.string().optional() });
 
 /** What a person sees of the event stream; the answer line stands for turn_finished. --json shows every event. */
 const SHOWN_EVENTS: ReadonlySet<string> = new Set([
@@ -85,6 +90,7 @@ const SHOWN_EVENTS: ReadonlySet<string> = new Set([
   'retrying',
   'input_requested',
   'input_received',
+  'input_timed_out',
   'context_summarized',
   'paused',
   'resumed',
@@ -114,7 +120,11 @@ export class ChatSession {
   private runId?: string;
   /** The turn the chat waits for: a line that is a message waits until it is answered. */
   private awaitedTurn?: number;
+  /** The request the chat asks now: the next line answers it. */
   private pending?: PendingInput;
+  /** Requests to ask once the pending one is settled, in the order they came. */
+  private upcoming: PendingInput[] = [];
+  /** Every request taken to be asked, so that none is asked twice. */
   private readonly askedRequests = new Set<string>();
   /** Turns this chat started, whose turn_started would only repeat what the user typed. */
   private readonly ownTurns = new Set<number>();
@@ -198,7 +208,7 @@ export class ChatSession {
       if (conversation.turn > conversation.finishedTurns) this.awaitedTurn = conversation.turn;
     }
     this.paused = run.status === 'paused';
-    if (run.pendingInput) this.ask(run.pendingInput);
+    this.takeRequests(waitingRequests(run));
     this.follow();
   }
 
@@ -282,17 +292,27 @@ export class ChatSession {
       if (value === undefined) return this.note(ELICITATION_HINT);
     }
     this.pending = undefined;
+    let reply: ApiReply<Run>;
     try {
-      const reply = await this.client.provideInput(this.runId!, { requestId: pending.requestId, value });
-      if (this.options.json) this.print(reply.text);
-      // Parallel calls may wait on several requests: the next one shows once this one is answered.
-      if (reply.body.pendingInput && !this.askedRequests.has(reply.body.pendingInput.requestId)) this.ask(reply.body.pendingInput);
+      reply = await this.client.provideInput(this.runId!, { requestId: pending.requestId, value });
     } catch (error) {
-      // Refused (a value the run does not take, or the request went): ask again if it still waits.
-      const current = (await this.client.run(this.runId!)).body.pendingInput;
-      if (current) this.ask(current);
-      throw error;
+      if (!(error instanceof CliError) || error.exitCode !== ExitCode.ApiError) throw error;
+      // It is still the one asked unless the run says it no longer waits.
+      this.pending = pending;
+      const current = await this.client.run(this.runId!);
+      if (waitingRequest(current.body, pending.requestId)) {
+        // Refused, a value the request does not take (or the API could not deliver it now): asked again.
+        this.show(pending);
+        throw error;
+      }
+      // Answered elsewhere, timed out, withdrawn, or the run closed: on to the next one.
+      this.pending = undefined;
+      this.note(`Not taken: ${pending.kind} ${pending.requestId} no longer waits for an answer (${error.message}).`);
+      return this.takeRequests(waitingRequests(current.body), current.text);
     }
+    if (this.options.json) this.print(reply.text);
+    // Requests the chat has not heard of yet (their events are still on the way) come next.
+    this.takeRequests(waitingRequests(reply.body));
   }
 
   private async command(command: SlashCommand): Promise<void> {
@@ -350,15 +370,15 @@ export class ChatSession {
       case 'resumed':
         this.paused = event.name === 'paused';
         return;
-      case 'input_received': {
-        const received = inputReceivedData.safeParse(event.data);
-        const requestId = received.success ? received.data.requestId : undefined;
-        // Answered here, or somewhere else (another chat, the API): it no longer waits on this user.
-        if (this.pending && (requestId === undefined || requestId === this.pending.requestId)) this.pending = undefined;
+      case 'input_received':
+      case 'input_timed_out': {
+        const settled = inputSettledData.safeParse(event.data);
+        // Answered here, or somewhere else (another chat, the API), or too late: it no longer waits on this user.
+        this.settled(settled.success ? settled.data.requestId : undefined);
         return this.checkPending();
       }
       case 'input_requested':
-        return this.checkPending();
+        return this.checkRequested(event);
       case 'turn_finished':
         return this.turnFinished(event);
     }
@@ -373,17 +393,55 @@ export class ChatSession {
     return SHOWN_EVENTS.has(event.name);
   }
 
-  /** The request itself is only in the Run (history has no prompt); --json prints that Run. */
-  private async checkPending(): Promise<void> {
+  /**
+   * The request an input_requested event announces, unless it was asked already or no longer
+   * waits: whole from the Run (the event cuts a long prompt), which --json prints.
+   */
+  private async checkRequested(event: StreamedEvent): Promise<void> {
+    const announced = announcedRequest(event.data);
+    if (!announced) return this.checkPending();
+    if (this.askedRequests.has(announced.requestId)) return;
     const reply = await this.client.run(this.runId!);
-    const pending = reply.body.pendingInput;
-    if (!pending || this.askedRequests.has(pending.requestId)) return;
-    if (this.options.json) this.print(reply.text);
-    this.ask(pending);
+    const waiting = waitingRequest(reply.body, announced.requestId);
+    if (waiting) this.takeRequests([waiting], reply.text);
   }
 
-  private ask(pending: PendingInput): void {
-    this.askedRequests.add(pending.requestId);
+  /** Any request the run waits on that the chat has not taken yet (its event still on the way, or an API that announced it late). */
+  private async checkPending(): Promise<void> {
+    const reply = await this.client.run(this.runId!);
+    this.takeRequests(waitingRequests(reply.body), reply.text);
+  }
+
+  /**
+   * Queues the requests not asked yet, in order, and asks the first if none is pending; one that
+   * has to wait its turn is named at once, so the user knows it is coming. --json prints the Run
+   * they came in.
+   */
+  private takeRequests(requests: readonly PendingInput[], runJson?: string): void {
+    const fresh = requests.filter((request) => !this.askedRequests.has(request.requestId));
+    for (const request of fresh) this.askedRequests.add(request.requestId);
+    this.upcoming.push(...fresh);
+    if (fresh.length > 0 && this.options.json && runJson !== undefined) this.print(runJson);
+    this.askNext();
+    for (const request of fresh) {
+      if (this.upcoming.includes(request)) this.note(`${request.kind} ${request.requestId} waits too; it is asked after the one before it is answered.`);
+    }
+  }
+
+  /** A request answered or timed out (undefined: the one asked now) is not asked any more. */
+  private settled(requestId: string | undefined): void {
+    if (this.pending && (requestId === undefined || requestId === this.pending.requestId)) this.pending = undefined;
+    this.upcoming = this.upcoming.filter((request) => request.requestId !== requestId);
+    this.askNext();
+  }
+
+  private askNext(): void {
+    if (this.pending) return;
+    const next = this.upcoming.shift();
+    if (next) this.show(next);
+  }
+
+  private show(pending: PendingInput): void {
     this.pending = pending;
     if (this.options.json) return;
     this.print(pendingSummary(pending));
@@ -436,7 +494,8 @@ export class ChatSession {
     this.exitCode = ExitCode.Ok;
     if (this.options.json) return;
     if (this.runId === undefined) return this.note('Nothing was started.');
-    const waiting = this.pending ? ` It waits for an answer to ${this.pending.kind} ${this.pending.requestId}.` : '';
+    const more = this.upcoming.length > 0 ? ` and ${this.upcoming.length} more request(s)` : '';
+    const waiting = this.pending ? ` It waits for an answer to ${this.pending.kind} ${this.pending.requestId}${more}.` : '';
     this.note(`Left ${this.runId} open.${waiting} Come back with: ${comeBackHint(this.runId)}`);
   }
 

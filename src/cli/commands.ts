@@ -20,6 +20,7 @@ import {
 } from './format';
 import { DeltaPrinter } from './format-delta';
 import { formatEvent, formatPendingInput } from './format-event';
+import { announcedRequest, waitingRequest } from './requests';
 import type { ApiSettings } from './settings';
 
 /**
@@ -51,19 +52,26 @@ function printRun(reply: ApiReply<Run>, options: GlobalOptions, message?: string
 }
 
 /**
- * Event lines; under input_requested, the request itself, which only the Run has. `llm_delta`
- * events show the reply being written, inline, as they arrive.
+ * Event lines; under input_requested, the request it announces, once: whole from the Run with
+ * how to answer it while it waits (the event cuts a long prompt), else as the event has it. A run
+ * may wait on several requests at once, so each event's request is found by its own requestId.
+ * `llm_delta` events show the reply being written, inline, as they arrive.
  */
 function eventPrinter(client: ApiClient, runId: string, options: GlobalOptions): (event: StreamedEvent) => Promise<void> {
   const deltas = new DeltaPrinter(runId, (text) => process.stdout.write(text));
+  const shown = new Set<string>();
   return async (event) => {
     if (options.json) return print(event.json);
     if (event.name === 'llm_delta') return deltas.delta(event.data);
     deltas.end();
     print(formatEvent(event, new Date()));
     if (event.name !== 'input_requested') return;
-    const pending = (await client.run(runId)).body.pendingInput;
-    if (pending) print(formatPendingInput(runId, pending));
+    const announced = announcedRequest(event.data);
+    // Runs recorded before each request was announced once may announce one again.
+    if (!announced || shown.has(announced.requestId)) return;
+    shown.add(announced.requestId);
+    const waiting = waitingRequest((await client.run(runId)).body, announced.requestId);
+    print(formatPendingInput(runId, waiting ?? announced, waiting !== undefined));
   };
 }
 

@@ -162,8 +162,12 @@ export function formatEvent(event: Pick<StreamedEvent, 'name' | 'at' | 'data'>, 
   return `${clockTime(at)}  ${event.name.padEnd(NAME_WIDTH)}  ${facts.join(' · ')}`.trimEnd();
 }
 
-/** What is asked, and how to answer, under an input_requested line (history has no prompt; the Run does). */
-export function formatPendingInput(runId: string, pending: PendingInput): string {
+/**
+ * What is asked under an input_requested line, and how to answer it while it waits (`waiting`
+ * false: it was answered, or went, before the line was printed).
+ */
+export function formatPendingInput(runId: string, pending: PendingInput, waiting = true): string {
   const indent = ' '.repeat(clockTime(new Date(0)).length + NAME_WIDTH + 4);
-  return `${indent}${pendingSummary(pending)}\n${indent}${answerHint(runId, pending)}`;
+  const summary = `${indent}${pendingSummary(pending)}`;
+  return waiting ? `${summary}\n${indent}${answerHint(runId, pending)}` : `${summary}\n${indent}(no longer waits for an answer)`;
 }

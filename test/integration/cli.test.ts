@@ -14,6 +14,7 @@ import type { ConfigInput } from '../../src/config/schema';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 import { eventually, mcpServers, projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { listenForTests, type ApiHttp } from '../support/api-http';
+import { toolResultsSeen } from '../support/requests';
 import { testTemporalAddress } from '../support/temporal-env';
 
 /**
@@ -530,6 +531,110 @@ describe('chat', () => {
     expect(types).toEqual(expect.arrayContaining(['run_started', 'turn_started', 'llm_finished', 'turn_finished', 'completed']));
     // A result that counts turns is a conversation's.
     expect(lines.at(-1)).toMatchObject({ runId: lines[0].runId, status: 'completed', result: { text: 'Hi there.', turns: 1, closedBy: 'close' } });
+  });
+});
+
+describe('two children asking at once', () => {
+  /** A parallel run of two agents, first and second, that each ask a question at once; `spec` starts it. */
+  function askingPair() {
+    const models = { first: unique('m-first'), second: unique('m-second') };
+    for (const m of Object.values(models)) {
+      env.provider.script(m, [{ toolCalls: [{ name: 'human_input', arguments: { prompt: `Question of ${m}?` } }] }, { text: `${m} done` }]);
+    }
+    const member = (name: string, model: string) => ({ name, instruction: 'You ask.', provider: 'openai', model, human_input: true });
+    const spec = { type: 'parallel', fan_out: [member('first', models.first), member('second', models.second)] };
+    /** Which of the two a line or request id is about. */
+    const whose = (text: string): 'first' | 'second' => (text.includes(models.first) || /\/first-\d+::/.test(text) ? 'first' : 'second');
+    /** What each child's model got back from its human_input call. */
+    const answersSeen = () => ({
+      first: toolResultsSeen(env.provider.requests(models.first)[1])[0].content,
+      second: toolResultsSeen(env.provider.requests(models.second)[1])[0].content,
+    });
+    return { models, spec, whose, answersSeen };
+  }
+
+  /** The question lines a chat printed (`input <requestId>: Question of ...?`), in order. */
+  const askedLines = (stdout: string) => chatLines(stdout).filter((line) => /^input \S+: Question of /.test(line));
+
+  async function startPair(pair: ReturnType<typeof askingPair>): Promise<string> {
+    const started = await apiPost('/workflows/parallel/run', { input: 'go', spec: pair.spec });
+    expect(started.runId).toEqual(expect.any(String));
+    return started.runId;
+  }
+
+  it('run --wait shows both questions, each once with how to answer it, while both wait', async () => {
+    const pair = askingPair();
+    const id = unique('pair-wait');
+    const waiting = startCli(['run', 'parallel', 'go', '--id', id, '--spec', JSON.stringify(pair.spec), '--wait']);
+    const run = await eventually(async () => {
+      const current = await apiRun(id).catch(() => undefined);
+      return current?.pendingInputs?.length === 2 && current;
+    });
+    const requests = run.pendingInputs!;
+    // Both are shown before either is answered.
+    await eventually(async () => requests.every((request) => waiting.stdout().includes(`answer: mcp-agent input ${id} '<answer>' --request-id ${request.requestId}`)));
+    for (const request of requests) {
+      await cli('input', id, `for ${pair.whose(request.requestId)}`, '--request-id', request.requestId);
+    }
+    const result = await waiting.done;
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const lines = result.stdout.split('\n');
+    const questions = lines.filter((line) => /^ +input \S+: Question of /.test(line)).map((line) => line.trim());
+    // Each once, in the order the run announced them (not necessarily the order of pendingInputs).
+    expect(questions.sort()).toEqual(requests.map((request) => `input ${request.requestId}: ${request.prompt}`).sort());
+    for (const request of requests) {
+      const at = lines.findIndex((line) => line.trim() === `input ${request.requestId}: ${request.prompt}`);
+      expect(lines[at - 1]).toMatch(/input_requested {2}the run waits for an answer$/);
+      expect(lines[at + 1].trim()).toBe(`answer: mcp-agent input ${id} '<answer>' --request-id ${request.requestId}`);
+      expect(request.prompt).toBe(`Question of ${pair.models[pair.whose(request.requestId)]}?`);
+    }
+    expect(pair.answersSeen()).toEqual({ first: 'for first', second: 'for second' });
+  });
+
+  it('chat asks both questions in turn and answers each by its own request id', async () => {
+    const pair = askingPair();
+    const runId = await startPair(pair);
+    const chat = startChat(runId);
+    // Before anything is answered: the first question asked, the second named as coming next.
+    const [first] = await eventually(async () => askedLines(chat.stdout()).length > 0 && askedLines(chat.stdout()));
+    const next = await eventually(async () => chatLines(chat.stdout()).find((line) => line.endsWith(' waits too; it is asked after the one before it is answered.')));
+    expect(pair.whose(next)).not.toBe(pair.whose(first));
+    expect(askedLines(chat.stdout())).toEqual([first]);
+    chat.type(`for ${pair.whose(first)}`);
+    const [, second] = await eventually(async () => askedLines(chat.stdout()).length === 2 && askedLines(chat.stdout()));
+    expect(next).toBe(`${/^(input \S+):/.exec(second)![1]} waits too; it is asked after the one before it is answered.`);
+    chat.type(`for ${pair.whose(second)}`);
+    const result = await chat.done;
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const asked = askedLines(result.stdout);
+    expect(asked.map(pair.whose).sort()).toEqual(['first', 'second']);
+    for (const line of asked) expect(line).toMatch(new RegExp(`^input ${runId}/${pair.whose(line)}-\\d+::input-1: Question of ${pair.models[pair.whose(line)]}\\?$`));
+    expect(chatLines(result.stdout).at(-1)).toBe(`Run ${runId} completed.`);
+    expect(pair.answersSeen()).toEqual({ first: 'for first', second: 'for second' });
+  });
+
+  it('chat goes on to the next question when the one it asks was answered elsewhere, and never asks it again', async () => {
+    const pair = askingPair();
+    const runId = await startPair(pair);
+    const chat = startChat(runId);
+    const [line] = await eventually(async () => askedLines(chat.stdout()).length > 0 && askedLines(chat.stdout()));
+    const requestId = /^input (\S+):/.exec(line)![1];
+    const asker = pair.whose(line);
+    const other = asker === 'first' ? 'second' : 'first';
+    // Answered on the child run itself: the parent's events say nothing of it, its state no longer lists it.
+    const [childId, inner] = requestId.split('::');
+    await apiPost(`/runs/${encodeURIComponent(childId)}/input`, { requestId: inner, value: 'from elsewhere' });
+    await eventually(async () => (await apiRun(runId)).pendingInputs?.length === 1);
+    chat.type('too late');
+    await eventually(async () => askedLines(chat.stdout()).length === 2);
+    chat.type(`for ${other}`);
+    const result = await chat.done;
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const lines = chatLines(result.stdout);
+    const notTaken = lines.find((text) => text.startsWith(`Not taken: input ${requestId} no longer waits for an answer (`));
+    expect(notTaken).toMatch(/\(HTTP (409 nothing_pending|422 wrong_request_id)\)\)\.$/);
+    expect(askedLines(result.stdout).map(pair.whose)).toEqual([asker, other]);
+    expect(pair.answersSeen()).toEqual({ [asker]: 'from elsewhere', [other]: `for ${other}` });
   });
 });
 

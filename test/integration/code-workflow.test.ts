@@ -27,6 +27,7 @@ const models = {
   researcher: `code-researcher-${stamp}`,
   writer: `code-writer-${stamp}`,
   scout: `code-scout-${stamp}`,
+  asker: `code-asker-${stamp}`,
 };
 
 let provider: ScriptedProvider;
@@ -46,6 +47,7 @@ beforeAll(async () => {
         classifier: { instruction: 'You classify support tickets.', provider: 'openai', model: models.classifier },
         researcher: { instruction: 'You find the cause of a problem.', provider: 'anthropic', model: models.researcher },
         writer: { instruction: 'You write replies to customers.', provider: 'openai', model: models.writer },
+        asker: { instruction: 'You ask before you answer.', provider: 'openai', model: models.asker, human_input: true },
       },
       workflows: {
         triage: {
@@ -57,6 +59,7 @@ beforeAll(async () => {
         },
         publish: { type: 'code', module: fixtureModule, export: 'fanOutAndApprove' },
         ghost: { type: 'code', module: fixtureModule, export: 'askGhost' },
+        askWithChild: { type: 'code', module: fixtureModule, export: 'askWithChild' },
         buggy: { type: 'code', module: fixtureModule, export: 'buggyTriage' },
         list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
@@ -190,6 +193,40 @@ test('a pattern run from code, and an approval answered through the API', async 
   expect(done.result).toMatchObject({ published: false, reason: 'not yet' });
   expect(done.result.text).toContain('Prose.');
   expect(done.usage.llmCalls).toBe(2);
+});
+
+test("the workflow's own question and its child agent's at once: both in its events while both wait, each answered by its id", async () => {
+  provider.script(models.asker, [{ toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which colour?' } }] }, { text: 'Blue it is.' }]);
+  const runId = await start('askWithChild', 'Pick a colour.');
+  const waiting = await eventually(async () => {
+    const run = await runOf(runId);
+    return run.pendingInputs?.length === 2 && run;
+  });
+  const [own, child] = waiting.pendingInputs;
+  expect(own).toEqual({ requestId: 'input-1', kind: 'input', prompt: 'Anything to add?' });
+  expect(child).toEqual({ requestId: expect.stringMatching(/\/asker-\d+::input-1$/), kind: 'input', prompt: 'Which colour?' });
+  expect(waiting.pendingInput).toEqual(own);
+
+  // The child's first, though the run's own was asked before it.
+  expect((await api.post(`/runs/${runId}/input`, { requestId: child.requestId, value: 'blue' })).status).toBe(202);
+  expect((await api.post(`/runs/${runId}/input`, { requestId: own.requestId, value: 'Nothing.' })).status).toBe(202);
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { own: 'Nothing.', child: 'Blue it is.' } });
+  expect(toolResultsSeen(provider.requests(models.asker)[1])[0].content).toBe('blue');
+
+  // Each question announced once, both before either answer.
+  const events = String((await api.get(`/runs/${runId}/events`)).body)
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice('data: '.length)) as { type: string; data: { requestId?: string } })
+    .filter((event) => event.type === 'input_requested' || event.type === 'input_received')
+    .map((event) => `${event.type} ${event.data.requestId}`);
+  expect(events).toEqual([
+    `input_requested ${own.requestId}`,
+    `input_requested ${child.requestId}`,
+    `input_received ${child.requestId}`,
+    `input_received ${own.requestId}`,
+  ]);
 });
 
 test("a tool loop of the workflow's own: the agent's model and MCP tools, turn by turn, under the workflow's rule", async () => {

@@ -1,5 +1,6 @@
-import { WorkflowFailedError } from '@temporalio/client';
-import { pauseSignal, provideInputUpdate, resumeSignal, stateQuery } from '../../workflows/definitions';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { pauseSignal, provideInputUpdate, REQUEST_MEMO_KEY, resumeSignal, stateQuery } from '../../workflows/definitions';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { toolResultsSeen } from '../support/requests';
 
@@ -140,6 +141,53 @@ test('a nested agent waiting for input shows as the parent pending input, and in
   const result = (await handle.result()) as { branches: Record<string, string> };
   expect(result.branches.asker).toBe('Blue it is.');
   expect(toolResultsSeen(env.provider.requests(asker)[1])[0].content).toBe('blue');
+});
+
+/** The requests a run has announced in its history so far (its input_requested events), in order. */
+async function announcedRequests(handle: WorkflowHandle): Promise<string[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((event) => {
+    const field = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[REQUEST_MEMO_KEY];
+    const marker = field ? defaultPayloadConverter.fromPayload<{ state: string; requestId: string }>(field as never) : undefined;
+    return marker?.state === 'requested' ? [marker.requestId] : [];
+  });
+}
+
+test('two children asking at once: the parent announces each question once, while both wait, and lists both', async () => {
+  const [first, second] = [model('first'), model('second')];
+  for (const m of [first, second]) {
+    env.provider.script(m, [{ toolCalls: [{ name: 'human_input', arguments: { prompt: `Question of ${m}?` } }] }, { text: `${m} done` }]);
+  }
+  const handle = await env.start('parallel', 'go', {
+    type: 'parallel',
+    fan_out: [agent('first', first, { human_input: true }), agent('second', second, { human_input: true })],
+  });
+  // Both questions are in the parent's events before either is answered.
+  const announced = await eventually(async () => {
+    const ids = await announcedRequests(handle);
+    return ids.length >= 2 && ids;
+  });
+  expect(announced).toHaveLength(2);
+  const a = announced.find((id) => /\/first-\d+::input-1$/.test(id))!;
+  const b = announced.find((id) => /\/second-\d+::input-1$/.test(id))!;
+  expect([a, b].sort()).toEqual([...announced].sort());
+  // The run's state lists both, in the order they were announced; pendingInput is the first.
+  const state = await handle.query(stateQuery);
+  const questions = { [a]: `Question of ${first}?`, [b]: `Question of ${second}?` };
+  expect(state.pendingInputs).toEqual(announced.map((requestId) => ({ requestId, kind: 'input', prompt: questions[requestId] })));
+  expect(state.pendingInput).toEqual(state.pendingInputs![0]);
+
+  // The second child's question first, then the first's.
+  await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: b, value: 'for second' }] });
+  await eventually(async () => (await handle.query(stateQuery)).pendingInputs?.length === 1);
+  expect((await handle.query(stateQuery)).pendingInputs).toEqual([{ requestId: a, kind: 'input', prompt: `Question of ${first}?` }]);
+  await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: a, value: 'for first' }] });
+  const result = (await handle.result()) as { branches: Record<string, string> };
+  expect(result.branches).toEqual({ first: `${first} done`, second: `${second} done` });
+  expect(toolResultsSeen(env.provider.requests(first)[1])[0].content).toBe('for first');
+  expect(toolResultsSeen(env.provider.requests(second)[1])[0].content).toBe('for second');
+  // Each once: none again once the other was answered, nor after its own answer.
+  expect(await announcedRequests(handle)).toEqual(announced);
 });
 
 test('a parallel run with a router branch: the router picks a route and its answer joins the fan-in', async () => {

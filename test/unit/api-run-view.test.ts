@@ -142,6 +142,17 @@ describe('buildRun', () => {
     expect(runSchema.safeParse(run).success).toBe(true);
   });
 
+  it('lists every request an open run waits on, and none once it has closed', () => {
+    const second = { requestId: 'calc-1/b-2::input-1', kind: 'input' as const, prompt: 'And you?' };
+    const pendingInputs = [liveState.pendingInput!, second];
+    const run = buildRun(facts({ state: { ...liveState, pendingInputs } }), links);
+    expect(run).toMatchObject({ pendingInput: liveState.pendingInput, pendingInputs });
+    expect(runSchema.safeParse(run).success).toBe(true);
+    expect(buildRun(facts({ state: { ...liveState, pendingInputs: [] } }), links)).not.toHaveProperty('pendingInputs');
+    const closed = buildRun(facts({ executionStatus: 'COMPLETED', state: { ...liveState, pendingInputs }, outcome: { result: { text: '5' } } }), links);
+    expect(closed).not.toHaveProperty('pendingInputs');
+  });
+
   it('uses the status search attribute when no worker answered the query', () => {
     const run = buildRun(facts({ searchAttributes: { workflow: 'calc', pattern: 'agent', status: 'paused' } }), links);
     expect(run.status).toBe('paused');

@@ -1,5 +1,6 @@
 import type { Run } from '../../client/run-view';
 import { formatEvent, formatPendingInput } from '../../src/cli/format-event';
+import { announcedRequest, waitingRequest, waitingRequests } from '../../src/cli/requests';
 import {
   duration,
   formatPrompt,
@@ -294,5 +295,47 @@ describe('formatEvent', () => {
     expect(formatPendingInput('r1', { requestId: 'q-1', kind: 'input', prompt: 'Which numbers?' })).toBe(
       `${' '.repeat(27)}input q-1: Which numbers?\n${' '.repeat(27)}answer: mcp-agent input r1 '<answer>' --request-id q-1`,
     );
+  });
+
+  it('says when the request under input_requested no longer waits, instead of how to answer it', () => {
+    expect(formatPendingInput('r1', { requestId: 'q-1', kind: 'input', prompt: 'Which numbers?' }, false)).toBe(
+      `${' '.repeat(27)}input q-1: Which numbers?\n${' '.repeat(27)}(no longer waits for an answer)`,
+    );
+  });
+});
+
+describe('requests of input_requested events', () => {
+  const run = (extra: Partial<Run>): Run => ({
+    runId: 'r1',
+    workflow: 'parallel',
+    pattern: 'parallel',
+    status: 'waiting_for_input',
+    input: 'go',
+    usage: { inputTokens: 0, outputTokens: 0, llmCalls: 0, toolCalls: 0 },
+    startedAt: '2026-01-02T03:04:05.000Z',
+    links: { self: '/runs/r1', ui: 'http://ui/r1' },
+    ...extra,
+  });
+  const first = { requestId: 'r1/a-1::input-1', kind: 'input' as const, prompt: 'First?' };
+  const second = { requestId: 'r1/b-2::input-1', kind: 'input' as const, prompt: 'Second?' };
+
+  it("reads the event's own request: its id, kind, prompt, tool and the arguments its preview holds whole", () => {
+    expect(announcedRequest({ requestId: 'approval-2', kind: 'approval', prompt: 'Allow?', tool: 'fs-delete', args: '{"path":"/tmp/x"}' })).toEqual({
+      requestId: 'approval-2',
+      kind: 'approval',
+      prompt: 'Allow?',
+      tool: 'fs-delete',
+      args: { path: '/tmp/x' },
+    });
+    expect(announcedRequest({ requestId: 'input-1', kind: 'input', args: '{"path":"/tmp/a very long…' })).toEqual({ requestId: 'input-1', kind: 'input', prompt: '' });
+    expect(announcedRequest({ kind: 'input', prompt: 'No id?' })).toBeUndefined();
+  });
+
+  it('finds a request the run waits on by its id, in pendingInputs, or in pendingInput from an API without the list', () => {
+    expect(waitingRequests(run({ pendingInput: first, pendingInputs: [first, second] }))).toEqual([first, second]);
+    expect(waitingRequest(run({ pendingInput: first, pendingInputs: [first, second] }), second.requestId)).toEqual(second);
+    expect(waitingRequest(run({ pendingInput: first }), first.requestId)).toEqual(first);
+    expect(waitingRequest(run({ pendingInput: first }), second.requestId)).toBeUndefined();
+    expect(waitingRequests(run({ status: 'running' }))).toEqual([]);
   });
 });
