@@ -11,6 +11,7 @@ import { temporalConnectionSettings } from '../config/temporal-connection';
 import { findNatsServer, installNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
 import { label, spawnPrefixed, spawnTsx } from './children';
 import { NotHealthyError, NotPollingError, portTaken, portTakenMessage, waitForPolling, waitUntilHealthy } from './readiness';
+import { startDemoModel } from './demo-model';
 import { devSettings, providerWarning } from './settings';
 import { describeExit, Supervisor, WORKER_BACKOFF } from './supervisor';
 
@@ -101,6 +102,17 @@ async function startStreaming(configured: string | undefined): Promise<NodeJS.Pr
   return { ...process.env, MCP_AGENT_NATS_URL: url };
 }
 
+/**
+ * With no model provider configured, the worker talks to the demo model (src/dev/demo-model.ts) in
+ * this process, so that a fresh checkout runs the calc workflow end to end; the warning says so.
+ */
+async function startDemo(noProvider: string): Promise<NodeJS.ProcessEnv> {
+  const demo = await startDemoModel();
+  stoppers.push({ name: 'demo model', stop: () => demo.close() });
+  warn(`${noProvider}. Until then runs use the demo model at ${demo.openaiBaseUrl}, which only adds two numbers with a sum tool (try the calc workflow)`);
+  return { OPENAI_BASE_URL: demo.openaiBaseUrl, OPENAI_API_KEY: 'demo', ANTHROPIC_BASE_URL: demo.anthropicBaseUrl, ANTHROPIC_API_KEY: 'demo' };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = runtimeSettings();
@@ -109,7 +121,6 @@ async function main(): Promise<void> {
   const { namespace, task_queue: taskQueue } = config.temporal;
 
   const noProvider = providerWarning(config);
-  if (noProvider) warn(noProvider);
   if (await portTaken(settings.host, settings.port)) {
     fail(portTakenMessage(settings.host, settings.port));
     return stopAll(1);
@@ -166,7 +177,7 @@ async function main(): Promise<void> {
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
   }
   connection = await Connection.connect({ ...temporal, connectTimeout: 5000 });
-  const childEnv = await startStreaming(config.streaming.nats_url);
+  const childEnv = { ...(await startStreaming(config.streaming.nats_url)), ...(noProvider && (await startDemo(noProvider))) };
   const polling = { taskQueue, namespace };
   const identity = (child: ChildProcess) => `${child.pid}@${os.hostname()}`;
 

@@ -30,14 +30,14 @@ export function devSettings(env: NodeJS.ProcessEnv = process.env): DevSettings {
 /**
  * A warning for a config that can reach no model: no Anthropic or OpenAI key and no base URL (an
  * OpenAI-compatible server such as Ollama needs no key), from the config file, the secrets file or
- * the environment. Runs would start, then fail at their first model call.
+ * the environment. `npm run dev` then starts the demo model (src/dev/demo-model.ts) and says so.
  */
 export function providerWarning(config: Config): string | undefined {
   const { anthropic, openai } = config;
   if (anthropic?.api_key || anthropic?.base_url || openai?.api_key || openai?.base_url) return undefined;
   return (
-    'no model provider is configured, so every run will fail at its first model call. Set OPENAI_API_KEY or ' +
-    'ANTHROPIC_API_KEY (in the environment, or api_key under openai: or anthropic: in mcp_agent.secrets.yaml), ' +
-    'or OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama (e.g. OPENAI_BASE_URL=http://localhost:11434/v1)'
+    'no model provider is configured. Set OPENAI_API_KEY or ANTHROPIC_API_KEY (in the environment, or api_key under ' +
+    'openai: or anthropic: in mcp_agent.secrets.yaml), or OPENAI_BASE_URL for an OpenAI-compatible server such as ' +
+    'Ollama (e.g. OPENAI_BASE_URL=http://localhost:11434/v1)'
   );
 }

@@ -108,7 +108,14 @@ const ROUTES: Record<string, ProviderName> = {
   '/v1/chat/completions': 'openai',
 };
 
-export async function startScriptedProvider(): Promise<ScriptedProvider> {
+export interface ScriptedProviderOptions {
+  /** Answers a request for a model with no scripted reply left (default: a 400 saying to script one). */
+  fallback?: (request: RecordedRequest) => ScriptedReply;
+  /** Keep every request for `requests()` and `waitForRequest()` (default true; a long-lived server may not want their bodies). */
+  keepRequests?: boolean;
+}
+
+export async function startScriptedProvider(options: ScriptedProviderOptions = {}): Promise<ScriptedProvider> {
   const queues = new Map<string, ScriptedReply[]>();
   const log = new RequestLog<RecordedRequest>();
   const embeddings = createEmbeddingRoutes();
@@ -128,9 +135,9 @@ export async function startScriptedProvider(): Promise<ScriptedProvider> {
     res.on('close', () => settle(res.writableFinished ? 'replied' : 'disconnected'));
     const stream = body.stream === true;
     const request: RecordedRequest = { model, provider, body, headers: req.headers, at: Date.now(), settled, stream };
-    log.record(request);
+    if (options.keepRequests !== false) log.record(request);
 
-    let reply = queues.get(model)?.shift();
+    let reply = queues.get(model)?.shift() ?? options.fallback?.(request);
     while (typeof reply === 'function') reply = reply(request);
     if (!reply) {
       // A 4xx, which the LLM activity does not retry: a forgotten reply fails the run at once, saying so.

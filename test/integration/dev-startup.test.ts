@@ -7,9 +7,9 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { NotPollingError, waitForPolling } from '../../src/dev/readiness';
-import { freePort } from '../../temporal/dev-server';
+import { freePort, stopProcess } from '../../temporal/dev-server';
 import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
-import { projectRoot } from '../support/agent-env';
+import { eventually, projectRoot } from '../support/agent-env';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 
 /**
@@ -40,6 +40,50 @@ function runDev(configFile: string, env: NodeJS.ProcessEnv): Promise<DevExit> {
   dev.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return new Promise((resolve) => dev.once('close', (code) => resolve({ code, output })));
 }
+
+test('with no provider configured, the demo model answers the shipped calc workflow end to end, and the warning says so', async () => {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-demo-'));
+  const apiPort = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    MCP_AGENT_CONFIG: path.join(projectRoot, 'mcp_agent.config.yaml'),
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('dev-demo'),
+    PORT: String(apiPort),
+    LOG_LEVEL: 'warn',
+  };
+  for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEMPORAL_NAMESPACE']) delete childEnv[name];
+  const dev = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, 'src', 'dev', 'main.ts')], {
+    cwd: workDir,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  dev.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  dev.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    await eventually(async () => {
+      if (dev.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
+      return /ready: API at/.test(output) || undefined;
+    }, 120_000);
+    expect(output).toMatch(/warning: no model provider is configured\. Set OPENAI_API_KEY or ANTHROPIC_API_KEY .* or OPENAI_BASE_URL/);
+    expect(output).toMatch(/runs use the demo model at http:\/\/127\.0\.0\.1:\d+\/v1, which only adds two numbers/);
+    const api = `http://127.0.0.1:${apiPort}`;
+    const started = await fetch(`${api}/workflows/calc/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'What is 19 + 23?' }),
+    });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    const done = await (await fetch(`${api}/runs/${runId}/result?wait=60`)).json();
+    // The tool's own words: the demo model called everything-get-sum with the question's numbers.
+    expect(done).toMatchObject({ status: 'completed', result: { text: 'The sum of 19 and 23 is 42.' } });
+  } finally {
+    await stopProcess(dev, 30_000);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}, 180_000);
 
 test('warns that no provider is configured, and stops with a clear error when the worker exits before it polls', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-startup-'));
