@@ -234,6 +234,13 @@ export const mcpServersSchema = z.object({
   ),
 });
 
+/**
+ * The query of a route that takes none: a key is refused (400 `query.x: unknown key`), as on /runs,
+ * rather than ignored. The servers' lists come whole (every page the server has, see
+ * src/mcp/tool-list.ts), so there is no `cursor` to take either.
+ */
+export const noQuery = z.object({}).strict();
+
 /** The `:name` of a server; `names` (the config's) go into the document only: any other name is 404. */
 export const serverNameParams = (names: readonly string[]) =>
   z.object({
@@ -324,6 +331,7 @@ export const mcpPromptSchema = z
 
 export const mcpPromptsSchema = z.object({ prompts: z.array(mcpPromptSchema) });
 
+/** No body is `{}`: a prompt without arguments needs nothing sent, as `POST /runs/:runId/pause` needs none. */
 export const getPromptBody = z
   .object({
     arguments: z
@@ -331,7 +339,8 @@ export const getPromptBody = z
       .describe("The prompt's arguments: MCP prompt arguments are strings")
       .optional(),
   })
-  .strict();
+  .strict()
+  .optional();
 
 export const mcpPromptResultSchema = z.looseObject({
   description: z.string().optional(),
