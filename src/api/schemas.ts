@@ -66,7 +66,8 @@ export const startRunBody = z
     input: jsonValue('What the run works on: a string for an agent, or any JSON'),
     id: z
       .string()
-      .min(1)
+      // An empty id gets this message alone: the checks after it would only repeat it in other words.
+      .min(1, { error: 'must not be empty', abort: true })
       .max(255)
       .regex(/^\S+$/, 'must contain no whitespace')
       // A URL path segment of "." or ".." is resolved away by every client: /runs/.. could not name the run.
@@ -91,7 +92,7 @@ export const listRunsQuery = z
     status: runStatusSchema.optional(),
     workflow: z
       .string()
-      .min(1)
+      .min(1, { error: 'must not be empty', abort: true })
       // Control characters (Unicode Cc: U+0000-001F, U+007F-009F), whitespace and backslashes never
       // make a workflow name; the visibility store would answer them with an error of its own. Quotes
       // are refused too, though a config name may hold one: the store drops quotes at the ends of a
