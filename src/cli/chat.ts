@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alreadyClosed } from '../../client/run-errors';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
@@ -193,7 +194,7 @@ export class ChatSession {
     const run = reply.body;
     this.runId = run.runId;
     if (isClosedRunStatus(run.status)) {
-      this.print(this.options.json ? reply.text : `${run.runId} is already ${run.status}: there is nothing to chat with.\n${formatRun(run)}`);
+      this.print(this.options.json ? reply.text : `${run.runId} ${alreadyClosed(run.status)}: there is nothing to chat with.\n${formatRun(run)}`);
       this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
       return;
     }

@@ -359,7 +359,7 @@ describe('controlling', () => {
     const late = await cli('pause', runId);
     expect(late.code).toBe(3);
     expect(late.stdout).toBe('');
-    expect(late.stderr).toBe(`mcp-agent: Run "${runId}" is already cancelled. (HTTP 409 run_closed)\n`);
+    expect(late.stderr).toBe(`mcp-agent: Run "${runId}" has already been cancelled. (HTTP 409 run_closed)\n`);
   });
 
   it('answers a pending request while run --wait shows it, refusing a wrong request id', async () => {
@@ -407,6 +407,12 @@ describe('chat', () => {
       `Run ${id} completed.`,
       '2 more line(s) not sent: calc answers one question, it is not a conversation.',
     ]);
+    // Attaching to it now: closed, in words that read right.
+    const attached = startChat(id);
+    attached.end();
+    const closed = await attached.done;
+    expect(closed.code).toBe(0);
+    expect(closed.stdout.split('\n')[0]).toBe(`${id} has already completed: there is nothing to chat with.`);
   });
 
   it('starts a conversation of a config workflow from piped lines: tool calls, both answers, /close, exit 0', async () => {

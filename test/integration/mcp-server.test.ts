@@ -310,7 +310,7 @@ describe('MCP server', () => {
       const done = await callTool(client, 'workflows-run', { name: 'calc', input: 'quick', wait_seconds: 30 });
       expect(done.body.status).toBe('completed');
       const closed = await callTool(client, 'workflows-pause', { run_id: done.body.runId });
-      expect(closed.body.error).toEqual({ code: 'run_closed', message: `Run "${done.body.runId}" is already completed.` });
+      expect(closed.body.error).toEqual({ code: 'run_closed', message: `Run "${done.body.runId}" has already completed.` });
     });
 
     it('refuses input when nothing is pending', async () => {
