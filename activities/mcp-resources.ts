@@ -6,6 +6,7 @@ import { base64Bytes, clipResource, composeSystemPrompt, isContextImage, promptI
 import { contentBlockText } from '../src/mcp/content';
 import { isRequestTimeout, McpNotOfferedError, serverAnswer } from '../src/mcp/errors';
 import type { McpPool } from '../src/mcp/pool';
+import { hasPromptArgumentProblems, promptArgumentProblems, promptArgumentsMessage } from '../src/mcp/prompt-arguments';
 import type {
   Activities,
   ComposeAgentContextInput,
@@ -50,6 +51,7 @@ export function createMcpResourceActivities(pool: McpPool, conversations: Conver
 
     async mcpGetPrompt({ server, name, arguments: args = {} }: McpGetPromptInput): Promise<McpGetPromptResult> {
       return inActivity(async (signal) => {
+        await checkPromptArguments(pool, server, name, args);
         const result = await answered(server, `get the prompt "${name}"`, () => pool.getPrompt(server, name, args, { signal }));
         const messages = await Promise.all(
           result.messages.map(async (message) => ({ role: message.role, ...(await conversations.storeText(contentBlockText(message.content))) })),
@@ -93,6 +95,26 @@ export function createMcpResourceActivities(pool: McpPool, conversations: Conver
       return { system: { key: await conversations.putJson(system) }, systemChars: system.length, messages };
     },
   };
+}
+
+/**
+ * An agent spec's prompt arguments, checked against the server's list as the API checks a request's
+ * (servers take undeclared ones silently): a wrong one fails the run at once, not retried, naming it
+ * and the arguments the prompt has. A prompt the server does not list is left to prompts/get, whose
+ * error says so.
+ */
+async function checkPromptArguments(pool: McpPool, server: string, name: string, args: Record<string, string>): Promise<void> {
+  const listed = await answered(server, 'list its prompts', () => pool.listPrompts(server));
+  const declared = listed.find((prompt) => prompt.name === name);
+  if (!declared) return;
+  const problems = promptArgumentProblems(declared.arguments, args);
+  if (!hasPromptArgumentProblems(problems)) return;
+  throw ApplicationFailure.create({
+    type: FailureTypes.McpRequestFailed,
+    message: promptArgumentsMessage(server, name, declared.arguments, problems).replace(/\.$/, ''),
+    details: [problems],
+    nonRetryable: true,
+  });
 }
 
 /**

@@ -12,6 +12,25 @@ export class RunNotFoundError extends Error {
   }
 }
 
+/**
+ * How a closed run ended, as a verb phrase that reads right for every status: "has already
+ * failed", "has already been cancelled" ("is already failed" did not).
+ */
+export function alreadyClosed(status: string): string {
+  switch (status) {
+    case 'cancelled':
+    case 'terminated':
+      return `has already been ${status}`;
+    case 'completed':
+    case 'failed':
+      return `has already ${status}`;
+    case 'timed_out':
+      return 'has already timed out';
+    default:
+      return `has already closed (${status.replace(/_/g, ' ')})`;
+  }
+}
+
 export class RunClosedError extends Error {
   readonly code = 'run_closed';
 
@@ -19,7 +38,7 @@ export class RunClosedError extends Error {
     readonly runId: string,
     readonly status: string,
   ) {
-    super(`Run "${runId}" is already ${status.replace(/_/g, ' ')}.`);
+    super(`Run "${runId}" ${alreadyClosed(status)}.`);
     this.name = 'RunClosedError';
   }
 }

@@ -66,7 +66,8 @@ export const startRunBody = z
     input: jsonValue('What the run works on: a string for an agent, or any JSON'),
     id: z
       .string()
-      .min(1)
+      // An empty id gets this message alone: the checks after it would only repeat it in other words.
+      .min(1, { error: 'must not be empty', abort: true })
       .max(255)
       .regex(/^\S+$/, 'must contain no whitespace')
       // A URL path segment of "." or ".." is resolved away by every client: /runs/.. could not name the run.
@@ -91,7 +92,7 @@ export const listRunsQuery = z
     status: runStatusSchema.optional(),
     workflow: z
       .string()
-      .min(1)
+      .min(1, { error: 'must not be empty', abort: true })
       // Control characters (Unicode Cc: U+0000-001F, U+007F-009F), whitespace and backslashes never
       // make a workflow name; the visibility store would answer them with an error of its own. Quotes
       // are refused too, though a config name may hold one: the store drops quotes at the ends of a
@@ -234,6 +235,13 @@ export const mcpServersSchema = z.object({
   ),
 });
 
+/**
+ * The query of a route that takes none: a key is refused (400 `query.x: unknown key`), as on /runs,
+ * rather than ignored. The servers' lists come whole (every page the server has, see
+ * src/mcp/tool-list.ts), so there is no `cursor` to take either.
+ */
+export const noQuery = z.object({}).strict();
+
 /** The `:name` of a server; `names` (the config's) go into the document only: any other name is 404. */
 export const serverNameParams = (names: readonly string[]) =>
   z.object({
@@ -324,6 +332,7 @@ export const mcpPromptSchema = z
 
 export const mcpPromptsSchema = z.object({ prompts: z.array(mcpPromptSchema) });
 
+/** No body is `{}`: a prompt without arguments needs nothing sent, as `POST /runs/:runId/pause` needs none. */
 export const getPromptBody = z
   .object({
     arguments: z
@@ -331,7 +340,8 @@ export const getPromptBody = z
       .describe("The prompt's arguments: MCP prompt arguments are strings")
       .optional(),
   })
-  .strict();
+  .strict()
+  .optional();
 
 export const mcpPromptResultSchema = z.looseObject({
   description: z.string().optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alreadyClosed } from '../../client/run-errors';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
@@ -18,7 +19,7 @@ import { ChatTerminal, type TerminalInput } from './chat-terminal';
 import { CliError, ExitCode } from './exit-codes';
 import { followRun, type StreamedEvent } from './follow';
 import { formatRun, pendingSummary, resultText } from './format';
-import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage } from './format-chat';
+import { comeBackHint, formatAnswer, formatFailedTurn, formatInterrupted, formatTranscriptMessage, MAX_ITERATIONS_NOTE } from './format-chat';
 import { DeltaPrinter } from './format-delta';
 import { formatEvent } from './format-event';
 import { announcedRequest, waitingRequest, waitingRequests } from './requests';
@@ -193,7 +194,7 @@ export class ChatSession {
     const run = reply.body;
     this.runId = run.runId;
     if (isClosedRunStatus(run.status)) {
-      this.print(this.options.json ? reply.text : `${run.runId} is already ${run.status}: there is nothing to chat with.\n${formatRun(run)}`);
+      this.print(this.options.json ? reply.text : `${run.runId} ${alreadyClosed(run.status)}: there is nothing to chat with.\n${formatRun(run)}`);
       this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
       return;
     }
@@ -461,9 +462,25 @@ export class ChatSession {
       // The Run's result is the latest answer, in full (the event has its start only).
       const reply = await this.client.run(this.runId!);
       const latest = reply.body.conversation?.finishedTurns === turn && reply.body.result !== undefined;
-      this.print(this.options.json ? reply.text : formatAnswer(latest ? resultText(reply.body.result) : (text ?? ''), outcome));
+      if (this.options.json) this.print(reply.text);
+      else this.printAnswer(latest ? resultText(reply.body.result) : (text ?? ''), outcome);
     }
     if (this.awaitedTurn !== undefined && turn >= this.awaitedTurn) this.awaitedTurn = undefined;
+  }
+
+  /**
+   * An answer, unless it was just shown being written (its deltas): then its line is ended and the
+   * text not printed again. Shown only in part (deltas are best effort), it is printed whole.
+   */
+  private printAnswer(text: string, outcome?: string): void {
+    if (this.deltas?.showed(text)) {
+      this.deltas.forget();
+      if (outcome === 'max_iterations') this.print(MAX_ITERATIONS_NOTE);
+      else this.deltas.end();
+      return;
+    }
+    this.deltas?.forget();
+    this.print(formatAnswer(text, outcome));
   }
 
   private finish(reply: ApiReply<Run>): void {
@@ -472,7 +489,7 @@ export class ChatSession {
     if (this.options.json) this.print(reply.text);
     else {
       // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
-      if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.print(formatAnswer(resultText(run.result)));
+      if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.printAnswer(resultText(run.result));
       this.note(`Run ${run.runId} ${run.status}.`);
       // Lines still waiting would be dropped without a word: a closed run takes no more.
       const unsent = this.lines.filter((line): line is string => line !== END && parseChatLine(line).kind === 'text').length;

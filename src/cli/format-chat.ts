@@ -15,10 +15,12 @@ function labelled(label: string, text: string): string {
   return `${label}: ${text.split('\n').join(`\n${indent}`)}`;
 }
 
+export const MAX_ITERATIONS_NOTE = '(the turn stopped at max_iterations before a final answer)';
+
 /** A turn's answer; a turn the model did not finish in `max_iterations` says so. */
 export function formatAnswer(text: string, outcome?: string): string {
   const answer = labelled('assistant', text === '' ? '(no text)' : text);
-  return outcome === 'max_iterations' ? `${answer}\n(the turn stopped at max_iterations before a final answer)` : answer;
+  return outcome === 'max_iterations' ? `${answer}\n${MAX_ITERATIONS_NOTE}` : answer;
 }
 
 export function formatInterrupted(turn: number): string {

@@ -10,6 +10,7 @@ import type {
   ToolSummary,
   WorkflowSummary,
 } from './api-client';
+import { isTextMimeType } from '../mcp/mime-types';
 
 /**
  * What `mcp-agent` prints for people (`--json` prints the API's JSON instead). Pure functions of
@@ -192,10 +193,31 @@ function base64Bytes(base64: string): number {
   return Math.floor((base64.length * 3) / 4) - padding;
 }
 
-/** A resource's text as it is; binary parts as a line that says what they are. Several parts get a header each. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Binary content that is text after all: a textual type (text/*, JSON, YAML, ...) whose bytes are
+ * valid UTF-8. Servers send text as a blob too (server-everything's dynamic blob resources are
+ * text/plain), and a person asked to read it.
+ */
+function blobText(content: ResourceContent): string | undefined {
+  if (content.blob === undefined || !isTextMimeType(content.mimeType)) return undefined;
+  try {
+    return utf8.decode(Buffer.from(content.blob, 'base64'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A resource's text as it is, and binary content of a textual type decoded; other binary parts as
+ * a line that says what they are. Several parts get a header each.
+ */
 export function formatResourceContents(contents: readonly ResourceContent[]): string {
   const body = (content: ResourceContent) =>
-    content.text ?? `[binary content${content.mimeType ? `, ${content.mimeType}` : ''}, ${base64Bytes(content.blob ?? '')} bytes: --json prints its base64]`;
+    content.text ??
+    blobText(content) ??
+    `[binary content${content.mimeType ? `, ${content.mimeType}` : ''}, ${base64Bytes(content.blob ?? '')} bytes: --json prints its base64]`;
   if (contents.length === 1) return body(contents[0]).replace(/\n$/, '');
   return contents.map((content) => `--- ${content.uri}${content.mimeType ? ` (${content.mimeType})` : ''}\n${body(content).replace(/\n$/, '')}`).join('\n');
 }

@@ -1,10 +1,10 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import type { RunsClient } from '../../client/runs';
-import { toApiError } from '../api/errors';
+import { ApiError, toApiError } from '../api/errors';
 import {
   cancelBody,
   MAX_WAIT_SECONDS,
@@ -16,6 +16,7 @@ import {
   workflowNameParams,
   workflowsSchema,
 } from '../api/schemas';
+import { formatPath, formatProblem, zodIssueProblems } from '../config/problems';
 import { checkInput, listWorkflows, resolveRun } from '../config/resolve';
 import { packageManifest } from '../package-info';
 import { approvalDecisionSchema } from '../patterns/human-input';
@@ -62,6 +63,9 @@ export const runToolInput = z
   .strict();
 
 export const runIdInput = z.object(runIdShape).strict();
+
+/** workflows-list takes no arguments; one sent anyway is refused like any unknown argument, not ignored. */
+const noArguments = z.object({}).strict();
 
 const cancelInput = z.object({ ...runIdShape, reason: cancelBody.unwrap().shape.reason }).strict();
 
@@ -120,6 +124,34 @@ function failure(error: unknown, logger: McpServerLogger | undefined): CallToolR
   return { content: [{ type: 'text', text: JSON.stringify(apiError.body()) }], isError: true };
 }
 
+/** The value at `path` in the arguments; undefined where a key on the way is missing. */
+function valueAt(args: unknown, path: readonly PropertyKey[]): unknown {
+  let value = args;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Arguments that do not match a tool's input schema: the API's 400 for a bad body, with each
+ * argument named by its path (`value: required`, `wait_seconds: too small: ...`). An argument left
+ * out is `required`, not zod's list of the types it could have had.
+ */
+export function invalidArguments(tool: string, args: unknown, issues: readonly z.core.$ZodIssue[]): ApiError {
+  const problems = zodIssueProblems(issues).map((problem) =>
+    problem.path.length > 0 && valueAt(args, problem.path) === undefined ? { ...problem, message: 'required' } : problem,
+  );
+  const summary = problems.map(formatProblem).join('; ');
+  return new ApiError(
+    400,
+    'invalid_request',
+    `The arguments of ${tool} are not valid: ${summary}.`,
+    problems.map((problem) => ({ path: formatPath(problem.path), message: problem.message })),
+  );
+}
+
 async function answer(work: () => Promise<Record<string, unknown>>, logger: McpServerLogger | undefined): Promise<CallToolResult> {
   try {
     return success(await work());
@@ -174,18 +206,26 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     },
   );
 
-  server.registerTool(
+  const tools = new Map<string, RegisteredTool>();
+  const registerTool: McpServer['registerTool'] = (name, config, callback) => {
+    const registered = server.registerTool(name, config, callback);
+    tools.set(name, registered);
+    return registered;
+  };
+
+  registerTool(
     'workflows-list',
     {
       title: 'List workflows',
       description: 'The workflows this server can run, from its config file, with their pattern type.',
+      inputSchema: noArguments,
       outputSchema: workflowsSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async () => answer(async () => ({ workflows: listWorkflows(config) }), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-run',
     {
       title: 'Run a workflow',
@@ -201,7 +241,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async (input, extra) => answer(() => startRun(runs, config, input, extra), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-get_status',
     {
       title: 'Get a run',
@@ -215,7 +255,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id }) => answer(() => runs.get(run_id), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-pause',
     {
       title: 'Pause a run',
@@ -227,7 +267,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id }) => answer(() => runs.pause(run_id), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-resume',
     {
       title: 'Resume a run',
@@ -239,7 +279,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id }) => answer(() => runs.resume(run_id), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-provide_input',
     {
       title: 'Answer a run',
@@ -254,7 +294,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id, value, request_id }) => answer(() => runs.provideInput(run_id, { value, requestId: request_id }), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-send_message',
     {
       title: 'Message a conversation',
@@ -269,7 +309,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async (input, extra) => answer(() => sendMessage(runs, input, extra), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-close',
     {
       title: 'Close a conversation',
@@ -281,7 +321,7 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id }) => answer(() => runs.close(run_id), logger),
   );
 
-  server.registerTool(
+  registerTool(
     'workflows-cancel',
     {
       title: 'Cancel a run',
@@ -293,5 +333,36 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
     async ({ run_id, reason }) => answer(() => runs.cancel(run_id, reason ?? 'cancelled through MCP'), logger),
   );
 
+  answerToolCalls(server, tools, logger);
   return server;
+}
+
+/**
+ * tools/call answered here rather than by the SDK's McpServer, which checks the arguments itself
+ * and answers a mismatch with its own text (`MCP error -32602: Input validation error: Invalid
+ * arguments for tool ...`) before a handler runs. Every failure of these tools is the API's error
+ * body, so a bad argument is too: a tool error with `invalid_request` naming the argument, as the
+ * API's 400 for a bad body. The tools stay registered with McpServer, which lists them with the
+ * same schemas that are checked here. Installed last: McpServer sets its own handler when the first
+ * tool is registered, and this replaces it.
+ */
+function answerToolCalls(server: McpServer, tools: ReadonlyMap<string, RegisteredTool>, logger: McpServerLogger | undefined): void {
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name } = request.params;
+    const tool = tools.get(name);
+    if (!tool) {
+      const known = [...tools.keys()].join(', ');
+      return failure(new ApiError(404, 'tool_not_found', `There is no tool "${name}"; the tools are ${known}.`), logger);
+    }
+    const args = request.params.arguments ?? {};
+    const parsed = (tool.inputSchema as z.ZodType).safeParse(args);
+    if (!parsed.success) return failure(invalidArguments(name, args, parsed.error.issues), logger);
+    // Every tool here has an input schema, so its handler takes the parsed arguments first.
+    const handler = tool.handler as (args: unknown, extra: ToolExtra) => Promise<CallToolResult>;
+    try {
+      return await handler(parsed.data, extra);
+    } catch (error) {
+      return failure(error, logger);
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import { MAX_TOOL_RESULT_CHARS, modelReadableImage } from './content';
+import { isTextMimeType } from './mime-types';
 
 /**
  * How an agent's MCP prompt and resources (its spec's `prompt` and `resources`) become what the
@@ -28,12 +29,7 @@ export const CONTEXT_RESOURCES_HEADING =
 /** Past this, one resource is cut, with a note, before it crowds out the rest of the context. */
 export const MAX_CONTEXT_RESOURCE_CHARS = MAX_TOOL_RESULT_CHARS;
 
-const TEXT_MIME_TYPES = /^(text\/.*|application\/(json|ld\+json|xml|yaml|x-yaml|toml|javascript|typescript|x-sh|sql|graphql|csv)|.*\+(json|xml))$/i;
-
-/** Whether binary content of this type is text a model can read once decoded (UTF-8). */
-export function isTextMimeType(mimeType: string | undefined): boolean {
-  return mimeType !== undefined && TEXT_MIME_TYPES.test(mimeType.split(';', 1)[0].trim());
-}
+export { isTextMimeType };
 
 export function base64Bytes(base64: string): number {
   return Buffer.byteLength(base64, 'base64');

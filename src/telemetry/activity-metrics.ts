@@ -42,14 +42,29 @@ type Tags = Record<string, string>;
 const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
 const text = (value: unknown, fallback: string): string => (typeof value === 'string' && value !== '' ? value : fallback);
 
+/** Every string under a `model` key at any depth: agents, inline agents and patterns of workflows, sampling. */
+function modelsNamedIn(value: unknown, into: Set<string>): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) modelsNamedIn(item, into);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'model' && typeof item === 'string' && item !== '') into.add(item);
+      else modelsNamedIn(item, into);
+    }
+  }
+  return into;
+}
+
 /**
- * The models the config names (agents, provider defaults, prices) and the priced defaults: a model
- * label takes only these, anything else (an ad-hoc spec may name any string) is `other`, so that a
- * stream of made-up names cannot grow the worker's series without bound.
+ * The models the config names anywhere (agents; workflows' agent references, inline agents and
+ * pattern models at any depth; servers' `sampling.model`; provider defaults; prices) and the
+ * priced defaults: a model label takes only these, anything else (an ad-hoc spec may name any
+ * string) is `other`, so that a stream of made-up names cannot grow the worker's series without
+ * bound.
  */
 export function knownModels(config: Config): ReadonlySet<string> {
   return new Set([
-    ...Object.values(config.agents).flatMap((agent) => (agent.model ? [agent.model] : [])),
+    ...modelsNamedIn([config.agents, config.workflows, config.mcp.servers], new Set()),
     config.openai.default_model,
     config.anthropic.default_model,
     ...Object.keys(config.pricing),

@@ -105,9 +105,13 @@ describe('API: MCP servers', () => {
     const noArguments = await running.api.post('/servers/fixture/prompts/briefing', {});
     expect(noArguments.status).toBe(200);
     expect(noArguments.body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    // No body is no arguments: a prompt that takes none needs nothing sent.
     const noBody = await running.api.request('POST', '/servers/fixture/prompts/briefing');
-    expect(noBody.status).toBe(400);
-    expect(noBody.body.error.message).toBe('The request is not valid: body: expected object, received undefined.');
+    expect(noBody.status).toBe(200);
+    expect(noBody.body).toEqual(noArguments.body);
+    const noBodyNeeded = await running.api.request('POST', '/servers/fixture/prompts/review');
+    expect(noBodyNeeded.status).toBe(400);
+    expect(noBodyNeeded.body.error).toMatchObject({ code: 'invalid_prompt_arguments', message: 'Prompt "review" of MCP server "fixture" needs the argument topic.' });
   });
 
   it('answers 404 for an unknown server, resource or prompt', async () => {
@@ -155,9 +159,52 @@ describe('API: MCP servers', () => {
       message: 'Prompt "review" of MCP server "fixture" needs the argument topic.',
       details: [{ path: 'body.arguments.topic', message: 'required' }],
     });
+    // The server would take these and drop them without a word; the prompt's own list says they are wrong.
+    const unknown = await running.api.post('/servers/everything/prompts/args-prompt', { arguments: { city: 'Paris', bogus: 'x' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toEqual({
+      code: 'invalid_prompt_arguments',
+      message: 'Prompt "args-prompt" of MCP server "everything" has no argument bogus: its arguments are city (required) and state.',
+      details: [{ path: 'body.arguments.bogus', message: 'unknown argument' }],
+    });
+    const both = await running.api.post('/servers/fixture/prompts/review', { arguments: { tone: 'dry', subject: 'x' } });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toEqual({
+      code: 'invalid_prompt_arguments',
+      message: 'Prompt "review" of MCP server "fixture" needs the argument topic and has no argument subject: its arguments are topic (required) and tone.',
+      details: [
+        { path: 'body.arguments.topic', message: 'required' },
+        { path: 'body.arguments.subject', message: 'unknown argument' },
+      ],
+    });
+    const noneTaken = await running.api.post('/servers/fixture/prompts/briefing', { arguments: { topic: 'x' } });
+    expect(noneTaken.status).toBe(400);
+    expect(noneTaken.body.error.message).toBe('Prompt "briefing" of MCP server "fixture" has no argument topic: it has none.');
     const notStrings = await running.api.post('/servers/fixture/prompts/review', { arguments: { topic: 42 } });
     expect(notStrings.status).toBe(400);
     expect(notStrings.body.error.code).toBe('invalid_request');
+  });
+
+  it('answers 400 for a query key a route does not take, as /runs does, rather than ignoring it', async () => {
+    const cases: [string, string][] = [
+      ['/servers?x=1', 'x'],
+      ['/servers/everything/tools?x=1', 'x'],
+      // The lists come whole (every page the server has), so there is no cursor to page with.
+      ['/servers/everything/resources?cursor=zzz', 'cursor'],
+      ['/servers/everything/prompts?limit=5', 'limit'],
+      [`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://notes/readme')}&x=1`, 'x'],
+    ];
+    for (const [path, key] of cases) {
+      const reply = await get(path);
+      expect({ path, status: reply.status, error: reply.body.error }).toEqual({
+        path,
+        status: 400,
+        error: { code: 'invalid_request', message: `The request is not valid: query.${key}: unknown key.`, details: [{ path: `query.${key}`, message: 'unknown key' }] },
+      });
+    }
+    const prompt = await running.api.post('/servers/fixture/prompts/briefing?x=1', {});
+    expect(prompt.status).toBe(400);
+    expect(prompt.body.error.message).toBe('The request is not valid: query.x: unknown key.');
   });
 
   it("answers 422 with the server's message when it fails a request", async () => {

@@ -272,7 +272,7 @@ describe('API runs with a worker', () => {
     for (const action of ['pause', 'resume', 'cancel']) {
       const reply = await api.post(`/runs/${runId}/${action}`);
       expect(reply.status).toBe(409);
-      expect(reply.body.error).toEqual({ code: 'run_closed', message: `Run "${runId}" is already completed.` });
+      expect(reply.body.error).toEqual({ code: 'run_closed', message: `Run "${runId}" has already completed.` });
     }
     const input = await api.post(`/runs/${runId}/input`, { value: 'late' });
     expect(input.status).toBe(409);

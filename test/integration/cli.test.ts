@@ -208,6 +208,10 @@ describe('MCP servers', () => {
     const pixel = await cli('resource', 'fixture', 'fixture://images/pixel.png');
     expect(pixel.stdout).toBe('[binary content, image/png, 70 bytes: --json prints its base64]\n');
     expect(json(await cli('resource', 'fixture', 'fixture://images/pixel.png', '--json')).contents[0]).toMatchObject({ mimeType: 'image/png', blob: expect.stringMatching(/^iVBOR/) });
+    // server-everything sends this text as a text/plain blob: it is shown as the text it is.
+    const textBlob = await cli('resource', 'everything', 'demo://resource/dynamic/blob/7');
+    expect(textBlob).toMatchObject({ code: 0, stderr: '' });
+    expect(textBlob.stdout).toMatch(/^Resource 7: This is a base64 blob created at [^\n]+\n$/);
     const prompt = await cli('prompt', 'everything', 'args-prompt', '{"city": "Paris"}');
     expect(prompt).toEqual({ code: 0, stdout: "user: What's weather in Paris?\n", stderr: '' });
   });
@@ -222,6 +226,12 @@ describe('MCP servers', () => {
     const missing = await cli('prompt', 'fixture', 'review');
     expect(missing.code).toBe(3);
     expect(missing.stderr).toBe('mcp-agent: Prompt "review" of MCP server "fixture" needs the argument topic. (HTTP 400 invalid_prompt_arguments)\n');
+    const unknown = await cli('prompt', 'everything', 'args-prompt', '{"city": "Paris", "bogus": "x"}');
+    expect(unknown).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'mcp-agent: Prompt "args-prompt" of MCP server "everything" has no argument bogus: its arguments are city (required) and state. (HTTP 400 invalid_prompt_arguments)\n',
+    });
   });
 });
 
@@ -349,7 +359,7 @@ describe('controlling', () => {
     const late = await cli('pause', runId);
     expect(late.code).toBe(3);
     expect(late.stdout).toBe('');
-    expect(late.stderr).toBe(`mcp-agent: Run "${runId}" is already cancelled. (HTTP 409 run_closed)\n`);
+    expect(late.stderr).toBe(`mcp-agent: Run "${runId}" has already been cancelled. (HTTP 409 run_closed)\n`);
   });
 
   it('answers a pending request while run --wait shows it, refusing a wrong request id', async () => {
@@ -397,6 +407,12 @@ describe('chat', () => {
       `Run ${id} completed.`,
       '2 more line(s) not sent: calc answers one question, it is not a conversation.',
     ]);
+    // Attaching to it now: closed, in words that read right.
+    const attached = startChat(id);
+    attached.end();
+    const closed = await attached.done;
+    expect(closed.code).toBe(0);
+    expect(closed.stdout.split('\n')[0]).toBe(`${id} has already completed: there is nothing to chat with.`);
   });
 
   it('starts a conversation of a config workflow from piped lines: tool calls, both answers, /close, exit 0', async () => {

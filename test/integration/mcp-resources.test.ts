@@ -115,8 +115,14 @@ describe('MCP resources and prompts', () => {
       expect(unknownPrompt.message).toContain('Prompt no-such-prompt not found');
 
       const missing = await failure(run(activities.mcpGetPrompt, { server: 'everything', name: 'args-prompt' }));
-      expect(missing.nonRetryable).toBe(true);
-      expect(missing.message).toMatch(/could not get the prompt "args-prompt": Invalid arguments for prompt args-prompt/);
+      expect(missing).toMatchObject({ type: FailureTypes.McpRequestFailed, nonRetryable: true });
+      expect(missing.message).toBe('Prompt "args-prompt" of MCP server "everything" needs the argument city');
+    });
+
+    it("fails without retries on an argument the prompt does not have, which the server would take and drop", async () => {
+      const unknown = await failure(run(activities.mcpGetPrompt, { server: 'everything', name: 'args-prompt', arguments: { city: 'Paris', bogus: 'x' } }));
+      expect(unknown).toMatchObject({ type: FailureTypes.McpRequestFailed, nonRetryable: true });
+      expect(unknown.message).toBe('Prompt "args-prompt" of MCP server "everything" has no argument bogus: its arguments are city (required) and state');
     });
   });
 

@@ -310,7 +310,7 @@ describe('MCP server', () => {
       const done = await callTool(client, 'workflows-run', { name: 'calc', input: 'quick', wait_seconds: 30 });
       expect(done.body.status).toBe('completed');
       const closed = await callTool(client, 'workflows-pause', { run_id: done.body.runId });
-      expect(closed.body.error).toEqual({ code: 'run_closed', message: `Run "${done.body.runId}" is already completed.` });
+      expect(closed.body.error).toEqual({ code: 'run_closed', message: `Run "${done.body.runId}" has already completed.` });
     });
 
     it('refuses input when nothing is pending', async () => {
@@ -321,10 +321,33 @@ describe('MCP server', () => {
       await callTool(client, 'workflows-cancel', { run_id: runId });
     });
 
-    it('refuses arguments that do not match the input schema', async () => {
-      const result = await client.callTool({ name: 'workflows-run', arguments: { name: 'calc' } });
-      expect(result.isError).toBe(true);
-      expect(JSON.stringify(result.content)).toContain('input');
+    it("refuses arguments that do not match a tool's input schema with the API's error body, for every tool", async () => {
+      const invalid = (tool: string, problems: [string, string][]) => ({
+        isError: true,
+        body: {
+          error: {
+            code: 'invalid_request',
+            message: `The arguments of ${tool} are not valid: ${problems.map(([path, message]) => `${path}: ${message}`).join('; ')}.`,
+            details: problems.map(([path, message]) => ({ path, message })),
+          },
+        },
+        structured: undefined,
+      });
+      const cases: [string, Record<string, unknown>, [string, string][]][] = [
+        ['workflows-provide_input', { run_id: 'no-such-run' }, [['value', 'required']]],
+        ['workflows-run', { name: 'calc' }, [['input', 'required']]],
+        ['workflows-run', { name: 'calc', input: 'hi', wait_seconds: -1 }, [['wait_seconds', 'too small: expected number to be >=0']]],
+        ['workflows-send_message', { run_id: 'no-such-run', input: null }, [['input', 'must be text or JSON other than null']]],
+        ['workflows-list', { verbose: true }, [['verbose', 'unknown key']]],
+        ...['workflows-get_status', 'workflows-pause', 'workflows-resume', 'workflows-close', 'workflows-cancel'].map(
+          (tool): [string, Record<string, unknown>, [string, string][]] => [tool, { runId: 'x' }, [['run_id', 'required'], ['runId', 'unknown key']]],
+        ),
+      ];
+      for (const [tool, args, problems] of cases) {
+        expect({ tool, args, answer: await callTool(client, tool, args) }).toEqual({ tool, args, answer: invalid(tool, problems) });
+      }
+      const unknownTool = await callTool(client, 'workflows-nope', {});
+      expect(unknownTool).toMatchObject({ isError: true, body: { error: { code: 'tool_not_found', message: expect.stringMatching(/^There is no tool "workflows-nope"; the tools are workflows-list, /) } } });
     });
   });
 

@@ -236,6 +236,33 @@ test('`mcp-agent watch` prints the reply as it is written, before the llm_finish
   expect(finishedLine.at - firstPiece.at).toBeGreaterThanOrEqual(600);
 });
 
+test("`mcp-agent run --wait` keeps each child's reply on its line while two children write at once", async () => {
+  const [one, two] = [uniqueModel('one'), uniqueModel('two')];
+  const texts = { one: 'alpha beta gamma delta epsilon zeta', two: 'eta theta iota kappa lambda mu' };
+  const watching = gate();
+  // Four characters a delta, both children at once: as written, each delta took a line of its own.
+  const slow = { chunkChars: 4, chunkDelayMs: 60, holdUntil: watching.opened };
+  provider.script(one, [{ text: texts.one, ...slow }]);
+  provider.script(two, [{ text: texts.two, ...slow }]);
+  const spec = { fan_out: [{ name: 'one', ...agent('openai', one) }, { name: 'two', ...agent('openai', two) }] };
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'mcp-agent.js'), 'run', 'parallel', 'go', '--spec', JSON.stringify(spec), '--wait'], {
+    env: { ...process.env, MCP_AGENT_API_URL: apiB.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.split('child_started').length === 3) watching.open();
+  });
+  expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  for (const [name, text] of Object.entries(texts)) {
+    const lines = stdout.split('\n').filter((line) => line.startsWith(`          [${name}-`));
+    expect(lines.map((line) => line.replace(/^ {10}\[[^\]]+\] /, '')).join('')).toBe(text);
+    // One line, or two where the other child's child_finished line came in the middle.
+    expect(lines.length).toBeLessThanOrEqual(2);
+  }
+});
+
 test('with NATS down, runs and durable events go on without deltas; once it is back, deltas are too', async () => {
   const port = Number(new URL(nats.url).port);
   await nats.stop();
@@ -265,7 +292,7 @@ test('with NATS down, runs and durable events go on without deltas; once it is b
   }
 });
 
-test('`mcp-agent chat` shows the answer being written before its answer line', async () => {
+test('`mcp-agent chat` shows a streamed answer once: as it is written, not again as an answer line', async () => {
   const model = uniqueModel('chat');
   const watching = gate();
   provider.script(model, [{ text: SLOW_TEXT, chunkChars: 8, chunkDelayMs: 100, holdUntil: watching.opened }]);
@@ -280,20 +307,19 @@ test('`mcp-agent chat` shows the answer being written before its answer line', a
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
-  const answered = new Promise<void>((resolve) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      // An event line: the chat's stream is open (and listening for deltas).
-      if (stdout.includes('turn_started')) watching.open();
-      if (stdout.includes('assistant:')) resolve();
-    });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    // An event line: the chat's stream is open (and listening for deltas).
+    if (stdout.includes('turn_started')) watching.open();
   });
-  await answered;
-  // EOF leaves the conversation open; then it is closed through the API.
+  // Piped input that ends at once: the chat still waits for the running turn's answer, then
+  // leaves the conversation open, which is then closed through the API.
   child.stdin!.end();
   await new Promise((resolve) => child.on('close', resolve));
   await fetch(`${apiA.url}/runs/${encodeURIComponent(runId)}/close`, { method: 'POST' });
   const written = stdout.indexOf(`          ${SLOW_TEXT}\n`);
   expect(written).toBeGreaterThan(stdout.indexOf('turn_started'));
-  expect(written).toBeLessThan(stdout.indexOf(`assistant: ${SLOW_TEXT}`));
+  expect(stdout.split(SLOW_TEXT)).toHaveLength(2);
+  expect(stdout).not.toContain('assistant:');
+  expect(stdout.slice(written + SLOW_TEXT.length + 11)).toMatch(/^Left \S+ open\. Come back with: /);
 });

@@ -78,6 +78,19 @@ describe('the API without Temporal', () => {
     );
   });
 
+  it('says once, and plainly, that an id or a workflow filter is empty', async () => {
+    const id = await api.post('/workflows/calc/run', { input: 'x', id: '' });
+    expect(id.status).toBe(400);
+    expect(id.body.error).toEqual({
+      code: 'invalid_request',
+      message: 'The request is not valid: body.id: must not be empty.',
+      details: [{ path: 'body.id', message: 'must not be empty' }],
+    });
+    const workflow = await api.get('/runs?workflow=');
+    expect(workflow.status).toBe(400);
+    expect(workflow.body.error.details).toEqual([{ path: 'query.workflow', message: 'must not be empty' }]);
+  });
+
   it('refuses a run id that a URL path cannot name', async () => {
     for (const id of ['.', '..']) {
       const reply = await api.post('/workflows/calc/run', { input: 'x', id });

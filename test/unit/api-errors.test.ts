@@ -34,8 +34,16 @@ describe('toApiError', () => {
     expect(mapped(error)).toMatchObject({ status, code, message: error.message });
   });
 
-  it('says when a closed run ended, in words', () => {
-    expect(mapped(new RunClosedError('r1', 'timed_out')).message).toBe('Run "r1" is already timed out.');
+  it('says how a closed run ended, in words that read right for every status', () => {
+    expect(
+      ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'].map((status) => mapped(new RunClosedError('r1', status)).message),
+    ).toEqual([
+      'Run "r1" has already completed.',
+      'Run "r1" has already failed.',
+      'Run "r1" has already been cancelled.',
+      'Run "r1" has already been terminated.',
+      'Run "r1" has already timed out.',
+    ]);
   });
 
   it('lists spec problems as details', () => {

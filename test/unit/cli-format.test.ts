@@ -146,6 +146,19 @@ describe('MCP servers, tools, resources and prompts', () => {
     ).toBe('--- a:1\none\n--- a:2 (application/octet-stream)\n[binary content, application/octet-stream, 2 bytes: --json prints its base64]');
   });
 
+  it('decodes binary content of a textual type that is UTF-8, and only that', () => {
+    const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    expect(formatResourceContents([{ uri: 'a:t', mimeType: 'text/plain', blob: base64('Resource 1: déjà vu\n') }])).toBe('Resource 1: déjà vu');
+    expect(formatResourceContents([{ uri: 'a:j', mimeType: 'application/json; charset=utf-8', blob: base64('{"a":1}') }])).toBe('{"a":1}');
+    // Not UTF-8 (a lone 0xff): still binary, whatever the type says.
+    expect(formatResourceContents([{ uri: 'a:x', mimeType: 'text/plain', blob: Buffer.from([0x61, 0xff]).toString('base64') }])).toBe(
+      '[binary content, text/plain, 2 bytes: --json prints its base64]',
+    );
+    expect(formatResourceContents([{ uri: 'a:o', mimeType: 'application/octet-stream', blob: base64('plain') }])).toBe(
+      '[binary content, application/octet-stream, 5 bytes: --json prints its base64]',
+    );
+  });
+
   it("prints a prompt's messages by role", () => {
     expect(
       formatPrompt({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { missingPromptArguments } from '../../src/api/routes/servers';
+import { missingPromptArguments, promptArgumentProblems, promptArgumentsMessage } from '../../src/mcp/prompt-arguments';
 import { ConfigError } from '../../src/config/errors';
 import { loadConfig } from '../../src/config/load';
 import { resolveAgent } from '../../src/config/resolve';
@@ -103,6 +103,25 @@ describe('MCP errors for resources and prompts', () => {
     expect(missingPromptArguments(declared, {})).toEqual(['city']);
     expect(missingPromptArguments(declared, { city: '' })).toEqual([]);
     expect(missingPromptArguments(undefined, {})).toEqual([]);
+  });
+
+  it('names the arguments a request gives that the prompt does not have, and the ones it has', () => {
+    const declared = [{ name: 'city', required: true }, { name: 'state' }];
+    const unknown = promptArgumentProblems(declared, { city: 'Paris', bogus: 'x' });
+    expect(unknown).toEqual({ missing: [], unknown: ['bogus'] });
+    expect(promptArgumentsMessage('everything', 'args-prompt', declared, unknown)).toBe(
+      'Prompt "args-prompt" of MCP server "everything" has no argument bogus: its arguments are city (required) and state.',
+    );
+    const both = promptArgumentProblems(declared, { zip: '1', town: 'x' });
+    expect(promptArgumentsMessage('everything', 'args-prompt', declared, both)).toBe(
+      'Prompt "args-prompt" of MCP server "everything" needs the argument city and has no arguments zip, town: its arguments are city (required) and state.',
+    );
+    expect(promptArgumentsMessage('fixture', 'briefing', undefined, promptArgumentProblems(undefined, { topic: 'x' }))).toBe(
+      'Prompt "briefing" of MCP server "fixture" has no argument topic: it has none.',
+    );
+    expect(promptArgumentsMessage('fixture', 'review', [{ name: 'topic', required: true }], promptArgumentProblems([{ name: 'topic', required: true }], {}))).toBe(
+      'Prompt "review" of MCP server "fixture" needs the argument topic.',
+    );
   });
 });
 

@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { formatPath } from '../../config/problems';
 import type { Config } from '../../config/schema';
 import { isNotFoundAnswer, isRequestTimeout, McpConnectionError, McpNotOfferedError, serverAnswer, UnknownMcpServerError } from '../../mcp/errors';
 import { McpPool } from '../../mcp/pool';
+import { hasPromptArgumentProblems, promptArgumentProblems, promptArgumentsMessage } from '../../mcp/prompt-arguments';
 import { McpServerConfigError } from '../../mcp/transports';
 import { ApiError } from '../errors';
 import {
@@ -16,6 +18,7 @@ import {
   mcpResourcesSchema,
   mcpServersSchema,
   mcpToolsSchema,
+  noQuery,
   readResourceQuery,
   serverNameParams,
   serverPromptParams,
@@ -62,11 +65,6 @@ function notFound(server: string, wanted: Wanted, reason: string): ApiError {
   return new ApiError(404, 'resource_not_found', `MCP server "${server}" has no resource${uri}: ${reason}`);
 }
 
-/** Arguments a prompt declares as required and the request left out. */
-export function missingPromptArguments(declared: readonly { name: string; required?: boolean }[] | undefined, given: Record<string, string>): string[] {
-  return (declared ?? []).filter((argument) => argument.required && !Object.hasOwn(given, argument.name)).map((argument) => argument.name);
-}
-
 const errors = { 404: errorBodySchema, 503: errorBodySchema, 504: errorBodySchema };
 
 /**
@@ -91,7 +89,7 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
 
   app.get(
     '/servers',
-    { schema: { summary: 'The MCP servers of the config', tags: ['servers'], response: { 200: mcpServersSchema } } },
+    { schema: { summary: 'The MCP servers of the config', tags: ['servers'], querystring: noQuery, response: { 200: mcpServersSchema, 400: errorBodySchema } } },
     async () => ({
       servers: Object.entries(config.mcp.servers).map(([name, server]) => ({
         name,
@@ -108,7 +106,8 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
         summary: "A server's tools, as it lists them (after allowed_tools)",
         tags: ['servers'],
         params,
-        response: { 200: mcpToolsSchema, ...errors },
+        querystring: noQuery,
+        response: { 200: mcpToolsSchema, 400: errorBodySchema, ...errors },
       },
     },
     async (request) => {
@@ -124,7 +123,8 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
         summary: "A server's resources and resource templates, as it lists them (empty when it offers none)",
         tags: ['servers'],
         params,
-        response: { 200: mcpResourcesSchema, ...errors },
+        querystring: noQuery,
+        response: { 200: mcpResourcesSchema, 400: errorBodySchema, ...errors },
       },
     },
     async (request) => {
@@ -163,7 +163,8 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
         summary: "A server's prompts, as it lists them (empty when it offers none)",
         tags: ['servers'],
         params,
-        response: { 200: mcpPromptsSchema, ...errors },
+        querystring: noQuery,
+        response: { 200: mcpPromptsSchema, 400: errorBodySchema, ...errors },
       },
     },
     async (request) => {
@@ -179,13 +180,14 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
         summary: 'Get one prompt of a server, with its arguments',
         tags: ['servers'],
         params: serverPromptParams(names),
+        querystring: noQuery,
         body: getPromptBody,
         response: { 200: mcpPromptResultSchema, 400: errorBodySchema, 422: errorBodySchema, ...bodyErrors, ...errors },
       },
     },
     async (request) => {
       const { name, prompt } = request.params;
-      const args = request.body.arguments ?? {};
+      const args = request.body?.arguments ?? {};
       const wanted: Wanted = { kind: 'prompt', name: prompt };
       const listed = await ask(name, wanted, () => pool.listPrompts(name));
       const declared = listed.find((candidate) => candidate.name === prompt);
@@ -193,14 +195,14 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
         const available = listed.length > 0 ? listed.map((candidate) => candidate.name).join(', ') : '(none)';
         throw new ApiError(404, 'prompt_not_found', `MCP server "${name}" has no prompt "${prompt}". Its prompts: ${available}.`);
       }
-      const missing = missingPromptArguments(declared.arguments, args);
-      if (missing.length > 0) {
-        throw new ApiError(
-          400,
-          'invalid_prompt_arguments',
-          `Prompt "${prompt}" of MCP server "${name}" needs the argument${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`,
-          missing.map((argument) => ({ path: `body.arguments.${argument}`, message: 'required' })),
-        );
+      // Checked here, against the server's own list: servers take arguments they do not declare
+      // without a word (server-everything fills its template and drops the rest).
+      const problems = promptArgumentProblems(declared.arguments, args);
+      if (hasPromptArgumentProblems(problems)) {
+        throw new ApiError(400, 'invalid_prompt_arguments', promptArgumentsMessage(name, prompt, declared.arguments, problems), [
+          ...problems.missing.map((argument) => ({ path: formatPath(['body', 'arguments', argument]), message: 'required' })),
+          ...problems.unknown.map((argument) => ({ path: formatPath(['body', 'arguments', argument]), message: 'unknown argument' })),
+        ]);
       }
       return ask(name, wanted, () => pool.getPrompt(name, prompt, args));
     },
