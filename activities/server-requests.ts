@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ErrorCode, McpError, type ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import type { ConversationStore } from '../src/conversation/store';
 import { errorChain } from '../src/error-causes';
 import { modelReadableImage } from '../src/mcp/content';
+import { McpErrorAnswer, USER_REJECTED } from '../src/mcp/errors';
 import type { McpServerSettings } from '../src/mcp/pool';
 import type { ServerRequest, ServerRequestHandler } from '../src/mcp/server-connection';
 import {
   MCP_SERVER_REQUEST_UPDATE,
   MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL,
+  SAMPLING_REJECTED,
   serverRequestKey,
   type McpServerRequestAnswer,
   type McpServerRequestInRun,
@@ -90,9 +92,9 @@ export function serverRequestHandler(
       if (signal.aborted || context.cancellationSignal.aborted) throw error;
       // The run refused the Update, or closed before it answered: the server hears why.
       const reason = error instanceof WorkflowUpdateFailedError ? rootMessage(error) : (error as Error).message;
-      throw new McpError(ErrorCode.InternalError, `the run could not answer ${request.kind}: ${reason}`);
+      throw new McpErrorAnswer(ErrorCode.InternalError, `the run could not answer ${request.kind}: ${reason}`);
     }
-    if (!answer.ok) throw new McpError(ErrorCode.InvalidRequest, answer.message);
+    if (!answer.ok) throw new McpErrorAnswer(answer.message.startsWith(SAMPLING_REJECTED) ? USER_REJECTED : ErrorCode.InvalidRequest, answer.message);
     return answer.result;
   };
 }

@@ -5,6 +5,7 @@ import {
   elicitationSchema,
   MCP_SERVER_REQUEST_UPDATE,
   MCP_SERVER_REQUEST_WITHDRAWN_SIGNAL,
+  SAMPLING_REJECTED,
   samplingApprovalPrompt,
   samplingLlmRequest,
   samplingResult,
@@ -127,9 +128,9 @@ async function answerRequest(
       undefined,
       { deferrable: false, onRequested },
     );
-    if (!outcome.answered) return { ok: false, message: 'User rejected sampling request: no approval in time' };
+    if (!outcome.answered) return { ok: false, message: `${SAMPLING_REJECTED}: no approval in time` };
     const decision = approvalDecisionSchema.parse(outcome.value);
-    if (!decision.approved) return { ok: false, message: `User rejected sampling request${decision.reason ? `: ${decision.reason}` : ''}` };
+    if (!decision.approved) return { ok: false, message: `${SAMPLING_REJECTED}${decision.reason ? `: ${decision.reason}` : ''}` };
   }
   await control.checkpoint();
   try {

@@ -162,7 +162,8 @@ const mcpRootSchema = z
   .object({
     uri: z
       .string()
-      .refine((uri) => URL.canParse(uri), 'must be a URI, such as file:///home/me/project')
+      // The MCP specification: "The uri MUST be a file:// URI"; servers resolve paths against it.
+      .refine((uri) => URL.canParse(uri) && new URL(uri).protocol === 'file:', 'roots must be file:// URIs, such as file:///home/me/project')
       .describe('A file:// URI, as the MCP specification asks of roots'),
     name: z.string().min(1).describe('What people and the server call it').optional(),
   })

@@ -4,7 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CLIENT_NAME, McpAuthError, tokenFileOf, tokenRequestFailure, type McpOAuthSettings } from './oauth';
+import { urlForMessages } from './errors';
+import {
+  CLIENT_NAME,
+  httpStatusText,
+  McpAuthError,
+  tokenFileOf,
+  tokenRequestFailure,
+  WatchedFetch,
+  type McpOAuthSettings,
+  type OAuthExchange,
+} from './oauth';
 import type { McpServerSettings } from './pool';
 import { TokenStore, type StoredLogin } from './token-store';
 
@@ -108,21 +118,34 @@ class LoginProvider implements OAuthClientProvider {
   }
 }
 
+/** A redirect that carried this login's `state` and a `code`: its browser tab waits for the outcome. */
+interface Redirect {
+  code: string;
+  /** Answers the waiting browser tab: success only once the tokens are stored, else why not. */
+  answer(outcome: { ok: true } | { ok: false; reason: string }): void;
+}
+
 interface Loopback {
   redirectUri: string;
-  /** The `code` of the redirect carrying `state`; rejects on an error redirect. */
-  code: Promise<string>;
+  /** The redirect carrying `state` and a code; rejects on an error redirect. */
+  redirect: Promise<Redirect>;
   close(): Promise<void>;
 }
 
+/** For text content (no attributes here): a failure's reason may quote what a server sent. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string);
+}
+
 function page(title: string, text: string): string {
-  return `<!doctype html><meta charset="utf-8"><title>${title}</title><p>${text}</p>`;
+  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><p>${escapeHtml(text)}</p>`;
 }
 
 async function listenForRedirect(port: number, state: string, server: string): Promise<Loopback> {
-  let settle!: { resolve(code: string): void; reject(error: Error): void };
-  const code = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
-  code.catch(() => undefined);
+  let settle!: { resolve(redirect: Redirect): void; reject(error: Error): void };
+  const redirect = new Promise<Redirect>((resolve, reject) => (settle = { resolve, reject }));
+  redirect.catch(() => undefined);
+  let received = false;
   const http: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/callback') {
@@ -134,16 +157,34 @@ async function listenForRedirect(port: number, state: string, server: string): P
       res.writeHead(400, { 'content-type': 'text/html' }).end(page('mcp-agent login', 'This redirect does not belong to the login in progress.'));
       return;
     }
+    if (received) {
+      res.writeHead(409, { 'content-type': 'text/html' }).end(page('mcp-agent login', 'This login already received its redirect; see the terminal.'));
+      return;
+    }
+    received = true;
     const error = url.searchParams.get('error');
-    const received = url.searchParams.get('code');
-    if (error || !received) {
+    const code = url.searchParams.get('code');
+    if (error || !code) {
       const description = url.searchParams.get('error_description');
       res.writeHead(400, { 'content-type': 'text/html' }).end(page('mcp-agent login', 'Authorization failed; see the terminal.'));
       settle.reject(new McpAuthError(server, `the authorization server did not authorize mcp-agent (${error ?? 'no code'}${description ? `: ${description}` : ''})`));
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(page('mcp-agent login', `mcp-agent is authorized for MCP server "${server}". You can close this window.`));
-    settle.resolve(received);
+    // The tab waits while the code is exchanged: the code can still be refused (invalid_grant), and
+    // a page saying "authorized" before then would be wrong.
+    settle.resolve({
+      code,
+      answer(outcome) {
+        if (res.writableEnded) return;
+        if (outcome.ok) {
+          res.writeHead(200, { 'content-type': 'text/html' }).end(page('mcp-agent login', `mcp-agent is authorized for MCP server "${server}". You can close this window.`));
+        } else {
+          res
+            .writeHead(502, { 'content-type': 'text/html' })
+            .end(page('mcp-agent login failed', `mcp-agent could not log in to MCP server "${server}": ${outcome.reason}. See the terminal.`));
+        }
+      },
+    });
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -152,7 +193,7 @@ async function listenForRedirect(port: number, state: string, server: string): P
   const { port: bound } = http.address() as AddressInfo;
   return {
     redirectUri: `http://127.0.0.1:${bound}/callback`,
-    code,
+    redirect,
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 }
@@ -198,24 +239,49 @@ async function loginThrough(
   oauth: Extract<McpOAuthSettings, { grant: 'authorization_code' }>,
   options: LoginOptions,
 ): Promise<LoginResult> {
-  const { server, fetchFn } = options;
+  const { server } = options;
+  const watch = new WatchedFetch(options.fetchFn);
+  const fetchFn = watch.fetch;
   const provider = new LoginProvider(oauth, loopback.redirectUri, state);
   const refused = (reason: string) => `the authorization server refused the login to MCP server "${server}" (${reason})`;
   try {
     const started = await auth(provider, { serverUrl, ...(oauth.scope && { scope: oauth.scope }), fetchFn });
     if (started !== 'REDIRECT' || !provider.authorizationUrl) throw new Error('the authorization server did not start a browser login');
   } catch (error) {
-    throw tokenRequestFailure(server, error, refused);
+    throw noOAuthFailure(server, serverUrl, oauth, provider.discoveryState(), watch.last, error) ?? tokenRequestFailure(server, error, refused, { serverUrl, fetch: watch });
   }
   options.onAuthorizationUrl(provider.authorizationUrl, loopback.redirectUri);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const code = await withTimeout(loopback.code, timeoutMs, `no redirect came back to ${loopback.redirectUri} within ${Math.round(timeoutMs / 1000)} s`);
+  const redirect = await withTimeout(loopback.redirect, timeoutMs, `no redirect came back to ${loopback.redirectUri} within ${Math.round(timeoutMs / 1000)} s`);
+  try {
+    const result = await exchangeAndStore(redirect.code, loopback, serverUrl, oauth, provider, watch, options);
+    redirect.answer({ ok: true });
+    return result;
+  } catch (error) {
+    // Token request failures are already in words (exchangeAndStore); a token file that cannot be written says so itself.
+    const reason = error instanceof Error ? error.message : String(error);
+    redirect.answer({ ok: false, reason: reason.replace(/^OAuth: /, '') });
+    throw error;
+  }
+}
+
+async function exchangeAndStore(
+  code: string,
+  loopback: Loopback,
+  serverUrl: string,
+  oauth: Extract<McpOAuthSettings, { grant: 'authorization_code' }>,
+  provider: LoginProvider,
+  watch: WatchedFetch,
+  options: LoginOptions,
+): Promise<LoginResult> {
+  const { server } = options;
+  const refused = (reason: string) => `the authorization server refused the login to MCP server "${server}" (${reason})`;
   const obtainedAt = Date.now();
   try {
-    const done = await auth(provider, { serverUrl, authorizationCode: code, fetchFn });
+    const done = await auth(provider, { serverUrl, authorizationCode: code, fetchFn: watch.fetch });
     if (done !== 'AUTHORIZED' || !provider.saved) throw new Error('the code exchange returned no tokens');
   } catch (error) {
-    throw tokenRequestFailure(server, error, refused);
+    throw tokenRequestFailure(server, error, refused, { serverUrl, fetch: watch });
   }
   const tokens = provider.saved;
   const client = provider.clientInformation();
@@ -238,4 +304,33 @@ async function loginThrough(
     refreshToken: tokens.refresh_token !== undefined,
     ...(tokens.scope !== undefined && { scope: tokens.scope }),
   };
+}
+
+/**
+ * A login that failed against a server that advertises no OAuth at all (no protected-resource
+ * metadata, no authorization-server metadata): the SDK then tries the default endpoints at the
+ * server's origin, which an MCP server without OAuth answers with its 404 page, reported as the
+ * authorization server refusing. Said as it is instead, with what to do. Undefined otherwise.
+ */
+function noOAuthFailure(
+  server: string,
+  serverUrl: string,
+  oauth: Extract<McpOAuthSettings, { grant: 'authorization_code' }>,
+  discovery: OAuthDiscoveryState | undefined,
+  last: OAuthExchange | undefined,
+  error: unknown,
+): Error | undefined {
+  if (!discovery || discovery.resourceMetadata || discovery.authorizationServerMetadata) return undefined;
+  if (!last || last.error !== undefined || last.status === undefined || last.status < 400) return undefined;
+  // Without a client_id the one POST of the flow's start is dynamic client registration.
+  const step = last.method === 'POST' && !oauth.client_id ? 'dynamic client registration' : `${last.method} request`;
+  const body = last.body ? ` ("${last.body}")` : '';
+  return new McpAuthError(
+    server,
+    `MCP server "${server}" at ${urlForMessages(serverUrl)} advertises no OAuth: it serves no protected-resource metadata (RFC 9728) ` +
+      `and no authorization-server metadata (RFC 8414), and ${step} at ${urlForMessages(last.url)} answered ${httpStatusText(last.status)}${body}. ` +
+      'If the server needs no login, remove auth.oauth from its config; if its authorization server takes only clients registered beforehand, ' +
+      'set auth.oauth.client_id; otherwise check its url',
+    { cause: error },
+  );
 }

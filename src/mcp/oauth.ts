@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import path from 'node:path';
 import {
   discoverOAuthServerInfo,
@@ -20,6 +21,7 @@ import type {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { networkCause, plainExcerpt, urlForMessages } from './errors';
 import type { McpPoolLogger, McpServerSettings } from './pool';
 import { TokenFileError, TokenStore, type StoredLogin } from './token-store';
 
@@ -56,9 +58,25 @@ export class McpAuthError extends Error {
   constructor(
     readonly server: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(`OAuth: ${message}`);
+    super(`OAuth: ${message}`, options);
     this.name = 'McpAuthError';
+  }
+}
+
+/**
+ * No token could be had for now (the MCP server or its authorization server unreachable, or
+ * failing): worth retrying, as an unreachable MCP server is.
+ */
+export class McpTokenError extends Error {
+  constructor(
+    readonly server: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`OAuth: ${message}`, options);
+    this.name = 'McpTokenError';
   }
 }
 
@@ -94,17 +112,98 @@ interface Discovered {
   resource?: URL | string;
 }
 
-/** What a token request failure means: refused credentials are final, an unreachable or failing server is not. */
-export function tokenRequestFailure(server: string, error: unknown, refused: (reason: string) => string): Error {
-  if (error instanceof McpAuthError || error instanceof TokenFileError) return error;
+/** The last request of an OAuth flow and how it ended: what a failure of the flow is about. */
+export interface OAuthExchange {
+  method: string;
+  url: string;
+  status?: number;
+  /** A plain-text excerpt of an error answer's body. */
+  body?: string;
+  /** Set when no answer came (the network's error). */
+  error?: unknown;
+}
+
+/**
+ * A fetch for the SDK's OAuth functions that notes the last request it made: their errors say
+ * "fetch failed" or "HTTP 404" without saying to whom.
+ */
+export class WatchedFetch {
+  last?: OAuthExchange;
+
+  constructor(private readonly inner: FetchLike = fetch) {}
+
+  readonly fetch: FetchLike = async (url, init) => {
+    const exchange: OAuthExchange = { method: init?.method ?? 'GET', url: String(url) };
+    this.last = exchange;
+    try {
+      const response = await this.inner(url, init);
+      exchange.status = response.status;
+      if (response.status >= 400) exchange.body = plainExcerpt(await response.clone().text().catch(() => ''));
+      return response;
+    } catch (error) {
+      exchange.error = error;
+      throw error;
+    }
+  };
+}
+
+/** `HTTP 404 Not Found`. */
+export function httpStatusText(status: number): string {
+  return STATUS_CODES[status] ? `HTTP ${status} ${STATUS_CODES[status]}` : `HTTP ${status}`;
+}
+
+/**
+ * An OAuth error's text without the HTML page a server may have answered with: the SDK puts a
+ * body it cannot parse whole into its message ("HTTP 404: Invalid OAuth error response: ... Raw
+ * body: <!DOCTYPE html>...").
+ */
+function oauthErrorDetail(error: OAuthError): string {
+  const unparsed = /^HTTP (\d{3}): Invalid OAuth error response: [\s\S]*?Raw body: ([\s\S]*)$/.exec(error.message);
+  if (unparsed) {
+    const body = plainExcerpt(unparsed[2]);
+    return `${httpStatusText(Number(unparsed[1]))}${body ? `: ${body}` : ''}`;
+  }
+  const code = (error.constructor as { errorCode?: string }).errorCode ?? error.name;
+  return error.message ? `${code}: ${plainExcerpt(error.message, 300)}` : code;
+}
+
+/**
+ * Who could not be reached, when the last request got no answer: the MCP server itself (where
+ * discovery starts) or its authorization server.
+ */
+function unreachable(serverUrl: string | undefined, last: OAuthExchange | undefined): string | undefined {
+  if (!last?.error) return undefined;
+  const cause = networkCause(last.error);
+  if (!cause) return undefined;
+  const sameOrigin = serverUrl !== undefined && URL.canParse(serverUrl) && URL.canParse(last.url) && new URL(serverUrl).origin === new URL(last.url).origin;
+  return sameOrigin
+    ? `the MCP server at ${urlForMessages(serverUrl)} cannot be reached (${cause})`
+    : `its authorization server at ${urlForMessages(last.url)} cannot be reached (${cause})`;
+}
+
+/**
+ * What a token request failure means: refused credentials are final, an unreachable or failing
+ * server is not. `watched` (the flow's WatchedFetch and the MCP server's URL) lets the message say
+ * who could not be reached.
+ */
+export function tokenRequestFailure(
+  server: string,
+  error: unknown,
+  refused: (reason: string) => string,
+  watched?: { serverUrl: string; fetch: WatchedFetch },
+): Error {
+  if (error instanceof McpAuthError || error instanceof TokenFileError || error instanceof McpTokenError) return error;
   const transient = error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError;
   if (error instanceof OAuthError && (!transient || /^HTTP 4\d\d\b/.test(error.message))) {
-    const code = (error.constructor as { errorCode?: string }).errorCode ?? error.name;
-    const detail = error.message ? `${code}: ${error.message}` : code;
-    return new McpAuthError(server, refused(detail));
+    return new McpAuthError(server, refused(oauthErrorDetail(error)));
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new Error(`OAuth: could not get a token for MCP server "${server}" from its authorization server: ${message}`, { cause: error });
+  const away = unreachable(watched?.serverUrl, watched?.fetch.last);
+  if (away) return new McpTokenError(server, `could not get a token for MCP server "${server}": ${away}`, { cause: error });
+  const network = networkCause(error);
+  const message = error instanceof OAuthError ? oauthErrorDetail(error) : error instanceof Error ? plainExcerpt(error.message, 300) : String(error);
+  return new McpTokenError(server, `could not get a token for MCP server "${server}" from its authorization server: ${message}${network ? ` (${network})` : ''}`, {
+    cause: error,
+  });
 }
 
 export class McpOAuthProvider implements OAuthClientProvider {
@@ -120,15 +219,18 @@ export class McpOAuthProvider implements OAuthClientProvider {
   /** How the last renewal got its tokens: 'file' when a login or another process had put fresh ones there. */
   private renewedBy?: 'file';
   readonly store?: TokenStore;
+  /** The fetch of the OAuth requests made here; its last request says whom a failure is about. */
+  private readonly watch: WatchedFetch;
 
   constructor(
     readonly server: string,
     readonly serverUrl: string,
     readonly oauth: McpOAuthSettings,
     private readonly log: McpPoolLogger,
-    private readonly fetchFn?: FetchLike,
+    fetchFn?: FetchLike,
   ) {
     if (oauth.grant === 'authorization_code') this.store = new TokenStore(tokenFileOf(server, oauth));
+    this.watch = new WatchedFetch(fetchFn);
   }
 
   get redirectUrl(): string | undefined {
@@ -284,12 +386,15 @@ export class McpOAuthProvider implements OAuthClientProvider {
     const started = Date.now();
     try {
       const found = await this.discover();
-      const tokens = await fetchToken(this, found.authorizationServerUrl, { metadata: found.metadata, resource: found.resource as URL | undefined, fetchFn: this.fetchFn });
+      const tokens = await fetchToken(this, found.authorizationServerUrl, { metadata: found.metadata, resource: found.resource as URL | undefined, fetchFn: this.watch.fetch });
       this.hold(tokens, started);
       return tokens;
     } catch (error) {
-      throw tokenRequestFailure(this.server, error, (reason) =>
-        `the authorization server refused the client credentials of MCP server "${this.server}" (${reason}); check auth.oauth.client_id and client_secret`,
+      throw tokenRequestFailure(
+        this.server,
+        error,
+        (reason) => `the authorization server refused the client credentials of MCP server "${this.server}" (${reason}); check auth.oauth.client_id and client_secret`,
+        { serverUrl: this.serverUrl, fetch: this.watch },
       );
     }
   }
@@ -315,11 +420,15 @@ export class McpOAuthProvider implements OAuthClientProvider {
           clientInformation: current.client as OAuthClientInformationMixed,
           refreshToken,
           resource: found.resource,
-          fetchFn: this.fetchFn,
+          fetchFn: this.watch.fetch,
         });
       } catch (error) {
-        throw tokenRequestFailure(this.server, error, (reason) =>
-          `the authorization server refused the stored refresh token of MCP server "${this.server}" (${reason}): it was revoked or has expired; ${loginAdvice(this.server)} (${store.file})`,
+        throw tokenRequestFailure(
+          this.server,
+          error,
+          (reason) =>
+            `the authorization server refused the stored refresh token of MCP server "${this.server}" (${reason}): it was revoked or has expired; ${loginAdvice(this.server)} (${store.file})`,
+          { serverUrl: this.serverUrl, fetch: this.watch },
         );
       }
       const login: StoredLogin = { ...current, tokens: { ...tokens, issuer: current.tokens.issuer }, obtained_at: started, updated_at: new Date().toISOString() };
@@ -355,7 +464,7 @@ export class McpOAuthProvider implements OAuthClientProvider {
 
   private async discover(): Promise<Discovered> {
     if (!this.discovery) {
-      const info = await discoverOAuthServerInfo(this.serverUrl, { fetchFn: this.fetchFn });
+      const info = await discoverOAuthServerInfo(this.serverUrl, { fetchFn: this.watch.fetch });
       this.discovery = {
         authorizationServerUrl: info.authorizationServerUrl,
         authorizationServerMetadata: info.authorizationServerMetadata,

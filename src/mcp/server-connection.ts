@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { STATUS_CODES } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DEFAULT_REQUEST_TIMEOUT_MSEC, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -28,10 +29,22 @@ import {
   type Progress,
   ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError } from './errors';
+import {
+  errorMessage,
+  isConnectionLoss,
+  McpConnectionError,
+  McpErrorAnswer,
+  McpNotOfferedError,
+  networkCause,
+  plainExcerpt,
+  requestTimeoutSeconds,
+  urlForMessages,
+} from './errors';
+import { McpAuthError, McpTokenError } from './oauth';
 import type { McpPoolLogger, McpServerSettings } from './pool';
 import { filterAllowedTools, listAllPages, listAllTools, type Page } from './tool-list';
 import type { McpServerRequest } from './server-requests';
+import { TokenFileError } from './token-store';
 import { openTransport, type OpenedTransport } from './transports';
 
 const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
@@ -275,7 +288,7 @@ export class ServerConnection {
         if (signal?.aborted || !(session.closed || isConnectionLoss(error))) throw error;
         this.drop(session);
         if (attempt >= 2) {
-          throw new McpConnectionError(this.name, `connection lost during ${operation}: ${errorMessage(error)}`, {
+          throw new McpConnectionError(this.name, `connection lost during ${operation}: ${transportFailure(error, this.settings)}`, {
             cause: error,
           });
         }
@@ -363,10 +376,12 @@ export class ServerConnection {
       this.idleExtras = this.idleExtras.filter((idle) => idle !== session);
       this.log.info({ server: this.name }, 'MCP connection closed');
     };
+    const connecting: { onNotJsonRpc?: () => void } = {};
     client.onerror = (error) => {
       // Closing a session aborts its streams, which the transport reports as errors: not news.
       if (session.closed) return;
       this.log.warn({ server: this.name, err: errorMessage(error) }, 'MCP transport error');
+      if (opened.notJsonRpc() !== undefined) connecting.onNotJsonRpc?.();
       // A legacy SSE session lives exactly as long as its stream. Left alone, the SDK's EventSource
       // would reconnect by itself to a new server session that was never initialised and carry on
       // with it, so a broken stream ends the session and the next request connects afresh.
@@ -378,11 +393,25 @@ export class ServerConnection {
       session.tools = undefined;
       this.log.debug({ server: this.name }, 'MCP tool list changed');
     });
+    // A stdio server that writes something other than JSON-RPC to stdout while connecting gets a
+    // few seconds more to answer initialize (some print a banner, then work), then fails saying
+    // what it wrote, rather than at the end of the whole read timeout.
+    let notJsonRpcTimer: NodeJS.Timeout | undefined;
+    const wroteNotJsonRpc = new Promise<never>((_, reject) => {
+      connecting.onNotJsonRpc = () => {
+        notJsonRpcTimer ??= setTimeout(() => reject(new Error('not JSON-RPC on stdout')), Math.min(NOT_JSON_RPC_GRACE_MS, this.timeoutMs()));
+      };
+    });
     try {
-      await client.connect(opened.transport, this.requestOptions(undefined));
+      await Promise.race([client.connect(opened.transport, this.requestOptions(undefined)), wroteNotJsonRpc]);
     } catch (error) {
+      const failure = await connectFailure(this.name, error, opened, this.settings);
+      // Only now: closing a stdio server's client ends its process, whose own exit says more.
       await client.close().catch(() => undefined);
-      throw new McpConnectionError(this.name, await connectFailure(error, opened), { cause: error });
+      throw failure;
+    } finally {
+      clearTimeout(notJsonRpcTimer);
+      connecting.onNotJsonRpc = undefined;
     }
     if (session.closed || this.shutDown) {
       await client.close();
@@ -418,10 +447,10 @@ export class ServerConnection {
     const call = callOf(session);
     if (!call) {
       const why = session.calls.size === 0 ? 'outside a tool call' : `while ${session.calls.size} tool calls were in flight on one session`;
-      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal answers ${method} only during a tool call; it came ${why}`);
+      throw new McpErrorAnswer(ErrorCode.InvalidRequest, `mcp-agent-temporal answers ${method} only during a tool call; it came ${why}`);
     }
     if (!call.handler) {
-      throw new McpError(ErrorCode.InvalidRequest, `mcp-agent-temporal cannot answer ${method} for this call (a local activity, or no run to ask)`);
+      throw new McpErrorAnswer(ErrorCode.InvalidRequest, `mcp-agent-temporal cannot answer ${method} for this call (a local activity, or no run to ask)`);
     }
     const sequence = ++call.requests;
     this.log.info({ server: this.name, method, sequence }, 'MCP server request during a tool call');
@@ -508,6 +537,10 @@ export class ServerConnection {
     const seconds = this.settings.read_timeout_seconds;
     return { signal, ...(seconds ? { timeout: seconds * 1000 } : {}) };
   }
+
+  private timeoutMs(): number {
+    return (this.settings.read_timeout_seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000) * 1000;
+  }
 }
 
 /** Longer than any activity attempt: the call's own ReadTimer ends it instead. */
@@ -560,10 +593,63 @@ class ReadTimer {
   }
 }
 
-async function connectFailure(error: unknown, opened: OpenedTransport): Promise<string> {
+/** How long a stdio server that wrote something other than JSON-RPC to stdout still has to answer initialize. */
+const NOT_JSON_RPC_GRACE_MS = 5000;
+
+async function connectFailure(server: string, error: unknown, opened: OpenedTransport, settings: McpServerSettings): Promise<McpConnectionError> {
   // Let the child's last stderr lines drain through readline before quoting them.
   await nextTurn();
-  const stderr = opened.recentStderr();
-  const reason = `could not connect: ${errorMessage(error)}`;
-  return stderr.length ? `${reason}\nserver stderr:\n${stderr.join('\n')}` : reason;
+  return new McpConnectionError(server, `could not connect: ${connectReason(error, opened, settings)}`, {
+    cause: error,
+    stderr: opened.recentStderr(),
+  });
+}
+
+/**
+ * Why a connect failed, in the words that help: what a stdio server wrote or how its process
+ * ended (the SDK says only "Connection closed" or times out), the timeout and the setting that
+ * sets it, the address the network could not reach.
+ */
+function connectReason(error: unknown, opened: OpenedTransport, settings: McpServerSettings): string {
+  const reasons: string[] = [];
+  const notJsonRpc = opened.notJsonRpc();
+  if (notJsonRpc !== undefined) {
+    reasons.push(
+      `the server wrote something that is not JSON-RPC to stdout: "${plainExcerpt(notJsonRpc, 120)}" ` +
+        '(a stdio server may write only MCP messages there; its logs belong on stderr)',
+    );
+  }
+  const exit = opened.exited();
+  if (exit) {
+    const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`;
+    reasons.push(`the server process ${how} before it answered initialize`);
+  }
+  if (reasons.length > 0) return reasons.join('; ');
+  const seconds = requestTimeoutSeconds(error, (settings.read_timeout_seconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000));
+  if (seconds !== undefined) {
+    return `the server did not answer initialize within ${seconds} s; raise read_timeout_seconds in its config if it needs longer to start`;
+  }
+  return transportFailure(error, settings);
+}
+
+/**
+ * A transport's failure as a message: the address and the network's reason for one never
+ * answered (fetch says only "fetch failed"), the status and a plain-text excerpt for an HTTP error
+ * (servers answer with whole HTML pages), OAuth's own messages as they are.
+ */
+function transportFailure(error: unknown, settings: McpServerSettings): string {
+  const message = errorMessage(error);
+  if (error instanceof McpAuthError || error instanceof McpTokenError || error instanceof TokenFileError) return message;
+  if (settings.url) {
+    const where = urlForMessages(settings.url);
+    // The SSE transport's EventSource keeps only the text of fetch's error ("TypeError: fetch failed: connect ECONNREFUSED ...").
+    const network = networkCause(error) ?? (error instanceof SseError ? /fetch failed: (.+)$/.exec(message)?.[1] : undefined);
+    if (network) return `could not reach ${where}: ${network}`;
+    const status = (error as { code?: unknown }).code;
+    if ((error instanceof StreamableHTTPError || error instanceof SseError) && typeof status === 'number' && status >= 100) {
+      const detail = plainExcerpt(message.replace(/^(Streamable HTTP error|SSE error): /, '').replace(/^Non-200 status code \(\d+\)$/, ''));
+      return `${where} answered HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}${detail ? ` (${detail})` : ''}`;
+    }
+  }
+  return message.includes('<') ? plainExcerpt(message, 500) : message;
 }

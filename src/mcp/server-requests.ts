@@ -91,7 +91,14 @@ export interface McpServerRequestInput {
   timeoutSeconds: number;
 }
 
-/** A refusal goes back to the server as an MCP error with this message. */
+/**
+ * What a refused sampling request's message starts with when a person refused it (or let the
+ * approval time out): the words of the MCP specification's example, whose error code (-1) the
+ * server then gets (activities/server-requests.ts). Runs recorded earlier answered with the same words.
+ */
+export const SAMPLING_REJECTED = 'User rejected sampling request';
+
+/** A refusal goes back to the server as an MCP error with this message (activities/server-requests.ts picks its code). */
 export type McpServerRequestAnswer =
   | { ok: true; result: CreateMessageResult | CreateMessageResultWithTools | ElicitResult }
   | { ok: false; message: string };

@@ -1,9 +1,12 @@
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { deserializeMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { oauthProviderFor } from './oauth';
 import type { McpServerSettings, McpTransportKind } from './pool';
 import { WebSocketClientTransport } from './websocket';
@@ -33,11 +36,23 @@ export function transportKind(server: string, settings: McpServerSettings): McpT
 }
 
 const STDERR_LINES_KEPT = 20;
+/** Quoted in connect errors, which travel as activity failures and API error details: the tail only. */
+const STDERR_CHARS_KEPT = 2048;
+
+/** How a stdio server's process ended. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface OpenedTransport {
   transport: Transport;
-  /** The last lines a stdio server wrote to stderr: usually why it failed to start. */
+  /** The last lines a stdio server wrote to stderr (at most STDERR_CHARS_KEPT): usually why it failed to start. */
   recentStderr(): string[];
+  /** How a stdio server's process ended, once it has; undefined while it runs, and for other transports. */
+  exited(): ProcessExit | undefined;
+  /** The first line a stdio server wrote to stdout that is not a JSON-RPC message, if any. */
+  notJsonRpc(): string | undefined;
 }
 
 /**
@@ -58,17 +73,17 @@ export function openTransport(
   const authProvider = oauthProviderFor(server, settings);
   switch (kind) {
     case 'streamable_http':
-      return withoutStderr(new StreamableHTTPClientTransport(url, { requestInit, authProvider }));
+      return withoutProcess(new StreamableHTTPClientTransport(url, { requestInit, authProvider }));
     case 'sse':
-      return withoutStderr(new SSEClientTransport(url, { requestInit, authProvider }));
+      return withoutProcess(new SSEClientTransport(url, { requestInit, authProvider }));
     case 'websocket':
       // The headers go on the opening HTTP request, as the HTTP transports send them on every request.
-      return withoutStderr(new WebSocketClientTransport(url, settings.headers));
+      return withoutProcess(new WebSocketClientTransport(url, settings.headers));
   }
 }
 
 function openStdio(settings: McpServerSettings, onStderrLine: (line: string) => void): OpenedTransport {
-  const transport = new StdioClientTransport({
+  const transport = new WatchedStdioTransport({
     command: settings.command as string,
     args: settings.args,
     env: settings.env,
@@ -77,16 +92,101 @@ function openStdio(settings: McpServerSettings, onStderrLine: (line: string) => 
     stderr: 'pipe',
   });
   const recent: string[] = [];
+  let kept = 0;
   // With stderr 'pipe' the SDK hands out a PassThrough before the process starts.
   const stderr = transport.stderr as Readable | null;
   if (stderr) {
     createInterface({ input: stderr }).on('line', (line) => {
-      recent.push(line);
-      if (recent.length > STDERR_LINES_KEPT) recent.shift();
+      const bounded = line.length > STDERR_CHARS_KEPT ? `…${line.slice(-STDERR_CHARS_KEPT + 1)}` : line;
+      recent.push(bounded);
+      kept += bounded.length;
+      while (recent.length > STDERR_LINES_KEPT || (recent.length > 1 && kept > STDERR_CHARS_KEPT)) kept -= recent.shift()!.length;
       onStderrLine(line);
     });
   }
-  return { transport, recentStderr: () => [...recent] };
+  return { transport, recentStderr: () => [...recent], exited: () => transport.exit(), notJsonRpc: () => transport.firstNotJsonRpc };
+}
+
+/**
+ * The SDK's stdio transport, watched for the two things its errors leave out. A server that exits
+ * during start-up shows up only as "Connection closed": the exit code, which the SDK drops, says
+ * more. A line on stdout that is not JSON-RPC (a banner, a log line) is reported as a bare
+ * JSON.parse error and then ignored, so the client waits its whole timeout for an initialize
+ * answer that never comes: the line itself says what went wrong.
+ *
+ * Neither is public in the SDK: the child process and the read buffer are private fields
+ * (`_process`, `_readBuffer`). Each is used only when it is there as expected; otherwise errors
+ * read as they did (test/unit/mcp-transports.test.ts fails if an SDK update removes them).
+ */
+export class WatchedStdioTransport extends StdioClientTransport {
+  firstNotJsonRpc?: string;
+  private child?: ChildProcess;
+
+  constructor(params: StdioServerParameters) {
+    super(params);
+    const internals = this as unknown as { _readBuffer?: { readMessage?: unknown } };
+    if (typeof internals._readBuffer?.readMessage === 'function') {
+      internals._readBuffer = new LineKeepingReadBuffer((line) => (this.firstNotJsonRpc ??= line));
+    }
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    // Kept here: the SDK forgets its process when it closes, which is when the exit code matters.
+    const child = (this as unknown as { _process?: unknown })._process;
+    if (child && typeof (child as ChildProcess).pid === 'number') this.child = child as ChildProcess;
+  }
+
+  /** Whether the watching works (the SDK's internals were where expected): for tests. */
+  get watched(): { exit: boolean; stdout: boolean } {
+    return {
+      exit: this.child !== undefined,
+      stdout: (this as unknown as { _readBuffer?: unknown })._readBuffer instanceof LineKeepingReadBuffer,
+    };
+  }
+
+  exit(): ProcessExit | undefined {
+    const child = this.child;
+    if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+}
+
+/**
+ * The SDK's ReadBuffer (newline-delimited JSON-RPC, the same size limit), which also hands each
+ * line that is not a JSON-RPC message to `onRejected` before throwing as the SDK's does.
+ */
+class LineKeepingReadBuffer {
+  private buffer?: Buffer;
+
+  constructor(private readonly onRejected: (line: string) => void) {}
+
+  append(chunk: Buffer): void {
+    const size = (this.buffer?.length ?? 0) + chunk.length;
+    if (size > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
+      this.clear();
+      throw new Error(`ReadBuffer exceeded maximum size of ${STDIO_DEFAULT_MAX_BUFFER_SIZE} bytes`);
+    }
+    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
+  }
+
+  readMessage(): JSONRPCMessage | null {
+    if (!this.buffer) return null;
+    const index = this.buffer.indexOf('\n');
+    if (index === -1) return null;
+    const line = this.buffer.toString('utf8', 0, index).replace(/\r$/, '');
+    this.buffer = this.buffer.subarray(index + 1);
+    try {
+      return deserializeMessage(line);
+    } catch (error) {
+      this.onRejected(line);
+      throw error;
+    }
+  }
+
+  clear(): void {
+    this.buffer = undefined;
+  }
 }
 
 function parseUrl(server: string, url: string): URL {
@@ -97,6 +197,6 @@ function parseUrl(server: string, url: string): URL {
   }
 }
 
-function withoutStderr(transport: Transport): OpenedTransport {
-  return { transport, recentStderr: () => [] };
+function withoutProcess(transport: Transport): OpenedTransport {
+  return { transport, recentStderr: () => [], exited: () => undefined, notJsonRpc: () => undefined };
 }

@@ -15,11 +15,12 @@ describe('API: MCP servers', () => {
   let fixture: FixtureHttpServer;
   let toolsOnly: FixtureHttpServer;
   let running: RunningApi;
+  let downUrl: string;
 
   beforeAll(async () => {
     fixture = await startFixtureHttpServer();
     toolsOnly = await startFixtureHttpServer(0, { canExit: false, toolsOnly: true });
-    const nobody = await freePort();
+    downUrl = `http://127.0.0.1:${await freePort()}/mcp`;
     running = await startApi(
       testConfig(
         {
@@ -27,8 +28,10 @@ describe('API: MCP servers', () => {
             servers: {
               everything: { command: process.execPath, args: [everythingEntry, 'stdio'], description: 'Test tools' },
               fixture: { url: fixture.url, allowed_tools: ['add', 'echo'] },
-              down: { url: `http://127.0.0.1:${nobody}/mcp`, description: 'Nobody listens here' },
+              down: { url: downUrl, description: 'Nobody listens here' },
               bare: { url: toolsOnly.url },
+              hang: { command: 'sleep', args: ['1000'], read_timeout_seconds: 2 },
+              exits: { command: process.execPath, args: ['-e', 'console.error("cannot open /etc/app.conf"); process.exit(3)'] },
             },
           },
         },
@@ -54,6 +57,8 @@ describe('API: MCP servers', () => {
         { name: 'fixture', transport: 'streamable_http' },
         { name: 'down', transport: 'streamable_http', description: 'Nobody listens here' },
         { name: 'bare', transport: 'streamable_http' },
+        { name: 'hang', transport: 'stdio' },
+        { name: 'exits', transport: 'stdio' },
       ],
     });
   });
@@ -118,7 +123,7 @@ describe('API: MCP servers', () => {
     for (const path of ['/servers/nope/tools', '/servers/nope/resources', '/servers/nope/prompts', '/servers/nope/resources/read?uri=x:y']) {
       const reply = await get(path);
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 404, code: 'server_not_found' });
-      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare.');
+      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare, hang, exits.');
     }
     const resource = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://nothing/here')}`);
     expect(resource.status).toBe(404);
@@ -217,11 +222,32 @@ describe('API: MCP servers', () => {
     });
   });
 
-  it('answers 503 when the server cannot be reached', async () => {
+  it('answers 503 when the server cannot be reached, naming its address and the network error', async () => {
     for (const path of ['/servers/down/tools', '/servers/down/resources', '/servers/down/prompts']) {
       const reply = await get(path);
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 503, code: 'mcp_server_unavailable' });
-      expect(reply.body.error.message).toMatch(/^MCP server "down": could not connect: /);
+      expect(reply.body.error.message).toBe(`MCP server "down": could not connect: could not reach ${downUrl}: connect ECONNREFUSED ${new URL(downUrl).host}`);
     }
+  });
+
+  it('answers 503 for a stdio server that exits at start, with its exit code, and its stderr in the details', async () => {
+    const reply = await get('/servers/exits/tools');
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toEqual({
+      code: 'mcp_server_unavailable',
+      message: 'MCP server "exits": could not connect: the server process exited with code 3 before it answered initialize',
+      details: { stderr: 'cannot open /etc/app.conf' },
+    });
+  });
+
+  it('answers 504 when the server does not answer within read_timeout_seconds, naming the setting', async () => {
+    const started = Date.now();
+    const reply = await get('/servers/hang/tools');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(reply.status).toBe(504);
+    expect(reply.body.error).toEqual({
+      code: 'mcp_server_timeout',
+      message: 'MCP server "hang" did not answer within 2 s while connecting (initialize); raise mcp.servers.hang.read_timeout_seconds if it needs longer.',
+    });
   });
 });

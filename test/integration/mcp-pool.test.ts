@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { type McpCallToolInput, type McpCallToolResult } from '../../activities/contracts';
 import { FailureTypes } from '../../src/failure-types';
+import { freePort } from '../../temporal/dev-server';
 import { createMcpActivities } from '../../activities/mcp';
 import type { ToolDefinition } from '../../src/llm/messages';
 import { McpPool, type McpServerSettings } from '../../src/mcp/pool';
@@ -94,6 +95,10 @@ describe('MCP pool and activities', () => {
       fxstdio_limited: fixtureOverStdio({ allowed_tools: ['add', 'e*'] }),
       missing_binary: { command: path.join(scratch, 'no-such-server') },
       exits_at_start: { command: process.execPath, args: ['-e', 'console.error("bad server config: boom"); process.exit(3)'] },
+      // Writes a banner to stdout (the protocol's channel), then never answers.
+      not_json: { command: process.execPath, args: ['-e', 'console.log("Weather server listening on stdio"); setInterval(() => {}, 1000)'], read_timeout_seconds: 60 },
+      hangs: { command: 'sleep', args: ['1000'], read_timeout_seconds: 1 },
+      http_down: { url: `http://127.0.0.1:${await freePort()}/mcp` },
     });
     activities = createMcpActivities(pool, scratchConversationStore());
   });
@@ -404,11 +409,39 @@ describe('MCP pool and activities', () => {
       expect(failure.message).toContain('MCP server "missing_binary": could not connect');
     });
 
-    it("quotes a server's stderr when it exits during start-up", async () => {
+    it("says how a server that exits during start-up ended, and quotes its stderr", async () => {
       const failure = await expectFailure(list('exits_at_start'));
       expect(failure.type).toBe(FailureTypes.McpConnectionFailed);
       expect(failure.nonRetryable).toBe(false);
-      expect(failure.message).toContain('bad server config: boom');
+      expect(failure.message).toBe(
+        'MCP server "exits_at_start": could not connect: the server process exited with code 3 before it answered initialize\n' +
+          'server stderr:\nbad server config: boom',
+      );
+    });
+
+    it('fails a stdio server that writes something other than JSON-RPC to stdout within seconds, quoting it', async () => {
+      const started = Date.now();
+      const failure = await expectFailure(list('not_json'));
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(failure.type).toBe(FailureTypes.McpConnectionFailed);
+      expect(failure.message).toBe(
+        'MCP server "not_json": could not connect: the server wrote something that is not JSON-RPC to stdout: ' +
+          '"Weather server listening on stdio" (a stdio server may write only MCP messages there; its logs belong on stderr)',
+      );
+    });
+
+    it('says a server that never answers initialize did not within its read timeout, and which setting to raise', async () => {
+      const failure = await expectFailure(list('hangs'));
+      expect(failure.type).toBe(FailureTypes.McpConnectionFailed);
+      expect(failure.message).toBe(
+        'MCP server "hangs": could not connect: the server did not answer initialize within 1 s; raise read_timeout_seconds in its config if it needs longer to start',
+      );
+    });
+
+    it('names the address and the network error of an HTTP server nobody listens for', async () => {
+      const failure = await expectFailure(list('http_down'));
+      expect(failure.type).toBe(FailureTypes.McpConnectionFailed);
+      expect(failure.message).toMatch(/^MCP server "http_down": could not connect: could not reach http:\/\/127\.0\.0\.1:(\d+)\/mcp: connect ECONNREFUSED 127\.0\.0\.1:\1$/);
     });
   });
 

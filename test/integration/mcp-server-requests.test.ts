@@ -282,7 +282,9 @@ describe('sampling', () => {
 
     const [approved, denied] = toolResultsSeen(env.provider.requests(model)[2]);
     expect(approved.content).toContain('Approved summary.');
-    expect(denied.content).toContain('User rejected sampling request: not now');
+    // Once prefixed, with the code the MCP specification gives a user's rejection in its example (-1).
+    expect(denied.content).toContain('MCP error -1: User rejected sampling request: not now');
+    expect(denied.content).not.toMatch(/MCP error -?\d+: MCP error/);
     expect(second.kind).toBe('approval');
     expect(env.provider.requests('sampler-approved')).toHaveLength(1);
   });
@@ -446,7 +448,10 @@ describe('elicitation', () => {
     await handle.result();
     const results = toolResultsSeen(env.provider.requests(model)[1]);
     expect(results[0].content).toBe('slept 1500 ms');
-    expect(results[1].content).toContain('only during a tool call; it came while 2 tool calls were in flight on one session');
+    expect(results[1].content).toContain(
+      'MCP error -32600: mcp-agent-temporal answers elicitation/create only during a tool call; it came while 2 tool calls were in flight on one session',
+    );
+    expect(results[1].content).not.toMatch(/MCP error -?\d+: MCP error/);
   });
 
   test("a child agent's question is the parent run's pending input, answered and checked through the parent", async () => {
@@ -471,6 +476,8 @@ describe('elicitation', () => {
     env.provider.script(model, [{ toolCalls: [{ name: 'inline-ask', arguments: {} }] }, { text: 'ok' }]);
     const handle = await env.start('agent', 'Ask.', agentSpec(model, ['inline']));
     await handle.result();
-    expect(toolResultsSeen(env.provider.requests(model)[1])[0].content).toContain('cannot answer elicitation/create for this call (a local activity');
+    const [refused] = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(refused.content).toContain('MCP error -32600: mcp-agent-temporal cannot answer elicitation/create for this call (a local activity');
+    expect(refused.content).not.toMatch(/MCP error -?\d+: MCP error/);
   });
 });

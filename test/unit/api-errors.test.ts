@@ -1,3 +1,4 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ServiceError } from '@temporalio/client';
 import {
   InputRejectedError,
@@ -7,6 +8,8 @@ import {
   WorkerUnavailableError,
 } from '../../client/run-errors';
 import { ApiError, isTemporalUnavailable, toApiError } from '../../src/api/errors';
+import { mcpApiError } from '../../src/api/routes/servers';
+import { McpConnectionError } from '../../src/mcp/errors';
 import { RequestValidationError } from '../../src/api/validation';
 import { SpecError, UnknownWorkflowError } from '../../src/config/errors';
 
@@ -116,5 +119,22 @@ describe('isTemporalUnavailable', () => {
   it('is false for gRPC errors that are answers, such as NOT_FOUND', () => {
     expect(isTemporalUnavailable(new ServiceError('not found', { cause: grpcError(5) }))).toBe(false);
     expect(isTemporalUnavailable(new Error('plain'))).toBe(false);
+  });
+});
+
+describe('mcpApiError', () => {
+  it('answers a request the server did not answer in time with 504, its timeout and the setting to raise', () => {
+    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: 3000 });
+    expect(mapped(mcpApiError(timeout, 'docs', { kind: 'resource', uri: 'file:///a' }, 60))).toEqual({
+      status: 504,
+      code: 'mcp_server_timeout',
+      message: 'MCP server "docs" did not answer within 3 s (reading a resource); raise mcp.servers.docs.read_timeout_seconds if it needs longer.',
+    });
+    // A connect whose initialize timed out is a failed connect, and a timeout all the same.
+    const connect = new McpConnectionError('docs', 'could not connect: the server did not answer initialize within 3 s', { cause: timeout });
+    expect(mapped(mcpApiError(connect, 'docs', { kind: 'tools' }, 60))).toMatchObject({
+      status: 504,
+      message: 'MCP server "docs" did not answer within 3 s while connecting (initialize); raise mcp.servers.docs.read_timeout_seconds if it needs longer.',
+    });
   });
 });

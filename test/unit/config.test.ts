@@ -434,6 +434,22 @@ workflows:
     ]);
   });
 
+  it('takes only file:// URIs as roots, as the MCP specification asks', () => {
+    const error = configErrorOf(() =>
+      load(`
+mcp:
+  servers:
+    r:
+      command: node
+      roots: [{ uri: "file:///srv/project" }, { uri: "https://example.com/x" }, { uri: "not a uri" }]
+`),
+    );
+    expect(error.problems).toEqual([
+      'mcp.servers.r.roots[1].uri: roots must be file:// URIs, such as file:///home/me/project',
+      'mcp.servers.r.roots[2].uri: roots must be file:// URIs, such as file:///home/me/project',
+    ]);
+  });
+
   it('infers MCP transports and checks each server has what its transport needs', () => {
     const config = load(`
 mcp:

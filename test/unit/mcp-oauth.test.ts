@@ -207,6 +207,15 @@ test('a refused grant is final; a failing or unreachable authorization server is
   expect(tokenRequestFailure('docs', new TypeError('fetch failed'), refused)).not.toBeInstanceOf(McpAuthError);
 });
 
+test('an HTML page an authorization server answers with is cut to a line of plain text', () => {
+  const refused = (reason: string) => `refused (${reason})`;
+  const page = '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot POST /token</pre>\n</body>\n</html>\n';
+  const sdkMessage = `HTTP 404: Invalid OAuth error response: SyntaxError: Unexpected token '<', "<!DOCTYPE "... is not valid JSON. Raw body: ${page}`;
+  expect(tokenRequestFailure('docs', new ServerError(sdkMessage), refused).message).toBe('OAuth: refused (HTTP 404 Not Found: Error Cannot POST /token)');
+  const down = tokenRequestFailure('docs', new ServerError(sdkMessage.replace('HTTP 404', 'HTTP 502')), refused);
+  expect(down.message).toBe('OAuth: could not get a token for MCP server "docs" from its authorization server: HTTP 502 Bad Gateway: Error Cannot POST /token');
+});
+
 test('the logger redacts tokens, client secrets and Authorization headers', () => {
   let written = '';
   const sink = new Writable({

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpServerConfigError, openTransport, transportKind } from '../../src/mcp/transports';
+import { McpServerConfigError, openTransport, transportKind, WatchedStdioTransport } from '../../src/mcp/transports';
 import { WebSocketServer } from 'ws';
 import { MCP_WEBSOCKET_SUBPROTOCOL, WebSocketClientTransport } from '../../src/mcp/websocket';
 
@@ -55,6 +55,41 @@ describe('openTransport', () => {
       const opened = openTransport('s', { transport: 'websocket', url: 'ws://localhost:1', headers }, ignoreStderr);
       expect(opened.transport).toBeInstanceOf(WebSocketClientTransport);
     }
+  });
+});
+
+describe('WatchedStdioTransport', () => {
+  it("keeps what the SDK's errors leave out: the first line on stdout that is not JSON-RPC, and the exit code", async () => {
+    // Reads the SDK transport's private child process and read buffer: this fails if an SDK update moves them.
+    const transport = new WatchedStdioTransport({
+      command: process.execPath,
+      args: ['-e', 'console.log("Server starting on stdio..."); console.log(JSON.stringify({ jsonrpc: "2.0", method: "x" })); setTimeout(() => process.exit(3), 100)'],
+      stderr: 'pipe',
+    });
+    const messages: unknown[] = [];
+    const errors: Error[] = [];
+    transport.onmessage = (message) => messages.push(message);
+    transport.onerror = (error) => errors.push(error);
+    const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
+    await transport.start();
+    expect(transport.watched).toEqual({ exit: true, stdout: true });
+    await closed;
+    expect(transport.firstNotJsonRpc).toBe('Server starting on stdio...');
+    expect(errors).toHaveLength(1);
+    expect(messages).toEqual([{ jsonrpc: '2.0', method: 'x' }]);
+    expect(transport.exit()).toEqual({ code: 3, signal: null });
+  });
+
+  it('keeps at most 2 KB of stderr, the last lines', async () => {
+    const opened = openTransport('s', { command: process.execPath, args: ['-e', 'for (let i = 0; i < 100; i++) console.error(`line ${i} ` + "x".repeat(100))'] }, ignoreStderr);
+    const closed = new Promise<void>((resolve) => (opened.transport.onclose = resolve));
+    await opened.transport.start();
+    await closed;
+    await new Promise((resolve) => setImmediate(resolve));
+    const kept = opened.recentStderr();
+    expect(kept.join('').length).toBeLessThanOrEqual(2048);
+    expect(kept.at(-1)).toMatch(/^line 99 /);
+    expect(opened.exited()).toEqual({ code: 0, signal: null });
   });
 });
 

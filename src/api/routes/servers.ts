@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { DEFAULT_REQUEST_TIMEOUT_MSEC } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { formatPath } from '../../config/problems';
 import type { Config } from '../../config/schema';
-import { isNotFoundAnswer, isRequestTimeout, McpConnectionError, McpNotOfferedError, serverAnswer, UnknownMcpServerError } from '../../mcp/errors';
+import { isNotFoundAnswer, McpConnectionError, McpNotOfferedError, requestTimeoutSeconds, serverAnswer, UnknownMcpServerError } from '../../mcp/errors';
 import { McpPool } from '../../mcp/pool';
 import { hasPromptArgumentProblems, promptArgumentProblems, promptArgumentsMessage } from '../../mcp/prompt-arguments';
 import { McpServerConfigError } from '../../mcp/transports';
@@ -39,15 +40,25 @@ type Wanted = { kind: 'tools' | 'resources' | 'prompts' } | { kind: 'resource'; 
  * server's own answer 404 when it has no such resource or prompt, 400 for a prompt's arguments it
  * refuses, 422 otherwise.
  */
-export function mcpApiError(error: unknown, server: string, wanted: Wanted): unknown {
+export function mcpApiError(error: unknown, server: string, wanted: Wanted, readTimeoutSeconds?: number): unknown {
   if (error instanceof UnknownMcpServerError) {
     return new ApiError(404, 'server_not_found', `${error.message}.`);
   }
-  if (error instanceof McpConnectionError || error instanceof McpServerConfigError) {
-    return new ApiError(503, 'mcp_server_unavailable', error.message.split('\n', 1)[0]);
+  // Before the connection failures: a server that never answered initialize is a failed connect
+  // whose cause is the timeout, and says more as one than as "unavailable".
+  const seconds = requestTimeoutSeconds(error, readTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_MSEC / 1000);
+  if (seconds !== undefined) {
+    const during = error instanceof McpConnectionError ? 'while connecting (initialize)' : `(${WANTED_WORDS[wanted.kind]})`;
+    return new ApiError(
+      504,
+      'mcp_server_timeout',
+      `MCP server "${server}" did not answer within ${seconds} s ${during}; raise mcp.servers.${server}.read_timeout_seconds if it needs longer.`,
+    );
   }
-  if (isRequestTimeout(error)) {
-    return new ApiError(504, 'mcp_server_timeout', `MCP server "${server}" did not answer in time (read_timeout_seconds).`);
+  if (error instanceof McpConnectionError || error instanceof McpServerConfigError) {
+    // The message's first line; a stdio server's stderr goes in the details, not in the sentence.
+    const stderr = error instanceof McpConnectionError ? error.stderr : undefined;
+    return new ApiError(503, 'mcp_server_unavailable', error.message.split('\n', 1)[0], stderr && { stderr: stderr.join('\n') });
   }
   if (error instanceof McpNotOfferedError) return notFound(server, wanted, `${error.message}.`);
   const answer = serverAnswer(error);
@@ -58,6 +69,14 @@ export function mcpApiError(error: unknown, server: string, wanted: Wanted): unk
   }
   return new ApiError(422, 'mcp_server_error', `MCP server "${server}" answered with an error: ${answer.message}`, { code: answer.code });
 }
+
+const WANTED_WORDS: Record<Wanted['kind'], string> = {
+  tools: 'listing its tools',
+  resources: 'listing its resources',
+  prompts: 'listing its prompts',
+  resource: 'reading a resource',
+  prompt: 'getting a prompt',
+};
 
 function notFound(server: string, wanted: Wanted, reason: string): ApiError {
   if (wanted.kind === 'prompt') return new ApiError(404, 'prompt_not_found', `MCP server "${server}" has no prompt "${wanted.name}": ${reason}`);
@@ -83,7 +102,7 @@ export const serverRoutes: FastifyPluginAsyncZod<ServerRouteOptions> = async (ap
     try {
       return await request();
     } catch (error) {
-      throw mcpApiError(error, server, wanted);
+      throw mcpApiError(error, server, wanted, config.mcp.servers[server]?.read_timeout_seconds);
     }
   }
 
