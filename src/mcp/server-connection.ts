@@ -32,7 +32,7 @@ import { errorMessage, isConnectionLoss, McpConnectionError, McpNotOfferedError 
 import type { McpPoolLogger, McpServerSettings } from './pool';
 import { filterAllowedTools, listAllPages, listAllTools, type Page } from './tool-list';
 import type { McpServerRequest } from './server-requests';
-import { openTransport, type OpenedTransport } from './transports';
+import { openTransport, stdioStartFailure, type OpenedTransport } from './transports';
 
 const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
 const TERMINATE_WAIT_MS = 2000;
@@ -382,7 +382,7 @@ export class ServerConnection {
       await client.connect(opened.transport, this.requestOptions(undefined));
     } catch (error) {
       await client.close().catch(() => undefined);
-      throw new McpConnectionError(this.name, await connectFailure(error, opened), { cause: error });
+      throw stdioStartFailure(this.name, this.settings, error) ?? new McpConnectionError(this.name, await connectFailure(error, opened), { cause: error });
     }
     if (session.closed || this.shutDown) {
       await client.close();

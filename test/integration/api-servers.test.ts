@@ -29,6 +29,7 @@ describe('API: MCP servers', () => {
               fixture: { url: fixture.url, allowed_tools: ['add', 'echo'] },
               down: { url: `http://127.0.0.1:${nobody}/mcp`, description: 'Nobody listens here' },
               bare: { url: toolsOnly.url },
+              missing: { command: '/nonexistent/binary' },
             },
           },
         },
@@ -54,6 +55,7 @@ describe('API: MCP servers', () => {
         { name: 'fixture', transport: 'streamable_http' },
         { name: 'down', transport: 'streamable_http', description: 'Nobody listens here' },
         { name: 'bare', transport: 'streamable_http' },
+        { name: 'missing', transport: 'stdio' },
       ],
     });
   });
@@ -114,7 +116,7 @@ describe('API: MCP servers', () => {
     for (const path of ['/servers/nope/tools', '/servers/nope/resources', '/servers/nope/prompts', '/servers/nope/resources/read?uri=x:y']) {
       const reply = await get(path);
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 404, code: 'server_not_found' });
-      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare.');
+      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare, missing.');
     }
     const resource = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://nothing/here')}`);
     expect(resource.status).toBe(404);
@@ -176,5 +178,14 @@ describe('API: MCP servers', () => {
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 503, code: 'mcp_server_unavailable' });
       expect(reply.body.error.message).toMatch(/^MCP server "down": could not connect: /);
     }
+  });
+
+  it('answers 503 naming the command when a stdio server cannot be started', async () => {
+    const reply = await get('/servers/missing/tools');
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toEqual({
+      code: 'mcp_server_unavailable',
+      message: 'MCP server "missing": cannot start its command "/nonexistent/binary": no such file (ENOENT)',
+    });
   });
 });
