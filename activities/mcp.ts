@@ -61,7 +61,8 @@ export function createMcpActivities(
           ...(images.length > 0 && { images }),
         };
       } catch (error) {
-        if (signal.aborted || error instanceof McpConnectionError) throw error;
+        // A server that cannot be reached, or cannot start at all, is the run's problem, not the model's.
+        if (signal.aborted || error instanceof McpConnectionError || error instanceof McpServerConfigError) throw error;
         if (isRequestTimeout(error)) return timedOut(server, tool, pool.settings(server).read_timeout_seconds);
         return { content: errorMessage(error), isError: true };
       }

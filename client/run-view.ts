@@ -61,12 +61,13 @@ export const conversationSchema = z
       .object({
         turn: z.number(),
         outcome: z.enum(['answered', 'max_iterations', 'interrupted', 'failed']),
-        error: z.object({ code: z.string(), message: z.string() }).optional(),
+        error: runErrorSchema.optional(),
       })
       .optional()
       .describe('How the last finished turn ended; a failed turn leaves the conversation open'),
   })
   .describe('A conversation run (contract section 9)');
+export type ConversationView = z.infer<typeof conversationSchema>;
 
 export const contextUseSchema = z
   .object({
@@ -241,6 +242,16 @@ function patternOfWorkflowType(workflowType: string): string | undefined {
 }
 
 /**
+ * The workflow keeps a failed turn's failure type as Temporal names it (`ProviderRequestRejected`,
+ * as its history does); the Run shows it snake_case, as it shows the run's own `error.code`.
+ */
+function conversationView(conversation: NonNullable<RunState['conversation']>): ConversationView {
+  const error = conversation.lastTurn?.error;
+  if (!error) return conversation;
+  return { ...conversation, lastTurn: { ...conversation.lastTurn!, error: { ...error, code: snakeCase(error.code) } } };
+}
+
+/**
  * Usage comes from the live state when a worker answered the query, else from a completed
  * result that carries it (an agent's does), else it is unknown and reads as zero.
  */
@@ -260,7 +271,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
     ...(open && state?.pendingInputs !== undefined && state.pendingInputs.length > 0 && { pendingInputs: state.pendingInputs }),
     usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
-    ...(state?.conversation && { conversation: state.conversation }),
+    ...(state?.conversation && { conversation: conversationView(state.conversation) }),
     ...(state?.context && { context: state.context }),
     ...(open && facts.retrying && { retrying: facts.retrying }),
     startedAt: facts.startTime.toISOString(),

@@ -14,7 +14,7 @@ import type { Storage } from '../storage/open';
 import type { DeltaFeed } from '../streaming/nats';
 import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
-import { ApiError, toApiError } from './errors';
+import { ApiError, logApiError, toApiError } from './errors';
 import { describeJsonBodies, describeWorkflowRuns } from './openapi';
 import { packageManifest } from '../package-info';
 import { ConversationStore } from '../conversation/store';
@@ -125,8 +125,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // be); the routes' own schemas say how long each may be, with a 400 in the error shape.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own rejections (a bad percent-encoding, a path part over the limit) in the error shape too.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const apiError = toApiError(error);
+      logApiError(request.log, apiError, error);
       void (reply as FastifyReply).code(apiError.status).send(apiError.body());
     },
   });
@@ -138,7 +139,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, apiError.message);
+    logApiError(request.log, apiError, error);
     return reply.code(apiError.status).send(apiError.body());
   });
   app.setNotFoundHandler((request) => {

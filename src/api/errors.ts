@@ -126,6 +126,27 @@ function validationError(error: RequestValidationError): ApiError {
   return new ApiError(400, 'invalid_request', `The request is not valid: ${summary}.`, problems);
 }
 
+/** The part of a request's logger that logApiError uses. */
+interface RequestLog {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+/**
+ * How a failed request is logged. A 500 is our own bug: error level, with the error and its stack.
+ * Every other status is an answer the contract lists, and the reply already says why: the
+ * caller's mistake (4xx) at info, an upstream that is down or slow (503 Temporal or an MCP server
+ * unreachable, 504 too slow) at warn, each with its code and message and no stack, so an
+ * operator's error-level alerts fire on bugs only.
+ */
+export function logApiError(log: RequestLog, apiError: ApiError, error: unknown): void {
+  const fields = { status: apiError.status, code: apiError.code };
+  if (apiError.status === 500) log.error({ ...fields, err: error }, apiError.message);
+  else if (apiError.status >= 500) log.warn(fields, apiError.message);
+  else log.info(fields, apiError.message);
+}
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof RequestValidationError) return validationError(error);

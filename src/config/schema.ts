@@ -350,13 +350,21 @@ const telemetrySchema = z
   })
   .strict();
 
+/**
+ * One server of `streaming.nats_url`: nats:// or tls:// (TLS as the server asks for it), or host:port
+ * alone. The Node client (`@nats-io/transport-node`) speaks TCP only: it refuses ws:// and wss:// at
+ * connect time, and would take any other scheme (http://) for TCP to that host, so both are config
+ * errors here rather than a connection that never comes.
+ */
+const NATS_SERVER_URL = String.raw`(?:(?:nats|tls):\/\/)?(?:(?!:\/\/)[^\s,])+`;
+
 const streamingSchema = z
   .object({
     nats_url: z
       .string()
       .regex(
-        /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
-        'must be a NATS server URL such as nats://127.0.0.1:4222, or several separated by commas',
+        new RegExp(`^${NATS_SERVER_URL}(?:,${NATS_SERVER_URL})*$`),
+        'must be a NATS server URL with the scheme nats:// or tls:// (or none: host:port), such as nats://127.0.0.1:4222, or several separated by commas; ws:// and wss:// are not supported (the Node client speaks TCP only)',
       )
       .describe(
         'The NATS server (or a cluster, URLs separated by commas) that carries token deltas from workers to API processes (README, "Streaming"); none: LLM calls do not stream and events have no llm_delta',

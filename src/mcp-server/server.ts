@@ -4,7 +4,7 @@ import { CallToolRequestSchema, type CallToolResult, type ServerNotification, ty
 import { z } from 'zod';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import type { RunsClient } from '../../client/runs';
-import { ApiError, toApiError } from '../api/errors';
+import { ApiError, logApiError, toApiError } from '../api/errors';
 import {
   cancelBody,
   MAX_WAIT_SECONDS,
@@ -31,12 +31,14 @@ import type { Config } from '../config/schema';
 
 export interface McpServerLogger {
   error(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
 }
 
 export interface WorkflowsMcpServerOptions {
   config: Config;
   runs: RunsClient;
-  /** Where failures on our side (Temporal unreachable, our bugs) are logged; callers see only code and message. */
+  /** Where failed tool calls are logged, as the API logs failed requests (logApiError); callers see only code and message. */
   logger?: McpServerLogger;
 }
 
@@ -120,7 +122,7 @@ function success(value: Record<string, unknown>): CallToolResult {
  */
 function failure(error: unknown, logger: McpServerLogger | undefined): CallToolResult {
   const apiError = toApiError(error);
-  if (apiError.status >= 500) logger?.error({ err: error }, apiError.message);
+  if (logger) logApiError(logger, apiError, error);
   return { content: [{ type: 'text', text: JSON.stringify(apiError.body()) }], isError: true };
 }
 

@@ -45,7 +45,7 @@ import type { McpPoolLogger, McpServerSettings } from './pool';
 import { filterAllowedTools, listAllPages, listAllTools, type Page } from './tool-list';
 import type { McpServerRequest } from './server-requests';
 import { TokenFileError } from './token-store';
-import { openTransport, type OpenedTransport } from './transports';
+import { openTransport, stdioStartFailure, type OpenedTransport } from './transports';
 
 const CLIENT_INFO = { name: 'mcp-agent-temporal', version: '0.1.0' };
 const TERMINATE_WAIT_MS = 2000;
@@ -405,7 +405,7 @@ export class ServerConnection {
     try {
       await Promise.race([client.connect(opened.transport, this.requestOptions(undefined)), wroteNotJsonRpc]);
     } catch (error) {
-      const failure = await connectFailure(this.name, error, opened, this.settings);
+      const failure = stdioStartFailure(this.name, this.settings, error) ?? (await connectFailure(this.name, error, opened, this.settings));
       // Only now: closing a stdio server's client ends its process, whose own exit says more.
       await client.close().catch(() => undefined);
       throw failure;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -16,10 +17,38 @@ export class McpServerConfigError extends Error {
   constructor(
     readonly server: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`MCP server "${server}": ${problem}`);
+    super(`MCP server "${server}": ${problem}`, options);
     this.name = 'McpServerConfigError';
   }
+}
+
+/** What spawn reports for a program that is not there, or that may not be run. */
+const UNSTARTABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'a part of its path is not a directory',
+  EACCES: 'permission denied: not an executable file',
+};
+
+/**
+ * A stdio server whose command cannot be started at all (spawn's ENOENT, EACCES, ENOTDIR) as the
+ * config error it is, naming the command, or its `cwd` when that is what is missing (spawn says
+ * ENOENT for the command then too): no retry brings the file into being, so the activity fails at
+ * once instead of retrying for minutes. Undefined for any other failure, such as a server that
+ * starts and then exits, which another attempt may get past.
+ */
+export function stdioStartFailure(server: string, settings: McpServerSettings, error: unknown): McpServerConfigError | undefined {
+  const failure = error as NodeJS.ErrnoException | undefined;
+  const reason = UNSTARTABLE[failure?.code ?? ''];
+  if (!reason || !failure?.syscall?.startsWith('spawn') || transportKind(server, settings) !== 'stdio') return undefined;
+  if (settings.cwd !== undefined && !existsSync(settings.cwd)) {
+    return new McpServerConfigError(server, `cannot start: its working directory (cwd) "${settings.cwd}" does not exist`, { cause: error });
+  }
+  const command = settings.command as string;
+  // A bare name is looked up on the server's PATH (its `env`, else the worker's).
+  const why = failure.code === 'ENOENT' && !command.includes('/') ? 'not found on its PATH' : reason;
+  return new McpServerConfigError(server, `cannot start its command "${command}": ${why} (${failure.code})`, { cause: error });
 }
 
 /** `transport:` wins; otherwise a command means stdio and a url means streamable HTTP. */

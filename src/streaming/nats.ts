@@ -23,13 +23,16 @@ export interface StreamingSettings {
 }
 
 /**
- * `streaming.nats_url` as the client takes it: the servers (URLs separated by commas), and the
+ * `streaming.nats_url` as the client takes it: the servers (URLs separated by commas), the
  * credentials a URL carries (`nats://user:password@host`, or `nats://token@host`), which the client
- * would otherwise ignore.
+ * would otherwise ignore, and TLS required when a URL says tls://. The client reads no scheme (it
+ * upgrades to TLS only when the server offers it), so without `tls` a tls:// URL to a server
+ * without TLS would carry the deltas in clear text.
  */
-export function natsServers(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
-  const options: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] };
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string; token?: string; tls?: Record<string, never> } {
+  const options: { servers: string[]; user?: string; pass?: string; token?: string; tls?: Record<string, never> } = { servers: [] };
   for (const part of url.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (/^tls:\/\//i.test(part)) options.tls = {};
     const parsed = URL.canParse(part.includes('://') ? part : `nats://${part}`) ? new URL(part.includes('://') ? part : `nats://${part}`) : undefined;
     if (!parsed || !parsed.username) {
       options.servers.push(part);
@@ -49,37 +52,72 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
   return options;
 }
 
+/** Between attempts to make the first connection, as the client waits between reconnects. */
+const CONNECT_RETRY_MS = 1000;
+/**
+ * How long one attempt to reach a server may take (TCP, TLS, the server's INFO and PONG): the
+ * client's default of 20 s would also be how long a stop waits on a server that drops packets.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
+/** How long a stop lets a connection drain (flush what is published) before closing it outright. */
+const DRAIN_MS = 1000;
+
 /**
  * One connection per process, connected in the background: the process starts whether or not
  * NATS is up (deltas are lost meanwhile), and reconnects for as long as it lives.
+ *
+ * The first connection is made by a loop of our own rather than the client's `waitOnFirstConnect`:
+ * that option's promise only settles once a server answers, and until then there is no connection
+ * object to close, so its retry timers would keep a stopping process alive for ever with NATS
+ * down. Our loop stops when the link closes, and an attempt already under way ends within
+ * CONNECT_TIMEOUT_MS and closes what it got.
  */
 class NatsLink {
   private connection?: NatsConnection;
   private readonly connecting: Promise<NatsConnection | undefined>;
   private closed = false;
+  /** Ends the wait between two first-connect attempts early, on close. */
+  private wakeUp?: () => void;
 
   constructor(readonly settings: StreamingSettings) {
-    this.connecting = connect({
-      ...natsServers(settings.natsUrl),
-      name: `mcp-agent ${settings.name}`,
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-      reconnectTimeWait: 1000,
-    }).then(
-      async (connection) => {
+    this.connecting = this.connectLoop();
+  }
+
+  private async connectLoop(): Promise<NatsConnection | undefined> {
+    const { settings } = this;
+    let warned = false;
+    while (!this.closed) {
+      try {
+        const connection = await connect({
+          ...natsServers(settings.natsUrl),
+          name: `mcp-agent ${settings.name}`,
+          timeout: CONNECT_TIMEOUT_MS,
+          // Once connected, the client reconnects by itself for as long as the connection is open.
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: CONNECT_RETRY_MS,
+        });
         if (this.closed) {
-          await connection.close();
+          await connection.close().catch(() => undefined);
           return undefined;
         }
         this.connection = connection;
         settings.logger?.info({ nats: settings.natsUrl }, 'streaming LLM deltas over NATS');
         return connection;
-      },
-      (error: unknown) => {
-        settings.logger?.warn({ err: error, nats: settings.natsUrl }, 'NATS unreachable: LLM deltas are not streamed');
-        return undefined;
-      },
-    );
+      } catch (error) {
+        if (this.closed) break;
+        if (!warned) settings.logger?.warn({ err: error, nats: settings.natsUrl }, 'NATS unreachable: LLM deltas are not streamed until it is; retrying every second');
+        warned = true;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CONNECT_RETRY_MS);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+    return undefined;
   }
 
   get current(): NatsConnection | undefined {
@@ -90,11 +128,22 @@ class NatsLink {
     return this.connecting;
   }
 
+  /**
+   * Drains what was published, for at most DRAIN_MS: a connection that lost its server gets no
+   * answer to the drain's flush before its next reconnect attempt ends (up to CONNECT_TIMEOUT_MS
+   * against a server that drops packets). Then closes, which also ends the client's reconnect loop.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeUp?.();
     const connection = this.connection;
     this.connection = undefined;
-    if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+    if (!connection || connection.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+    await Promise.race([connection.drain().catch(() => undefined), timeout]);
+    clearTimeout(timer);
+    await connection.close().catch(() => undefined);
   }
 }
 

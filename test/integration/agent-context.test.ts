@@ -22,7 +22,8 @@ let env: AgentEnv;
 beforeAll(async () => {
   env = await startAgentEnv((provider, fixtureUrl) => ({
     ...providerConfig(provider),
-    mcp: { servers: mcpServers(fixtureUrl) },
+    // `missing`: a stdio server whose command is not there.
+    mcp: { servers: { ...mcpServers(fixtureUrl), missing: { command: '/nonexistent/binary' } } },
     agents: {
       reader: {
         instruction: 'You answer from the notes you are given.',
@@ -158,6 +159,41 @@ test('a resource the server does not have fails the run at once, saying which', 
   expect((root as ApplicationFailure).message).toBe(
     'MCP server "fixture" could not read the resource "fixture://notes/missing": Resource fixture://notes/missing not found',
   );
+  expect(env.provider.requests(model)).toHaveLength(0);
+});
+
+/** The activities a run scheduled, each with the attempt its history ends on. */
+async function activityAttempts(handle: WorkflowHandle): Promise<Array<{ type: string; attempt: number }>> {
+  const { events } = await handle.fetchHistory();
+  const types = new Map<string, string>();
+  const attempts: Array<{ type: string; attempt: number }> = [];
+  for (const event of events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) types.set(String(event.eventId), scheduled.activityType?.name ?? '');
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) attempts.push({ type: types.get(String(started.scheduledEventId)) ?? '', attempt: started.attempt ?? 0 });
+  }
+  return attempts;
+}
+
+test.each([
+  ['a resource', { resources: ['missing:file:///notes.md'] }, 'mcpReadResource'],
+  ['a prompt', { prompt: { server: 'missing', name: 'briefing' } }, 'mcpGetPrompt'],
+  ['the tools', { servers: ['missing'] }, 'mcpListTools'],
+])('an agent using %s of a stdio server whose command does not exist fails at once, after one attempt, naming server and command', async (_what, fields, activity) => {
+  const model = uniqueModel('ctx-unstartable');
+  const handle = await env.start('agent', 'hi', { agent: { instruction: 'x', provider: 'openai', model, ...fields } });
+  // Retried, the activity would take minutes (8 attempts with backoff) to fail the run.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 15_000)));
+  const outcome = await Promise.race([handle.result().then(() => 'completed', (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+  if (outcome === 'late') await handle.terminate('test: still running after 15 s');
+  expect(outcome).toBeInstanceOf(WorkflowFailedError);
+  const root = (outcome as WorkflowFailedError).cause as ApplicationFailure;
+  expect(root).toBeInstanceOf(ApplicationFailure);
+  expect(root.type).toBe(FailureTypes.McpConnectionFailed);
+  expect(root.message).toBe('MCP server "missing": cannot start its command "/nonexistent/binary": no such file (ENOENT)');
+  expect((await activityAttempts(handle)).filter((a) => a.type === activity)).toEqual([{ type: activity, attempt: 1 }]);
   expect(env.provider.requests(model)).toHaveLength(0);
 });
 

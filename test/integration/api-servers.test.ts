@@ -32,6 +32,7 @@ describe('API: MCP servers', () => {
               bare: { url: toolsOnly.url },
               hang: { command: 'sleep', args: ['1000'], read_timeout_seconds: 2 },
               exits: { command: process.execPath, args: ['-e', 'console.error("cannot open /etc/app.conf"); process.exit(3)'] },
+              missing: { command: '/nonexistent/binary' },
             },
           },
         },
@@ -59,6 +60,7 @@ describe('API: MCP servers', () => {
         { name: 'bare', transport: 'streamable_http' },
         { name: 'hang', transport: 'stdio' },
         { name: 'exits', transport: 'stdio' },
+        { name: 'missing', transport: 'stdio' },
       ],
     });
   });
@@ -123,7 +125,7 @@ describe('API: MCP servers', () => {
     for (const path of ['/servers/nope/tools', '/servers/nope/resources', '/servers/nope/prompts', '/servers/nope/resources/read?uri=x:y']) {
       const reply = await get(path);
       expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 404, code: 'server_not_found' });
-      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare, hang, exits.');
+      expect(reply.body.error.message).toBe('Unknown MCP server "nope". Configured: everything, fixture, down, bare, hang, exits, missing.');
     }
     const resource = await get(`/servers/fixture/resources/read?uri=${encodeURIComponent('fixture://nothing/here')}`);
     expect(resource.status).toBe(404);
@@ -248,6 +250,15 @@ describe('API: MCP servers', () => {
     expect(reply.body.error).toEqual({
       code: 'mcp_server_timeout',
       message: 'MCP server "hang" did not answer within 2 s while connecting (initialize); raise mcp.servers.hang.read_timeout_seconds if it needs longer.',
+    });
+  });
+
+  it('answers 503 naming the command when a stdio server cannot be started', async () => {
+    const reply = await get('/servers/missing/tools');
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toEqual({
+      code: 'mcp_server_unavailable',
+      message: 'MCP server "missing": cannot start its command "/nonexistent/binary": no such file (ENOENT)',
     });
   });
 });

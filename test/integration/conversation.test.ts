@@ -240,8 +240,11 @@ test('a turn that fails leaves the conversation open: the next message is answer
   expect(failed.body).toMatchObject({
     turn: 2,
     status: 'idle',
-    conversation: { lastTurn: { turn: 2, outcome: 'failed', error: { code: 'ProviderRequestRejected', message: expect.stringContaining('too long') } } },
+    conversation: { lastTurn: { turn: 2, outcome: 'failed', error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') } } },
   });
+  // snake_case as the Run's own error.code, on every view of the run.
+  const view = await running.api.get(`/runs/${encodeURIComponent(runId)}`);
+  expect(view.body.conversation.lastTurn.error.code).toBe('provider_request_rejected');
   const next = await send(runId, 'try this instead', 30);
   expect(next.body).toMatchObject({ turn: 3, result: { text: 'back again' }, conversation: { lastTurn: { turn: 3, outcome: 'answered' } } });
   expect(conversationSeen(env.provider.requests(model)[2])).toEqual([

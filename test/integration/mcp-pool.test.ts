@@ -402,11 +402,11 @@ describe('MCP pool and activities', () => {
       expect(failure.message).toContain('Unknown MCP server "nowhere"');
     });
 
-    it('fails a server that cannot start as retryable', async () => {
+    it('fails a server whose command is not there without retries: no attempt would find it', async () => {
       const failure = await expectFailure(call({ server: 'missing_binary', tool: 'x', arguments: {} }));
       expect(failure.type).toBe(FailureTypes.McpConnectionFailed);
-      expect(failure.nonRetryable).toBe(false);
-      expect(failure.message).toContain('MCP server "missing_binary": could not connect');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(`MCP server "missing_binary": cannot start its command "${path.join(scratch, 'no-such-server')}": no such file (ENOENT)`);
     });
 
     it("says how a server that exits during start-up ended, and quotes its stderr", async () => {

@@ -6,6 +6,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMcpActivities } from '../../activities/mcp';
 import { createMcpResourceActivities } from '../../activities/mcp-resources';
 import type { McpReadResourceResult } from '../../activities/contracts';
 import { FailureTypes } from '../../src/failure-types';
@@ -15,6 +19,9 @@ import { FIXTURE_PIXEL_PNG, FIXTURE_README, startFixtureHttpServer, type Fixture
 import { scratchConversationStore } from '../support/stores';
 
 jest.setTimeout(60_000);
+
+const scratchDir = mkdtempSync(path.join(tmpdir(), 'mcp-resources-'));
+afterAll(() => rmSync(scratchDir, { recursive: true, force: true }));
 
 const everythingEntry = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -170,6 +177,46 @@ describe('MCP resources and prompts', () => {
     expect(unreachable).toMatchObject({ type: FailureTypes.McpConnectionFailed, nonRetryable: false });
     const unknown = await failure(run(activities.mcpReadResource, { server: 'nowhere', uri: 'x:y' }));
     expect(unknown).toMatchObject({ type: FailureTypes.UnknownMcpServer, nonRetryable: true });
+  });
+
+  it('fails every MCP activity at once, without retries, for a stdio server whose command cannot be started', async () => {
+    // Not there (ENOENT), not on PATH, not executable (EACCES), or in a working directory that is not there.
+    const notExecutable = path.join(scratchDir, 'not-executable.sh');
+    writeFileSync(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+    const unstartable = new McpPool({
+      missing: { command: '/nonexistent/binary', args: ['serve'] },
+      unlisted: { command: 'no-such-mcp-server-command' },
+      denied: { command: notExecutable },
+      homeless: { command: process.execPath, cwd: path.join(scratchDir, 'no-such-dir') },
+    });
+    const tools = createMcpActivities(unstartable, conversations);
+    const resources = createMcpResourceActivities(unstartable, conversations);
+    const expected: Record<string, RegExp> = {
+      missing: /^MCP server "missing": cannot start its command "\/nonexistent\/binary": no such file \(ENOENT\)$/,
+      unlisted: /^MCP server "unlisted": cannot start its command "no-such-mcp-server-command": not found on its PATH \(ENOENT\)$/,
+      denied: /^MCP server "denied": cannot start its command ".*not-executable\.sh": permission denied: not an executable file \(EACCES\)$/,
+      homeless: /^MCP server "homeless": cannot start: its working directory \(cwd\) ".*no-such-dir" does not exist$/,
+    };
+    try {
+      for (const [server, message] of Object.entries(expected)) {
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['mcpListTools', () => run(tools.mcpListTools, { server })],
+          ['mcpCallTool', () => run(tools.mcpCallTool, { server, tool: 'anything', arguments: {} })],
+          ['mcpListResources', () => run(resources.mcpListResources, { server })],
+          ['mcpListResourceTemplates', () => run(resources.mcpListResourceTemplates, { server })],
+          ['mcpReadResource', () => run(resources.mcpReadResource, { server, uri: 'file:///a.md' })],
+          ['mcpListPrompts', () => run(resources.mcpListPrompts, { server })],
+          ['mcpGetPrompt', () => run(resources.mcpGetPrompt, { server, name: 'p' })],
+        ];
+        for (const [activity, call] of calls) {
+          const error = await failure(call());
+          expect({ activity, type: error.type, nonRetryable: error.nonRetryable }).toEqual({ activity, type: FailureTypes.McpConnectionFailed, nonRetryable: true });
+          expect(error.message).toMatch(message);
+        }
+      }
+    } finally {
+      await unstartable.close();
+    }
   });
 
   it('composes the system prompt from the instruction, a prompt and resources, stored whole', async () => {

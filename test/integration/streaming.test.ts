@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import pino from 'pino';
 import type { ConfigInput } from '../../src/config/schema';
+import { natsDeltaPublisher } from '../../src/streaming/nats';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { projectRoot, providerConfig } from '../support/agent-env';
 import { startApiProcess, type ApiProcess } from '../support/api-process';
 import { uniqueTaskQueue } from '../support/harness';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
 import { openSse, type ParsedRunEvent, type SseStream } from '../support/sse';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { startWorkerProcess, type WorkerExit, type WorkerProcess } from '../support/worker-process';
 
 /**
  * Token streaming across processes as deployed: two worker processes and two API processes, all
@@ -322,4 +324,57 @@ test('`mcp-agent chat` shows a streamed answer once: as it is written, not again
   expect(stdout.split(SLOW_TEXT)).toHaveLength(2);
   expect(stdout).not.toContain('assistant:');
   expect(stdout.slice(written + SLOW_TEXT.length + 11)).toMatch(/^Left \S+ open\. Come back with: /);
+});
+
+/** SIGTERM, then the exit, failing with the process's output if it does not come within `ms`. */
+async function exitAfterSigterm(
+  label: string,
+  proc: { kill(signal: NodeJS.Signals): void; exited: Promise<WorkerExit>; output(): string },
+  ms: number,
+): Promise<WorkerExit> {
+  proc.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const exit = await Promise.race([proc.exited, late]).finally(() => clearTimeout(timer));
+  if (!exit) {
+    proc.kill('SIGKILL');
+    throw new Error(`${label} still running ${ms} ms after SIGTERM\n--- ${label} output ---\n${proc.output().slice(-3000)}`);
+  }
+  return exit;
+}
+
+test('with streaming.nats_url unreachable from the start, the worker and the API stop on SIGTERM with exit code 0', async () => {
+  // Nothing listens on port 9 (discard): the first connection never comes.
+  const config: ConfigInput = { ...providerConfig(provider), streaming: { nats_url: 'nats://127.0.0.1:9' } };
+  const queue = uniqueTaskQueue('nats-unreachable');
+  const [worker, api] = await Promise.all([
+    startWorkerProcess({ config, taskQueue: queue, label: 'worker without NATS' }),
+    startApiProcess({ config, taskQueue: queue, label: 'API without NATS' }),
+  ]);
+  try {
+    // Long enough for the first attempts to fail and the next ones to wait their turn.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [workerExit, apiExit] = await Promise.all([exitAfterSigterm('worker', worker, 10_000), exitAfterSigterm('API', api, 10_000)]);
+    expect(workerExit).toEqual({ code: 0, signal: null });
+    expect(apiExit).toEqual({ code: 0, signal: null });
+    expect(worker.output()).toContain('worker stopped');
+    // Each said once that it kept trying in the background.
+    for (const output of [worker.output(), api.output()]) expect(output.match(/NATS unreachable/g)).toHaveLength(1);
+  } finally {
+    await Promise.all([worker.stop(), api.stop()]);
+  }
+});
+
+test('a tls:// URL requires TLS: against a server without it there is no connection, and the warning says why', async () => {
+  const lines: Array<{ level: number; msg: string; err?: { message?: string } }> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const url = nats.url.replace(/^nats:/, 'tls:');
+  const publisher = natsDeltaPublisher({ natsUrl: url, subjectPrefix: 'tls-check', namespace: 'default', name: 'test', logger });
+  try {
+    for (const deadline = Date.now() + 10_000; lines.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines[0]).toMatchObject({ level: 40, msg: expect.stringContaining('NATS unreachable'), err: { message: expect.stringMatching(/tls/i) } });
+  } finally {
+    await publisher.close();
+  }
+  expect(lines.some((line) => line.msg === 'streaming LLM deltas over NATS')).toBe(false);
 });

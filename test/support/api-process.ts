@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 import { testStoragePath, testTemporalAddress } from './temporal-env';
-import { CONFIG_ENV_OVERRIDES } from './worker-process';
+import { CONFIG_ENV_OVERRIDES, type WorkerExit } from './worker-process';
 
 /**
  * Real API processes (`src/api/main.ts`), started as `npm run api` would be: a YAML file named by
@@ -19,6 +19,10 @@ const apiEntry = path.join(projectRoot, 'src', 'api', 'main.ts');
 export interface ApiProcess {
   url: string;
   output(): string;
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<WorkerExit>;
+  kill(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after 5 s; for cleanup. */
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export async function startApiProcess(options: { config: ConfigInput; taskQueue:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const exited = new Promise<WorkerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -59,5 +64,8 @@ export async function startApiProcess(options: { config: ConfigInput; taskQueue:
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, output: () => output, stop };
+  const kill = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  return { url, output: () => output, exited, kill, stop };
 }

@@ -22,10 +22,10 @@ const baseConfig: ConfigInput = {
 let connection: Connection;
 const storageDir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-api-app-'));
 
-async function appWith(config: ConfigInput = baseConfig): Promise<FastifyInstance> {
+async function appWith(config: ConfigInput = baseConfig, logger = pino({ level: 'silent' })): Promise<FastifyInstance> {
   const parsed = configSchema.parse({ ...config, temporal: { address: '127.0.0.1:1' }, storage: { path: storageDir } });
   const client = new Client({ connection, namespace: parsed.temporal.namespace });
-  return buildApp({ config: parsed, client, storage: openStorage(parsed.storage), uiUrl: 'http://localhost:8233', logger: pino({ level: 'silent' }) });
+  return buildApp({ config: parsed, client, storage: openStorage(parsed.storage), uiUrl: 'http://localhost:8233', logger });
 }
 
 beforeAll(() => {
@@ -328,5 +328,59 @@ describe('bearer tokens', () => {
     const reply = await api.get('/docs/json');
     expect(reply.status).toBe(200);
     expect(reply.body.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+  });
+});
+
+describe('logging failed requests', () => {
+  interface LogLine {
+    level: number;
+    msg: string;
+    code?: string;
+    status?: number;
+    err?: { stack?: string };
+  }
+  const lines: LogLine[] = [];
+  let app: FastifyInstance;
+  let api: ApiHttp;
+
+  beforeAll(async () => {
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+    // Nothing listens on port 1: the server is unreachable, an upstream problem the contract answers with 503.
+    app = await appWith({ ...baseConfig, mcp: { servers: { down: { url: 'http://127.0.0.1:1/mcp' } } } }, logger);
+    app.get('/test-bug', async () => {
+      throw new TypeError('a bug of ours');
+    });
+    api = await listenForTests(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const loggedFor = (code: string) => lines.filter((line) => line.code === code);
+
+  it('logs an unreachable upstream (503) at warn with its code and message, without a stack', async () => {
+    const reply = await api.get('/servers/down/tools');
+    expect(reply.status).toBe(503);
+    const [line, ...more] = loggedFor('mcp_server_unavailable');
+    expect(more).toEqual([]);
+    expect(line).toEqual(expect.objectContaining({ level: 40, status: 503, code: 'mcp_server_unavailable', msg: reply.body.error.message }));
+    expect(line.err).toBeUndefined();
+    expect(JSON.stringify(line)).not.toMatch(/\n\s+at /);
+  });
+
+  it("logs the caller's mistake (4xx) at info, without a stack", async () => {
+    const reply = await api.get('/servers/nope/tools');
+    expect(reply.status).toBe(404);
+    expect(loggedFor('server_not_found')).toEqual([expect.objectContaining({ level: 30, status: 404, msg: reply.body.error.message })]);
+    expect(loggedFor('server_not_found')[0].err).toBeUndefined();
+  });
+
+  it('logs a bug of ours (500) at error, with the error and its stack', async () => {
+    const reply = await api.get('/test-bug');
+    expect(reply.status).toBe(500);
+    expect(reply.body.error.code).toBe('internal');
+    const [line] = loggedFor('internal');
+    expect(line).toMatchObject({ level: 50, status: 500, err: { stack: expect.stringContaining('TypeError: a bug of ours') } });
   });
 });

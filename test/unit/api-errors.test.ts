@@ -7,7 +7,7 @@ import {
   RunNotFoundError,
   WorkerUnavailableError,
 } from '../../client/run-errors';
-import { ApiError, isTemporalUnavailable, toApiError } from '../../src/api/errors';
+import { ApiError, isTemporalUnavailable, logApiError, toApiError } from '../../src/api/errors';
 import { mcpApiError } from '../../src/api/routes/servers';
 import { McpConnectionError } from '../../src/mcp/errors';
 import { RequestValidationError } from '../../src/api/validation';
@@ -136,5 +136,33 @@ describe('mcpApiError', () => {
       status: 504,
       message: 'MCP server "docs" did not answer within 3 s while connecting (initialize); raise mcp.servers.docs.read_timeout_seconds if it needs longer.',
     });
+  });
+});
+
+describe('logApiError', () => {
+  function logged(error: unknown): Array<{ level: string; fields: Record<string, unknown>; message: string }> {
+    const calls: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+    const at = (level: string) => (fields: object, message: string) => void calls.push({ level, fields: fields as Record<string, unknown>, message });
+    logApiError({ error: at('error'), warn: at('warn'), info: at('info') }, toApiError(error), error);
+    return calls;
+  }
+
+  it('keeps error level, with the error, for our own bugs (500) only', () => {
+    const bug = new TypeError('x is undefined');
+    expect(logged(bug)).toEqual([{ level: 'error', fields: { status: 500, code: 'internal', err: bug }, message: expect.any(String) }]);
+  });
+
+  it('logs the upstream problems the contract lists (503, 504) at warn, and 4xx at info, with code and message and no error', () => {
+    const cases: Array<[unknown, string]> = [
+      [grpcError(14), 'warn'],
+      [new ApiError(503, 'mcp_server_unavailable', 'MCP server "x": could not connect: fetch failed'), 'warn'],
+      [new ApiError(504, 'mcp_server_timeout', 'MCP server "x" did not answer in time.'), 'warn'],
+      [new RunNotFoundError('r'), 'info'],
+      [new ApiError(422, 'mcp_server_error', 'MCP server "x" answered with an error: no'), 'info'],
+    ];
+    for (const [error, level] of cases) {
+      const apiError = toApiError(error);
+      expect(logged(error)).toEqual([{ level, fields: { status: apiError.status, code: apiError.code }, message: apiError.message }]);
+    }
   });
 });

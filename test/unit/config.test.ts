@@ -360,6 +360,19 @@ storage:
 });
 
 describe('loadConfig: validation', () => {
+  it('takes streaming.nats_url with the schemes the NATS client speaks (nats://, tls://, none), and names them otherwise', () => {
+    for (const url of ['nats://127.0.0.1:4222', 'tls://user:secret@nats.example:4443', '127.0.0.1:4222', 'nats://a:4222,tls://b:4222,c:4222']) {
+      expect(load(`streaming: { nats_url: "${url}" }\n`).streaming.nats_url).toBe(url);
+    }
+    // http:// would be taken for TCP to that port; ws:// and wss:// the Node client refuses at connect time.
+    for (const url of ['http://127.0.0.1:9', 'ws://127.0.0.1:8080', 'wss://nats.example', 'nats://a:4222,https://b:4222']) {
+      const error = configErrorOf(() => load(`streaming: { nats_url: "${url}" }\n`));
+      expect(error.problems).toEqual([expect.stringMatching(/^streaming\.nats_url: .*nats:\/\/ or tls:\/\/.*ws:\/\/ and wss:\/\/ are not supported/)]);
+    }
+    const fromEnv = configErrorOf(() => loadConfig({ cwd: dir, env: { MCP_AGENT_NATS_URL: 'http://127.0.0.1:9' } }));
+    expect(fromEnv.problems).toEqual([expect.stringMatching(/^streaming\.nats_url: .*\(from MCP_AGENT_NATS_URL\)$/)]);
+  });
+
   it('lists every problem at once, by key path', () => {
     const file = write(
       'mcp_agent.config.yaml',

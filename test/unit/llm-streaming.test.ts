@@ -194,7 +194,12 @@ describe('natsServers', () => {
   it('takes a cluster and the credentials in a URL, which the client itself would ignore', () => {
     expect(natsServers('nats://127.0.0.1:4222')).toEqual({ servers: ['nats://127.0.0.1:4222'] });
     expect(natsServers('nats://app:s%40cret@a:4222, nats://b:4222')).toEqual({ servers: ['nats://a:4222', 'nats://b:4222'], user: 'app', pass: 's@cret' });
-    expect(natsServers('tls://tok3n@nats.example:4443')).toEqual({ servers: ['tls://nats.example:4443'], token: 'tok3n' });
+    expect(natsServers('tls://tok3n@nats.example:4443')).toEqual({ servers: ['tls://nats.example:4443'], token: 'tok3n', tls: {} });
+  });
+
+  it('requires TLS when a URL says tls://, which the client itself does not read', () => {
+    expect(natsServers('tls://a:4222,nats://b:4222')).toEqual({ servers: ['tls://a:4222', 'nats://b:4222'], tls: {} });
+    expect(natsServers('nats://a:4222,b:4222').tls).toBeUndefined();
   });
 });
 
