@@ -269,7 +269,8 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(result !== undefined && { result }),
     ...(outcome && 'failure' in outcome && { error: failureView(outcome.failure) }),
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
-    ...(open && state?.pendingInputs !== undefined && state.pendingInputs.length > 0 && { pendingInputs: state.pendingInputs }),
+    // Empty too: a client then knows nothing waits, even while pendingInput still shows a child's request just answered.
+    ...(open && state?.pendingInputs !== undefined && { pendingInputs: state.pendingInputs }),
     usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
     ...(state?.conversation && { conversation: conversationView(state.conversation) }),
     ...(state?.context && { context: state.context }),

@@ -566,6 +566,14 @@ export class RunControl {
         details: [{ pending: this.pendingInput()?.requestId }],
       });
     }
+    if ('child' in target) {
+      // Delivered already, and the child has not yet said it took it: a second answer would reach
+      // the child as input nobody asked for. (A validator writes no history, so runs replay as before.)
+      const requestId = `${target.child.workflowId}${CHILD_REQUEST_SEPARATOR}${target.request.requestId}`;
+      if (this.childRequestsAnswered.has(requestId)) {
+        throw ApplicationFailure.create({ type: InputRejection.WrongRequest, message: `Request "${requestId}" has already been answered.` });
+      }
+    }
     const request = 'own' in target ? target.own : target.request;
     if (!acceptable(request, input.value)) {
       throw ApplicationFailure.create({
