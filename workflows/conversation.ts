@@ -218,6 +218,12 @@ export class Conversation {
     if (this.closing) {
       throw ApplicationFailure.create({ type: MessageRejection.Closing, message: 'The conversation is closing and takes no more messages.' });
     }
+    // Ended (its idle timeout passed) but not yet closed: a paused run completes only on resume, and
+    // a message taken meanwhile would never be answered. (A validator writes no history.)
+    if (this.closedBy !== undefined) {
+      const why = this.closedBy === 'idle_timeout' ? 'its idle timeout passed' : 'it was closed';
+      throw ApplicationFailure.create({ type: MessageRejection.Closing, message: `The conversation has ended (${why}) and takes no more messages.` });
+    }
     if (this.settings.on_message_while_busy === 'reject' && (this.busy || this.queue.length > 0)) {
       throw ApplicationFailure.create({
         type: MessageRejection.Busy,

@@ -307,6 +307,23 @@ test('a conversation can start without a message, and a run that is no conversat
   expect((await transcript(reply.body.runId)).body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
 });
 
+test('a paused conversation whose idle timeout passes refuses messages with 409, rather than taking one it will never answer', async () => {
+  const model = uniqueModel('idle-paused');
+  env.provider.script(model, [{ text: 'hello there' }]);
+  const runId = await startConversation('hi', conversationSpec(model, { idle_timeout_seconds: 1 }));
+  await untilStatus(runId, 'idle');
+  expect((await running.api.post(`/runs/${encodeURIComponent(runId)}/pause`)).status).toBe(202);
+  // The idle timeout passes while paused: the conversation has ended, the run completes on resume.
+  await eventually(async () => (await runOf(runId)).result?.closedBy === 'idle_timeout');
+  const refused = await send(runId, 'are you still there?');
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toEqual({ code: 'run_closing', message: 'The conversation has ended (its idle timeout passed) and takes no more messages.' });
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/resume`);
+  const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'hello there', turns: 1, closedBy: 'idle_timeout' } });
+  expect(env.provider.requests(model)).toHaveLength(1);
+});
+
 test('pause holds a queued message until resume; approvals work inside a turn', async () => {
   const model = uniqueModel('pause');
   env.provider.script(model, [
