@@ -137,6 +137,16 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
   [InputRejection.InvalidValue]: 'invalid_value',
 };
 
+/** gRPC's status code CANCELLED. */
+const GRPC_CANCELLED = 1;
+
+function isQueryCancelled(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (isGrpcServiceError(current) && current.code === GRPC_CANCELLED) return true;
+  }
+  return false;
+}
+
 /**
  * A string literal for a visibility query. The store matches neither quotes nor backslashes
  * literally (it drops quotes at a literal's ends), so a value with one cannot be asked for; the
@@ -426,7 +436,9 @@ export class RunsClient {
       return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(transcriptQuery));
     } catch (error) {
       if (error instanceof QueryNotRegisteredError) throw new NoTranscriptError(runId);
-      if (isGrpcDeadlineError(error)) throw new WorkerUnavailableError(runId);
+      // A worker that holds the run but does not answer (stopped, overloaded) shows as the deadline
+      // passing, or as the server giving up on the query (CANCELLED).
+      if (isGrpcDeadlineError(error) || isQueryCancelled(error)) throw new WorkerUnavailableError(runId);
       throw error;
     }
   }
