@@ -304,7 +304,9 @@ test('a turn that fails leaves the conversation open: the next message is answer
     turn: 2,
     status: 'idle',
     conversation: { lastTurn: { turn: 2, outcome: 'failed', error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') } } },
+    answer: { turn: 2, outcome: 'failed', error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') } },
   });
+  expect(failed.body.answer.text).toBeUndefined();
   // snake_case as the Run's own error.code, on every view of the run.
   const view = await running.api.get(`/runs/${encodeURIComponent(runId)}`);
   expect(view.body.conversation.lastTurn.error.code).toBe('provider_request_rejected');
