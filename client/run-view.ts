@@ -69,6 +69,40 @@ export const conversationSchema = z
   .describe('A conversation run (contract section 9)');
 export type ConversationView = z.infer<typeof conversationSchema>;
 
+export const turnAnswerSchema = z
+  .object({
+    turn: z.number().describe('The turn asked about'),
+    outcome: z.enum(['answered', 'max_iterations', 'interrupted', 'failed']),
+    text: z.string().optional().describe("The turn's own answer, for answered and max_iterations"),
+    error: runErrorSchema.optional().describe('Why the turn failed'),
+  })
+  .describe("How the awaited turn ended, with its own answer (the Run's result is the latest answer, maybe a later turn's)");
+export type TurnAnswer = z.infer<typeof turnAnswerSchema>;
+
+/**
+ * How `turn` ended, from the run's state: the workflow remembers its last few finished turns; a
+ * run that continued as new right after the turn remembers it as its lastTurn, whose answer is
+ * then the latest one. Undefined when the run no longer remembers that turn.
+ */
+export function turnAnswer(state: RunState | undefined, turn: number): TurnAnswer | undefined {
+  const recent = state?.recentTurns?.find((finished) => finished.turn === turn);
+  const last = state?.conversation?.lastTurn;
+  const found = recent ?? (last?.turn === turn ? { ...last, ...answerText(last.outcome, state?.result) } : undefined);
+  if (!found) return undefined;
+  return {
+    turn: found.turn,
+    outcome: found.outcome,
+    ...(found.text !== undefined && { text: found.text }),
+    ...(found.error && { error: { ...found.error, code: snakeCase(found.error.code) } }),
+  };
+}
+
+function answerText(outcome: string, result: unknown): { text?: string } {
+  if (outcome !== 'answered' && outcome !== 'max_iterations') return {};
+  const text = typeof result === 'object' && result !== null && 'text' in result ? result.text : undefined;
+  return typeof text === 'string' ? { text } : {};
+}
+
 export const contextUseSchema = z
   .object({
     lastTokens: z.number().describe('Estimated tokens the last LLM call sent'),

@@ -51,11 +51,13 @@ import {
   isClosedExecution,
   isClosedRunStatus,
   runStatus,
+  turnAnswer,
   type Run,
   type RunFacts,
   type RunLinkBase,
   type RunOutcome,
   type RunViewStatus,
+  type TurnAnswer,
 } from './run-view';
 
 /**
@@ -128,7 +130,7 @@ const messageRejectionCodes: Record<string, MessageRejectionCode> = {
   [MessageRejection.InvalidMessage]: 'invalid_message',
 };
 
-/** How often a wait for a conversation's turn asks the run again, growing from the first to the last. */
+/** How often a wait for a conversation's turn (or a run's answer) asks the run again, growing from the first to the last. */
 const TURN_POLL_MS = { first: 100, last: 500 };
 
 const rejectionCodes: Record<string, InputRejectionCode> = {
@@ -394,16 +396,53 @@ export class RunsClient {
   }
 
   /**
-   * The run once its conversation has finished `turn` (or the run has closed), or as it is when
-   * `waitSeconds` pass. The run's `state` query says how far it is; it is asked again, more
-   * slowly as the wait goes on.
+   * The run once its conversation has finished `turn` (or the run has closed), with that turn's own
+   * outcome and answer as `answer` (the Run's `result` is the latest answer, which a later turn may
+   * already have replaced); or as it is once the run waits for a person (input, an approval, an
+   * elicitation: the turn cannot finish before someone answers), or when `waitSeconds` pass. The
+   * run's `state` query says how far it is; it is asked again, more slowly as the wait goes on.
+   * `answer` is missing only when the run no longer remembers the turn (RECENT_TURNS later turns
+   * have finished, or it continued as new since), or when the run closed before the turn finished.
    */
-  async waitForTurn(runId: string, turn: number, waitSeconds: number): Promise<{ run: Run; finished: boolean }> {
+  async waitForTurn(runId: string, turn: number, waitSeconds: number): Promise<{ run: Run; finished: boolean; answer?: TurnAnswer }> {
+    return this.poll(runId, waitSeconds, async (run, state) => {
+      const closed = isClosedRunStatus(run.status);
+      if (!closed && (run.conversation?.finishedTurns ?? 0) < turn) {
+        return run.status === 'waiting_for_input' ? { run, finished: false } : undefined;
+      }
+      // A closed run's Run is built without the query when its result has the usage: ask it now.
+      const answer = turnAnswer(closed && !state ? await this.queryState(this.client.workflow.getHandle(runId)) : state, turn);
+      return { run, finished: true, ...(answer && { answer }) };
+    }, (run) => ({ run, finished: false }));
+  }
+
+  /**
+   * The run once it has answered its input: closed, or (a conversation) idle; or as it is once it
+   * waits for a person, or when `waitSeconds` pass. For waits on a new run (the MCP tool
+   * `workflows-run`), which a conversation would otherwise hold until it closes, maybe a day later.
+   */
+  async waitForAnswer(runId: string, waitSeconds: number): Promise<Run> {
+    return this.poll(
+      runId,
+      waitSeconds,
+      async (run) => (isClosedRunStatus(run.status) || run.status === 'idle' || run.status === 'waiting_for_input' ? run : undefined),
+      (run) => run,
+    );
+  }
+
+  /** Asks for the run until `done` has an answer or `waitSeconds` pass (then `timedOut`), more slowly as the wait goes on. */
+  private async poll<T>(
+    runId: string,
+    waitSeconds: number,
+    done: (run: Run, state: RunState | undefined) => Promise<T | undefined>,
+    timedOut: (run: Run) => T,
+  ): Promise<T> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (let pause = TURN_POLL_MS.first; ; pause = Math.min(pause * 2, TURN_POLL_MS.last)) {
-      const run = await this.get(runId);
-      const finished = isClosedRunStatus(run.status) || (run.conversation?.finishedTurns ?? 0) >= turn;
-      if (finished || Date.now() + pause > deadline) return { run, finished };
+      const { run, state } = await this.observe(runId);
+      const answer = await done(run, state);
+      if (answer !== undefined) return answer;
+      if (Date.now() + pause > deadline) return timedOut(run);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -495,13 +534,18 @@ export class RunsClient {
   }
 
   private async view(runId: string, options: { query: boolean }): Promise<Run> {
+    return (await this.observe(runId, options)).run;
+  }
+
+  /** The Run, and the live state it was built from (none when not asked, or no worker answered). */
+  private async observe(runId: string, options: { query: boolean } = { query: true }): Promise<{ run: Run; state: RunState | undefined }> {
     const handle = this.client.workflow.getHandle(runId);
     const info = await this.describe(handle);
     const closed = isClosedExecution(info.status.name);
     const outcome = closed ? await this.outcome(handle) : undefined;
     const resultHasUsage = outcome !== undefined && 'result' in outcome && isRecord(outcome.result) && 'usage' in outcome.result;
     const state = options.query && !resultHasUsage ? await this.queryState(handle) : undefined;
-    return buildRun(await this.facts(info, { state, outcome }), this.links);
+    return { run: buildRun(await this.facts(info, { state, outcome }), this.links), state };
   }
 
   private async facts(info: ExecutionInfo, live: Pick<RunFacts, 'state' | 'outcome'>): Promise<RunFacts> {

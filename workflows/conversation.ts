@@ -20,6 +20,7 @@ import {
   USAGE_MEMO_KEY,
   type ConversationMessage,
   type ConversationState,
+  type FinishedTurn,
   type TurnEnd,
   type TurnMarker,
 } from './definitions';
@@ -58,6 +59,9 @@ export type TurnOutcome<T> = { kind: 'answered'; value: T } | { kind: 'interrupt
 
 export type ClosedBy = 'close' | 'idle_timeout';
 
+/** How many finished turns the `state` query remembers, each with its own answer. */
+export const RECENT_TURNS = 10;
+
 export class Conversation {
   private turn: number;
   private finishedTurns: number;
@@ -67,6 +71,13 @@ export class Conversation {
   private scope?: CancellationScope;
   private interrupting = false;
   private lastTurn?: ConversationState['lastTurn'];
+  /**
+   * The last RECENT_TURNS finished turns with their answers, for the `state` query only: kept in
+   * memory and never written to history, so a replay rebuilds them. Continue-as-new does not carry
+   * them (the carry is history): a new execution remembers the turns it finishes itself, and the
+   * carried lastTurn (with the carried latest answer) stands for the turn before.
+   */
+  private readonly recent: FinishedTurn[] = [];
   closedBy?: ClosedBy;
 
   /**
@@ -164,6 +175,9 @@ export class Conversation {
     this.busy = false;
     this.finishedTurns = turn;
     this.lastTurn = { turn, outcome, ...(error && { error }) };
+    const answered = outcome === 'answered' || outcome === 'max_iterations';
+    this.recent.push({ turn, outcome, ...(answered && { text: answer }), ...(error && { error }) });
+    if (this.recent.length > RECENT_TURNS) this.recent.shift();
     const text = error ? error.message : answer;
     this.mark({ turn, state: 'finished', outcome, ...(text && { text: preview(text) }) });
   }
@@ -184,6 +198,10 @@ export class Conversation {
       closing: this.closing,
       ...(this.lastTurn && { lastTurn: this.lastTurn }),
     };
+  }
+
+  recentTurns(): FinishedTurn[] {
+    return [...this.recent];
   }
 
   get turns(): number {

@@ -52,6 +52,12 @@ export interface RunState {
    * reports to its parent leave it out, as they are signals in history sent when the state changes.
    */
   pendingInputs?: PendingInput[];
+  /**
+   * A conversation's last few finished turns (at most RECENT_TURNS), oldest first, each with its
+   * own outcome and answer, so that a wait for one turn answers with that turn's outcome rather
+   * than the latest. Only in the `state` query's answer, kept in memory: nothing in history.
+   */
+  recentTurns?: FinishedTurn[];
   /** Usage of the whole tree: this run and every child, running or finished. */
   usage: RunUsage;
   /** Inputs that arrived by signal before anything asked for them, kept for the next request. */
@@ -81,6 +87,15 @@ export interface ConversationState {
   closing: boolean;
   /** How the last finished turn ended, and why when it failed. */
   lastTurn?: { turn: number; outcome: TurnEnd; error?: { code: string; message: string } };
+}
+
+/** How one finished conversation turn ended: its answer's text, or why it failed. */
+export interface FinishedTurn {
+  turn: number;
+  outcome: TurnEnd;
+  /** The answer, for `answered` and `max_iterations`. */
+  text?: string;
+  error?: { code: string; message: string };
 }
 
 /** A message for a conversation, by signal or Update. */

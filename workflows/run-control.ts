@@ -116,6 +116,7 @@ export class RunControl {
   private idle = false;
   private deferWaits: () => boolean = () => false;
   private extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>> = () => ({});
+  private queryExtra: () => Pick<RunState, 'recentTurns'> = () => ({});
   /** The run tree's limits (its spec's `budget`); absent: none. */
   private readonly budget?: RunBudget;
   /** Set once the tree has gone over budget: the failure the run ends with. */
@@ -163,7 +164,7 @@ export class RunControl {
         this.checkBudgetPassed(() => `after the child run "${state.workflowId}" reported its usage (its step: ${state.step})`);
       }
     });
-    setHandler(stateQuery, () => ({ ...this.state(), pendingInputs: this.pendingInputs() }));
+    setHandler(stateQuery, () => ({ ...this.state(), pendingInputs: this.pendingInputs(), ...this.queryExtra() }));
     this.withdrawRequestsOfFailedCall = handleServerRequests(this);
     setHandler(provideInputUpdate, (input) => ({ requestId: this.deliver(input, 'update') }), {
       validator: (input) => this.validate(input),
@@ -229,6 +230,14 @@ export class RunControl {
   /** The loop's own parts of the state: its conversation, latest answer and context budget. */
   describeWith(extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>>): void {
     this.extra = extra;
+  }
+
+  /**
+   * Parts of the state only the `state` query answers with (a child's reports to its parent, which
+   * are signals in history, leave them out): a conversation's recently finished turns.
+   */
+  describeQueryWith(extra: () => Pick<RunState, 'recentTurns'>): void {
+    this.queryExtra = extra;
   }
 
   state(): RunState {

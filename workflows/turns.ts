@@ -38,6 +38,7 @@ export function exposeLoop(control: RunControl, conversation: Conversation | und
   const startSize = workflowInfo().historySize;
   control.deferWaitsWhen(() => historyIsLarge(face.spec) && workflowInfo().historySize > 2 * startSize);
   setHandler(transcriptQuery, () => face.log.position());
+  control.describeQueryWith(() => (conversation?.enabled ? { recentTurns: conversation.recentTurns() } : {}));
   control.describeWith(() => {
     const context = face.context();
     return {

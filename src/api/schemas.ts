@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { liveRunEventSchema, runEventSchema } from '../../client/run-events';
-import { runSchema, runStatusSchema } from '../../client/run-view';
+import { runSchema, runStatusSchema, turnAnswerSchema } from '../../client/run-view';
 
 /**
  * Request and response shapes of the HTTP API (contract section 6). Routes validate and
@@ -160,6 +160,11 @@ export const sendMessageQuery = z
 /** The Run, and the turn the message starts or waits for. */
 export const messageRunSchema = runSchema.extend({
   turn: z.number().describe('The turn this message starts, or is queued for (1-based)'),
+  answer: turnAnswerSchema
+    .optional()
+    .describe(
+      "With ?wait, once that turn has finished: its own outcome and answer (`result` stays the latest answer, which a later message's turn may already have replaced)",
+    ),
 });
 
 export const MAX_TRANSCRIPT_PAGE = 500;

@@ -6,7 +6,7 @@ import { ApiClient, type ApiReply, type RunControl } from './api-client';
 import { chatCommand } from './chat';
 import { CliError, ExitCode } from './exit-codes';
 import { initProject } from './init';
-import { followRun, type StreamedEvent } from './follow';
+import { followRun, idleConversation, type StreamedEvent } from './follow';
 import {
   formatPrompt,
   formatPrompts,
@@ -41,9 +41,9 @@ const controlMessages: Record<RunControl, string> = {
   cancel: 'Cancel requested.',
 };
 
-/** 0 when the run completed, 1 when it ended any other way. */
+/** 0 when the run completed (or, for `run --wait`, a conversation answered and is idle), 1 when it ended any other way. */
 export function exitCodeOf(run: Run): ExitCode {
-  return run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+  return run.status === 'completed' || run.status === 'idle' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
 }
 
 function printRun(reply: ApiReply<Run>, options: GlobalOptions, message?: string): void {
@@ -87,8 +87,10 @@ async function runCommand(client: ApiClient, command: Extract<CliCommand, { name
   }
   const runId = started.body.runId;
   if (!options.json) print(`Started ${runId}; following its events (Ctrl-C stops following, not the run).`);
-  // With --json, stdout carries only the final Run, so a script can parse it whole.
-  const closed = await followRun(client, runId, options.json ? () => undefined : eventPrinter(client, runId, options));
+  // With --json, stdout carries only the final Run, so a script can parse it whole. A conversation
+  // is done with the input once it has answered it and is idle.
+  const onEvent = options.json ? () => undefined : eventPrinter(client, runId, options);
+  const closed = await followRun(client, runId, onEvent, undefined, (event) => idleConversation(client, runId, event));
   if (options.json) print(closed.text);
   else print(`\n${formatRun(closed.body)}`);
   return exitCodeOf(closed.body);

@@ -51,6 +51,17 @@ export function streamedEvent(sse: SseEvent): StreamedEvent {
   };
 }
 
+/**
+ * For `run --wait`: a conversation has answered its input once a turn has finished and the run is
+ * idle (nothing queued meanwhile), and `run --wait` then stops following it, as the MCP tool's
+ * wait does; following it until it closes could take a day.
+ */
+export async function idleConversation(client: ApiClient, runId: string, event: StreamedEvent): Promise<ApiReply<Run> | undefined> {
+  if (event.name !== 'turn_finished') return undefined;
+  const reply = await client.run(runId);
+  return reply.body.status === 'idle' ? reply : undefined;
+}
+
 /** The run once closed, by the API's long poll. */
 export async function closedRun(client: ApiClient, runId: string): Promise<ApiReply<Run>> {
   for (;;) {
@@ -59,12 +70,16 @@ export async function closedRun(client: ApiClient, runId: string): Promise<ApiRe
   }
 }
 
-/** `signal` stops following (the promise then rejects), for a chat that leaves a conversation open. */
+/**
+ * `signal` stops following (the promise then rejects), for a chat that leaves a conversation open.
+ * `stop`, asked after each event, may end following early with the Run it gives.
+ */
 export async function followRun(
   client: ApiClient,
   runId: string,
   onEvent: (event: StreamedEvent) => void | Promise<void>,
   signal?: AbortSignal,
+  stop?: (event: StreamedEvent) => Promise<ApiReply<Run> | undefined>,
 ): Promise<ApiReply<Run>> {
   let lastEventId: string | undefined;
   for (let idleReconnects = 0; ; ) {
@@ -76,6 +91,8 @@ export async function followRun(
       received = true;
       closing ||= CLOSING_EVENTS.has(event.name);
       await onEvent(event);
+      const stopped = closing ? undefined : await stop?.(event);
+      if (stopped) return stopped;
     }
     signal?.throwIfAborted();
     if (closing || isClosedRunStatus((await client.run(runId)).body.status)) return closedRun(client, runId);

@@ -60,7 +60,9 @@ export const runToolInput = z
       .number()
       .min(0)
       .optional()
-      .describe(`Seconds to wait for the run to close before answering; at most ${MAX_WAIT_SECONDS} are used`),
+      .describe(
+        `Seconds to wait for the run's answer (it closes, or a conversation is idle) or its request to a person; at most ${MAX_WAIT_SECONDS} are used`,
+      ),
   })
   .strict();
 
@@ -104,7 +106,7 @@ export const sendMessageToolInput = z
       .number()
       .min(0)
       .optional()
-      .describe(`Seconds to wait for the answer to this message; at most ${MAX_WAIT_SECONDS} are used`),
+      .describe(`Seconds to wait for the answer to this message (or a request to a person); at most ${MAX_WAIT_SECONDS} are used`),
   })
   .strict();
 
@@ -187,14 +189,14 @@ async function startRun(runs: RunsClient, config: Config, input: z.infer<typeof 
   const { run } = await runs.start({ ...resolved, input: input.input, id: input.id });
   const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
   if (wait === 0 || isClosedRunStatus(run.status)) return run;
-  return withProgress(extra, `waiting for run ${run.runId}`, runs.waitForClose(run.runId, wait));
+  return withProgress(extra, `waiting for run ${run.runId}`, runs.waitForAnswer(run.runId, wait));
 }
 
 async function sendMessage(runs: RunsClient, input: z.infer<typeof sendMessageToolInput>, extra: ToolExtra) {
   const { turn } = await runs.sendMessage(input.run_id, input.input);
   const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
-  const { run } = await withProgress(extra, `waiting for turn ${turn} of ${input.run_id}`, runs.waitForTurn(input.run_id, turn, wait));
-  return { ...run, turn };
+  const { run, answer } = await withProgress(extra, `waiting for turn ${turn} of ${input.run_id}`, runs.waitForTurn(input.run_id, turn, wait));
+  return { ...run, turn, ...(answer && { answer }) };
 }
 
 export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpServerOptions): McpServer {
@@ -233,7 +235,8 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
       title: 'Run a workflow',
       description:
         'Starts a run of a config workflow (or of an ad-hoc `spec` when `name` is a pattern type such as "agent") and ' +
-        'returns the Run. With wait_seconds it answers once the run closes or that time passes, whichever is first; ' +
+        'returns the Run. With wait_seconds it answers once the run closes (a conversation: once it is idle after ' +
+        'answering), waits for input (see pendingInput), or that time passes, whichever is first; ' +
         'a run still going can be followed with workflows-get_status.',
       inputSchema: runToolInput,
       outputSchema: runOutput,
@@ -302,8 +305,9 @@ export function createWorkflowsMcpServer({ config, runs, logger }: WorkflowsMcpS
       title: 'Message a conversation',
       description:
         'Sends the next message to a conversation run (one started from a workflow with conversation: true) and ' +
-        'returns the Run with the turn that answers it. With wait_seconds it answers once that turn is done; the ' +
-        "answer is then the Run's result.",
+        'returns the Run with the turn that answers it. With wait_seconds it answers once that turn is done, with ' +
+        "`answer`: that turn's own outcome and text (the Run's result is the latest answer), or as soon as the run " +
+        'waits for input (see pendingInput).',
       inputSchema: sendMessageToolInput,
       outputSchema: messageRunOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

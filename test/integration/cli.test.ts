@@ -262,6 +262,37 @@ describe('running', () => {
     expect(result.stdout).toMatch(/\nresult {4}The sum is 5\.\n$/);
   });
 
+  it('run --wait on a conversation returns once it has answered and is idle, exit 0, leaving it open', async () => {
+    const model = unique('m-conv');
+    env.provider.script(model, [{ text: 'Hello, how can I help?' }, { text: 'Still here.' }]);
+    const spec = (extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ conversation: true, agent: { instruction: 'You help.', provider: 'openai', model }, ...extra });
+    /** The CLI's result, or exit code null (killed) if it is still following after 30 s. */
+    const bounded = async (...args: string[]) => {
+      const started = startCli(args);
+      const timer = setTimeout(() => started.child.kill(), 30_000);
+      return started.done.finally(() => clearTimeout(timer));
+    };
+
+    const id = unique('conv');
+    const result = await bounded('run', 'agent', 'hi', '--spec', spec(), '--id', id, '--wait');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(eventLines(result.stdout)).toContain('turn_finished    turn 1 · answered · "Hello, how can I help?"');
+    expect(result.stdout).toContain('\nstatus    idle\n');
+    expect(result.stdout).toMatch(/\nresult {4}Hello, how can I help\?\n$/);
+
+    const jsonId = unique('conv-json');
+    const quiet = await bounded('run', 'agent', 'again', '--spec', spec(), '--id', jsonId, '--wait', '--json');
+    expect(quiet.code).toBe(0);
+    expect(json(quiet)).toMatchObject({ runId: jsonId, status: 'idle', result: { text: 'Still here.' } });
+
+    for (const runId of [id, jsonId]) {
+      await apiPost(`/runs/${runId}/close`);
+      expect(await apiGet(`/runs/${runId}/result?wait=30`)).toMatchObject({ status: 'completed' });
+    }
+  });
+
   it('starts an ad-hoc run and answers --json with the Run; status shows it as the API does', async () => {
     const model = unique('m-adhoc');
     env.provider.script(model, [{ text: 'Hello back.' }]);

@@ -155,6 +155,69 @@ test('queue: messages sent while a turn runs wait for their own turns, in order'
   await closeAndWait(runId);
 });
 
+test('?wait answers with the awaited turn\'s own answer, though a later message was answered meanwhile', async () => {
+  const model = uniqueModel('wait-own');
+  env.provider.script(model, [{ text: 'one', delayMs: 1500 }, { text: 'answer to A' }, { text: 'answer to B' }]);
+  const runId = await startConversation('first', conversationSpec(model));
+  await env.provider.waitForRequest(model, 1);
+
+  const waited = send(runId, 'A', 20);
+  await eventually(async () => (await runOf(runId)).conversation?.queuedMessages === 1);
+  expect((await send(runId, 'B')).body.turn).toBe(3);
+  const a = await waited;
+  expect(a.status).toBe(200);
+  expect(a.body.turn).toBe(2);
+  expect(a.body.answer).toEqual({ turn: 2, outcome: 'answered', text: 'answer to A' });
+  // The Run's result stays the latest answer: B's once its turn has finished too.
+  const latest = await eventually(async () => {
+    const run = await runOf(runId);
+    return run.conversation?.finishedTurns === 3 && run;
+  });
+  expect(latest.result).toMatchObject({ text: 'answer to B' });
+  await closeAndWait(runId);
+});
+
+test('interrupt: ?wait on the interrupted message answers 200 saying its turn was interrupted', async () => {
+  const model = uniqueModel('wait-interrupted');
+  env.provider.script(model, [
+    { text: 'hi' },
+    { toolCalls: [{ name: 'fixture-slow', arguments: { ms: 20_000 } }] },
+    { text: 'Answering B.' },
+  ]);
+  const runId = await startConversation('hello', conversationSpec(model, { on_message_while_busy: 'interrupt' }));
+  await untilStatus(runId, 'idle');
+
+  const waited = send(runId, 'A: do the slow thing', 20);
+  await eventually(async () => (await runOf(runId)).usage.llmCalls === 2);
+  expect((await send(runId, 'B: never mind')).body.turn).toBe(3);
+  const a = await waited;
+  expect(a.status).toBe(200);
+  expect(a.body.turn).toBe(2);
+  expect(a.body.answer).toEqual({ turn: 2, outcome: 'interrupted' });
+  await closeAndWait(runId);
+});
+
+test('?wait on a turn that asks for input answers 202 at once, with the pending request', async () => {
+  const model = uniqueModel('wait-input');
+  env.provider.script(model, [
+    { text: 'ready' },
+    { toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which city?' } }] },
+    { text: 'Paris it is.' },
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model, {}, { human_input: true }));
+  await untilStatus(runId, 'idle');
+
+  const started = Date.now();
+  const asked = await send(runId, 'plan a trip', 20);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(asked.status).toBe(202);
+  expect(asked.body).toMatchObject({ turn: 2, status: 'waiting_for_input', pendingInput: { kind: 'input', prompt: 'Which city?' } });
+  expect(asked.body.answer).toBeUndefined();
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/input`, { value: 'Paris' });
+  await untilStatus(runId, 'idle');
+  await closeAndWait(runId);
+});
+
 test('reject: a message while a turn runs is refused with 409 and nothing is queued', async () => {
   const model = uniqueModel('reject');
   env.provider.script(model, [{ text: 'slow answer', delayMs: 1500 }, { text: 'next answer' }]);
@@ -241,7 +304,9 @@ test('a turn that fails leaves the conversation open: the next message is answer
     turn: 2,
     status: 'idle',
     conversation: { lastTurn: { turn: 2, outcome: 'failed', error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') } } },
+    answer: { turn: 2, outcome: 'failed', error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') } },
   });
+  expect(failed.body.answer.text).toBeUndefined();
   // snake_case as the Run's own error.code, on every view of the run.
   const view = await running.api.get(`/runs/${encodeURIComponent(runId)}`);
   expect(view.body.conversation.lastTurn.error.code).toBe('provider_request_rejected');

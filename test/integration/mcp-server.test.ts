@@ -223,6 +223,33 @@ describe('MCP server', () => {
       expect(status).toEqual({ isError: false, body: ran.body, structured: ran.body });
     });
 
+    it('waits no longer than needed: a conversation until idle, a run until it asks; send_message with its turn\'s own answer', async () => {
+      const model = uniqueId('mcp-conv');
+      provider.script(model, [{ text: 'Hello.' }, { text: 'answer to A', delayMs: 1500 }, { text: 'answer to B' }]);
+      let started = Date.now();
+      const ran = await callTool(client, 'workflows-run', { name: 'agent', input: 'hi', spec: { conversation: true, ...adhocAgent(model) }, wait_seconds: 20 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(ran.body).toMatchObject({ status: 'idle', result: { text: 'Hello.' }, conversation: { finishedTurns: 1 } });
+      const runId: string = ran.body.runId;
+
+      const waited = callTool(client, 'workflows-send_message', { run_id: runId, input: 'A', wait_seconds: 20 });
+      await eventually(async () => (await callTool(client, 'workflows-get_status', { run_id: runId })).body.conversation.turn === 2);
+      expect((await callTool(client, 'workflows-send_message', { run_id: runId, input: 'B' })).body.turn).toBe(3);
+      const a = await waited;
+      expect(a.isError).toBe(false);
+      expect(a.body).toMatchObject({ turn: 2, answer: { turn: 2, outcome: 'answered', text: 'answer to A' } });
+      expect(a.structured).toEqual(a.body);
+      await callTool(client, 'workflows-close', { run_id: runId });
+
+      const asking = uniqueId('mcp-asks');
+      provider.script(asking, [{ toolCalls: [{ name: 'human_input', arguments: { prompt: 'Which city?' } }] }]);
+      started = Date.now();
+      const asked = await callTool(client, 'workflows-run', { name: 'agent', input: 'plan', spec: adhocAgent(asking, { human_input: true }), wait_seconds: 20 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(asked.body).toMatchObject({ status: 'waiting_for_input', pendingInput: { kind: 'input', prompt: 'Which city?' } });
+      await callTool(client, 'workflows-cancel', { run_id: asked.body.runId });
+    });
+
     it('pauses and resumes a run', async () => {
       const runId = await startPausedRun(uniqueId('mcp-pause'));
       const resumed = await callTool(client, 'workflows-resume', { run_id: runId });

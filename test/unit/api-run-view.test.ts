@@ -8,6 +8,7 @@ import {
   runSchema,
   runStatus,
   snakeCase,
+  turnAnswer,
   type RunFacts,
 } from '../../client/run-view';
 import type { RunState } from '../../workflows/definitions';
@@ -198,5 +199,33 @@ describe('buildRun', () => {
     expect(run.workflow).toBe('agentWorkflow');
     expect(run.pattern).toBe('agent');
     expect(run.input).toBeNull();
+  });
+});
+
+describe('turnAnswer', () => {
+  const conversation = { turn: 5, finishedTurns: 5, queuedMessages: 0, onMessageWhileBusy: 'queue' as const, idleTimeoutSeconds: 60, closing: false };
+
+  it("takes the awaited turn's own outcome from the recent turns, not the latest answer", () => {
+    const state: RunState = {
+      ...liveState,
+      conversation: { ...conversation, lastTurn: { turn: 5, outcome: 'answered' } },
+      result: { text: 'five' },
+      recentTurns: [
+        { turn: 3, outcome: 'failed', error: { code: 'ProviderRequestRejected', message: 'too long' } },
+        { turn: 4, outcome: 'answered', text: 'four' },
+        { turn: 5, outcome: 'answered', text: 'five' },
+      ],
+    };
+    expect(turnAnswer(state, 4)).toEqual({ turn: 4, outcome: 'answered', text: 'four' });
+    expect(turnAnswer(state, 3)).toEqual({ turn: 3, outcome: 'failed', error: { code: 'provider_request_rejected', message: 'too long' } });
+    expect(turnAnswer(state, 2)).toBeUndefined();
+  });
+
+  it('after continue-as-new, knows the carried last turn, its answer the latest', () => {
+    const state: RunState = { ...liveState, conversation: { ...conversation, lastTurn: { turn: 5, outcome: 'max_iterations' } }, result: { text: 'five' }, recentTurns: [] };
+    expect(turnAnswer(state, 5)).toEqual({ turn: 5, outcome: 'max_iterations', text: 'five' });
+    const interrupted: RunState = { ...state, conversation: { ...conversation, lastTurn: { turn: 5, outcome: 'interrupted' } } };
+    expect(turnAnswer(interrupted, 5)).toEqual({ turn: 5, outcome: 'interrupted' });
+    expect(turnAnswer(undefined, 5)).toBeUndefined();
   });
 });

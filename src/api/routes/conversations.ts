@@ -37,8 +37,9 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
         description: [
           'The message starts the next turn, or waits for it while a turn runs (`on_message_while_busy: queue`);',
           'a conversation with `reject` answers 409 run_busy meanwhile, one with `interrupt` stops the running',
-          'turn and answers this message instead. With `?wait=` the reply comes once the turn is answered (200,',
-          '`result` is the answer), or when the wait runs out (202 with Retry-After).',
+          'turn and answers this message instead. With `?wait=` the reply comes once the turn is done (200; `answer`',
+          'is that turn\'s own outcome and answer, `result` the latest answer), or, with Retry-After, as soon as the',
+          'run waits for a person (202 with pendingInput) or when the wait runs out (202).',
         ].join(' '),
         tags: ['conversations'],
         params: runIdParams,
@@ -52,8 +53,8 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
       const sent = await runs.sendMessage(runId, request.body.input);
       const wait = Math.min(request.query.wait, MAX_WAIT_SECONDS);
       if (wait === 0) return reply.code(202).send({ ...sent.run, turn: sent.turn });
-      const { run, finished } = await runs.waitForTurn(runId, sent.turn, wait);
-      if (finished) return reply.code(200).send({ ...run, turn: sent.turn });
+      const { run, finished, answer } = await runs.waitForTurn(runId, sent.turn, wait);
+      if (finished) return reply.code(200).send({ ...run, turn: sent.turn, ...(answer && { answer }) });
       return reply.code(202).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ ...run, turn: sent.turn });
     },
   );
