@@ -380,12 +380,18 @@ export class RunsClient {
    * conversation, busy under `reject`, closing) comes back as an answer. Says which turn the
    * message starts or waits for.
    */
-  async sendMessage(runId: string, input: unknown): Promise<{ run: Run; turn: number }> {
+  /**
+   * `messageId` makes sending again safe: it is the Update's id, and Temporal takes one Update id
+   * once per execution, answering a repeat with the first one's turn (or waiting on it while it is
+   * still being delivered), so a retry after a 503 is never a second message. An execution that
+   * continued as new has forgotten the ids of the one before.
+   */
+  async sendMessage(runId: string, input: unknown, options: { messageId?: string } = {}): Promise<{ run: Run; turn: number }> {
     let turn = 0;
     await this.whileOpen(runId, async (handle) => {
       try {
         const reply = await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () =>
-          handle.executeUpdate(sendMessageUpdate, { args: [{ input }] }),
+          handle.executeUpdate(sendMessageUpdate, { args: [{ input }], ...(options.messageId && { updateId: options.messageId }) }),
         );
         turn = reply.turn;
       } catch (error) {

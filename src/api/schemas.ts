@@ -149,6 +149,16 @@ export const sendMessageBody = z
   })
   .strict();
 
+/** A client's own id for a message, so that sending it again (after a 503, say) is not a second message. */
+export const sendMessageHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Your id for this message: the same key sent again to the same run is the same message (its turn is answered once)'),
+});
+
 export const sendMessageQuery = z
   .object({
     wait: queryNumber(z.number().min(0))

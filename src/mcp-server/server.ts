@@ -12,6 +12,7 @@ import {
   provideInputBody,
   runSchema,
   sendMessageBody,
+  sendMessageHeaders,
   startRunBody,
   workflowNameParams,
   workflowsSchema,
@@ -102,6 +103,7 @@ export const sendMessageToolInput = z
   .object({
     ...runIdShape,
     input: sendMessageBody.shape.input,
+    message_id: sendMessageHeaders.shape['idempotency-key'],
     wait_seconds: z
       .number()
       .min(0)
@@ -193,7 +195,7 @@ async function startRun(runs: RunsClient, config: Config, input: z.infer<typeof 
 }
 
 async function sendMessage(runs: RunsClient, input: z.infer<typeof sendMessageToolInput>, extra: ToolExtra) {
-  const { turn } = await runs.sendMessage(input.run_id, input.input);
+  const { turn } = await runs.sendMessage(input.run_id, input.input, { ...(input.message_id && { messageId: input.message_id }) });
   const wait = Math.min(input.wait_seconds ?? 0, MAX_WAIT_SECONDS);
   const { run, answer } = await withProgress(extra, `waiting for turn ${turn} of ${input.run_id}`, runs.waitForTurn(input.run_id, turn, wait));
   return { ...run, turn, ...(answer && { answer }) };

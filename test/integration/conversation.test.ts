@@ -389,6 +389,28 @@ test('a paused conversation whose idle timeout passes refuses messages with 409,
   expect(env.provider.requests(model)).toHaveLength(1);
 });
 
+test('a message sent again with the same Idempotency-Key is the same message: one turn, answered once', async () => {
+  const model = uniqueModel('idempotent');
+  env.provider.script(model, [{ text: 'ready' }, { text: 'Once.' }, { text: 'Twice.' }]);
+  const runId = await startConversation('hi', conversationSpec(model));
+  await untilStatus(runId, 'idle');
+  const path = `/runs/${encodeURIComponent(runId)}/messages`;
+  const sendKeyed = (input: string, key: string) => running.api.request('POST', path, { json: { input }, headers: { 'idempotency-key': key } });
+  const first = await sendKeyed('only once, please', 'msg-1');
+  const again = await sendKeyed('only once, please', 'msg-1');
+  expect([first.status, first.body.turn]).toEqual([202, 2]);
+  expect([again.status, again.body.turn]).toEqual([202, 2]);
+  // Another key is another message.
+  expect((await sendKeyed('and this', 'msg-2')).body.turn).toBe(3);
+  await eventually(async () => (await runOf(runId)).conversation?.finishedTurns === 3);
+  const users = (await transcript(runId)).body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text);
+  expect(users).toEqual(['hi', 'only once, please', 'and this']);
+  expect(env.provider.requests(model)).toHaveLength(3);
+  const tooLong = await running.api.request('POST', path, { json: { input: 'x' }, headers: { 'idempotency-key': 'k'.repeat(201) } });
+  expect([tooLong.status, tooLong.body.error?.code]).toEqual([400, 'invalid_request']);
+  await closeAndWait(runId);
+});
+
 test('pause holds a queued message until resume; approvals work inside a turn', async () => {
   const model = uniqueModel('pause');
   env.provider.script(model, [

@@ -10,6 +10,7 @@ import {
   runIdParams,
   runSchema,
   sendMessageBody,
+  sendMessageHeaders,
   sendMessageQuery,
   transcriptPageSchema,
   transcriptQuerySchema,
@@ -44,13 +45,15 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
         tags: ['conversations'],
         params: runIdParams,
         querystring: sendMessageQuery,
+        headers: sendMessageHeaders,
         body: sendMessageBody,
         response: { 200: messageRunSchema, 202: messageRunSchema, 409: errorBodySchema, ...bodyErrors, ...notFound },
       },
     },
     async (request, reply) => {
       const { runId } = request.params;
-      const sent = await runs.sendMessage(runId, request.body.input);
+      const messageId = request.headers['idempotency-key'];
+      const sent = await runs.sendMessage(runId, request.body.input, { ...(messageId && { messageId }) });
       const wait = Math.min(request.query.wait, MAX_WAIT_SECONDS);
       if (wait === 0) return reply.code(202).send({ ...sent.run, turn: sent.turn });
       const { run, finished, answer } = await runs.waitForTurn(runId, sent.turn, wait);
