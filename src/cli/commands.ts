@@ -41,9 +41,13 @@ const controlMessages: Record<RunControl, string> = {
   cancel: 'Cancel requested.',
 };
 
-/** 0 when the run completed (or, for `run --wait`, a conversation answered and is idle), 1 when it ended any other way. */
+/**
+ * 0 when the run completed (or, for `run --wait`, a conversation answered and is idle), 1 when it
+ * ended any other way, or its conversation's turn failed.
+ */
 export function exitCodeOf(run: Run): ExitCode {
-  return run.status === 'completed' || run.status === 'idle' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
+  if (run.status === 'idle') return run.conversation?.lastTurn?.outcome === 'failed' ? ExitCode.RunUnsuccessful : ExitCode.Ok;
+  return run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
 }
 
 function printRun(reply: ApiReply<Run>, options: GlobalOptions, message?: string): void {
@@ -90,7 +94,7 @@ async function runCommand(client: ApiClient, command: Extract<CliCommand, { name
   // With --json, stdout carries only the final Run, so a script can parse it whole. A conversation
   // is done with the input once it has answered it and is idle.
   const onEvent = options.json ? () => undefined : eventPrinter(client, runId, options);
-  const closed = await followRun(client, runId, onEvent, undefined, (event) => idleConversation(client, runId, event));
+  const closed = await followRun(client, runId, onEvent, undefined, idleConversation(client, runId));
   if (options.json) print(closed.text);
   else print(`\n${formatRun(closed.body)}`);
   return exitCodeOf(closed.body);

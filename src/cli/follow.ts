@@ -51,15 +51,31 @@ export function streamedEvent(sse: SseEvent): StreamedEvent {
   };
 }
 
+/** How often, and how many times, `run --wait` asks whether a conversation that finished a turn is idle yet. */
+const IDLE_CHECK = { everyMs: 250, times: 8 };
+
 /**
  * For `run --wait`: a conversation has answered its input once a turn has finished and the run is
  * idle (nothing queued meanwhile), and `run --wait` then stops following it, as the MCP tool's
- * wait does; following it until it closes could take a day.
+ * wait does; following it until it closes could take a day. Asked after a turn finishes and
+ * after a resume (a run paused as its turn finished is idle only once resumed, and writes no
+ * further event); a run that continues as new right after a turn shows as running until the new
+ * execution's first task, so a running one is asked again for a moment. The returned function is
+ * the `stop` of followRun.
  */
-export async function idleConversation(client: ApiClient, runId: string, event: StreamedEvent): Promise<ApiReply<Run> | undefined> {
-  if (event.name !== 'turn_finished') return undefined;
-  const reply = await client.run(runId);
-  return reply.body.status === 'idle' ? reply : undefined;
+export function idleConversation(client: ApiClient, runId: string): (event: StreamedEvent) => Promise<ApiReply<Run> | undefined> {
+  let answered = false;
+  return async (event) => {
+    if (event.name === 'turn_finished') answered = true;
+    if (!answered || (event.name !== 'turn_finished' && event.name !== 'resumed')) return undefined;
+    for (let time = 1; ; time++) {
+      const reply = await client.run(runId);
+      if (reply.body.status === 'idle') return reply;
+      // Paused or asking someone: a later event (resumed, the next turn_finished) says when to look again.
+      if (reply.body.status !== 'running' || time === IDLE_CHECK.times) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, IDLE_CHECK.everyMs));
+    }
+  };
 }
 
 /** The run once closed, by the API's long poll. */

