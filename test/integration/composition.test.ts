@@ -171,10 +171,11 @@ test('two children asking at once: the parent announces each question once, whil
   const a = announced.find((id) => /\/first-\d+::input-1$/.test(id))!;
   const b = announced.find((id) => /\/second-\d+::input-1$/.test(id))!;
   expect([a, b].sort()).toEqual([...announced].sort());
-  // The run's state lists both, in the order its children started (whichever asked first); pendingInput is the first.
+  // The run's state lists both (in the order its children first reported, which races); pendingInput is the first.
   const state = await handle.query(stateQuery);
   const questions = { [a]: `Question of ${first}?`, [b]: `Question of ${second}?` };
-  expect(state.pendingInputs).toEqual([a, b].map((requestId) => ({ requestId, kind: 'input', prompt: questions[requestId] })));
+  const byId = (x: { requestId: string }, y: { requestId: string }) => x.requestId.localeCompare(y.requestId);
+  expect([...state.pendingInputs!].sort(byId)).toEqual([a, b].map((requestId) => ({ requestId, kind: 'input', prompt: questions[requestId] })).sort(byId));
   expect(state.pendingInput).toEqual(state.pendingInputs![0]);
 
   // The second child's question first, then the first's.
