@@ -23,7 +23,7 @@ module.exports = {
       transform: tsJest,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // The crash-and-fuzz tier: `npm run test:slow` (jest.slow.config.js).
+      // The slow tier: `npm run test:slow` (jest.slow.config.js).
       testPathIgnorePatterns: ['/node_modules/', ...slowTests],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,5 +1,5 @@
 /**
- * The crash-and-fuzz tier (`npm run test:slow`, run by CI after `npm test`): the integration tests
+ * The slow tier (`npm run test:slow`, run by CI after `npm test`): the integration tests
  * test/support/slow-tests.js names, on the same shared Temporal dev server setup.
  */
 const slowTests = require('./test/support/slow-tests');

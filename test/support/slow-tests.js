@@ -1,11 +1,17 @@
 /**
- * Integration tests `npm test` leaves to the crash-and-fuzz tier (`npm run test:slow`, which CI runs
- * after it): worker and server processes killed mid-call, `npm run dev` launches, and the API
- * fuzzed from its OpenAPI document. Minutes on two cores, so `npm test` stays under a quarter hour.
+ * Integration tests `npm test` leaves to the slow tier (`npm run test:slow`, which CI runs after
+ * it): worker and server processes killed mid-call, `npm run dev` launches, the API fuzzed from its
+ * OpenAPI document, and the suites that bring up servers of their own beside the suite's (the Web
+ * UI in a browser, S3Proxy, OAuth authorization servers). Minutes on two cores, so `npm test` stays
+ * under a quarter hour.
  */
 module.exports = [
   '<rootDir>/test/integration/schemathesis.test.ts',
   '<rootDir>/test/integration/mcp-elicitation-crash.test.ts',
   '<rootDir>/test/integration/worker-process.test.ts',
   '<rootDir>/test/integration/dev-startup.test.ts',
+  '<rootDir>/test/integration/dev.test.ts',
+  '<rootDir>/test/integration/web-ui.test.ts',
+  '<rootDir>/test/integration/s3-storage.test.ts',
+  '<rootDir>/test/integration/mcp-oauth.test.ts',
 ];
