@@ -15,7 +15,7 @@ import type { DeltaFeed } from '../streaming/nats';
 import { mcpRoutes } from '../mcp-server/http';
 import { requireBearerTokens } from './auth';
 import { ApiError, logApiError, toApiError } from './errors';
-import { describeJsonBodies, describeWorkflowRuns } from './openapi';
+import { describeJsonBodies, describeWorkflowRuns, markOptionalBody } from './openapi';
 import { packageManifest } from '../package-info';
 import { ConversationStore } from '../conversation/store';
 import { codecRoutes } from './routes/codec';
@@ -161,7 +161,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         security: [{ bearer: [] }],
       }),
     },
-    transform: jsonSchemaTransform,
+    transform: (route) => markOptionalBody(route.schema, jsonSchemaTransform(route)),
     transformObject: (document) => describeJsonBodies(describeWorkflowRuns(jsonSchemaTransformObject(document), deps.config)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

@@ -137,6 +137,30 @@ function withSafeKeys(schema: unknown): unknown {
   return result;
 }
 
+/** Set on an operation whose route takes no body too, until describeJsonBodies says so in its requestBody. */
+const OPTIONAL_BODY = 'x-optional-body';
+
+/**
+ * The swagger plugin documents every body as required (Fastify needs one once a route has a body
+ * schema, unless the schema takes none, as `.optional()` zod bodies do here: cancel, a prompt).
+ * A route-level transform marks those, for describeJsonBodies.
+ */
+export function markOptionalBody<T extends { schema: unknown }>(routeSchema: unknown, transformed: T): T {
+  const body = isObject(routeSchema) ? routeSchema.body : undefined;
+  const optional = isObject(body) && typeof body.safeParse === 'function' && (body as { safeParse(value: unknown): { success: boolean } }).safeParse(undefined).success;
+  return optional && isObject(transformed.schema) ? { ...transformed, schema: { ...transformed.schema, [OPTIONAL_BODY]: true } } : transformed;
+}
+
+/** Such a body may also be JSON `null`, which Fastify hands on as it hands on no body at all. */
+function withOptionalBody(operation: JsonObject): JsonObject {
+  if (operation[OPTIONAL_BODY] !== true) return operation;
+  const { [OPTIONAL_BODY]: _mark, ...rest } = operation;
+  const body = bodySchemaOf(rest);
+  if (!isObject(rest.requestBody)) return rest;
+  const optional = { ...rest, requestBody: { ...rest.requestBody, required: false } };
+  return body ? withBodySchema(optional, { anyOf: [body, { type: 'null', description: 'the same as no body' }] }) : optional;
+}
+
 export function describeJsonBodies<T extends object>(document: T): T {
   const { paths, components } = document as { paths?: unknown; components?: unknown };
   if (!isObject(paths)) return document;
@@ -146,8 +170,9 @@ export function describeJsonBodies<T extends object>(document: T): T {
       isObject(item)
         ? Object.fromEntries(
             Object.entries(item).map(([method, operation]) => {
-              const body = isObject(operation) ? bodySchemaOf(operation) : undefined;
-              return [method, body ? withBodySchema(operation as JsonObject, withSafeKeys(body) as JsonObject) : operation];
+              if (!isObject(operation)) return [method, operation];
+              const body = bodySchemaOf(operation);
+              return [method, withOptionalBody(body ? withBodySchema(operation, withSafeKeys(body) as JsonObject) : operation)];
             }),
           )
         : item,

@@ -105,6 +105,16 @@ describe('the API without Temporal', () => {
     expect(body.properties.input.not).toEqual({ type: 'null' });
   });
 
+  it('documents a body the route may go without (cancel, a prompt) as optional, and the others as required', async () => {
+    const doc = (await api.get('/docs/json')).body;
+    expect(doc.paths['/runs/{runId}/cancel'].post.requestBody.required).toBe(false);
+    expect(doc.paths['/servers/{name}/prompts/{prompt}'].post.requestBody.required).toBe(false);
+    // JSON null is taken as no body, and the document says so.
+    expect(doc.paths['/runs/{runId}/cancel'].post.requestBody.content['application/json'].schema.anyOf).toContainEqual(expect.objectContaining({ type: 'null' }));
+    expect(doc.paths['/runs/{runId}/messages'].post.requestBody.required).toBe(true);
+    expect(doc.paths['/runs/{runId}/input'].post.requestBody.required).toBe(true);
+  });
+
   it('refuses a message that is null or missing with 400, before asking Temporal', async () => {
     const nothing = await api.post('/runs/r1/messages', { input: null });
     expect(nothing.status).toBe(400);
