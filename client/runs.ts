@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  isGrpcCancelledError,
   isGrpcDeadlineError,
   isGrpcServiceError,
   QueryNotRegisteredError,
@@ -138,16 +139,6 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
   [InputRejection.WrongRequest]: 'wrong_request_id',
   [InputRejection.InvalidValue]: 'invalid_value',
 };
-
-/** gRPC's status code CANCELLED. */
-const GRPC_CANCELLED = 1;
-
-function isQueryCancelled(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (isGrpcServiceError(current) && current.code === GRPC_CANCELLED) return true;
-  }
-  return false;
-}
 
 /**
  * A string literal for a visibility query. The store matches neither quotes nor backslashes
@@ -483,7 +474,7 @@ export class RunsClient {
       if (error instanceof QueryNotRegisteredError) throw new NoTranscriptError(runId);
       // A worker that holds the run but does not answer (stopped, overloaded) shows as the deadline
       // passing, or as the server giving up on the query (CANCELLED).
-      if (isGrpcDeadlineError(error) || isQueryCancelled(error)) throw new WorkerUnavailableError(runId);
+      if (isGrpcDeadlineError(error) || isGrpcCancelledError(error)) throw new WorkerUnavailableError(runId);
       throw error;
     }
   }
