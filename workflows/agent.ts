@@ -125,7 +125,7 @@ class AgentLoop {
    */
   private async runCalls(calls: DeferredCall[], turn: number, iteration: number): Promise<void> {
     const scope = { agent: this.agent, offered: this.tools!.names };
-    const settled = await Promise.allSettled(calls.map(({ call, requestId }) => this.loop.callTool(call, scope, requestId)));
+    const settled = await this.loop.callTools(calls, scope);
     const deferred: DeferredCall[] = [];
     let failure: { reason: unknown } | undefined;
     settled.forEach((outcome, index) => {

@@ -165,6 +165,8 @@ export const Patches = {
   PauseHoldsCompletion: 'pause-holds-completion',
   AnnounceEveryChildRequest: 'announce-every-child-request',
   AnnounceChildRequestsWhileOwnWait: 'announce-child-requests-while-own-wait',
+  /** Model and tool calls that do not pause take no microtask at their step boundary (RunControl.checkpoint). */
+  QuickStepBoundaries: 'quick-step-boundaries',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

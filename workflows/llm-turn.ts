@@ -38,7 +38,8 @@ export async function llmTurn(options: {
 }): Promise<{ text: string; calls: ToolCall[] }> {
   const { loop, agent, label } = options;
   const { log, context, control } = loop;
-  await control.checkpoint();
+  const paused = control.checkpoint();
+  if (paused) await paused;
   const { head, append } = log.continuation();
   if (head !== null && context.wantsSummary(agent.context, append)) await summarize(loop, agent, head, append);
   const where = `turn ${label.turn}${label.step !== undefined ? ` · step ${label.step}` : ''}`;

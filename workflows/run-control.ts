@@ -292,12 +292,20 @@ export class RunControl {
   /**
    * A step boundary: undefined unless paused, else a promise of the resume. Every promise made in
    * a workflow costs a stack trace (the SDK's promise hook, for the stack trace query), so the
-   * common case runs no async function. Callers still `await` it: awaiting undefined takes the same
-   * one microtask as a resolved promise did, and removing that tick would reorder the commands of
-   * calls made at once (an approval's memo and timer against another call's activity) in replay.
+   * common case runs no async function, and the hot boundaries (each model and tool call) go
+   * `const paused = control.checkpoint(); if (paused) await paused;`, taking no microtask. Runs
+   * from before QuickStepBoundaries awaited every boundary, and get a resolved promise to await
+   * still: that one tick orders the commands of calls made at once (an approval's memo and timer
+   * against another call's activity), and their histories replay only in that order.
    */
   checkpoint(): Promise<void> | undefined {
-    return this.paused ? this.resumed() : undefined;
+    if (this.paused) return this.resumed();
+    return this.quickBoundaries() ? undefined : Promise.resolve();
+  }
+
+  /** Never cached: a run older than the patch answers false while it replays, and true from the task that recorded the marker. */
+  quickBoundaries(): boolean {
+    return patched(Patches.QuickStepBoundaries);
   }
 
   /**

@@ -75,7 +75,8 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
     if (!decision.approved) return result(denialText(call.name, decision.reason), true);
   }
 
-  await control.checkpoint();
+  const paused = control.checkpoint();
+  if (paused) await paused;
   if (route.kind === 'function') {
     const reply = await callFunctionActivity(functionSummary(route.name), runsLocally(agent, { function: route.name }))({
       name: route.name,

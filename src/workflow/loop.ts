@@ -8,7 +8,7 @@ import type { ResolvedAgent, ResolvedLoop, RunSpec } from '../spec/schema';
 import { FailureTypes } from '../failure-types';
 import type { Conversation } from '../../workflows/conversation';
 import { llmTurn, type TurnLabel } from '../../workflows/llm-turn';
-import { runToolCall, type ToolCallOutcome, type ToolCallScope } from '../../workflows/tool-calls';
+import { runToolCall, type DeferredCall, type ToolCallOutcome, type ToolCallScope } from '../../workflows/tool-calls';
 import { exposeLoop, runTurns, type LoopFace, type TurnAnswer, type TurnLoop } from '../../workflows/turns';
 import type { RunContext } from './context';
 
@@ -75,6 +75,21 @@ export class ToolLoop {
    */
   callTool(call: ToolCall, scope: Omit<ToolCallScope, 'control'>, resume?: string): Promise<ToolCallOutcome> {
     return runToolCall(call, { ...scope, control: this.run.control }, resume);
+  }
+
+  /**
+   * Every call of one reply at once, settled in the order of the calls (what settles as rejected
+   * is what `callTool` throws). A reply's usual one call settles through one promise where
+   * Promise.allSettled makes three, each a stack trace; RunControl.checkpoint says why that counts,
+   * and why runs from before it keep the three.
+   */
+  callTools(calls: readonly DeferredCall[], scope: Omit<ToolCallScope, 'control'>): Promise<Array<PromiseSettledResult<ToolCallOutcome>>> {
+    const pending = calls.map(({ call, requestId }) => this.callTool(call, scope, requestId));
+    if (pending.length !== 1 || !this.run.control.quickBoundaries()) return Promise.allSettled(pending);
+    return pending[0].then(
+      (value) => [{ status: 'fulfilled', value }],
+      (reason: unknown) => [{ status: 'rejected', reason }],
+    );
   }
 
   /**
