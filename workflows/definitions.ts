@@ -167,6 +167,8 @@ export const Patches = {
   AnnounceChildRequestsWhileOwnWait: 'announce-child-requests-while-own-wait',
   /** Model and tool calls that do not pause take no microtask at their step boundary (RunControl.checkpoint). */
   QuickStepBoundaries: 'quick-step-boundaries',
+  /** A child run sends its parent one report per step rather than one per change (RunControl.publish). */
+  OneChildReportPerStep: 'one-child-report-per-step',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

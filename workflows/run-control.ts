@@ -113,6 +113,9 @@ export class RunControl {
   private lastStatus?: RunStatus;
   private lastReport?: string;
   private reportSequence = 0;
+  /** A report to the parent waits for the end of the current step (see `reportEachStep`). */
+  private reportDue = false;
+  private readonly reportsPerStep: boolean;
   private idle = false;
   private deferWaits: () => boolean = () => false;
   private extra: () => Partial<Pick<RunState, 'conversation' | 'result' | 'context'>> = () => ({});
@@ -145,6 +148,9 @@ export class RunControl {
     this.requestCounter = carry?.requestCounter ?? 0;
     this.open.push(...(carry?.open ?? []));
     this.reportSequence = carry?.reportSequence ?? 0;
+    this.reportsPerStep = workflowInfo().parent !== undefined && patched(Patches.OneChildReportPerStep);
+    // Not cancellable: a cancelled run still reports on its way out.
+    if (this.reportsPerStep) void CancellationScope.nonCancellable(() => this.reportEachStep());
 
     setHandler(pauseSignal, () => this.setPaused(true));
     setHandler(resumeSignal, () => this.setPaused(false));
@@ -177,6 +183,8 @@ export class RunControl {
   }
 
   carry(): RunControlCarry {
+    // The report a step left due goes before the run continues as new.
+    if (this.reportDue) this.report();
     return {
       paused: this.paused,
       usage: this.usage,
@@ -671,8 +679,30 @@ export class RunControl {
       this.lastStatus = status;
       upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
     }
-    const parent = workflowInfo().parent;
-    if (!parent) return;
+    if (!workflowInfo().parent) return;
+    // The last report, as the run closes, goes at once: before the workflow's result.
+    if (this.reportsPerStep && this.closedStatus === undefined) this.reportDue = true;
+    else this.report();
+  }
+
+  /**
+   * A step changes several things at once (a model call's usage, the step that follows it, a
+   * request): one report for them all, sent once the step's code has run (Temporal evaluates
+   * conditions only when the workflow's code has nothing left to do), rather than one for each,
+   * cuts a child's reports from four a tool turn to two, each a signal event in both histories and
+   * a workflow task of the parent. Runs from before OneChildReportPerStep reported every change.
+   */
+  private async reportEachStep(): Promise<never> {
+    for (;;) {
+      await condition(() => this.reportDue);
+      this.report();
+    }
+  }
+
+  /** Tells the parent this run's state, unless it is what the parent last heard. */
+  private report(): void {
+    this.reportDue = false;
+    const parent = workflowInfo().parent!;
     const state = this.state();
     const text = JSON.stringify(state);
     if (text === this.lastReport) return;

@@ -102,6 +102,28 @@ test('pause and resume of a parent reach its running children; usage adds up acr
   expect(result.usage).toMatchObject({ llmCalls: 4, toolCalls: 2 });
 });
 
+test("a child reports to its parent once a step, not once a change, and the parent's state still follows it", async () => {
+  const turns = 4;
+  const m = model('steps');
+  env.provider.script(m, [
+    ...Array.from({ length: turns }, (_, i) => ({ toolCalls: [{ name: 'fixture-add', arguments: { a: i, b: 1 } }] })),
+    { toolCalls: [{ name: 'fixture-slow', arguments: { ms: 1500 } }] },
+    { text: 'done' },
+  ]);
+  const handle = await env.start('parallel', 'go', { type: 'parallel', fan_out: [agent('stepper', m, { servers: ['fixture'] })] });
+  // While the slow call runs, the parent shows the child at that step, with the usage so far.
+  const running = await eventually(async () => {
+    const [child] = (await handle.query(stateQuery)).children;
+    return child?.step.includes('tool call') && child.usage.llmCalls === turns + 1 ? child : undefined;
+  });
+  expect(running.usage).toMatchObject({ llmCalls: turns + 1, toolCalls: turns });
+  await handle.result();
+  const reports = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'child_state');
+  // Two steps a tool turn (the model's reply, the tool's result), plus the start and the end;
+  // reporting each change (usage, then the step) sent about twice as many.
+  expect(reports.length).toBeLessThanOrEqual(2 * (turns + 1) + 4);
+});
+
 test('cancelling a parent cancels its children and their calls in flight', async () => {
   const [a, b] = [model('ca'), model('cb')];
   env.provider.script(a, [{ text: 'never', delayMs: 60_000 }]);
