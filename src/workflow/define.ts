@@ -1,3 +1,5 @@
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { FailureTypes } from '../failure-types';
 import type { ResolvedCode } from '../spec/code';
 import type { PatternType, ResolvedLoop, RunSpec, WorkflowInput } from '../spec/schema';
 import { Conversation } from '../../workflows/conversation';
@@ -32,6 +34,19 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
   options: WorkflowOptions = {},
 ): (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => Promise<Output> {
   return async (args) => {
+    // Arguments no API start would send (a Temporal client's own start) would otherwise throw a
+    // TypeError below, before runToCompletion could fail the run: the workflow task would fail and
+    // be retried forever while the run looked running. The run fails at once instead.
+    const problems = argumentProblems(args, options);
+    if (problems.length > 0) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.InvalidSpec,
+        message:
+          `${workflowInfo().workflowType} cannot start: ${problems.join('; ')}. ` +
+          'Its argument is {name, spec, input} with the spec resolved from the config: start runs through the API, the CLI or the MCP server.',
+        nonRetryable: true,
+      });
+    }
     // Before any await, so that no early signal finds a handler missing.
     const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control, args.spec.budget);
     const conversation = options.conversation
@@ -43,4 +58,30 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
       : undefined;
     return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What is wrong with a workflow's argument, in the parts the wrapper reads before the body runs. */
+function argumentProblems(args: unknown, options: WorkflowOptions): string[] {
+  if (!isObject(args)) return [`its argument is ${args === undefined ? 'missing' : 'not an object'}`];
+  const problems: string[] = [];
+  if (typeof args.name !== 'string') problems.push(args.name === undefined ? '"name" is missing' : '"name" is not a string');
+  const { spec, carry } = args;
+  if (!isObject(spec)) problems.push(spec === undefined ? '"spec" is missing' : '"spec" is not an object');
+  else {
+    if (spec.budget !== undefined && !isObject(spec.budget)) problems.push('"spec.budget" is not an object');
+    if (options.conversation && spec.conversation !== undefined && !isObject(spec.conversation)) {
+      problems.push('"spec.conversation" is not an object');
+    }
+  }
+  if (carry !== undefined) {
+    if (!isObject(carry)) problems.push('"carry" is not an object');
+    else {
+      for (const key of ['control', 'conversation']) {
+        if (carry[key] !== undefined && !isObject(carry[key])) problems.push(`"carry.${key}" is not an object`);
+      }
+    }
+  }
+  return problems;
 }

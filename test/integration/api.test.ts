@@ -391,12 +391,13 @@ describe('API runs with a worker', () => {
   });
 
   it('answers every route of a run whose workflow task keeps failing with the JSON error shape, never a 500', async () => {
-    // Arguments no API would send (no spec at all) make the workflow task fail before the run is set up, again and again.
-    const id = uniqueId('broken');
-    await worker.client.workflow.start('agentWorkflow', {
+    // A workflow type the worker's bundle does not export (a deployment that lacks a workflow): the
+    // SDK fails each of its workflow tasks, and Temporal retries them until a worker that has it comes.
+    const id = uniqueId('undeployed');
+    await worker.client.workflow.start('workflowNotDeployed', {
       taskQueue: worker.taskQueue,
       workflowId: id,
-      args: [{ name: 'broken', input: 'hi' }],
+      args: [{ name: 'undeployed', spec: { type: 'agent' }, input: 'hi' }],
       workflowTaskTimeout: '2 seconds',
     });
     try {
@@ -421,6 +422,28 @@ describe('API runs with a worker', () => {
       await worker.client.workflow.getHandle(id).terminate('test over');
     }
   }, 60_000);
+
+  it.each(['agentWorkflow', 'parallelWorkflow', 'triageTicket'])(
+    'fails a run of %s started without a spec at once, saying how runs are started',
+    async (workflowType) => {
+      // Arguments no API start would send, from a Temporal client of its own.
+      const id = uniqueId('no-spec');
+      await worker.client.workflow.start(workflowType, { taskQueue: worker.taskQueue, workflowId: id, args: [{ name: 'broken', input: 'hi' }] });
+      try {
+        const result = await api.get(`/runs/${id}/result?wait=10`);
+        expect(result.status).toBe(200);
+        expect(result.body).toMatchObject({ status: 'failed', input: 'hi', error: { code: 'invalid_spec' } });
+        expect(result.body.error.message).toBe(
+          `${workflowType} cannot start: "spec" is missing. Its argument is {name, spec, input} with the spec resolved from the config: ` +
+            'start runs through the API, the CLI or the MCP server.',
+        );
+      } finally {
+        // Without the check, the run's workflow task would fail forever.
+        await worker.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+      }
+    },
+    30_000,
+  );
 
   it('shows what Temporal is retrying while a model keeps failing, and nothing once it answers', async () => {
     const model = uniqueId('m-retry');
