@@ -8,6 +8,17 @@ export { ConfigError, InvalidInputError, SpecError, UnknownWorkflowError } from 
 export { checkInput, listWorkflows, resolveRun, type ResolvedRun } from './config/resolve';
 export { connectClient, type TemporalClient } from '../client/connection';
 export { RunsClient, type RunsClientOptions, type StartRunRequest, type StartedRun } from '../client/runs';
+export {
+  InputRejectedError,
+  MessageRejectedError,
+  NoTranscriptError,
+  RunClosedError,
+  RunIdInUseError,
+  RunNotFoundError,
+  WorkerUnavailableError,
+  type InputRejectionCode,
+  type MessageRejectionCode,
+} from '../client/run-errors';
 export type { Run } from '../client/run-view';
 export type { RunEvent } from '../client/run-events';
 export { createWorker, bundleWorkflows, type AgentWorker, type WorkerOptions } from '../worker/create';

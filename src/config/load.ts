@@ -170,7 +170,7 @@ function withOverrideSource(problem: Problem, { config, applied }: Overridden): 
 }
 
 /** Paths in the file are relative to the file, so a config behaves the same from any working directory. */
-function resolveRelativePaths(config: Config, baseDir: string): Config {
+export function resolveRelativePaths(config: Config, baseDir: string): Config {
   const tokenDir = path.resolve(baseDir, config.mcp.token_dir);
   const servers = Object.fromEntries(
     Object.entries(config.mcp.servers).map(([name, server]) => [

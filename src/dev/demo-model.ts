@@ -10,7 +10,7 @@ import { startScriptedProvider, type RecordedRequest, type ScriptedProvider, typ
 
 export const DEMO_MODEL_NOTICE =
   'This answer comes from the demo model that `npm run dev` starts when no model provider is configured: it can only ' +
-  'add two numbers with a tool that takes {a, b}, such as the calc workflow\'s everything-get-sum. Set OPENAI_API_KEY or ' +
+  'add two numbers with a tool that takes {a, b} (such as the calc workflow\'s everything-get-sum) and write no JSON. Set OPENAI_API_KEY or ' +
   'ANTHROPIC_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server) and restart npm run dev for a real model.';
 
 /** A long-lived server: it keeps no request bodies. */
@@ -50,7 +50,14 @@ function sumTool(request: RecordedRequest): string | undefined {
   return undefined;
 }
 
+/** No tokens: nothing was spent, so the run's usage and cost (priced by the configured model's name) stay at zero. */
+const NO_USAGE = { input: 0, output: 0 };
+
 export function demoReply(request: RecordedRequest): ScriptedReply {
+  return { ...reply(request), usage: NO_USAGE };
+}
+
+function reply(request: RecordedRequest): ScriptedReply {
   const messages = list(request.body.messages).filter(isRecord);
   const last = messages[messages.length - 1];
   if (!last) return { text: DEMO_MODEL_NOTICE };

@@ -7,6 +7,7 @@ import { findTemporalCli, projectRoot } from '../../temporal/cli';
 import { devServerArgs, freePort, stopProcess, temporalAnswers } from '../../temporal/dev-server';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
+import type { Config } from '../config/schema';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { findNatsServer, installNatsServer, NATS_SERVER_INSTALL, natsServerArgs } from '../streaming/nats-server';
 import { label, spawnPrefixed, spawnTsx } from './children';
@@ -106,10 +107,15 @@ async function startStreaming(configured: string | undefined): Promise<NodeJS.Pr
  * With no model provider configured, the worker talks to the demo model (src/dev/demo-model.ts) in
  * this process, so that a fresh checkout runs the calc workflow end to end; the warning says so.
  */
-async function startDemo(noProvider: string): Promise<NodeJS.ProcessEnv> {
+async function startDemo(noProvider: string, config: Config): Promise<NodeJS.ProcessEnv> {
   const demo = await startDemoModel();
   stoppers.push({ name: 'demo model', stop: () => demo.close() });
-  warn(`${noProvider}. Until then runs use the demo model at ${demo.openaiBaseUrl}, which only adds two numbers with a sum tool (try the calc workflow)`);
+  // A scaffolded project has no calc workflow: the hint names it only where there is one.
+  const tryCalc = config.workflows.calc ? ' (try the calc workflow)' : '';
+  warn(
+    `${noProvider}. Until then runs use the demo model at ${demo.openaiBaseUrl}, which only adds two numbers with a sum tool${tryCalc}; ` +
+      'a step that asks for JSON (structured output) fails with its notice',
+  );
   return { OPENAI_BASE_URL: demo.openaiBaseUrl, OPENAI_API_KEY: 'demo', ANTHROPIC_BASE_URL: demo.anthropicBaseUrl, ANTHROPIC_API_KEY: 'demo' };
 }
 
@@ -177,7 +183,7 @@ async function main(): Promise<void> {
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
   }
   connection = await Connection.connect({ ...temporal, connectTimeout: 5000 });
-  const childEnv = { ...(await startStreaming(config.streaming.nats_url)), ...(noProvider && (await startDemo(noProvider))) };
+  const childEnv = { ...(await startStreaming(config.streaming.nats_url)), ...(noProvider && (await startDemo(noProvider, config))) };
   const polling = { taskQueue, namespace };
   const identity = (child: ChildProcess) => `${child.pid}@${os.hostname()}`;
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { issuePath, MAX_QUOTED_PROBLEMS, outputJsonSchema, type StructuredCheck } from './structured';
+import { issuePath, MAX_QUOTED_PROBLEMS, notJson, outputJsonSchema, type StructuredCheck } from './structured';
 
 /**
  * Structured answers from nodes that cannot be asked for structured output natively: a nested
@@ -50,7 +50,7 @@ export function checkNodeJson<T>(
     value = answer.result;
   } else {
     const extracted = extractJson(answer.text);
-    if (!extracted.found) return { ok: false, problems: ['(root): the reply was not a JSON object'] };
+    if (!extracted.found) return { ok: false, problems: [`(root): ${notJson(answer.text)}`] };
     value = extracted.value;
   }
   const parsed = schema.safeParse(value);

@@ -44,8 +44,8 @@ export const SYNTHESIZER_MAX_TOKENS = 4096;
 const MAX_DESCRIPTION_CHARS = 400;
 
 export interface PlanSchemas {
-  plan: z.ZodType<Plan>;
-  nextStep: z.ZodType<NextStep>;
+  plan: z.ZodObject & z.ZodType<Plan>;
+  nextStep: z.ZodObject & z.ZodType<NextStep>;
 }
 
 export function planSchemas(agentNames: readonly string[]): PlanSchemas {

@@ -41,12 +41,19 @@ export function checkStructured<T>(schema: z.ZodType<T>, response: LlmResponse):
     const problem =
       response.stopReason === 'max_tokens'
         ? 'the reply was cut off at the token limit before the object was complete'
-        : 'the reply was not a JSON object';
+        : notJson(response.message.content);
     return { ok: false, problems: [`(root): ${problem}`] };
   }
   const result = schema.safeParse(response.structured);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, problems: result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`) };
+}
+
+/** What a reply that holds no JSON object said instead, so that a reader sees why (a refusal, prose, a demo model's notice). */
+export function notJson(text: string): string {
+  const said = text.trim().replace(/\s+/g, ' ');
+  if (!said) return 'the reply was empty, not a JSON object';
+  return `the reply was not a JSON object; it began: ${JSON.stringify(said.length > 100 ? `${said.slice(0, 100)}…` : said)}`;
 }
 
 /** `steps[0].tasks[1].agent` as one reads it; `(root)` for the object itself. */

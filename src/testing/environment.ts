@@ -9,7 +9,7 @@ import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { findTemporalCli } from '../../temporal/cli';
 import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server';
 import { createWorker, type AgentWorker } from '../../worker/create';
-import { loadConfig } from '../config/load';
+import { loadConfig, locateConfigFile, resolveRelativePaths } from '../config/load';
 import { checkInput, resolveRun } from '../config/resolve';
 import type { Config } from '../config/schema';
 import { startScriptedProvider, type ScriptedProvider } from './scripted-model';
@@ -40,7 +40,11 @@ const INPUT_POLL_MS = { first: 50, last: 500 };
 export interface TestEnvironmentOptions {
   /** The project's config file; default: found as the CLI finds it (MCP_AGENT_CONFIG, then upwards from the working directory). */
   configPath?: string;
-  /** Changes to the loaded config before the worker starts, e.g. MCP servers for the test. */
+  /**
+   * Changes to the loaded config before the worker starts, e.g. MCP servers for the test. Relative
+   * paths it adds (a code workflow's or function's `module`, a server's `cwd`) are relative to the
+   * config file's folder, as in the file.
+   */
   configure?: (config: Config) => Config;
 }
 
@@ -107,7 +111,10 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
 
     const loaded = loadConfig({ path: options.configPath });
     const pointed = pointAt(loaded, { model, address: server.address, storagePath: storageDir });
-    const config = options.configure ? options.configure(pointed) : pointed;
+    const configFile = locateConfigFile({ path: options.configPath });
+    const config = options.configure
+      ? resolveRelativePaths(options.configure(pointed), configFile ? path.dirname(configFile) : process.cwd())
+      : pointed;
 
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     cleanups.push(() => connection.close());

@@ -37,6 +37,12 @@ export interface CallOptions {
   role?: string;
 }
 
+/**
+ * A structured answer's schema: an object at the root (z.object), since providers' structured
+ * output asks for one; a list or a single value goes inside one, e.g. z.object({ items: z.array(...) }).
+ */
+export type StructuredSchema<T> = z.ZodObject & z.ZodType<T>;
+
 export interface StructuredOptions {
   /** The output's name as the provider sees it: letters, digits, `_` and `-`. */
   name?: string;
@@ -299,7 +305,7 @@ export class Node {
    * and instruction, in native structured output, repaired once, then validated; a pattern or a
    * function runs with the JSON Schema in its input and its answer is validated. Gives the typed value.
    */
-  async generateStructured<T>(prompt: string, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+  async generateStructured<T>(prompt: string, schema: StructuredSchema<T>, options: StructuredOptions = {}): Promise<T> {
     const node = await this.resolved();
     await this.context.checkpoint();
     return askStructured({
@@ -340,7 +346,7 @@ export class Model {
   }
 
   /** One model call in native structured output, repaired once, validated against `schema`. */
-  async generateStructured<T>(prompt: Prompt, schema: z.ZodType<T>, options: StructuredOptions = {}): Promise<T> {
+  async generateStructured<T>(prompt: Prompt, schema: StructuredSchema<T>, options: StructuredOptions = {}): Promise<T> {
     await this.context.checkpoint();
     return generateStructured({
       schema,

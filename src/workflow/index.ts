@@ -17,6 +17,7 @@ export {
   type NodeAnswer,
   type Prompt,
   type StructuredOptions,
+  type StructuredSchema,
 } from './context';
 export type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
 export { ToolLoop, type ToolLoopCarry } from './loop';

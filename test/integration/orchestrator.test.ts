@@ -308,7 +308,7 @@ test('a function planner that does not reply with a plan fails the run clearly',
   const failure = await runFailure(handle.result());
 
   expect(failure.type).toBe('StructuredOutputInvalid');
-  expect(failure.message).toBe('The function "chattyPlan" did not reply with a valid "plan" object:\n- (root): the reply was not a JSON object');
+  expect(failure.message).toBe('The function "chattyPlan" did not reply with a valid "plan" object:\n- (root): the reply was not a JSON object; it began: "I think the writer should just write something."');
   expect(env.provider.requests(synthesizer)).toHaveLength(0);
 });
 

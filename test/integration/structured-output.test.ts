@@ -109,7 +109,7 @@ describe.each(['anthropic', 'openai'] as const)('structured output with %s', (pr
 
     expect(response).not.toHaveProperty('structured');
     expect(response.message).toEqual({ role: 'assistant', content: 'This looks like a billing question.', toolCalls: [] });
-    expect(checkStructured(routeSchema, response)).toEqual({ ok: false, problems: ['(root): the reply was not a JSON object'] });
+    expect(checkStructured(routeSchema, response)).toEqual({ ok: false, problems: ['(root): the reply was not a JSON object; it began: "This looks like a billing question."'] });
   });
 });
 

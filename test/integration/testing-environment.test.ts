@@ -15,7 +15,15 @@ const ticket = { ticket: 'The app crashes when I save.' };
 let env: TestEnvironment;
 
 beforeAll(async () => {
-  env = await startTestEnvironment({ configPath });
+  env = await startTestEnvironment({
+    configPath,
+    // A path `configure` writes as the file would is the file's too: relative to the config's folder,
+    // not to the working directory the test runs in.
+    configure: (config) => ({
+      ...config,
+      workflows: { ...config.workflows, triage: { ...config.workflows.triage, module: './workflows/triage.ts' } as typeof config.workflows.triage },
+    }),
+  });
 });
 
 afterAll(async () => {

@@ -35,6 +35,8 @@ test('OpenAI wire format: a tool call with the numbers, then the tool result as 
       ],
     });
     expect(second.choices[0].message.content).toBe('The sum of 2.5 and -4 is -1.5.');
+    // No tokens spent, so a run on the demo model costs nothing whatever model name it is priced by.
+    expect([first.usage, second.usage].map((u) => [u?.prompt_tokens, u?.completion_tokens])).toEqual([[0, 0], [0, 0]]);
   }
 });
 

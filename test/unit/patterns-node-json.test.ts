@@ -44,7 +44,7 @@ describe('checkNodeJson', () => {
     });
     expect(checkNodeJson(schema, { kind: 'pattern', text: 'fine, I guess', result: null })).toEqual({
       ok: false,
-      problems: ['(root): the reply was not a JSON object'],
+      problems: ['(root): the reply was not a JSON object; it began: "fine, I guess"'],
     });
   });
 });

@@ -81,10 +81,20 @@ describe('checkStructured', () => {
     });
   });
 
+  it('quotes the start of a long reply that holds no JSON, and says when a reply was empty', () => {
+    const long = `${'I cannot do that. '.repeat(10)}`;
+    const [problem] = (checkStructured(planSchema, response(undefined, { message: { role: 'assistant', content: long, toolCalls: [] } })) as { problems: string[] }).problems;
+    expect(problem).toBe(`(root): the reply was not a JSON object; it began: "${long.trim().slice(0, 100)}…"`);
+    expect(checkStructured(planSchema, response(undefined, { message: { role: 'assistant', content: ' \n', toolCalls: [] } }))).toEqual({
+      ok: false,
+      problems: ['(root): the reply was empty, not a JSON object'],
+    });
+  });
+
   it('says so when the reply was not JSON at all', () => {
     expect(checkStructured(planSchema, response(undefined, { message: { role: 'assistant', content: 'A plan.', toolCalls: [] } }))).toEqual({
       ok: false,
-      problems: ['(root): the reply was not a JSON object'],
+      problems: ['(root): the reply was not a JSON object; it began: "A plan."'],
     });
   });
 
