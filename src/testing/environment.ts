@@ -46,6 +46,11 @@ export interface TestEnvironmentOptions {
    * config file's folder, as in the file.
    */
   configure?: (config: Config) => Config;
+  /**
+   * What the worker logs: `LOG_LEVEL` when set, else `warn`. `error` or `silent` keeps quiet the
+   * warnings a test that expects runs to fail would print (a failed workflow, a refused reply).
+   */
+  logLevel?: TestLogLevel;
 }
 
 export interface TestEnvironment {
@@ -74,17 +79,33 @@ export interface TestEnvironment {
   close(): Promise<void>;
 }
 
-/** Worker start and stop are news in a service's log, noise in a test's; warnings and errors still show. */
-function quietRuntime(): void {
+export type TestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/**
+ * Worker start and stop are news in a service's log, noise in a test's: warnings and errors show
+ * unless the test asks for less (a test that expects failures) or more. Once per process: the first
+ * environment's level holds, and a runtime the process installed itself is kept.
+ */
+function quietRuntime(level: TestLogLevel): void {
+  const logger =
+    level === 'silent' ? new DefaultLogger('ERROR', () => undefined) : new DefaultLogger(level.toUpperCase() as 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR');
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger });
   } catch {
     // The process installed its own runtime already; keep it.
   }
 }
 
+function logLevelOf(options: TestEnvironmentOptions): TestLogLevel {
+  if (options.logLevel) return options.logLevel;
+  const fromEnv = process.env.LOG_LEVEL?.toLowerCase();
+  if (fromEnv === 'fatal') return 'error';
+  const levels: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
+  return fromEnv && levels.includes(fromEnv) ? (fromEnv as TestLogLevel) : 'warn';
+}
+
 export async function startTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
-  quietRuntime();
+  quietRuntime(logLevelOf(options));
   const cleanups: Array<() => Promise<void> | void> = [];
   // Every cleanup runs, last started first, even when one fails; a second close does nothing.
   let closing: Promise<void> | undefined;

@@ -3,7 +3,7 @@
  * tests on a real Temporal dev server against a scripted model, and check recorded histories
  * still replay on your code.
  */
-export { startTestEnvironment, type TestEnvironment, type TestEnvironmentOptions } from './environment';
+export { startTestEnvironment, type TestEnvironment, type TestEnvironmentOptions, type TestLogLevel } from './environment';
 export {
   startScriptedProvider as startScriptedModel,
   type RecordedRequest,
