@@ -54,7 +54,7 @@ export function initProject(dir: string, options: InitOptions = {}): string {
     `Created ${shown}: a code workflow (workflows/triage.ts), its config (mcp_agent.config.yaml) and a test.`,
     ...(local ? [`It depends on mcp-agent-temporal at ${dependency}${options.dependency === undefined ? ', where this mcp-agent comes from' : ''} (--package chooses another).`] : []),
     '',
-    `  cd ${shown}`,
+    ...(shown === '.' ? [] : [`  cd ${shown}`]),
     '  npm install',
     '  npm test        # a type check, then the workflow on a real Temporal dev server against a scripted model',
     '  npm run dev     # Temporal + Web UI, a worker and the API on :3000 (set OPENAI_API_KEY first)',

@@ -1,4 +1,5 @@
 import { formatProblem, type Problem } from './problems';
+import { closestName } from './suggest';
 
 /** The config file (or the environment) is unusable; start-up stops with every problem listed. */
 export class ConfigError extends Error {
@@ -21,8 +22,13 @@ export class ConfigError extends Error {
 export class UnknownWorkflowError extends Error {
   readonly code = 'workflow_not_found';
 
-  constructor(readonly workflowName: string) {
-    super(`No workflow or pattern type is named "${workflowName}".`);
+  /** `known`: the names that would have been found (the config's workflows, the pattern types), for a suggestion. */
+  constructor(
+    readonly workflowName: string,
+    known: Iterable<string> = [],
+  ) {
+    const meant = closestName(workflowName, known);
+    super(`No workflow or pattern type is named "${workflowName}".${meant ? ` Did you mean "${meant}"?` : ''}`);
     this.name = 'UnknownWorkflowError';
   }
 }

@@ -323,7 +323,7 @@ export function resolveRun(config: Config, name: string, adhocSpec?: unknown): R
     const entry = config.workflows[name];
     return entry.type === 'code' ? codeRun(name, entry) : resolvedRun(config, name, entry, ['workflows', name]);
   }
-  if (!isPatternType(name)) throw new UnknownWorkflowError(name);
+  if (!isPatternType(name)) throw new UnknownWorkflowError(name, [...Object.keys(config.workflows), ...Object.keys(workflowTypeByPattern)]);
   if (!hasAdhocSpec) {
     throw new SpecError([{ path: ['spec'], message: `required to run the pattern type "${name}"` }]);
   }

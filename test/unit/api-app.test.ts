@@ -236,7 +236,10 @@ describe('the API without Temporal', () => {
   it('answers an unknown workflow name with 404 workflow_not_found', async () => {
     const reply = await api.post('/workflows/nope/run', { input: 'hi' });
     expect(reply.status).toBe(404);
-    expect(reply.body.error.code).toBe('workflow_not_found');
+    expect(reply.body.error).toEqual({ code: 'workflow_not_found', message: 'No workflow or pattern type is named "nope".' });
+    // A typo of a known name says which one.
+    const typo = await api.post('/workflows/paralel/run', { input: 'hi' });
+    expect(typo.body.error.message).toBe('No workflow or pattern type is named "paralel". Did you mean "parallel"?');
   });
 
   it('answers a spec that cannot run with 400 invalid_spec', async () => {

@@ -81,6 +81,21 @@ describe('mcp-agent init', () => {
     expect(said).toContain(`It depends on mcp-agent-temporal at ${checkout}, where this mcp-agent comes from`);
   });
 
+  it('in the working directory itself, says no `cd`', () => {
+    const here = path.join(dir, 'here');
+    mkdirSync(here);
+    const cwd = process.cwd();
+    process.chdir(here);
+    try {
+      const said = initProject(here, { dependency: '/tmp/mcp-agent-temporal-0.1.0.tgz' });
+      expect(said).toMatch(/^Created \.: /);
+      expect(said).not.toMatch(/cd /);
+      expect(said).toContain('  npm install');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('takes another way to depend on the package, such as a tarball', () => {
     initProject(path.join(dir, 'demo'), { dependency: '/tmp/mcp-agent-temporal-0.1.0.tgz' });
     const manifest = JSON.parse(readFileSync(path.join(dir, 'demo', 'package.json'), 'utf8'));
