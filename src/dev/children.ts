@@ -8,8 +8,10 @@ import { pathToFileURL } from 'node:url';
 const colours = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 let next = 0;
 
-export function prefixLines(stream: Readable, prefix: string, out: NodeJS.WritableStream): void {
-  createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
+export function prefixLines(stream: Readable, prefix: string, out: NodeJS.WritableStream, muted: () => boolean = () => false): void {
+  createInterface({ input: stream }).on('line', (line) => {
+    if (!muted()) out.write(`${prefix} ${line}\n`);
+  });
 }
 
 export function label(name: string): string {
@@ -22,11 +24,13 @@ export function spawnPrefixed(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  /** While true, its output is dropped (the Temporal server's shutdown chatter, which would bury why the stack stopped). */
+  muted?: () => boolean,
 ): ChildProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = label(name);
-  prefixLines(child.stdout!, prefix, process.stdout);
-  prefixLines(child.stderr!, prefix, process.stderr);
+  prefixLines(child.stdout!, prefix, process.stdout, muted);
+  prefixLines(child.stderr!, prefix, process.stderr, muted);
   return child;
 }
 

@@ -136,8 +136,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   /** A child whose exit ends the whole stack (the Temporal server, the API). */
-  const essential = (name: string, child: ChildProcess) => {
-    stoppers.push({ name, stop: () => stopProcess(child, 25_000) });
+  const essential = (name: string, child: ChildProcess, stopping?: () => void) => {
+    stoppers.push({
+      name,
+      stop: () => {
+        stopping?.();
+        return stopProcess(child, 25_000);
+      },
+    });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       fail(`${name} ${describeExit({ code, signal })}; stopping the rest`);
@@ -163,6 +169,7 @@ async function main(): Promise<void> {
     const uiPort = Number(new URL(settings.temporalUiUrl).port || 8233);
     const dbFile = path.resolve('.temporal', 'dev.db');
     mkdirSync(path.dirname(dbFile), { recursive: true });
+    let temporalStopping = false;
     const server = spawnPrefixed(
       'temporal',
       cli.path,
@@ -176,8 +183,12 @@ async function main(): Promise<void> {
         codecEndpoint: `http://${browserHost(settings.host)}:${settings.port}/codec`,
         metricsPort: dev.metricsPort,
       }),
+      process.env,
+      // Once this launcher stops it: its shutdown chatter would bury why the stack stopped. A
+      // server that stops by itself is still heard.
+      () => temporalStopping,
     );
-    essential('temporal', server);
+    essential('temporal', server, () => (temporalStopping = true));
     await waitUntilAnswers(address, server, 60_000);
     say(`Temporal at ${address}, Web UI at ${settings.temporalUiUrl}, history kept in ${path.relative(process.cwd(), dbFile)}`);
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);
