@@ -3,6 +3,7 @@ import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { preview, type LiveRunEvent } from './run-events';
 import type { RetryingActivity } from './run-view';
+import { failingAttempt, readWorkflowTaskFailure } from './workflow-task';
 
 /**
  * A model or tool call that Temporal is retrying leaves no trace in history until it finally ends
@@ -27,7 +28,7 @@ export function retryingActivity(pending: readonly PendingActivity[]): RetryingA
   };
 }
 
-/** How often an open event stream asks Temporal whether a call is being retried. */
+/** How often an open event stream asks Temporal whether a call is being retried, or the workflow task keeps failing. */
 export const RETRY_WATCH_INTERVAL_MS = 2000;
 
 export interface RetryWatchOptions {
@@ -35,33 +36,46 @@ export interface RetryWatchOptions {
   runId: string;
   /** Ends the watch; it also ends by itself once the run closes. */
   signal: AbortSignal;
-  onRetrying(event: LiveRunEvent): void | Promise<void>;
+  /** A `retrying` or `workflow_task_failing` event. */
+  onEvent(event: LiveRunEvent): void | Promise<void>;
   intervalMs?: number;
 }
 
 /**
- * A `retrying` event each time a failing call's attempt changes, for as long as the run is open.
- * Best effort: a description that fails (Temporal restarting) is tried again at the next tick, and
- * a retry that starts and succeeds between two ticks is not seen.
+ * A `retrying` event each time a failing call's attempt changes, and a `workflow_task_failing`
+ * event each time the attempt of a workflow task that keeps failing does (its history is read then
+ * only, for the failure's message), for as long as the run is open. Best effort: a description
+ * that fails (Temporal restarting) is tried again at the next tick, and a retry that starts and
+ * succeeds between two ticks is not seen.
  */
 export async function watchRetries(options: RetryWatchOptions): Promise<void> {
   const { client, runId, signal } = options;
   const interval = options.intervalMs ?? RETRY_WATCH_INTERVAL_MS;
   const handle = client.workflow.getHandle(runId);
   let reported: string | undefined;
+  let reportedTaskAttempt: number | undefined;
   while (!signal.aborted) {
     try {
       const { raw } = await client.withAbortSignal(signal, () => handle.describe());
       const retrying = retryingActivity(raw.pendingActivities ?? []);
       const key = retrying && `${retrying.activity}/${retrying.attempt}`;
       if (retrying && key !== reported) {
-        await options.onRetrying({
+        await options.onEvent({
           type: 'retrying',
           at: new Date().toISOString(),
           data: { ...retrying, lastError: preview(retrying.lastError) },
         });
       }
       reported = key;
+      const taskAttempt = failingAttempt(raw.pendingWorkflowTask);
+      if (taskAttempt !== undefined && taskAttempt !== reportedTaskAttempt) {
+        const execution = { workflowId: runId, runId: raw.workflowExecutionInfo?.execution?.runId ?? undefined };
+        const failing = await client.withAbortSignal(signal, () => readWorkflowTaskFailure(client, execution, raw.pendingWorkflowTask));
+        if (failing) {
+          await options.onEvent({ type: 'workflow_task_failing', at: new Date().toISOString(), data: { ...failing, message: preview(failing.message) } });
+        }
+      }
+      reportedTaskAttempt = taskAttempt;
       // Open means running, or continued as new (describe answers for the latest execution).
       if (raw.workflowExecutionInfo?.closeTime) return;
     } catch {

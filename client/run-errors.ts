@@ -1,3 +1,5 @@
+import type { WorkflowTaskFailing } from './run-view';
+
 /**
  * Why an operation on a run could not be done, in terms any front end (API, CLI, MCP server) can
  * turn into its own answer. Each carries a stable snake_case `code`.
@@ -86,6 +88,34 @@ export class WorkerUnavailableError extends Error {
         : `No worker answered for run "${runId}" in time; check that a worker is running on its task queue.`,
     );
     this.name = 'WorkerUnavailableError';
+  }
+}
+
+/**
+ * The run's workflow task keeps failing (`failing`: the Run's `workflowTaskFailing`), so it can take
+ * or answer nothing now: a worker cannot run its code. Said at once rather than after waiting for a
+ * worker, as no worker would take it. `what` the caller sent, if anything; `held`: sent before the
+ * failure was seen, so Temporal may still hand it to the run once it goes on.
+ */
+export class WorkflowTaskFailingError extends Error {
+  readonly code = 'workflow_task_failing';
+
+  constructor(
+    readonly runId: string,
+    readonly failing: WorkflowTaskFailing,
+    options: { what?: 'input' | 'message'; held?: boolean } = {},
+  ) {
+    const cannot = options.what ? `cannot take the ${options.what} now` : 'cannot answer now';
+    const goesOn = 'the run goes on once a worker can run it (a deploy of code that can replay its history, with the workflow type it started as).';
+    super(
+      `Run "${runId}" ${cannot}: its workflow task keeps failing (attempt ${failing.attempt}): ${failing.message.replace(/\.?\s*$/, '.')} ` +
+        (options.held
+          ? 'Temporal may still deliver it once a worker can run the run again; check the run before sending something different.'
+          : options.what
+            ? `Nothing was delivered; ${goesOn}`
+            : `${goesOn.charAt(0).toUpperCase()}${goesOn.slice(1)}`),
+    );
+    this.name = 'WorkflowTaskFailingError';
   }
 }
 

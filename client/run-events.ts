@@ -75,11 +75,12 @@ export const runEventSchema = z
 export type RunEvent = z.infer<typeof runEventSchema>;
 
 /**
- * Events a stream sends as they happen that history does not hold (a call Temporal is retrying,
- * the deltas of a model reply being written): they have no id, so a reconnect with Last-Event-ID
- * neither skips nor replays anything because of them, and they are best effort.
+ * Events a stream sends as they happen that history does not hold (a call Temporal is retrying, a
+ * workflow task that keeps failing, the deltas of a model reply being written): they have no id,
+ * so a reconnect with Last-Event-ID neither skips nor replays anything because of them, and they
+ * are best effort.
  */
-export const liveRunEventTypes = ['retrying', 'llm_delta'] as const;
+export const liveRunEventTypes = ['retrying', 'workflow_task_failing', 'llm_delta'] as const;
 
 export const liveRunEventSchema = z
   .object({
@@ -88,7 +89,7 @@ export const liveRunEventSchema = z
     data: z
       .record(z.string(), z.unknown())
       .describe(
-        'For `retrying`: activity, attempt, maximumAttempts?, lastError, nextAttemptAt?. For `llm_delta`: runId (this run or one below it), activityId, attempt, seq, ' +
+        'For `retrying`: activity, attempt, maximumAttempts?, lastError, nextAttemptAt?. For `workflow_task_failing`: attempt, message, since?. For `llm_delta`: runId (this run or one below it), activityId, attempt, seq, ' +
           'kind `text` with text, or kind `tool_call` with index, id?, name? and arguments (the next piece of the JSON text)',
       ),
   })

@@ -125,6 +125,22 @@ export const retryingSchema = z
   .describe('A model or tool call that failed and that Temporal is retrying');
 export type RetryingActivity = z.infer<typeof retryingSchema>;
 
+export const workflowTaskFailingSchema = z
+  .object({
+    attempt: z.number().describe('The workflow task attempt under way or next (2 is the first retry)'),
+    message: z
+      .string()
+      .describe(
+        "Why it failed, as the run's history recorded its first failure (e.g. \"[TMPRL1100] Nondeterminism error: ...\"); later attempts fail on the worker without a record",
+      ),
+    since: z.string().optional().describe('ISO 8601, when it first failed'),
+  })
+  .describe(
+    "The run's workflow task keeps failing (code that cannot replay the run's history, a workflow type the workers do not have): " +
+      'the run makes no progress and takes no input until a worker can run it; status is what the run last said',
+  );
+export type WorkflowTaskFailing = z.infer<typeof workflowTaskFailingSchema>;
+
 export const runSchema = z
   .object({
     runId: z.string().describe('The Temporal workflow ID'),
@@ -148,6 +164,7 @@ export const runSchema = z
     conversation: conversationSchema.optional(),
     context: contextUseSchema.optional(),
     retrying: retryingSchema.optional(),
+    workflowTaskFailing: workflowTaskFailingSchema.optional(),
     startedAt: z.string().describe('ISO 8601'),
     closedAt: z.string().optional().describe('ISO 8601'),
     links: z.object({
@@ -175,6 +192,8 @@ export interface RunFacts {
   memoUsage?: unknown;
   /** An activity Temporal is retrying after it failed, from the execution's description. */
   retrying?: RetryingActivity;
+  /** The workflow task keeps failing, from the execution's description and its history's last workflow task failure. */
+  workflowTaskFailing?: WorkflowTaskFailing;
   /** The `state` query's answer, when a worker gave one. */
   state?: RunState;
   outcome?: RunOutcome;
@@ -309,6 +328,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(state?.conversation && { conversation: conversationView(state.conversation) }),
     ...(state?.context && { context: state.context }),
     ...(open && facts.retrying && { retrying: facts.retrying }),
+    ...(open && facts.workflowTaskFailing && { workflowTaskFailing: facts.workflowTaskFailing }),
     startedAt: facts.startTime.toISOString(),
     ...(facts.closeTime && !open && { closedAt: facts.closeTime.toISOString() }),
     links: runLinks(facts.workflowId, links),

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import type { temporal } from '@temporalio/proto';
 import { isRecord } from '../src/config/values';
 import type { RunSpec, WorkflowInput } from '../src/spec/schema';
 import type { LogPosition } from '../src/conversation/entry';
@@ -40,12 +41,14 @@ import {
   RunIdInUseError,
   RunNotFoundError,
   WorkerUnavailableError,
+  WorkflowTaskFailingError,
   type InputRejectionCode,
   type MessageRejectionCode,
 } from './run-errors';
 import { cancelReason } from './run-events';
 import { resolveStoredPayloads } from './run-event-stream';
 import { retryingActivity } from './retrying';
+import { readWorkflowTaskFailure, workflowTaskFailure } from './workflow-task';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
 import {
   buildRun,
@@ -59,6 +62,7 @@ import {
   type RunOutcome,
   type RunViewStatus,
   type TurnAnswer,
+  type WorkflowTaskFailing,
 } from './run-view';
 
 /**
@@ -183,7 +187,13 @@ export function canonicalJson(value: unknown): string {
 type ExecutionInfo = Pick<
   WorkflowExecutionInfo,
   'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
-> & { firstRunId?: string; retrying?: RunFacts['retrying'] };
+> & {
+  firstRunId?: string;
+  retrying?: RunFacts['retrying'];
+  /** The pending workflow task, whose attempt says whether it keeps failing. */
+  pendingWorkflowTask?: temporal.api.workflow.v1.IPendingWorkflowTaskInfo;
+  workflowTaskFailing?: WorkflowTaskFailing;
+};
 
 /**
  * How every run starts: an id never reused, the input in the memo when small, the search
@@ -262,8 +272,10 @@ export class RunsClient {
   /**
    * Runs in Temporal's order, open runs first (latest started first), then closed ones (latest
    * closed first), each as `get` shows it: an open run's live state (its pending input, usage and
-   * step; none when no worker answers in time, as for `get`) and what is being retried, a closed
-   * run's result or error. One call per run beside the listing, all at once.
+   * step; none when no worker answers in time, as for `get`), what is being retried and whether its
+   * workflow task keeps failing, a closed run's result or error. One call per run beside the
+   * listing, all at once (LIST_CONCURRENCY at a time); an open run whose workflow task keeps failing
+   * costs one more, a short read of its history's end, as for `get`.
    */
   async list(filter: RunListFilter): Promise<Run[]> {
     const infos: ExecutionInfo[] = [];
@@ -276,9 +288,10 @@ export class RunsClient {
       const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
       try {
         if (isClosedExecution(info.status.name)) return buildRun(await this.facts(info, { state: undefined, outcome: await this.outcome(handle) }), this.links);
-        // Listings hold no pending activities: an open run is described to say what is being retried.
-        const [retrying, state] = await Promise.all([this.retryingOf(info.workflowId), this.queryState(handle)]);
-        return buildRun(await this.facts({ ...info, retrying }, { state, outcome: undefined }), this.links);
+        // Listings hold no pending activities or workflow task: an open run is described to say
+        // what is being retried, and whether its workflow task keeps failing.
+        const [live, state] = await Promise.all([this.liveOf(info.workflowId), this.queryState(handle)]);
+        return buildRun(await this.facts({ ...info, ...live }, { state, outcome: undefined }), this.links);
       } catch (error) {
         // Removed (retention) since visibility listed it: not a run any more.
         if (error instanceof WorkflowNotFoundError || error instanceof RunNotFoundError) return undefined;
@@ -288,12 +301,13 @@ export class RunsClient {
     return runs.filter((run): run is Run => run !== undefined);
   }
 
-  private async retryingOf(workflowId: string): Promise<RunFacts['retrying']> {
+  private async liveOf(workflowId: string): Promise<Pick<RunFacts, 'retrying' | 'workflowTaskFailing'>> {
     try {
-      return (await this.describe(this.client.workflow.getHandle(workflowId))).retrying;
+      const info = await this.withWorkflowTaskFailure(await this.describe(this.client.workflow.getHandle(workflowId)));
+      return { retrying: info.retrying, workflowTaskFailing: info.workflowTaskFailing };
     } catch (error) {
       // Gone since it was listed: nothing is being retried.
-      if (error instanceof RunNotFoundError) return undefined;
+      if (error instanceof RunNotFoundError) return {};
       throw error;
     }
   }
@@ -360,9 +374,9 @@ export class RunsClient {
           handle.executeUpdate(provideInputUpdate, { args: [args] }),
         );
       } catch (error) {
-        throw this.updateError(runId, error, 'input');
+        throw await this.updateError(runId, error, 'input');
       }
-    });
+    }, { update: 'input' });
     return this.get(runId);
   }
 
@@ -386,9 +400,9 @@ export class RunsClient {
         );
         turn = reply.turn;
       } catch (error) {
-        throw this.messageError(runId, error);
+        throw await this.messageError(runId, error);
       }
-    });
+    }, { update: 'message' });
     return { run: await this.get(runId), turn };
   }
 
@@ -468,6 +482,9 @@ export class RunsClient {
       const transcript = 'result' in outcome && isRecord(outcome.result) ? outcome.result.transcript : undefined;
       if (isLogPosition(transcript)) return transcript;
     }
+    // No worker could answer the query: say why at once, rather than after its deadline.
+    const { workflowTaskFailing } = await this.withWorkflowTaskFailure(info);
+    if (workflowTaskFailing) throw new WorkflowTaskFailingError(runId, workflowTaskFailing);
     try {
       return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(transcriptQuery));
     } catch (error) {
@@ -479,7 +496,7 @@ export class RunsClient {
     }
   }
 
-  private messageError(runId: string, error: unknown): unknown {
+  private async messageError(runId: string, error: unknown): Promise<unknown> {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? messageRejectionCodes[error.cause.type] : undefined;
       if (code) return new MessageRejectedError(code, error.cause.message);
@@ -491,22 +508,47 @@ export class RunsClient {
     return this.updateError(runId, error, 'message');
   }
 
-  private updateError(runId: string, error: unknown, held: 'input' | 'message'): unknown {
+  /**
+   * An Update that no worker took in time, or that Temporal refused, is the workflow task failing
+   * when the run's description says so (it may have started failing while the Update waited, or
+   * Temporal refused it for that, having seen three attempts fail), and no worker otherwise.
+   */
+  private async updateError(runId: string, error: unknown, held: 'input' | 'message'): Promise<unknown> {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? rejectionCodes[error.cause.type] : undefined;
       if (code) return new InputRejectedError(code, error.cause.message, error.cause.details?.[0]);
     }
-    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error)) {
-      return new WorkerUnavailableError(runId, held);
+    const timedOut = error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error);
+    if (timedOut || isFailedPrecondition(error)) {
+      const failing = await this.workflowTaskFailingOf(runId).catch(() => undefined);
+      if (failing) return new WorkflowTaskFailingError(runId, failing, { what: held, held: timedOut });
     }
+    if (timedOut) return new WorkerUnavailableError(runId, held);
     return error;
   }
 
-  /** Runs `action` on an open run: 404 for none, "closed" when it has ended (or ends meanwhile). */
-  private async whileOpen(runId: string, action: (handle: WorkflowHandle) => Promise<unknown>): Promise<void> {
+  /** Whether the run's workflow task keeps failing now, and why. */
+  private async workflowTaskFailingOf(runId: string): Promise<WorkflowTaskFailing | undefined> {
+    return (await this.withWorkflowTaskFailure(await this.describe(this.client.workflow.getHandle(runId)))).workflowTaskFailing;
+  }
+
+  /**
+   * Runs `action` on an open run: 404 for none, "closed" when it has ended (or ends meanwhile). An
+   * `update` (what it carries) is not sent to a run whose workflow task keeps failing: no worker
+   * could take it, and the caller hears so at once rather than after the Update's deadline.
+   */
+  private async whileOpen(
+    runId: string,
+    action: (handle: WorkflowHandle) => Promise<unknown>,
+    options: { update?: 'input' | 'message' } = {},
+  ): Promise<void> {
     const handle = this.client.workflow.getHandle(runId);
     const info = await this.describe(handle);
     if (isClosedExecution(info.status.name)) throw new RunClosedError(runId, runStatus(info.status.name));
+    if (options.update) {
+      const { workflowTaskFailing } = await this.withWorkflowTaskFailure(info);
+      if (workflowTaskFailing) throw new WorkflowTaskFailingError(runId, workflowTaskFailing, { what: options.update });
+    }
     try {
       await action(handle);
     } catch (error) {
@@ -523,11 +565,27 @@ export class RunsClient {
         ...description,
         firstRunId: description.raw.workflowExecutionInfo?.firstRunId ?? undefined,
         retrying: retryingActivity(description.raw.pendingActivities ?? []),
+        pendingWorkflowTask: description.raw.pendingWorkflowTask ?? undefined,
       };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(handle.workflowId);
       throw error;
     }
+  }
+
+  /**
+   * The description with why its workflow task keeps failing, read from the end of its history
+   * when the pending task's attempt says it failed before; a healthy or closed run costs nothing.
+   * The attempt alone says it keeps failing, so a read that fails (the run removed meanwhile) only
+   * loses the reason.
+   */
+  private async withWorkflowTaskFailure(info: ExecutionInfo): Promise<ExecutionInfo> {
+    const pending = info.pendingWorkflowTask;
+    if (isClosedExecution(info.status.name) || !pending) return info;
+    const failing = await readWorkflowTaskFailure(this.client, { workflowId: info.workflowId, runId: info.runId }, pending).catch(() =>
+      workflowTaskFailure(pending, []),
+    );
+    return failing ? { ...info, workflowTaskFailing: failing } : info;
   }
 
   private async view(runId: string, options: { query: boolean }): Promise<Run> {
@@ -537,11 +595,12 @@ export class RunsClient {
   /** The Run, and the live state it was built from (none when not asked, or no worker answered). */
   private async observe(runId: string, options: { query: boolean } = { query: true }): Promise<{ run: Run; state: RunState | undefined }> {
     const handle = this.client.workflow.getHandle(runId);
-    const info = await this.describe(handle);
+    const info = await this.withWorkflowTaskFailure(await this.describe(handle));
     const closed = isClosedExecution(info.status.name);
     const outcome = closed ? await this.outcome(handle) : undefined;
     const resultHasUsage = outcome !== undefined && 'result' in outcome && isRecord(outcome.result) && 'usage' in outcome.result;
-    const state = options.query && !resultHasUsage ? await this.queryState(handle) : undefined;
+    // No worker can answer for a run whose workflow task keeps failing (Temporal refuses the query from the third attempt).
+    const state = options.query && !resultHasUsage && !info.workflowTaskFailing ? await this.queryState(handle) : undefined;
     return { run: buildRun(await this.facts(info, { state, outcome }), this.links), state };
   }
 
@@ -561,6 +620,7 @@ export class RunsClient {
       input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, info.firstRunId ?? info.runId),
       memoUsage: info.memo?.[USAGE_MEMO_KEY],
       ...(info.retrying && { retrying: info.retrying }),
+      ...(info.workflowTaskFailing && { workflowTaskFailing: info.workflowTaskFailing }),
       ...live,
     };
   }
@@ -613,6 +673,16 @@ export class RunsClient {
     const [argument] = await decodeArrayFromPayloads(this.client.options.loadedDataConverter, started?.input?.payloads);
     return argument;
   }
+}
+
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** Temporal refusing a call for the execution's state (an Update while its workflow task fails), anywhere in the cause chain. */
+function isFailedPrecondition(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+    if (isGrpcServiceError(current) && current.code === GRPC_FAILED_PRECONDITION) return true;
+  }
+  return false;
 }
 
 function isLogPosition(value: unknown): value is LogPosition {

@@ -8,6 +8,7 @@ import {
   RunIdInUseError,
   RunNotFoundError,
   WorkerUnavailableError,
+  WorkflowTaskFailingError,
 } from '../../client/run-errors';
 import { InvalidInputError, SpecError, UnknownWorkflowError } from '../config/errors';
 import { BODY_LIMIT_BYTES } from './schemas';
@@ -166,6 +167,7 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof NoTranscriptError) return new ApiError(409, error.code, error.message);
   if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
+  if (error instanceof WorkflowTaskFailingError) return new ApiError(503, error.code, error.message);
   if (isTemporalUnavailable(error)) return temporalUnavailable();
   const refused = temporalRefusal(error);
   if (refused) return refused;

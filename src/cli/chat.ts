@@ -89,6 +89,7 @@ const SHOWN_EVENTS: ReadonlySet<string> = new Set([
   'tool_started',
   'tool_finished',
   'retrying',
+  'workflow_task_failing',
   'input_requested',
   'input_received',
   'input_timed_out',

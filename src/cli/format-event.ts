@@ -1,6 +1,6 @@
 import type { PendingInput } from '../../workflows/definitions';
 import type { StreamedEvent } from './follow';
-import { answerHint, clockTime, oneLine, pendingSummary, usageLine } from './format';
+import { answerHint, clockTime, oneLine, pendingSummary, usageLine, workflowTaskFailingLine } from './format';
 
 /**
  * One line per run event for `watch`, `run --wait` and `chat`: when it happened, what, and the
@@ -74,6 +74,13 @@ function retrying(data: Data): (string | undefined)[] {
   ];
 }
 
+/** `the workflow task keeps failing (attempt 3): [TMPRL1100] Nondeterminism error: ...` */
+function workflowTaskFailing(data: Data): (string | undefined)[] {
+  const attempt = number(data.attempt);
+  const message = text(data.message);
+  return [attempt !== undefined && message !== undefined ? workflowTaskFailingLine({ attempt, message }, 2 * PREVIEW) : oneLine(data, 120)];
+}
+
 function errorText(value: unknown): string | undefined {
   if (typeof value === 'object' && value !== null) {
     const { code, message } = value as { code?: unknown; message?: unknown };
@@ -103,6 +110,8 @@ function details(name: string, data: Data): (string | undefined)[] {
       return toolFinished(data);
     case 'retrying':
       return retrying(data);
+    case 'workflow_task_failing':
+      return workflowTaskFailing(data);
     case 'tool_progress': {
       const progress = number(data.progress);
       const total = number(data.total);

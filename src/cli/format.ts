@@ -105,6 +105,11 @@ export function answerHint(runId: string, pending: PendingInput): string {
   return `answer: mcp-agent input ${shellWord(runId)} ${example} --request-id ${shellWord(pending.requestId)}`;
 }
 
+/** `the workflow task keeps failing (attempt 3): [TMPRL1100] Nondeterminism error: ...`, on one line of at most `max` characters. */
+export function workflowTaskFailingLine(failing: { attempt: number; message: string }, max: number): string {
+  return oneLine(`the workflow task keeps failing (attempt ${failing.attempt}): ${failing.message}`, max);
+}
+
 function pendingLines(run: Run): string[] {
   const pending = run.pendingInput;
   if (!pending) return [];
@@ -119,6 +124,7 @@ export function formatRun(run: Run): string {
     labelled('run', run.runId),
     labelled('workflow', run.workflow === run.pattern ? run.workflow : `${run.workflow} (${run.pattern})`),
     labelled('status', run.status),
+    ...(run.workflowTaskFailing ? [labelled('stuck', workflowTaskFailingLine(run.workflowTaskFailing, 400))] : []),
     labelled('input', oneLine(run.input, 200)),
     ...pendingLines(run),
     labelled('usage', usageLine(run.usage)),

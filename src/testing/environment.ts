@@ -196,8 +196,9 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   }
 }
 
-/** Why an open run is not done: the input it waits for, or the call Temporal keeps retrying. */
+/** Why an open run is not done: its workflow task keeps failing, the input it waits for, or the call Temporal keeps retrying. */
 function openRunDetail(run: Run): string {
+  if (run.workflowTaskFailing) return `, but its workflow task keeps failing (attempt ${run.workflowTaskFailing.attempt}): ${run.workflowTaskFailing.message}`;
   if (run.pendingInput) {
     return `, waiting for ${run.pendingInput.kind} "${run.pendingInput.prompt}" (answer it with env.runs.provideInput)`;
   }

@@ -5,6 +5,8 @@ import { eventually } from '../support/agent-env';
 import { startApi, TEST_UI_URL, type ApiHttp, type RunningApi } from '../support/api-http';
 import { startTestWorker, testConfig, uniqueTaskQueue, type TestWorker } from '../support/harness';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
+import { searchAttributes } from '../../workflows/definitions';
+import { collectEvents } from '../support/sse';
 
 /**
  * The HTTP API against the suite's Temporal dev server, with an in-process worker whose models
@@ -466,6 +468,61 @@ describe('API runs with a worker', () => {
     expect(result.body).toMatchObject({ status: 'completed', result: { text: 'finally' } });
     expect(result.body.retrying).toBeUndefined();
   });
+
+  it("says when a run's workflow task keeps failing, and answers its input and messages with 503 workflow_task_failing at once", async () => {
+    // A workflow type the workers' bundle does not export: each workflow task fails, as after a deploy
+    // whose code cannot replay a run. The run last said it waits for input, as the one reported did.
+    const id = uniqueId('stuck');
+    await worker.client.workflow.start('noSuchWorkflowType', {
+      taskQueue: worker.taskQueue,
+      workflowId: id,
+      args: [{ name: 'stuck', input: 'hi' }],
+      // The SDK reports the first failure only and lets later attempts time out: attempt 2 lasts this
+      // long, and until its third attempt Temporal still takes an Update, holding it for a worker.
+      workflowTaskTimeout: '30 seconds',
+      typedSearchAttributes: [
+        { key: searchAttributes.workflow, value: 'stuck' },
+        { key: searchAttributes.pattern, value: 'agent' },
+        { key: searchAttributes.status, value: 'waiting_for_input' },
+      ],
+    });
+    try {
+      const sdkMessage = "Failed to initialize workflow of type 'noSuchWorkflowType': no such function is exported by the workflow bundle";
+      const run = await eventually(async () => {
+        const reply = await api.get(`/runs/${id}`);
+        expect(reply.status).toBe(200);
+        return reply.body.workflowTaskFailing ? reply.body : undefined;
+      });
+      expect(run).toMatchObject({ status: 'waiting_for_input', input: 'hi', workflowTaskFailing: { message: sdkMessage } });
+      expect(run.workflowTaskFailing.attempt).toBeGreaterThanOrEqual(2);
+      expect(Date.parse(run.workflowTaskFailing.since)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
+
+      // Said at once, with why, rather than after waiting for a worker and blaming it (worker_unavailable).
+      for (const reply of [await api.post(`/runs/${id}/input`, { value: 'hello' }), await api.post(`/runs/${id}/messages`, { input: 'hello' })]) {
+        expect([reply.status, reply.body.error.code]).toEqual([503, 'workflow_task_failing']);
+        expect(reply.body.error.message).toContain(sdkMessage);
+      }
+
+      const listed = (await api.get('/runs?status=waiting_for_input&workflow=stuck&limit=100')).body.runs;
+      expect(listed).toEqual([expect.objectContaining({ runId: id, workflowTaskFailing: expect.objectContaining({ message: sdkMessage }) })]);
+
+      const events = await collectEvents(api.url, id, { until: (event) => event.type === 'workflow_task_failing' });
+      expect(events.at(-1)).toMatchObject({ type: 'workflow_task_failing', data: { attempt: expect.any(Number), message: expect.stringContaining('no such function') } });
+
+      // A healthy open run says nothing of the kind, and its input goes to the run.
+      const healthy = await startPausedRun(uniqueId('m-healthy'));
+      try {
+        const view = await api.get(`/runs/${healthy}`);
+        expect(view.body.status).toBe('paused');
+        expect(view.body).not.toHaveProperty('workflowTaskFailing');
+        expect((await api.post(`/runs/${healthy}/input`, { value: 'hello' })).body.error.code).toBe('nothing_pending');
+      } finally {
+        await api.post(`/runs/${healthy}/cancel`);
+      }
+    } finally {
+      await worker.client.workflow.getHandle(id).terminate('test over');
+    }
+  }, 60_000);
 
   it('shows an input too large for the memo, read from history', async () => {
     provider.script('api-calc', [{ text: 'long read' }]);

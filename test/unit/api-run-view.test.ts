@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
 import {
   buildRun,
@@ -12,6 +13,7 @@ import {
   type RunFacts,
 } from '../../client/run-view';
 import type { RunState } from '../../workflows/definitions';
+import { workflowTaskFailure } from '../../client/workflow-task';
 
 const links = { uiUrl: 'http://localhost:8233/', namespace: 'default' };
 
@@ -194,6 +196,16 @@ describe('buildRun', () => {
     expect(run.usage).toEqual(liveState.usage);
   });
 
+  it("says an open run's workflow task keeps failing, leaving its status as it last said, and not once it has closed", () => {
+    const workflowTaskFailing = { attempt: 3, message: '[TMPRL1100] Nondeterminism error: ...', since: '2026-01-02T03:04:06.000Z' };
+    const run = buildRun(facts({ searchAttributes: { workflow: 'calc', pattern: 'agent', status: 'waiting_for_input' }, workflowTaskFailing }), links);
+    expect(run).toMatchObject({ status: 'waiting_for_input', workflowTaskFailing });
+    expect(runSchema.safeParse(run).success).toBe(true);
+    expect(buildRun(facts({ state: liveState }), links)).not.toHaveProperty('workflowTaskFailing');
+    const closed = buildRun(facts({ executionStatus: 'TERMINATED', workflowTaskFailing, outcome: { result: null } }), links);
+    expect(closed).not.toHaveProperty('workflowTaskFailing');
+  });
+
   it('falls back to the workflow type for runs started without our search attributes', () => {
     const run = buildRun(facts({ searchAttributes: {}, input: undefined }), links);
     expect(run.workflow).toBe('agentWorkflow');
@@ -227,5 +239,41 @@ describe('turnAnswer', () => {
     const interrupted: RunState = { ...state, conversation: { ...conversation, lastTurn: { turn: 5, outcome: 'interrupted' } } };
     expect(turnAnswer(interrupted, 5)).toEqual({ turn: 5, outcome: 'interrupted' });
     expect(turnAnswer(undefined, 5)).toBeUndefined();
+  });
+});
+
+describe('workflowTaskFailure', () => {
+  const at = (iso: string) => msToTs(Date.parse(iso));
+  const failed = (message: string, time = '2026-01-02T03:04:06.000Z') => ({
+    eventTime: at(time),
+    workflowTaskFailedEventAttributes: { failure: { message }, cause: 14 },
+  });
+  const completed = { workflowTaskCompletedEventAttributes: {} };
+  const signaled = { workflowExecutionSignaledEventAttributes: { signalName: 'pause' } };
+
+  it('says nothing of a task on its first attempt, whatever history holds', () => {
+    expect(workflowTaskFailure({ attempt: 1 }, [failed('old')])).toBeUndefined();
+    expect(workflowTaskFailure(undefined, [])).toBeUndefined();
+  });
+
+  it("gives the attempt, and the message and time of the last failure, past the signals that came since", () => {
+    expect(workflowTaskFailure({ attempt: 4 }, [signaled, failed("Failed to initialize workflow of type 'x'"), failed('earlier', '2026-01-01T00:00:00.000Z')])).toEqual({
+      attempt: 4,
+      message: "Failed to initialize workflow of type 'x'",
+      since: '2026-01-02T03:04:06.000Z',
+    });
+  });
+
+  it('reads a timeout as one, names a cause when the failure has no message, and never a failure from before the last completed task', () => {
+    expect(workflowTaskFailure({ attempt: 2 }, [{ workflowTaskTimedOutEventAttributes: { timeoutType: 1 } }])?.message).toMatch(
+      /^The workflow task timed out \(start to close\): /,
+    );
+    expect(workflowTaskFailure({ attempt: 2 }, [{ workflowTaskFailedEventAttributes: { cause: 24 } }])?.message).toBe(
+      "The workflow task failed (non deterministic error); the worker's log says why.",
+    );
+    expect(workflowTaskFailure({ attempt: 2 }, [signaled, completed, failed('old')])).toEqual({
+      attempt: 2,
+      message: "The workflow task keeps failing; the worker's log says why.",
+    });
   });
 });

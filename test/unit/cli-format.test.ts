@@ -73,6 +73,20 @@ describe('formatRun', () => {
     expect(text).not.toContain('closed');
   });
 
+  it('says on one line, under the status it last said, that the workflow task keeps failing', () => {
+    const text = formatRun(
+      run({
+        status: 'waiting_for_input',
+        workflowTaskFailing: { attempt: 4, message: '[TMPRL1100] Nondeterminism error:\nno command', since: '2025-03-04T05:06:08.000Z' },
+      }),
+    );
+    expect(text.split('\n').slice(2, 4)).toEqual([
+      'status    waiting_for_input',
+      'stuck     the workflow task keeps failing (attempt 4): [TMPRL1100] Nondeterminism error: no command',
+    ]);
+    expect(formatRun(run())).not.toContain('stuck');
+  });
+
   it('shows the error of a failed run and a non-text result as JSON', () => {
     expect(formatRun(run({ status: 'failed', error: { code: 'provider_request_rejected', message: 'No such model.' } }))).toContain(
       'error     provider_request_rejected: No such model.',
@@ -256,6 +270,12 @@ describe('formatEvent', () => {
     ).toBe('05:06:07  retrying         llmGenerate · attempt 3 of 5 · failed: 503 overloaded, try later · next at 05:06:11');
     expect(line('retrying', { activity: 'mcpCallTool', attempt: 2, lastError: 'connection refused' })).toBe(
       '05:06:07  retrying         mcpCallTool · attempt 2 · failed: connection refused',
+    );
+  });
+
+  it('shows a workflow task that keeps failing on one line: which attempt, and why', () => {
+    expect(line('workflow_task_failing', { attempt: 3, message: "Failed to initialize workflow of type 'x':\nno such function", since: at })).toBe(
+      "05:06:07  workflow_task_failing  the workflow task keeps failing (attempt 3): Failed to initialize workflow of type 'x': no such function",
     );
   });
 

@@ -41,6 +41,8 @@ export const conversationRoutes: FastifyPluginAsyncZod<ConversationRouteOptions>
           'turn and answers this message instead. With `?wait=` the reply comes once the turn is done (200; `answer`',
           'is that turn\'s own outcome and answer, `result` the latest answer), or, with Retry-After, as soon as the',
           'run waits for a person (202 with pendingInput) or when the wait runs out (202).',
+          "503 workflow_task_failing at once when the run's workflow task keeps failing (the Run's `workflowTaskFailing`);",
+          '503 worker_unavailable when no worker took the message in time (Temporal may still deliver it).',
         ].join(' '),
         tags: ['conversations'],
         params: runIdParams,

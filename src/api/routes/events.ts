@@ -37,6 +37,7 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
         description: [
           'Each message has `id` (resume with it as Last-Event-ID), `event` (the type) and one `data` line with',
           'the RunEvent as JSON; `retrying` events (a call Temporal is retrying, which history does not show until it ends)',
+          "and `workflow_task_failing` events (the run's workflow task keeps failing: it makes no progress until a worker can run it)",
           'come without an id and are not replayed on reconnect. So do `llm_delta` events (with streaming configured): pieces of a model reply',
           'being written, of this run and of every run below it, best effort (one may be missing; `seq` counts them per call attempt),',
           "between a call's `llm_started` and `llm_finished`; the `llm_finished` event has the whole reply. A reconnect with Last-Event-ID",
@@ -77,13 +78,13 @@ export const runEventRoutes: FastifyPluginAsyncZod<RunEventRouteOptions> = async
       response.on('close', () => abort.abort());
       streams.add(abort);
       const heartbeat = setInterval(() => response.write(formatSseComment('ping')), HEARTBEAT_MS);
-      // History has no trace of a call being retried until it ends; this watch tells the client meanwhile.
+      // History has no trace of a call being retried until it ends, nor of a workflow task failing again; this watch tells the client meanwhile.
       const retries = new AbortController();
       const watching = watchRetries({
         client,
         runId: request.params.runId,
         signal: AbortSignal.any([abort.signal, retries.signal]),
-        onRetrying: async (event) => {
+        onEvent: async (event) => {
           if (!response.writableEnded) await writeSse(response, formatSseMessage({ event: event.type, data: event }), abort.signal);
         },
       });

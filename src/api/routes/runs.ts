@@ -110,6 +110,10 @@ export const runRoutes: FastifyPluginAsyncZod<RunRouteOptions> = async (app, { r
     {
       schema: {
         summary: 'Answer the pending input or approval request',
+        description: [
+          "503 workflow_task_failing at once when the run's workflow task keeps failing (the Run's `workflowTaskFailing`);",
+          '503 worker_unavailable when no worker took the input in time (Temporal may still deliver it).',
+        ].join(' '),
         tags: ['runs'],
         params: runIdParams,
         body: provideInputBody,
