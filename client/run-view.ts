@@ -128,6 +128,11 @@ export type RetryingActivity = z.infer<typeof retryingSchema>;
 export const workflowTaskFailingSchema = z
   .object({
     attempt: z.number().describe('The workflow task attempt under way or next (2 is the first retry)'),
+    cause: z
+      .enum(['failed', 'timed_out'])
+      .describe(
+        'failed: a worker ran the task and it failed (until a deploy fixes it); timed_out: the worker that took it did not finish it in time (it stopped, or the task is stuck), which another worker may resolve',
+      ),
     message: z
       .string()
       .describe(

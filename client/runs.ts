@@ -48,7 +48,7 @@ import {
 import { cancelReason } from './run-events';
 import { resolveStoredPayloads } from './run-event-stream';
 import { retryingActivity } from './retrying';
-import { readWorkflowTaskFailure, workflowTaskFailure } from './workflow-task';
+import { readWorkflowTaskFailure, refusesUpdates, workflowTaskFailure } from './workflow-task';
 import { inputMemo, memoInput, runDetails, runSummary } from './run-metadata';
 import {
   buildRun,
@@ -484,7 +484,7 @@ export class RunsClient {
     }
     // No worker could answer the query: say why at once, rather than after its deadline.
     const { workflowTaskFailing } = await this.withWorkflowTaskFailure(info);
-    if (workflowTaskFailing) throw new WorkflowTaskFailingError(runId, workflowTaskFailing);
+    if (refusesUpdates(workflowTaskFailing)) throw new WorkflowTaskFailingError(runId, workflowTaskFailing);
     try {
       return await this.client.withDeadline(Date.now() + this.queryTimeoutMs, () => handle.query(transcriptQuery));
     } catch (error) {
@@ -547,7 +547,7 @@ export class RunsClient {
     if (isClosedExecution(info.status.name)) throw new RunClosedError(runId, runStatus(info.status.name));
     if (options.update) {
       const { workflowTaskFailing } = await this.withWorkflowTaskFailure(info);
-      if (workflowTaskFailing) throw new WorkflowTaskFailingError(runId, workflowTaskFailing, { what: options.update });
+      if (refusesUpdates(workflowTaskFailing)) throw new WorkflowTaskFailingError(runId, workflowTaskFailing, { what: options.update });
     }
     try {
       await action(handle);

@@ -66,11 +66,21 @@ export function workflowTaskFailure(
     const since = optionalTsToDate(event.eventTime);
     return {
       attempt,
+      cause: failed ? 'failed' : 'timed_out',
       message: failed ? failedMessage(failed) : timedOutMessage(timedOut!),
       ...(since && { since: since.toISOString() }),
     };
   }
-  return { attempt, message: "The workflow task keeps failing; the worker's log says why." };
+  return { attempt, cause: 'failed', message: "The workflow task keeps failing; the worker's log says why." };
+}
+
+/**
+ * Whether an Update (input, a message) is refused at once rather than sent: a task that failed
+ * fails again, but one that only timed out once (its worker died mid-task) is most likely taken by
+ * another worker within the Update's wait. Temporal itself refuses Updates from the third attempt.
+ */
+export function refusesUpdates(failing: WorkflowTaskFailing | undefined): failing is WorkflowTaskFailing {
+  return failing !== undefined && (failing.cause === 'failed' || failing.attempt >= 3);
 }
 
 /**

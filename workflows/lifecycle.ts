@@ -40,15 +40,18 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
       // Children were cancelled with the run's scope: their ends belong in this run's history.
       await control.childrenClosed();
       control.close('failed');
+      await control.lastReportDelivered();
       throw overBudget;
     }
     if (isCancellation(err)) {
       if (patched(Patches.CancelWins)) await control.childrenClosed();
       control.close('cancelled');
+      await control.lastReportDelivered();
       throw err;
     }
     if (err instanceof TemporalFailure) {
       control.close('failed');
+      await control.lastReportDelivered();
       throw readableFailure(err);
     }
     // Continue-as-new and a local activity's backoff are the SDK's own ways out, not failures.
@@ -60,6 +63,7 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
     // code: a retried workflow task would fail the same way forever while the run looked running.
     // The run fails with it, readably; the stack goes to the worker's log.
     control.close('failed');
+    await control.lastReportDelivered();
     const error = err instanceof Error ? err : new Error(String(err));
     log.error(`The workflow code threw ${error.name}: ${error.message}`, { stack: error.stack });
     throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });

@@ -115,6 +115,8 @@ export class RunControl {
   private reportSequence = 0;
   /** A report to the parent waits for the end of the current step (see `reportEachStep`). */
   private reportDue = false;
+  /** The report a failed or cancelled run sent as it closed (see `lastReportDelivered`). */
+  private closingReport?: Promise<void>;
   private readonly reportsPerStep: boolean;
   private idle = false;
   private deferWaits: () => boolean = () => false;
@@ -167,7 +169,10 @@ export class RunControl {
       if (known && state.sequence > known.sequence) {
         this.children.set(state.workflowId, state);
         this.publish();
-        this.checkBudgetPassed(() => `after the child run "${state.workflowId}" reported its usage (its step: ${state.step})`);
+        // A child's last report, as it fails or is cancelled, comes just before its end: its own
+        // failure (a budget it passed, with the call that did) says more than this run's check would.
+        const ending = (state.status === 'failed' || state.status === 'cancelled') && patched(Patches.OneChildReportPerStep);
+        if (!ending) this.checkBudgetPassed(() => `after the child run "${state.workflowId}" reported its usage (its step: ${state.step})`);
       }
     });
     setHandler(stateQuery, () => ({ ...this.state(), pendingInputs: this.pendingInputs(), ...this.queryExtra() }));
@@ -337,6 +342,16 @@ export class RunControl {
     this.setStep(status);
     // Run listings read the memo, not results: the final usage goes there.
     if (patched(Patches.UsageMemo)) upsertMemo({ [USAGE_MEMO_KEY]: this.totalUsage() });
+  }
+
+  /**
+   * A failed or cancelled child's last report, once delivered. Sent in the workflow task that ends
+   * the run, Temporal would drop it (a closed run sends no signal), and the parent would miss the
+   * usage of the calls that ended it (a budget passed, a step that failed). A completed run's
+   * result carries its usage; runs from before OneChildReportPerStep end at once.
+   */
+  async lastReportDelivered(): Promise<void> {
+    if (this.closingReport) await this.closingReport;
   }
 
   /** A deterministic, readable workflow ID for the next child: `<this run>/<name>-<n>`. */
@@ -695,7 +710,13 @@ export class RunControl {
   private async reportEachStep(): Promise<never> {
     for (;;) {
       await condition(() => this.reportDue);
-      this.report();
+      try {
+        this.report();
+      } catch (error) {
+        // A report that cannot be made (a tool loop's face that throws) must not end this loop,
+        // which would leave the run's workflow task failing forever: the parent hears less.
+        log.error('A state report to the parent run could not be made', { error });
+      }
     }
   }
 
@@ -708,9 +729,12 @@ export class RunControl {
     if (text === this.lastReport) return;
     this.lastReport = text;
     const report: ChildRunState = { ...state, workflowId: workflowInfo().workflowId, sequence: ++this.reportSequence };
-    void getExternalWorkflowHandle(parent.workflowId, parent.runId)
-      .signal(childStateSignal, report)
-      .catch(() => undefined);
+    const send = () => getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childStateSignal, report);
+    // A cancelled run (cancelled, or stopped over budget) still tells its parent how it ended: the
+    // usage of the call that broke the budget is in no report sent before.
+    const cancelled = this.reportsPerStep && CancellationScope.current().consideredCancelled;
+    const sent = (cancelled ? CancellationScope.nonCancellable(send) : send()).catch(() => undefined);
+    if (this.reportsPerStep && this.closedStatus !== undefined && this.closedStatus !== 'completed') this.closingReport = sent;
   }
 }
 

@@ -136,14 +136,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   /** A child whose exit ends the whole stack (the Temporal server, the API). */
-  const essential = (name: string, child: ChildProcess, stopping?: () => void) => {
-    stoppers.push({
-      name,
-      stop: () => {
-        stopping?.();
-        return stopProcess(child, 25_000);
-      },
-    });
+  const essential = (name: string, child: ChildProcess) => {
+    stoppers.push({ name, stop: () => stopProcess(child, 25_000) });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       fail(`${name} ${describeExit({ code, signal })}; stopping the rest`);
@@ -169,7 +163,7 @@ async function main(): Promise<void> {
     const uiPort = Number(new URL(settings.temporalUiUrl).port || 8233);
     const dbFile = path.resolve('.temporal', 'dev.db');
     mkdirSync(path.dirname(dbFile), { recursive: true });
-    let temporalStopping = false;
+    let temporalDied = false;
     const server = spawnPrefixed(
       'temporal',
       cli.path,
@@ -184,11 +178,13 @@ async function main(): Promise<void> {
         metricsPort: dev.metricsPort,
       }),
       process.env,
-      // Once this launcher stops it: its shutdown chatter would bury why the stack stopped. A
-      // server that stops by itself is still heard.
-      () => temporalStopping,
+      // Once the stack stops (Ctrl-C reaches the server too, as one of the terminal's process
+      // group), its shutdown chatter would bury why; a server that stopped by itself is still heard.
+      () => stopping && !temporalDied,
     );
-    essential('temporal', server, () => (temporalStopping = true));
+    // Before `essential`'s own listener, which sets `stopping`.
+    server.once('exit', () => (temporalDied ||= !stopping));
+    essential('temporal', server);
     await waitUntilAnswers(address, server, 60_000);
     say(`Temporal at ${address}, Web UI at ${settings.temporalUiUrl}, history kept in ${path.relative(process.cwd(), dbFile)}`);
     if (dev.metricsPort !== undefined) say(`Temporal metrics at http://${ip}:${dev.metricsPort}/metrics`);

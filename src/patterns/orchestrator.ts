@@ -44,8 +44,8 @@ export const SYNTHESIZER_MAX_TOKENS = 4096;
 const MAX_DESCRIPTION_CHARS = 400;
 
 export interface PlanSchemas {
-  plan: z.ZodObject & z.ZodType<Plan>;
-  nextStep: z.ZodObject & z.ZodType<NextStep>;
+  plan: z.ZodType<Plan, Record<string, unknown>>;
+  nextStep: z.ZodType<NextStep, Record<string, unknown>>;
 }
 
 export function planSchemas(agentNames: readonly string[]): PlanSchemas {

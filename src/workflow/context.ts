@@ -41,7 +41,7 @@ export interface CallOptions {
  * A structured answer's schema: an object at the root (z.object), since providers' structured
  * output asks for one; a list or a single value goes inside one, e.g. z.object({ items: z.array(...) }).
  */
-export type StructuredSchema<T> = z.ZodObject & z.ZodType<T>;
+export type StructuredSchema<T> = z.ZodType<T, Record<string, unknown>>;
 
 export interface StructuredOptions {
   /** The output's name as the provider sees it: letters, digits, `_` and `-`. */

@@ -209,21 +209,25 @@ test('a human_input signal the run cannot use is refused: no answer taken, the r
 test('a call that needs no approval runs while the one beside it waits for its approval', async () => {
   const model = uniqueModel('beside-approval');
   env.provider.script(model, [
-    { toolCalls: [{ name: 'fixture-add', arguments: { a: 2, b: 2 } }, { name: 'fixture-echo', arguments: { text: 'approved echo' } }] },
-    { text: 'four, and the echo' },
+    // The approval first: the sum's call must not wait behind it.
+    { toolCalls: [{ name: 'fixture-echo', arguments: { text: 'approved echo' } }, { name: 'fixture-add', arguments: { a: 2, b: 2 } }] },
+    { text: 'the echo, and four' },
   ]);
   const handle = await env.start('agent', 'go', adHoc(model, { servers: ['fixture'], approve_tools: ['fixture-echo'] }));
   const approval = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
   expect(approval).toMatchObject({ kind: 'approval', tool: 'fixture-echo' });
-  // The sum's call is not held back by the approval: it runs and ends meanwhile.
+  // The sum's tool call completes while the approval is still pending.
   await eventually(async () => {
     const events = (await handle.fetchHistory()).events ?? [];
-    return events.some((e) => e.activityTaskCompletedEventAttributes) && events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'mcpCallTool').length === 1;
+    const toolCalls = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'mcpCallTool').map((e) => String(e.eventId));
+    const completed = events.filter((e) => e.activityTaskCompletedEventAttributes).map((e) => String(e.activityTaskCompletedEventAttributes!.scheduledEventId));
+    return toolCalls.length === 1 && completed.includes(toolCalls[0]) ? true : undefined;
   });
+  expect((await handle.query(stateQuery)).pendingInput).toEqual(approval);
   await handle.executeUpdate(provideInputUpdate, { args: [{ requestId: approval.requestId, value: { approved: true } }] });
-  expect(await handle.result()).toMatchObject({ text: 'four, and the echo' });
+  expect(await handle.result()).toMatchObject({ text: 'the echo, and four' });
   const results = toolResultsSeen(env.provider.requests(model)[1]);
-  expect(results.map((r) => [r.content, r.isError])).toEqual([['4', false], ['approved echo', false]]);
+  expect(results.map((r) => [r.content, r.isError])).toEqual([['approved echo', false], ['4', false]]);
 });
 
 test('input sent by signal before it is asked for is kept and answers the next request', async () => {

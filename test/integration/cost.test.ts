@@ -136,6 +136,10 @@ describe('budgets', () => {
     const fanIn = await env.worker.client.workflow.getHandle(fanInId).describe();
     expect(fanIn.status.name).toBe('FAILED');
     expect(await runFailure(env.worker.client.workflow.getHandle(fanInId).result())).toEqual(failure);
+    // The tree's usage counts the call that broke the budget: the failed fan-in's failure carries its usage.
+    const usage = (await handle.describe()).memo?.usage as { llmCalls: number; costUsd?: number };
+    expect(usage.llmCalls).toBe(3);
+    expect(usage.costUsd).toBeCloseTo(0.044, 6);
   });
 
   test('branches that pass the budget together are stopped by their parent, whose tree the limit counts', async () => {

@@ -194,6 +194,8 @@ test('Ctrl-C stops every child and exits cleanly', async () => {
   expect(await exited).toBe(0);
   // The Temporal server it stops says nothing more: its shutdown chatter would bury the last real lines.
   expect(output.slice(before)).not.toMatch(/\[temporal/);
+  // Children it stops are not reported as failures.
+  expect(output.slice(before)).not.toMatch(/error:/);
   expect(() => process.kill(Number(workerPid), 0)).toThrow();
   await expect(fetch(`${api}/health`)).rejects.toThrow();
   await expect(fetch(ui)).rejects.toThrow();

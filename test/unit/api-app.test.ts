@@ -302,7 +302,7 @@ describe('the API without Temporal', () => {
     expect(Object.keys(doc.paths['/runs/{runId}/messages'].post.responses)).toEqual(expect.arrayContaining(['413', '415']));
     expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
     // A run whose workflow task keeps failing says so, and why.
-    expect(Object.keys(doc.components.schemas.Run.properties.workflowTaskFailing.properties)).toEqual(['attempt', 'message', 'since']);
+    expect(Object.keys(doc.components.schemas.Run.properties.workflowTaskFailing.properties)).toEqual(['attempt', 'cause', 'message', 'since']);
     expect(doc.components.schemas.Run.required).not.toContain('workflowTaskFailing');
     expect(doc.paths['/runs/{runId}/input'].post.description).toContain('workflow_task_failing');
     expect(doc.components.schemas.Run.properties.status.enum).toContain('idle');

@@ -34,13 +34,13 @@ describe('toApiError', () => {
     [new UnknownWorkflowError('nope'), 404, 'workflow_not_found'],
     [new WorkerUnavailableError('r1'), 503, 'worker_unavailable'],
     [new WorkerUnavailableError('r1', 'message'), 503, 'worker_unavailable'],
-    [new WorkflowTaskFailingError('r1', { attempt: 3, message: 'boom' }, { what: 'input' }), 503, 'workflow_task_failing'],
+    [new WorkflowTaskFailingError('r1', { attempt: 3, cause: 'failed' as const, message: 'boom' }, { what: 'input' }), 503, 'workflow_task_failing'],
   ])('maps %p to %i %s with its own message', (error, status, code) => {
     expect(mapped(error)).toMatchObject({ status, code, message: error.message });
   });
 
   it("says why a run's workflow task keeps failing, and whether the input may still arrive", () => {
-    const failing = { attempt: 4, message: '[TMPRL1100] Nondeterminism error: no command scheduled' };
+    const failing = { attempt: 4, cause: 'failed' as const, message: '[TMPRL1100] Nondeterminism error: no command scheduled' };
     expect(mapped(new WorkflowTaskFailingError('r1', failing, { what: 'input' })).message).toBe(
       'Run "r1" cannot take the input now: its workflow task keeps failing (attempt 4): [TMPRL1100] Nondeterminism error: no command scheduled. ' +
         'Nothing was delivered; the run goes on once a worker can run it (a deploy of code that can replay its history, with the workflow type it started as).',
@@ -48,7 +48,7 @@ describe('toApiError', () => {
     expect(mapped(new WorkflowTaskFailingError('r1', failing, { what: 'message', held: true })).message).toContain(
       'Temporal may still deliver it once a worker can run the run again; check the run before sending something different.',
     );
-    expect(mapped(new WorkflowTaskFailingError('r1', { attempt: 2, message: 'boom.' })).message).toBe(
+    expect(mapped(new WorkflowTaskFailingError('r1', { attempt: 2, cause: 'failed' as const, message: 'boom.' })).message).toBe(
       'Run "r1" cannot answer now: its workflow task keeps failing (attempt 2): boom. ' +
         'The run goes on once a worker can run it (a deploy of code that can replay its history, with the workflow type it started as).',
     );

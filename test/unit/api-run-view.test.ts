@@ -13,7 +13,7 @@ import {
   type RunFacts,
 } from '../../client/run-view';
 import type { RunState } from '../../workflows/definitions';
-import { workflowTaskFailure } from '../../client/workflow-task';
+import { refusesUpdates, workflowTaskFailure } from '../../client/workflow-task';
 
 const links = { uiUrl: 'http://localhost:8233/', namespace: 'default' };
 
@@ -197,7 +197,7 @@ describe('buildRun', () => {
   });
 
   it("says an open run's workflow task keeps failing, leaving its status as it last said, and not once it has closed", () => {
-    const workflowTaskFailing = { attempt: 3, message: '[TMPRL1100] Nondeterminism error: ...', since: '2026-01-02T03:04:06.000Z' };
+    const workflowTaskFailing = { attempt: 3, cause: 'failed' as const, message: '[TMPRL1100] Nondeterminism error: ...', since: '2026-01-02T03:04:06.000Z' };
     const run = buildRun(facts({ searchAttributes: { workflow: 'calc', pattern: 'agent', status: 'waiting_for_input' }, workflowTaskFailing }), links);
     expect(run).toMatchObject({ status: 'waiting_for_input', workflowTaskFailing });
     expect(runSchema.safeParse(run).success).toBe(true);
@@ -259,6 +259,7 @@ describe('workflowTaskFailure', () => {
   it("gives the attempt, and the message and time of the last failure, past the signals that came since", () => {
     expect(workflowTaskFailure({ attempt: 4 }, [signaled, failed("Failed to initialize workflow of type 'x'"), failed('earlier', '2026-01-01T00:00:00.000Z')])).toEqual({
       attempt: 4,
+      cause: 'failed',
       message: "Failed to initialize workflow of type 'x'",
       since: '2026-01-02T03:04:06.000Z',
     });
@@ -273,7 +274,18 @@ describe('workflowTaskFailure', () => {
     );
     expect(workflowTaskFailure({ attempt: 2 }, [signaled, completed, failed('old')])).toEqual({
       attempt: 2,
+      cause: 'failed',
       message: "The workflow task keeps failing; the worker's log says why.",
     });
+  });
+
+  it('refuses input at once for a failure, but not for a single timeout (a worker that died mid-task, which another worker takes over)', () => {
+    const timedOut = { workflowTaskTimedOutEventAttributes: { timeoutType: 1 } };
+    const once = workflowTaskFailure({ attempt: 2 }, [timedOut]);
+    expect(once?.cause).toBe('timed_out');
+    expect(refusesUpdates(once)).toBe(false);
+    expect(refusesUpdates(workflowTaskFailure({ attempt: 3 }, [timedOut]))).toBe(true);
+    expect(refusesUpdates(workflowTaskFailure({ attempt: 2 }, [failed('boom')]))).toBe(true);
+    expect(refusesUpdates(undefined)).toBe(false);
   });
 });

@@ -77,7 +77,7 @@ describe('formatRun', () => {
     const text = formatRun(
       run({
         status: 'waiting_for_input',
-        workflowTaskFailing: { attempt: 4, message: '[TMPRL1100] Nondeterminism error:\nno command', since: '2025-03-04T05:06:08.000Z' },
+        workflowTaskFailing: { attempt: 4, cause: 'failed', message: '[TMPRL1100] Nondeterminism error:\nno command', since: '2025-03-04T05:06:08.000Z' },
       }),
     );
     expect(text.split('\n').slice(2, 4)).toEqual([
