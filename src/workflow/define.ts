@@ -4,6 +4,7 @@ import { Conversation } from '../../workflows/conversation';
 import { runToCompletion } from '../../workflows/lifecycle';
 import { RunControl } from '../../workflows/run-control';
 import { RunContext, type Carried } from './context';
+import { markWorkflow } from './mark';
 
 export interface WorkflowOptions {
   /** What the run reports as its pattern (the Run's `pattern`, `McpAgentPattern`); code workflows say `code`. */
@@ -31,7 +32,8 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
   body: (run: RunContext<Input, Spec, State>) => Promise<Output>,
   options: WorkflowOptions = {},
 ): (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => Promise<Output> {
-  return async (args) => {
+  // Marked, so that a worker refuses a `type: code` entry naming a plain function (worker/code-workflows.ts).
+  return markWorkflow(async (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => {
     // Before any await, so that no early signal finds a handler missing.
     const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control, args.spec.budget);
     const conversation = options.conversation
@@ -42,5 +44,5 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
         )
       : undefined;
     return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
-  };
+  });
 }
