@@ -6,6 +6,7 @@ import { ConfigError } from '../src/config/errors';
 import { loadExport } from '../src/config/module-export';
 import type { Problem } from '../src/config/problems';
 import type { Config } from '../src/config/schema';
+import { isMarkedWorkflow } from '../src/workflow/mark';
 
 /**
  * Code workflows (`type: code` entries) go into the worker's one workflow bundle beside the
@@ -29,8 +30,10 @@ function codeWorkflows(config: Config): Map<string, CodeWorkflow> {
 }
 
 /**
- * Loads each code workflow's module once in this process, so a missing module or export stops
- * start-up with its key path instead of failing every run of it.
+ * Loads each code workflow's module once in this process, so a missing module or export, or an
+ * export not made with `workflow()`, stops start-up with its key path instead of failing every run
+ * of it. (A plain async function would run, but be handed the run's internal arguments, `{input,
+ * name, spec}`, where it expects its input.)
  */
 export function checkCodeWorkflows(config: Config): void {
   const problems: Problem[] = [];
@@ -40,6 +43,15 @@ export function checkCodeWorkflows(config: Config): void {
     const loaded = loadExport(['workflows', name], entry.module, entry.export);
     if ('problem' in loaded) {
       problems.push(loaded.problem);
+      continue;
+    }
+    if (!isMarkedWorkflow(loaded.fn)) {
+      problems.push({
+        path: ['workflows', name, 'export'],
+        message:
+          `"${entry.export}" exported by ${entry.module} is a plain function, not a workflow: wrap it with workflow() from ` +
+          `'mcp-agent-temporal/workflow' (export const ${entry.export} = workflow(async (run) => { ... run.input ... }))`,
+      });
       continue;
     }
     // The bundle knows a workflow by its export's name, so one name must mean one module file.

@@ -14,7 +14,10 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 
+import { disallowedModules, moduleMatches } from '@temporalio/worker/lib/workflow/bundler';
+
 type WebpackConfiguration = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -109,20 +112,58 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
  * logs webpack's whole stats report at info, a screenful of module lists on every start; here that
  * report and the bundle's size go to debug, while a failed build's report (which names the module
  * that broke it) is logged as an error, and warnings as warnings. Without a logger, warnings and
- * errors go to stderr.
+ * errors go to stderr. A build that fails because workflow code imports a Node module (or another
+ * the sandbox refuses) throws an error that names the module and the file importing it, and says
+ * where that work goes, rather than the SDK's "Webpack finished with errors".
  */
 export async function bundleWorkflows(
   logger?: Logger,
   workflowsPath = require.resolve('../workflows'),
   options: { tracing?: boolean } = {},
 ): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath,
-    logger: quietBundlerLogger(logger),
-    webpackConfigHook: resolveOwnEntries,
-    // Only with tracing on: the interceptors put a span context header on every command of a run.
-    ...(options.tracing && { workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] }),
-  });
+  const refused: SandboxImport[] = [];
+  try {
+    return await bundleWorkflowCode({
+      workflowsPath,
+      logger: quietBundlerLogger(logger),
+      webpackConfigHook: (config) => recordSandboxImports(resolveOwnEntries(config), refused),
+      // Only with tracing on: the interceptors put a span context header on every command of a run.
+      ...(options.tracing && { workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] }),
+    });
+  } catch (error) {
+    throw refused.length > 0 ? sandboxImportError(refused, error) : error;
+  }
+}
+
+/** A module the workflow sandbox refuses, and the file that imports it. */
+interface SandboxImport {
+  module: string;
+  importer?: string;
+}
+
+/**
+ * Notes each import of a module the SDK refuses in workflow code (Node's own, `node:` or not, and
+ * the SDK's non-workflow packages) with its importing file, which neither webpack's error for a
+ * `node:` import nor the SDK's for the others says. It decides nothing: the SDK's own check, next
+ * in the list, still fails the build.
+ */
+function recordSandboxImports(config: WebpackConfiguration, refused: SandboxImport[]): WebpackConfiguration {
+  const record = (data: { request?: string; contextInfo?: { issuer?: string } }, callback: () => void) => {
+    const request = data.request ?? '';
+    const name = request.startsWith('node:') ? request.slice('node:'.length) : request;
+    const importer = data.contextInfo?.issuer || undefined;
+    if (moduleMatches(name, disallowedModules) && !refused.some((r) => r.module === request && r.importer === importer)) {
+      refused.push({ module: request, ...(importer && { importer }) });
+    }
+    callback();
+  };
+  const others = config.externals === undefined ? [] : Array.isArray(config.externals) ? config.externals : [config.externals];
+  return { ...config, externals: [record, ...others] };
+}
+
+function sandboxImportError(refused: SandboxImport[], cause: unknown): Error {
+  const imports = refused.map(({ module, importer }) => `${importer ?? 'Workflow code'} imports ${isBuiltin(module) ? 'the Node module ' : ''}"${module}"`);
+  return new Error(`${imports.join('; ')}. ${SANDBOX_HINT}`, { cause });
 }
 
 /**

@@ -3,15 +3,17 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { bundleWorkflows } from '../../worker/create';
-import { workflowsEntry } from '../../worker/code-workflows';
+import { checkCodeWorkflows, workflowsEntry } from '../../worker/code-workflows';
 import type { Config } from '../config/schema';
 import { openStorage } from '../storage/open';
+import { explainNondeterminism, isTemporalNondeterminism } from './replay-explain';
 
 /**
  * Changing workflow code safely: a recorded history (the Web UI's "Download", or `temporal workflow
  * show --output json`) replayed on today's code, built-ins and the config's code workflows alike.
- * A replay that fails names the first command the new code would issue differently: wrap that
- * change in `patched()` (README, "Changing a workflow that is running").
+ * A replay that fails says first what the history recorded where the new code differs (a model
+ * or tool call, an agent resolved, a person asked, a child run, a timer), then Temporal's own
+ * message: wrap that change in `patched()` (README, "Changing a workflow that is running").
  */
 
 export interface ReplayOutcome {
@@ -40,15 +42,25 @@ export function readHistoryFile(file: string, workflowId: string): NamedHistory 
 
 /**
  * Replays each history on the workflows this config's worker would run. Payloads a history keeps
- * in external storage are read from the config's store.
+ * in external storage are read from the config's store. The config's code workflows are checked
+ * first as a worker checks them: a module or export that a worker would refuse is a ConfigError
+ * here too, with the same message, rather than a replay that fails inside the SDK.
  */
 export async function replayHistories(config: Config, histories: NamedHistory[]): Promise<ReplayOutcome[]> {
+  checkCodeWorkflows(config);
   const workflowBundle = await bundleWorkflows(undefined, workflowsEntry(config));
   const storage = openStorage(config.storage);
+  const byId = new Map(histories.map((named) => [named.workflowId, named.history]));
   try {
     const outcomes: ReplayOutcome[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: storage.dataConverter }, histories)) {
-      outcomes.push({ workflowId: result.workflowId, ...(result.error && { error: replayErrorReason(result.error) }) });
+      if (!result.error) {
+        outcomes.push({ workflowId: result.workflowId });
+        continue;
+      }
+      const reason = replayErrorReason(result.error);
+      const error = isTemporalNondeterminism(reason) ? explainNondeterminism(reason, byId.get(result.workflowId)) : reason;
+      outcomes.push({ workflowId: result.workflowId, error });
     }
     return outcomes;
   } finally {

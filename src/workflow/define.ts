@@ -6,6 +6,7 @@ import { Conversation } from '../../workflows/conversation';
 import { runToCompletion } from '../../workflows/lifecycle';
 import { RunControl } from '../../workflows/run-control';
 import { RunContext, type Carried } from './context';
+import { markWorkflow } from './mark';
 
 export interface WorkflowOptions {
   /** What the run reports as its pattern (the Run's `pattern`, `McpAgentPattern`); code workflows say `code`. */
@@ -33,7 +34,8 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
   body: (run: RunContext<Input, Spec, State>) => Promise<Output>,
   options: WorkflowOptions = {},
 ): (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => Promise<Output> {
-  return async (args) => {
+  // Marked, so that a worker refuses a `type: code` entry naming a plain function (worker/code-workflows.ts).
+  return markWorkflow(async (args: WorkflowInput<Spec> & { carry?: Carried<State> }) => {
     // Arguments no API start would send (a Temporal client's own start) would otherwise throw a
     // TypeError below, before runToCompletion could fail the run: the workflow task would fail and
     // be retried forever while the run looked running. The run fails at once instead.
@@ -57,7 +59,7 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
         )
       : undefined;
     return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
-  };
+  });
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

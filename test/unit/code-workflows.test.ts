@@ -44,4 +44,18 @@ describe('checkCodeWorkflows', () => {
       expect.stringMatching(/^workflows\.e\.export: "constructor" is not exported by /),
     ]);
   });
+
+  it('refuses a plain exported function, not made with workflow(), saying to wrap it', () => {
+    // Loaded by Node here, outside any bundle: the mark workflow() leaves must be there too.
+    expect(
+      problemsOf({
+        plain: { type: 'code', module: path.join(fixtures, 'plain.ts'), export: 'plain' },
+        triage: { type: 'code', module: path.join(fixtures, 'triage.ts'), export: 'triageTicket' },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^workflows\.plain\.export: "plain" exported by .*plain\.ts is a plain function, not a workflow: wrap it with workflow\(\) from 'mcp-agent-temporal\/workflow'/,
+      ),
+    ]);
+  });
 });

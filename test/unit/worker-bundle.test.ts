@@ -39,27 +39,52 @@ test('a good bundle logs no webpack stats at info or above; they are there at de
   expect(lines.some((line) => /webpack .* compiled successfully/.test(line.msg))).toBe(true);
 });
 
-/** What a build of this workflows module logs at error level; the build must fail. */
-async function failedBuildErrors(source: string): Promise<string> {
+/**
+ * A build of this workflows module (and the files beside it), which must fail: what it logs at error
+ * level, and the error it throws.
+ */
+async function failedBuild(source: string, files: Record<string, string> = {}): Promise<{ errors: string; thrown: Error; dir: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'broken-workflows-'));
   const workflows = path.join(dir, 'workflows.js');
   writeFileSync(workflows, source);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   const { logger, lines } = capturingLogger('info');
   try {
-    await expect(bundleWorkflows(logger, workflows)).rejects.toThrow(/Webpack finished with errors/);
-    return lines.filter((line) => line.level >= ERROR).map((line) => line.msg).join('\n');
+    const thrown = await bundleWorkflows(logger, workflows).then(
+      () => new Error('the build succeeded'),
+      (error: Error) => error,
+    );
+    return { errors: lines.filter((line) => line.level >= ERROR).map((line) => line.msg).join('\n'), thrown, dir };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 test("a failed build logs webpack's report, naming the missing module, as an error", async () => {
-  const errors = await failedBuildErrors("export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
+  const { errors, thrown } = await failedBuild("export { helper } from './no-such-module';\nexport async function broken() { return 1; }\n");
   expect(errors).toMatch(/no-such-module/);
+  expect(thrown.message).toMatch(/Webpack finished with errors/);
 });
 
-test('workflow code that imports a Node module is told why it cannot and where that work goes', async () => {
-  const errors = await failedBuildErrors("import { readFileSync } from 'node:fs';\nexport async function reads() { return readFileSync('x', 'utf8'); }\n");
+const SANDBOX_HINT = "Workflow code runs in Temporal's deterministic sandbox and cannot do I/O or use Node modules: move that work into a function";
+
+test('workflow code that imports a Node module fails the build with an error naming it and its file, and saying where that work goes', async () => {
+  const { errors, thrown, dir } = await failedBuild("import { readFileSync } from 'node:fs';\nexport async function reads() { return readFileSync('x', 'utf8'); }\n");
   expect(errors).toMatch(/node:fs/);
-  expect(errors).toContain('cannot do I/O or use Node modules: move that work into a function');
+  expect(errors).toContain(SANDBOX_HINT);
+  // What a test of the user's (the testing entry's worker) and `npm run dev` receive.
+  expect(thrown.message).toMatch(new RegExp(`^${escape(path.join(dir, 'workflows.js'))} imports the Node module "node:fs"\\. `));
+  expect(thrown.message).toContain(SANDBOX_HINT);
 });
+
+test('a Node module imported without "node:" by a file the workflows import: the error names that file', async () => {
+  const { thrown, dir } = await failedBuild("export { reads } from './helper';\n", {
+    'helper.js': "const { readFileSync } = require('fs');\nexports.reads = async () => readFileSync('x', 'utf8');\n",
+  });
+  expect(thrown.message).toMatch(new RegExp(`^${escape(path.join(dir, 'helper.js'))} imports the Node module "fs"\\. `));
+  expect(thrown.message).toContain(SANDBOX_HINT);
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
