@@ -117,11 +117,15 @@ export async function startDirectChild(env: NodeJS.ProcessEnv): Promise<DirectCh
   died.catch(() => undefined);
   await Promise.race([
     new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      setTimeout(() => {
+      // Cleared once ready: a start-up deadline, not the child's lifetime (benches run longer).
+      const deadline = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`bench/direct-worker.ts not ready after 120 s:\n${output}`));
-      }, 120_000).unref();
+      }, 120_000);
+      ready = () => {
+        clearTimeout(deadline);
+        resolve();
+      };
     }),
     died,
   ]);

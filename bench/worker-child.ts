@@ -34,15 +34,23 @@ export async function startWorkerChild(label: string, args: string[], env: NodeJ
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker polling')) resolve();
-    });
-    void exited.then(() => reject(new Error(`${label} exited before polling:\n${output}`)));
-    setTimeout(() => {
+    // A start-up deadline, cleared once polling: left running, it killed every worker of a bench
+    // two minutes in.
+    const deadline = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${label} not polling after 120 s:\n${output}`));
-    }, 120_000).unref();
+    }, 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) {
+        clearTimeout(deadline);
+        resolve();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(deadline);
+      reject(new Error(`${label} exited before polling:\n${output}`));
+    });
   });
   // From here on the output goes to a file (never kept in memory, never blocking on a full pipe).
   const logFile = path.join(logDir, `${label.replace(/\W+/g, '_')}.log`);
