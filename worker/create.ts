@@ -114,7 +114,8 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
  * that broke it) is logged as an error, and warnings as warnings. Without a logger, warnings and
  * errors go to stderr. A build that fails because workflow code imports a Node module (or another
  * the sandbox refuses) throws an error that names the module and the file importing it, and says
- * where that work goes, rather than the SDK's "Webpack finished with errors".
+ * where that work goes, rather than the SDK's "Webpack finished with errors". Zod is evaluated
+ * once per worker thread rather than once per run (src/workflow/preload.ts).
  */
 export async function bundleWorkflows(
   logger?: Logger,
@@ -127,6 +128,7 @@ export async function bundleWorkflows(
       workflowsPath,
       logger: quietBundlerLogger(logger),
       webpackConfigHook: (config) => recordSandboxImports(resolveOwnEntries(config), refused),
+      preloadModules: [require.resolve('../src/workflow/preload')],
       // Only with tracing on: the interceptors put a span context header on every command of a run.
       ...(options.tracing && { workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] }),
     });
