@@ -13,6 +13,14 @@ import type { ResolvedNode } from '../src/spec/schema';
 
 export interface McpListToolsInput {
   server: string;
+  /** Store the list and answer with its key and the tools' names (`StoredToolList`), so no history holds it. */
+  store?: boolean;
+}
+
+/** A server's tool list kept in the conversation store: what a loop's LLM call sends is its key. */
+export interface StoredToolList {
+  key: string;
+  names: string[];
 }
 
 export interface McpCallToolInput {
@@ -236,8 +244,8 @@ export interface ResolveNodeInput {
 export interface Activities {
   /** One model call: a single request (`LlmRequest`), a loop's next turn, or a summary. */
   llmGenerate(request: LlmGenerateRequest): Promise<LlmGenerateResponse>;
-  /** Tools of one server, named `<server>-<tool>`, after `allowed_tools`. */
-  mcpListTools(input: McpListToolsInput): Promise<ToolDefinition[]>;
+  /** Tools of one server, named `<server>-<tool>`, after `allowed_tools`; with `store`, kept in the store. */
+  mcpListTools(input: McpListToolsInput): Promise<ToolDefinition[] | StoredToolList>;
   mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult>;
   /** Resources a server lists (empty when it offers none). */
   mcpListResources(input: McpServerInput): Promise<McpResourceInfo[]>;

@@ -154,7 +154,16 @@ async function interned<T extends string | ToolDefinition[]>(
   store: ConversationStore,
 ): Promise<{ value: T; key: string }> {
   if ('key' in value) return { value: await store.json<T>(value.key), key: value.key };
-  return { value: value.value, key: await store.putJson(value.value) };
+  const whole = await internedValue(value, store);
+  return { value: whole, key: await store.putJson(whole) };
+}
+
+/** An interned value as it is; parts put together in order (lists end to end, texts one after another). */
+async function internedValue<T extends string | ToolDefinition[]>(value: Interned<T>, store: ConversationStore): Promise<T> {
+  if ('key' in value) return store.json<T>(value.key);
+  if (!('parts' in value)) return value.value;
+  const parts = await Promise.all(value.parts.map((part) => internedValue(part, store)));
+  return (parts.every((part) => typeof part === 'string') ? parts.join('') : parts.flat()) as T;
 }
 
 /** Summarizes the conversation's start, from where the last summary ended to where the activity picks. */

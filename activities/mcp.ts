@@ -12,7 +12,7 @@ import { namespacedToolName } from '../src/mcp/naming';
 import type { McpPool } from '../src/mcp/pool';
 import { McpServerConfigError } from '../src/mcp/transports';
 import { FailureTypes } from '../src/failure-types';
-import type { Activities, McpCallToolInput, McpCallToolResult } from './contracts';
+import type { Activities, McpCallToolInput, McpCallToolResult, McpListToolsInput, StoredToolList } from './contracts';
 import { serverRequestHandler, type SamplingDefaults } from './server-requests';
 import { toolNotifications } from './tool-notifications';
 import type { DeltaPublisher } from '../src/streaming/nats';
@@ -33,9 +33,9 @@ export function createMcpActivities(
   samplingDefaults: SamplingDefaults = { provider: 'openai', models: { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5' } },
   live?: DeltaPublisher,
 ): McpActivities {
-  async function mcpListTools({ server }: { server: string }): Promise<ToolDefinition[]> {
-    const tools = await inActivity(() => pool.listTools(server));
-    return tools.map((tool) => toolDefinition(server, tool));
+  async function mcpListTools({ server, store }: McpListToolsInput): Promise<ToolDefinition[] | StoredToolList> {
+    const tools = (await inActivity(() => pool.listTools(server))).map((tool) => toolDefinition(server, tool));
+    return store ? { key: await conversations.putJson(tools), names: tools.map((tool) => tool.name) } : tools;
   }
 
   async function mcpCallTool(input: McpCallToolInput): Promise<McpCallToolResult> {

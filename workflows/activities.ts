@@ -7,11 +7,12 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { LlmRequest, LlmResponse } from '../src/llm/messages';
+import type { LlmRequest, LlmResponse, ToolDefinition } from '../src/llm/messages';
 import type {
   Activities,
   LoopLlmRequest,
   LoopLlmResponse,
+  StoredToolList,
   SummarizeRequest,
   SummarizeResponse,
 } from '../activities/contracts';
@@ -172,9 +173,22 @@ export function mcpCallToolActivity(summary: string, policy?: CallPolicy, local 
   return explainDeadline(call, `The tool call "${summary}"`, 'calls', policy);
 }
 
-export function mcpListToolsActivity(summary: string, policy?: CallPolicy, local = false): Activities['mcpListTools'] {
+export function mcpListToolsActivity(summary: string, policy?: CallPolicy, local = false): (input: { server: string }) => Promise<ToolDefinition[]> {
   const call = mcpActivities(summary, policy, local).mcpListTools;
-  return explainDeadline(call, `Listing tools ("${summary}")`, 'calls', policy);
+  return explainDeadline(call, `Listing tools ("${summary}")`, 'calls', policy) as (input: { server: string }) => Promise<ToolDefinition[]>;
+}
+
+/**
+ * The list stays in the store: the activity answers with its key and the tools' names. A history
+ * recorded before it did holds the list itself, which is what a replay of it gets back.
+ */
+export function mcpStoredToolsActivity(
+  summary: string,
+  policy?: CallPolicy,
+  local = false,
+): (input: { server: string }) => Promise<StoredToolList | ToolDefinition[]> {
+  const call = explainDeadline(mcpActivities(summary, policy, local).mcpListTools, `Listing tools ("${summary}")`, 'calls', policy);
+  return (input) => call({ ...input, store: true });
 }
 
 const embedOptions: ActivityOptions = {

@@ -15,6 +15,8 @@ import {
   type RunContext,
   type RunUsage,
   type ToolLoopCarry,
+  toolSet,
+  type ToolSet,
 } from '../src/workflow';
 
 export interface AgentAnswer {
@@ -49,11 +51,6 @@ interface AgentCarry extends Required<ToolLoopCarry> {
 type AgentRun = RunContext<unknown, ResolvedAgentPattern, AgentCarry>;
 
 export const agentWorkflow = workflow((run: AgentRun) => new AgentLoop(run).execute(), { pattern: 'agent', conversation: true });
-
-interface ToolSet {
-  names: string[];
-  definitions: InternedValue<ToolDefinition[]>;
-}
 
 /**
  * The agent loop (contract section 7), turn by turn: each turn's messages go to the model, every
@@ -189,14 +186,13 @@ class AgentLoop {
   private async listTools(): Promise<ToolSet> {
     const { agent, run } = this;
     run.step(`listing tools of ${agent.servers.join(', ') || 'no servers'}`);
-    const perServer = await Promise.all(
+    const listed = await Promise.all(
       agent.servers.map((server) =>
-        run.serverTools(server, { policy: agent.server_calls?.[server], local: runsLocally(agent, { server }) }),
+        run.listedServerTools(server, { policy: agent.server_calls?.[server], local: runsLocally(agent, { server }) }),
       ),
     );
     // Runs started before agents could call functions carry specs without `functions`.
-    const definitions = [...perServer.flat(), ...functionTools(agent.functions ?? [], agent.function_descriptions)];
-    if (agent.human_input) definitions.push(humanInputTool);
-    return { names: definitions.map((tool) => tool.name), definitions: new InternedValue(definitions) };
+    const own = [...functionTools(agent.functions ?? [], agent.function_descriptions), ...(agent.human_input ? [humanInputTool] : [])];
+    return toolSet(listed, own);
   }
 }

@@ -16,7 +16,10 @@ import {
   type DeferredCall,
   type RunContext,
   type RunUsage,
+  type ListedTools,
   type ToolLoopCarry,
+  toolSet,
+  type ToolSet,
 } from '../src/workflow';
 
 export interface SwarmAnswer {
@@ -74,17 +77,12 @@ type SwarmRun = RunContext<unknown, ResolvedSwarm, SwarmCarry>;
  */
 export const swarmWorkflow = workflow((run: SwarmRun) => new SwarmLoop(run).execute(), { pattern: 'swarm', conversation: true });
 
-interface ToolSet {
-  names: string[];
-  definitions: InternedValue<ToolDefinition[]>;
-}
-
 class SwarmLoop {
   private readonly spec: ResolvedSwarm;
   private readonly members: Map<string, ResolvedAgent>;
   private readonly loop: ToolLoop;
   private readonly toolSets = new Map<string, Promise<ToolSet>>();
-  private readonly serverTools = new Map<string, Promise<ToolDefinition[]>>();
+  private readonly serverTools = new Map<string, Promise<ListedTools>>();
   /**
    * Each agent's system prompt, once it has spoken: its instruction, or what its MCP prompt and
    * resources made of it (the context variables follow it in each call).
@@ -288,23 +286,22 @@ class SwarmLoop {
     const { spec, run } = this;
     const descriptions = Object.fromEntries(spec.agents.map((member) => [member.name, member.description]));
     if (agent.servers.length > 0) run.step(`listing tools of ${agent.servers.join(', ')} · ${agent.name}`);
-    const perServer = await Promise.all(agent.servers.map((server) => this.listServer(server)));
-    const definitions = [
-      ...perServer.flat(),
+    const own = [
       ...functionTools(agent.functions, { ...agent.function_descriptions, ...spec.functions }),
       ...handoffTools(agent.handoffs, descriptions),
       ...(agent.human_input ? [humanInputTool] : []),
     ];
-    return { names: definitions.map((tool) => tool.name), definitions: new InternedValue(definitions) };
+    return toolSet(await Promise.all(agent.servers.map((server) => this.listServer(server))), own);
   }
 
-  private listServer(server: string): Promise<ToolDefinition[]> {
+  /** A server's tools, listed once per run however many agents use it. */
+  private listServer(server: string): Promise<ListedTools> {
     let listed = this.serverTools.get(server);
     if (!listed) {
       // A server's policy is the config's, so any agent that uses the server carries the same one.
       const policy = this.spec.agents.find((agent) => agent.server_calls?.[server])?.server_calls?.[server];
       const local = this.spec.agents.some((agent) => runsLocally(agent, { server }));
-      listed = this.run.serverTools(server, { policy, local });
+      listed = this.run.listedServerTools(server, { policy, local });
       this.serverTools.set(server, listed);
     }
     return listed;

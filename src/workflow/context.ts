@@ -7,7 +7,7 @@ import type { ResolvedCode } from '../spec/code';
 import type { CallPolicy, ResolvedAgent, ResolvedLoop, ResolvedModel, ResolvedNode, RunSpec, WorkflowInput } from '../spec/schema';
 import { FailureTypes } from '../failure-types';
 import type { RunUsage } from '../../workflows/definitions';
-import { embedActivity, llmActivity, mcpListToolsActivity, resolveNodeActivity } from '../../workflows/activities';
+import { embedActivity, llmActivity, mcpListToolsActivity, mcpStoredToolsActivity, resolveNodeActivity } from '../../workflows/activities';
 import { readAgentContext, type AgentContext } from '../../workflows/agent-context';
 import type { Conversation, ConversationCarry } from '../../workflows/conversation';
 import { historyIsLarge } from '../../workflows/loop-history';
@@ -16,6 +16,7 @@ import type { RunControl, RunControlCarry } from '../../workflows/run-control';
 import { generateStructured } from '../../workflows/structured';
 import { askStructured } from '../../workflows/structured-node';
 import type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
+import { listedTools, type ListedTools } from './tool-set';
 
 /**
  * What a workflow does with its run: nodes (agents, patterns, functions) as child workflows or
@@ -199,6 +200,16 @@ export class RunContext<Input = unknown, Spec extends RunSpec = ResolvedCode, St
   async serverTools(server: string, options: { policy?: CallPolicy; local?: boolean } = {}): Promise<ToolDefinition[]> {
     await this.control.checkpoint();
     return mcpListToolsActivity(`list tools · ${server}`, options.policy, options.local ?? false)({ server });
+  }
+
+  /**
+   * A server's tools kept in the conversation store: the same activity, answering with the list's
+   * key and the tools' names, so that no history holds the list (`toolSet` puts servers' lists
+   * and a workflow's own tools together for `ToolLoop.modelTurn`).
+   */
+  async listedServerTools(server: string, options: { policy?: CallPolicy; local?: boolean } = {}): Promise<ListedTools> {
+    await this.control.checkpoint();
+    return listedTools(await mcpStoredToolsActivity(`list tools · ${server}`, options.policy, options.local ?? false)({ server }));
   }
 
   /**

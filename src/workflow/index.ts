@@ -21,6 +21,7 @@ export {
 } from './context';
 export type { AgentSpec, NodeSpec, PatternSpecInput } from './nodes';
 export { ToolLoop, type ToolLoopCarry } from './loop';
+export { toolSet, type ListedTools, type ToolSet } from './tool-set';
 export { InternedValue } from '../conversation/interned';
 // A tool loop's vocabulary: input waits a continued run picks up, why a call stopped, what a turn is.
 export { InputDeferred } from '../../workflows/run-control';

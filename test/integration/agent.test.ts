@@ -124,6 +124,38 @@ test('parallel tool calls in one turn run as concurrent activities (Anthropic, s
   expect(toolPhase.slice(0, 3)).toEqual(['scheduled', 'scheduled', 'scheduled']);
 });
 
+/** Every payload of a run's history as text: what history holds, whatever event it is in. */
+async function historyPayloadText(handle: WorkflowHandle): Promise<string> {
+  const texts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (node instanceof Uint8Array) texts.push(Buffer.from(node).toString('utf8'));
+    else if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') Object.values(node).forEach(walk);
+  };
+  walk(await handle.fetchHistory());
+  return texts.join('\n');
+}
+
+test("an agent's tool lists stay in the store: history holds their names, and every model call gets them whole", async () => {
+  const model = uniqueModel('tool-lists');
+  env.provider.script(model, [{ toolCalls: [{ name: 'fixture-add', arguments: { a: 1, b: 2 } }] }, { text: 'done' }]);
+  const handle = await env.start('agent', 'go', adHoc(model, { servers: ['fixture'], human_input: true }));
+  await handle.result();
+
+  const [first, second] = env.provider.requests(model);
+  for (const request of [first, second]) {
+    expect(toolNamesOffered(request)).toEqual(expect.arrayContaining(['fixture-add', 'fixture-echo', 'human_input']));
+    expect(JSON.stringify(request.body.tools)).toContain('Adds two numbers');
+  }
+  expect(toolNamesOffered(second)).toEqual(toolNamesOffered(first));
+  const history = await historyPayloadText(handle);
+  expect(history).toContain('fixture-add');
+  // Not the server's list (descriptions, input schemas): only the tools the workflow makes (human_input) go by value, once.
+  expect(history).not.toContain('Adds two numbers');
+  expect(history).not.toContain('"required":["a","b"]');
+  expect(history.split('Ask the person you are working for')).toHaveLength(2);
+});
+
 test('a tool error and an unknown tool go back to the model as error results, not failures', async () => {
   const model = uniqueModel('tool-errors');
   env.provider.script(model, [

@@ -79,8 +79,10 @@ describe('MCP pool and activities', () => {
 
   const call = (input: McpCallToolInput): Promise<McpCallToolResult> =>
     activityEnvironment().run(activities.mcpCallTool, input);
-  const list = (server: string): Promise<ToolDefinition[]> =>
-    activityEnvironment().run(activities.mcpListTools, { server });
+  const list = async (server: string): Promise<ToolDefinition[]> => {
+    const listed = await activityEnvironment().run(activities.mcpListTools, { server });
+    return listed as ToolDefinition[];
+  };
 
   beforeAll(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'mcp-pool-test-'));

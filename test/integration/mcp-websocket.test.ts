@@ -87,7 +87,8 @@ test("the worker's MCP pool lists a configured websocket server's tools and call
   expect(config.mcp.servers.sockets).toMatchObject({ transport: 'websocket', headers: {} });
   const activities = createMcpActivities(pool, scratchConversationStore());
 
-  const tools: ToolDefinition[] = await activityEnvironment().run(activities.mcpListTools, { server: 'sockets' });
+  const listed = await activityEnvironment().run(activities.mcpListTools, { server: 'sockets' });
+  const tools = listed as ToolDefinition[];
   expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['sockets-add', 'sockets-echo']));
   expect(tools.find((tool) => tool.name === 'sockets-add')?.description).toBe('Adds two numbers');
 
@@ -114,7 +115,8 @@ test('a websocket server that wants a bearer token gets it from the configured h
   expect(config.mcp.servers.guarded.headers).toEqual({ Authorization: `Bearer ${TOKEN}` });
   const activities = createMcpActivities(pool, scratchConversationStore());
 
-  const tools: ToolDefinition[] = await activityEnvironment().run(activities.mcpListTools, { server: 'guarded' });
+  const listed = await activityEnvironment().run(activities.mcpListTools, { server: 'guarded' });
+  const tools = listed as ToolDefinition[];
   expect(tools.map((tool) => tool.name)).toContain('guarded-add');
   const result = await activityEnvironment().run(activities.mcpCallTool, { server: 'guarded', tool: 'add', arguments: { a: 1, b: 2 } });
   expect(result).toEqual({ content: '3', isError: false });
