@@ -151,8 +151,18 @@ const rejectionCodes: Record<string, InputRejectionCode> = {
  * that means something else.
  */
 function visibilityLiteral(value: string): string {
-  if (/['"\\]/.test(value)) throw new RangeError(`cannot list runs of "${value}": a workflow filter cannot hold quotes or backslashes`);
+  if (!quotable(value)) throw new RangeError(`cannot list runs of "${value}": a workflow filter cannot hold quotes or backslashes`);
   return `'${value}'`;
+}
+
+/** Whether a visibility query can ask for the value (see visibilityLiteral). */
+function quotable(value: string): boolean {
+  return !/['"\\]/.test(value);
+}
+
+/** The visibility query for the executions that came before the latest ones of these runs. */
+export function earlierExecutionsQuery(workflowIds: readonly string[]): string {
+  return `ExecutionStatus = 'ContinuedAsNew' AND WorkflowId IN (${workflowIds.map(visibilityLiteral).join(', ')})`;
 }
 
 /**
@@ -188,7 +198,10 @@ type ExecutionInfo = Pick<
   WorkflowExecutionInfo,
   'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime' | 'memo' | 'typedSearchAttributes'
 > & {
+  /** Undefined when not known: a listing holds none (see RunsClient.firstExecutions). */
   firstRunId?: string;
+  /** When the chain's first execution started, when a listing already knows. */
+  firstStartTime?: Date;
   retrying?: RunFacts['retrying'];
   /** The pending workflow task, whose attempt says whether it keeps failing. */
   pendingWorkflowTask?: temporal.api.workflow.v1.IPendingWorkflowTaskInfo;
@@ -270,21 +283,24 @@ export class RunsClient {
   }
 
   /**
-   * Runs in Temporal's order, open runs first (latest started first), then closed ones (latest
-   * closed first), each as `get` shows it: an open run's live state (its pending input, usage and
+   * Runs in Temporal's order, open runs first (latest started first, by the start of a run's
+   * latest execution), then closed ones (latest closed first), each as `get` shows it: an open run's live state (its pending input, usage and
    * step; none when no worker answers in time, as for `get`), what is being retried and whether its
    * workflow task keeps failing, a closed run's result or error. One call per run beside the
-   * listing, all at once (LIST_CONCURRENCY at a time); an open run whose workflow task keeps failing
-   * costs one more, a short read of its history's end, as for `get`.
+   * listing, all at once (LIST_CONCURRENCY at a time), and one query for the runs' earlier
+   * executions (see firstExecutions); an open run whose workflow task keeps failing costs one
+   * more, a short read of its history's end, as for `get`.
    */
   async list(filter: RunListFilter): Promise<Run[]> {
     const infos: ExecutionInfo[] = [];
     const listing = this.client.workflow.list({ query: listQuery(filter), pageSize: Math.min(filter.limit, LIST_PAGE_SIZE) });
     for await (const info of listing) {
       if (infos.length >= filter.limit) break;
-      infos.push({ ...info, firstRunId: info.raw.firstRunId ?? undefined });
+      infos.push(info);
     }
-    const runs = await mapLimited(infos, LIST_CONCURRENCY, async (info) => {
+    const firsts = await this.firstExecutions(infos);
+    const runs = await mapLimited(infos, LIST_CONCURRENCY, async (listed) => {
+      const info = { ...listed, ...firsts.get(listed.workflowId) };
       const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
       try {
         if (isClosedExecution(info.status.name)) return buildRun(await this.facts(info, { state: undefined, outcome: await this.outcome(handle) }), this.links);
@@ -299,6 +315,29 @@ export class RunsClient {
       }
     });
     return runs.filter((run): run is Run => run !== undefined);
+  }
+
+  /**
+   * The first execution of each listed run, for its start and its input: visibility holds no
+   * firstRunId, so one query per LIST_PAGE_SIZE runs asks for their earlier executions (few: a
+   * chain continues as new past megabytes of history) rather than a describe per run. A run
+   * missing here had none, except one whose id the query cannot hold, which `facts` describes.
+   */
+  private async firstExecutions(infos: readonly ExecutionInfo[]): Promise<Map<string, Pick<ExecutionInfo, 'firstRunId' | 'firstStartTime'>>> {
+    const firsts = new Map<string, Pick<ExecutionInfo, 'firstRunId' | 'firstStartTime'>>(
+      infos.filter((info) => quotable(info.workflowId)).map((info) => [info.workflowId, { firstRunId: info.runId, firstStartTime: info.startTime }]),
+    );
+    const ids = [...firsts.keys()];
+    for (let start = 0; start < ids.length; start += LIST_PAGE_SIZE) {
+      const query = earlierExecutionsQuery(ids.slice(start, start + LIST_PAGE_SIZE));
+      for await (const earlier of this.client.workflow.list({ query, pageSize: LIST_PAGE_SIZE })) {
+        const known = firsts.get(earlier.workflowId);
+        if (known?.firstStartTime && earlier.startTime < known.firstStartTime) {
+          firsts.set(earlier.workflowId, { firstRunId: earlier.runId, firstStartTime: earlier.startTime });
+        }
+      }
+    }
+    return firsts;
   }
 
   private async liveOf(workflowId: string): Promise<Pick<RunFacts, 'retrying' | 'workflowTaskFailing'>> {
@@ -563,7 +602,7 @@ export class RunsClient {
       const description = await handle.describe();
       return {
         ...description,
-        firstRunId: description.raw.workflowExecutionInfo?.firstRunId ?? undefined,
+        firstRunId: description.raw.workflowExecutionInfo?.firstRunId || undefined,
         retrying: retryingActivity(description.raw.pendingActivities ?? []),
         pendingWorkflowTask: description.raw.pendingWorkflowTask ?? undefined,
       };
@@ -606,23 +645,42 @@ export class RunsClient {
 
   private async facts(info: ExecutionInfo, live: Pick<RunFacts, 'state' | 'outcome'>): Promise<RunFacts> {
     const fromMemo = memoInput(info.memo);
+    const first = await this.firstExecution(info);
     return {
       workflowId: info.workflowId,
       workflowType: info.type,
       executionStatus: info.status.name,
-      startTime: info.startTime,
+      startTime: first.startTime,
       closeTime: info.closeTime,
       searchAttributes: {
         workflow: info.typedSearchAttributes.get(searchAttributes.workflow),
         pattern: info.typedSearchAttributes.get(searchAttributes.pattern),
         status: info.typedSearchAttributes.get(searchAttributes.status),
       },
-      input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, info.firstRunId ?? info.runId),
+      input: fromMemo ? fromMemo.input : await this.inputFromHistory(info.workflowId, first.runId),
       memoUsage: info.memo?.[USAGE_MEMO_KEY],
       ...(info.retrying && { retrying: info.retrying }),
       ...(info.workflowTaskFailing && { workflowTaskFailing: info.workflowTaskFailing }),
       ...live,
     };
+  }
+
+  /**
+   * The chain's first execution: the run started when it did (an execution that continued as new
+   * started later), and its first event holds the input. Described only when it is not this one.
+   * One removed by retention while the chain went on leaves this execution's start, the earliest
+   * still known.
+   */
+  private async firstExecution(info: ExecutionInfo): Promise<{ runId: string; startTime: Date }> {
+    if (info.firstRunId && info.firstStartTime) return { runId: info.firstRunId, startTime: info.firstStartTime };
+    const firstRunId = info.firstRunId ?? (await this.describe(this.client.workflow.getHandle(info.workflowId))).firstRunId;
+    if (!firstRunId || firstRunId === info.runId) return { runId: info.runId, startTime: info.startTime };
+    try {
+      return { runId: firstRunId, startTime: (await this.client.workflow.getHandle(info.workflowId, firstRunId).describe()).startTime };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { runId: firstRunId, startTime: info.startTime };
+      throw error;
+    }
   }
 
   private async outcome(handle: WorkflowHandle): Promise<RunOutcome> {

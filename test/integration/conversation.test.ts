@@ -1,3 +1,4 @@
+import { MEMO_INPUT_MAX_BYTES } from '../../client/run-metadata';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
 import { executionSizes } from '../../client/executions';
@@ -49,8 +50,8 @@ function conversationSpec(model: string, extra: Record<string, unknown> = {}, ag
 }
 
 /** Starts a conversation through the API; the run joins the file's replay check. */
-async function startConversation(input: unknown, spec: Record<string, unknown>): Promise<string> {
-  const reply = await running.api.post('/workflows/agent/run', { input, spec });
+async function startConversation(input: unknown, spec: Record<string, unknown>, id?: string): Promise<string> {
+  const reply = await running.api.post('/workflows/agent/run', { input, spec, ...(id !== undefined && { id }) });
   expect(reply.status).toBe(202);
   const runId: string = reply.body.runId;
   env.handles.push(env.worker.client.workflow.getHandle(runId));
@@ -483,6 +484,48 @@ test('a conversation that continues as new keeps its turns, transcript, events a
   const events = await collectEvents(running.api.url, runId);
   expect(events.filter((e) => e.type === 'turn_finished').map((e) => e.data.turn)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   expect(new Set(events.map((e) => e.id.split('-')[0])).size).toBeGreaterThan(2);
+});
+
+test.each([
+  ['', undefined],
+  // A listing cannot ask visibility about such an id: the run is described instead.
+  [' (an id with a quote)', `can'started-${process.pid}-${Date.now()}`],
+])('a conversation that continued as new shows when it started and its input, from its first execution, in its view and the listing%s', async (_, id) => {
+  const model = uniqueModel('can-started');
+  env.provider.script(
+    model,
+    Array.from({ length: 6 }, (_, i) => [{ toolCalls: [{ name: 'fixture-repeat', arguments: { text: `${i + 1}`, times: 5000 } }] }, { text: `answer ${i + 1}` }]).flat(),
+  );
+  // Too large for the memo: the input is read from the first execution's history.
+  const input = `turn 1 ${'x'.repeat(MEMO_INPUT_MAX_BYTES)}`;
+  const runId = await startConversation(input, conversationSpec(model, { history_limit_bytes: 16 * 1024 }), id);
+  const handle = env.worker.client.workflow.getHandle(runId);
+  const first = await handle.describe();
+  await untilStatus(runId, 'idle');
+  for (let turn = 2; (await handle.describe()).runId === first.runId; turn++) {
+    expect(turn).toBeLessThanOrEqual(6);
+    expect((await send(runId, `turn ${turn}`, 30)).body.turn).toBe(turn);
+  }
+  expect((await handle.describe()).startTime.getTime()).toBeGreaterThan(first.startTime.getTime());
+  const startedAt = first.startTime.toISOString();
+  // The input stands for itself, so that a failure does not print 32 KB.
+  const shown = (run: { status: string; startedAt: string; input: unknown }) => ({
+    status: run.status,
+    startedAt: run.startedAt,
+    input: run.input === input ? 'the input' : run.input,
+  });
+  const listed = async (status: string) =>
+    shown(
+      await eventually(async () => {
+        const page = await running.api.get(`/runs?status=${status}&workflow=agent&limit=500`);
+        return page.body.runs.find((run: { runId: string }) => run.runId === runId);
+      }),
+    );
+
+  expect(shown(await runOf(runId))).toEqual({ status: 'idle', startedAt, input: 'the input' });
+  expect(await listed('idle')).toEqual({ status: 'idle', startedAt, input: 'the input' });
+  expect(shown(await closeAndWait(runId))).toEqual({ status: 'completed', startedAt, input: 'the input' });
+  expect(await listed('completed')).toEqual({ status: 'completed', startedAt, input: 'the input' });
 });
 
 describe('context budgets: the model is sent less, the transcript keeps everything', () => {

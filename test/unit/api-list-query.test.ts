@@ -1,4 +1,4 @@
-import { canonicalJson, listQuery } from '../../client/runs';
+import { canonicalJson, earlierExecutionsQuery, listQuery } from '../../client/runs';
 
 describe('listQuery', () => {
   const base = "McpAgentWorkflow IS NOT NULL AND ExecutionStatus != 'ContinuedAsNew' AND ParentWorkflowId IS NULL";
@@ -20,6 +20,12 @@ describe('listQuery', () => {
   it("filters closed statuses by Temporal's execution status, which a workflow cannot get wrong", () => {
     expect(listQuery({ status: 'cancelled' })).toBe(`${base} AND ExecutionStatus = 'Canceled'`);
     expect(listQuery({ status: 'timed_out' })).toBe(`${base} AND ExecutionStatus = 'TimedOut'`);
+  });
+});
+
+describe('earlierExecutionsQuery', () => {
+  it("asks for the listed runs' executions that continued as new", () => {
+    expect(earlierExecutionsQuery(['a', 'b-1'])).toBe("ExecutionStatus = 'ContinuedAsNew' AND WorkflowId IN ('a', 'b-1')");
   });
 });
 
