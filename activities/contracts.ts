@@ -205,8 +205,8 @@ export type ContextReport = ContextUse;
 export interface LoopLlmResponse extends LlmResponse {
   /** The stored entry holding `log.append` and the reply: the conversation's new head. */
   head: string;
-  /** Where the system prompt and tools are stored, to send their keys next time. */
-  keys: { system: string; tools: string };
+  /** Where the system prompt and tools are stored, to send their keys next time: only those the request sent whole. */
+  keys: { system?: string; tools?: string };
   context: ContextReport;
 }
 

@@ -125,7 +125,7 @@ async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: Ca
   return {
     ...reply,
     head,
-    keys: { system: system.key, tools: tools.key },
+    keys: { ...(sendsKeyFromNowOn(request.system, system) && { system: system.key }), ...(sendsKeyFromNowOn(request.tools, tools) && { tools: tools.key }) },
     context: {
       tokens: view.tokens,
       fullTokens: view.fullTokens + messageTokens(reply.message),
@@ -156,6 +156,14 @@ async function interned<T extends string | ToolDefinition[]>(
   if ('key' in value) return { value: await store.json<T>(value.key), key: value.key };
   const whole = await internedValue(value, store);
   return { value: whole, key: await store.putJson(whole) };
+}
+
+/**
+ * Whether the workflow is to send the key from now on in place of what it sent: not when it sent
+ * the key (history holds it already), nor for a value shorter than its key (a one-line prompt).
+ */
+function sendsKeyFromNowOn(sent: Interned<unknown>, stored: { value: unknown; key: string }): boolean {
+  return !('key' in sent) && JSON.stringify(stored.value).length > stored.key.length;
 }
 
 /** An interned value as it is; parts put together in order (lists end to end, texts one after another). */

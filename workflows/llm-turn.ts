@@ -59,8 +59,8 @@ export async function llmTurn(options: {
   });
   control.recordLlmCall(reply.usage);
   log.stored(reply.head);
-  options.system.learn(reply.keys.system);
-  options.tools.learn(reply.keys.tools);
+  if (reply.keys.system) options.system.learn(reply.keys.system);
+  if (reply.keys.tools) options.tools.learn(reply.keys.tools);
   context.called(reply.context);
   const calls = reply.message.toolCalls;
   if (calls.length > 0) control.setStep(`${calls.length} tool call${calls.length > 1 ? 's' : ''} · ${where} · ${agent.name}`);

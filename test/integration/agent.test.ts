@@ -154,6 +154,8 @@ test("an agent's tool lists stay in the store: history holds their names, and ev
   expect(history).not.toContain('Adds two numbers');
   expect(history).not.toContain('"required":["a","b"]');
   expect(history.split('Ask the person you are working for')).toHaveLength(2);
+  // A reply names where the tools went once (the next call sends that key), and a one-line prompt stays a value.
+  expect(history.match(/"keys":\{[^}]*\}/g)).toEqual([expect.stringMatching(/^"keys":\{"tools":"json\/[0-9a-f]{64}"\}$/), '"keys":{}']);
 });
 
 test('a tool error and an unknown tool go back to the model as error results, not failures', async () => {
