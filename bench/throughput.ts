@@ -13,7 +13,9 @@
  * fixture (streamable HTTP) run in this process, which is not measured. Batches of the floor, the
  * agent with an ordinary tool, the agent with the tool marked `local: true` and the direct calls
  * (bench/direct-worker.ts, a process of its own) alternate, after a warm-up batch of each; figures
- * are medians over batches. CPU times are read from /proc (Linux).
+ * are medians over batches. CPU times are read from /proc (Linux). Besides per turn, the worker's
+ * CPU beyond the calls is also given per activity: a run of K tool turns makes 2K + 2 activities
+ * (its tool listing and its final answer besides the K pairs), the floor's K iterations 2K.
  * BENCH_PROFILE_DIR=<dir> has the agent's worker and the floor's write CPU profiles there (node
  * --cpu-prof, in <dir>/agent and <dir>/floor), one file per thread, to compare what each spends;
  * BENCH_BASELINE=<dir> (a checkout of another commit, with its node_modules) adds that checkout's
@@ -172,6 +174,15 @@ async function main(): Promise<void> {
         `(local tool: ${(local.workerCpuMsPerTurn / floor.workerCpuMsPerTurn).toFixed(2)}x); ` +
         `beyond the calls, (agent − direct) / floor: ${beyondCalls(project)}x (local tool: ${beyondCalls(local)}x); ` +
         `${((performance.now() - benchStarted) / 1000).toFixed(0)} s in all`,
+    );
+    // An agent run of K tool turns makes K + 2 activities more than K pairs: its tool listing and its final answer.
+    const agentActivities = 2 * turns + 2;
+    const floorActivities = 2 * turns;
+    const perActivity = (f: (typeof figures)[number]) =>
+      (((f.workerCpuMsPerRun - direct.workerCpuMsPerRun) / agentActivities) / (floor.workerCpuMsPerRun / floorActivities)).toFixed(2);
+    console.log(
+      `per activity (the agent's ${agentActivities}: a tool listing, ${turns + 1} model calls, ${turns} tool calls; the floor's ${floorActivities}), ` +
+        `(agent − direct) / floor: ${perActivity(project)}x (local tool: ${perActivity(local)}x)`,
     );
     console.log(JSON.stringify({ bench: 'throughput', runs, turns, batches, figures }));
   } finally {
