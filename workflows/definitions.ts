@@ -169,6 +169,8 @@ export const Patches = {
   QuickStepBoundaries: 'quick-step-boundaries',
   /** A child run sends its parent one report per step rather than one per change (RunControl.publish). */
   OneChildReportPerStep: 'one-child-report-per-step',
+  /** A run whose argument is malformed sets its search attributes before it fails (src/workflow/define.ts). */
+  SearchAttributesOfMalformedRuns: 'search-attributes-of-malformed-runs',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

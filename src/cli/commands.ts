@@ -22,6 +22,7 @@ import { DeltaPrinter } from './format-delta';
 import { formatEvent, formatPendingInput } from './format-event';
 import { announcedRequest, waitingRequest } from './requests';
 import type { ApiSettings } from './settings';
+import type { ReplayOutcome } from '../testing/replay';
 
 /**
  * What each command does. API commands print the API's reply (verbatim with --json) and return
@@ -121,13 +122,12 @@ function runEntryPoint(entry: string): Promise<number> {
 }
 
 /** Two failures whose cause is not the code: a file named other than its run, and a config without the workflow. */
-function replayHint(error: string, runId: string, configFile: string | undefined): string {
-  if (/child workflow id/i.test(error)) {
-    return `\n(Child ids derive from the run id, taken from the file's name: "${runId}". If the run had another id, pass --id <runId>.)`;
+function replayHint(outcome: ReplayOutcome, runId: string, configFile: string | undefined): string {
+  if (outcome.unknownWorkflowType !== undefined) {
+    return configFile ? ` (config: ${configFile})` : ' (no config file found from here: set MCP_AGENT_CONFIG)';
   }
-  if (/no such function is exported by the workflow bundle/.test(error)) {
-    const config = configFile ? `the config in use, ${configFile}` : 'no config file (none found from here; set MCP_AGENT_CONFIG)';
-    return `\n(No workflow of that type among the built-ins and the code workflows of ${config}.)`;
+  if (/child workflow id/i.test(outcome.error ?? '')) {
+    return `\n(Child ids derive from the run id, taken from the file's name: "${runId}". If the run had another id, pass --id <runId>.)`;
   }
   return '';
 }
@@ -149,7 +149,7 @@ async function replayCommand(file: string, runId = path.basename(file, '.json'))
   const runtime = Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const [outcome] = await replayHistories(config, [history]).finally(() => runtime.shutdown());
   if (outcome.error) {
-    process.stderr.write(`${file} does not replay on this code: ${outcome.error}${replayHint(outcome.error, runId, locateConfigFile())}\n`);
+    process.stderr.write(`${file} does not replay on this code: ${outcome.error}${replayHint(outcome, runId, locateConfigFile())}\n`);
     return ExitCode.RunUnsuccessful;
   }
   print(`${file} replays on this code.`);

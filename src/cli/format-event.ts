@@ -1,6 +1,6 @@
 import type { PendingInput } from '../../workflows/definitions';
 import type { StreamedEvent } from './follow';
-import { answerHint, clockTime, oneLine, pendingSummary, usageLine, workflowTaskFailingLine } from './format';
+import { answerHint, clockTime, oneLine, pendingSummary, retryingLine, usageLine, workflowTaskFailingLine } from './format';
 
 /**
  * One line per run event for `watch`, `run --wait` and `chat`: when it happened, what, and the
@@ -61,17 +61,15 @@ function toolFinished(data: Data): (string | undefined)[] {
   return [turn(data), text(data.tool), outcome];
 }
 
-/** `llmGenerate · attempt 3 of 5 · failed: 503 overloaded · next at 12:00:04` */
 function retrying(data: Data): (string | undefined)[] {
-  const attempt = number(data.attempt);
-  const maximum = number(data.maximumAttempts);
-  const next = text(data.nextAttemptAt);
-  return [
-    text(data.activity),
-    attempt === undefined ? undefined : `attempt ${attempt}${maximum === undefined ? '' : ` of ${maximum}`}`,
-    text(data.lastError) && `failed: ${oneLine(data.lastError, PREVIEW)}`,
-    next && !Number.isNaN(Date.parse(next)) ? `next at ${clockTime(new Date(next))}` : undefined,
-  ];
+  const facts = {
+    activity: text(data.activity),
+    attempt: number(data.attempt),
+    maximumAttempts: number(data.maximumAttempts),
+    lastError: text(data.lastError),
+    nextAttemptAt: text(data.nextAttemptAt),
+  };
+  return [retryingLine(facts, PREVIEW)];
 }
 
 /** `the workflow task keeps failing (attempt 3): [TMPRL1100] Nondeterminism error: ...` */

@@ -1,4 +1,4 @@
-import type { Run } from '../../client/run-view';
+import type { RetryingActivity, Run } from '../../client/run-view';
 import type { PendingInput } from '../../workflows/definitions';
 import type {
   PromptContent,
@@ -110,6 +110,22 @@ export function workflowTaskFailingLine(failing: { attempt: number; message: str
   return oneLine(`the workflow task keeps failing (attempt ${failing.attempt}): ${failing.message}`, max);
 }
 
+/**
+ * `llmGenerate · attempt 3 of 5 · failed: 503 overloaded · next at 12:00:04`, the error cut to
+ * `maxError` characters. Every fact may be missing: a streamed event's data is not checked.
+ */
+export function retryingLine(retrying: Partial<RetryingActivity>, maxError: number): string {
+  const { activity, attempt, maximumAttempts, lastError, nextAttemptAt } = retrying;
+  return [
+    activity,
+    attempt === undefined ? undefined : `attempt ${attempt}${maximumAttempts === undefined ? '' : ` of ${maximumAttempts}`}`,
+    lastError ? `failed: ${oneLine(lastError, maxError)}` : undefined,
+    nextAttemptAt && !Number.isNaN(Date.parse(nextAttemptAt)) ? `next at ${clockTime(new Date(nextAttemptAt))}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
 function pendingLines(run: Run): string[] {
   const pending = run.pendingInput;
   if (!pending) return [];
@@ -125,6 +141,7 @@ export function formatRun(run: Run): string {
     labelled('workflow', run.workflow === run.pattern ? run.workflow : `${run.workflow} (${run.pattern})`),
     labelled('status', run.status),
     ...(run.workflowTaskFailing ? [labelled('stuck', workflowTaskFailingLine(run.workflowTaskFailing, 400))] : []),
+    ...(run.retrying ? [labelled('retrying', retryingLine(run.retrying, 200))] : []),
     labelled('input', oneLine(run.input, 200)),
     ...pendingLines(run),
     labelled('usage', usageLine(run.usage)),

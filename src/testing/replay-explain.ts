@@ -41,6 +41,7 @@ const LIBRARY_PATCHES: Record<string, string> = {
   [Patches.AnnounceChildRequestsWhileOwnWait]: "announced a child run's question while the run waited for an answer of its own",
   [Patches.QuickStepBoundaries]: 'reached its first step boundary (a model or tool call, or an approval)',
   [Patches.OneChildReportPerStep]: 'started reporting to its parent run, once a step',
+  [Patches.SearchAttributesOfMalformedRuns]: 'set the search attributes of a run that failed on its malformed argument',
 };
 
 const ACTIVITY_KINDS: Record<string, string> = {

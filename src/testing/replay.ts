@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { bundleWorkflows } from '../../worker/create';
 import { checkCodeWorkflows, workflowsEntry } from '../../worker/code-workflows';
 import type { Config } from '../config/schema';
+import { workflowTypeByPattern } from '../spec/constants';
 import { openStorage } from '../storage/open';
 import { explainNondeterminism, isTemporalNondeterminism } from './replay-explain';
 
@@ -20,6 +21,8 @@ export interface ReplayOutcome {
   workflowId: string;
   /** Why today's code cannot replay it; absent when it replays. */
   error?: string;
+  /** Its workflow type, when neither a built-in pattern nor a code workflow of the config has it: it was not replayed. */
+  unknownWorkflowType?: string;
 }
 
 export interface NamedHistory {
@@ -44,13 +47,26 @@ export function readHistoryFile(file: string, workflowId: string): NamedHistory 
  * Replays each history on the workflows this config's worker would run. Payloads a history keeps
  * in external storage are read from the config's store. The config's code workflows are checked
  * first as a worker checks them: a module or export that a worker would refuse is a ConfigError
- * here too, with the same message, rather than a replay that fails inside the SDK.
+ * here too, with the same message, rather than a replay that fails inside the SDK. A history of a
+ * workflow type the config does not run is not replayed: the SDK would log a stack trace for it
+ * before failing, and only the type and the config's workflows say what is wrong.
  */
 export async function replayHistories(config: Config, histories: NamedHistory[]): Promise<ReplayOutcome[]> {
   checkCodeWorkflows(config);
+  const unknownTypes = histories.map((named) => unknownWorkflowType(config, named.history));
+  const replayed = await replayKnown(config, histories.filter((_, index) => unknownTypes[index] === undefined));
+  return histories.map(({ workflowId }, index) => {
+    const type = unknownTypes[index];
+    if (type === undefined) return replayed.shift()!;
+    return { workflowId, error: unknownTypeMessage(config, type), unknownWorkflowType: type };
+  });
+}
+
+/** The outcomes in the order of `histories` (a continued-as-new chain repeats one workflow id). */
+async function replayKnown(config: Config, histories: NamedHistory[]): Promise<ReplayOutcome[]> {
+  if (histories.length === 0) return [];
   const workflowBundle = await bundleWorkflows(undefined, workflowsEntry(config));
   const storage = openStorage(config.storage);
-  const byId = new Map(histories.map((named) => [named.workflowId, named.history]));
   try {
     const outcomes: ReplayOutcome[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: storage.dataConverter }, histories)) {
@@ -59,13 +75,39 @@ export async function replayHistories(config: Config, histories: NamedHistory[])
         continue;
       }
       const reason = replayErrorReason(result.error);
-      const error = isTemporalNondeterminism(reason) ? explainNondeterminism(reason, byId.get(result.workflowId)) : reason;
+      const history = histories[outcomes.length].history;
+      const error = isTemporalNondeterminism(reason) ? explainNondeterminism(reason, history) : reason;
       outcomes.push({ workflowId: result.workflowId, error });
     }
     return outcomes;
   } finally {
     storage.close();
   }
+}
+
+/** Code workflows are registered under their export's name, beside the built-in patterns (worker/code-workflows.ts). */
+function codeWorkflowTypes(config: Config): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const [name, entry] of Object.entries(config.workflows)) {
+    if (entry.type === 'code' && !types.has(entry.export)) types.set(entry.export, name);
+  }
+  return types;
+}
+
+/** A history that names no type is left to the SDK, which says what is wrong with it. */
+function unknownWorkflowType(config: Config, history: NamedHistory['history']): string | undefined {
+  const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+  if (!type || Object.values(workflowTypeByPattern).includes(type) || codeWorkflowTypes(config).has(type)) return undefined;
+  return type;
+}
+
+function unknownTypeMessage(config: Config, type: string): string {
+  const code = [...codeWorkflowTypes(config)].map(([exported, name]) => `${exported} (workflows.${name})`);
+  return (
+    `its workflow type "${type}" is not one this config runs: ` +
+    (code.length > 0 ? `its code workflows are ${code.join(', ')}` : 'it has no code workflows (type: code)') +
+    `; the built-in patterns are ${Object.values(workflowTypeByPattern).sort().join(', ')}`
+  );
 }
 
 /**

@@ -1,8 +1,9 @@
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureTypes } from '../failure-types';
 import type { ResolvedCode } from '../spec/code';
 import type { PatternType, ResolvedLoop, RunSpec, WorkflowInput } from '../spec/schema';
 import { Conversation } from '../../workflows/conversation';
+import { Patches, searchAttributes } from '../../workflows/definitions';
 import { runToCompletion } from '../../workflows/lifecycle';
 import { RunControl } from '../../workflows/run-control';
 import { RunContext, type Carried } from './context';
@@ -41,6 +42,8 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
     // be retried forever while the run looked running. The run fails at once instead.
     const problems = argumentProblems(args, options);
     if (problems.length > 0) {
+      // Runs that failed here before the patch recorded no upsert, and must replay without one.
+      if (patched(Patches.SearchAttributesOfMalformedRuns)) markMalformedRun(args, options);
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidSpec,
         message:
@@ -60,6 +63,22 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
       : undefined;
     return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
   });
+}
+
+/**
+ * A run whose argument is malformed fails before RunControl would set its search attributes, and
+ * a start from a Temporal client of its own sets none: listings (which require McpAgentWorkflow)
+ * and the Web UI's filters would never find it. Without a name it goes by its workflow type, as
+ * the Run shows it then.
+ */
+function markMalformedRun(args: unknown, options: WorkflowOptions): void {
+  const info = workflowInfo();
+  const name = isObject(args) && typeof args.name === 'string' ? args.name : undefined;
+  upsertSearchAttributes([
+    { key: searchAttributes.workflow, value: name ?? info.typedSearchAttributes.get(searchAttributes.workflow) ?? info.workflowType },
+    { key: searchAttributes.pattern, value: options.pattern ?? 'code' },
+    { key: searchAttributes.status, value: 'failed' },
+  ]);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -425,20 +425,30 @@ describe('API runs with a worker', () => {
     }
   }, 60_000);
 
-  it.each(['agentWorkflow', 'parallelWorkflow', 'triageTicket'])(
-    'fails a run of %s started without a spec at once, saying how runs are started',
-    async (workflowType) => {
-      // Arguments no API start would send, from a Temporal client of its own.
+  it.each([
+    ['agentWorkflow', 'agent'],
+    ['parallelWorkflow', 'parallel'],
+    ['triageTicket', 'code'],
+  ])(
+    'fails a run of %s started without a spec at once, saying how runs are started, and lists it as failed',
+    async (workflowType, pattern) => {
+      // Arguments no API start would send, from a Temporal client of its own (which sets no search attributes).
       const id = uniqueId('no-spec');
-      await worker.client.workflow.start(workflowType, { taskQueue: worker.taskQueue, workflowId: id, args: [{ name: 'broken', input: 'hi' }] });
+      const name = uniqueId('broken');
+      await worker.client.workflow.start(workflowType, { taskQueue: worker.taskQueue, workflowId: id, args: [{ name, input: 'hi' }] });
       try {
         const result = await api.get(`/runs/${id}/result?wait=10`);
         expect(result.status).toBe(200);
-        expect(result.body).toMatchObject({ status: 'failed', input: 'hi', error: { code: 'invalid_spec' } });
+        expect(result.body).toMatchObject({ workflow: name, pattern, status: 'failed', input: 'hi', error: { code: 'invalid_spec' } });
         expect(result.body.error.message).toBe(
           `${workflowType} cannot start: "spec" is missing. Its argument is {name, spec, input} with the spec resolved from the config: ` +
             'start runs through the API, the CLI or the MCP server.',
         );
+        const described = await worker.client.workflow.getHandle(id).describe();
+        expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('failed');
+        // Visibility catches up with a run's close a moment later.
+        const listed = await eventually(async () => (await api.get(`/runs?status=failed&workflow=${name}`)).body.runs?.[0]);
+        expect(listed).toMatchObject({ runId: id, workflow: name, pattern, status: 'failed' });
       } finally {
         // Without the check, the run's workflow task would fail forever.
         await worker.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
@@ -446,6 +456,21 @@ describe('API runs with a worker', () => {
     },
     30_000,
   );
+
+  it('lists a run started without any argument as failed, under its workflow type', async () => {
+    const id = uniqueId('no-args');
+    await worker.client.workflow.start('routerWorkflow', { taskQueue: worker.taskQueue, workflowId: id, args: [] });
+    try {
+      const result = await api.get(`/runs/${id}/result?wait=10`);
+      expect(result.body).toMatchObject({ workflow: 'routerWorkflow', pattern: 'router', status: 'failed', error: { code: 'invalid_spec' } });
+      const listed = await eventually(async () =>
+        (await api.get('/runs?status=failed&workflow=routerWorkflow&limit=100')).body.runs?.find((run: { runId: string }) => run.runId === id),
+      );
+      expect(listed).toMatchObject({ workflow: 'routerWorkflow', pattern: 'router' });
+    } finally {
+      await worker.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    }
+  }, 30_000);
 
   it('shows what Temporal is retrying while a model keeps failing, and nothing once it answers', async () => {
     const model = uniqueId('m-retry');

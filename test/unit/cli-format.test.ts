@@ -87,6 +87,29 @@ describe('formatRun', () => {
     expect(formatRun(run())).not.toContain('stuck');
   });
 
+  it('says under the status which call Temporal is retrying: which attempt, why, and when next', () => {
+    const text = formatRun(
+      run({
+        status: 'running',
+        retrying: {
+          activity: 'llmGenerate',
+          attempt: 3,
+          maximumAttempts: 5,
+          lastError: '503 overloaded,\ntry later',
+          nextAttemptAt: '2025-03-04T05:06:11.000Z',
+        },
+      }),
+    );
+    expect(text.split('\n').slice(2, 4)).toEqual([
+      'status    running',
+      'retrying  llmGenerate · attempt 3 of 5 · failed: 503 overloaded, try later · next at 05:06:11',
+    ]);
+    expect(formatRun(run({ status: 'running', retrying: { activity: 'mcpCallTool', attempt: 2, lastError: 'x'.repeat(300) } }))).toContain(
+      `retrying  mcpCallTool · attempt 2 · failed: ${'x'.repeat(199)}…\n`,
+    );
+    expect(formatRun(run())).not.toContain('retrying');
+  });
+
   it('shows the error of a failed run and a non-text result as JSON', () => {
     expect(formatRun(run({ status: 'failed', error: { code: 'provider_request_rejected', message: 'No such model.' } }))).toContain(
       'error     provider_request_rejected: No such model.',

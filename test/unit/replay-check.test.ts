@@ -112,6 +112,38 @@ test('mcp-agent replay says the same as replayHistories', async () => {
   expect(replayed).toEqual({ code: 1, stdout: '', stderr: `${historyFile} does not replay on this code: ${expected}\n` });
 });
 
+const BUILT_INS = 'agentWorkflow, evaluatorOptimizerWorkflow, intentClassifierWorkflow, orchestratorWorkflow, parallelWorkflow, routerWorkflow, swarmWorkflow';
+
+test('a history of a workflow type the config does not run is not replayed: its outcome names the type and the config\'s workflows', async () => {
+  const recorded = readHistoryFile(historyFile, 'triage-1');
+  const retired = structuredClone(recorded.history);
+  retired.events![0].workflowExecutionStartedEventAttributes!.workflowType!.name = 'retiredWorkflow';
+  quietRuntime();
+  const outcomes = await replayHistories(configNaming('triage.ts'), [{ workflowId: 'retired-1', history: retired }, recorded]);
+  expect(outcomes).toEqual([
+    {
+      workflowId: 'retired-1',
+      unknownWorkflowType: 'retiredWorkflow',
+      error: `its workflow type "retiredWorkflow" is not one this config runs: its code workflows are triageTicket (workflows.triage); the built-in patterns are ${BUILT_INS}`,
+    },
+    { workflowId: 'triage-1' },
+  ]);
+  const [alone] = await replayHistories(configSchema.parse({ storage: { path: storageDir } }), [recorded]);
+  expect(alone.error).toBe(`its workflow type "triageTicket" is not one this config runs: it has no code workflows (type: code); the built-in patterns are ${BUILT_INS}`);
+});
+
+test('mcp-agent replay of a workflow type missing from the config says so on one line, naming the config, with no SDK stack', async () => {
+  const replayed = await cliReplay({ workflows: { other: { type: 'code', module: path.join(fixtures, 'triage.ts'), export: 'fanOutAndApprove' } }, storage: { path: storageDir } });
+  expect([replayed.code, replayed.stdout]).toEqual([1, '']);
+  const [line, ...rest] = replayed.stderr.split('\n');
+  expect(rest).toEqual(['']);
+  expect(line).toMatch(/ \(config: \S*mcp_agent\.config\.yaml\)$/);
+  expect(line.replace(/ \(config: \S*\)$/, '')).toBe(
+    `${historyFile} does not replay on this code: its workflow type "triageTicket" is not one this config runs: ` +
+      `its code workflows are fanOutAndApprove (workflows.other); the built-in patterns are ${BUILT_INS}`,
+  );
+});
+
 /** What a worker's start says of this config's code workflows (worker/main.ts prints the ConfigError's message). */
 function workerRefusal(config: ReturnType<typeof configNaming>): string {
   try {
