@@ -157,8 +157,14 @@ export function formatRunList(runs: readonly Run[]): string {
   if (runs.length === 0) return 'No runs.';
   return table([
     ['RUN ID', 'WORKFLOW', 'STATUS', 'STARTED', 'INPUT'],
-    ...runs.map((run) => [run.runId, run.workflow, run.status, localDateTime(run.startedAt), oneLine(run.input, 60)]),
+    ...runs.map((run) => [run.runId, run.workflow, listedStatus(run), localDateTime(run.startedAt), oneLine(run.input, 60)]),
   ]);
+}
+
+/** A run that looks busy but is not getting on says so in a listing too (`status` says why). */
+function listedStatus(run: Run): string {
+  if (run.workflowTaskFailing) return `${run.status} (stuck)`;
+  return run.retrying ? `${run.status} (retrying)` : run.status;
 }
 
 export function formatWorkflows(workflows: readonly WorkflowSummary[]): string {

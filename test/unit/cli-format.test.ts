@@ -129,6 +129,14 @@ describe('formatRunList and formatWorkflows', () => {
     expect(formatRunList([])).toBe('No runs.');
   });
 
+  it('marks runs whose workflow task keeps failing, or whose call Temporal is retrying, in the status column', () => {
+    const text = formatRunList([
+      run({ runId: 'a', status: 'running', workflowTaskFailing: { attempt: 4, cause: 'failed', message: 'boom', since: '2025-03-04T05:06:07Z' } }),
+      run({ runId: 'b', status: 'running', retrying: { activity: 'llmGenerate', attempt: 2, lastError: '503' } }),
+    ]);
+    expect(text.split('\n').map((line) => line.split(/\s{2,}/)[2])).toEqual(['STATUS', 'running (stuck)', 'running (retrying)']);
+  });
+
   it('lines workflows up in columns', () => {
     expect(formatWorkflows([{ name: 'calc', type: 'agent', description: 'Adds numbers' }, { name: 'research', type: 'orchestrator', description: '' }])).toBe(
       'NAME      TYPE          DESCRIPTION\ncalc      agent         Adds numbers\nresearch  orchestrator',
