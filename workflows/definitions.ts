@@ -169,6 +169,11 @@ export const Patches = {
   QuickStepBoundaries: 'quick-step-boundaries',
   /** A child run sends its parent one report per step rather than one per change (RunControl.publish). */
   OneChildReportPerStep: 'one-child-report-per-step',
+  /**
+   * A conversation answers a `message` signal that reaches it after close, or after it ended while
+   * paused (Conversation): it dropped the first and took the second without ever answering it.
+   */
+  LateMessageSignals: 'late-message-signals',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

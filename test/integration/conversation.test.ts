@@ -6,6 +6,7 @@ import { SUMMARY_SYSTEM_PROMPT } from '../../src/conversation/summary';
 import { stubText } from '../../src/conversation/context';
 import { conversationSeen, systemSeen, toolResultsSeen } from '../support/requests';
 import { collectEvents } from '../support/sse';
+import { messageSignal } from '../../workflows/definitions';
 
 /**
  * Conversations (contract section 9) through the HTTP API, on the suite's Temporal dev server:
@@ -388,6 +389,46 @@ test('a paused conversation whose idle timeout passes refuses messages with 409,
   const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
   expect(done).toMatchObject({ status: 'completed', result: { text: 'hello there', turns: 1, closedBy: 'idle_timeout' } });
   expect(env.provider.requests(model)).toHaveLength(1);
+});
+
+/** The `message` signal, as `temporal workflow signal --name message` sends it: no one hears a refusal. */
+async function signalMessage(runId: string, input: unknown) {
+  await env.worker.client.workflow.getHandle(runId).signal(messageSignal, { input });
+}
+
+async function userMessages(runId: string): Promise<string[]> {
+  const messages: { role: string; text: string }[] = (await transcript(runId)).body.messages;
+  return messages.filter((m) => m.role === 'user').map((m) => m.text);
+}
+
+test('a message signal that arrives after close, while the last turn runs, is answered before the run completes', async () => {
+  const model = uniqueModel('signal-after-close');
+  env.provider.script(model, [{ text: 'one', delayMs: 1500 }, { text: 'two' }]);
+  const runId = await startConversation('first', conversationSpec(model));
+  await env.provider.waitForRequest(model, 1);
+  expect((await running.api.post(`/runs/${encodeURIComponent(runId)}/close`)).status).toBe(202);
+  // The Update can still refuse; a signal cannot, so the run takes it into the queue close waits for.
+  expect((await send(runId, 'by update')).body.error.code).toBe('run_closing');
+  await signalMessage(runId, 'by signal');
+  const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'two', turns: 2, closedBy: 'close' } });
+  expect(await userMessages(runId)).toEqual(['first', 'by signal']);
+});
+
+test('a message signal that reaches a paused conversation after its idle timeout passed is answered once resumed', async () => {
+  const model = uniqueModel('signal-idle-paused');
+  env.provider.script(model, [{ text: 'hello there' }, { text: 'still here' }]);
+  const runId = await startConversation('hi', conversationSpec(model, { idle_timeout_seconds: 1 }));
+  await untilStatus(runId, 'idle');
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/pause`);
+  await eventually(async () => (await runOf(runId)).result?.closedBy === 'idle_timeout');
+  await signalMessage(runId, 'are you still there?');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(env.provider.requests(model)).toHaveLength(1);
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/resume`);
+  const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'still here', turns: 2, closedBy: 'idle_timeout' } });
+  expect(await userMessages(runId)).toEqual(['hi', 'are you still there?']);
 });
 
 test('a message sent again with the same Idempotency-Key is the same message: one turn, answered once', async () => {
