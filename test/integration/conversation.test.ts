@@ -325,6 +325,45 @@ test('a turn that fails leaves the conversation open: the next message is answer
   await closeAndWait(runId);
 });
 
+test('the transcript keeps the message of a failed and of an interrupted turn, and says how each turn ended', async () => {
+  const model = uniqueModel('transcript-unanswered');
+  env.provider.script(model, [
+    { text: 'hello' },
+    { status: 400, message: 'this request is too long for the model' },
+    { toolCalls: [{ name: 'fixture-slow', arguments: { ms: 20_000 } }] },
+    { text: 'Fine, never mind.' },
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model, { on_message_while_busy: 'interrupt' }));
+  await untilStatus(runId, 'idle');
+  expect((await send(runId, 'something the model refuses', 30)).body.answer).toMatchObject({ outcome: 'failed' });
+  await send(runId, 'do the slow thing');
+  // The failed call counts for nothing: the slow call's reply is the second.
+  await eventually(async () => (await runOf(runId)).usage.llmCalls === 2);
+  expect((await send(runId, 'never mind', 30)).body.answer).toMatchObject({ turn: 4, outcome: 'answered' });
+
+  const expected = [
+    { turn: 1, role: 'user', text: 'hi' },
+    { turn: 1, role: 'assistant', text: 'hello' },
+    {
+      turn: 2,
+      role: 'user',
+      text: 'something the model refuses',
+      outcome: 'failed',
+      error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') },
+    },
+    { turn: 3, role: 'user', text: 'do the slow thing', outcome: 'interrupted' },
+    { turn: 3, role: 'assistant', text: '', toolCalls: [expect.objectContaining({ name: 'fixture-slow' })] },
+    expect.objectContaining({ turn: 3, role: 'tool', isError: true }),
+    { turn: 4, role: 'user', text: 'never mind' },
+    { turn: 4, role: 'assistant', text: 'Fine, never mind.' },
+  ];
+  expect((await transcript(runId)).body.messages).toEqual(expected);
+  // The same from the closed run's result, and page by page.
+  await closeAndWait(runId);
+  expect((await transcript(runId)).body.messages).toEqual(expected);
+  expect((await transcript(runId, '?cursor=2&limit=2')).body.messages).toEqual(expected.slice(2, 4));
+});
+
 test('an input near the body limit, in multi-byte text, goes through its turns to a clear end and stays out of history', async () => {
   const model = uniqueModel('big-input');
   env.provider.script(model, [{ text: 'read it' }, { text: 'and this' }]);
