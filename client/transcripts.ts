@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import type { LoggedMessage, LogPosition } from '../src/conversation/entry';
+import type { LoggedMessage, LogPosition, UnansweredTurn } from '../src/conversation/entry';
 import type { ConversationStore } from '../src/conversation/store';
+import { runErrorSchema, snakeCase } from './run-view';
 
 /**
  * A run's transcript (`GET /runs/:runId/messages`): every message of its conversation, oldest
  * first, read from the store and paged. The transcript only grows, so a cursor is simply the
- * index of the next message.
+ * index of the next message. A turn that ended without an answer (failed, interrupted) keeps its
+ * messages, and its user messages say how it ended.
  */
 
 export const transcriptMessageSchema = z
@@ -20,6 +22,11 @@ export const transcriptMessageSchema = z
     tool: z.string().optional().describe('tool: the tool that answered'),
     toolCallId: z.string().optional().describe('tool: the call it answers'),
     isError: z.boolean().optional().describe("tool: the answer is the tool's error"),
+    outcome: z
+      .enum(['failed', 'interrupted'])
+      .optional()
+      .describe("user: the message's turn ended without an answer: it failed, or a newer message interrupted it"),
+    error: runErrorSchema.optional().describe("user: why the message's turn failed"),
   })
   .meta({ id: 'TranscriptMessage' });
 export type TranscriptMessage = z.infer<typeof transcriptMessageSchema>;
@@ -39,13 +46,15 @@ export async function transcriptPage(
   const all = [...(await store.messages(position.head)), ...position.pending];
   const end = Math.min(all.length, cursor + limit);
   const page = await store.resolve(all.slice(cursor, end));
-  return { messages: page.map(transcriptMessage), ...(end < all.length && { next: String(end) }) };
+  const unanswered = new Map((position.unanswered ?? []).map((ended) => [ended.turn, ended]));
+  const messages = page.map((message) => transcriptMessage(message, unanswered.get(message.turn)));
+  return { messages, ...(end < all.length && { next: String(end) }) };
 }
 
-function transcriptMessage(message: LoggedMessage): TranscriptMessage {
+function transcriptMessage(message: LoggedMessage, unanswered: UnansweredTurn | undefined): TranscriptMessage {
   switch (message.role) {
     case 'user':
-      return { turn: message.turn, role: 'user', text: message.content };
+      return { turn: message.turn, role: 'user', text: message.content, ...(unanswered && turnEnd(unanswered)) };
     case 'assistant':
       return {
         turn: message.turn,
@@ -63,4 +72,8 @@ function transcriptMessage(message: LoggedMessage): TranscriptMessage {
         isError: message.isError,
       };
   }
+}
+
+function turnEnd({ outcome, error }: UnansweredTurn): Pick<TranscriptMessage, 'outcome' | 'error'> {
+  return { outcome, ...(error && { error: { code: snakeCase(error.code), message: error.message } }) };
 }

@@ -4,6 +4,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setHandler,
   TemporalFailure,
   upsertMemo,
@@ -15,6 +16,7 @@ import {
   closeSignal,
   MessageRejection,
   messageSignal,
+  Patches,
   sendMessageUpdate,
   TURN_MEMO_KEY,
   USAGE_MEMO_KEY,
@@ -33,7 +35,9 @@ import type { RunControl } from './run-control';
  * `send_message` Update (which says which turn the message starts or waits for) or the `message`
  * signal; one that comes while a turn runs waits for its turn (`queue`), is refused (`reject`), or
  * cancels the running turn and is answered instead (`interrupt`). `close` ends the conversation
- * once the queue is empty; so does a wait for a message longer than the idle timeout.
+ * once the queue is empty; so does a wait for a message longer than the idle timeout. The Update
+ * refuses a message once the conversation is closing or has ended; a signal cannot be refused, so
+ * one that reaches the run before it completes is answered.
  *
  * Each turn's start and end are memo upserts in history, which the live events read as
  * turn_started and turn_finished. Construct it first thing in the workflow, beside the RunControl.
@@ -71,6 +75,8 @@ export class Conversation {
   private scope?: CancellationScope;
   private interrupting = false;
   private lastTurn?: ConversationState['lastTurn'];
+  /** The conversation has ended while paused, and a message signal may still reach it before the resume. */
+  private heldOpen = false;
   /**
    * The last RECENT_TURNS finished turns with their answers, for the `state` query only: kept in
    * memory and never written to history, so a replay rebuilds them. Continue-as-new does not carry
@@ -104,7 +110,7 @@ export class Conversation {
       // A signal has no one to answer: it is queued whatever the busy policy, or logged when it cannot be.
       if (!this.settings) log.warn('A "message" signal reached a run that is not a conversation; it was not used.');
       else if (!isMessage(message)) log.warn('A "message" signal without {input} was not used.', { message });
-      else if (this.closing) log.warn('A "message" signal arrived after close; it was not used.');
+      else if (!this.takesLateSignal()) log.warn('A "message" signal arrived after the conversation ended; it was not used.');
       else this.enqueue(message.input);
     });
     setHandler(closeSignal, () => {
@@ -121,13 +127,9 @@ export class Conversation {
   /** The next turn's number and messages, waiting while idle; undefined once the conversation ends. */
   async next(): Promise<{ turn: number; inputs: unknown[] } | undefined> {
     if (this.queue.length === 0) {
-      if (!this.settings || this.closing) return this.end('close');
-      this.control.setIdle(true);
-      const arrived = await condition(() => this.queue.length > 0 || this.closing, this.settings.idle_timeout_seconds * 1000, {
-        summary: `idle after turn ${this.finishedTurns}: waiting for the next message`,
-      });
-      this.control.setIdle(false);
-      if (this.queue.length === 0) return this.end(arrived ? 'close' : 'idle_timeout');
+      if (!this.settings) return this.end('close');
+      const closedBy = this.closing ? 'close' : await this.idle(this.settings);
+      if (closedBy && !(await this.reopenedWhilePaused(closedBy))) return this.end(closedBy);
     }
     const turn = this.queue[0].turn;
     const inputs: unknown[] = [];
@@ -216,6 +218,49 @@ export class Conversation {
       closing: this.closing,
       ...(this.lastTurn && { lastTurn: this.lastTurn }),
     };
+  }
+
+  /** Waits for a message; what ended the conversation when none came. */
+  private async idle(settings: ResolvedConversation): Promise<ClosedBy | undefined> {
+    this.control.setIdle(true);
+    const arrived = await condition(() => this.queue.length > 0 || this.closing, settings.idle_timeout_seconds * 1000, {
+      summary: `idle after turn ${this.finishedTurns}: waiting for the next message`,
+    });
+    this.control.setIdle(false);
+    if (this.queue.length > 0) return undefined;
+    return arrived ? 'close' : 'idle_timeout';
+  }
+
+  /**
+   * A paused run does not complete before it is resumed (RunControl.holdCompletionWhilePaused). A
+   * conversation that ends while paused waits for the resume itself, so that a message signal
+   * arriving meanwhile is answered rather than taken and never answered; the Update still refuses
+   * messages then (`validate`), as the conversation has ended.
+   */
+  private async reopenedWhilePaused(closedBy: ClosedBy): Promise<boolean> {
+    if (!this.control.isPaused || !patched(Patches.LateMessageSignals)) return false;
+    this.closedBy = closedBy;
+    this.heldOpen = true;
+    try {
+      await this.control.whilePaused(() => this.queue.length > 0);
+    } finally {
+      this.heldOpen = false;
+    }
+    if (this.queue.length === 0) return false;
+    this.closedBy = undefined;
+    return true;
+  }
+
+  /**
+   * Whether a message signal that comes after close or after the end can still be answered: after
+   * close it joins the queue close waits for; after the end only while the run is held open. Runs
+   * from before LateMessageSignals dropped it after close, and took it after the end without ever
+   * answering it (a signal then is logged as unused here, which adds no command).
+   */
+  private takesLateSignal(): boolean {
+    if (this.heldOpen) return true;
+    if (this.closedBy !== undefined) return false;
+    return !this.closing || patched(Patches.LateMessageSignals);
   }
 
   private end(closedBy: ClosedBy): undefined {

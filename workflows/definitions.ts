@@ -171,6 +171,11 @@ export const Patches = {
   OneChildReportPerStep: 'one-child-report-per-step',
   /** A run whose argument is malformed sets its search attributes before it fails (src/workflow/define.ts). */
   SearchAttributesOfMalformedRuns: 'search-attributes-of-malformed-runs',
+  /**
+   * A conversation answers a `message` signal that reaches it after close, or after it ended while
+   * paused (Conversation): it dropped the first and took the second without ever answering it.
+   */
+  LateMessageSignals: 'late-message-signals',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

@@ -330,10 +330,19 @@ export class RunControl {
     if (this.paused && patched(Patches.PauseHoldsCompletion)) await this.resumed();
   }
 
-  private async resumed(): Promise<void> {
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Waits while the run is paused, unless `until` holds first. */
+  async whilePaused(until: () => boolean): Promise<void> {
     setCurrentDetails(`paused before: ${this.step}`);
-    await condition(() => !this.paused);
+    await condition(() => !this.paused || until());
     setCurrentDetails(this.step);
+  }
+
+  private resumed(): Promise<void> {
+    return this.whilePaused(() => false);
   }
 
   /** Marks the run closed so the status search attribute is right in the final history. */

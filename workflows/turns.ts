@@ -66,7 +66,9 @@ export async function runTurns<A extends TurnAnswer>(conversation: Conversation,
       loop.answered(outcome.value);
       conversation.finish(turn, outcome.value.stopReason === 'final_answer' ? 'answered' : 'max_iterations', outcome.value.text);
     } else {
-      conversation.finish(turn, outcome.kind, '', outcome.kind === 'failed' ? outcome.error : undefined);
+      const error = outcome.kind === 'failed' ? outcome.error : undefined;
+      loop.log.turnUnanswered(turn, outcome.kind, error);
+      conversation.finish(turn, outcome.kind, '', error);
     }
     if (conversation.enabled && !conversation.ending && historyIsLarge(spec)) await loop.continueAsNew();
   };

@@ -31,12 +31,17 @@ export function formatFailedTurn(turn: number, why: string): string {
   return `(turn ${turn} failed${why ? `: ${why}` : ''}; the conversation goes on with your next message)`;
 }
 
-/** One transcript message for `/history`: `[2] user: ...`; tool results are cut to one line. */
+/**
+ * One transcript message for `/history`: `[2] user: ...`; tool results are cut to one line. A user
+ * message whose turn got no answer says why, since no answer follows it.
+ */
 export function formatTranscriptMessage(message: TranscriptMessage): string {
   const turn = `[${message.turn}]`;
   switch (message.role) {
-    case 'user':
-      return labelled(`${turn} user`, message.text);
+    case 'user': {
+      const text = labelled(`${turn} user`, message.text);
+      return message.outcome ? `${text}\n${turn} ${unansweredNote(message.outcome, message.error?.message)}` : text;
+    }
     case 'assistant': {
       const lines = message.text !== '' ? [labelled(`${turn} assistant`, message.text)] : [];
       for (const call of message.toolCalls ?? []) lines.push(`${turn} assistant calls ${call.name} ${oneLine(call.arguments, TOOL_RESULT_PREVIEW)}`);
@@ -45,6 +50,11 @@ export function formatTranscriptMessage(message: TranscriptMessage): string {
     case 'tool':
       return `${turn} tool ${message.tool ?? ''}${message.isError ? ' (error)' : ''}: ${oneLine(message.text, TOOL_RESULT_PREVIEW)}`;
   }
+}
+
+function unansweredNote(outcome: 'failed' | 'interrupted', why = ''): string {
+  if (outcome === 'interrupted') return '(the turn was interrupted by a newer message)';
+  return `(the turn failed${why ? `: ${oneLine(why, TOOL_RESULT_PREVIEW)}` : ''})`;
 }
 
 export function comeBackHint(runId: string): string {

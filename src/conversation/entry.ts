@@ -17,8 +17,24 @@ export interface LogEntry {
   messages: LoggedMessage[];
 }
 
+/**
+ * A conversation turn that ended without an answer. Its messages stay in the conversation (the
+ * model is sent them with the next message); this says, in the transcript, why no answer followed.
+ */
+export interface UnansweredTurn {
+  turn: number;
+  outcome: 'failed' | 'interrupted';
+  /** Why it failed: the failure's type, and its message cut to a preview. */
+  error?: { code: string; message: string };
+}
+
 /** Where a conversation stands, as a workflow holds it: the stored head, then what is not stored yet. */
 export interface LogPosition {
   head: string | null;
   pending: LoggedMessage[];
+  /**
+   * Turns that ended without an answer, oldest first; absent when there are none. Held beside the
+   * chain rather than in it: the model is never sent them, and a summary's cut counts chain messages.
+   */
+  unanswered?: UnansweredTurn[];
 }

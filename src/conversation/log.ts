@@ -1,5 +1,6 @@
 import type { Message } from '../llm/messages';
-import type { LoggedMessage, LogPosition } from './entry';
+import type { LoggedMessage, LogPosition, UnansweredTurn } from './entry';
+import { preview } from './preview';
 
 /**
  * A loop's conversation as its workflow keeps it: the key of the stored chain's head and the
@@ -10,10 +11,12 @@ import type { LoggedMessage, LogPosition } from './entry';
 export class ConversationLog {
   private head: string | null;
   private pending: LoggedMessage[];
+  private readonly unanswered: UnansweredTurn[];
 
   constructor(position?: LogPosition) {
     this.head = position?.head ?? null;
     this.pending = [...(position?.pending ?? [])];
+    this.unanswered = [...(position?.unanswered ?? [])];
   }
 
   add(message: Message, turn: number): void {
@@ -31,7 +34,12 @@ export class ConversationLog {
     this.pending = [];
   }
 
+  /** A turn ended without an answer: the transcript says so beside its messages. */
+  turnUnanswered(turn: number, outcome: UnansweredTurn['outcome'], error?: UnansweredTurn['error']): void {
+    this.unanswered.push({ turn, outcome, ...(error && { error: { code: error.code, message: preview(error.message) } }) });
+  }
+
   position(): LogPosition {
-    return { head: this.head, pending: [...this.pending] };
+    return { head: this.head, pending: [...this.pending], ...(this.unanswered.length > 0 && { unanswered: [...this.unanswered] }) };
   }
 }

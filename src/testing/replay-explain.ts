@@ -42,6 +42,7 @@ const LIBRARY_PATCHES: Record<string, string> = {
   [Patches.QuickStepBoundaries]: 'reached its first step boundary (a model or tool call, or an approval)',
   [Patches.OneChildReportPerStep]: 'started reporting to its parent run, once a step',
   [Patches.SearchAttributesOfMalformedRuns]: 'set the search attributes of a run that failed on its malformed argument',
+  [Patches.LateMessageSignals]: "waited to answer a message signal that came after the conversation's close, or after it ended while paused",
 };
 
 const ACTIVITY_KINDS: Record<string, string> = {

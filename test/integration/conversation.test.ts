@@ -6,6 +6,7 @@ import { SUMMARY_SYSTEM_PROMPT } from '../../src/conversation/summary';
 import { stubText } from '../../src/conversation/context';
 import { conversationSeen, systemSeen, toolResultsSeen } from '../support/requests';
 import { collectEvents } from '../support/sse';
+import { messageSignal } from '../../workflows/definitions';
 
 /**
  * Conversations (contract section 9) through the HTTP API, on the suite's Temporal dev server:
@@ -324,6 +325,45 @@ test('a turn that fails leaves the conversation open: the next message is answer
   await closeAndWait(runId);
 });
 
+test('the transcript keeps the message of a failed and of an interrupted turn, and says how each turn ended', async () => {
+  const model = uniqueModel('transcript-unanswered');
+  env.provider.script(model, [
+    { text: 'hello' },
+    { status: 400, message: 'this request is too long for the model' },
+    { toolCalls: [{ name: 'fixture-slow', arguments: { ms: 20_000 } }] },
+    { text: 'Fine, never mind.' },
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model, { on_message_while_busy: 'interrupt' }));
+  await untilStatus(runId, 'idle');
+  expect((await send(runId, 'something the model refuses', 30)).body.answer).toMatchObject({ outcome: 'failed' });
+  await send(runId, 'do the slow thing');
+  // The failed call counts for nothing: the slow call's reply is the second.
+  await eventually(async () => (await runOf(runId)).usage.llmCalls === 2);
+  expect((await send(runId, 'never mind', 30)).body.answer).toMatchObject({ turn: 4, outcome: 'answered' });
+
+  const expected = [
+    { turn: 1, role: 'user', text: 'hi' },
+    { turn: 1, role: 'assistant', text: 'hello' },
+    {
+      turn: 2,
+      role: 'user',
+      text: 'something the model refuses',
+      outcome: 'failed',
+      error: { code: 'provider_request_rejected', message: expect.stringContaining('too long') },
+    },
+    { turn: 3, role: 'user', text: 'do the slow thing', outcome: 'interrupted' },
+    { turn: 3, role: 'assistant', text: '', toolCalls: [expect.objectContaining({ name: 'fixture-slow' })] },
+    expect.objectContaining({ turn: 3, role: 'tool', isError: true }),
+    { turn: 4, role: 'user', text: 'never mind' },
+    { turn: 4, role: 'assistant', text: 'Fine, never mind.' },
+  ];
+  expect((await transcript(runId)).body.messages).toEqual(expected);
+  // The same from the closed run's result, and page by page.
+  await closeAndWait(runId);
+  expect((await transcript(runId)).body.messages).toEqual(expected);
+  expect((await transcript(runId, '?cursor=2&limit=2')).body.messages).toEqual(expected.slice(2, 4));
+});
+
 test('an input near the body limit, in multi-byte text, goes through its turns to a clear end and stays out of history', async () => {
   const model = uniqueModel('big-input');
   env.provider.script(model, [{ text: 'read it' }, { text: 'and this' }]);
@@ -388,6 +428,46 @@ test('a paused conversation whose idle timeout passes refuses messages with 409,
   const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
   expect(done).toMatchObject({ status: 'completed', result: { text: 'hello there', turns: 1, closedBy: 'idle_timeout' } });
   expect(env.provider.requests(model)).toHaveLength(1);
+});
+
+/** The `message` signal, as `temporal workflow signal --name message` sends it: no one hears a refusal. */
+async function signalMessage(runId: string, input: unknown) {
+  await env.worker.client.workflow.getHandle(runId).signal(messageSignal, { input });
+}
+
+async function userMessages(runId: string): Promise<string[]> {
+  const messages: { role: string; text: string }[] = (await transcript(runId)).body.messages;
+  return messages.filter((m) => m.role === 'user').map((m) => m.text);
+}
+
+test('a message signal that arrives after close, while the last turn runs, is answered before the run completes', async () => {
+  const model = uniqueModel('signal-after-close');
+  env.provider.script(model, [{ text: 'one', delayMs: 1500 }, { text: 'two' }]);
+  const runId = await startConversation('first', conversationSpec(model));
+  await env.provider.waitForRequest(model, 1);
+  expect((await running.api.post(`/runs/${encodeURIComponent(runId)}/close`)).status).toBe(202);
+  // The Update can still refuse; a signal cannot, so the run takes it into the queue close waits for.
+  expect((await send(runId, 'by update')).body.error.code).toBe('run_closing');
+  await signalMessage(runId, 'by signal');
+  const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'two', turns: 2, closedBy: 'close' } });
+  expect(await userMessages(runId)).toEqual(['first', 'by signal']);
+});
+
+test('a message signal that reaches a paused conversation after its idle timeout passed is answered once resumed', async () => {
+  const model = uniqueModel('signal-idle-paused');
+  env.provider.script(model, [{ text: 'hello there' }, { text: 'still here' }]);
+  const runId = await startConversation('hi', conversationSpec(model, { idle_timeout_seconds: 1 }));
+  await untilStatus(runId, 'idle');
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/pause`);
+  await eventually(async () => (await runOf(runId)).result?.closedBy === 'idle_timeout');
+  await signalMessage(runId, 'are you still there?');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(env.provider.requests(model)).toHaveLength(1);
+  await running.api.post(`/runs/${encodeURIComponent(runId)}/resume`);
+  const done = (await running.api.get(`/runs/${encodeURIComponent(runId)}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'still here', turns: 2, closedBy: 'idle_timeout' } });
+  expect(await userMessages(runId)).toEqual(['hi', 'are you still there?']);
 });
 
 test('a message sent again with the same Idempotency-Key is the same message: one turn, answered once', async () => {

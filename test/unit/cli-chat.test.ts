@@ -60,7 +60,7 @@ describe('chat output', () => {
     expect(formatFailedTurn(4, 'openai 400: too long')).toBe('(turn 4 failed: openai 400: too long; the conversation goes on with your next message)');
   });
 
-  it('shows the transcript a message a line, tool calls and results cut to one line', () => {
+  it('shows the transcript a message a line, tool calls and results cut to one line, and why a turn got no answer', () => {
     expect(formatTranscriptMessage({ turn: 1, role: 'user', text: 'Hi,\nI am Ada.' })).toBe('[1] user: Hi,\n          I am Ada.');
     expect(formatTranscriptMessage({ turn: 1, role: 'assistant', text: 'Hello Ada.' })).toBe('[1] assistant: Hello Ada.');
     expect(
@@ -79,6 +79,10 @@ describe('chat output', () => {
       `[2] tool fixture-echo (error): ${'x'.repeat(199)}…`,
     );
     expect(formatTranscriptMessage({ turn: 3, role: 'assistant', text: '' })).toBe('[3] assistant: (no text)');
+    expect(
+      formatTranscriptMessage({ turn: 4, role: 'user', text: 'too much', outcome: 'failed', error: { code: 'provider_request_rejected', message: 'too long' } }),
+    ).toBe('[4] user: too much\n[4] (the turn failed: too long)');
+    expect(formatTranscriptMessage({ turn: 5, role: 'user', text: 'slow', outcome: 'interrupted' })).toBe('[5] user: slow\n[5] (the turn was interrupted by a newer message)');
   });
 
   it('says how to come back to a conversation, quoting an id the shell would split', () => {

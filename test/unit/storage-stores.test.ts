@@ -117,6 +117,23 @@ test("a cold reader of a summarized conversation reads back only from the summar
   expect(await writer.chain(head)).toHaveLength(5);
 });
 
+test('a workflow-side log keeps the turns that ended without an answer, beside the chain, across continue-as-new', () => {
+  const log = new ConversationLog();
+  log.add({ role: 'user', content: 'q' }, 1);
+  expect(log.position()).not.toHaveProperty('unanswered');
+  log.turnUnanswered(1, 'failed', { code: 'ProviderRequestRejected', message: 'x'.repeat(1000) });
+  log.turnUnanswered(2, 'interrupted');
+  // The model is never sent them.
+  expect(log.continuation().append).toEqual([{ role: 'user', content: 'q', turn: 1 }]);
+  const carried = new ConversationLog(log.position());
+  log.stored('log/1');
+  expect(carried.position().unanswered).toEqual([
+    { turn: 1, outcome: 'failed', error: { code: 'ProviderRequestRejected', message: `${'x'.repeat(239)}…` } },
+    { turn: 2, outcome: 'interrupted' },
+  ]);
+  expect(log.position().unanswered).toHaveLength(2);
+});
+
 test('a workflow-side log holds the head and what came since; an interned value is sent once', () => {
   const log = new ConversationLog();
   log.add({ role: 'user', content: 'hi' }, 1);
