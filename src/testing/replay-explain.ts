@@ -31,7 +31,8 @@ const HINT =
  * What the history recorded where a library patch's marker is: the code that calls `patched()`
  * with the id runs only where the run did that. Said as "the run's history <this>".
  */
-const LIBRARY_PATCHES: Record<string, string> = {
+// Every library patch is explained: the type fails to compile without a new one's wording.
+const LIBRARY_PATCHES: Record<(typeof Patches)[keyof typeof Patches], string> & Partial<Record<string, string>> = {
   [Patches.InputRequestMarkers]: 'asked a person for input or an approval',
   [Patches.UsageMemo]: 'ended the run (and recorded its usage)',
   [Patches.CancelWins]: 'ended the run as cancelled',
