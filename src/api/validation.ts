@@ -29,8 +29,13 @@ export function requestProblems(error: RequestValidationError): RequestProblem[]
   const part = partNames[error.validationContext ?? ''] ?? 'request';
   return zodIssueProblems(error.issues, [part]).map((problem) => ({
     path: formatPath(problem.path),
-    message: problem.message,
+    message: problem.path.length === 1 && part === 'body' ? wholeBodyMessage(problem.message) : problem.message,
   }));
+}
+
+/** Fastify hands the schema an absent body and a JSON `null` alike (as nothing), which zod calls undefined. */
+function wholeBodyMessage(message: string): string {
+  return message.replace(/^expected object, received undefined$/, 'expected a JSON object, received no body (or null)');
 }
 
 /** Fastify hands a request without a body to the body schema as null; to a schema that is no body. */

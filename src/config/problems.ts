@@ -35,7 +35,8 @@ function describeType(value: unknown): string {
 
 /** Zod's sentences start "Invalid input: ..."; the key path already says where, so keep the detail. */
 function plainMessage(message: string): string {
-  const detail = message.replace(/^Invalid input: /, '');
+  // zod calls a map of names to values a record; in JSON, and to people, it is an object.
+  const detail = message.replace(/^Invalid input: /, '').replace(/^expected record\b/, 'expected object');
   return detail.charAt(0).toLowerCase() + detail.slice(1);
 }
 

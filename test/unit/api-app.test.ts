@@ -133,6 +133,15 @@ describe('the API without Temporal', () => {
     expect(reply.body.error).toMatchObject({ code: 'invalid_request', details: [{ path: 'body' }] });
   });
 
+  it('says in plain words that a body is missing or null, or that a value is not an object', async () => {
+    for (const body of ['', 'null']) {
+      const reply = await api.request('POST', '/workflows/calc/run', { headers: { 'content-type': 'application/json' }, body });
+      expect(reply.body.error.details).toEqual([{ path: 'body', message: 'expected a JSON object, received no body (or null)' }]);
+    }
+    const spec = await api.post('/workflows/agent/run', { input: 'x', spec: 'agent' });
+    expect(spec.body.error.details).toEqual([{ path: 'body.spec', message: 'expected object, received string' }]);
+  });
+
   it('accepts JSON only', async () => {
     const reply = await api.request('POST', '/workflows/calc/run', {
       headers: { 'content-type': 'text/plain' },
