@@ -95,6 +95,12 @@ export interface ScriptedProvider {
   cohereBaseUrl: string;
   embeddings: ScriptedEmbeddings;
   script(model: string, replies: ScriptedReply[]): void;
+  /**
+   * Drops the replies scripted for `model` (every model without one) that no request took, and
+   * returns them: a test that failed before its model calls leaves none for the next, and a test
+   * can assert that its script was used up.
+   */
+  reset(model?: string): ScriptedReply[];
   requests(model?: string): RecordedRequest[];
   /** Resolves with the n-th (1-based) request for the model once it has arrived. */
   waitForRequest(model: string, n?: number): Promise<RecordedRequest>;
@@ -178,6 +184,12 @@ export async function startScriptedProvider(options: ScriptedProviderOptions = {
     embeddings,
     script(model, replies) {
       queues.set(model, [...(queues.get(model) ?? []), ...replies]);
+    },
+    reset(model) {
+      const models = model === undefined ? [...queues.keys()] : [model];
+      const left = models.flatMap((name) => queues.get(name) ?? []);
+      for (const name of models) queues.delete(name);
+      return left;
     },
     requests: (model) => log.requests(model),
     waitForRequest: (model, n) => log.waitForRequest(model, n),

@@ -34,7 +34,9 @@ export type { ApprovalDecision } from '../patterns/human-input';
 // Changing a running workflow safely, without a dependency of the workflow's own on the SDK.
 export { deprecatePatch, patched } from '@temporalio/workflow';
 export type { RunUsage } from '../../workflows/definitions';
-export type { ResolvedModel, ResolvedNode } from '../spec/schema';
+export type { ResolvedAgent, ResolvedModel, ResolvedNode } from '../spec/schema';
+// What a tool loop of your own handles: the tools it offers (its own among them) and the calls that come back.
+export type { Message, ToolCall, ToolDefinition } from '../llm/messages';
 // What each pattern gives back, for `run.run<RouterResult>(...)`.
 export type { AgentResult } from '../../workflows/agent';
 export type { EvaluatorOptimizerResult } from '../../workflows/evaluator-optimizer';
