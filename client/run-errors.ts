@@ -119,12 +119,15 @@ export class WorkflowTaskFailingError extends Error {
   }
 }
 
-/** The run keeps no transcript: only agent and swarm runs do. */
+/** The run keeps no transcript: only tool loops shown with `describe` (agent, swarm, and code workflows' own) do. */
 export class NoTranscriptError extends Error {
   readonly code = 'no_transcript';
 
   constructor(readonly runId: string) {
-    super(`Run "${runId}" keeps no transcript: only agent and swarm runs do; its result has its answer.`);
+    super(
+      `Run "${runId}" keeps no transcript: only agent and swarm runs, and code workflows that show their ToolLoop with describe(), do; ` +
+        'its result has its answer.',
+    );
     this.name = 'NoTranscriptError';
   }
 }

@@ -539,9 +539,13 @@ export class RunsClient {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const code = error.cause.type ? messageRejectionCodes[error.cause.type] : undefined;
       if (code) return new MessageRejectedError(code, error.cause.message);
-      // Workflows other than the agent and swarm loops have no such Update.
+      // Only workflows made with `{conversation: true}` (the agent and swarm loops, and code of that kind) have the Update.
       if (/no registered handler|unknown update/i.test(error.cause.message)) {
-        return new MessageRejectedError('not_a_conversation', `Run "${runId}" is not a conversation: only agent and swarm runs can be.`);
+        return new MessageRejectedError(
+          'not_a_conversation',
+          `Run "${runId}" is not a conversation: only runs of agent, swarm and code workflows (a code workflow made with { conversation: true }) ` +
+            'whose config entry says conversation: true can be.',
+        );
       }
     }
     return this.updateError(runId, error, 'message');

@@ -6,7 +6,7 @@ import { ConfigError } from '../src/config/errors';
 import { loadExport } from '../src/config/module-export';
 import type { Problem } from '../src/config/problems';
 import type { Config } from '../src/config/schema';
-import { isMarkedWorkflow } from '../src/workflow/mark';
+import { isMarkedWorkflow, takesMessages } from '../src/workflow/mark';
 
 /**
  * Code workflows (`type: code` entries) go into the worker's one workflow bundle beside the
@@ -30,10 +30,11 @@ function codeWorkflows(config: Config): Map<string, CodeWorkflow> {
 }
 
 /**
- * Loads each code workflow's module once in this process, so a missing module or export, or an
- * export not made with `workflow()`, stops start-up with its key path instead of failing every run
- * of it. (A plain async function would run, but be handed the run's internal arguments, `{input,
- * name, spec}`, where it expects its input.)
+ * Loads each code workflow's module once in this process, so a missing module or export, an
+ * export not made with `workflow()`, or a conversation entry naming one not made with
+ * `{conversation: true}`, stops start-up with its key path instead of failing every run of it.
+ * (A plain async function would run, but be handed the run's internal arguments, `{input, name,
+ * spec}`, where it expects its input.)
  */
 export function checkCodeWorkflows(config: Config): void {
   const problems: Problem[] = [];
@@ -53,6 +54,15 @@ export function checkCodeWorkflows(config: Config): void {
           `'mcp-agent-temporal/workflow' (export const ${entry.export} = workflow(async (run) => { ... run.input ... }))`,
       });
       continue;
+    }
+    if (entry.conversation && !takesMessages(loaded.fn)) {
+      problems.push({
+        path: ['workflows', name, 'conversation'],
+        message:
+          `"${entry.export}" exported by ${entry.module} is not made with { conversation: true }, so its runs could take no messages: ` +
+          `make it with workflow(async (run) => { ... }, { conversation: true }) and answer them with ToolLoop.turns or run.conversation, ` +
+          'or leave conversation: true out of this entry',
+      });
     }
     // The bundle knows a workflow by its export's name, so one name must mean one module file.
     const file = require.resolve(entry.module);

@@ -30,14 +30,15 @@ import { readableFailure } from './lifecycle';
 import type { RunControl } from './run-control';
 
 /**
- * The turns of an agent or swarm run (contract section 9). A run that is not a conversation has
- * one turn, its input. A conversation stays open after each answer: messages arrive by the
- * `send_message` Update (which says which turn the message starts or waits for) or the `message`
- * signal; one that comes while a turn runs waits for its turn (`queue`), is refused (`reject`), or
- * cancels the running turn and is answered instead (`interrupt`). `close` ends the conversation
- * once the queue is empty; so does a wait for a message longer than the idle timeout. The Update
- * refuses a message once the conversation is closing or has ended; a signal cannot be refused, so
- * one that reaches the run before it completes is answered.
+ * The turns of a run of a workflow made with `{conversation: true}`: agent, swarm or code
+ * (contract section 9). A run whose entry is not a conversation has one turn, its input. A
+ * conversation stays open after each answer: messages arrive by the `send_message` Update (which
+ * says which turn the message starts or waits for) or the `message` signal; one that comes while a
+ * turn runs waits for its turn (`queue`), is refused (`reject`), or cancels the running turn and is
+ * answered instead (`interrupt`). `close` ends the conversation once the queue is empty; so does a
+ * wait for a message longer than the idle timeout. The Update refuses a message once the
+ * conversation is closing or has ended; a signal cannot be refused, so one that reaches the run
+ * before it completes is answered.
  *
  * Each turn's start and end are memo upserts in history, which the live events read as
  * turn_started and turn_finished. Construct it first thing in the workflow, beside the RunControl.
@@ -272,7 +273,7 @@ export class Conversation {
     if (!this.settings) {
       throw ApplicationFailure.create({
         type: MessageRejection.NotAConversation,
-        message: 'This run answers a single question; start it from a workflow with conversation: true to send it messages.',
+        message: 'This run answers a single question; start it from a workflow entry with conversation: true to send it messages.',
       });
     }
     if (!isMessage(message)) {

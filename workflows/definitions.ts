@@ -176,6 +176,11 @@ export const Patches = {
    * paused (Conversation): it dropped the first and took the second without ever answering it.
    */
   LateMessageSignals: 'late-message-signals',
+  /**
+   * A run whose spec says conversation, of a workflow not made with `{conversation: true}`, fails at
+   * start (src/workflow/define.ts): it ran as a single question that refused every message.
+   */
+  RefuseConversationWithoutTurns: 'refuse-conversation-without-turns',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

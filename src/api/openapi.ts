@@ -31,8 +31,9 @@ function withBodySchema(operation: JsonObject, schema: JsonObject): JsonObject {
   return { ...operation, requestBody: { ...requestBody, content: { 'application/json': { schema } } } };
 }
 
+/** Agent, swarm and code entries say whether their runs are conversations. */
 function isConversation(spec: Config['workflows'][string]): boolean {
-  return (spec.type === 'agent' || spec.type === 'swarm') && spec.conversation === true;
+  return 'conversation' in spec && spec.conversation === true;
 }
 
 export function describeWorkflowRuns<T extends object>(document: T, config: Config): T {

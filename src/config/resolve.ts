@@ -5,10 +5,12 @@ import {
   patternSpecSchema,
   workflowTypeByPattern,
   type AgentDefinition,
+  type ConversationFields,
   type Node,
   type PatternSpec,
   type PatternType,
   type ResolvedAgent,
+  type ResolvedConversation,
   type ResolvedEmbedding,
   type ResolvedLoop,
   type ResolvedModel,
@@ -248,11 +250,15 @@ function withBudget<S extends ResolvedSpec>(resolved: S, spec: PatternSpec, name
 
 function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }>): ResolvedLoop {
   return {
-    ...(spec.conversation && {
-      conversation: { on_message_while_busy: spec.on_message_while_busy, idle_timeout_seconds: spec.idle_timeout_seconds },
-    }),
+    ...conversationOfEntry(spec),
     ...(spec.history_limit_bytes !== DEFAULT_HISTORY_LIMIT_BYTES && { history_limit_bytes: spec.history_limit_bytes }),
   };
+}
+
+/** An entry's conversation settings as its runs carry them; nothing for an entry whose runs answer one question. */
+function conversationOfEntry(entry: ConversationFields): { conversation?: ResolvedConversation } {
+  if (!entry.conversation) return {};
+  return { conversation: { on_message_while_busy: entry.on_message_while_busy, idle_timeout_seconds: entry.idle_timeout_seconds } };
 }
 
 /**
@@ -298,7 +304,7 @@ function codeRun(name: string, entry: CodeWorkflowEntry): ResolvedRun {
   return {
     name,
     workflowType: entry.export,
-    spec: { type: 'code', workflow: entry.export, ...(budget && { budget }) },
+    spec: { type: 'code', workflow: entry.export, ...(budget && { budget }), ...conversationOfEntry(entry) },
     description: entry.description,
     ...(entry.input_schema && { inputSchema: entry.input_schema }),
   };
@@ -341,15 +347,21 @@ export function resolveRun(config: Config, name: string, adhocSpec?: unknown): R
  * first message), but gives any other run nothing to work on.
  */
 export function checkInput(run: ResolvedRun, input: unknown): void {
+  // The input_schema is for an input to work on, which a conversation started idle has not.
+  if (input === null && isConversation(run.spec)) return;
   if (run.inputSchema) {
     const checked = z.fromJSONSchema(run.inputSchema as Parameters<typeof z.fromJSONSchema>[0]).safeParse(input, { reportInput: true });
     if (!checked.success) throw new InvalidInputError(run.name, zodIssueProblems(checked.error.issues, ['input']));
     return;
   }
-  const conversation = (run.spec.type === 'agent' || run.spec.type === 'swarm') && run.spec.conversation !== undefined;
-  if (input === null && !conversation) {
+  if (input === null) {
     throw new SpecError([{ path: ['input'], message: 'required: null starts only a conversation, which waits for its first message' }]);
   }
+}
+
+/** Whether the run takes messages: its entry (agent, swarm or code) or ad-hoc spec said `conversation: true`. */
+export function isConversation(spec: RunSpec): boolean {
+  return 'conversation' in spec && spec.conversation !== undefined;
 }
 
 /** The config workflows, for `GET /workflows`. */

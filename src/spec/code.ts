@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunBudget } from '../patterns/budget';
-import { budgetFields } from './schema';
+import { budgetFields, conversationFields, type ResolvedConversation } from './schema';
 
 /**
  * A workflow written in TypeScript (contract section 10): a config entry of `type: code` names the
@@ -21,6 +21,8 @@ export const codeWorkflowSchema = z
       .record(z.string(), z.unknown())
       .describe("A JSON Schema the run's input must match: the API answers 400 invalid_input before starting otherwise")
       .optional(),
+    // Only for a workflow made with `{conversation: true}`: the worker refuses the entry otherwise.
+    ...conversationFields,
     ...budgetFields,
   })
   .strict();
@@ -33,4 +35,6 @@ export interface ResolvedCode {
   workflow: string;
   /** From the entry's `max_cost` and `max_tokens` (src/patterns/budget.ts). */
   budget?: RunBudget;
+  /** The entry's `conversation: true` with its settings: the run takes messages (contract section 9). */
+  conversation?: ResolvedConversation;
 }

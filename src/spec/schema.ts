@@ -201,10 +201,8 @@ interface ModelChoice {
   model?: string;
 }
 type Method = 'llm' | 'embedding';
-interface LoopFields {
-  conversation: boolean;
-  on_message_while_busy: 'queue' | 'reject' | 'interrupt';
-  idle_timeout_seconds: number;
+export type ConversationFields = z.infer<z.ZodObject<typeof conversationFields>>;
+interface LoopFields extends ConversationFields {
   history_limit_bytes: number;
 }
 export type Intent = { name: string; description: string; examples: string[] };
@@ -241,16 +239,22 @@ export type PatternType = PatternSpec['type'];
 
 
 /**
- * Contract section 9: an agent or swarm run may be a conversation that stays open after each
- * answer. Both loops continue as new at a turn boundary once history passes `history_limit_bytes`.
+ * Contract section 9: the run of a workflow entry may be a conversation that stays open after each
+ * answer. Agent, swarm and code entries (a code workflow made with `{conversation: true}`) take
+ * these keys; each entry decides for its own runs, as one workflow may serve several entries.
  */
-const loopFields = {
+export const conversationFields = {
   conversation: z.boolean().describe('Stay open after each answer and wait for the next message').default(false),
   on_message_while_busy: z
     .enum(['queue', 'reject', 'interrupt'])
     .describe('A message that arrives while a turn runs: wait for its turn, refuse it (409), or cancel the turn for it')
     .default('queue'),
   idle_timeout_seconds: z.number().positive().describe('A conversation with no message for this long completes').default(86_400),
+};
+
+/** The agent loop and the swarm continue as new at a turn boundary once history passes `history_limit_bytes`. */
+const loopFields = {
+  ...conversationFields,
   history_limit_bytes: z
     .number()
     .int()
@@ -389,10 +393,7 @@ export interface ResolvedModel {
 }
 
 /** How a conversation behaves; absent for a run that answers one question. */
-export interface ResolvedConversation {
-  on_message_while_busy: 'queue' | 'reject' | 'interrupt';
-  idle_timeout_seconds: number;
-}
+export type ResolvedConversation = Omit<ConversationFields, 'conversation'>;
 
 /** What the agent loop and the swarm share: the conversation they may be, and their history limit. */
 export interface ResolvedLoop extends Budgeted {

@@ -1,7 +1,7 @@
 import { ApplicationFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FailureTypes } from '../failure-types';
 import type { ResolvedCode } from '../spec/code';
-import type { PatternType, ResolvedLoop, RunSpec, WorkflowInput } from '../spec/schema';
+import type { PatternType, ResolvedConversation, RunSpec, WorkflowInput } from '../spec/schema';
 import { Conversation } from '../../workflows/conversation';
 import { Patches, searchAttributes } from '../../workflows/definitions';
 import { runToCompletion } from '../../workflows/lifecycle';
@@ -13,9 +13,11 @@ export interface WorkflowOptions {
   /** What the run reports as its pattern (the Run's `pattern`, `McpAgentPattern`); code workflows say `code`. */
   pattern?: PatternType | 'code';
   /**
-   * The run takes messages (contract section 9) when its spec's `conversation` says so: the
-   * `message` signal, the `send_message` Update and `close`, with `run.conversation` and
-   * `ToolLoop.turns` to answer them turn by turn.
+   * The workflow can be a conversation (contract section 9): a run whose config entry says
+   * `conversation: true` (its spec's `conversation`) takes messages, by the `message` signal, the
+   * `send_message` Update and `close`, with `run.conversation` and `ToolLoop.turns` to answer them
+   * turn by turn; a run of an entry without it answers its input alone. An entry with
+   * `conversation: true` naming a workflow made without this is refused by the worker.
    */
   conversation?: boolean;
 }
@@ -56,12 +58,39 @@ export function workflow<Input = unknown, Output = unknown, Spec extends RunSpec
     const control = new RunControl(args.name, options.pattern ?? 'code', args.carry?.control, args.spec.budget);
     const conversation = options.conversation
       ? new Conversation(
-          (args.spec as ResolvedLoop).conversation,
+          conversationOf(args.spec),
           control,
           args.carry?.conversation ? { carry: args.carry.conversation } : { input: args.input },
         )
       : undefined;
-    return runToCompletion(control, () => body(new RunContext(args, control, conversation)));
+    return runToCompletion(control, () => {
+      refuseConversationWithoutTurns(args.spec, options);
+      return body(new RunContext(args, control, conversation));
+    });
+  }, options);
+}
+
+/** A run's conversation settings: its entry said `conversation: true` (agent, swarm and code entries can). */
+function conversationOf(spec: RunSpec): ResolvedConversation | undefined {
+  return 'conversation' in spec ? spec.conversation : undefined;
+}
+
+/**
+ * A spec that says conversation, for a workflow that has no turns to take messages with, would
+ * otherwise make a run that answers its input alone and refuses every message: it fails at once,
+ * saying why (the worker refuses such a config entry; a run may still come from another worker's
+ * config or a Temporal client's own start). Runs from before this check ran as single questions,
+ * and replay so.
+ */
+function refuseConversationWithoutTurns(spec: RunSpec, options: WorkflowOptions): void {
+  if (options.conversation || conversationOf(spec) === undefined || !patched(Patches.RefuseConversationWithoutTurns)) return;
+  throw ApplicationFailure.create({
+    type: FailureTypes.InvalidSpec,
+    message:
+      `${workflowInfo().workflowType} cannot be a conversation: its spec says conversation: true, but the workflow is not made with ` +
+      'workflow(body, { conversation: true }), so it could take no messages. Make it so (and answer them with ToolLoop.turns or run.conversation), ' +
+      'or leave conversation: true out of its config entry.',
+    nonRetryable: true,
   });
 }
 

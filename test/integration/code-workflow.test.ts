@@ -28,6 +28,7 @@ const models = {
   writer: `code-writer-${stamp}`,
   scout: `code-scout-${stamp}`,
   asker: `code-asker-${stamp}`,
+  chatter: `code-chatter-${stamp}`,
 };
 
 let provider: ScriptedProvider;
@@ -48,6 +49,7 @@ beforeAll(async () => {
         researcher: { instruction: 'You find the cause of a problem.', provider: 'anthropic', model: models.researcher },
         writer: { instruction: 'You write replies to customers.', provider: 'openai', model: models.writer },
         asker: { instruction: 'You ask before you answer.', provider: 'openai', model: models.asker, human_input: true },
+        chatter: { instruction: 'You help customers with their orders.', provider: 'anthropic', model: models.chatter },
       },
       workflows: {
         triage: {
@@ -63,6 +65,7 @@ beforeAll(async () => {
         buggy: { type: 'code', module: fixtureModule, export: 'buggyTriage' },
         list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
+        chat: { type: 'code', module: path.resolve(fixtureModule, '..', 'chat.ts'), export: 'chat', conversation: true, idle_timeout_seconds: 600 },
       },
     },
     uniqueTaskQueue('code'),
@@ -252,6 +255,54 @@ test("a tool loop of the workflow's own: the agent's model and MCP tools, turn b
 
   const messages = (await api.get(`/runs/${runId}/messages`)).body;
   expect(JSON.stringify(messages)).toContain('Five, then ten.');
+});
+
+test('a code workflow made with {conversation: true} is a conversation: it answers its input, goes idle, answers a message, and close ends it', async () => {
+  provider.script(models.chatter, [{ text: 'Sorry to hear that: which order?' }, { text: 'Order 7 ships tomorrow.' }]);
+  const runId = await start('chat', 'My order has not arrived.');
+
+  const idle = await eventually(async () => {
+    const run = await runOf(runId);
+    return run.status === 'idle' && run;
+  });
+  expect(idle).toMatchObject({
+    pattern: 'code',
+    result: { text: 'Sorry to hear that: which order?' },
+    conversation: { turn: 1, finishedTurns: 1, queuedMessages: 0, onMessageWhileBusy: 'queue', idleTimeoutSeconds: 600 },
+  });
+
+  const second = await api.post(`/runs/${runId}/messages?wait=30`, { input: 'Order 7.' });
+  expect(second.status).toBe(200);
+  expect(second.body).toMatchObject({ status: 'idle', turn: 2, answer: { turn: 2, outcome: 'answered', text: 'Order 7 ships tomorrow.' } });
+  // The second turn continued the first: the model saw what was said before.
+  expect(JSON.stringify(provider.requests(models.chatter)[1].body.messages)).toContain('Sorry to hear that: which order?');
+
+  expect((await api.post(`/runs/${runId}/close`)).status).toBe(202);
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done).toMatchObject({ status: 'completed', result: { text: 'Order 7 ships tomorrow.', turns: 2, closedBy: 'close' } });
+  const messages: { turn: number; role: string; text: string }[] = (await api.get(`/runs/${runId}/messages`)).body.messages;
+  const transcript = messages.map((m) => [m.turn, m.role, m.text]);
+  expect(transcript).toEqual([
+    [1, 'user', 'My order has not arrived.'],
+    [1, 'assistant', 'Sorry to hear that: which order?'],
+    [2, 'user', 'Order 7.'],
+    [2, 'assistant', 'Order 7 ships tomorrow.'],
+  ]);
+  expect((await api.post(`/runs/${runId}/messages`, { input: 'Thanks!' })).status).toBe(409);
+});
+
+test('a run whose spec says conversation, of a code workflow made without {conversation: true}, fails at start saying why', async () => {
+  // The worker refuses such a config entry; a Temporal client's own start can still send the spec.
+  const runId = `code-not-a-conversation-${stamp}`;
+  const spec = { type: 'code', workflow: 'triageTicket', conversation: { on_message_while_busy: 'queue', idle_timeout_seconds: 600 } };
+  const args = [{ name: 'triage', spec, input: { ticket: 'x' } }];
+  await worker.client.workflow.start('triageTicket', { taskQueue: worker.taskQueue, workflowId: runId, args });
+  runIds.push(runId);
+  const failed = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(failed).toMatchObject({
+    status: 'failed',
+    error: { code: 'invalid_spec', message: expect.stringContaining('triageTicket cannot be a conversation: its spec says conversation: true') },
+  });
 });
 
 test('an agent the config does not have fails the run with the key path, at once', async () => {

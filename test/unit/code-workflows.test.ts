@@ -58,4 +58,18 @@ describe('checkCodeWorkflows', () => {
       ),
     ]);
   });
+
+  it('refuses conversation: true on an entry whose workflow is not made with { conversation: true }, and takes it on one that is', () => {
+    expect(
+      problemsOf({
+        chat: { type: 'code', module: path.join(fixtures, 'chat.ts'), export: 'chat', conversation: true, on_message_while_busy: 'reject' },
+        triage: { type: 'code', module: path.join(fixtures, 'triage.ts'), export: 'triageTicket', conversation: true },
+        oneShot: { type: 'code', module: path.join(fixtures, 'chat.ts'), export: 'chat' },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^workflows\.triage\.conversation: "triageTicket" exported by .*triage\.ts is not made with \{ conversation: true \}, so its runs could take no messages: /,
+      ),
+    ]);
+  });
 });

@@ -706,6 +706,31 @@ workflows:
     expect((error as InvalidInputError).problems).toEqual(['input.ticket: expected string, received number']);
   });
 
+  it("takes an agent's conversation keys: conversation: true makes its runs carry the settings, and null starts one idle", () => {
+    const config = load(`${codeConfig}
+  chat:
+    type: code
+    module: ./flows/chat.ts
+    export: chat
+    conversation: true
+    on_message_while_busy: reject
+  oneShot: { type: code, module: ./flows/chat.ts, export: chat, idle_timeout_seconds: 60 }
+`);
+    const chat = resolveRun(config, 'chat');
+    expect(chat.spec).toEqual({ type: 'code', workflow: 'chat', conversation: { on_message_while_busy: 'reject', idle_timeout_seconds: 86_400 } });
+    expect(() => checkInput(chat, null)).not.toThrow();
+    // Settings without conversation: true tune nothing, as on an agent entry.
+    const oneShot = resolveRun(config, 'oneShot');
+    expect(oneShot.spec).toEqual({ type: 'code', workflow: 'chat' });
+    expect(specErrorOf(() => checkInput(oneShot, null)).problems).toEqual([
+      'input: required: null starts only a conversation, which waits for its first message',
+    ]);
+    // The input_schema is for a first message; a conversation started idle has none to check.
+    const idleTriage = { ...resolveRun(load(codeConfig), 'triage'), spec: chat.spec };
+    expect(() => checkInput(idleTriage, null)).not.toThrow();
+    expect(() => checkInput(idleTriage, { ticket: 42 })).toThrow(InvalidInputError);
+  });
+
   it('refuses a built-in workflow type and an input_schema it cannot use', () => {
     const error = configErrorOf(() =>
       load(`
