@@ -62,6 +62,7 @@ beforeAll(async () => {
         askWithChild: { type: 'code', module: fixtureModule, export: 'askWithChild' },
         buggy: { type: 'code', module: fixtureModule, export: 'buggyTriage' },
         list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
+        date: { type: 'code', module: fixtureModule, export: 'dateAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
       },
     },
@@ -272,6 +273,22 @@ test('an error thrown by workflow code fails the run with its type and message, 
   const list = await start('list', 'Kinds?');
   const refused = (await api.get(`/runs/${list}/result?wait=30`)).body;
   expect(refused).toMatchObject({ status: 'failed', error: { code: 'type_error', message: expect.stringContaining('z.object({ items: z.array(...) })') } });
+  expect(provider.requests(models.classifier)).toHaveLength(before);
+});
+
+test('a structured answer with a part JSON Schema cannot express (a z.date()) fails the run at once, naming the field and what to use', async () => {
+  const before = provider.requests(models.classifier).length;
+  const runId = await start('date', 'When?');
+  const refused = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(refused).toMatchObject({
+    status: 'failed',
+    error: {
+      code: 'type_error',
+      message:
+        "structured output's schema has a part JSON Schema cannot express, at when (Date cannot be represented in JSON Schema): " +
+        'the model writes JSON, so use z.iso.datetime() (an ISO 8601 string; add .transform((s) => new Date(s)) for a Date) or z.string() there',
+    },
+  });
   expect(provider.requests(models.classifier)).toHaveLength(before);
 });
 
