@@ -64,6 +64,7 @@ beforeAll(async () => {
         list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
         date: { type: 'code', module: fixtureModule, export: 'dateAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
+        ownTool: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'ownToolLeftToCallTool' },
       },
     },
     uniqueTaskQueue('code'),
@@ -253,6 +254,22 @@ test("a tool loop of the workflow's own: the agent's model and MCP tools, turn b
 
   const messages = (await api.get(`/runs/${runId}/messages`)).body;
   expect(JSON.stringify(messages)).toContain('Five, then ten.');
+});
+
+test("callTool on a tool the workflow offered itself answers that the workflow must handle it, not that it is unknown", async () => {
+  provider.script(models.scout, [{ toolCalls: [{ name: 'my_tool', arguments: {} }] }]);
+  const runId = await start('ownTool', 'Look it up.');
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done.status).toBe('completed');
+  expect(done.result).toEqual([
+    {
+      content:
+        '"my_tool" is offered but callTool cannot run it: callTool runs the agent\'s MCP tools and functions, human_input and approvals; ' +
+        'a tool the workflow adds itself (toolSet(listed, ownTools)) must be handled by the workflow before calling callTool.',
+      isError: true,
+    },
+  ]);
+  expect(toolNamesOffered(provider.requests(models.scout).at(-1)!)).toEqual(expect.arrayContaining(['everything-get-sum', 'my_tool']));
 });
 
 test('an agent the config does not have fails the run with the key path, at once', async () => {
