@@ -80,6 +80,14 @@ describe('a history that no longer replays is told by what it recorded where the
     expect(await replayOn('triage-approval-instead.ts')).toBe(answerTaken);
   });
 
+  test('a tool listing where the history made its second model call: that call\'s event, found by replay, and what the code makes now', async () => {
+    expect(await replayOn('triage-listing.ts')).toBe(
+      'Nondeterminism: at event 54 the run\'s history made a model call ("summary · writer · openai/m-writer"), ' +
+        "and the workflow code now makes a listing of an MCP server's tools there instead: " +
+        `${WAY_OUT}[TMPRL1100] Nondeterminism error: Activity type of scheduled event 'llmGenerate' does not match activity type of activity command 'mcpListTools'`,
+    );
+  });
+
   test("the humanInput removed: the library's own patch marker is told as the person it asked, not as a patch of the user's", async () => {
     expect(await replayOn('triage-no-input.ts')).toBe(
       'Nondeterminism: at event 40 the run\'s history asked a person for input or an approval ("A bug (urgent): anything to add?", event 42), ' +
@@ -187,6 +195,29 @@ describe('explainNondeterminism', () => {
     );
     expect(said("[TMPRL1100] Nondeterminism error: Child workflow id of scheduled event 'triage-1/draft-2' does not match child workflow id of command 'x'")).toMatch(
       /^Nondeterminism: at event 19 the run's history started the child run "triage-1\/draft-2" /,
+    );
+  });
+
+  test('an activity of another type: the one event of that type, else the events it may be, and what the code makes now', () => {
+    const typeChanged = (recorded: string, now: string, local = false) =>
+      `[TMPRL1100] Nondeterminism error: Activity type of ${local ? 'recorded marker' : 'scheduled event'} '${recorded}' ` +
+      `does not match activity type of ${local ? 'local ' : ''}activity command '${now}'`;
+    const listing = typeChanged('llmGenerate', 'mcpListTools');
+    // Cut before the summary, the history has one model call: that is the place.
+    expect(explainNondeterminism(listing, { events: history.events!.slice(0, 20) })).toBe(
+      'Nondeterminism: at event 10 the run\'s history made a model call ("classification · classifier · openai/m-classifier"), ' +
+        `and the workflow code now makes a listing of an MCP server's tools there instead: ${WAY_OUT}${listing}`,
+    );
+    // Two, and no replay said which.
+    expect(said(listing)).toBe(
+      "Nondeterminism: the run's history made a model call (at one of events 10, 54) where the workflow code now makes a listing of an MCP server's tools: " +
+        `${WAY_OUT}${listing}`,
+    );
+    expect(explainNondeterminism(listing, history, 54)).toMatch(/^Nondeterminism: at event 54 the run's history made a model call \("summary · writer · openai\/m-writer"\), and /);
+    const local = typeChanged('resolveNode', 'composeAgentContext', true);
+    expect(explainNondeterminism(local, history, 17)).toBe(
+      'Nondeterminism: at event 17 the run\'s history resolved the agent "writer" (a local call: "resolve writer"), ' +
+        `and the workflow code now makes the composition of an agent's context as a local call there instead: ${WAY_OUT}${local}`,
     );
   });
 
