@@ -99,13 +99,13 @@ describe('a history that no longer replays is told by what it recorded where the
 });
 
 /** `mcp-agent replay <file>` with this config, as a user runs it. */
-async function cliReplay(config: object): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cliReplay(config: object, file = historyFile): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'replay-cli-'));
   try {
     const configFile = path.join(dir, 'mcp_agent.config.yaml');
     writeFileSync(configFile, stringify(config));
     const cli = path.resolve(__dirname, '..', '..', 'bin', 'mcp-agent.js');
-    return await promisify(execFile)(process.execPath, [cli, 'replay', historyFile, '--id', 'triage-1'], { env: { ...process.env, MCP_AGENT_CONFIG: configFile } }).then(
+    return await promisify(execFile)(process.execPath, [cli, 'replay', file, '--id', 'triage-1'], { env: { ...process.env, MCP_AGENT_CONFIG: configFile } }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
@@ -118,6 +118,39 @@ test('mcp-agent replay says the same as replayHistories', async () => {
   const expected = await replayOn('triage-no-input.ts');
   const replayed = await cliReplay({ workflows: { triage: { type: 'code', module: path.join(fixtures, 'triage-no-input.ts'), export: 'triageTicket' } }, storage: { path: storageDir } });
   expect(replayed).toEqual({ code: 1, stdout: '', stderr: `${historyFile} does not replay on this code: ${expected}\n` });
+});
+
+test('mcp-agent replay of a file it cannot read says why and exits 2, without sending the user to --help: the command line was right', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'replay-files-'));
+  try {
+    const missing = path.join(dir, 'missing.json');
+    expect(await cliReplay({}, missing)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `mcp-agent: replay: cannot read ${missing} as a history (ENOENT: no such file or directory, open '${missing}')\n`,
+    });
+
+    // What `temporal workflow show` prints without --output json.
+    const text = path.join(dir, 'text.json');
+    const table = 'Progress:\n  ID           Time                     Type\n   1  2026-03-01T09:30:00Z  WorkflowExecutionStarted\n';
+    writeFileSync(text, table);
+    const notJson = (() => {
+      try {
+        return JSON.parse(table) as never;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(await cliReplay({}, text)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `mcp-agent: replay: cannot read ${text} as a history (${notJson}): a history is JSON, as the Web UI's "Download" saves it ` +
+        'or `temporal workflow show --output json -w <runId>` prints it (without --output json it prints text)\n',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const BUILT_INS = 'agentWorkflow, evaluatorOptimizerWorkflow, intentClassifierWorkflow, orchestratorWorkflow, parallelWorkflow, routerWorkflow, swarmWorkflow';
