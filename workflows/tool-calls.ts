@@ -2,7 +2,7 @@ import { ActivityFailure, isCancellation } from '@temporalio/workflow';
 import type { CallFunctionResult } from '../activities/contracts';
 import type { ImageRef, StoredText, ToolCall, ToolResultMessage } from '../src/llm/messages';
 import { matchesAny } from '../src/mcp/naming';
-import { functionResultText, functionSummary, routeToolCall, toolSummary, unknownToolText } from '../src/patterns/agent';
+import { functionResultText, functionSummary, notRunnableToolText, routeToolCall, toolSummary, unknownToolText } from '../src/patterns/agent';
 import {
   answerText,
   approvalDecisionSchema,
@@ -58,6 +58,7 @@ export async function runToolCall(call: ToolCall, scope: ToolCallScope, resume?:
   const timeout = agent.input_timeout_seconds;
 
   if (route.kind === 'unknown') return result(unknownToolText(call.name, offered), true);
+  if (route.kind === 'not_runnable') return result(notRunnableToolText(call.name), true);
 
   if (route.kind === 'human_input') {
     const outcome = await control.requestInput({ kind: 'input', prompt: humanInputPrompt(call.arguments) }, timeout, resume);

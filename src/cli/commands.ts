@@ -132,6 +132,18 @@ function replayHint(outcome: ReplayOutcome, runId: string, configFile: string | 
   return '';
 }
 
+/**
+ * Exit 2 as the README says, without the pointer to --help: the command line was right. Text that
+ * is not JSON is most likely `temporal workflow show` without `--output json` (a "Progress:" table).
+ */
+function unreadableHistory(file: string, error: unknown): CliError {
+  const hint =
+    error instanceof SyntaxError
+      ? ': a history is JSON, as the Web UI\'s "Download" saves it or `temporal workflow show --output json -w <runId>` prints it (without --output json it prints text)'
+      : '';
+  return new CliError(ExitCode.Usage, `replay: cannot read ${file} as a history (${(error as Error).message})${hint}`);
+}
+
 async function replayCommand(file: string, runId = path.basename(file, '.json')): Promise<number> {
   // Loaded only here: replaying bundles the workflows with webpack.
   const { readHistoryFile, replayHistories } = require('../testing/replay') as typeof import('../testing/replay');
@@ -141,7 +153,7 @@ async function replayCommand(file: string, runId = path.basename(file, '.json'))
   try {
     history = readHistoryFile(file, runId);
   } catch (error) {
-    throw new CliError(ExitCode.Usage, `replay: cannot read ${file} as a history (${(error as Error).message})`);
+    throw unreadableHistory(file, error);
   }
   const config = loadConfig();
   // The SDK core's own log of the mismatch is the same reason as a debug dump (twice, in colour):

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { packageManifest } from '../package-info';
 import { ConfigError } from '../config/errors';
-import { parseCommandLine } from './args';
+import { parseCommandLine, UsageError } from './args';
 import { runCliCommand } from './commands';
-import { CliError, ExitCode } from './exit-codes';
+import { CliError } from './exit-codes';
 import { HELP_TEXT } from './help';
 import { apiSettings } from './settings';
 
@@ -29,7 +29,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (error) {
     if (error instanceof CliError) {
       fail(error.message);
-      if (error.exitCode === ExitCode.Usage) fail('see "mcp-agent --help"');
+      // Only a wrong command line: a file that is not a history exits 2 as well, and help says nothing of it.
+      if (error instanceof UsageError) fail('see "mcp-agent --help"');
       return error.exitCode;
     }
     // `serve` and `dev` load the config; a bad one is reported as the API and worker report it.

@@ -17,7 +17,9 @@ export type ToolRoute =
   | { kind: 'human_input' }
   | { kind: 'function'; name: string }
   | { kind: 'mcp'; server: string; tool: string }
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  /** Offered, but none of the above: a tool a code workflow added itself (toolSet's own tools). */
+  | { kind: 'not_runnable' };
 
 /**
  * Which way a tool call goes: the built-in human_input tool, one of the agent's config functions,
@@ -35,7 +37,7 @@ export function routeToolCall(
   if (!offered.includes(name)) return { kind: 'unknown' };
   if (functions.includes(name)) return { kind: 'function', name };
   const split = splitToolName(name, servers);
-  return split ? { kind: 'mcp', ...split } : { kind: 'unknown' };
+  return split ? { kind: 'mcp', ...split } : { kind: 'not_runnable' };
 }
 
 /**
@@ -58,6 +60,17 @@ export function functionSummary(name: string): string {
 
 export function unknownToolText(name: string, offered: readonly string[]): string {
   return `Unknown tool "${name}". Available tools: ${offered.join(', ') || 'none'}.`;
+}
+
+/**
+ * Said of a tool the turn offered that callTool has no way to run: "unknown" next to a list that
+ * names it would contradict itself, and the fix is in the workflow, not the model's call.
+ */
+export function notRunnableToolText(name: string): string {
+  return (
+    `"${name}" is offered but callTool cannot run it: callTool runs the agent's MCP tools and functions, human_input and approvals; ` +
+    'a tool the workflow adds itself (toolSet(listed, ownTools)) must be handled by the workflow before calling callTool.'
+  );
 }
 
 /** `llm openai/gpt-4o · calculator · turn 2`; a conversation's calls add the step within the turn. */

@@ -64,12 +64,40 @@ export function isTemporalNondeterminism(reason: string): boolean {
   return /\[TMPRL1100\]|Nondeterminism error/.test(reason) && !reason.startsWith('Nondeterminism: ');
 }
 
+/** An activity (or local activity) of another type where the history has one: Temporal's message names the two types, not the event. */
+export interface ActivityTypeMismatch {
+  recorded: string;
+  now: string;
+  local: boolean;
+}
+
+export function activityTypeMismatch(reason: string): ActivityTypeMismatch | undefined {
+  const found = /Activity type of (scheduled event|recorded marker) '([^']*)' does not match activity type of (?:local )?activity command '([^']*)'/.exec(reason);
+  return found ? { recorded: found[2], now: found[3], local: found[1] === 'recorded marker' } : undefined;
+}
+
+/**
+ * The events that made an activity of the type the history recorded where the code now differs:
+ * that place is one of them, and when they are several, only a replay can tell which
+ * (replay.ts replays the history cut after each).
+ */
+export function activityTypeCandidates(mismatch: ActivityTypeMismatch, history: History | undefined): number[] {
+  const madeIt = (event: HistoryEvent) =>
+    mismatch.local
+      ? localActivityMarker(event)?.activity_type === mismatch.recorded
+      : event.activityTaskScheduledEventAttributes?.activityType?.name === mismatch.recorded;
+  return (history?.events ?? []).filter(madeIt).map((event) => int(event.eventId));
+}
+
 /**
  * `reason` (Temporal's message) with a sentence before it that says what the history recorded at
- * the point the code now differs, and how to make such a change safely.
+ * the point the code now differs, and how to make such a change safely. `located` is the event a
+ * replay found for a message that names none (an activity of another type).
  */
-export function explainNondeterminism(reason: string, history: History | undefined): string {
+export function explainNondeterminism(reason: string, history: History | undefined, located?: number): string {
   const events = history?.events ?? [];
+  const mismatch = activityTypeMismatch(reason);
+  if (mismatch) return explainActivityType(reason, mismatch, history, located);
   const found = mismatchedEvent(reason, events);
   if (!found) {
     return `Nondeterminism: the workflow code no longer does what the run's history recorded: ${HINT}. Temporal says: ${reason}`;
@@ -92,6 +120,21 @@ export function explainNondeterminism(reason: string, history: History | undefin
     );
   }
   return `Nondeterminism: ${at} ${describe(found.event, events)}, and the workflow code now does something else there: ${HINT}. Temporal says: ${reason}`;
+}
+
+/** What the history made at the event, and what the code makes there now: both are in Temporal's message, the event is not. */
+function explainActivityType(reason: string, mismatch: ActivityTypeMismatch, history: History | undefined, located: number | undefined): string {
+  const events = history?.events ?? [];
+  const candidates = activityTypeCandidates(mismatch, history);
+  const at = located ?? (candidates.length === 1 ? candidates[0] : undefined);
+  const event = at === undefined ? undefined : byId(events, at);
+  const local = mismatch.local ? ' as a local call' : '';
+  const makesNow = `the workflow code now makes ${activityKind(mismatch.now)}${local}`;
+  if (!event) {
+    const where = candidates.length > 0 ? ` (at one of events ${candidates.join(', ')})` : '';
+    return `Nondeterminism: the run's history made ${activityKind(mismatch.recorded)}${local}${where} where ${makesNow}: ${HINT}. Temporal says: ${reason}`;
+  }
+  return `Nondeterminism: at event ${at} the run's history ${describe(event, events)}, and ${makesNow} there instead: ${HINT}. Temporal says: ${reason}`;
 }
 
 /** The event Temporal's message points at, by its id or by what the command was (a local activity's seq, a timer's id, a patch id). */

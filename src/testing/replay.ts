@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { bundleWorkflows } from '../../worker/create';
 import { checkCodeWorkflows, workflowsEntry } from '../../worker/code-workflows';
 import type { Config } from '../config/schema';
 import { workflowTypeByPattern } from '../spec/constants';
 import { openStorage } from '../storage/open';
-import { explainNondeterminism, isTemporalNondeterminism } from './replay-explain';
+import { activityTypeCandidates, activityTypeMismatch, explainNondeterminism, isTemporalNondeterminism } from './replay-explain';
 
 /**
  * Changing workflow code safely: a recorded history (the Web UI's "Download", or `temporal workflow
@@ -68,21 +68,54 @@ async function replayKnown(config: Config, histories: NamedHistory[]): Promise<R
   const workflowBundle = await bundleWorkflows(undefined, workflowsEntry(config));
   const storage = openStorage(config.storage);
   try {
+    const options: ReplayWorkerOptions = { workflowBundle, dataConverter: storage.dataConverter };
+    const failures: Array<{ index: number; reason: string }> = [];
     const outcomes: ReplayOutcome[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: storage.dataConverter }, histories)) {
-      if (!result.error) {
-        outcomes.push({ workflowId: result.workflowId });
-        continue;
-      }
-      const reason = replayErrorReason(result.error);
-      const history = histories[outcomes.length].history;
-      const error = isTemporalNondeterminism(reason) ? explainNondeterminism(reason, history) : reason;
-      outcomes.push({ workflowId: result.workflowId, error });
+    for await (const result of Worker.runReplayHistories(options, histories)) {
+      if (result.error) failures.push({ index: outcomes.length, reason: replayErrorReason(result.error) });
+      outcomes.push({ workflowId: result.workflowId });
     }
+    // Explained once the replays are done: locating a mismatch replays again, on a worker of its own.
+    for (const { index, reason } of failures) outcomes[index].error = await explained(options, histories[index], reason);
     return outcomes;
   } finally {
     storage.close();
   }
+}
+
+async function explained(options: ReplayWorkerOptions, named: NamedHistory, reason: string): Promise<string> {
+  if (!isTemporalNondeterminism(reason)) return reason;
+  return explainNondeterminism(reason, named.history, await locateActivityTypeMismatch(options, named, reason));
+}
+
+/**
+ * Temporal's message for an activity of another type names the two types but not the event, and
+ * a history may hold many activities of the recorded type. Replay checks events in order, so the
+ * place is the first of them where the history cut just after it fails the same way: found by
+ * halving, a replay of a prefix each step.
+ */
+async function locateActivityTypeMismatch(options: ReplayWorkerOptions, named: NamedHistory, reason: string): Promise<number | undefined> {
+  const mismatch = activityTypeMismatch(reason);
+  if (!mismatch) return undefined;
+  const candidates = activityTypeCandidates(mismatch, named.history);
+  if (candidates.length < 2) return undefined;
+  const failsThrough = async (eventId: number) => {
+    const events = (named.history.events ?? []).filter((event) => Number(event.eventId?.toString()) <= eventId);
+    try {
+      await Worker.runReplayHistory(options, { events }, named.workflowId);
+      return false;
+    } catch (error) {
+      return replayErrorReason(error) === reason;
+    }
+  };
+  let low = 0;
+  let high = candidates.length - 1;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (await failsThrough(candidates[middle])) high = middle;
+    else low = middle + 1;
+  }
+  return candidates[low];
 }
 
 /** Code workflows are registered under their export's name, beside the built-in patterns (worker/code-workflows.ts). */

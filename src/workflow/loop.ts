@@ -69,9 +69,13 @@ export class ToolLoop {
   }
 
   /**
-   * One tool call of a reply, as `scope.agent` may make it. Whatever goes wrong on the tool's side
-   * is a result for the model; an interrupt, a cancel or an InputDeferred is thrown. `resume` names
-   * the input request a continued run left open for this call.
+   * One tool call of a reply, as `scope.agent` may make it: one of its MCP servers' tools or config
+   * functions, `human_input` (when the agent has it), with an approval first where `approve_tools`
+   * names the tool. A tool the workflow adds itself (`toolSet(listed, ownTools)`) is not one it can
+   * run: handle such calls in the workflow before calling callTool, which otherwise answers the
+   * model that callTool cannot run it. Whatever goes wrong on the tool's side is a result for the
+   * model; an interrupt, a cancel or an InputDeferred is thrown. `resume` names the input request
+   * a continued run left open for this call.
    */
   callTool(call: ToolCall, scope: Omit<ToolCallScope, 'control'>, resume?: string): Promise<ToolCallOutcome> {
     return runToolCall(call, { ...scope, control: this.run.control }, resume);

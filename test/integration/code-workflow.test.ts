@@ -64,8 +64,10 @@ beforeAll(async () => {
         askWithChild: { type: 'code', module: fixtureModule, export: 'askWithChild' },
         buggy: { type: 'code', module: fixtureModule, export: 'buggyTriage' },
         list: { type: 'code', module: fixtureModule, export: 'listAnswer' },
+        date: { type: 'code', module: fixtureModule, export: 'dateAnswer' },
         capped: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'cappedResearch' },
         chat: { type: 'code', module: path.resolve(fixtureModule, '..', 'chat.ts'), export: 'chat', conversation: true, idle_timeout_seconds: 600 },
+        ownTool: { type: 'code', module: path.resolve(fixtureModule, '..', 'capped-research.ts'), export: 'ownToolLeftToCallTool' },
       },
     },
     uniqueTaskQueue('code'),
@@ -305,6 +307,22 @@ test('a run whose spec says conversation, of a code workflow made without {conve
   });
 });
 
+test("callTool on a tool the workflow offered itself answers that the workflow must handle it, not that it is unknown", async () => {
+  provider.script(models.scout, [{ toolCalls: [{ name: 'my_tool', arguments: {} }] }]);
+  const runId = await start('ownTool', 'Look it up.');
+  const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(done.status).toBe('completed');
+  expect(done.result).toEqual([
+    {
+      content:
+        '"my_tool" is offered but callTool cannot run it: callTool runs the agent\'s MCP tools and functions, human_input and approvals; ' +
+        'a tool the workflow adds itself (toolSet(listed, ownTools)) must be handled by the workflow before calling callTool.',
+      isError: true,
+    },
+  ]);
+  expect(toolNamesOffered(provider.requests(models.scout).at(-1)!)).toEqual(expect.arrayContaining(['everything-get-sum', 'my_tool']));
+});
+
 test('an agent the config does not have fails the run with the key path, at once', async () => {
   const runId = await start('ghost', 'hello');
   const failed = (await api.get(`/runs/${runId}/result?wait=30`)).body;
@@ -323,6 +341,22 @@ test('an error thrown by workflow code fails the run with its type and message, 
   const list = await start('list', 'Kinds?');
   const refused = (await api.get(`/runs/${list}/result?wait=30`)).body;
   expect(refused).toMatchObject({ status: 'failed', error: { code: 'type_error', message: expect.stringContaining('z.object({ items: z.array(...) })') } });
+  expect(provider.requests(models.classifier)).toHaveLength(before);
+});
+
+test('a structured answer with a part JSON Schema cannot express (a z.date()) fails the run at once, naming the field and what to use', async () => {
+  const before = provider.requests(models.classifier).length;
+  const runId = await start('date', 'When?');
+  const refused = (await api.get(`/runs/${runId}/result?wait=30`)).body;
+  expect(refused).toMatchObject({
+    status: 'failed',
+    error: {
+      code: 'type_error',
+      message:
+        "structured output's schema has a part JSON Schema cannot express, at when (Date cannot be represented in JSON Schema): " +
+        'the model writes JSON, so use z.iso.datetime() (an ISO 8601 string; add .transform((s) => new Date(s)) for a Date) or z.string() there',
+    },
+  });
   expect(provider.requests(models.classifier)).toHaveLength(before);
 });
 

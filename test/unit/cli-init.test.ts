@@ -47,6 +47,10 @@ describe('mcp-agent init', () => {
     expect(readFileSync(path.join(target, 'tsconfig.json'), 'utf8')).toMatch(/"skipLibCheck": true/);
     expect(readFileSync(path.join(target, 'README.md'), 'utf8')).not.toContain('npmjs.com');
     expect(readFileSync(path.join(target, 'README.md'), 'utf8')).toMatch(/^# my-agents\n/);
+    // Dev may run Temporal on another port (the README says how): the export names its address.
+    const exportCommand = /`[^`]*temporal workflow show [^`]*`/.exec(readFileSync(path.join(target, 'README.md'), 'utf8'))?.[0];
+    expect(exportCommand).toMatch(/ --output json /);
+    expect(exportCommand).toMatch(/ --address localhost:7233 /);
     expect(readFileSync(path.join(target, 'workflows', 'triage.ts'), 'utf8')).toContain("from 'mcp-agent-temporal/workflow'");
     expect(said).toContain('npm install');
     expect(said).not.toContain('It depends on');

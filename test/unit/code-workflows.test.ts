@@ -39,7 +39,7 @@ describe('checkCodeWorkflows', () => {
       }),
     ).toEqual([
       expect.stringMatching(/^workflows\.b\.export: "triageTicket" is already taken from .*triage\.ts; each workflow type comes from one module$/),
-      expect.stringMatching(/^workflows\.c\.export: "nothingHere" is not exported by .*triage\.ts \(exported functions: askGhost, askWithChild, buggyTriage, fanOutAndApprove, listAnswer, triageTicket\)$/),
+      expect.stringMatching(/^workflows\.c\.export: "nothingHere" is not exported by .*triage\.ts \(exported functions: askGhost, askWithChild, buggyTriage, dateAnswer, fanOutAndApprove, listAnswer, triageTicket\)$/),
       expect.stringMatching(/^workflows\.d\.module: cannot load .*missing\.ts: /),
       expect.stringMatching(/^workflows\.e\.export: "constructor" is not exported by /),
     ]);

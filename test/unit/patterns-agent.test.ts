@@ -5,6 +5,7 @@ import {
   inputAsUserMessage,
   interruptedResult,
   llmSummary,
+  notRunnableToolText,
   routeToolCall,
   toolSummary,
   unknownToolText,
@@ -26,7 +27,8 @@ describe('agent loop pieces', () => {
   test('tool calls route to human input, an MCP server, or nowhere', () => {
     const offered = ['everything-get-sum', 'human_input'];
     expect(routeToolCall('human_input', offered, ['everything'], true)).toEqual({ kind: 'human_input' });
-    expect(routeToolCall('human_input', offered, ['everything'], false)).toEqual({ kind: 'unknown' });
+    // Offered, though the agent has no human_input: a tool the workflow made itself.
+    expect(routeToolCall('human_input', offered, ['everything'], false)).toEqual({ kind: 'not_runnable' });
     expect(routeToolCall('everything-get-sum', offered, ['everything'], false)).toEqual({
       kind: 'mcp',
       server: 'everything',
@@ -49,6 +51,16 @@ describe('agent loop pieces', () => {
     });
     // Not offered this turn: unknown, even though the agent lists it.
     expect(routeToolCall('start_refund', offered, [], false, ['start_refund'])).toEqual({ kind: 'unknown' });
+  });
+
+  test("a workflow's own tool is offered but not runnable, and is told so rather than as an unknown tool the list names", () => {
+    const offered = ['adder-add', 'adder-shout', 'my_tool'];
+    expect(routeToolCall('my_tool', offered, ['adder'], false)).toEqual({ kind: 'not_runnable' });
+    expect(routeToolCall('other_tool', offered, ['adder'], false)).toEqual({ kind: 'unknown' });
+    expect(notRunnableToolText('my_tool')).toBe(
+      '"my_tool" is offered but callTool cannot run it: callTool runs the agent\'s MCP tools and functions, human_input and approvals; ' +
+        'a tool the workflow adds itself (toolSet(listed, ownTools)) must be handled by the workflow before calling callTool.',
+    );
   });
 
   test('function tools take free-form arguments and a description, written for the model when the config has none', () => {

@@ -60,6 +60,53 @@ describe('outputJsonSchema', () => {
   it('refuses a schema that is not an object', () => {
     expect(() => outputJsonSchema(z.array(z.string()))).toThrow('structured output must be an object schema (z.object({...})), not "array"');
   });
+
+  it('shows how to wrap each kind of root in an object: a list, a union, a nullable object, a single value', () => {
+    const refusal = (schema: z.ZodType) => {
+      try {
+        outputJsonSchema(schema);
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError);
+        return (error as Error).message.replace('structured output must be an object schema (z.object({...})), not ', '');
+      }
+      throw new Error('outputJsonSchema took it');
+    };
+    const a = z.object({ kind: z.literal('a'), x: z.string() });
+    const b = z.object({ kind: z.literal('b'), y: z.number() });
+    expect(refusal(z.array(z.string()))).toBe('"array"; wrap it in one, e.g. z.object({ items: z.array(...) })');
+    expect(refusal(z.discriminatedUnion('kind', [a, b]))).toBe('a union; wrap it in one, e.g. z.object({ result: z.discriminatedUnion(...) })');
+    expect(refusal(z.union([a, b]))).toBe('a union; wrap it in one, e.g. z.object({ result: z.union([...]) })');
+    expect(refusal(a.nullable())).toBe('a nullable schema; wrap it in one, e.g. z.object({ result: z.object({...}).nullable() })');
+    expect(refusal(z.string())).toBe('"string"; wrap it in one, e.g. z.object({ value: z.string() })');
+    expect(refusal(z.enum(['x', 'y']))).toBe('"string"; wrap it in one, e.g. z.object({ value: z.enum([...]) })');
+    expect(refusal(z.number().int())).toBe('"integer"; wrap it in one, e.g. z.object({ value: z.number().int() })');
+    expect(refusal(z.unknown())).toBe('a schema without one type; wrap it in one, e.g. z.object({ value: ... })');
+  });
+
+  it('refuses a part JSON Schema cannot express with a TypeError naming where it is and what to use instead', () => {
+    const refusal = (schema: z.ZodType) => () => outputJsonSchema(schema);
+    expect(refusal(z.object({ when: z.date() }))).toThrow(
+      new TypeError(
+        "structured output's schema has a part JSON Schema cannot express, at when (Date cannot be represented in JSON Schema): " +
+          'the model writes JSON, so use z.iso.datetime() (an ISO 8601 string; add .transform((s) => new Date(s)) for a Date) or z.string() there',
+      ),
+    );
+    expect(refusal(z.object({ steps: z.array(z.object({ count: z.bigint() })) }))).toThrow(
+      /, at steps\[\]\.count \(BigInt cannot be represented in JSON Schema\): the model writes JSON, so use z\.number\(\)\.int\(\) or z\.string\(\) there$/,
+    );
+    expect(refusal(z.object({ pair: z.tuple([z.string(), z.set(z.string())]) }))).toThrow(/, at pair\[1\] \(Set .*\): .*use z\.array\(\.\.\.\) there$/);
+    expect(refusal(z.object({ byName: z.record(z.string(), z.map(z.string(), z.string())) }))).toThrow(/, at byName\[key\] \(Map .*use z\.record/);
+    expect(refusal(z.object({ either: z.union([z.string(), z.custom<string>()]) }))).toThrow(
+      /, at either \(Custom types cannot be represented in JSON Schema\): the model writes JSON, so use a type JSON holds \(a string, number, boolean, null, array or object\) there$/,
+    );
+    expect(refusal(z.date())).toThrow(/, at \(root\) \(Date cannot/);
+  });
+
+  it('takes a date as an ISO string the model writes, turned into a Date by the schema', () => {
+    const schema = z.object({ when: z.iso.datetime().transform((text) => new Date(text)) });
+    expect(outputJsonSchema(schema).properties).toMatchObject({ when: { type: 'string', format: 'date-time' } });
+    expect(checkStructured(schema, response({ when: '2026-03-01T09:30:00Z' }))).toEqual({ ok: true, value: { when: new Date('2026-03-01T09:30:00Z') } });
+  });
 });
 
 describe('checkStructured', () => {

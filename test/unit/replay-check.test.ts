@@ -80,6 +80,14 @@ describe('a history that no longer replays is told by what it recorded where the
     expect(await replayOn('triage-approval-instead.ts')).toBe(answerTaken);
   });
 
+  test('a tool listing where the history made its second model call: that call\'s event, found by replay, and what the code makes now', async () => {
+    expect(await replayOn('triage-listing.ts')).toBe(
+      'Nondeterminism: at event 54 the run\'s history made a model call ("summary · writer · openai/m-writer"), ' +
+        "and the workflow code now makes a listing of an MCP server's tools there instead: " +
+        `${WAY_OUT}[TMPRL1100] Nondeterminism error: Activity type of scheduled event 'llmGenerate' does not match activity type of activity command 'mcpListTools'`,
+    );
+  });
+
   test("the humanInput removed: the library's own patch marker is told as the person it asked, not as a patch of the user's", async () => {
     expect(await replayOn('triage-no-input.ts')).toBe(
       'Nondeterminism: at event 40 the run\'s history asked a person for input or an approval ("A bug (urgent): anything to add?", event 42), ' +
@@ -91,13 +99,13 @@ describe('a history that no longer replays is told by what it recorded where the
 });
 
 /** `mcp-agent replay <file>` with this config, as a user runs it. */
-async function cliReplay(config: object): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cliReplay(config: object, file = historyFile): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'replay-cli-'));
   try {
     const configFile = path.join(dir, 'mcp_agent.config.yaml');
     writeFileSync(configFile, stringify(config));
     const cli = path.resolve(__dirname, '..', '..', 'bin', 'mcp-agent.js');
-    return await promisify(execFile)(process.execPath, [cli, 'replay', historyFile, '--id', 'triage-1'], { env: { ...process.env, MCP_AGENT_CONFIG: configFile } }).then(
+    return await promisify(execFile)(process.execPath, [cli, 'replay', file, '--id', 'triage-1'], { env: { ...process.env, MCP_AGENT_CONFIG: configFile } }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
@@ -110,6 +118,39 @@ test('mcp-agent replay says the same as replayHistories', async () => {
   const expected = await replayOn('triage-no-input.ts');
   const replayed = await cliReplay({ workflows: { triage: { type: 'code', module: path.join(fixtures, 'triage-no-input.ts'), export: 'triageTicket' } }, storage: { path: storageDir } });
   expect(replayed).toEqual({ code: 1, stdout: '', stderr: `${historyFile} does not replay on this code: ${expected}\n` });
+});
+
+test('mcp-agent replay of a file it cannot read says why and exits 2, without sending the user to --help: the command line was right', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'replay-files-'));
+  try {
+    const missing = path.join(dir, 'missing.json');
+    expect(await cliReplay({}, missing)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `mcp-agent: replay: cannot read ${missing} as a history (ENOENT: no such file or directory, open '${missing}')\n`,
+    });
+
+    // What `temporal workflow show` prints without --output json.
+    const text = path.join(dir, 'text.json');
+    const table = 'Progress:\n  ID           Time                     Type\n   1  2026-03-01T09:30:00Z  WorkflowExecutionStarted\n';
+    writeFileSync(text, table);
+    const notJson = (() => {
+      try {
+        return JSON.parse(table) as never;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(await cliReplay({}, text)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `mcp-agent: replay: cannot read ${text} as a history (${notJson}): a history is JSON, as the Web UI's "Download" saves it ` +
+        'or `temporal workflow show --output json -w <runId>` prints it (without --output json it prints text)\n',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const BUILT_INS = 'agentWorkflow, evaluatorOptimizerWorkflow, intentClassifierWorkflow, orchestratorWorkflow, parallelWorkflow, routerWorkflow, swarmWorkflow';
@@ -187,6 +228,29 @@ describe('explainNondeterminism', () => {
     );
     expect(said("[TMPRL1100] Nondeterminism error: Child workflow id of scheduled event 'triage-1/draft-2' does not match child workflow id of command 'x'")).toMatch(
       /^Nondeterminism: at event 19 the run's history started the child run "triage-1\/draft-2" /,
+    );
+  });
+
+  test('an activity of another type: the one event of that type, else the events it may be, and what the code makes now', () => {
+    const typeChanged = (recorded: string, now: string, local = false) =>
+      `[TMPRL1100] Nondeterminism error: Activity type of ${local ? 'recorded marker' : 'scheduled event'} '${recorded}' ` +
+      `does not match activity type of ${local ? 'local ' : ''}activity command '${now}'`;
+    const listing = typeChanged('llmGenerate', 'mcpListTools');
+    // Cut before the summary, the history has one model call: that is the place.
+    expect(explainNondeterminism(listing, { events: history.events!.slice(0, 20) })).toBe(
+      'Nondeterminism: at event 10 the run\'s history made a model call ("classification · classifier · openai/m-classifier"), ' +
+        `and the workflow code now makes a listing of an MCP server's tools there instead: ${WAY_OUT}${listing}`,
+    );
+    // Two, and no replay said which.
+    expect(said(listing)).toBe(
+      "Nondeterminism: the run's history made a model call (at one of events 10, 54) where the workflow code now makes a listing of an MCP server's tools: " +
+        `${WAY_OUT}${listing}`,
+    );
+    expect(explainNondeterminism(listing, history, 54)).toMatch(/^Nondeterminism: at event 54 the run's history made a model call \("summary · writer · openai\/m-writer"\), and /);
+    const local = typeChanged('resolveNode', 'composeAgentContext', true);
+    expect(explainNondeterminism(local, history, 17)).toBe(
+      'Nondeterminism: at event 17 the run\'s history resolved the agent "writer" (a local call: "resolve writer"), ' +
+        `and the workflow code now makes the composition of an agent's context as a local call there instead: ${WAY_OUT}${local}`,
     );
   });
 
