@@ -95,8 +95,8 @@ export function createLlmActivities(deps: LlmActivityDeps) {
 async function loopTurn(request: LoopLlmRequest, deps: LlmActivityDeps, call: CallOptions): Promise<LoopLlmResponse> {
   const store = deps.conversations;
   const [system, tools, chain, summaryText] = await Promise.all([
-    interned(request.system, store),
-    interned(request.tools, store),
+    interned(request.system, store, (texts) => texts.join('')),
+    interned(request.tools, store, (lists) => lists.flat()),
     store.chain(request.log.head, request.summary?.upTo),
     request.summary ? store.text(request.summary.key) : undefined,
   ]);
@@ -152,26 +152,27 @@ function toolsTokensOf(tools: readonly ToolDefinition[]): number {
 async function interned<T extends string | ToolDefinition[]>(
   value: Interned<T>,
   store: ConversationStore,
+  join: (parts: T[]) => T,
 ): Promise<{ value: T; key: string }> {
   if ('key' in value) return { value: await store.json<T>(value.key), key: value.key };
-  const whole = await internedValue(value, store);
+  const whole = await internedValue(value, store, join);
   return { value: whole, key: await store.putJson(whole) };
 }
 
 /**
  * Whether the workflow is to send the key from now on in place of what it sent: not when it sent
- * the key (history holds it already), nor for a value shorter than its key (a one-line prompt).
+ * the key (history holds it already), nor when what it sent is shorter than the key (a one-line
+ * prompt, an empty list).
  */
-function sendsKeyFromNowOn(sent: Interned<unknown>, stored: { value: unknown; key: string }): boolean {
-  return !('key' in sent) && JSON.stringify(stored.value).length > stored.key.length;
+function sendsKeyFromNowOn(sent: Interned<unknown>, stored: { key: string }): boolean {
+  return !('key' in sent) && JSON.stringify(sent).length > JSON.stringify({ key: stored.key }).length;
 }
 
 /** An interned value as it is; parts put together in order (lists end to end, texts one after another). */
-async function internedValue<T extends string | ToolDefinition[]>(value: Interned<T>, store: ConversationStore): Promise<T> {
+async function internedValue<T>(value: Interned<T>, store: ConversationStore, join: (parts: T[]) => T): Promise<T> {
   if ('key' in value) return store.json<T>(value.key);
   if (!('parts' in value)) return value.value;
-  const parts = await Promise.all(value.parts.map((part) => internedValue(part, store)));
-  return (parts.every((part) => typeof part === 'string') ? parts.join('') : parts.flat()) as T;
+  return join(await Promise.all(value.parts.map((part) => internedValue(part, store, join))));
 }
 
 /** Summarizes the conversation's start, from where the last summary ended to where the activity picks. */

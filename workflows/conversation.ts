@@ -38,7 +38,9 @@ import type { RunControl } from './run-control';
  * answered instead (`interrupt`). `close` ends the conversation once the queue is empty; so does a
  * wait for a message longer than the idle timeout. The Update refuses a message once the
  * conversation is closing or has ended; a signal cannot be refused, so one that reaches the run
- * before it completes is answered.
+ * while the conversation closes, or while it is held open after its end, is answered. (A workflow
+ * of one's own that goes on working after `turns` has returned does not answer one that comes then:
+ * the worker logs it as unused.)
  *
  * Each turn's start and end are memo upserts in history, which the live events read as
  * turn_started and turn_finished. Construct it first thing in the workflow, beside the RunControl.
@@ -256,11 +258,12 @@ export class Conversation {
    * Whether a message signal that comes after close or after the end can still be answered: after
    * close it joins the queue close waits for; after the end only while the run is held open. Runs
    * from before LateMessageSignals dropped it after close, and took it after the end without ever
-   * answering it (a signal then is logged as unused here, which adds no command).
+   * answering it: taking it changed the run's state, which a child run reports to its parent (a
+   * command), so those runs still take it.
    */
   private takesLateSignal(): boolean {
     if (this.heldOpen) return true;
-    if (this.closedBy !== undefined) return false;
+    if (this.closedBy !== undefined) return !this.closing && !patched(Patches.LateMessageSignals);
     return !this.closing || patched(Patches.LateMessageSignals);
   }
 

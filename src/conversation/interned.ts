@@ -27,6 +27,7 @@ export class InternedValue<T> {
 
   /** A value put together from parts (lists end to end, texts one after another) by the first call that sends it. */
   static ofParts<T>(parts: Array<Interned<T>>): InternedValue<T> {
+    if (parts.length === 0) throw new Error('an interned value needs at least one part (an empty list is new InternedValue([]))');
     return parts.length === 1 ? InternedValue.from(parts[0]) : new InternedValue<T>(undefined, undefined, parts);
   }
 

@@ -2,6 +2,9 @@ import type { Message } from '../llm/messages';
 import type { LoggedMessage, LogPosition, UnansweredTurn } from './entry';
 import { preview } from './preview';
 
+/** About 30 KB of notes at most: a conversation through a long outage keeps the latest. */
+export const MAX_UNANSWERED_NOTES = 100;
+
 /**
  * A loop's conversation as its workflow keeps it: the key of the stored chain's head and the
  * messages added since (tool results, a new user message) that the next LLM call will store. The
@@ -34,9 +37,13 @@ export class ConversationLog {
     this.pending = [];
   }
 
-  /** A turn ended without an answer: the transcript says so beside its messages. */
+  /**
+   * A turn ended without an answer: the transcript says so beside its messages. The latest
+   * MAX_UNANSWERED_NOTES are kept, since each goes with every continue-as-new and the result.
+   */
   turnUnanswered(turn: number, outcome: UnansweredTurn['outcome'], error?: UnansweredTurn['error']): void {
     this.unanswered.push({ turn, outcome, ...(error && { error: { code: error.code, message: preview(error.message) } }) });
+    if (this.unanswered.length > MAX_UNANSWERED_NOTES) this.unanswered.splice(0, this.unanswered.length - MAX_UNANSWERED_NOTES);
   }
 
   position(): LogPosition {

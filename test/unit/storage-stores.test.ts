@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConversationLog } from '../../src/conversation/log';
+import { ConversationLog, MAX_UNANSWERED_NOTES } from '../../src/conversation/log';
 import { InternedValue } from '../../src/conversation/interned';
 import { ConversationStore } from '../../src/conversation/store';
 import { CachedBlobStore } from '../../src/storage/cached-store';
@@ -132,6 +132,15 @@ test('a workflow-side log keeps the turns that ended without an answer, beside t
     { turn: 2, outcome: 'interrupted' },
   ]);
   expect(log.position().unanswered).toHaveLength(2);
+});
+
+test('a workflow-side log keeps the latest notes of turns without an answer, not every one', () => {
+  const log = new ConversationLog();
+  for (let turn = 1; turn <= MAX_UNANSWERED_NOTES + 20; turn++) log.turnUnanswered(turn, 'failed', { code: 'x', message: 'outage' });
+  const notes = log.position().unanswered!;
+  expect(notes).toHaveLength(MAX_UNANSWERED_NOTES);
+  expect(notes[0].turn).toBe(21);
+  expect(notes.at(-1)!.turn).toBe(MAX_UNANSWERED_NOTES + 20);
 });
 
 test('a workflow-side log holds the head and what came since; an interned value is sent once', () => {
