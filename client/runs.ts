@@ -300,7 +300,7 @@ export class RunsClient {
     }
     const firsts = await this.firstExecutions(infos);
     const runs = await mapLimited(infos, LIST_CONCURRENCY, async (listed) => {
-      const info = { ...listed, ...firsts.get(listed.workflowId) };
+      const info = { ...listed, ...firsts.get(listed.runId) };
       const handle = this.client.workflow.getHandle(info.workflowId, info.runId);
       try {
         if (isClosedExecution(info.status.name)) return buildRun(await this.facts(info, { state: undefined, outcome: await this.outcome(handle) }), this.links);
@@ -318,26 +318,26 @@ export class RunsClient {
   }
 
   /**
-   * The first execution of each listed run, for its start and its input: visibility holds no
-   * firstRunId, so one query per LIST_PAGE_SIZE runs asks for their earlier executions (few: a
-   * chain continues as new past megabytes of history) rather than a describe per run. A run
-   * missing here had none, except one whose id the query cannot hold, which `facts` describes.
+   * The first execution of each listed run (by run id), for its start and its input: visibility
+   * holds no firstRunId, so one query per LIST_PAGE_SIZE runs asks which have earlier executions
+   * (few: a chain continues as new past megabytes of history) rather than a describe per run. A
+   * run that has some is left out, for `facts` to describe: an earlier execution of the same id may
+   * be another chain's (an id reused by a client that allows it), which only the run itself knows.
+   * A run missing here otherwise had none, or has an id the query cannot hold.
    */
   private async firstExecutions(infos: readonly ExecutionInfo[]): Promise<Map<string, Pick<ExecutionInfo, 'firstRunId' | 'firstStartTime'>>> {
-    const firsts = new Map<string, Pick<ExecutionInfo, 'firstRunId' | 'firstStartTime'>>(
-      infos.filter((info) => quotable(info.workflowId)).map((info) => [info.workflowId, { firstRunId: info.runId, firstStartTime: info.startTime }]),
-    );
-    const ids = [...firsts.keys()];
+    const quoted = infos.filter((info) => quotable(info.workflowId));
+    const continued = new Set<string>();
+    const ids = [...new Set(quoted.map((info) => info.workflowId))];
     for (let start = 0; start < ids.length; start += LIST_PAGE_SIZE) {
       const query = earlierExecutionsQuery(ids.slice(start, start + LIST_PAGE_SIZE));
       for await (const earlier of this.client.workflow.list({ query, pageSize: LIST_PAGE_SIZE })) {
-        const known = firsts.get(earlier.workflowId);
-        if (known?.firstStartTime && earlier.startTime < known.firstStartTime) {
-          firsts.set(earlier.workflowId, { firstRunId: earlier.runId, firstStartTime: earlier.startTime });
-        }
+        for (const info of quoted) if (info.workflowId === earlier.workflowId && earlier.startTime < info.startTime) continued.add(info.runId);
       }
     }
-    return firsts;
+    return new Map(
+      quoted.filter((info) => !continued.has(info.runId)).map((info) => [info.runId, { firstRunId: info.runId, firstStartTime: info.startTime }]),
+    );
   }
 
   private async liveOf(workflowId: string): Promise<Pick<RunFacts, 'retrying' | 'workflowTaskFailing'>> {
@@ -677,7 +677,7 @@ export class RunsClient {
    */
   private async firstExecution(info: ExecutionInfo): Promise<{ runId: string; startTime: Date }> {
     if (info.firstRunId && info.firstStartTime) return { runId: info.firstRunId, startTime: info.firstStartTime };
-    const firstRunId = info.firstRunId ?? (await this.describe(this.client.workflow.getHandle(info.workflowId))).firstRunId;
+    const firstRunId = info.firstRunId ?? (await this.describe(this.client.workflow.getHandle(info.workflowId, info.runId))).firstRunId;
     if (!firstRunId || firstRunId === info.runId) return { runId: info.runId, startTime: info.startTime };
     try {
       return { runId: firstRunId, startTime: (await this.client.workflow.getHandle(info.workflowId, firstRunId).describe()).startTime };
