@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { MEMO_INPUT_MAX_BYTES } from '../../client/run-metadata';
 import { eventually, mcpServers, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
@@ -606,6 +607,23 @@ test.each([
   expect(await listed('idle')).toEqual({ status: 'idle', startedAt, input: 'the input' });
   expect(shown(await closeAndWait(runId))).toEqual({ status: 'completed', startedAt, input: 'the input' });
   expect(await listed('completed')).toEqual({ status: 'completed', startedAt, input: 'the input' });
+
+  // A client that allows it may start the id again: that run is a chain of its own, whose start is
+  // its own, not the first of the earlier chain's executions (which a listing also finds by id).
+  const started = (await handle.fetchHistory()).events![0].workflowExecutionStartedEventAttributes!;
+  const args = defaultPayloadConverter.fromPayload<Record<string, unknown>>(started.input!.payloads![0] as never);
+  const again = await env.worker.client.workflow.start(started.workflowType!.name!, {
+    args: [{ ...args, input: null }],
+    taskQueue: started.taskQueue!.name!,
+    workflowId: runId,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+  env.handles.push(again);
+  const againStarted = (await again.describe()).startTime.toISOString();
+  await untilStatus(runId, 'idle');
+  expect((await listed('idle')).startedAt).toBe(againStarted);
+  expect((await runOf(runId)).startedAt).toBe(againStarted);
+  await closeAndWait(runId);
 });
 
 describe('context budgets: the model is sent less, the transcript keeps everything', () => {
