@@ -173,9 +173,12 @@ export function mcpCallToolActivity(summary: string, policy?: CallPolicy, local 
   return explainDeadline(call, `The tool call "${summary}"`, 'calls', policy);
 }
 
+function mcpListTools(summary: string, policy: CallPolicy | undefined, local: boolean): Activities['mcpListTools'] {
+  return explainDeadline(mcpActivities(summary, policy, local).mcpListTools, `Listing tools ("${summary}")`, 'calls', policy);
+}
+
 export function mcpListToolsActivity(summary: string, policy?: CallPolicy, local = false): (input: { server: string }) => Promise<ToolDefinition[]> {
-  const call = mcpActivities(summary, policy, local).mcpListTools;
-  return explainDeadline(call, `Listing tools ("${summary}")`, 'calls', policy) as (input: { server: string }) => Promise<ToolDefinition[]>;
+  return mcpListTools(summary, policy, local) as (input: { server: string }) => Promise<ToolDefinition[]>;
 }
 
 /**
@@ -187,7 +190,7 @@ export function mcpStoredToolsActivity(
   policy?: CallPolicy,
   local = false,
 ): (input: { server: string }) => Promise<StoredToolList | ToolDefinition[]> {
-  const call = explainDeadline(mcpActivities(summary, policy, local).mcpListTools, `Listing tools ("${summary}")`, 'calls', policy);
+  const call = mcpListTools(summary, policy, local);
   return (input) => call({ ...input, store: true });
 }
 
