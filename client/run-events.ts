@@ -11,6 +11,7 @@ import { isRecord } from '../src/config/values';
 import { namespacedToolName } from '../src/mcp/naming';
 import {
   closeSignal,
+  isMessage,
   messageSignal,
   pauseSignal,
   REQUEST_MEMO_KEY,
@@ -183,8 +184,9 @@ export interface RunEventMapperOptions {
  * - input_requested, input_received, input_timed_out: the run's input-request markers in its memo
  *   (the prompt and whether an answer was taken are not otherwise in history); input a run could
  *   not use (a signal that is no `{value}`, an approval that is no `{approved}`) makes no event.
- * - message_received, turn_started, turn_finished: `send_message` Updates and `message` signals,
- *   and a conversation's turn markers in its memo.
+ * - message_received, turn_started, turn_finished: `send_message` Updates and the `message`
+ *   signals a conversation takes (an `{input}`; a signal to a run that is no conversation, or with
+ *   no input, is not used and makes no event), and a conversation's turn markers in its memo.
  * - child events: child workflows (agents and nested patterns of a composed run), each a run with
  *   its own events under its workflow id.
  * - A continued-as-new run's own start and close are not shown: to a client it is one run.
@@ -196,6 +198,8 @@ export class RunEventMapper {
   private readonly children = new Map<number, InitiatedChild>();
   private readonly updates = new Map<number, string>();
   private paused = false;
+  /** Whether the run takes messages (its spec's `conversation`): a message signal to any other run is not used. */
+  private conversation = false;
   /** Why the run was asked to cancel: the reason given, or the parent that cancelled it. */
   private cancelReason?: string;
 
@@ -219,7 +223,10 @@ export class RunEventMapper {
   private body(event: HistoryEvent, execution: number): EventBody | undefined {
     const id = int(event.eventId);
     if (event.workflowExecutionStartedEventAttributes) {
-      return execution === 0 ? this.runStarted(event.workflowExecutionStartedEventAttributes) : undefined;
+      const argument = this.decode(event.workflowExecutionStartedEventAttributes.input?.payloads?.[0]);
+      // Every run of a chain carries the spec; a stream may begin after the first run.
+      this.conversation = isRecord(argument) && isRecord(argument.spec) && argument.spec.conversation !== undefined;
+      return execution === 0 ? this.runStarted(argument, event.workflowExecutionStartedEventAttributes) : undefined;
     }
     if (event.activityTaskScheduledEventAttributes) return this.activityScheduled(id, event);
     if (event.activityTaskCompletedEventAttributes) {
@@ -252,8 +259,7 @@ export class RunEventMapper {
     return this.childEvent(id, event) ?? this.closeEvent(event);
   }
 
-  private runStarted(attributes: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes): EventBody {
-    const argument = this.decode(attributes.input?.payloads?.[0]);
+  private runStarted(argument: unknown, attributes: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes): EventBody {
     const spec = isRecord(argument) && isRecord(argument.spec) ? argument.spec : {};
     const parent = attributes.parentWorkflowExecution?.workflowId;
     return {
@@ -319,6 +325,8 @@ export class RunEventMapper {
         this.paused = false;
         return { type: 'resumed', data: {} };
       case messageSignal.name:
+        // As workflows/conversation.ts takes one; a message it logs as not used is no event.
+        if (!this.conversation || !isMessage(this.decode(attributes.input?.payloads?.[0]))) return undefined;
         return { type: 'message_received', data: { via: 'signal' } };
       case closeSignal.name:
         return undefined;

@@ -14,6 +14,7 @@ import { asText } from '../src/patterns/nodes';
 import type { ResolvedConversation } from '../src/spec/schema';
 import {
   closeSignal,
+  isMessage,
   MessageRejection,
   messageSignal,
   Patches,
@@ -324,8 +325,4 @@ export class Conversation {
     if (!this.settings) return;
     upsertMemo({ [TURN_MEMO_KEY]: marker, ...(marker.state === 'finished' && { [USAGE_MEMO_KEY]: this.control.totalUsage() }) });
   }
-}
-
-function isMessage(message: unknown): message is ConversationMessage {
-  return typeof message === 'object' && message !== null && 'input' in message && message.input !== undefined;
 }

@@ -103,6 +103,11 @@ export interface ConversationMessage {
   input: unknown;
 }
 
+/** What a conversation takes as a message (by signal or Update); anything else is not used. */
+export function isMessage(message: unknown): message is ConversationMessage {
+  return typeof message === 'object' && message !== null && 'input' in message && message.input !== undefined;
+}
+
 export interface ChildRunState extends RunState {
   workflowId: string;
   /**

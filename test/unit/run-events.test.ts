@@ -96,6 +96,25 @@ describe('RunEventMapper', () => {
     ]);
   });
 
+  it('reports a message signal only where the run takes it: a conversation, and an {input}', () => {
+    const started = (spec: Record<string, unknown>) =>
+      historyEvent(1, {
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'agentWorkflow' },
+          input: { payloads: [payload({ name: 'chat', spec, input: null })] },
+        },
+      });
+    const messages = [signal(5, 'message', { input: 'hello' }), signal(6, 'message', 'hello'), signal(7, 'message', { text: 'hello' })];
+    const conversation = mapAll([started({ type: 'agent', conversation: { on_message_while_busy: 'queue', idle_timeout_seconds: 60 } }), ...messages]);
+    expect(conversation.filter((e) => e.type === 'message_received').map((e) => [e.id, e.data])).toEqual([['0-5', { via: 'signal' }]]);
+    // A run that answers one question logs every message signal as not used.
+    expect(mapAll([started({ type: 'agent' }), ...messages]).filter((e) => e.type === 'message_received')).toEqual([]);
+    // A stream that begins at a continued run knows from that run's spec.
+    expect(mapAll([started({ type: 'agent', conversation: { on_message_while_busy: 'queue', idle_timeout_seconds: 60 } }), messages[0]], 2)).toMatchObject([
+      { id: '2-5', type: 'message_received' },
+    ]);
+  });
+
   it("reports input requests from the run's markers: what is asked, what was taken, what timed out", () => {
     const events = mapAll([
       memo(4, { input_request: { state: 'requested', requestId: 'approval-1', kind: 'approval', prompt: 'Allow everything-get-env?', tool: 'everything-get-env', args: { name: 'HOME' } } }),
