@@ -248,7 +248,7 @@ function withBudget<S extends ResolvedSpec>(resolved: S, spec: PatternSpec, name
   return budget ? { ...resolved, budget } : resolved;
 }
 
-function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }>): ResolvedLoop {
+function resolveLoop(spec: Extract<PatternSpec, { type: 'agent' | 'swarm' }> | CodeWorkflowEntry): ResolvedLoop {
   return {
     ...conversationOfEntry(spec),
     ...(spec.history_limit_bytes !== DEFAULT_HISTORY_LIMIT_BYTES && { history_limit_bytes: spec.history_limit_bytes }),
@@ -304,7 +304,7 @@ function codeRun(name: string, entry: CodeWorkflowEntry): ResolvedRun {
   return {
     name,
     workflowType: entry.export,
-    spec: { type: 'code', workflow: entry.export, ...(budget && { budget }), ...conversationOfEntry(entry) },
+    spec: { type: 'code', workflow: entry.export, ...(budget && { budget }), ...resolveLoop(entry) },
     description: entry.description,
     ...(entry.input_schema && { inputSchema: entry.input_schema }),
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunBudget } from '../patterns/budget';
-import { budgetFields, conversationFields, type ResolvedConversation } from './schema';
+import { budgetFields, conversationFields, historyLimitFields, type ResolvedConversation } from './schema';
 
 /**
  * A workflow written in TypeScript (contract section 10): a config entry of `type: code` names the
@@ -23,6 +23,8 @@ export const codeWorkflowSchema = z
       .optional(),
     // Only for a workflow made with `{conversation: true}`: the worker refuses the entry otherwise.
     ...conversationFields,
+    // Where a conversation's turns (or the workflow's own run.historyIsLarge()) hand over to a new run.
+    ...historyLimitFields,
     ...budgetFields,
   })
   .strict();
@@ -37,4 +39,6 @@ export interface ResolvedCode {
   budget?: RunBudget;
   /** The entry's `conversation: true` with its settings: the run takes messages (contract section 9). */
   conversation?: ResolvedConversation;
+  /** The entry's `history_limit_bytes` where it is not the default. */
+  history_limit_bytes?: number;
 }

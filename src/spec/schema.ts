@@ -252,9 +252,11 @@ export const conversationFields = {
   idle_timeout_seconds: z.number().positive().describe('A conversation with no message for this long completes').default(86_400),
 };
 
-/** The agent loop and the swarm continue as new at a turn boundary once history passes `history_limit_bytes`. */
-const loopFields = {
-  ...conversationFields,
+/**
+ * The agent loop, the swarm and a code workflow's conversation continue as new at a turn boundary
+ * once history passes `history_limit_bytes`.
+ */
+export const historyLimitFields = {
   history_limit_bytes: z
     .number()
     .int()
@@ -263,6 +265,7 @@ const loopFields = {
     .describe("Continue as new once an execution's history passes this: between turns, between a turn's steps, or while waiting for input")
     .default(DEFAULT_HISTORY_LIMIT_BYTES),
 };
+const loopFields = { ...conversationFields, ...historyLimitFields };
 
 export const agentPatternSchema = z.object({ type: z.literal('agent'), agent: nodeSchema, ...loopFields, ...common }).strict();
 

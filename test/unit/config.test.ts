@@ -715,9 +715,15 @@ workflows:
     conversation: true
     on_message_while_busy: reject
   oneShot: { type: code, module: ./flows/chat.ts, export: chat, idle_timeout_seconds: 60 }
+  longChat: { type: code, module: ./flows/chat.ts, export: chat, conversation: true, history_limit_bytes: 65536 }
 `);
     const chat = resolveRun(config, 'chat');
     expect(chat.spec).toEqual({ type: 'code', workflow: 'chat', conversation: { on_message_while_busy: 'reject', idle_timeout_seconds: 86_400 } });
+    // Where its turns hand over to a new run, as on an agent entry.
+    expect(resolveRun(config, 'longChat').spec).toMatchObject({ history_limit_bytes: 65_536 });
+    expect(configErrorOf(() => load(`${codeConfig}\n  tiny: { type: code, module: ./flows/chat.ts, export: chat, history_limit_bytes: 1000 }\n`)).problems).toEqual([
+      'workflows.tiny.history_limit_bytes: too small: expected number to be >=16384',
+    ]);
     expect(() => checkInput(chat, null)).not.toThrow();
     // Settings without conversation: true tune nothing, as on an agent entry.
     const oneShot = resolveRun(config, 'oneShot');
