@@ -9,7 +9,9 @@
  *     return { id: args.id, status: 'shipped' };
  *   }
  *
- * - `args` is the JSON object the caller (a model's tool call, a router, a parallel branch) passed.
+ * - `args` is the JSON object a model's tool call passed; a function run as a node (a router's
+ *   route, a parallel branch, an orchestrator's step, `run.node({ function }).call(x)`) gets
+ *   `{ input: x }`, its input wrapped so that `args` is an object whatever the input is.
  * - `context.contextVariables` is a copy of the run's swarm context variables: read and change it
  *   freely (or assign a new object); what it holds when the function returns is kept. A function that
  *   throws leaves the run's variables as they were.

@@ -299,7 +299,7 @@ export class Node {
     private readonly expected?: ResolvedNode['kind'],
   ) {}
 
-  /** Runs the node on `input` (text or any JSON): a child workflow for an agent or pattern, an activity for a function. */
+  /** Runs the node on `input` (text or any JSON): a child workflow for an agent or pattern, an activity for a function, whose `args` are `{ input }`. */
   async call(input: unknown, options: CallOptions = {}): Promise<NodeAnswer> {
     const node = await this.resolved();
     const named = options.name ? { ...node, name: options.name } : node;
