@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
+import { callTimeoutText } from './call-timeouts';
 import { preview, type LiveRunEvent } from './run-events';
 import type { RetryingActivity } from './run-view';
 import { failingAttempt, readWorkflowTaskFailure } from './workflow-task';
@@ -23,9 +24,15 @@ export function retryingActivity(pending: readonly PendingActivity[]): RetryingA
     activity: failing.activityType?.name ?? 'activity',
     attempt: failing.attempt ?? 2,
     ...(failing.maximumAttempts ? { maximumAttempts: failing.maximumAttempts } : {}),
-    lastError: failing.lastFailure?.message ?? '',
+    lastError: lastErrorOf(failing),
     ...(next && { nextAttemptAt: next.toISOString() }),
   };
+}
+
+function lastErrorOf(activity: PendingActivity): string {
+  const timeout = activity.lastFailure?.timeoutFailureInfo;
+  const readable = timeout && callTimeoutText(activity.activityType?.name, timeout.timeoutType);
+  return readable || (activity.lastFailure?.message ?? '');
 }
 
 /** How often an open event stream asks Temporal whether a call is being retried, or the workflow task keeps failing. */
