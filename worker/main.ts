@@ -15,7 +15,7 @@ import { createWorker } from './create';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker', config.logger.level);
-  installWorkerRuntime(config);
+  installWorkerRuntime(config, logger);
   const tracing = startTracing(config, 'worker');
   const { address, namespace, task_queue: taskQueue } = config.temporal;
   const connection = await NativeConnection.connect(temporalConnectionSettings(config.temporal));

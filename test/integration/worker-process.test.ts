@@ -204,6 +204,24 @@ test('workers on one task queue share the runs', async () => {
   for (const model of models) expect(provider.requests(model)).toHaveLength(2);
 });
 
+test("a failed attempt is one JSON line of the worker's log, with its error, as every other line is", async () => {
+  await waitForActivityPollers(client, queues.shared, [sharedC.identity, sharedD.identity]);
+  const model = uniqueModel('logged');
+  provider.script(model, [{ status: 503, message: 'overloaded, try later' }, { text: 'fine now' }]);
+  const handle = await startRun(queues.shared, model, 'hello');
+  const result = await awaitFromWorkers([sharedC, sharedD], 'the retried run', handle.result());
+  expect((result as AgentResult).text).toBe('fine now');
+  await withOutputOnFailure([sharedC, sharedD], async () => {
+    const lines = `${sharedC.output()}\n${sharedD.output()}`.split('\n').filter((line) => line.trim() !== '');
+    // The SDK's own console format ("2026-... [WARN] Activity failed {", then the object over many lines) is gone.
+    expect(lines.filter((line) => /\[(WARN|INFO|ERROR)\]/.test(line))).toEqual([]);
+    const failed = lines.filter((line) => line.includes('"Activity failed"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(failed).toEqual([
+      expect.objectContaining({ level: 40, msg: 'Activity failed', activityType: 'llmGenerate', err: expect.objectContaining({ message: expect.stringContaining('overloaded, try later') }) }),
+    ]);
+  });
+});
+
 test('SIGTERM lets the LLM call in flight finish, exits 0, and a successor worker completes the run', async () => {
   const model = uniqueModel('sigterm');
   provider.script(model, [{ text: 'Finished while shutting down.', delayMs: 2000 }]);
