@@ -144,3 +144,23 @@ export class MessageRejectedError extends Error {
     this.name = 'MessageRejectedError';
   }
 }
+
+/**
+ * A message sent with an idempotency key (the API's Idempotency-Key, the MCP tool's message_id)
+ * that a different message to the run already used: Temporal answered with that message's turn and
+ * did not deliver this one.
+ */
+export class IdempotencyKeyReusedError extends Error {
+  readonly code = 'idempotency_key_reused';
+
+  constructor(
+    readonly runId: string,
+    readonly key: string,
+  ) {
+    super(
+      `The idempotency key "${key}" was already used for a different message to run "${runId}", so this message was not sent; ` +
+        'send it with a new key.',
+    );
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   isGrpcCancelledError,
   isGrpcDeadlineError,
@@ -30,10 +30,13 @@ import {
   stateQuery,
   transcriptQuery,
   USAGE_MEMO_KEY,
+  type ConversationMessage,
   type HumanInput,
+  type MessageReceipt,
   type RunState,
 } from '../workflows/definitions';
 import {
+  IdempotencyKeyReusedError,
   InputRejectedError,
   MessageRejectedError,
   NoTranscriptError,
@@ -192,6 +195,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
   );
+}
+
+/** A message's digest: equal inputs have the same one, whatever order their keys came in. */
+function messageDigest(input: unknown): string {
+  // Of {input}, which is JSON text even when input is undefined (a message the run refuses).
+  return createHash('sha256').update(canonicalJson({ input })).digest('hex');
 }
 
 type ExecutionInfo = Pick<
@@ -428,19 +437,26 @@ export class RunsClient {
    * `messageId` makes sending again safe: it is the Update's id, and Temporal takes one Update id
    * once per execution, answering a repeat with the first one's turn (or waiting on it while it is
    * still being delivered), so a retry after a 503 is never a second message. An execution that
-   * continued as new has forgotten the ids of the one before.
+   * continued as new has forgotten the ids of the one before. Temporal answers a repeat without
+   * looking at what it carries, so the message goes with its digest, which the reply echoes: a
+   * reply with another digest is a different message's, and this one was never delivered.
    */
   async sendMessage(runId: string, input: unknown, options: { messageId?: string } = {}): Promise<{ run: Run; turn: number }> {
+    const key = options.messageId;
+    const message: ConversationMessage = { input, ...(key && { digest: messageDigest(input) }) };
     let turn = 0;
     await this.whileOpen(runId, async (handle) => {
+      let receipt: MessageReceipt;
       try {
-        const reply = await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () =>
-          handle.executeUpdate(sendMessageUpdate, { args: [{ input }], ...(options.messageId && { updateId: options.messageId }) }),
+        receipt = await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () =>
+          handle.executeUpdate(sendMessageUpdate, { args: [message], ...(key && { updateId: key }) }),
         );
-        turn = reply.turn;
       } catch (error) {
         throw await this.messageError(runId, error);
       }
+      // A worker on code from before digests answers without one: such a repeat cannot be checked.
+      if (key && receipt.digest !== undefined && receipt.digest !== message.digest) throw new IdempotencyKeyReusedError(runId, key);
+      turn = receipt.turn;
     }, { update: 'message' });
     return { run: await this.get(runId), turn };
   }

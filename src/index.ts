@@ -9,6 +9,7 @@ export { checkInput, listWorkflows, resolveRun, type ResolvedRun } from './confi
 export { connectClient, type TemporalClient } from '../client/connection';
 export { RunsClient, type RunsClientOptions, type StartRunRequest, type StartedRun } from '../client/runs';
 export {
+  IdempotencyKeyReusedError,
   InputRejectedError,
   MessageRejectedError,
   NoTranscriptError,

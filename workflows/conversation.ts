@@ -107,9 +107,13 @@ export class Conversation {
     this.lastTurn = carry?.lastTurn;
     if ('input' in start && !(settings && start.input === null)) this.queue.push({ turn: 1, input: start.input });
 
-    setHandler(sendMessageUpdate, (message) => ({ turn: this.enqueue(message.input) }), {
-      validator: (message) => this.validate(message),
-    });
+    // Echoing the digest needs no patch: replay does not compare an Update's reply with the recorded
+    // one, and the digest comes from the Update's own argument, which history holds.
+    setHandler(
+      sendMessageUpdate,
+      (message) => ({ turn: this.enqueue(message.input), ...(message.digest !== undefined && { digest: message.digest }) }),
+      { validator: (message) => this.validate(message) },
+    );
     setHandler(messageSignal, (message) => {
       // A signal has no one to answer: it is queued whatever the busy policy, or logged when it cannot be.
       if (!this.settings) log.warn('A "message" signal reached a run that is not a conversation; it was not used.');

@@ -101,6 +101,18 @@ export interface FinishedTurn {
 /** A message for a conversation, by signal or Update. */
 export interface ConversationMessage {
   input: unknown;
+  /**
+   * A digest of `input`, sent with an Update whose id is the sender's idempotency key. Temporal
+   * answers an id it has seen with the first Update's reply, whatever the new one carries; the
+   * reply echoes the digest, so the sender can tell a retry from a different message.
+   */
+  digest?: string;
+}
+
+/** The `send_message` Update's reply: the turn, and the message's digest when it came with one. */
+export interface MessageReceipt {
+  turn: number;
+  digest?: string;
 }
 
 /** What a conversation takes as a message (by signal or Update); anything else is not used. */
@@ -125,7 +137,7 @@ export const childStateSignal = defineSignal<[ChildRunState]>('child_state');
 export const stateQuery = defineQuery<RunState>('state');
 /** Contract section 9: a message for a conversation; the Update says which turn it starts or waits for. */
 export const messageSignal = defineSignal<[ConversationMessage]>('message');
-export const sendMessageUpdate = defineUpdate<{ turn: number }, [ConversationMessage]>('send_message');
+export const sendMessageUpdate = defineUpdate<MessageReceipt, [ConversationMessage]>('send_message');
 /** Ends a conversation once its running turn and queued messages are answered. */
 export const closeSignal = defineSignal('close');
 /** Where a run's conversation stands in the store, for the transcript: its head and what is not stored yet. */

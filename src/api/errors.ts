@@ -1,6 +1,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import { errorChain } from '../error-causes';
 import {
+  IdempotencyKeyReusedError,
   InputRejectedError,
   MessageRejectedError,
   NoTranscriptError,
@@ -165,6 +166,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof MessageRejectedError) {
     return new ApiError(error.code === 'invalid_message' ? 400 : 409, error.code, error.message);
   }
+  // 422, as the IETF Idempotency-Key draft has it: the request is well formed, but its key belongs to another one.
+  if (error instanceof IdempotencyKeyReusedError) return new ApiError(422, error.code, error.message);
   if (error instanceof NoTranscriptError) return new ApiError(409, error.code, error.message);
   if (error instanceof WorkerUnavailableError) return new ApiError(503, error.code, error.message);
   if (error instanceof WorkflowTaskFailingError) return new ApiError(503, error.code, error.message);

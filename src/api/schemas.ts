@@ -156,7 +156,10 @@ export const sendMessageHeaders = z.object({
     .min(1)
     .max(200)
     .optional()
-    .describe('Your id for this message: the same key sent again to the same run is the same message (its turn is answered once)'),
+    .describe(
+      'Your id for this message: the same key sent again to the same run with the same input is the same message (its turn is ' +
+        'answered once); with a different input it is refused (idempotency_key_reused) and not delivered',
+    ),
 });
 
 export const sendMessageQuery = z

@@ -75,6 +75,10 @@ async function send(runId: string, input: unknown, wait = 0) {
   return running.api.post(`/runs/${encodeURIComponent(runId)}/messages${wait ? `?wait=${wait}` : ''}`, { input });
 }
 
+async function sendKeyed(runId: string, input: unknown, key: string) {
+  return running.api.request('POST', `/runs/${encodeURIComponent(runId)}/messages`, { json: { input }, headers: { 'idempotency-key': key } });
+}
+
 async function transcript(runId: string, query = '') {
   return running.api.get(`/runs/${encodeURIComponent(runId)}/messages${query}`);
 }
@@ -476,20 +480,43 @@ test('a message sent again with the same Idempotency-Key is the same message: on
   env.provider.script(model, [{ text: 'ready' }, { text: 'Once.' }, { text: 'Twice.' }]);
   const runId = await startConversation('hi', conversationSpec(model));
   await untilStatus(runId, 'idle');
-  const path = `/runs/${encodeURIComponent(runId)}/messages`;
-  const sendKeyed = (input: string, key: string) => running.api.request('POST', path, { json: { input }, headers: { 'idempotency-key': key } });
-  const first = await sendKeyed('only once, please', 'msg-1');
-  const again = await sendKeyed('only once, please', 'msg-1');
+  const first = await sendKeyed(runId, 'only once, please', 'msg-1');
+  const again = await sendKeyed(runId, 'only once, please', 'msg-1');
   expect([first.status, first.body.turn]).toEqual([202, 2]);
   expect([again.status, again.body.turn]).toEqual([202, 2]);
   // Another key is another message.
-  expect((await sendKeyed('and this', 'msg-2')).body.turn).toBe(3);
+  expect((await sendKeyed(runId, 'and this', 'msg-2')).body.turn).toBe(3);
   await eventually(async () => (await runOf(runId)).conversation?.finishedTurns === 3);
-  const users = (await transcript(runId)).body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text);
-  expect(users).toEqual(['hi', 'only once, please', 'and this']);
+  expect(await userMessages(runId)).toEqual(['hi', 'only once, please', 'and this']);
   expect(env.provider.requests(model)).toHaveLength(3);
-  const tooLong = await running.api.request('POST', path, { json: { input: 'x' }, headers: { 'idempotency-key': 'k'.repeat(201) } });
+  const tooLong = await sendKeyed(runId, 'x', 'k'.repeat(201));
   expect([tooLong.status, tooLong.body.error?.code]).toEqual([400, 'invalid_request']);
+  await closeAndWait(runId);
+});
+
+test('an Idempotency-Key sent again with a different message is refused (422), not taken as the first message', async () => {
+  const model = uniqueModel('key-reused');
+  env.provider.script(model, [{ text: 'ready' }, { text: 'Slowly.', delayMs: 1000 }, { text: 'Keys in any order.' }]);
+  const runId = await startConversation('hi', conversationSpec(model));
+  await untilStatus(runId, 'idle');
+  const first = await sendKeyed(runId, 'slow one', 'k1');
+  expect([first.status, first.body.turn]).toEqual([202, 2]);
+  // While the first message's turn still runs, as when a user trial lost the second message.
+  const reused = await sendKeyed(runId, 'different', 'k1');
+  expect([reused.status, reused.body.error?.code]).toEqual([422, 'idempotency_key_reused']);
+  expect(reused.body.error.message).toBe(
+    `The idempotency key "k1" was already used for a different message to run "${runId}", so this message was not sent; send it with a new key.`,
+  );
+  const again = await sendKeyed(runId, 'slow one', 'k1');
+  expect([again.status, again.body.turn]).toEqual([202, 2]);
+  // The same JSON with its keys in another order is the same message.
+  expect((await sendKeyed(runId, { a: 1, b: [{ c: 2, d: 3 }] }, 'k2')).body.turn).toBe(3);
+  const reordered = await sendKeyed(runId, { b: [{ d: 3, c: 2 }], a: 1 }, 'k2');
+  expect([reordered.status, reordered.body.turn]).toEqual([202, 3]);
+  await eventually(async () => (await runOf(runId)).conversation?.finishedTurns === 3);
+  const [hi, slow, json, ...more] = await userMessages(runId);
+  expect([hi, slow, JSON.parse(json), more]).toEqual(['hi', 'slow one', { a: 1, b: [{ c: 2, d: 3 }] }, []]);
+  expect(env.provider.requests(model)).toHaveLength(3);
   await closeAndWait(runId);
 });
 

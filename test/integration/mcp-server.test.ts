@@ -250,6 +250,19 @@ describe('MCP server', () => {
       await callTool(client, 'workflows-cancel', { run_id: asked.body.runId });
     });
 
+    it('send_message with a message_id is the same message sent again, and refused with a different input', async () => {
+      const model = uniqueId('mcp-key');
+      provider.script(model, [{ text: 'Hello.' }, { text: 'Once.' }]);
+      const ran = await callTool(client, 'workflows-run', { name: 'agent', input: 'hi', spec: { conversation: true, ...adhocAgent(model) }, wait_seconds: 20 });
+      const runId: string = ran.body.runId;
+      const first = await callTool(client, 'workflows-send_message', { run_id: runId, input: 'A', message_id: 'm1' });
+      const again = await callTool(client, 'workflows-send_message', { run_id: runId, input: 'A', message_id: 'm1' });
+      expect([first.body.turn, again.body.turn]).toEqual([2, 2]);
+      const reused = await callTool(client, 'workflows-send_message', { run_id: runId, input: 'B', message_id: 'm1' });
+      expect(reused).toMatchObject({ isError: true, body: { error: { code: 'idempotency_key_reused' } } });
+      await callTool(client, 'workflows-close', { run_id: runId });
+    });
+
     it('pauses and resumes a run', async () => {
       const runId = await startPausedRun(uniqueId('mcp-pause'));
       const resumed = await callTool(client, 'workflows-resume', { run_id: runId });

@@ -308,7 +308,7 @@ describe('the API without Temporal', () => {
     // The event stream's 200 describes each SSE message, whose data is a RunEvent.
     const stream = doc.paths['/runs/{runId}/events'].get.responses['200'].content['text/event-stream'].schema;
     expect(JSON.stringify(stream)).toContain('#/components/schemas/RunEvent');
-    expect(Object.keys(doc.paths['/runs/{runId}/messages'].post.responses)).toEqual(expect.arrayContaining(['413', '415']));
+    expect(Object.keys(doc.paths['/runs/{runId}/messages'].post.responses)).toEqual(expect.arrayContaining(['413', '415', '422']));
     expect(doc.components.schemas.Run.properties.status.enum).toContain('waiting_for_input');
     // A run whose workflow task keeps failing says so, and why.
     expect(Object.keys(doc.components.schemas.Run.properties.workflowTaskFailing.properties)).toEqual(['attempt', 'cause', 'message', 'since']);

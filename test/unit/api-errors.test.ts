@@ -1,6 +1,7 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ServiceError } from '@temporalio/client';
 import {
+  IdempotencyKeyReusedError,
   InputRejectedError,
   RunClosedError,
   RunIdInUseError,
@@ -31,6 +32,7 @@ describe('toApiError', () => {
     [new InputRejectedError('nothing_pending', 'The run is not waiting for input.'), 409, 'nothing_pending'],
     [new InputRejectedError('wrong_request_id', 'No pending request has id "x".'), 422, 'wrong_request_id'],
     [new InputRejectedError('invalid_value', 'Send {"approved": true}.'), 422, 'invalid_value'],
+    [new IdempotencyKeyReusedError('r1', 'k1'), 422, 'idempotency_key_reused'],
     [new UnknownWorkflowError('nope'), 404, 'workflow_not_found'],
     [new WorkerUnavailableError('r1'), 503, 'worker_unavailable'],
     [new WorkerUnavailableError('r1', 'message'), 503, 'worker_unavailable'],
