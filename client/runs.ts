@@ -432,8 +432,7 @@ export class RunsClient {
    * Delivers a conversation message through the `send_message` Update, so that a refusal (not a
    * conversation, busy under `reject`, closing) comes back as an answer. Says which turn the
    * message starts or waits for.
-   */
-  /**
+   *
    * `messageId` makes sending again safe: it is the Update's id, and Temporal takes one Update id
    * once per execution, answering a repeat with the first one's turn (or waiting on it while it is
    * still being delivered), so a retry after a 503 is never a second message. An execution that
