@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { callTimeoutText } from './call-timeouts';
+import { callTimeoutText } from '../src/patterns/call-timeouts';
 import { preview, type LiveRunEvent } from './run-events';
 import type { RetryingActivity } from './run-view';
 import { failingAttempt, readWorkflowTaskFailure } from './workflow-task';

@@ -325,7 +325,8 @@ export class RunEventMapper {
         this.paused = false;
         return { type: 'resumed', data: {} };
       case messageSignal.name:
-        // As workflows/conversation.ts takes one; a message it logs as not used is no event.
+        // As workflows/conversation.ts takes one. A signal after the conversation ended is still
+        // counted: only the workflow knows when it ended, and it says so nowhere in history.
         if (!this.conversation || !isMessage(this.decode(attributes.input?.payloads?.[0]))) return undefined;
         return { type: 'message_received', data: { via: 'signal' } };
       case closeSignal.name:

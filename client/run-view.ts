@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { FailureTypes } from '../src/failure-types';
 import { workflowTypeByPattern } from '../src/spec/schema';
-import { callTimeoutText } from './call-timeouts';
 import type { RunState, RunUsage } from '../workflows/definitions';
 
 /**
@@ -279,17 +277,7 @@ export function failureView(error: unknown): RunError {
   const typed = chain.filter((e): e is ApplicationFailure => e instanceof ApplicationFailure && !!e.type).pop();
   const code = typed?.type ? snakeCase(typed.type) : (chain.map(failureKindCode).find(Boolean) ?? 'workflow_failed');
   const messages = chain.map((e) => (e instanceof Error ? e.message : String(e))).filter((m) => m.trim() !== '');
-  // A deadline's own failure says which call, the deadline and what to set (workflows/activities.ts).
-  const timedOut = typed?.type === FailureTypes.CallDeadlineExceeded ? typed.message : timedOutCall(chain);
-  return { code, message: timedOut ?? messages.pop() ?? 'The run failed.' };
-}
-
-/** A call that ran out of time, said with its name and setting rather than Temporal's "activity StartToClose timeout". */
-function timedOutCall(chain: unknown[]): string | undefined {
-  const root = chain[chain.length - 1];
-  const activity = chain.filter((e): e is ActivityFailure => e instanceof ActivityFailure).pop();
-  if (!(root instanceof TimeoutFailure) || !activity) return undefined;
-  return callTimeoutText(activity.activityType, root.timeoutType);
+  return { code, message: messages.pop() ?? 'The run failed.' };
 }
 
 export function runLinks(runId: string, base: RunLinkBase): Run['links'] {

@@ -17,6 +17,8 @@ export const FailureTypes = {
   UnknownFunction: 'UnknownFunction',
   /** A call's attempts together outlasted its configured `deadline_seconds`. */
   CallDeadlineExceeded: 'CallDeadlineExceeded',
+  /** A call's last attempt ran past its timeout, or its worker stopped heartbeating (raised by workflow code, from Temporal's timeout). */
+  CallTimedOut: 'CallTimedOut',
   /** A code workflow named an agent or spec the config cannot resolve. */
   InvalidSpec: 'InvalidSpec',
   /** A code workflow's request for input got no answer within its timeout. */

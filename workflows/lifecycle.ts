@@ -9,8 +9,11 @@ import {
   log,
   patched,
   TemporalFailure,
+  TimeoutFailure,
   WorkflowError,
 } from '@temporalio/workflow';
+import { FailureTypes } from '../src/failure-types';
+import { callTimeoutText } from '../src/patterns/call-timeouts';
 import { Patches } from './definitions';
 import type { RunControl } from './run-control';
 
@@ -72,6 +75,10 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
 
 /** The root cause of a failure, as people read it: its message and its type. */
 export function readableFailure(err: TemporalFailure): ApplicationFailure {
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    const message = callTimeoutText(err.activityType, err.cause.timeoutType);
+    if (message) return ApplicationFailure.create({ message, type: FailureTypes.CallTimedOut, nonRetryable: true });
+  }
   const root = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
   if (root instanceof ApplicationFailure) {
     return ApplicationFailure.create({ message: root.message, type: root.type ?? 'Error', nonRetryable: true });

@@ -15,6 +15,7 @@ const models = {
   writer: `params-writer-${stamp}`,
   writerOnAnthropic: `params-writer-anthropic-${stamp}`,
   hung: `params-hung-${stamp}`,
+  slowTool: `params-slow-tool-${stamp}`,
 };
 
 beforeAll(async () => {
@@ -22,7 +23,13 @@ beforeAll(async () => {
     const servers = mcpServers(fixtureUrl);
     return {
       ...providerConfig(provider),
-      mcp: { servers: { ...servers, fixture: { ...servers!.fixture, calls: { timeout_seconds: 42, max_attempts: 3 } } } },
+      mcp: {
+        servers: {
+          ...servers,
+          fixture: { ...servers!.fixture, calls: { timeout_seconds: 42, max_attempts: 3 } },
+          tight: { ...servers!.fixture, calls: { timeout_seconds: 1, max_attempts: 2, initial_retry_seconds: 1 } },
+        },
+      },
       agents: {
         writer: {
           instruction: 'You write.',
@@ -135,6 +142,24 @@ test('a hung provider: each attempt ends at the agent\'s timeout and the deadlin
   const attempts = env.provider.requests(models.hung);
   expect(attempts.length).toBeGreaterThanOrEqual(2);
   expect(await Promise.all(attempts.map((r) => r.settled))).toEqual(attempts.map(() => 'disconnected'));
+});
+
+test('a tool call whose attempts each run past their timeout fails the run saying which call and what sets that timeout', async () => {
+  env.provider.script(models.slowTool, [{ toolCalls: [{ name: 'tight-slow', arguments: { ms: 10_000 } }] }, { text: 'never' }]);
+  const handle = await env.start('agent', 'be slow', {
+    type: 'agent',
+    agent: { instruction: 'You call tools.', provider: 'openai', model: models.slowTool, servers: ['tight'] },
+  });
+  const failure = await handle.result().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  // Temporal's own words were "activity StartToClose timeout": which call, and what to raise, were nowhere.
+  expect((failure as WorkflowFailedError).cause).toMatchObject({
+    type: 'CallTimedOut',
+    message: "The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)",
+  });
 });
 
 test('bad settings are refused with the key path', async () => {

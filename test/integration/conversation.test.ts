@@ -501,7 +501,7 @@ test('an Idempotency-Key sent again with a different message is refused (422), n
   await untilStatus(runId, 'idle');
   const first = await sendKeyed(runId, 'slow one', 'k1');
   expect([first.status, first.body.turn]).toEqual([202, 2]);
-  // While the first message's turn still runs, as when a user trial lost the second message.
+  // Sent again while the first message's turn still runs, as a client retrying mid-turn would.
   const reused = await sendKeyed(runId, 'different', 'k1');
   expect([reused.status, reused.body.error?.code]).toEqual([422, 'idempotency_key_reused']);
   expect(reused.body.error.message).toBe(

@@ -111,26 +111,6 @@ describe('failureView', () => {
     expect(failureView(workflowFailure(cause))).toEqual({ code, message });
   });
 
-  it('says which call ran out of time and what sets it, where Temporal names only the timeout', () => {
-    const timeout = (type: 'START_TO_CLOSE' | 'HEARTBEAT' | 'SCHEDULE_TO_CLOSE', activityType: string) =>
-      new ActivityFailure('Activity task timed out', activityType, 'act-1', 0 as never, 'worker', new TimeoutFailure(`activity ${type} timeout`, undefined, type));
-    expect(failureView(workflowFailure(timeout('START_TO_CLOSE', 'mcpCallTool')))).toEqual({
-      code: 'timed_out',
-      message: "The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)",
-    });
-    expect(failureView(workflowFailure(timeout('START_TO_CLOSE', 'llmGenerate'))).message).toBe(
-      "The model call ran past its timeout on an attempt (the agent's llm_calls.timeout_seconds)",
-    );
-    expect(failureView(workflowFailure(timeout('HEARTBEAT', 'callFunction'))).message).toMatch(/^The function call stopped reporting from its worker/);
-    // A deadline's failure already explains itself: its message stands.
-    const deadline = ApplicationFailure.create({
-      type: 'CallDeadlineExceeded',
-      message: 'The tool call "calc-add" did not finish within its deadline of 30 s (calls.deadline_seconds)',
-      cause: timeout('SCHEDULE_TO_CLOSE', 'mcpCallTool'),
-    });
-    expect(failureView(workflowFailure(deadline))).toEqual({ code: 'call_deadline_exceeded', message: deadline.message });
-  });
-
   it('falls back to workflow_failed for an untyped failure', () => {
     expect(failureView(workflowFailure(ApplicationFailure.create({ message: 'boom' })))).toEqual({
       code: 'workflow_failed',

@@ -1,0 +1,33 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { readableFailure } from '../../workflows/lifecycle';
+
+/** How a run's failure reads in its Run `error`: the workflow flattens the cause chain into one failure. */
+
+const timedOut = (activityType: string, timeoutType: 'START_TO_CLOSE' | 'HEARTBEAT') =>
+  new ActivityFailure(
+    'Activity task timed out',
+    activityType,
+    'act-1',
+    0 as never,
+    'worker',
+    new TimeoutFailure(`activity ${timeoutType} timeout`, undefined, timeoutType),
+  );
+
+describe('readableFailure', () => {
+  it('says which call ran out of time and what sets its timeout, where Temporal names only the timeout', () => {
+    expect(readableFailure(timedOut('mcpCallTool', 'START_TO_CLOSE'))).toMatchObject({
+      type: 'CallTimedOut',
+      message: "The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)",
+    });
+    expect(readableFailure(timedOut('llmGenerate', 'START_TO_CLOSE')).message).toBe(
+      "The model call ran past its timeout on an attempt (for an agent's own calls, its llm_calls.timeout_seconds)",
+    );
+    expect(readableFailure(timedOut('mcpListTools', 'HEARTBEAT')).message).toMatch(/^Listing tools stopped reporting from its worker \(a heartbeat timeout/);
+  });
+
+  it("keeps an activity's own failure as it was raised", () => {
+    const own = ApplicationFailure.create({ type: 'ProviderRequestRejected', message: 'The model does not exist.' });
+    const failed = new ActivityFailure('Activity task failed', 'llmGenerate', 'act-1', 0 as never, 'worker', own);
+    expect(readableFailure(failed)).toMatchObject({ type: 'ProviderRequestRejected', message: 'The model does not exist.' });
+  });
+});
