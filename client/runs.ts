@@ -435,10 +435,11 @@ export class RunsClient {
    *
    * `messageId` makes sending again safe: it is the Update's id, and Temporal takes one Update id
    * once per execution, answering a repeat with the first one's turn (or waiting on it while it is
-   * still being delivered), so a retry after a 503 is never a second message. An execution that
-   * continued as new has forgotten the ids of the one before. Temporal answers a repeat without
-   * looking at what it carries, so the message goes with its digest, which the reply echoes: a
-   * reply with another digest is a different message's, and this one was never delivered.
+   * still being delivered), so a retry after a 503 is never a second message. A conversation that
+   * continues as new hands on its latest 100 ids, and answers a repeat of one alike. A repeat is
+   * answered without looking at what it carries, so the message goes with its digest, which the
+   * reply echoes: a reply with another digest is a different message's, and this one was never
+   * delivered.
    */
   async sendMessage(runId: string, input: unknown, options: { messageId?: string } = {}): Promise<{ run: Run; turn: number }> {
     const key = options.messageId;

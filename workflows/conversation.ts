@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  currentUpdateInfo,
   isCancellation,
   log,
   patched,
@@ -24,6 +25,7 @@ import {
   type ConversationMessage,
   type ConversationState,
   type FinishedTurn,
+  type MessageReceipt,
   type TurnEnd,
   type TurnMarker,
 } from './definitions';
@@ -59,7 +61,11 @@ export interface ConversationCarry {
   queue: QueuedMessage[];
   closing: boolean;
   lastTurn?: ConversationState['lastTurn'];
+  /** The latest messages sent with a key (their Update's id), oldest first, with their receipts. */
+  messageKeys?: Array<{ id: string } & KeyedReceipt>;
 }
+
+type KeyedReceipt = Required<MessageReceipt>;
 
 export type TurnError = { code: string; message: string };
 
@@ -69,6 +75,13 @@ export type ClosedBy = 'close' | 'idle_timeout';
 
 /** How many finished turns the `state` query remembers, each with its own answer. */
 export const RECENT_TURNS = 10;
+
+/**
+ * How many message keys a conversation hands on when it continues as new, so that a message sent
+ * again with its key is still the same message there. Each is its key, digest and turn in the next
+ * execution's first event: about 130 bytes for a UUID key, 13 KB for all of them.
+ */
+const CARRIED_MESSAGE_KEYS = 100;
 
 export class Conversation {
   private turn: number;
@@ -88,6 +101,12 @@ export class Conversation {
    * carried lastTurn (with the carried latest answer) stands for the turn before.
    */
   private readonly recent: FinishedTurn[] = [];
+  /**
+   * The receipts of the latest CARRIED_MESSAGE_KEYS messages sent with a key, by key, oldest first.
+   * Temporal answers an Update id it has seen with the first reply, but only within one execution:
+   * a key sent again after the run continued as new is answered from here.
+   */
+  private readonly keyed: Map<string, KeyedReceipt>;
   closedBy?: ClosedBy;
 
   /**
@@ -105,15 +124,14 @@ export class Conversation {
     this.queue = [...(carry?.queue ?? [])];
     this.closing = carry?.closing ?? false;
     this.lastTurn = carry?.lastTurn;
+    this.keyed = new Map((carry?.messageKeys ?? []).map(({ id, ...receipt }) => [id, receipt]));
     if ('input' in start && !(settings && start.input === null)) this.queue.push({ turn: 1, input: start.input });
 
     // Echoing the digest needs no patch: replay does not compare an Update's reply with the recorded
-    // one, and the digest comes from the Update's own argument, which history holds.
-    setHandler(
-      sendMessageUpdate,
-      (message) => ({ turn: this.enqueue(message.input), ...(message.digest !== undefined && { digest: message.digest }) }),
-      { validator: (message) => this.validate(message) },
-    );
+    // one, and the digest comes from the Update's own argument, which history holds. Nor do carried
+    // keys: a history from before them carries none, so its Updates are all taken as they were, and
+    // replay does not compare the continue-as-new command's arguments (the carry) with the recorded.
+    setHandler(sendMessageUpdate, (message) => this.receive(message), { validator: (message) => this.validate(message) });
     setHandler(messageSignal, (message) => {
       // A signal has no one to answer: it is queued whatever the busy policy, or logged when it cannot be.
       if (!this.settings) log.warn('A "message" signal reached a run that is not a conversation; it was not used.');
@@ -225,6 +243,7 @@ export class Conversation {
       queue: [...this.queue],
       closing: this.closing,
       ...(this.lastTurn && { lastTurn: this.lastTurn }),
+      ...(this.keyed.size > 0 && { messageKeys: [...this.keyed].map(([id, receipt]) => ({ id, ...receipt })) }),
     };
   }
 
@@ -278,6 +297,8 @@ export class Conversation {
   }
 
   private validate(message: ConversationMessage): void {
+    // Whatever the conversation's state now, as Temporal answers a repeat before any validator runs.
+    if (this.keyed.has(currentUpdateInfo()!.id)) return;
     if (!this.settings) {
       throw ApplicationFailure.create({
         type: MessageRejection.NotAConversation,
@@ -302,6 +323,26 @@ export class Conversation {
         message: `Turn ${this.turn} is still running and this conversation refuses messages meanwhile; send it once the run is idle.`,
       });
     }
+  }
+
+  /**
+   * Queues a message, unless its key came with one to a run before this one. That is answered as
+   * Temporal answers an Update id it has seen, with the first message's turn and digest, so the API
+   * refuses a different message sent with the key (422) as it does within one execution.
+   */
+  private receive(message: ConversationMessage): MessageReceipt {
+    const id = currentUpdateInfo()!.id;
+    const seen = this.keyed.get(id);
+    if (seen) return seen;
+    const turn = this.enqueue(message.input);
+    // Only a message sent with a key has a digest: another's Update id is made up by the client, never sent again.
+    if (message.digest === undefined) return { turn };
+    this.keyed.set(id, { turn, digest: message.digest });
+    if (this.keyed.size > CARRIED_MESSAGE_KEYS) {
+      const [oldest] = this.keyed.keys();
+      this.keyed.delete(oldest);
+    }
+    return { turn, digest: message.digest };
   }
 
   /** Queues a message and returns the turn that will answer it. */

@@ -103,8 +103,9 @@ export interface ConversationMessage {
   input: unknown;
   /**
    * A digest of `input`, sent with an Update whose id is the sender's idempotency key. Temporal
-   * answers an id it has seen with the first Update's reply, whatever the new one carries; the
-   * reply echoes the digest, so the sender can tell a retry from a different message.
+   * answers an id it has seen with the first Update's reply, whatever the new one carries (and a
+   * conversation that continued as new answers its latest keys alike); the reply echoes the
+   * digest, so the sender can tell a retry from a different message.
    */
   digest?: string;
 }

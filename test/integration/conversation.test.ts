@@ -520,6 +520,38 @@ test('an Idempotency-Key sent again with a different message is refused (422), n
   await closeAndWait(runId);
 });
 
+test('an Idempotency-Key outlives continue-as-new: sent again it is its first turn, with a different message it is refused (422)', async () => {
+  const model = uniqueModel('key-can');
+  env.provider.script(model, [
+    { text: 'ready' },
+    ...Array.from({ length: 6 }, (_, i) => [{ toolCalls: [{ name: 'fixture-repeat', arguments: { text: `${i + 2}`, times: 5000 } }] }, { text: `answer ${i + 2}` }]).flat(),
+  ]);
+  const runId = await startConversation('hi', conversationSpec(model, { history_limit_bytes: 16 * 1024 }));
+  const handle = env.worker.client.workflow.getHandle(runId);
+  const first = (await handle.describe()).runId;
+  await untilStatus(runId, 'idle');
+  expect((await sendKeyed(runId, 'only once, please', 'can-key')).body.turn).toBe(2);
+  await eventually(async () => (await runOf(runId)).conversation?.finishedTurns === 2);
+  // Turns with 5 KB tool results pass the 16 KB limit: the run continues as new after one of them.
+  let turn = 2;
+  while ((await handle.describe()).runId === first) {
+    turn++;
+    expect(turn).toBeLessThanOrEqual(7);
+    expect((await send(runId, `turn ${turn}`, 30)).body.turn).toBe(turn);
+  }
+  const calls = env.provider.requests(model).length;
+
+  const again = await sendKeyed(runId, 'only once, please', 'can-key');
+  expect([again.status, again.body.turn]).toEqual([202, 2]);
+  expect((await runOf(runId)).conversation).toMatchObject({ turn, finishedTurns: turn, queuedMessages: 0 });
+  const reused = await sendKeyed(runId, 'something else', 'can-key');
+  expect([reused.status, reused.body.error?.code]).toEqual([422, 'idempotency_key_reused']);
+
+  await closeAndWait(runId);
+  expect(env.provider.requests(model)).toHaveLength(calls);
+  expect((await userMessages(runId)).filter((text) => text === 'only once, please')).toHaveLength(1);
+});
+
 test('pause holds a queued message until resume; approvals work inside a turn', async () => {
   const model = uniqueModel('pause');
   env.provider.script(model, [
