@@ -101,16 +101,30 @@ function unreachableReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function apiErrorMessage(status: number, statusText: string, text: string): string {
+/** The API answered with an error: its status, code and details let a command say it in its own words. */
+export class ApiAnswerError extends CliError {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly details: unknown,
+    message: string,
+  ) {
+    super(ExitCode.ApiError, message);
+    this.name = 'ApiAnswerError';
+  }
+}
+
+function apiError(status: number, statusText: string, text: string): ApiAnswerError {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
     if (typeof body.error?.message === 'string') {
-      return `${body.error.message} (HTTP ${status}${typeof body.error.code === 'string' ? ` ${body.error.code}` : ''})`;
+      const code = typeof body.error.code === 'string' ? body.error.code : undefined;
+      return new ApiAnswerError(status, code, body.error.details, `${body.error.message} (HTTP ${status}${code ? ` ${code}` : ''})`);
     }
   } catch {
     // Not our API's error shape; say what came back instead.
   }
-  return `the API answered HTTP ${status} ${statusText}`.trimEnd();
+  return new ApiAnswerError(status, undefined, undefined, `the API answered HTTP ${status} ${statusText}`.trimEnd());
 }
 
 export class ApiClient {
@@ -209,7 +223,7 @@ export class ApiClient {
       undefined,
       signal,
     );
-    if (!response.ok) throw new CliError(ExitCode.ApiError, apiErrorMessage(response.status, response.statusText, await response.text()));
+    if (!response.ok) throw apiError(response.status, response.statusText, await response.text());
     if (!response.body) return;
     try {
       yield* readSse(response.body);
@@ -228,7 +242,7 @@ export class ApiClient {
     } catch (error) {
       throw new CliError(ExitCode.Unreachable, `lost the connection to ${this.baseUrl}: ${unreachableReason(error)}`);
     }
-    if (!response.ok) throw new CliError(ExitCode.ApiError, apiErrorMessage(response.status, response.statusText, text));
+    if (!response.ok) throw apiError(response.status, response.statusText, text);
     try {
       return { status: response.status, body: JSON.parse(text) as T, text };
     } catch {

@@ -203,7 +203,8 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
       return {
         name,
         workflow: args[0],
-        input: args[1] === undefined ? '' : parseValue(args[1]),
+        // No input is the API's null, which starts a conversation idle; another run is refused with a 400.
+        input: args[1] === undefined ? null : parseValue(args[1]),
         ...(text('id') !== undefined && { id: text('id') }),
         ...(text('spec') !== undefined && { spec: parseSpec(text('spec')!, readText) }),
         wait: values.wait === true,

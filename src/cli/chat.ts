@@ -4,7 +4,7 @@ import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
 import { UsageError, type GlobalOptions } from './args';
-import type { ApiClient, ApiReply } from './api-client';
+import { ApiAnswerError, type ApiClient, type ApiReply } from './api-client';
 import {
   APPROVAL_HINT,
   chatHelp,
@@ -191,7 +191,9 @@ export class ChatSession {
   }
 
   private async attach(runId: string): Promise<void> {
-    const reply = await this.client.run(runId);
+    const reply = await this.client.run(runId).catch((error: unknown) => {
+      throw neitherWorkflowNorRun(error, runId);
+    });
     const run = reply.body;
     this.runId = run.runId;
     if (isClosedRunStatus(run.status)) {
@@ -491,7 +493,10 @@ export class ChatSession {
     else {
       // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
       if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.printAnswer(resultText(run.result));
-      this.note(`Run ${run.runId} ${run.status}.`);
+      // Said only now: a run just started has no state yet to tell a conversation by. One attached
+      // to said so on attaching.
+      const single = this.workflow !== undefined && run.status === 'completed' && !this.wasConversation(run);
+      this.note(single ? `Run ${run.runId} completed: ${run.workflow} is not a conversation, so it answers one message.` : `Run ${run.runId} ${run.status}.`);
       // Lines still waiting would be dropped without a word: a closed run takes no more.
       const unsent = this.lines.filter((line): line is string => line !== END && parseChatLine(line).kind === 'text').length;
       if (unsent > 0) this.note(`${unsent} more line(s) not sent: ${this.whyUnsent(run)}.`);
@@ -499,11 +504,15 @@ export class ChatSession {
     this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
   }
 
-  /** Why a closed run took no more lines. A closed run's view has no `conversation`; its result says whether it was one. */
+  /** A closed run's view has no `conversation`; its result says whether it was one. */
+  private wasConversation(run: Run): boolean {
+    return run.conversation !== undefined || isConversationResult(run.result) || this.closing;
+  }
+
+  /** Why a closed run took no more lines. */
   private whyUnsent(run: Run): string {
     if (run.status !== 'completed') return `the run ${run.status}`;
-    if (run.conversation !== undefined || isConversationResult(run.result) || this.closing) return 'the conversation has closed';
-    return `${run.workflow} answers one question, it is not a conversation`;
+    return this.wasConversation(run) ? 'the conversation has closed' : 'only the first message is answered';
   }
 
   /** Leaves the chat; the conversation stays open for the next one. */
@@ -553,6 +562,15 @@ export class ChatSession {
   private note(text: string): void {
     if (!this.options.json) this.print(text);
   }
+}
+
+/** `chat <name>` takes a name that is no workflow for a run id: one that names neither is said to be neither. */
+function neitherWorkflowNorRun(error: unknown, target: string): unknown {
+  if (!(error instanceof ApiAnswerError) || error.code !== 'run_not_found') return error;
+  return new CliError(
+    ExitCode.ApiError,
+    `chat: no workflow and no run is named "${target}" (mcp-agent workflows lists the workflows, mcp-agent list the runs)`,
+  );
 }
 
 export function chatCommand(client: ApiClient, chat: ChatTarget, options: GlobalOptions): Promise<ExitCode> {

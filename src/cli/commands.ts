@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Run } from '../../client/run-view';
-import type { CliCommand, GlobalOptions } from './args';
-import { ApiClient, type ApiReply, type RunControl } from './api-client';
+import { UsageError, type CliCommand, type GlobalOptions } from './args';
+import { ApiAnswerError, ApiClient, type ApiReply, type RunControl } from './api-client';
 import { chatCommand } from './chat';
 import { CliError, ExitCode } from './exit-codes';
 import { initProject } from './init';
@@ -28,10 +27,6 @@ import type { ReplayOutcome } from '../testing/replay';
  * What each command does. API commands print the API's reply (verbatim with --json) and return
  * their exit code; failures arrive as CliErrors that main turns into a message and a code.
  */
-
-const projectRoot = path.resolve(__dirname, '..', '..');
-/** `.ts` in a checkout (run through tsx), `.js` in the installed package's compiled tree. */
-const moduleExtension = path.extname(__filename);
 
 type Print = (text: string) => void;
 const print: Print = (text) => process.stdout.write(`${text}\n`);
@@ -80,12 +75,30 @@ function eventPrinter(client: ApiClient, runId: string, options: GlobalOptions):
   };
 }
 
+/** Problems the API lists by key path: every one is the input's (`input: ...`, `input.city: ...`). */
+function onlyInputProblems(details: unknown): boolean {
+  return Array.isArray(details) && details.length > 0 && details.every((line) => typeof line === 'string' && /^input\b/.test(line));
+}
+
+/**
+ * `run <name>` without an input sends null, which only a conversation takes (it starts idle): the
+ * API's 400 about the input of any other run (its input_schema's too) is the command line's mistake.
+ */
+function missingInput(error: unknown, workflow: string): unknown {
+  if (!(error instanceof ApiAnswerError) || error.status !== 400 || !onlyInputProblems(error.details)) return error;
+  return new UsageError(`run: missing input: ${workflow} is not a conversation, so it needs one (usage: run <name> [input])`);
+}
+
 async function runCommand(client: ApiClient, command: Extract<CliCommand, { name: 'run' }>, options: GlobalOptions): Promise<ExitCode> {
-  const started = await client.startRun(command.workflow, {
-    input: command.input,
-    ...(command.id !== undefined && { id: command.id }),
-    ...(command.spec !== undefined && { spec: command.spec }),
-  });
+  const started = await client
+    .startRun(command.workflow, {
+      input: command.input,
+      ...(command.id !== undefined && { id: command.id }),
+      ...(command.spec !== undefined && { spec: command.spec }),
+    })
+    .catch((error: unknown) => {
+      throw command.input === null ? missingInput(error, command.workflow) : error;
+    });
   if (!command.wait) {
     printRun(started, options);
     return ExitCode.Ok;
@@ -106,19 +119,14 @@ async function watchCommand(client: ApiClient, runId: string, options: GlobalOpt
   return exitCodeOf(closed.body);
 }
 
-/** Runs a TypeScript entry point of this project in a child process, passing signals on, and exits as it does. */
-function runEntryPoint(entry: string): Promise<number> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, entry)], { stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? (signal ? 1 : 0));
-    });
-  });
+/**
+ * `dev` runs in this process rather than in a child: a process in between would outlive a launcher
+ * killed without passing the signal on, and so hide that loss from the dev process, which stops on
+ * it (src/dev/main.ts). That process ends itself, on a signal or a failure: this never settles.
+ */
+function devCommand(): Promise<number> {
+  require('../dev/main');
+  return new Promise(() => undefined);
 }
 
 /** Two failures whose cause is not the code: a file named other than its run, and a config without the workflow. */
@@ -186,7 +194,7 @@ export async function runCliCommand(
     return ExitCode.Ok;
   }
   if (command.name === 'replay') return replayCommand(command.file, command.runId);
-  if (command.name === 'dev') return runEntryPoint(path.join('src', 'dev', `main${moduleExtension}`));
+  if (command.name === 'dev') return devCommand();
   if (command.name === 'login') {
     // Loaded only here: it reads the config, not the API.
     const { loginCommand } = require('./login') as typeof import('./login');

@@ -6,14 +6,15 @@ Runs and controls agent workflows through the mcp-agent HTTP API.
 
 Commands:
   workflows                         the config's workflows
-  run <name> [input]                start a run of a config workflow, or of a pattern type with --spec
+  run <name> [input]                start a run of a config workflow, or of a pattern type with --spec;
+                                    with no input, a conversation starts idle (others need one)
       --id ID                         the run's id (the same id, input and spec again return the same run)
       --spec JSON|@file               the spec of an ad-hoc run, e.g. '{"agent": {"instruction": "..."}}'
       --wait                          follow the run's events until it closes, then show the result
   status <runId>                    one run
   list                              runs, newest first
-      --status S                      running, paused, waiting_for_input, completed, failed,
-                                      cancelled, terminated or timed_out
+      --status S                      running, paused, waiting_for_input, idle, completed,
+                                      failed, cancelled, terminated or timed_out
       --workflow W                    only runs of this workflow
       --limit N                       at most N runs (default 50)
   pause <runId>                     pause at the next step boundary

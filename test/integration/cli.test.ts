@@ -317,6 +317,22 @@ describe('running', () => {
     expect(readable.stdout).toContain('result    Hello back.\n');
   });
 
+  it('run with no input starts a conversation idle, with no message; another workflow exits 2 saying it needs one, and starts nothing', async () => {
+    const id = unique('idle');
+    expect(json(await cli('run', 'talk', '--id', id, '--json'))).toMatchObject({ runId: id, workflow: 'talk', input: null });
+    await eventually(async () => (await apiRun(id)).status === 'idle');
+    expect((await apiGet(`/runs/${id}/messages`)).messages).toEqual([]);
+    await apiPost(`/runs/${id}/close`);
+
+    const single = unique('no-input');
+    expect(await cli('run', 'calc', '--id', single)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mcp-agent: run: missing input: calc is not a conversation, so it needs one (usage: run <name> [input])\nmcp-agent: see "mcp-agent --help"\n',
+    });
+    expect((await api.get(`/runs/${single}`, { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
+  });
+
   it('reads a spec from a file with --spec @file', async () => {
     const model = unique('m-file');
     env.provider.script(model, [{ text: 'From a file.' }]);
@@ -433,7 +449,7 @@ describe('controlling', () => {
 });
 
 describe('chat', () => {
-  it('says so when a single-question workflow leaves piped lines unsent', async () => {
+  it('says, as its run completes, that a workflow that is not a conversation answers one message, and leaves piped lines unsent', async () => {
     env.provider.script('cli-calc', [{ text: 'It is 42.' }]);
     const id = unique('single');
     const chat = startChat('calc', '--id', id);
@@ -443,8 +459,8 @@ describe('chat', () => {
     expect(result.code).toBe(0);
     expect(chatLines(result.stdout).slice(-3)).toEqual([
       'assistant: It is 42.',
-      `Run ${id} completed.`,
-      '2 more line(s) not sent: calc answers one question, it is not a conversation.',
+      `Run ${id} completed: calc is not a conversation, so it answers one message.`,
+      '2 more line(s) not sent: only the first message is answered.',
     ]);
     // Attaching to it now: closed, in words that read right.
     const attached = startChat(id);
@@ -711,11 +727,11 @@ describe('errors and exit codes', () => {
     const watch = await cli('watch', 'no-such-run');
     expect(watch.code).toBe(3);
     expect(watch.stderr).toContain('(HTTP 404 run_not_found)');
-    // chat takes a name that is no workflow as a run id.
-    expect(await cli('chat', 'no-such-run')).toEqual({
+    // chat takes a name that is no workflow as a run id: one that is neither says so.
+    expect(await cli('chat', 'nosuch')).toEqual({
       code: 3,
       stdout: '',
-      stderr: 'mcp-agent: No run has the id "no-such-run". (HTTP 404 run_not_found)\n',
+      stderr: 'mcp-agent: chat: no workflow and no run is named "nosuch" (mcp-agent workflows lists the workflows, mcp-agent list the runs)\n',
     });
   });
 

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { NotPollingError, waitForPolling } from '../../src/dev/readiness';
 import { freePort, stopProcess } from '../../temporal/dev-server';
 import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
 import { eventually, projectRoot } from '../support/agent-env';
+import { natsServerBinary } from '../support/nats-server';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 
 /**
@@ -17,7 +18,9 @@ import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
  * launcher then uses instead of starting its own): a config with no model provider gets a warning
  * that says what to set; a worker that cannot start stops the launcher with a clear error before
  * the API is started, instead of a "ready" with nobody polling; a port another program holds stops
- * it before anything starts, and the API itself exits on it. And the readiness check itself.
+ * it before anything starts, and the API itself exits on it. Killing npm, which takes the shell it
+ * runs the script in but not the launcher, stops the launcher and everything it started. And the
+ * readiness check itself.
  */
 
 interface DevExit {
@@ -193,6 +196,86 @@ test('the API exits with code 1 and a line naming the port when it cannot listen
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The live processes of a process group, as `pid command line`; a zombie left for its reaper is gone already. */
+function groupProcesses(pgid: number): string[] {
+  const { stdout } = spawnSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  return stdout.split('\n').flatMap((line) => {
+    const [pid, group, stat, ...args] = line.trim().split(/\s+/);
+    return Number(group) === pgid && !stat.startsWith('Z') ? [`${pid} ${args.join(' ')}`] : [];
+  });
+}
+
+const scaffoldScripts = JSON.parse(readFileSync(path.join(projectRoot, 'templates', 'init', 'package.json.template'), 'utf8')) as { scripts: { dev: string } };
+const checkoutScripts = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { dev: string } };
+
+test.each([
+  ['this checkout', checkoutScripts.scripts.dev],
+  ['a scaffolded project', scaffoldScripts.scripts.dev],
+])(
+  'npm run dev of %s (%s), npm killed with SIGTERM: the launcher says why and stops, and Temporal, nats-server, the worker and the API with it',
+  async (_project, script) => {
+    // A project folder where either script runs as it does at home (this checkout's sources and
+    // node_modules, the bin on PATH as a scaffold's node_modules/.bin puts it there), with a config
+    // and a .temporal/ of its own.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-orphan-'));
+    for (const name of ['src', 'node_modules']) symlinkSync(path.join(projectRoot, name), path.join(dir, name));
+    mkdirSync(path.join(dir, 'bin'));
+    symlinkSync(path.join(projectRoot, 'bin', 'mcp-agent.js'), path.join(dir, 'bin', 'mcp-agent'));
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dev-orphan', private: true, scripts: { dev: script } }));
+    writeFileSync(path.join(dir, 'mcp_agent.config.yaml'), stringify({ openai: { api_key: 'x' } }));
+    const apiPort = await freePort();
+    const npm = spawn('npm', ['run', 'dev'], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PATH: `${path.join(dir, 'bin')}${path.delimiter}${process.env.PATH}`,
+        MCP_AGENT_CONFIG: path.join(dir, 'mcp_agent.config.yaml'),
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
+        TEMPORAL_CLI_PATH: process.env.TEMPORAL_TEST_CLI_PATH,
+        NATS_SERVER_PATH: natsServerBinary(),
+        PORT: String(apiPort),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: what is left of the stack is what is left in it.
+      detached: true,
+    });
+    let output = '';
+    npm.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    npm.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually(async () => {
+        if (npm.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
+        return /ready: API at/.test(output) || undefined;
+      }, 120_000);
+      const started = groupProcesses(npm.pid!).join('\n');
+      for (const part of [/temporal server start-dev/, /nats-server/, /worker\/main\.ts/, /src\/api\/main\.ts/]) expect(started).toMatch(part);
+
+      const npmExited = new Promise((resolve) => npm.once('exit', resolve));
+      npm.kill('SIGTERM');
+      await npmExited;
+      await eventually(async () => groupProcesses(npm.pid!).length === 0, 60_000).catch(() => {
+        throw new Error(`still running after npm was killed:\n${groupProcesses(npm.pid!).join('\n')}\n\n${output}`);
+      });
+      expect(output).toMatch(/\[dev +\] the process that started dev \(pid \d+\) is gone\n/);
+      expect(output).toMatch(/\[dev +\] stopping…/);
+      await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+      // Grandchildren may hold the pipes open after npm itself is gone.
+      npm.stdout!.destroy();
+      npm.stderr!.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  240_000,
+);
 
 describe('waiting for a worker to poll', () => {
   let connection: Connection;

@@ -1,5 +1,7 @@
 import { parseCommandLine, parseSpec, parseValue, UsageError } from '../../src/cli/args';
 import { ExitCode } from '../../src/cli/exit-codes';
+import { HELP_TEXT } from '../../src/cli/help';
+import { runStatusSchema } from '../../client/run-view';
 import { apiSettings, defaultApiUrl } from '../../src/cli/settings';
 
 const noFiles = (file: string): string => {
@@ -50,7 +52,10 @@ describe('parseCommandLine', () => {
       options: { api: 'http://api:1', json: true },
     });
     expect(parse('run', 'calc', '{"a": 1}').command).toEqual({ name: 'run', workflow: 'calc', input: { a: 1 }, wait: false });
-    expect(parse('run', 'calc').command).toEqual({ name: 'run', workflow: 'calc', input: '', wait: false });
+  });
+
+  it('sends no input as null, which starts a conversation idle, rather than an empty message', () => {
+    expect(parse('run', 'talk').command).toEqual({ name: 'run', workflow: 'talk', input: null, wait: false });
   });
 
   it('parses chat with a workflow or run id, a first message, --id, and a --spec made a conversation', () => {
@@ -77,6 +82,11 @@ describe('parseCommandLine', () => {
     expect(usageError(['list', '--status', 'done']).message).toContain('--status: must be one of running, paused');
     expect(usageError(['list', '--limit', '0']).message).toContain('--limit: must be a whole number');
     expect(usageError(['list', '--limit', 'ten']).message).toContain('--limit');
+  });
+
+  it('names in the help every status list --status takes, which are the ones the API filters by', () => {
+    const [, statuses] = HELP_TEXT.match(/--status S +([\s\S]*?)\n +--workflow/) ?? [];
+    expect(statuses.split(/[\s,]+/).filter((word) => word !== 'or')).toEqual(runStatusSchema.options);
   });
 
   it('parses input with a JSON or text value and a request id; "--" lets a value start with a dash', () => {
