@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { startScriptedProvider } from '../src/testing/scripted-model';
 import { openStorage } from '../src/storage/open';
@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   }
 
   log('bundling both');
+  // Each round's replay worker would log its state changes, several lines each, between the figures.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const storage = openStorage({ driver: 'file', path: path.join(dir, 'storage'), inline_bytes: 1024, payload_threshold_bytes: 64 * 1024, cache_mb: 8 });
   const bundles: Record<'agent' | 'floor', WorkflowBundle> = {
     agent: await bundleWorkflows(),
