@@ -28,6 +28,7 @@ import { openStorage, type Storage } from '../src/storage/open';
 import { natsDeltaPublisher, type DeltaPublisher } from '../src/streaming/nats';
 import { callMetricsInterceptor } from '../src/telemetry/activity-metrics';
 import { callSpansInterceptor } from '../src/telemetry/call-spans';
+import { sdkLoggerWriting } from '../src/telemetry/runtime';
 import type { Tracing } from '../src/telemetry/tracing';
 import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
@@ -227,12 +228,5 @@ function quietBundlerLogger(logger: Logger | undefined): SdkLogger {
       logger?.debug(fields, message);
     }
   };
-  return {
-    log: write,
-    trace: (message, meta) => write('TRACE', message, meta),
-    debug: (message, meta) => write('DEBUG', message, meta),
-    info: (message, meta) => write('INFO', message, meta),
-    warn: (message, meta) => write('WARN', message, meta),
-    error: (message, meta) => write('ERROR', message, meta),
-  };
+  return sdkLoggerWriting(write);
 }

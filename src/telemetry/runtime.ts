@@ -25,10 +25,14 @@ const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERR
 
 /** The SDK's logger interface on pino; an `error` in the metadata goes where pino's serializer writes its stack. */
 export function sdkLogger(logger: Logger): SdkLogger {
-  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+  return sdkLoggerWriting((level, message, meta) => {
     const { error, ...fields } = meta ?? {};
     logger[levels[level]](error === undefined ? fields : { ...fields, err: error }, message);
-  };
+  });
+}
+
+/** The SDK's logger interface, every level through `write`. */
+export function sdkLoggerWriting(write: (level: LogLevel, message: string, meta?: LogMetadata) => void): SdkLogger {
   return {
     log: write,
     trace: (message, meta) => write('TRACE', message, meta),
