@@ -78,10 +78,19 @@ export const RECENT_TURNS = 10;
 
 /**
  * How many message keys a conversation hands on when it continues as new, so that a message sent
- * again with its key is still the same message there. Each is its key, digest and turn in the next
- * execution's first event: about 130 bytes for a UUID key, 13 KB for all of them.
+ * again with its key is still the same message there, and how many bytes of them: each is its key,
+ * digest and turn in the next execution's first event, about 140 bytes for a UUID key and 300 for
+ * the longest key the API takes (200 characters): the newest 100 UUID keys fit, or about 50 of
+ * the longest.
  */
 const CARRIED_MESSAGE_KEYS = 100;
+const CARRIED_KEY_BYTES = 16 * 1024;
+
+function carriedBytes(keyed: Map<string, KeyedReceipt>): number {
+  let bytes = 0;
+  for (const [id, receipt] of keyed) bytes += id.length + receipt.digest.length + 40;
+  return bytes;
+}
 
 export class Conversation {
   private turn: number;
@@ -102,7 +111,7 @@ export class Conversation {
    */
   private readonly recent: FinishedTurn[] = [];
   /**
-   * The receipts of the latest CARRIED_MESSAGE_KEYS messages sent with a key, by key, oldest first.
+   * The receipts of the latest messages sent with a key (CARRIED_MESSAGE_KEYS, CARRIED_KEY_BYTES), by key, oldest first.
    * Temporal answers an Update id it has seen with the first reply, but only within one execution:
    * a key sent again after the run continued as new is answered from here.
    */
@@ -338,7 +347,7 @@ export class Conversation {
     // Only a message sent with a key has a digest: another's Update id is made up by the client, never sent again.
     if (message.digest === undefined) return { turn };
     this.keyed.set(id, { turn, digest: message.digest });
-    if (this.keyed.size > CARRIED_MESSAGE_KEYS) {
+    while (this.keyed.size > CARRIED_MESSAGE_KEYS || carriedBytes(this.keyed) > CARRIED_KEY_BYTES) {
       const [oldest] = this.keyed.keys();
       this.keyed.delete(oldest);
     }

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ChildWorkflowFailure,
   ContinueAsNew,
   isCancellation,
   LocalActivityDoBackoff,
@@ -73,8 +74,15 @@ export async function runToCompletion<T>(control: RunControl, body: () => Promis
   }
 }
 
-/** The root cause of a failure, as people read it: its message and its type. */
-export function readableFailure(err: TemporalFailure): ApplicationFailure {
+/**
+ * The root cause of a failure, as people read it: its message and its type, past the wrappers (a
+ * child run's failure is already its own root cause, flattened so). The run's failure is all the
+ * API sees, so a call's timeout is said here, with the call and its setting, where Temporal's own
+ * words ("activity StartToClose timeout") name neither.
+ */
+export function readableFailure(failure: TemporalFailure): ApplicationFailure {
+  let err = failure;
+  while (err instanceof ChildWorkflowFailure && err.cause instanceof TemporalFailure) err = err.cause;
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
     const message = callTimeoutText(err.activityType, err.cause.timeoutType);
     if (message) return ApplicationFailure.create({ message, type: FailureTypes.CallTimedOut, nonRetryable: true });

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
 import {
   branchesByName,
   branchesText,
@@ -8,7 +8,7 @@ import {
   nodeFailureMessage,
 } from '../src/patterns/parallel';
 import type { ResolvedParallel } from '../src/spec/schema';
-import { workflow, type RunContext, type RunUsage } from '../src/workflow';
+import { readableFailure, workflow, type RunContext, type RunUsage } from '../src/workflow';
 
 export interface ParallelResult {
   /** The fan-in's answer; without a fan-in, every branch's answer under a header naming it. */
@@ -51,20 +51,7 @@ async function failingAs<T>(part: 'Branch' | 'Fan-in', name: string, work: Promi
     return await work;
   } catch (err) {
     if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
-    const cause = innermostCause(err);
-    throw ApplicationFailure.create({
-      message: nodeFailureMessage(part, name, cause.message),
-      type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause.name,
-      nonRetryable: true,
-    });
+    const cause = readableFailure(err);
+    throw ApplicationFailure.create({ message: nodeFailureMessage(part, name, cause.message), type: cause.type ?? 'Error', nonRetryable: true });
   }
-}
-
-/** Past the child-workflow and activity wrappers to the failure that says what went wrong. */
-function innermostCause(err: TemporalFailure): TemporalFailure {
-  let current = err;
-  while ((current instanceof ChildWorkflowFailure || current instanceof ActivityFailure) && current.cause instanceof TemporalFailure) {
-    current = current.cause;
-  }
-  return current;
 }

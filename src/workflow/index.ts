@@ -25,6 +25,7 @@ export { toolSet, type ListedTools, type ToolSet } from './tool-set';
 export { InternedValue } from '../conversation/interned';
 // A tool loop's vocabulary: input waits a continued run picks up, why a call stopped, what a turn is.
 export { InputDeferred } from '../../workflows/run-control';
+export { readableFailure } from '../../workflows/lifecycle';
 export { stopReason, type LoopFace, type TurnAnswer, type TurnLoop } from '../../workflows/turns';
 export type { DeferredCall, ToolCallOutcome, ToolCallScope } from '../../workflows/tool-calls';
 export type { TurnLabel } from '../../workflows/llm-turn';

@@ -1,9 +1,9 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TimeoutFailure } from '@temporalio/common';
 import { readableFailure } from '../../workflows/lifecycle';
 
 /** How a run's failure reads in its Run `error`: the workflow flattens the cause chain into one failure. */
 
-const timedOut = (activityType: string, timeoutType: 'START_TO_CLOSE' | 'HEARTBEAT') =>
+const timedOut = (activityType: string, timeoutType: 'START_TO_CLOSE' | 'HEARTBEAT' | 'SCHEDULE_TO_CLOSE') =>
   new ActivityFailure(
     'Activity task timed out',
     activityType,
@@ -23,6 +23,17 @@ describe('readableFailure', () => {
       "The model call ran past its timeout on an attempt (for an agent's own calls, its llm_calls.timeout_seconds)",
     );
     expect(readableFailure(timedOut('mcpListTools', 'HEARTBEAT')).message).toMatch(/^Listing tools stopped reporting from its worker \(a heartbeat timeout/);
+    expect(readableFailure(timedOut('mcpReadResource', 'SCHEDULE_TO_CLOSE')).message).toBe(
+      "Reading a resource did not finish within its deadline (the MCP server's calls.deadline_seconds)",
+    );
+  });
+
+  it("reads a child run's failure as the child said it, however deep", () => {
+    const child = (cause: Error) => new ChildWorkflowFailure('default', { workflowId: 'w-1', runId: 'r-1' }, 'agentWorkflow', 0 as never, cause);
+    // What a child's own run ended with: already flattened by its runToCompletion.
+    const own = ApplicationFailure.create({ type: 'CallTimedOut', message: 'The tool call ran past its timeout on an attempt' });
+    expect(readableFailure(child(child(own)))).toMatchObject({ type: 'CallTimedOut', message: own.message });
+    expect(readableFailure(child(timedOut('mcpCallTool', 'START_TO_CLOSE')))).toMatchObject({ type: 'CallTimedOut' });
   });
 
   it("keeps an activity's own failure as it was raised", () => {
