@@ -1,3 +1,5 @@
+// First, so that the parent pid is read before anything else loads (see there).
+import { startedBy } from './started-by';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,14 @@ const devLabel = label('dev');
 const say = (line: string) => process.stdout.write(`${devLabel} ${line}\n`);
 const warn = (line: string) => process.stderr.write(`${devLabel} warning: ${line}\n`);
 const fail = (line: string) => process.stderr.write(`${devLabel} error: ${line}\n`);
+
+// Output whose reader is gone (a closed pipe: npm killed, `| head`) must not crash this process
+// part-way through stopping its children: lines are dropped from then on. Any other error still throws.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 function hostPort(address: string): { ip: string; port: number } {
   const [host, port] = address.split(':');
@@ -76,21 +86,24 @@ async function stopAll(code: number): Promise<void> {
 }
 
 /**
- * `npm run dev` stopped with SIGTERM to npm (a CI job's timeout, a process manager) ends npm, but
- * the `sh -c` npm runs this under does not pass the signal on: this process is reparented, and would
- * keep the whole stack running with nobody left to stop it. So the process that started this one
- * going away stops it as SIGTERM does. Started from a shell, that is the shell, which stays. Nothing
- * may sit between that `sh` and this process, or it would be the one reparented: hence `node --import
- * tsx` in the npm script rather than the tsx launcher, and `mcp-agent dev` loading this module into
- * the CLI's own process.
+ * `npm run dev` (or `npx mcp-agent dev`) stopped with SIGTERM to npm alone (a process manager, a CI
+ * job) ends npm, but the `sh -c` npm runs this under does not pass the signal on where sh is dash:
+ * this process is reparented, and would keep the whole stack running with nobody left to stop it.
+ * So when npm started this process (npm_lifecycle_event is set under `npm run` and `npx` alike),
+ * the process that started it going away stops it as SIGTERM does. Launched otherwise (from a
+ * shell, `nohup mcp-agent dev &`), it keeps running after its parent exits, as any program does.
+ * Nothing may sit between that `sh` and this process, or it would be the one reparented: hence
+ * `node --import tsx` in the npm script rather than the tsx launcher, and `mcp-agent dev` loading
+ * this module into the CLI's own process. On Windows a parent pid does not change when the parent
+ * exits, so this never fires there.
  */
 function stopWhenOrphaned(): void {
-  const parent = process.ppid;
+  if (!process.env.npm_lifecycle_event) return;
   const timer = setInterval(() => {
     // Ctrl-C reaches the whole process group, the shell too: stopping already, this would only muddle why.
-    if (process.ppid === parent || stopping) return;
+    if (process.ppid === startedBy || stopping) return;
     clearInterval(timer);
-    say(`the process that started dev (pid ${parent}) is gone`);
+    say(`the process that started dev (pid ${startedBy}) is gone`);
     void stopAll(0);
   }, 1000);
   timer.unref();

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { NotPollingError, waitForPolling } from '../../src/dev/readiness';
@@ -19,9 +20,13 @@ import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
  * that says what to set; a worker that cannot start stops the launcher with a clear error before
  * the API is started, instead of a "ready" with nobody polling; a port another program holds stops
  * it before anything starts, and the API itself exits on it. Killing npm, which takes the shell it
- * runs the script in but not the launcher, stops the launcher and everything it started. And the
+ * runs the script in (where sh is dash) but not the launcher, stops the launcher and everything it
+ * started; a launcher started directly outlives the shell that started it. And the
  * readiness check itself.
  */
+
+/** The launcher as `npm run dev` runs it, `node --import tsx`, with tsx resolved here since the cwd has none. */
+const devArgs = ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(projectRoot, 'src', 'dev', 'main.ts')];
 
 interface DevExit {
   code: number | null;
@@ -33,7 +38,7 @@ function runDev(configFile: string, env: NodeJS.ProcessEnv): Promise<DevExit> {
   for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEMPORAL_NAMESPACE']) {
     delete childEnv[name];
   }
-  const dev = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, 'src', 'dev', 'main.ts')], {
+  const dev = spawn(process.execPath, devArgs, {
     cwd: path.dirname(configFile),
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +61,7 @@ test('with no provider configured, the demo model answers the shipped calc workf
     LOG_LEVEL: 'warn',
   };
   for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEMPORAL_NAMESPACE']) delete childEnv[name];
-  const dev = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(projectRoot, 'src', 'dev', 'main.ts')], {
+  const dev = spawn(process.execPath, devArgs, {
     cwd: workDir,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -213,7 +218,7 @@ test.each([
   ['this checkout', checkoutScripts.scripts.dev],
   ['a scaffolded project', scaffoldScripts.scripts.dev],
 ])(
-  'npm run dev of %s (%s), npm killed with SIGTERM: the launcher says why and stops, and Temporal, nats-server, the worker and the API with it',
+  'npm run dev of %s (%s), npm killed with SIGTERM: the launcher stops, and Temporal, nats-server, the worker and the API with it',
   async (_project, script) => {
     // A project folder where either script runs as it does at home (this checkout's sources and
     // node_modules, the bin on PATH as a scaffold's node_modules/.bin puts it there), with a config
@@ -259,8 +264,9 @@ test.each([
       await eventually(async () => groupProcesses(npm.pid!).length === 0, 60_000).catch(() => {
         throw new Error(`still running after npm was killed:\n${groupProcesses(npm.pid!).join('\n')}\n\n${output}`);
       });
-      expect(output).toMatch(/\[dev +\] the process that started dev \(pid \d+\) is gone\n/);
-      expect(output).toMatch(/\[dev +\] stopping…/);
+      // Where sh is dash, npm's signal stops at its `sh -c` and the launcher notices it is orphaned;
+      // where sh execs the command (bash), the launcher gets the SIGTERM itself and just stops.
+      expect(output).toMatch(/\[dev +\] (the process that started dev \(pid \d+\) is gone|stopping…)\n/);
       await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
     } finally {
       try {
@@ -276,6 +282,48 @@ test.each([
   },
   240_000,
 );
+
+test('dev launched directly (as with `nohup mcp-agent dev &`) outlives the shell that started it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-agent-dev-nohup-'));
+  const apiPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MCP_AGENT_CONFIG: path.join(dir, 'mcp_agent.config.yaml'),
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('dev-nohup'),
+    NATS_SERVER_PATH: natsServerBinary(),
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    LOG_LEVEL: 'warn',
+  };
+  // Not started by npm: this suite runs under npx, whose variables would say otherwise.
+  for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
+  writeFileSync(env.MCP_AGENT_CONFIG!, stringify({ openai: { api_key: 'x' } }));
+  const log = path.join(dir, 'dev.log');
+  // A shell that starts dev in the background and exits once it is ready (or gone): dev is reparented.
+  const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+  const script =
+    `${[process.execPath, ...devArgs].map(quote).join(' ')} >${quote(log)} 2>&1 </dev/null & ` +
+    `while kill -0 $! 2>/dev/null && ! grep -q 'ready: API at' ${quote(log)}; do sleep 0.2; done`;
+  const shell = spawn('sh', ['-c', script], { cwd: dir, env, stdio: 'ignore', detached: true });
+  const output = () => readFileSync(log, 'utf8');
+  try {
+    await new Promise((resolve) => shell.once('exit', resolve));
+    expect(output()).toMatch(/ready: API at/);
+    // Well past the orphan check's one-second tick.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(output()).not.toMatch(/is gone|stopping…/);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/health`)).status).toBe(200);
+  } finally {
+    try {
+      process.kill(-shell.pid!, 'SIGTERM');
+    } catch {
+      // The group is gone already.
+    }
+    await eventually(async () => groupProcesses(shell.pid!).length === 0, 60_000).catch(() => process.kill(-shell.pid!, 'SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
 
 describe('waiting for a worker to poll', () => {
   let connection: Connection;
