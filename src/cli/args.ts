@@ -26,7 +26,7 @@ export type CliCommand =
   | { name: 'help' }
   | { name: 'version' }
   | { name: 'workflows' }
-  | { name: 'run'; workflow: string; input: unknown; id?: string; spec?: Record<string, unknown>; wait: boolean }
+  | { name: 'run'; workflow: string; input: unknown; inputOmitted?: true; id?: string; spec?: Record<string, unknown>; wait: boolean }
   | { name: 'status'; runId: string }
   | { name: 'list'; status?: RunViewStatus; workflow?: string; limit?: number }
   | { name: 'pause' | 'resume'; runId: string }
@@ -205,6 +205,8 @@ function buildCommand(name: CommandName, args: string[], values: OptionValues, r
         workflow: args[0],
         // No input is the API's null, which starts a conversation idle; another run is refused with a 400.
         input: args[1] === undefined ? null : parseValue(args[1]),
+        // Told apart from an explicit `null`, which the user gave and the API judges.
+        ...(args[1] === undefined && { inputOmitted: true as const }),
         ...(text('id') !== undefined && { id: text('id') }),
         ...(text('spec') !== undefined && { spec: parseSpec(text('spec')!, readText) }),
         wait: values.wait === true,

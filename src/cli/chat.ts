@@ -3,6 +3,7 @@ import { alreadyClosed } from '../../client/run-errors';
 import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { closingRunEventTypes } from '../../client/run-events';
 import type { PendingInput } from '../../workflows/definitions';
+import { workflowTypeByPattern } from '../spec/constants';
 import { UsageError, type GlobalOptions } from './args';
 import { ApiAnswerError, type ApiClient, type ApiReply } from './api-client';
 import {
@@ -106,10 +107,8 @@ const controlNotes = {
   resume: 'Resume requested.',
 } as const;
 
-/** A conversation's result says how many turns it had; a single question's does not. */
-function isConversationResult(result: unknown): boolean {
-  return typeof (result as { turns?: unknown } | null)?.turns === 'number';
-}
+/** Events only a conversation writes. */
+const CONVERSATION_EVENTS: ReadonlySet<string> = new Set(['message_received', 'turn_started', 'turn_finished']);
 
 export class ChatSession {
   private readonly inbox = new Inbox<InboxItem>();
@@ -131,6 +130,11 @@ export class ChatSession {
   /** Turns this chat started, whose turn_started would only repeat what the user typed. */
   private readonly ownTurns = new Set<number>();
   private closing = false;
+  /**
+   * The run showed itself a conversation while open (its Run's `conversation`, a turn event). A
+   * closed run's view tells it no more, and its result's shape does not either.
+   */
+  private sawConversation = false;
   private paused = false;
   /** Attached: the stream replays the run from its start; events up to this turn's end are old. */
   private quietUntilTurn?: number;
@@ -202,6 +206,7 @@ export class ChatSession {
       return;
     }
     const conversation = run.conversation;
+    if (conversation) this.sawConversation = true;
     if (this.options.json) this.print(reply.text);
     else {
       const where = conversation ? `, turn ${conversation.turn}` : ', not a conversation';
@@ -359,6 +364,7 @@ export class ChatSession {
   }
 
   private async onEvent(event: StreamedEvent): Promise<void> {
+    if (CONVERSATION_EVENTS.has(event.name)) this.sawConversation = true;
     if (this.quietUntilTurn !== undefined) {
       const turn = turnData.safeParse(event.data);
       if (event.name === 'turn_finished' && turn.success && turn.data.turn >= this.quietUntilTurn) this.quietUntilTurn = undefined;
@@ -464,6 +470,7 @@ export class ChatSession {
     } else {
       // The Run's result is the latest answer, in full (the event has its start only).
       const reply = await this.client.run(this.runId!);
+      if (reply.body.conversation) this.sawConversation = true;
       const latest = reply.body.conversation?.finishedTurns === turn && reply.body.result !== undefined;
       if (this.options.json) this.print(reply.text);
       else this.printAnswer(latest ? resultText(reply.body.result) : (text ?? ''), outcome);
@@ -492,7 +499,7 @@ export class ChatSession {
     if (this.options.json) this.print(reply.text);
     else {
       // A conversation's answers were shown turn by turn; a single question's answer comes with its end.
-      if (run.status === 'completed' && run.result !== undefined && !isConversationResult(run.result)) this.printAnswer(resultText(run.result));
+      if (run.status === 'completed' && run.result !== undefined && !this.wasConversation(run)) this.printAnswer(resultText(run.result));
       // Said only now: a run just started has no state yet to tell a conversation by. One attached
       // to said so on attaching.
       const single = this.workflow !== undefined && run.status === 'completed' && !this.wasConversation(run);
@@ -504,9 +511,9 @@ export class ChatSession {
     this.exitCode = run.status === 'completed' ? ExitCode.Ok : ExitCode.RunUnsuccessful;
   }
 
-  /** A closed run's view has no `conversation`; its result says whether it was one. */
+  /** A closed run's view has no `conversation`: what the chat saw while it was open says whether it was one. */
   private wasConversation(run: Run): boolean {
-    return run.conversation !== undefined || isConversationResult(run.result) || this.closing;
+    return run.conversation !== undefined || this.sawConversation || this.closing;
   }
 
   /** Why a closed run took no more lines. */
@@ -564,9 +571,15 @@ export class ChatSession {
   }
 }
 
-/** `chat <name>` takes a name that is no workflow for a run id: one that names neither is said to be neither. */
+/**
+ * `chat <name>` takes a name that is no workflow for a run id: one that names neither is said to be
+ * neither, and a pattern type (which runs only with a spec) to want --spec.
+ */
 function neitherWorkflowNorRun(error: unknown, target: string): unknown {
   if (!(error instanceof ApiAnswerError) || error.code !== 'run_not_found') return error;
+  if (Object.hasOwn(workflowTypeByPattern, target)) {
+    return new CliError(ExitCode.ApiError, `chat: "${target}" is a pattern type, which runs only with a spec: add --spec JSON|@file (and no run is named "${target}")`);
+  }
   return new CliError(
     ExitCode.ApiError,
     `chat: no workflow and no run is named "${target}" (mcp-agent workflows lists the workflows, mcp-agent list the runs)`,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Run } from '../../client/run-view';
+import { isClosedRunStatus, type Run } from '../../client/run-view';
 import { UsageError, type CliCommand, type GlobalOptions } from './args';
 import { ApiAnswerError, ApiClient, type ApiReply, type RunControl } from './api-client';
 import { chatCommand } from './chat';
@@ -82,10 +82,12 @@ function onlyInputProblems(details: unknown): boolean {
 
 /**
  * `run <name>` without an input sends null, which only a conversation takes (it starts idle): the
- * API's 400 about the input of any other run (its input_schema's too) is the command line's mistake.
+ * API's 400 about that input (invalid_spec, or invalid_input against an input_schema) is the
+ * command line's mistake.
  */
 function missingInput(error: unknown, workflow: string): unknown {
-  if (!(error instanceof ApiAnswerError) || error.status !== 400 || !onlyInputProblems(error.details)) return error;
+  if (!(error instanceof ApiAnswerError) || error.status !== 400) return error;
+  if ((error.code !== 'invalid_spec' && error.code !== 'invalid_input') || !onlyInputProblems(error.details)) return error;
   return new UsageError(`run: missing input: ${workflow} is not a conversation, so it needs one (usage: run <name> [input])`);
 }
 
@@ -97,10 +99,17 @@ async function runCommand(client: ApiClient, command: Extract<CliCommand, { name
       ...(command.spec !== undefined && { spec: command.spec }),
     })
     .catch((error: unknown) => {
-      throw command.input === null ? missingInput(error, command.workflow) : error;
+      throw command.inputOmitted ? missingInput(error, command.workflow) : error;
     });
-  if (!command.wait) {
+  // The API takes no input only from a conversation, which starts idle: no turn runs, so --wait
+  // would wait for a turn_finished that never comes. (Just started, it may still show as running.)
+  const idleStart = command.inputOmitted === true && !isClosedRunStatus(started.body.status);
+  if (!command.wait || idleStart) {
     printRun(started, options);
+    if (idleStart && !options.json) {
+      const runId = started.body.runId;
+      print(`\n${runId} waits for its first message: mcp-agent chat ${runId}, or POST /runs/${runId}/messages.`);
+    }
     return ExitCode.Ok;
   }
   const runId = started.body.runId;

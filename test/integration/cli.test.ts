@@ -121,10 +121,13 @@ function configFor(fixtureUrl: string, openaiBaseUrl: string): ConfigInput {
     agents: {
       calculator: { instruction: 'You add numbers.', model: 'cli-calc', servers: ['everything'] },
       talker: { instruction: 'You talk and add numbers.', model: 'cli-talk', servers: ['everything'] },
+      swarmer: { instruction: 'You answer as a swarm.', model: 'cli-swarm' },
     },
     workflows: {
       calc: { type: 'agent', agent: 'calculator', description: 'Adds numbers' },
       talk: { type: 'agent', agent: 'talker', conversation: true, description: 'Talks' },
+      // A swarm's result has a `turns` (its LLM calls) even when it is no conversation.
+      crowd: { type: 'swarm', agents: ['swarmer'], description: 'Swarms' },
     },
     api: { tokens: [TOKEN] },
   };
@@ -162,11 +165,12 @@ describe('reading', () => {
   it('lists the workflows as columns, or as the API JSON', async () => {
     const readable = await cli('workflows');
     expect(readable).toMatchObject({ code: 0, stderr: '' });
-    expect(readable.stdout).toBe('NAME  TYPE   DESCRIPTION\ncalc  agent  Adds numbers\ntalk  agent  Talks\n');
+    expect(readable.stdout).toBe('NAME   TYPE   DESCRIPTION\ncalc   agent  Adds numbers\ntalk   agent  Talks\ncrowd  swarm  Swarms\n');
     expect(json(await cli('workflows', '--json'))).toEqual({
       workflows: [
         { name: 'calc', type: 'agent', description: 'Adds numbers' },
         { name: 'talk', type: 'agent', description: 'Talks' },
+        { name: 'crowd', type: 'swarm', description: 'Swarms' },
       ],
     });
   });
@@ -317,12 +321,30 @@ describe('running', () => {
     expect(readable.stdout).toContain('result    Hello back.\n');
   });
 
-  it('run with no input starts a conversation idle, with no message; another workflow exits 2 saying it needs one, and starts nothing', async () => {
+  it('run with no input starts a conversation idle, with no message, and --wait returns at once; another workflow exits 2 saying it needs one, and starts nothing', async () => {
     const id = unique('idle');
     expect(json(await cli('run', 'talk', '--id', id, '--json'))).toMatchObject({ runId: id, workflow: 'talk', input: null });
     await eventually(async () => (await apiRun(id)).status === 'idle');
     expect((await apiGet(`/runs/${id}/messages`)).messages).toEqual([]);
     await apiPost(`/runs/${id}/close`);
+
+    // --wait has no turn to wait for: it prints the Run at once, leaving the conversation idle.
+    const waited = unique('idle-wait');
+    expect(json(await cli('run', 'talk', '--id', waited, '--wait', '--json'))).toMatchObject({ runId: waited, workflow: 'talk', input: null });
+    const readable = unique('idle-wait');
+    const shown = await cli('run', 'talk', '--id', readable, '--wait');
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toContain(`\n${readable} waits for its first message: mcp-agent chat ${readable}, or POST /runs/${readable}/messages.\n`);
+    for (const runId of [waited, readable]) {
+      await eventually(async () => (await apiRun(runId)).status === 'idle');
+      await apiPost(`/runs/${runId}/close`);
+    }
+
+    // An explicit null is an input the user gave: the API's answer, not a missing one.
+    const explicit = await cli('run', 'calc', 'null');
+    expect(explicit.code).toBe(3);
+    expect(explicit.stderr).toContain('(HTTP 400 invalid_spec)');
+    expect(explicit.stderr).not.toContain('missing input');
 
     const single = unique('no-input');
     expect(await cli('run', 'calc', '--id', single)).toEqual({
@@ -468,6 +490,21 @@ describe('chat', () => {
     const closed = await attached.done;
     expect(closed.code).toBe(0);
     expect(closed.stdout.split('\n')[0]).toBe(`${id} has already completed: there is nothing to chat with.`);
+  });
+
+  it('tells a swarm that answers one message from a conversation by what the chat saw, not by its result', async () => {
+    env.provider.script('cli-swarm', [{ text: 'The swarm says 42.' }]);
+    const id = unique('swarm');
+    const chat = startChat('crowd', '--id', id);
+    chat.type('2+40', 'and again?');
+    chat.end();
+    const result = await chat.done;
+    expect(result.code).toBe(0);
+    expect(chatLines(result.stdout).slice(-3)).toEqual([
+      'assistant: The swarm says 42.',
+      `Run ${id} completed: crowd is not a conversation, so it answers one message.`,
+      '1 more line(s) not sent: only the first message is answered.',
+    ]);
   });
 
   it('starts a conversation of a config workflow from piped lines: tool calls, both answers, /close, exit 0', async () => {
@@ -732,6 +769,12 @@ describe('errors and exit codes', () => {
       code: 3,
       stdout: '',
       stderr: 'mcp-agent: chat: no workflow and no run is named "nosuch" (mcp-agent workflows lists the workflows, mcp-agent list the runs)\n',
+    });
+    // A pattern type runs only with --spec: chat says so rather than that nothing has the name.
+    expect(await cli('chat', 'agent')).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'mcp-agent: chat: "agent" is a pattern type, which runs only with a spec: add --spec JSON|@file (and no run is named "agent")\n',
     });
   });
 

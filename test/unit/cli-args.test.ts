@@ -55,7 +55,9 @@ describe('parseCommandLine', () => {
   });
 
   it('sends no input as null, which starts a conversation idle, rather than an empty message', () => {
-    expect(parse('run', 'talk').command).toEqual({ name: 'run', workflow: 'talk', input: null, wait: false });
+    expect(parse('run', 'talk').command).toEqual({ name: 'run', workflow: 'talk', input: null, inputOmitted: true, wait: false });
+    // An explicit null is an input the user gave: nothing marks it omitted.
+    expect(parse('run', 'calc', 'null').command).toEqual({ name: 'run', workflow: 'calc', input: null, wait: false });
   });
 
   it('parses chat with a workflow or run id, a first message, --id, and a --spec made a conversation', () => {
