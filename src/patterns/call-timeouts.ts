@@ -22,7 +22,7 @@ export function callTimeoutText(activityType: string | null | undefined, timeout
   const call = calls[activityType ?? ''] ?? { what: `The ${activityType ?? 'activity'} call` };
   const kind = typeof timeoutType === 'number' ? decodeTimeoutType(timeoutType) : timeoutType;
   if (kind === TimeoutType.START_TO_CLOSE) {
-    return `${call.what} ran past its timeout on an attempt${call.setting ? ` (${call.setting}.timeout_seconds)` : ''}`;
+    return `${call.what} timed out: an attempt ran past its timeout${call.setting ? ` (${call.setting}.timeout_seconds)` : ''}`;
   }
   // A model or tool call's deadline is explained where it runs out (workflows/activities.ts); a
   // resource read's or a prompt's is not wrapped so.

@@ -158,7 +158,7 @@ test('a tool call whose attempts each run past their timeout fails the run sayin
   // Temporal's own words were "activity StartToClose timeout": which call, and what to raise, were nowhere.
   expect((failure as WorkflowFailedError).cause).toMatchObject({
     type: 'CallTimedOut',
-    message: "The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)",
+    message: "The tool call timed out: an attempt ran past its timeout (the MCP server's calls.timeout_seconds)",
   });
 });
 

@@ -17,10 +17,10 @@ describe('readableFailure', () => {
   it('says which call ran out of time and what sets its timeout, where Temporal names only the timeout', () => {
     expect(readableFailure(timedOut('mcpCallTool', 'START_TO_CLOSE'))).toMatchObject({
       type: 'CallTimedOut',
-      message: "The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)",
+      message: "The tool call timed out: an attempt ran past its timeout (the MCP server's calls.timeout_seconds)",
     });
     expect(readableFailure(timedOut('llmGenerate', 'START_TO_CLOSE')).message).toBe(
-      "The model call ran past its timeout on an attempt (for an agent's own calls, its llm_calls.timeout_seconds)",
+      "The model call timed out: an attempt ran past its timeout (for an agent's own calls, its llm_calls.timeout_seconds)",
     );
     expect(readableFailure(timedOut('mcpListTools', 'HEARTBEAT')).message).toMatch(/^Listing tools stopped reporting from its worker \(a heartbeat timeout/);
     expect(readableFailure(timedOut('mcpReadResource', 'SCHEDULE_TO_CLOSE')).message).toBe(
@@ -31,7 +31,7 @@ describe('readableFailure', () => {
   it("reads a child run's failure as the child said it, however deep", () => {
     const child = (cause: Error) => new ChildWorkflowFailure('default', { workflowId: 'w-1', runId: 'r-1' }, 'agentWorkflow', 0 as never, cause);
     // What a child's own run ended with: already flattened by its runToCompletion.
-    const own = ApplicationFailure.create({ type: 'CallTimedOut', message: 'The tool call ran past its timeout on an attempt' });
+    const own = ApplicationFailure.create({ type: 'CallTimedOut', message: 'The tool call timed out: an attempt ran past its timeout' });
     expect(readableFailure(child(child(own)))).toMatchObject({ type: 'CallTimedOut', message: own.message });
     expect(readableFailure(child(timedOut('mcpCallTool', 'START_TO_CLOSE')))).toMatchObject({ type: 'CallTimedOut' });
   });

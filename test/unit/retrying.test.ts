@@ -25,7 +25,7 @@ describe('retryingActivity', () => {
       message: 'activity StartToClose timeout',
       timeoutFailureInfo: { timeoutType: temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE },
     });
-    expect(retryingActivity([timedOut])?.lastError).toBe("The tool call ran past its timeout on an attempt (the MCP server's calls.timeout_seconds)");
+    expect(retryingActivity([timedOut])?.lastError).toBe("The tool call timed out: an attempt ran past its timeout (the MCP server's calls.timeout_seconds)");
   });
 
   it('shows nothing for a call on its first attempt', () => {
