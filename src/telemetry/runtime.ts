@@ -24,7 +24,7 @@ export function installWorkerRuntime(config: Config, logger: Logger): void {
 const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
 /** The SDK's logger interface on pino; an `error` in the metadata goes where pino's serializer writes its stack. */
-export function sdkLogger(logger: Logger): SdkLogger {
+function sdkLogger(logger: Logger): SdkLogger {
   return sdkLoggerWriting((level, message, meta) => {
     const { error, ...fields } = meta ?? {};
     logger[levels[level]](error === undefined ? fields : { ...fields, err: error }, message);
