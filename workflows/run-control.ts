@@ -16,7 +16,7 @@ import type { TokenUsage } from '../src/llm/messages';
 import type { PatternType } from '../src/spec/schema';
 import { budgetBreach, budgetMessage, childBudget, hasLimits, type BudgetBreach, type RunBudget } from '../src/patterns/budget';
 import { approvalDecisionSchema } from '../src/patterns/human-input';
-import { addCost, addUsage, emptyUsage } from '../src/patterns/usage';
+import { addCost, addUsage, emptyUsage, usageLine } from '../src/patterns/usage';
 import {
   CHILD_REQUEST_SEPARATOR,
   childStateSignal,
@@ -95,6 +95,8 @@ type InputTarget = { own: OpenRequest } | { child: ChildRunState; request: Pendi
 
 export class RunControl {
   private paused: boolean;
+  /** Held at a step boundary by a pause (a pause asked for takes effect at the next one). */
+  private holding = false;
   private closedStatus?: RunStatus;
   private step = 'starting';
   private iteration = 0;
@@ -298,7 +300,6 @@ export class RunControl {
   setStep(step: string, iteration?: number): void {
     this.step = step;
     if (iteration !== undefined) this.iteration = iteration;
-    setCurrentDetails(step);
     this.publish();
   }
 
@@ -336,9 +337,19 @@ export class RunControl {
 
   /** Waits while the run is paused, unless `until` holds first. */
   async whilePaused(until: () => boolean): Promise<void> {
-    setCurrentDetails(`paused before: ${this.step}`);
+    this.holding = true;
+    this.showDetails();
     await condition(() => !this.paused || until());
-    setCurrentDetails(this.step);
+    this.holding = false;
+    this.showDetails();
+  }
+
+  /**
+   * The Web UI's current details: what the run does now, and what its tree has used and cost so
+   * far. They are answered by a query, not kept in history, so they follow every change for free.
+   */
+  private showDetails(): void {
+    setCurrentDetails(`${this.holding ? 'paused before: ' : ''}${this.step}\n\n${usageLine(this.totalUsage())}`);
   }
 
   private resumed(): Promise<void> {
@@ -697,6 +708,7 @@ export class RunControl {
 
   /** Keeps the status search attribute current and, in a child, tells the parent. */
   private publish(): void {
+    this.showDetails();
     this.announceChildRequests();
     const status = this.status();
     if (status !== this.lastStatus) {

@@ -1,6 +1,7 @@
 import type { PendingInput } from '../../workflows/definitions';
 import type { StreamedEvent } from './follow';
-import { answerHint, clockTime, oneLine, pendingSummary, retryingLine, usageLine, workflowTaskFailingLine } from './format';
+import { dollars, usageLine } from '../patterns/usage';
+import { answerHint, clockTime, oneLine, pendingSummary, retryingLine, workflowTaskFailingLine } from './format';
 
 /**
  * One line per run event for `watch`, `run --wait` and `chat`: when it happened, what, and the
@@ -53,7 +54,8 @@ function context(data: Data): string | undefined {
 function llmFinished(data: Data): (string | undefined)[] {
   const calls = Array.isArray(data.toolCalls) ? data.toolCalls.filter((call): call is string => typeof call === 'string') : [];
   const answer = calls.length > 0 ? `calls ${calls.join(', ')}` : text(data.text) && quoted(data.text);
-  return [turn(data), model(data), tokens(data), context(data), answer];
+  const cost = typeof data.costUsd === 'number' ? dollars(data.costUsd) : undefined;
+  return [turn(data), model(data), tokens(data), cost, context(data), answer];
 }
 
 function toolFinished(data: Data): (string | undefined)[] {

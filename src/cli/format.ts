@@ -11,6 +11,7 @@ import type {
   WorkflowSummary,
 } from './api-client';
 import { isTextMimeType } from '../mcp/mime-types';
+import { usageLine } from '../patterns/usage';
 
 /**
  * What `mcp-agent` prints for people (`--json` prints the API's JSON instead). Pure functions of
@@ -38,8 +39,6 @@ export function duration(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 /** Any value on one line, cut to `max` characters. */
 export function oneLine(value: unknown, max: number): string {
   const text = (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))).replace(/\s+/g, ' ').trim();
@@ -63,21 +62,6 @@ export function table(rows: readonly (readonly string[])[]): string {
 function labelled(label: string, value: string): string {
   const indent = ' '.repeat(10);
   return `${label.padEnd(10)}${value.split('\n').join(`\n${indent}`)}`;
-}
-
-export function usageLine(usage: Run['usage']): string {
-  return [
-    `${usage.inputTokens} input + ${usage.outputTokens} output tokens`,
-    plural(usage.llmCalls, 'LLM call'),
-    plural(usage.toolCalls, 'tool call'),
-    ...(usage.costUsd !== undefined ? [dollars(usage.costUsd)] : []),
-  ].join(' · ');
-}
-
-/** Cents from a cent up; below, two significant digits, so that a small cost never reads as $0.0000. */
-function dollars(amount: number): string {
-  if (amount === 0 || amount >= 0.01) return `$${amount.toFixed(2)}`;
-  return `$${amount.toFixed(Math.min(Math.ceil(-Math.log10(amount)) + 1, 12))}`;
 }
 
 /** An agent's result is `{text, ...}`: the text is what people want; anything else reads as JSON. */

@@ -20,3 +20,24 @@ export function addUsage(a: RunUsage, b: RunUsage): RunUsage {
 export function addCost(a = 0, b = 0): number {
   return Math.round((a + b) * 1e8) / 1e8;
 }
+
+/** One line a person reads: tokens, calls and, when priced, dollars. */
+export function usageLine(usage: RunUsage): string {
+  return [
+    `${usage.inputTokens} input + ${usage.outputTokens} output tokens`,
+    plural(usage.llmCalls, 'LLM call'),
+    plural(usage.toolCalls, 'tool call'),
+    ...(usage.costUsd !== undefined ? [dollars(usage.costUsd)] : []),
+  ].join(' · ');
+}
+
+const plural = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
+
+/**
+ * Cents from a dollar up; below, two significant digits, so that a small cost never reads as $0.0000
+ * and a typical call's $0.075 is not cut to $0.07.
+ */
+export function dollars(amount: number): string {
+  if (amount === 0 || amount >= 1) return `$${amount.toFixed(2)}`;
+  return `$${amount.toFixed(Math.min(Math.ceil(-Math.log10(amount)) + 1, 12))}`;
+}

@@ -3,6 +3,7 @@ import type { ParallelResult } from '../../workflows/parallel';
 import { eventually, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
 import { runFailure } from '../support/run-tree';
+import { stateQuery } from '../../workflows/definitions';
 
 /**
  * What runs cost: each model call's usage priced by the config's `pricing` (over the defaults),
@@ -56,6 +57,37 @@ test('costs add up over a tree, and a model without a price adds tokens but no c
   env.provider.script(models.free, [{ text: 'free', usage: { input: 7, output: 3 } }]);
   const unpriced = (await (await env.start('agent', 'hi', { type: 'agent', agent: agent(models.free) })).result()) as AgentResult;
   expect(unpriced.usage).toEqual({ inputTokens: 7, outputTokens: 3, llmCalls: 1, toolCalls: 0 });
+});
+
+test("a tree's cost shows in its Run, its events, the state query and the Web UI's current details", async () => {
+  env.provider.script(models.cheap, [{ text: 'a', usage: { input: 3000, output: 1000 } }]);
+  env.provider.script(models.dear, [{ text: 'b', usage: { input: 1000, output: 2000 } }]);
+  const spec = { type: 'parallel', fan_out: [{ ...agent(models.cheap), name: 'a' }, { ...agent(models.dear, 'anthropic'), name: 'b' }] };
+  const started = await running.api.post('/workflows/parallel/run', { spec, input: 'go' });
+  expect(started.status).toBe(202);
+  const runId: string = started.body.runId;
+  const handle = env.worker.client.workflow.getHandle(runId);
+  env.handles.push(handle);
+  await handle.result();
+  // a: 3000 × 1 + 1000 × 2 = $0.005; b: 1000 × 10 + 2000 × 30 = $0.07.
+  const usage = { inputTokens: 4000, outputTokens: 3000, llmCalls: 2, toolCalls: 0, costUsd: 0.075 };
+
+  expect((await running.api.get(`/runs/${encodeURIComponent(runId)}`)).body.usage).toEqual(usage);
+  expect((await handle.query(stateQuery)).usage).toEqual(usage);
+  const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(currentDetails).toContain('4000 input + 3000 output tokens · 2 LLM calls · 0 tool calls · $0.075');
+
+  const events = async (id: string) =>
+    String((await running.api.get(`/runs/${encodeURIComponent(id)}/events`)).body)
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)));
+  const treeEvents = await events(runId);
+  const children = treeEvents.filter((event) => event.type === 'child_started').map((event) => event.data.workflowId as string);
+  expect(children).toHaveLength(2);
+  const callCosts = (await Promise.all(children.map(events))).flat().filter((event) => event.type === 'llm_finished');
+  expect(callCosts.map((event) => event.data.costUsd).sort()).toEqual([0.005, 0.07]);
+  expect(treeEvents.find((event) => event.type === 'completed')?.data.usage).toEqual(usage);
 });
 
 describe('budgets', () => {

@@ -15,8 +15,8 @@ import {
   oneLine,
   resultText,
   table,
-  usageLine,
 } from '../../src/cli/format';
+import { usageLine } from '../../src/patterns/usage';
 
 const originalTz = process.env.TZ;
 beforeAll(() => {
@@ -238,11 +238,13 @@ describe('small helpers', () => {
     expect(resultText([1, 2])).toBe('[\n  1,\n  2\n]');
   });
 
-  it('shows a cost below a cent to two significant digits, never as $0.0000', () => {
+  it('shows a cost below a dollar to two significant digits: never $0.0000, and $0.075 not cut to $0.07', () => {
     const usage = { inputTokens: 12, outputTokens: 3, llmCalls: 1, toolCalls: 0 };
     const cost = (costUsd: number) => usageLine({ ...usage, costUsd }).split(' · ').pop();
     expect(cost(1.234)).toBe('$1.23');
     expect(cost(0.0042)).toBe('$0.0042');
+    expect(cost(0.075)).toBe('$0.075');
+    expect(cost(0.5)).toBe('$0.50');
     expect(cost(0.0000376)).toBe('$0.000038');
     expect(cost(0)).toBe('$0.00');
   });
@@ -266,6 +268,9 @@ describe('formatEvent', () => {
     );
     expect(line('llm_finished', { model: 'm', turn: 3, inputTokens: 5, outputTokens: 2, toolCalls: [], text: 'The sum is 5.' })).toBe(
       '05:06:07  llm_finished     turn 3 · m · 5 in / 2 out tokens · "The sum is 5."',
+    );
+    expect(line('llm_finished', { model: 'm', turn: 1, inputTokens: 5000, outputTokens: 700, costUsd: 0.0312, toolCalls: [], text: 'Hi.' })).toBe(
+      '05:06:07  llm_finished     turn 1 · m · 5000 in / 700 out tokens · $0.031 · "Hi."',
     );
   });
 

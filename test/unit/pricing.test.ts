@@ -1,6 +1,6 @@
 import { costOf, DEFAULT_PRICES, priceOf } from '../../src/llm/pricing';
 import { addUsage } from '../../src/patterns/usage';
-import { usageLine } from '../../src/cli/format';
+import { usageLine } from '../../src/patterns/usage';
 
 describe('pricing', () => {
   it('prices a model by its name, or by the entry its dated snapshot extends, the longest first', () => {
