@@ -9,7 +9,7 @@
  *   printed URL) stores tokens in a 0600 file; the worker uses them and renews them with the refresh
  *   token, writing the rotated tokens back; once the refresh token is revoked, the call fails
  *   non-retryably telling the operator to log in again.
- * - no token, secret or header reaches workflow history.
+ * - no token, secret or header reaches workflow history, nor a worker process's log at debug level.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,8 +20,12 @@ import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@t
 import { stringify } from 'yaml';
 import type { AgentResult } from '../../workflows/agent';
 import { stopProcess } from '../../temporal/dev-server';
-import { projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
+import { resolveRun } from '../../src/config/resolve';
+import { startOptions } from '../../client/runs';
+import { eventually, projectRoot, providerConfig, startAgentEnv, type AgentEnv } from '../support/agent-env';
 import { startApi } from '../support/api-http';
+import { uniqueTaskQueue } from '../support/harness';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { McpOAuthProvider } from '../../src/mcp/oauth';
 import { oauthLogin } from '../../src/mcp/oauth-login';
 import { toolResultsSeen } from '../support/requests';
@@ -408,3 +412,58 @@ describe('the provider across processes', () => {
   });
 });
 
+describe('a worker process', () => {
+  let worker: WorkerProcess | undefined;
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  test('logging at debug level, it writes the lines of a run that renews both kinds of token, and none of the tokens or the secret', async () => {
+    const userTokens = path.join(dir, 'worker-process', 'user.json');
+    const user = { url: fixtureUrls.url, auth: { oauth: { grant: 'authorization_code' as const, token_file: userTokens } } };
+    await oauthLogin({ server: 'user', settings: user, onAuthorizationUrl: (url) => void fetch(url) });
+    const taskQueue = uniqueTaskQueue('oauth-worker');
+    // The names the suite's config has, so the run resolves as any other; the token file is this worker's own.
+    const servers = { svc: { url: fixtureUrls.url, auth: { oauth: { grant: 'client_credentials' as const, client_id: 'svc', client_secret: SECRET } } }, user };
+    worker = await startWorkerProcess({
+      config: { ...providerConfig(env.provider), logger: { level: 'debug' }, mcp: { servers } },
+      taskQueue,
+      label: 'OAuth worker',
+    });
+
+    const model = uniqueModel('oauth-process');
+    env.provider.script(model, [
+      ...Array.from({ length: 7 }, () => ({ toolCalls: [{ name: 'svc-slow', arguments: { ms: 500 } }, { name: 'user-slow', arguments: { ms: 500 } }] })),
+      { toolCalls: [{ name: 'svc-whoami', arguments: {} }, { name: 'user-whoami', arguments: {} }] },
+      (request) => ({ text: toolResultsSeen(request).slice(-2).map((r) => r.content).join(' / ') }),
+    ]);
+    const started = Date.now();
+    const run = resolveRun(env.worker.config, 'agent', agentSpec(model, ['svc', 'user']));
+    const handle = await env.worker.client.workflow.start(run.workflowType, startOptions({ ...run, input: 'both of us' }, `${model}-run`, taskQueue));
+    env.handles.push(handle);
+    expect(((await handle.result()) as AgentResult).text).toMatch(/^client svc \/ client dyn-/);
+    expect(Date.now() - started).toBeGreaterThan(TOKEN_LIFETIME_S * 1000);
+    // Stopped, so every line it would write is written.
+    worker.kill('SIGTERM');
+    await eventually(async () => worker!.output().includes('"msg":"worker stopped"'));
+
+    // This worker obtained and renewed tokens of both grants during the run: there were tokens to leak.
+    const log = await fixtureLog();
+    const issued = log.filter((e) => e.kind === 'token' && e.at >= started);
+    expect(new Set(issued.map((e) => e.grant))).toEqual(new Set(['client_credentials', 'refresh_token']));
+    const secrets = [
+      ...log.filter((e) => e.kind === 'token').flatMap((e) => [e.token, e.refresh_token].filter(Boolean) as string[]),
+      SECRET,
+      Buffer.from(`svc:${SECRET}`).toString('base64'),
+    ];
+    const output = worker.output();
+    const lines = output.split('\n').filter(Boolean);
+    // Not vacuous: debug lines, the run's own lines and the OAuth renewals' lines are all there.
+    expect(lines.some((line) => line.includes('"level":20'))).toBe(true);
+    expect(lines.filter((line) => line.includes(handle.workflowId) && line.includes('"activityType":"mcpCallTool"')).length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.includes('OAuth access token renewed before expiry')).length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(output).not.toContain(secret);
+    expect(output).not.toMatch(/Bearer /i);
+  }, 180_000);
+});

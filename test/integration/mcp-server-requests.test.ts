@@ -348,6 +348,32 @@ describe('elicitation', () => {
     expect(seen.content).toContain('answer: {"action":"decline"}');
   });
 
+  test('a cancel through the API (HTTP) reaches the server as a cancel, its tool result reaches the model, and the run goes on', async () => {
+    const model = uniqueModel('agent');
+    env.provider.script(model, [
+      { toolCalls: [{ name: 'fixture-ask', arguments: { question: 'Your name?' } }] },
+      { toolCalls: [{ name: 'fixture-echo', arguments: { text: 'after the cancel' } }] },
+      { text: 'Carrying on without it.' },
+    ]);
+    const handle = await env.start('agent', 'Ask me.', agentSpec(model, ['fixture']));
+    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingInput);
+    expect(pending.kind).toBe('elicitation');
+    // A cancel carries no content, as a decline does.
+    expect((await running.api.post(`/runs/${handle.workflowId}/input`, { value: { action: 'cancel', content: { name: 'Ada' } } })).status).toBe(422);
+    expect((await running.api.post(`/runs/${handle.workflowId}/input`, { value: { action: 'cancel' } })).status).toBe(202);
+
+    const result = (await handle.result()) as AgentResult;
+    expect(result).toMatchObject({ text: 'Carrying on without it.', stopReason: 'final_answer' });
+    expect(result.usage.toolCalls).toBe(2);
+    const [seen] = toolResultsSeen(env.provider.requests(model)[1]);
+    expect(seen).toMatchObject({ isError: false, content: expect.stringContaining('answer: {"action":"cancel"}') });
+    expect(toolResultsSeen(env.provider.requests(model)[2]).map((r) => r.content)).toEqual([seen.content, expect.stringContaining('after the cancel')]);
+    expect((await handle.query(stateQuery)).pendingInput).toBeUndefined();
+    const types = (await events(handle.workflowId)).map((e) => e.type);
+    expect(types).toContain('input_received');
+    expect(types).not.toContain('input_timed_out');
+  });
+
   test('a server that gives up waiting (its own timeout) withdraws the question: the run stops asking and goes on', async () => {
     const model = uniqueModel('agent');
     env.provider.script(model, [{ toolCalls: [{ name: 'fixture-ask', arguments: { timeout_ms: 1500 } }] }, { text: 'No answer then.' }]);
