@@ -10,7 +10,8 @@ import { startJaeger, type Jaeger } from '../support/jaeger';
 /**
  * Tracing as an operator turns it on: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=... npm run dev` (the
  * shipped config, its own Temporal dev server, a worker process and an API process), sending OTLP
- * to a real Jaeger. A run's spans from both processes arrive as one trace, under the caller's.
+ * to a real Jaeger. A composed run's spans from both processes, its children's calls included,
+ * arrive as one trace, under the caller's.
  */
 
 let jaeger: Jaeger;
@@ -65,49 +66,102 @@ interface JaegerTrace {
   processes: Record<string, { serviceName: string }>;
 }
 
-test('a run started through the API is one trace in Jaeger, from the request to the model and tool calls', async () => {
+const writerModel = 'jaeger-writer';
+
+test('a composed run started through the API is one trace in Jaeger, from the request to every model and tool call of its children', async () => {
   provider.script('gpt-4o-mini', [
     { toolCalls: [{ name: 'everything-get-sum', arguments: { a: 2, b: 3 } }], usage: { input: 12, output: 5 } },
     { text: '5', usage: { input: 30, output: 1 } },
   ]);
+  provider.script(writerModel, [{ text: 'Two and three make five.', usage: { input: 9, output: 6 } }]);
   const traceId = '0af7651916cd43dd8448eb211c80319c';
-  const started = await fetch(`${api}/workflows/calc/run`, {
+  // An ad-hoc parallel run over the shipped calculator (tools) and an inline writer (no tools):
+  // each is a child workflow, so the trace has to cross into both.
+  const started = await fetch(`${api}/workflows/parallel/run`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
-    body: JSON.stringify({ input: 'What is 2 + 3?' }),
+    body: JSON.stringify({
+      input: 'What is 2 + 3?',
+      spec: { type: 'parallel', fan_out: ['calculator', { name: 'writer', instruction: 'Write one line.', model: writerModel }] },
+    }),
   });
   expect(started.status).toBe(202);
   const { runId } = (await started.json()) as { runId: string };
   expect(await (await fetch(`${api}/runs/${runId}/result?wait=30`)).json()).toMatchObject({ status: 'completed' });
 
-  // The processes export in batches (every few seconds); Jaeger answers 404 until the trace exists.
+  // The processes export in batches (every few seconds), and a parent span ends (and is exported)
+  // after its children: wait until the calls are there and every span's parent is too.
   const trace = await eventually(async () => {
     const reply = await fetch(`${jaeger.queryUrl}/api/traces/${traceId}`);
     if (!reply.ok) return undefined;
     const [found] = ((await reply.json()) as { data: JaegerTrace[] }).data;
-    const names = new Set(found?.spans.map((span) => span.operationName));
-    return names.has('POST /workflows/:name/run') && names.has('execute_tool get-sum') && names.has('chat gpt-4o-mini') ? found : undefined;
+    if (!found) return undefined;
+    const count = (name: string) => found.spans.filter((span) => span.operationName === name).length;
+    const ids = new Set(found.spans.map((span) => span.spanID));
+    const joined = found.spans.every((span) => span.references.some((ref) => ids.has(ref.spanID) || ref.spanID === 'b7ad6b7169203331'));
+    return joined &&
+      count('POST /workflows/:name/run') === 1 &&
+      count('RunWorkflow:agentWorkflow') === 2 &&
+      count('chat gpt-4o-mini') === 2 &&
+      count(`chat ${writerModel}`) === 1 &&
+      count('execute_tool get-sum') === 1
+      ? found
+      : undefined;
   }, 60_000);
 
   const service = (span: JaegerSpan) => trace.processes[span.processID].serviceName;
   const byName = (name: string) => trace.spans.filter((span) => span.operationName === name);
+  const byId = new Map(trace.spans.map((span) => [span.spanID, span]));
+  const parentOf = (span: JaegerSpan) => byId.get(span.references.find((ref) => ref.refType === 'CHILD_OF')?.spanID ?? '');
+  const ancestors = (span: JaegerSpan): JaegerSpan[] => {
+    const found: JaegerSpan[] = [];
+    for (let at = parentOf(span); at; at = parentOf(at)) found.push(at);
+    return found;
+  };
+  const childRunOf = (span: JaegerSpan) => ancestors(span).find((at) => at.operationName === 'RunWorkflow:agentWorkflow');
+
   const [request] = byName('POST /workflows/:name/run');
   expect(service(request)).toBe('mcp-agent-api');
   expect(request.references).toEqual([expect.objectContaining({ refType: 'CHILD_OF', spanID: 'b7ad6b7169203331' })]);
-  expect(byName('StartWorkflow:agentWorkflow').map(service)).toEqual(['mcp-agent-api']);
-  expect(byName('RunWorkflow:agentWorkflow').map(service)).toEqual(['mcp-agent-worker']);
+  // One tree: every span descends from the request, through both processes.
+  for (const span of trace.spans.filter((s) => s !== request)) expect(ancestors(span)).toContain(request);
 
-  const calls = byName('chat gpt-4o-mini');
-  expect(calls.map(service)).toEqual(['mcp-agent-worker', 'mcp-agent-worker']);
+  const [start] = byName('StartWorkflow:parallelWorkflow');
+  expect(service(start)).toBe('mcp-agent-api');
+  expect(parentOf(start)).toBe(request);
+  const [parentRun] = byName('RunWorkflow:parallelWorkflow');
+  expect(service(parentRun)).toBe('mcp-agent-worker');
+  const childStarts = byName('StartChildWorkflow:agentWorkflow');
+  expect(childStarts).toHaveLength(2);
+  for (const childStart of childStarts) expect(ancestors(childStart)).toContain(parentRun);
+  const childRuns = byName('RunWorkflow:agentWorkflow');
+  expect(childRuns.map(service)).toEqual(['mcp-agent-worker', 'mcp-agent-worker']);
+  for (const childRun of childRuns) expect(childStarts).toContain(parentOf(childRun));
+
+  // Each child's own calls, under its own run: the calculator's two model calls and its tool call,
+  // the writer's one model call.
+  const calculatorCalls = byName('chat gpt-4o-mini');
+  const [writerCall] = byName(`chat ${writerModel}`);
+  const [tool] = byName('execute_tool get-sum');
+  for (const call of [...calculatorCalls, writerCall]) expect(parentOf(call)?.operationName).toBe('RunActivity:llmGenerate');
+  expect(parentOf(tool)?.operationName).toBe('RunActivity:mcpCallTool');
+  const calculatorRun = childRunOf(calculatorCalls[0]);
+  expect(childRuns).toContain(calculatorRun);
+  expect(childRunOf(calculatorCalls[1])).toBe(calculatorRun);
+  expect(childRunOf(tool)).toBe(calculatorRun);
+  expect(childRuns).toContain(childRunOf(writerCall));
+  expect(childRunOf(writerCall)).not.toBe(calculatorRun);
+
   const tags = (span: JaegerSpan) => Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
-  expect(calls.map(tags)).toEqual(
+  expect(tags(writerCall)).toMatchObject({
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': writerModel,
+    'gen_ai.usage.input_tokens': 9,
+    'gen_ai.usage.output_tokens': 6,
+  });
+  expect(calculatorCalls.map(tags)).toEqual(
     expect.arrayContaining([expect.objectContaining({ 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 5 })]),
   );
-  expect(tags(byName('execute_tool get-sum')[0])).toMatchObject({ 'gen_ai.tool.name': 'get-sum', 'mcp_agent.mcp.server': 'everything' });
-
-  // One tree: every span but the request has its parent in the trace.
-  const ids = new Set(trace.spans.map((span) => span.spanID));
-  for (const span of trace.spans.filter((s) => s !== request)) {
-    expect(span.references.some((ref) => ids.has(ref.spanID))).toBe(true);
-  }
+  expect(tags(tool)).toMatchObject({ 'gen_ai.tool.name': 'get-sum', 'mcp_agent.mcp.server': 'everything' });
 });

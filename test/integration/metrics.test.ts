@@ -1,11 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
+import os from 'node:os';
+import path from 'node:path';
 import { startOptions } from '../../client/runs';
 import { resolveRun } from '../../src/config/resolve';
 import type { ConfigInput } from '../../src/config/schema';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { freePort } from '../../temporal/dev-server';
 import { startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
-import { eventually, providerConfig } from '../support/agent-env';
+import { eventually, mcpServers, providerConfig } from '../support/agent-env';
 import { startApi, type RunningApi } from '../support/api-http';
 import { testConfig, uniqueTaskQueue } from '../support/harness';
 import { testTemporalAddress } from '../support/temporal-env';
@@ -13,7 +15,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 
 /**
  * Prometheus metrics as an operator scrapes them: a worker process with `telemetry.prometheus_address`
- * serves the Temporal SDK's metrics and ours (model calls, tokens, tool calls by server), and the
+ * serves the Temporal SDK's metrics and ours (model calls, tokens, tool calls and their errors by server), and the
  * API serves its requests, runs by status and Temporal's reachability at /metrics.
  */
 
@@ -31,7 +33,8 @@ function config(): ConfigInput {
   // The model is the config's (an agent's), so it gets a label of its own; others are `other`.
   return {
     ...providerConfig(provider),
-    mcp: { servers: { fixture: { url: fixture.url } } },
+    // `local` is the fixture over stdio, whose die_once can end its process mid-call.
+    mcp: { servers: { fixture: { url: fixture.url }, local: mcpServers(fixture.url)!.local } },
     agents: { adder: { instruction: 'Add.', provider: 'openai', model, servers: ['fixture'] } },
   };
 }
@@ -93,6 +96,38 @@ test("a worker's /metrics has the SDK's metrics and its model and tool calls by 
   expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'fixture' })).toBe(1);
   // The SDK's own, e.g. how long workflow tasks took on this task queue.
   expect(text).toMatch(new RegExp(`temporal_workflow_task_execution_latency_milliseconds_count\\{[^}]*task_queue="${taskQueue}"`));
+});
+
+test("a tool's error answer and an attempt that fails outright are counted by server and outcome, and timed", async () => {
+  const scrape = async () => (await fetch(metricsUrl)).text();
+  // The worker's counters are cumulative over the file's runs: compare with what was there before.
+  const before = sample(await scrape(), 'mcp_agent_tool_latency_ms_count', { server: 'fixture' }) ?? 0;
+  const marker = path.join(os.tmpdir(), `mcp-metrics-die-${Date.now()}`);
+  provider.script(model, [
+    // An error answer is the model's to read (tool_error). A server process that dies mid-call twice
+    // (the pool reconnects and resends once by itself) fails the attempt (failed), and Temporal's
+    // retry reaches a third process, which answers (ok).
+    { toolCalls: [{ name: 'fixture-fail', arguments: { message: 'no' } }, { name: 'local-die_once', arguments: { marker, times: 2 } }] },
+    { text: 'Done.' },
+  ]);
+  const run = resolveRun(testConfig(config(), taskQueue), 'agent', {
+    type: 'agent',
+    agent: { instruction: 'Try.', provider: 'openai', model, servers: ['fixture', 'local'] },
+  });
+  const handle = await client.workflow.start(run.workflowType, startOptions({ ...run, input: 'Try both.' }, `metrics-errors-${model}`, taskQueue));
+  expect(await handle.result()).toMatchObject({ text: 'Done.' });
+
+  const text = await eventually(async () => {
+    const body = await scrape();
+    return sample(body, 'mcp_agent_tool_calls_total', { server: 'local', tool: 'die_once', outcome: 'ok' }) === 1 && body;
+  });
+  expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'fixture', tool: 'fail', outcome: 'tool_error' })).toBe(1);
+  expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'fixture', tool: 'fail', outcome: 'ok' })).toBeUndefined();
+  expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'local', tool: 'die_once', outcome: 'failed' })).toBe(1);
+  expect(sample(text, 'mcp_agent_tool_calls_total', { server: 'local', outcome: 'tool_error' })).toBeUndefined();
+  // Latency is recorded for every attempt, the failed one included.
+  expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'fixture' })).toBe(before + 1);
+  expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'local' })).toBe(2);
 });
 
 test('a model the config does not name is counted as other, so made-up names cannot grow the series', async () => {
