@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { compileFunction } from 'node:vm';
 import type { temporal } from '@temporalio/proto';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { bundleWorkflows } from '../../worker/create';
@@ -32,15 +34,36 @@ export interface NamedHistory {
 
 /**
  * Reads a history exported as JSON. The run's id is not in it, but replay needs it: the ids of
- * the run's children derive from it. `historyFromJSON` needs @temporalio/common and
- * @temporalio/proto to share one copy of protobufjs (with two, it fails "type must be a Type"),
- * which is why this package depends on protobufjs itself: npm then installs the SDK's version at
- * the top, where another dependency (OpenTelemetry's, gRPC's) would put an older one. A project
- * that depends on protobufjs 7 itself keeps that at the top, and replay fails there.
+ * the run's children derive from it.
  */
 export function readHistoryFile(file: string, workflowId: string): NamedHistory {
   const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  historyFromJSON ??= loadHistoryFromJSON();
   return { workflowId, history: historyFromJSON(json) };
+}
+
+type ProtoUtils = typeof import('@temporalio/common/lib/proto-utils');
+let historyFromJSON: ProtoUtils['historyFromJSON'] | undefined;
+
+/**
+ * The SDK's `historyFromJSON`, for its fix-ups of the enum names in exported histories, but parsing
+ * with the protobufjs copy that built its History type, @temporalio/proto's: protojson refuses a
+ * type of another copy ("type must be a Type"). The SDK's module takes protojson from
+ * @temporalio/common's folder instead. That is the same copy while protobufjs 8 sits at the top of
+ * node_modules, as this package's own dependency on it asks, but a project that depends on
+ * protobufjs 7 itself keeps that at the top, and the two SDK packages each get a nested copy. So
+ * the module is evaluated anew here, its protojson taken from the folder of the @temporalio/proto
+ * it loads.
+ */
+function loadHistoryFromJSON(): ProtoUtils['historyFromJSON'] {
+  const file = require.resolve('@temporalio/common/lib/proto-utils');
+  const requireFromCommon = createRequire(file);
+  const protojson: unknown = createRequire(requireFromCommon.resolve('@temporalio/proto'))('protobufjs/ext/protojson');
+  const requireMapped = (id: string): unknown => (id === 'protobufjs/ext/protojson' ? protojson : requireFromCommon(id));
+  const module = { exports: {} as ProtoUtils };
+  const evaluate = compileFunction(readFileSync(file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
+  evaluate(module.exports, requireMapped, module, file, path.dirname(file));
+  return module.exports.historyFromJSON;
 }
 
 /**

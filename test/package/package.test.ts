@@ -13,7 +13,8 @@ import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/
  * with nothing of ours around it; `npx mcp-agent init demo`; in the scaffold `npm install` and
  * `npm test` (its workflow on a real Temporal dev server against the testing entry's scripted
  * model); then `npm run dev` and the example workflow through the API, with pause, resume and an
- * approval. Prints how long each step took.
+ * approval; its history replays, and still does once the project depends on protobufjs 7 itself.
+ * Prints how long each step took.
  */
 
 const run = promisify(execFile);
@@ -178,9 +179,26 @@ test('in the scaffold, npm run dev serves the example: started, paused, resumed 
     maxBuffer: 64 * 1024 * 1024,
   });
   writeFileSync(path.join(demo, 'ticket-1.json'), history);
-  const replayed = await run('npx', ['mcp-agent', 'replay', 'ticket-1.json'], { cwd: demo, env: { ...process.env, LOG_LEVEL: 'warn' } });
-  expect(replayed.stdout).toContain('ticket-1.json replays on this code.');
+  expect(await replayTicket()).toContain('ticket-1.json replays on this code.');
 });
+
+test('in a project that depends on protobufjs 7 itself, the history still replays', async () => {
+  // npm rearranges node_modules under the dev processes: they stop first.
+  await stopDev(dev!);
+  dev = undefined;
+  await timed('npm install protobufjs@7', () => npmIn(demo, ['install', '--no-audit', '--no-fund', 'protobufjs@7']));
+  const version = (folder: string) => JSON.parse(readFileSync(path.join(demo, 'node_modules', folder, 'protobufjs', 'package.json'), 'utf8')).version;
+  expect(version('.')).toMatch(/^7\./);
+  // The layout replay has to cope with: the SDK's History type and its JSON parser from two copies.
+  expect(version('@temporalio/common/node_modules')).toMatch(/^8\./);
+  expect(version('@temporalio/proto/node_modules')).toMatch(/^8\./);
+  expect(await replayTicket()).toContain('ticket-1.json replays on this code.');
+});
+
+async function replayTicket(): Promise<string> {
+  const { stdout } = await run('npx', ['mcp-agent', 'replay', 'ticket-1.json'], { cwd: demo, env: { ...process.env, LOG_LEVEL: 'warn' } });
+  return stdout;
+}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, explain: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
