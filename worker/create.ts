@@ -104,6 +104,10 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // died, the run waits this long before another may take it; too short, and a worker that is
     // merely busy loses its cached runs (temporal/TUNING.md has both measured).
     stickyQueueScheduleToStartTimeout: (config.temporal.sticky_timeout_seconds ?? DEFAULT_STICKY_TIMEOUT_SECONDS) * 1000,
+    // A call learns it was cancelled (a cancelled run, an interrupted turn, a tree stopped by its
+    // budget) from the answer to a heartbeat. Throttled to 0.8 of the 5 s heartbeat timeout, a
+    // model call went on streaming, and spending, for up to 4 s after; at 1 s it stops within one.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return { worker, pool, storage, ...(deltas && { deltas }) };
 }

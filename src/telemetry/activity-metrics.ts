@@ -98,7 +98,8 @@ class CallMetrics implements ActivityInboundCallsInterceptor {
     try {
       result = await next(input);
     } catch (error) {
-      this.count(meter, call, 'failed', Date.now() - started);
+      // A call its run no longer wants is not a failing provider or server.
+      this.count(meter, call, this.context.cancellationSignal.aborted ? 'cancelled' : 'failed', Date.now() - started);
       throw error;
     }
     const reply = record(result);

@@ -28,6 +28,7 @@ let client: Client;
 let api: RunningApi;
 const taskQueue = uniqueTaskQueue('metrics');
 const model = `metrics-model-${Date.now()}`;
+const slowModel = `${model}-slow`;
 
 function config(): ConfigInput {
   // The model is the config's (an agent's), so it gets a label of its own; others are `other`.
@@ -35,7 +36,10 @@ function config(): ConfigInput {
     ...providerConfig(provider),
     // `local` is the fixture over stdio, whose die_once can end its process mid-call.
     mcp: { servers: { fixture: { url: fixture.url }, local: mcpServers(fixture.url)!.local } },
-    agents: { adder: { instruction: 'Add.', provider: 'openai', model, servers: ['fixture'] } },
+    agents: {
+      adder: { instruction: 'Add.', provider: 'openai', model, servers: ['fixture'] },
+      waiter: { instruction: 'Wait.', provider: 'openai', model: slowModel },
+    },
   };
 }
 
@@ -128,6 +132,25 @@ test("a tool's error answer and an attempt that fails outright are counted by se
   // Latency is recorded for every attempt, the failed one included.
   expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'fixture' })).toBe(before + 1);
   expect(sample(text, 'mcp_agent_tool_latency_ms_count', { server: 'local' })).toBe(2);
+});
+
+test('a model call its run cancels is aborted within a heartbeat, before the model answers, and counted as cancelled', async () => {
+  provider.script(slowModel, [{ text: 'too late', delayMs: 4000, usage: { input: 900, output: 300 } }]);
+  const run = resolveRun(testConfig(config(), taskQueue), 'agent', { type: 'agent', agent: 'waiter' });
+  const handle = await client.workflow.start(run.workflowType, startOptions({ ...run, input: 'Wait.' }, `metrics-cancel-${model}`, taskQueue));
+  const request = await provider.waitForRequest(slowModel, 1);
+  // Past the call's first heartbeat, whose answer cannot carry the cancel: the next one must.
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  await handle.cancel();
+  expect(await request.settled).toBe('disconnected');
+
+  const text = await eventually(async () => {
+    const body = await (await fetch(metricsUrl)).text();
+    return sample(body, 'mcp_agent_llm_calls_total', { model: slowModel }) !== undefined && body;
+  });
+  expect(sample(text, 'mcp_agent_llm_calls_total', { model: slowModel, outcome: 'cancelled' })).toBe(1);
+  expect(sample(text, 'mcp_agent_llm_calls_total', { model: slowModel, outcome: 'failed' })).toBeUndefined();
+  expect(sample(text, 'mcp_agent_llm_tokens_total', { model: slowModel })).toBeUndefined();
 });
 
 test('a model the config does not name is counted as other, so made-up names cannot grow the series', async () => {
