@@ -34,6 +34,7 @@ import { checkCodeWorkflows, workflowsEntry } from './code-workflows';
 
 /** Measured with `npm run bench:sticky` (temporal/TUNING.md). */
 const DEFAULT_STICKY_TIMEOUT_SECONDS = 3;
+const DEFAULT_HEARTBEAT_THROTTLE_SECONDS = 1;
 
 export interface WorkerOptions {
   config: Config;
@@ -107,7 +108,7 @@ export async function createWorker(options: WorkerOptions): Promise<AgentWorker>
     // A call learns it was cancelled (a cancelled run, an interrupted turn, a tree stopped by its
     // budget) from the answer to a heartbeat. Throttled to 0.8 of the 5 s heartbeat timeout, a
     // model call went on streaming, and spending, for up to 4 s after; at 1 s it stops within one.
-    maxHeartbeatThrottleInterval: '1 second',
+    maxHeartbeatThrottleInterval: (config.temporal.heartbeat_throttle_seconds ?? DEFAULT_HEARTBEAT_THROTTLE_SECONDS) * 1000,
   });
   return { worker, pool, storage, ...(deltas && { deltas }) };
 }

@@ -62,6 +62,14 @@ const temporalSchema = z
         "How long a run's next workflow task waits for the worker that ran its last one before any worker may take it; default 3 (temporal/TUNING.md)",
       )
       .optional(),
+    heartbeat_throttle_seconds: z
+      .number()
+      .positive()
+      .max(60)
+      .describe(
+        "At most how often a running call's heartbeat goes to Temporal, which is how soon a cancel reaches it; default 1. On Temporal Cloud each heartbeat is a billed action",
+      )
+      .optional(),
   })
   .strict();
 
