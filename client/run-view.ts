@@ -165,6 +165,12 @@ export const runSchema = z
       .describe(
         'Every request an open run waits on: its own in the order asked, then those of its running children (several may ask at once); each is answered by its requestId',
       ),
+    step: z
+      .string()
+      .optional()
+      .describe(
+        "What an open run is doing now, in words (a code workflow's `run.step(...)`, a pattern's own); from the `state` query, so absent when no worker answers it, and once closed",
+      ),
     usage: runUsageSchema,
     conversation: conversationSchema.optional(),
     context: contextUseSchema.optional(),
@@ -329,6 +335,7 @@ export function buildRun(facts: RunFacts, links: RunLinkBase): Run {
     ...(open && state?.pendingInput && { pendingInput: state.pendingInput }),
     // Empty too: a client then knows nothing waits, even while pendingInput still shows a child's request just answered.
     ...(open && state?.pendingInputs !== undefined && { pendingInputs: state.pendingInputs }),
+    ...(open && state?.step && { step: state.step }),
     usage: state?.usage ?? usageIn(result) ?? usageIn({ usage: facts.memoUsage }) ?? noUsage,
     ...(state?.conversation && { conversation: conversationView(state.conversation) }),
     ...(state?.context && { context: state.context }),

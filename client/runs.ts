@@ -391,8 +391,13 @@ export class RunsClient {
     return this.get(runId);
   }
 
-  /** Cancels the run; `reason` goes into its history, where its `cancelled` event reads it. */
-  async cancel(runId: string, reason: string): Promise<Run> {
+  /**
+   * Cancels the run; `reason` goes into its history, where its `cancelled` event reads it. Without
+   * one Temporal's error would say only "Workflow canceled"; a default keeps the Run's error
+   * `Cancelled: <reason>`, as a cancel through the API or the MCP server gives.
+   */
+  async cancel(runId: string, reason?: string): Promise<Run> {
+    const why = reason?.trim() ? reason : 'cancelled through the client';
     await this.whileOpen(runId, async (handle) => {
       try {
         // The handle's cancel() takes no reason; the service's request does.
@@ -401,7 +406,7 @@ export class RunsClient {
           identity: this.client.options.identity,
           requestId: randomUUID(),
           workflowExecution: { workflowId: handle.workflowId },
-          reason,
+          reason: why,
         });
       } catch (error) {
         if (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND) {

@@ -318,7 +318,15 @@ export const mcpResourcesSchema = z.object({
 
 export const readResourceQuery = z
   .object({
-    uri: z.url({ error: 'must be a URI with a scheme, like file:///notes.md' }).describe("The resource's URI, as listed or made from a template"),
+    uri: z
+      .url({
+        // A missing uri is a different mistake from a malformed one: it needs naming, and encoding in a query string.
+        error: (issue) =>
+          issue.input === undefined
+            ? "required: the resource's URI, e.g. ?uri=file%3A%2F%2F%2Fnotes.md"
+            : 'must be a URI with a scheme, like file:///notes.md',
+      })
+      .describe("The resource's URI, as listed or made from a template"),
   })
   .strict();
 

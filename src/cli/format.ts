@@ -124,6 +124,7 @@ export function formatRun(run: Run): string {
     labelled('run', run.runId),
     labelled('workflow', run.workflow === run.pattern ? run.workflow : `${run.workflow} (${run.pattern})`),
     labelled('status', run.status),
+    ...(run.step ? [labelled('step', oneLine(run.step, 200))] : []),
     ...(run.workflowTaskFailing ? [labelled('stuck', workflowTaskFailingLine(run.workflowTaskFailing, 400))] : []),
     ...(run.retrying ? [labelled('retrying', retryingLine(run.retrying, 200))] : []),
     labelled('input', oneLine(run.input, 200)),

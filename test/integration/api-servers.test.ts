@@ -152,13 +152,14 @@ describe('API: MCP servers', () => {
     expect(prompt.body.error).toEqual({ code: 'prompt_not_found', message: 'MCP server "bare" has no prompt "review". Its prompts: (none).' });
   });
 
-  it('answers 400 for a URI that is not one and for missing prompt arguments', async () => {
+  it('answers 400 for a URI that is not one, a missing one, and missing prompt arguments', async () => {
     const uri = await get('/servers/fixture/resources/read?uri=not%20a%20uri');
     expect(uri.status).toBe(400);
     expect(uri.body.error.code).toBe('invalid_request');
     expect(uri.body.error.message).toContain('query.uri: must be a URI with a scheme');
     const missingUri = await get('/servers/fixture/resources/read');
     expect(missingUri.status).toBe(400);
+    expect(missingUri.body.error.message).toContain("query.uri: required: the resource's URI, e.g. ?uri=file%3A%2F%2F%2Fnotes.md");
     const args = await running.api.post('/servers/fixture/prompts/review', { arguments: { tone: 'dry' } });
     expect(args.status).toBe(400);
     expect(args.body.error).toMatchObject({

@@ -124,11 +124,20 @@ test('a structured answer, two agents in parallel, a person asked, a structured 
   const runId = await start('triage', { ticket: 'The app crashes when I save.' });
 
   const waiting = await waitingFor(runId);
-  expect(waiting).toMatchObject({ workflow: 'triage', pattern: 'code', pendingInput: { kind: 'input', prompt: 'A bug (urgent): anything to add?' } });
+  expect(waiting).toMatchObject({
+    workflow: 'triage',
+    pattern: 'code',
+    step: 'asking support',
+    pendingInput: { kind: 'input', prompt: 'A bug (urgent): anything to add?' },
+  });
+  const listed = (await api.get('/runs?workflow=triage&status=waiting_for_input')).body.runs;
+  expect(listed.find((run: { runId: string }) => run.runId === runId)?.step).toBe('asking support');
   expect((await api.post(`/runs/${runId}/input`, { value: 'They are on version 2.', requestId: waiting.pendingInput.requestId })).status).toBe(202);
 
   const done = (await api.get(`/runs/${runId}/result?wait=30`)).body;
   expect(done.status).toBe('completed');
+  // The step is what an open run is doing now; a closed one is doing nothing.
+  expect(done.step).toBeUndefined();
   expect(done.result).toMatchObject({
     kind: { kind: 'bug', urgent: true },
     research: 'A null check is missing.',

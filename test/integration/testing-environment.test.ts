@@ -71,3 +71,12 @@ test('a run that is still open when the wait runs out is an error naming its sta
   await env.runs.provideInput(runId, { value: { approved: false } });
   expect(await env.result(runId)).toMatchObject({ status: 'completed', result: { sent: false } });
 });
+
+test('a cancel through the client without a reason still says why: the Run\'s error is "Cancelled: cancelled through the client"', async () => {
+  env.model.script(MODEL, [{ json: { kind: 'bug', urgent: false } }, { text: 'A draft.' }]);
+  const { runId } = await env.start('triage', ticket);
+  await env.pendingInput(runId);
+
+  await env.runs.cancel(runId);
+  expect(await env.result(runId)).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'Cancelled: cancelled through the client' } });
+});

@@ -138,6 +138,7 @@ describe('buildRun', () => {
       status: 'waiting_for_input',
       input: 'add 2 and 3',
       pendingInput: liveState.pendingInput,
+      step: 'waiting',
       usage: liveState.usage,
       startedAt: '2026-01-02T03:04:05.000Z',
       links: { self: '/runs/calc-1', ui: 'http://localhost:8233/namespaces/default/workflows/calc-1' },
@@ -155,6 +156,8 @@ describe('buildRun', () => {
     expect(buildRun(facts({ state: { ...liveState, pendingInputs: [] } }), links)).toHaveProperty('pendingInputs', []);
     const closed = buildRun(facts({ executionStatus: 'COMPLETED', state: { ...liveState, pendingInputs }, outcome: { result: { text: '5' } } }), links);
     expect(closed).not.toHaveProperty('pendingInputs');
+    // The step is what the run is doing now: a closed run is doing nothing.
+    expect(closed).not.toHaveProperty('step');
   });
 
   it('uses the status search attribute when no worker answered the query', () => {

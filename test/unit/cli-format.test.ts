@@ -73,6 +73,12 @@ describe('formatRun', () => {
     expect(text).not.toContain('closed');
   });
 
+  it("shows an open run's step under its status, on one line", () => {
+    const text = formatRun(run({ status: 'waiting_for_input', step: 'asking support\nabout the crash' }));
+    expect(text).toContain('status    waiting_for_input\nstep      asking support about the crash\ninput ');
+    expect(formatRun(run())).not.toContain('step');
+  });
+
   it('says on one line, under the status it last said, that the workflow task keeps failing', () => {
     const text = formatRun(
       run({
