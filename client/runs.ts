@@ -478,6 +478,10 @@ export class RunsClient {
   async waitForTurn(runId: string, turn: number, waitSeconds: number): Promise<{ run: Run; finished: boolean; answer?: TurnAnswer }> {
     return this.poll(runId, waitSeconds, async (run, state) => {
       const closed = isClosedRunStatus(run.status);
+      // The workflow task that finished the turn also closed the run (a turn that passed the budget
+      // fails it), and Temporal had not said so when the run was described: the closed Run, with its
+      // error, is a moment away, and the turn's reply must not say the run goes on.
+      if (!closed && state && isClosedRunStatus(state.status)) return undefined;
       if (!closed && (run.conversation?.finishedTurns ?? 0) < turn) {
         return run.status === 'waiting_for_input' ? { run, finished: false } : undefined;
       }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames } from '../workflows/definitions';
 import type { TemporalConnectionSettings } from '../src/config/temporal-connection';
+import { stopWithThisProcess } from '../src/process/watchdog';
 import { dispatchDynamicConfig, fileSqlitePragmas, type DynamicConfigValue } from './tuning';
 
 /**
@@ -102,6 +103,8 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort(ip));
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
   const child = spawn(options.cliPath, devServerArgs({ ...options, ip, port }), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test that dies before it stops the server (a throw, SIGKILL) must not leave it running, its ports held.
+  stopWithThisProcess(child);
   // Keep the tail of the server's output to explain an early exit.
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {

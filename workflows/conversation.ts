@@ -11,6 +11,7 @@ import {
   upsertMemo,
 } from '@temporalio/workflow';
 import { preview } from '../src/conversation/preview';
+import { FailureTypes } from '../src/failure-types';
 import { asText } from '../src/patterns/nodes';
 import type { ResolvedConversation } from '../src/spec/schema';
 import {
@@ -161,6 +162,8 @@ export class Conversation {
 
   /** The next turn's number and messages, waiting while idle; undefined once the conversation ends. */
   async next(): Promise<{ turn: number; inputs: unknown[] } | undefined> {
+    // Over budget, the run fails now: a message would wait for a turn that can never be answered.
+    if (this.settings && this.overBudget()) return undefined;
     if (this.queue.length === 0) {
       if (!this.settings) return this.end('close');
       const closedBy = this.closing ? 'close' : await this.idle(this.settings);
@@ -190,10 +193,13 @@ export class Conversation {
     const scope = new CancellationScope();
     this.scope = scope;
     try {
-      return { kind: 'answered', value: await scope.run(body) };
+      const value = await scope.run(body);
+      return this.failedOverBudget() ?? { kind: 'answered', value };
     } catch (error) {
       if (isCancellation(error)) {
         if (this.interrupting && !CancellationScope.current().consideredCancelled) return { kind: 'interrupted' };
+        const overBudget = this.failedOverBudget();
+        if (overBudget) return overBudget;
         throw error;
       }
       if (this.settings && error instanceof TemporalFailure) {
@@ -254,6 +260,23 @@ export class Conversation {
       ...(this.lastTurn && { lastTurn: this.lastTurn }),
       ...(this.keyed.size > 0 && { messageKeys: [...this.keyed].map(([id, receipt]) => ({ id, ...receipt })) }),
     };
+  }
+
+  /**
+   * The turn during which the run tree passed its budget fails with BudgetExceeded, as the run
+   * does, even when the model call that passed it gave an answer (the budget check cancels the run
+   * after that call): the turn's outcome agrees with the run's, whether the turn got to its end or
+   * was cancelled on the way. A single question's run just fails.
+   */
+  private failedOverBudget(): { kind: 'failed'; error: TurnError } | undefined {
+    const failure = this.settings ? this.overBudget() : undefined;
+    return failure && { kind: 'failed', error: { code: failure.type ?? FailureTypes.BudgetExceeded, message: failure.message } };
+  }
+
+  /** The run's BudgetExceeded failure once its tree is over budget; runs from before OverBudgetTurnFails went on as they were recorded. */
+  private overBudget(): ApplicationFailure | undefined {
+    const failure = this.control.budgetExceeded();
+    return failure && patched(Patches.OverBudgetTurnFails) ? failure : undefined;
   }
 
   /** Waits for a message; what ended the conversation when none came. */

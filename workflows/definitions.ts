@@ -199,6 +199,12 @@ export const Patches = {
    * start (src/workflow/define.ts): it ran as a single question that refused every message.
    */
   RefuseConversationWithoutTurns: 'refuse-conversation-without-turns',
+  /**
+   * The conversation turn during which the run tree passed its budget ends failed with
+   * BudgetExceeded, and the run fails with it at once (Conversation): the turn ended answered, or
+   * not at all, when its model call had given an answer before the budget check stopped the run.
+   */
+  OverBudgetTurnFails: 'over-budget-turn-fails',
 } as const;
 
 /** Usage of the whole tree, for run listings (which return memos, not results or state). */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { stopWithThisProcess } from '../process/watchdog';
 
 /** Child processes of `npm run dev`, each with its output prefixed by its name. */
 
@@ -28,6 +29,9 @@ export function spawnPrefixed(
   muted?: () => boolean,
 ): ChildProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Dev stops its children itself on Ctrl-C, SIGTERM or its own failure; killed outright, it cannot,
+  // and the stack would keep running (and holding its ports) without it. The grace is dev's own.
+  stopWithThisProcess(child, 25_000);
   const prefix = label(name);
   prefixLines(child.stdout!, prefix, process.stdout, muted);
   prefixLines(child.stderr!, prefix, process.stderr, muted);

@@ -45,6 +45,7 @@ const LIBRARY_PATCHES: Record<(typeof Patches)[keyof typeof Patches], string> & 
   [Patches.SearchAttributesOfMalformedRuns]: 'set the search attributes of a run that failed on its malformed argument',
   [Patches.LateMessageSignals]: "waited to answer a message signal that came after the conversation's close, or after it ended while paused",
   [Patches.RefuseConversationWithoutTurns]: 'failed a run whose spec said conversation, of a workflow not made with { conversation: true }',
+  [Patches.OverBudgetTurnFails]: 'ended a conversation turn as failed, its run over budget',
 };
 
 const ACTIVITY_KINDS: Record<string, string> = {

@@ -225,12 +225,18 @@ describe('budgets', () => {
       spec: { agent: { instruction: 'Answer.', provider: 'openai', model }, conversation: true, max_tokens: 1000 },
     });
     await eventually(async () => (await running.api.get(`/runs/${runId}`)).body.status === 'idle');
-    const sent = await running.api.post(`/runs/${runId}/messages`, { input: 'And now?' });
-    expect(sent.status).toBe(202);
+    // The turn that passed the budget failed with it, though its model call gave an answer: the
+    // reply to the message and the Run say so alike.
+    const sent = await running.api.post(`/runs/${runId}/messages?wait=30`, { input: 'And now?' });
+    expect(sent.status).toBe(200);
+    expect(sent.body.status).toBe('failed');
+    const failedTurn = { turn: 2, outcome: 'failed', error: { code: 'budget_exceeded', message: expect.stringContaining('has spent 1200 tokens') } };
+    expect(sent.body.answer).toEqual(failedTurn);
     const run = await closedRun(runId);
     expect(run.status).toBe('failed');
     expect(run.error.code).toBe('budget_exceeded');
     expect(run.error.message).toContain('has spent 1200 tokens (input + output) of its max_tokens 1000');
+    expect(run.conversation.lastTurn).toEqual(failedTurn);
     const late = await running.api.post(`/runs/${runId}/messages`, { input: 'Hello?' });
     expect(late.status).toBe(409);
   });

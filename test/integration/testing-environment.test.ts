@@ -1,5 +1,10 @@
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { startTestEnvironment, type TestEnvironment } from 'mcp-agent-temporal/testing';
+import { eventually } from '../support/agent-env';
 
 /**
  * The testing entry as a new project meets it: the `mcp-agent init` scaffold's config and
@@ -79,4 +84,63 @@ test('a cancel through the client without a reason still says why: the Run\'s er
 
   await env.runs.cancel(runId);
   expect(await env.result(runId)).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'Cancelled: cancelled through the client' } });
+});
+
+describe('a test process that dies before env.close() takes its Temporal server with it', () => {
+  const script = path.resolve(__dirname, '..', 'fixtures', 'testing-environment-child.ts');
+  let leaked: string | undefined;
+
+  /** Starts the script; resolves with the address of the Temporal server its environment started. */
+  async function startScript(mode: 'throw' | 'wait') {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, script, mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`the script exited (code ${code}) before its environment started:\n${stderr}`)));
+    });
+    const { address } = JSON.parse(line) as { address: string };
+    leaked = address;
+    return { child, exited, address };
+  }
+
+  function listens(address: string): Promise<boolean> {
+    const [host, port] = address.split(':');
+    return new Promise((resolve) => {
+      const socket = net.connect({ host, port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+
+  afterEach(() => {
+    // A server the fix failed to stop must not outlive the test either.
+    if (!leaked) return;
+    const port = leaked.split(':')[1];
+    const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+    for (const line of ps.split('\n')) {
+      if (line.includes('start-dev') && line.includes(`--port ${port} `)) process.kill(Number(line.trim().split(' ')[0]), 'SIGKILL');
+    }
+    leaked = undefined;
+  });
+
+  test('one that throws', async () => {
+    const { address, exited } = await startScript('throw');
+    await exited;
+    await eventually(async () => !(await listens(address)), 30_000);
+  });
+
+  test('one that is killed with SIGKILL', async () => {
+    const { child, address, exited } = await startScript('wait');
+    expect(await listens(address)).toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+    await eventually(async () => !(await listens(address)), 30_000);
+  });
 });
