@@ -95,8 +95,8 @@ type InputTarget = { own: OpenRequest } | { child: ChildRunState; request: Pendi
 
 export class RunControl {
   private paused: boolean;
-  /** Held at a step boundary by a pause (a pause asked for takes effect at the next one). */
-  private holding = false;
+  /** Calls held at a step boundary by a pause (a pause asked for takes effect at the next one); parallel branches each wait at their own. */
+  private holding = 0;
   private closedStatus?: RunStatus;
   private step = 'starting';
   private iteration = 0;
@@ -337,11 +337,15 @@ export class RunControl {
 
   /** Waits while the run is paused, unless `until` holds first. */
   async whilePaused(until: () => boolean): Promise<void> {
-    this.holding = true;
+    this.holding++;
     this.showDetails();
-    await condition(() => !this.paused || until());
-    this.holding = false;
-    this.showDetails();
+    try {
+      await condition(() => !this.paused || until());
+    } finally {
+      // Cancelled while held (an interrupted turn, a budget stop), the run goes on unpaused.
+      this.holding--;
+      this.showDetails();
+    }
   }
 
   /**
@@ -349,7 +353,7 @@ export class RunControl {
    * far. They are answered by a query, not kept in history, so they follow every change for free.
    */
   private showDetails(): void {
-    setCurrentDetails(`${this.holding ? 'paused before: ' : ''}${this.step}\n\n${usageLine(this.totalUsage())}`);
+    setCurrentDetails(`${this.holding > 0 ? 'paused before: ' : ''}${this.step}\n\n${usageLine(this.totalUsage())}`);
   }
 
   private resumed(): Promise<void> {

@@ -65,9 +65,9 @@ const temporalSchema = z
     heartbeat_throttle_seconds: z
       .number()
       .positive()
-      .max(60)
+      .max(4)
       .describe(
-        "At most how often a running call's heartbeat goes to Temporal, which is how soon a cancel reaches it; default 1. On Temporal Cloud each heartbeat is a billed action",
+        "At most how often a running call's heartbeat goes to Temporal, which is how soon a cancel reaches it; default 1, at most 4 (0.8 of the calls' 5 s heartbeat timeout). On Temporal Cloud each heartbeat is a billed action",
       )
       .optional(),
   })

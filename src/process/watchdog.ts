@@ -58,6 +58,8 @@ process.stdin.on('error', stop);
 `;
 
 let watchdog: ChildProcess | undefined;
+/** What the watchdog guards, by pid: told again to a new watchdog if the last one died. */
+const guarded = new Map<number, number>();
 /** Children to stop here as this process exits, when no watchdog could be started. */
 const unwatched = new Set<ChildProcess>();
 
@@ -73,6 +75,7 @@ function startWatchdog(): ChildProcess | undefined {
     started.on('error', () => undefined);
     started.stdin!.on('error', () => undefined);
     watchdog = started;
+    for (const [pid, graceMs] of guarded) started.stdin!.write(`+ ${pid} ${graceMs}\n`);
     return started;
   } catch {
     return undefined;
@@ -93,9 +96,11 @@ export function stopWithThisProcess(child: ChildProcess, graceMs = 5000): void {
   const pid = child.pid;
   const guard = startWatchdog();
   if (guard?.pid !== undefined) {
+    guarded.set(pid, graceMs);
     guard.stdin!.write(`+ ${pid} ${graceMs}\n`);
     child.once('exit', () => {
-      if (guard.stdin!.writable) guard.stdin!.write(`- ${pid}\n`);
+      guarded.delete(pid);
+      if (watchdog?.stdin?.writable) watchdog.stdin.write(`- ${pid}\n`);
     });
     return;
   }

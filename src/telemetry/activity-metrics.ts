@@ -98,8 +98,9 @@ class CallMetrics implements ActivityInboundCallsInterceptor {
     try {
       result = await next(input);
     } catch (error) {
-      // A call its run no longer wants is not a failing provider or server.
-      this.count(meter, call, this.context.cancellationSignal.aborted ? 'cancelled' : 'failed', Date.now() - started);
+      // A call its run no longer wants is not a failing provider or server; one that timed out or
+      // was stopped by a shutdown is still counted as failed.
+      this.count(meter, call, this.context.cancellationDetails?.cancelRequested ? 'cancelled' : 'failed', Date.now() - started);
       throw error;
     }
     const reply = record(result);

@@ -135,11 +135,13 @@ test("a tool's error answer and an attempt that fails outright are counted by se
 });
 
 test('a model call its run cancels is aborted within a heartbeat, before the model answers, and counted as cancelled', async () => {
-  provider.script(slowModel, [{ text: 'too late', delayMs: 4000, usage: { input: 900, output: 300 } }]);
+  // Heartbeats go out at 1 s, then every second, where a 4 s throttle let the next one go only at
+  // 5 s: a cancel at 1.6 s has until the 4 s heartbeat to land, and the model answers at 4.5 s.
+  provider.script(slowModel, [{ text: 'too late', delayMs: 4500, usage: { input: 900, output: 300 } }]);
   const run = resolveRun(testConfig(config(), taskQueue), 'agent', { type: 'agent', agent: 'waiter' });
   const handle = await client.workflow.start(run.workflowType, startOptions({ ...run, input: 'Wait.' }, `metrics-cancel-${model}`, taskQueue));
   const request = await provider.waitForRequest(slowModel, 1);
-  // Past the call's first heartbeat, whose answer cannot carry the cancel: the next one must.
+  // Past the call's first heartbeat, which goes out at once: the cancel must ride a later one.
   await new Promise((resolve) => setTimeout(resolve, 1600));
   await handle.cancel();
   expect(await request.settled).toBe('disconnected');
