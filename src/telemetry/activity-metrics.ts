@@ -98,9 +98,12 @@ class CallMetrics implements ActivityInboundCallsInterceptor {
     try {
       result = await next(input);
     } catch (error) {
-      // A call its run no longer wants is not a failing provider or server; one that timed out or
-      // was stopped by a shutdown is still counted as failed.
-      this.count(meter, call, this.context.cancellationDetails?.cancelRequested ? 'cancelled' : 'failed', Date.now() - started);
+      // A call its run no longer wants is not a failing provider or server: its run cancelled it
+      // (an interrupted turn), or closed meanwhile (a cancelled run, which does not wait for its
+      // calls, so Temporal no longer has them). One that timed out or was stopped by a shutdown is
+      // still counted as failed.
+      const details = this.context.cancellationDetails;
+      this.count(meter, call, details?.cancelRequested || details?.notFound ? 'cancelled' : 'failed', Date.now() - started);
       throw error;
     }
     const reply = record(result);
