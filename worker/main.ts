@@ -1,3 +1,5 @@
+// First: the parent pid must be read before the seconds start-up takes, in which npm may go (see there).
+import { sigtermWhenOrphaned } from '../src/process/started-by';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError } from '../src/config/errors';
 import { loadConfig } from '../src/config/load';
@@ -10,7 +12,8 @@ import { createWorker } from './create';
 /**
  * `npm run worker`: one worker process. Start as many as you like on one task queue; Temporal
  * shares the work among them. SIGINT/SIGTERM stop polling, let in-flight calls finish within the
- * grace time, and hand the rest back to Temporal for another worker.
+ * grace time, and hand the rest back to Temporal for another worker. Started by npm, it stops the
+ * same way once npm is gone (src/process/started-by.ts).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,8 +27,11 @@ async function main(): Promise<void> {
     { address, namespace, taskQueue, servers: Object.keys(config.mcp.servers), storage: storage.blobs.location, streaming: config.streaming.nats_url ?? 'off' },
     'worker polling',
   );
+  const running = worker.run();
+  // After run(), whose RUNNING state is what says the SDK's signal handlers (which stop it) are still there.
+  sigtermWhenOrphaned(logger, 'worker', () => worker.getState() !== 'RUNNING');
   try {
-    await worker.run();
+    await running;
   } finally {
     await pool.close();
     await deltas?.close();

@@ -1,3 +1,5 @@
+// First: the parent pid must be read before the seconds start-up takes, in which npm may go (see there).
+import { sigtermWhenOrphaned } from '../process/started-by';
 import { connectClient } from '../../client/connection';
 import { ConfigError } from '../config/errors';
 import { loadConfig, runtimeSettings } from '../config/load';
@@ -8,7 +10,8 @@ import { buildApp } from './app';
 
 /**
  * `npm run api`: the HTTP API process. It starts whether or not Temporal is up (the connection is
- * lazy; /health says 503 meanwhile) and closes the server, then the connection, on SIGINT/SIGTERM.
+ * lazy; /health says 503 meanwhile) and closes the server, then the connection, on SIGINT/SIGTERM,
+ * and, started by npm, once npm is gone (src/process/started-by.ts).
  */
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', (signal) => void stop(signal));
   process.once('SIGTERM', (signal) => void stop(signal));
+  sigtermWhenOrphaned(logger, 'API', () => stopping);
 
   await app.listen({ host: settings.host, port: settings.port });
   logger.info(

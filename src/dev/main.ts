@@ -1,5 +1,5 @@
 // First, so that the parent pid is read before anything else loads (see there).
-import { startedBy } from './started-by';
+import { startedBy, whenOrphaned } from '../process/started-by';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -86,27 +86,17 @@ async function stopAll(code: number): Promise<void> {
 }
 
 /**
- * `npm run dev` (or `npx mcp-agent dev`) stopped with SIGTERM to npm alone (a process manager, a CI
- * job) ends npm, but the `sh -c` npm runs this under does not pass the signal on where sh is dash:
- * this process is reparented, and would keep the whole stack running with nobody left to stop it.
- * So when npm started this process (npm_lifecycle_event is set under `npm run` and `npx` alike),
- * the process that started it going away stops it as SIGTERM does. Launched otherwise (from a
- * shell, `nohup mcp-agent dev &`), it keeps running after its parent exits, as any program does.
- * Nothing may sit between that `sh` and this process, or it would be the one reparented: hence
- * `node --import tsx` in the npm script rather than the tsx launcher, and `mcp-agent dev` loading
- * this module into the CLI's own process. On Windows a parent pid does not change when the parent
- * exits, so this never fires there.
+ * `npm run dev` (or `npx mcp-agent dev`) whose npm was killed stops as SIGTERM would stop it
+ * (src/process/started-by.ts); `mcp-agent dev` loads this module into the CLI's own process, so
+ * that nothing sits between npx's shell and this process either.
  */
 function stopWhenOrphaned(): void {
-  if (!process.env.npm_lifecycle_event) return;
-  const timer = setInterval(() => {
+  whenOrphaned(() => {
     // Ctrl-C reaches the whole process group, the shell too: stopping already, this would only muddle why.
-    if (process.ppid === startedBy || stopping) return;
-    clearInterval(timer);
+    if (stopping) return;
     say(`the process that started dev (pid ${startedBy}) is gone`);
     void stopAll(0);
-  }, 1000);
-  timer.unref();
+  });
 }
 
 /**

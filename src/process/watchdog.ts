@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * starts guarded children, told each child's pid over a pipe. Only this process holds the pipe's
  * other end, so the kernel closes it however this process ends, and the watchdog reads the end of
  * its input at once: no polling of the parent pid as dev does for its own parent
- * (src/dev/started-by.ts), which never changes on Windows. It then stops what is still registered
+ * (src/process/started-by.ts), which never changes on Windows. It then stops what is still registered
  * as `stopProcess` would: SIGTERM, then SIGKILL after the grace.
  */
 

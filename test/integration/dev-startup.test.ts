@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { freePort, stopProcess } from '../../temporal/dev-server';
 import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
 import { eventually, projectRoot } from '../support/agent-env';
 import { natsServerBinary } from '../support/nats-server';
+import { groupProcesses } from '../support/processes';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 
 /**
@@ -201,15 +202,6 @@ test('the API exits with code 1 and a line naming the port when it cannot listen
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** The live processes of a process group, as `pid command line`; a zombie left for its reaper is gone already. */
-function groupProcesses(pgid: number): string[] {
-  const { stdout } = spawnSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
-  return stdout.split('\n').flatMap((line) => {
-    const [pid, group, stat, ...args] = line.trim().split(/\s+/);
-    return Number(group) === pgid && !stat.startsWith('Z') ? [`${pid} ${args.join(' ')}`] : [];
-  });
-}
 
 const scaffoldScripts = JSON.parse(readFileSync(path.join(projectRoot, 'templates', 'init', 'package.json.template'), 'utf8')) as { scripts: { dev: string } };
 const checkoutScripts = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { dev: string } };

@@ -1,25 +1,33 @@
+import { spawn } from 'node:child_process';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { ConfigInput } from '../../src/config/schema';
 import { resolveRun } from '../../src/config/resolve';
 import { searchAttributes } from '../../workflows/definitions';
 import type { AgentResult } from '../../workflows/agent';
 import { startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
-import { providerConfig } from '../support/agent-env';
+import { freePort } from '../../temporal/dev-server';
+import { eventually, projectRoot, providerConfig } from '../support/agent-env';
+import { groupProcesses } from '../support/processes';
 import { testConfig, uniqueTaskQueue } from '../support/harness';
 import { toolResultsSeen } from '../support/requests';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
 import { testTemporalAddress } from '../support/temporal-env';
 import {
   describeExit,
+  parsePinoLine,
   startWorkerProcess,
   waitForActivityPollers,
+  workerEnv,
+  writeConfigFile,
+  type PinoLine,
   type WorkerProcess,
 } from '../support/worker-process';
 
 /**
  * Worker processes as operators run them: separate `worker/main.ts` processes on one task queue,
- * killed with SIGKILL, stopped with SIGTERM, sharing load. Real Temporal, real SDK clients against
- * the scripted provider, the fixture MCP server over streamable HTTP.
+ * killed with SIGKILL, stopped with SIGTERM, sharing load; and `npm run worker` (and `npm run api`)
+ * stopping when npm alone is killed. Real Temporal, real SDK clients against the scripted provider,
+ * the fixture MCP server over streamable HTTP.
  */
 
 let provider: ScriptedProvider;
@@ -247,3 +255,57 @@ test('SIGTERM lets the LLM call in flight finish, exits 0, and a successor worke
     { type: 'llmGenerate', attempt: 1, startedBy: drainE.identity, completedBy: drainE.identity },
   ]);
 });
+
+test.each([
+  { script: 'worker', name: 'worker', ready: 'worker polling', stopped: 'worker stopped' },
+  { script: 'api', name: 'API', ready: 'API ready; OpenAPI document at /docs/json', stopped: 'shutting down' },
+])(
+  'npm run $script, npm killed with SIGTERM: the process it started stops as on SIGTERM, and says why',
+  async ({ script, name, ready, stopped }) => {
+    const configFile = writeConfigFile(workerConfig());
+    const env = workerEnv(configFile.file, uniqueTaskQueue(`npm-${script}`), { HOST: '127.0.0.1', PORT: String(await freePort()) });
+    const npm = spawn('npm', ['run', script], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: what is left of it once npm is gone is what npm left running.
+      detached: true,
+    });
+    let output = '';
+    npm.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    npm.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const lines = () => output.split('\n').map(parsePinoLine).filter((line): line is PinoLine => line !== undefined);
+    try {
+      const { pid } = await eventually(async () => {
+        if (npm.exitCode !== null) throw new Error(`npm run ${script} exited early:\n${output}`);
+        return lines().find((line) => line.msg === ready);
+      }, 90_000);
+      const running = () => groupProcesses(npm.pid!).some((entry) => entry.startsWith(`${pid} `));
+      expect(running()).toBe(true);
+
+      const npmExited = new Promise((resolve) => npm.once('exit', resolve));
+      npm.kill('SIGTERM');
+      await npmExited;
+      await eventually(async () => !running(), 60_000).catch(() => {
+        throw new Error(`pid ${pid} still running after npm was killed:\n${groupProcesses(npm.pid!).join('\n')}\n\n${output}`);
+      });
+      const gone = `the process that started the ${name} is gone; stopping as on SIGTERM`;
+      const said = lines()
+        .filter((line) => line.pid === pid)
+        .map((line) => line.msg);
+      expect(said).toContain(gone);
+      expect(said.slice(said.indexOf(gone))).toContain(stopped);
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+      // The orphan may hold the pipes open after npm itself is gone.
+      npm.stdout!.destroy();
+      npm.stderr!.destroy();
+      configFile.remove();
+    }
+  },
+  180_000,
+);

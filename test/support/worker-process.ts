@@ -68,13 +68,13 @@ export interface WorkerProcess {
   stop(): Promise<WorkerExit>;
 }
 
-interface PinoLine {
+export interface PinoLine {
   msg?: string;
   pid?: number;
   hostname?: string;
 }
 
-function parsePinoLine(line: string): PinoLine | undefined {
+export function parsePinoLine(line: string): PinoLine | undefined {
   try {
     const parsed: unknown = JSON.parse(line);
     return typeof parsed === 'object' && parsed !== null ? (parsed as PinoLine) : undefined;
@@ -83,7 +83,7 @@ function parsePinoLine(line: string): PinoLine | undefined {
   }
 }
 
-function writeConfigFile(config: ConfigInput): { file: string; remove(): void } {
+export function writeConfigFile(config: ConfigInput): { file: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-agent-worker-'));
   const file = path.join(dir, 'mcp_agent.config.yaml');
   // Every worker process of a test shares the suite's store, as the workers of one deployment must.
@@ -91,7 +91,7 @@ function writeConfigFile(config: ConfigInput): { file: string; remove(): void } 
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function workerEnv(configFile: string, taskQueue: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function workerEnv(configFile: string, taskQueue: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     MCP_AGENT_CONFIG: configFile,

@@ -1,0 +1,10 @@
+import { spawnSync } from 'node:child_process';
+
+/** The live processes of a process group, as `pid command line`; a zombie left for its reaper is gone already. */
+export function groupProcesses(pgid: number): string[] {
+  const { stdout } = spawnSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  return stdout.split('\n').flatMap((line) => {
+    const [pid, group, stat, ...args] = line.trim().split(/\s+/);
+    return Number(group) === pgid && !stat.startsWith('Z') ? [`${pid} ${args.join(' ')}`] : [];
+  });
+}
