@@ -1,5 +1,6 @@
-# One image for both app processes; docker-compose.yml picks `npm run worker` or `npm run api` by
-# command. The config and secrets are mounted at run time (see .dockerignore), never built in.
+# One image for both app processes; docker-compose.yml picks the worker or the API by command,
+# each run as its package.json script runs it but with no npm in between, so that docker stop's
+# SIGTERM reaches the process itself. The config and secrets are mounted at run time (see .dockerignore), never built in.
 FROM node:20-slim
 
 WORKDIR /app
@@ -16,4 +17,4 @@ RUN mkdir -p /app/tokens && chown node:node /app/tokens && chmod 700 /app/tokens
 
 USER node
 EXPOSE 3000
-CMD ["npm", "run", "api"]
+CMD ["node", "--import", "tsx", "src/api/main.ts"]

@@ -9,6 +9,10 @@ const moduleNameMapper = {
 
 module.exports = {
   testTimeout: 120000,
+  // Each test file leaves some of its heap behind in the process that ran it (the SDK's native
+  // runtime keeps references into every file's module registry), and after a few dozen files a
+  // replay ran ten times slower, in garbage collection. A worker process past this much is replaced.
+  workerIdleMemoryLimit: '400MB',
   projects: [
     {
       displayName: 'unit',
