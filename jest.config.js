@@ -9,9 +9,9 @@ const moduleNameMapper = {
 
 module.exports = {
   testTimeout: 120000,
-  // Each test file leaves some of its heap behind in the process that ran it (the SDK's native
-  // runtime keeps references into every file's module registry), and after a few dozen files a
-  // replay ran ten times slower, in garbage collection. A worker process past this much is replaced.
+  // Test files leave heap behind in the process that ran them (hundreds of MB after a few), and
+  // work runs slower there: in CI the replay test took 99 s after 26 other files against 10 s as
+  // the first. A worker process past this much after a file is replaced by a fresh one.
   workerIdleMemoryLimit: '400MB',
   projects: [
     {
