@@ -12,7 +12,7 @@ import { freePort, stopProcess } from '../../temporal/dev-server';
 import { startTestWorker, testConfig, uniqueTaskQueue } from '../support/harness';
 import { eventually, projectRoot } from '../support/agent-env';
 import { natsServerBinary } from '../support/nats-server';
-import { groupProcesses } from '../support/processes';
+import { groupProcesses, killNpmGroup } from '../support/processes';
 import { testStoragePath, testTemporalAddress } from '../support/temporal-env';
 
 /**
@@ -261,14 +261,7 @@ test.each([
       expect(output).toMatch(/\[dev +\] (the process that started dev \(pid \d+\) is gone|stopping…)\n/);
       await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
     } finally {
-      try {
-        process.kill(-npm.pid!, 'SIGKILL');
-      } catch {
-        // The group is gone already.
-      }
-      // Grandchildren may hold the pipes open after npm itself is gone.
-      npm.stdout!.destroy();
-      npm.stderr!.destroy();
+      killNpmGroup(npm);
       rmSync(dir, { recursive: true, force: true });
     }
   },

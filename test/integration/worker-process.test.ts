@@ -7,7 +7,7 @@ import type { AgentResult } from '../../workflows/agent';
 import { startFixtureHttpServer, type FixtureHttpServer } from '../fixtures/mcp-fixture-server';
 import { freePort } from '../../temporal/dev-server';
 import { eventually, projectRoot, providerConfig } from '../support/agent-env';
-import { groupProcesses } from '../support/processes';
+import { groupProcesses, killNpmGroup } from '../support/processes';
 import { testConfig, uniqueTaskQueue } from '../support/harness';
 import { toolResultsSeen } from '../support/requests';
 import { startScriptedProvider, type ScriptedProvider } from '../../src/testing/scripted-model';
@@ -296,14 +296,7 @@ test.each([
       expect(said).toContain(gone);
       expect(said.slice(said.indexOf(gone))).toContain(stopped);
     } finally {
-      try {
-        process.kill(-npm.pid!, 'SIGKILL');
-      } catch {
-        // The group is gone already.
-      }
-      // The orphan may hold the pipes open after npm itself is gone.
-      npm.stdout!.destroy();
-      npm.stderr!.destroy();
+      killNpmGroup(npm);
       configFile.remove();
     }
   },
